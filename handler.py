@@ -1,0 +1,1985 @@
+#!/usr/bin/env python3
+"""Handler: a command-line client for A2A (Agent2Agent) agents, in one file, standard library only.
+
+Every agent URL keeps its conversation (context id, task id) and its credentials in
+~/.handler/sessions.json (or $HANDLER_HOME/sessions.json), so the next call continues the last one.
+
+  handler.py server agent &                                  # a local echo agent on 127.0.0.1:8000
+  handler.py message send --url http://127.0.0.1:8000 "Hello"
+  echo "Summarise last night's logs" | handler.py message send --url http://agent:8000
+  handler.py -o json message stream --url http://agent:8000 "Go"   # JSON Lines, one event a line
+  handler.py card get --url http://agent:8000
+  handler.py session list
+  handler.py auth set --url http://agent:8000 --bearer-token -      # the token is read from stdin
+
+Speaks A2A 1.x and 0.3 over JSON-RPC. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable,
+4 authentication, 5 timeout, 130 interrupted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+# ============================================================================ constants
+
+VERSION = "0.1.0"
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130
+DEFAULT_TIMEOUT = 120.0
+TERMINAL_STATES = ("completed", "canceled", "failed", "rejected")
+INTERRUPTED_STATES = ("input-required", "auth-required")
+MAX_BODY = 64 * 1024 * 1024        # the largest response body read into memory
+MAX_SSE_LINE = 16 * 1024 * 1024    # the longest SSE line
+CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
+SECRET_WORDS = ("auth", "token", "key", "secret", "cookie", "session", "signature", "password")
+A2A_ERRORS = {
+    -32700: "JSONParseError", -32600: "InvalidRequestError", -32601: "MethodNotFoundError",
+    -32602: "InvalidParamsError", -32603: "InternalError", -32001: "TaskNotFoundError",
+    -32002: "TaskNotCancelableError", -32003: "PushNotificationNotSupportedError",
+    -32004: "UnsupportedOperationError", -32005: "ContentTypeNotSupportedError",
+    -32006: "InvalidAgentResponseError", -32007: "ExtendedAgentCardNotConfiguredError",
+    -32008: "ExtensionSupportRequiredError", -32009: "VersionNotSupportedError",
+}
+# One operation, two protocol versions: the 1.x method and the 0.3 method.
+METHODS = {
+    "send": ("SendMessage", "message/send"),
+    "stream": ("SendStreamingMessage", "message/stream"),
+    "get": ("GetTask", "tasks/get"),
+    "cancel": ("CancelTask", "tasks/cancel"),
+}
+
+
+# ============================================================================ errors
+
+class HandlerError(Exception):
+    """A failure the user sees: one line of message, an exit code and a machine-readable code.
+
+    Every failure is raised as this and turned into output in one place, main()."""
+
+    def __init__(self, message, exit_code=EXIT_FAILURE, code="A2ACLI_ERR_INTERNAL", hint=None,
+                 a2a_code=None):
+        super().__init__(message)
+        self.message, self.exit_code, self.code, self.hint, self.a2a_code = (
+            message, exit_code, code, hint, a2a_code)
+
+    def envelope(self):
+        return {"error": {"code": self.code, "message": self.message, "hint": self.hint,
+                          "a2aCode": self.a2a_code}}
+
+
+def usage_error(message, hint=None):
+    return HandlerError(message, EXIT_USAGE, "A2ACLI_ERR_USAGE", hint)
+
+
+def bad_response(message, hint=None):
+    return HandlerError(message, EXIT_FAILURE, "InvalidAgentResponseError", hint)
+
+
+def a2a_error(error, method=""):
+    """Turn a JSON-RPC error object into a HandlerError named for its A2A error."""
+    if not isinstance(error, dict):
+        return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
+    code = error.get("code")
+    name = A2A_ERRORS.get(code, "A2AError") if isinstance(code, int) else "A2AError"
+    text = str(error.get("message") or "no message").strip()
+    hint = None
+    if code == -32009:
+        hint = "the agent does not speak this A2A version"
+    elif code == -32601 and method:
+        hint = f"the agent does not implement {method}"
+    return HandlerError(f"{name}: {text}", EXIT_FAILURE, name, hint,
+                        code if isinstance(code, int) else None)
+
+
+# ============================================================================ protocol model
+# Handler keeps every protocol object in the 1.x JSON shape. These pure functions turn 0.3
+# objects into that shape and back (the built-in agent answers 0.3 clients with them).
+
+def short_state(state):
+    """'TASK_STATE_INPUT_REQUIRED', 'input_required' or 'input-required' -> 'input-required'."""
+    text = str(state or "unknown").strip().lower()
+    if text.startswith("task_state_"):
+        text = text[len("task_state_"):]
+    text = text.replace("_", "-")
+    return {"unspecified": "unknown", "cancelled": "canceled"}.get(text, text)
+
+
+def wire_state(state):
+    """Any spelling of a state -> the 1.x enum name, e.g. 'TASK_STATE_COMPLETED'."""
+    short = short_state(state)
+    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown" else short.upper().replace("-", "_"))
+
+
+def _copy(obj, drop=()):
+    return {k: v for k, v in obj.items() if k not in drop}
+
+
+def normalise_part(part):
+    if not isinstance(part, dict):
+        return {"text": str(part)}
+    out = _copy(part, ("kind", "file"))
+    file = part.get("file")
+    if isinstance(file, dict):                       # 0.3 file part
+        for old, new in (("bytes", "raw"), ("uri", "url"), ("name", "filename"),
+                         ("mimeType", "mediaType")):
+            if file.get(old) is not None:
+                out[new] = file[old]
+    return out
+
+
+def to_v03_part(part):
+    if "text" in part:
+        return {"kind": "text", "text": part["text"], **_copy(part, ("text",))}
+    if "data" in part:
+        data = part["data"]
+        return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
+                **({"metadata": part["metadata"]} if "metadata" in part else {})}
+    file = {}
+    for new, old in (("raw", "bytes"), ("url", "uri"), ("filename", "name"), ("mediaType", "mimeType")):
+        if part.get(new) is not None:
+            file[old] = part[new]
+    return {"kind": "file", "file": file, **({"metadata": part["metadata"]} if "metadata" in part else {})}
+
+
+def normalise_message(msg):
+    if not isinstance(msg, dict):
+        raise bad_response("agent sent a message that is not a JSON object")
+    out = _copy(msg, ("kind",))
+    role = str(msg.get("role", "")).lower()
+    out["role"] = "ROLE_AGENT" if "agent" in role else "ROLE_USER" if "user" in role else msg.get("role")
+    out["parts"] = [normalise_part(p) for p in msg.get("parts") or []]
+    return out
+
+
+def to_v03_message(msg):
+    out = _copy(msg)
+    out["kind"] = "message"
+    out["role"] = "agent" if msg.get("role") == "ROLE_AGENT" else "user"
+    out["parts"] = [to_v03_part(p) for p in msg.get("parts") or []]
+    return out
+
+
+def normalise_status(status):
+    out = _copy(status) if isinstance(status, dict) else {}
+    out["state"] = wire_state(out.get("state"))
+    if isinstance(out.get("message"), dict):
+        out["message"] = normalise_message(out["message"])
+    return out
+
+
+def normalise_artifact(artifact):
+    if not isinstance(artifact, dict):
+        raise bad_response("agent sent an artifact that is not a JSON object")
+    out = _copy(artifact)
+    out["parts"] = [normalise_part(p) for p in artifact.get("parts") or []]
+    return out
+
+
+def normalise_task(task):
+    if not isinstance(task, dict) or not task.get("id"):
+        raise bad_response("agent sent a task without an id")
+    out = _copy(task, ("kind",))
+    out["status"] = normalise_status(task.get("status"))
+    if isinstance(task.get("history"), list):
+        out["history"] = [normalise_message(m) for m in task["history"]]
+    if isinstance(task.get("artifacts"), list):
+        out["artifacts"] = [normalise_artifact(a) for a in task["artifacts"]]
+    return out
+
+
+def to_v03_task(task):
+    out = _copy(task)
+    out["kind"] = "task"
+    out["status"] = _status_to_v03(task["status"])
+    if "history" in task:
+        out["history"] = [to_v03_message(m) for m in task["history"]]
+    if "artifacts" in task:
+        out["artifacts"] = [_copy(a) | {"parts": [to_v03_part(p) for p in a["parts"]]}
+                            for a in task["artifacts"]]
+    return out
+
+
+def _status_to_v03(status):
+    out = _copy(status)
+    out["state"] = short_state(status.get("state"))
+    if "message" in status:
+        out["message"] = to_v03_message(status["message"])
+    return out
+
+
+def normalise_event(result):
+    """A SendMessage result or a stream event of either version -> a 1.x StreamResponse:
+    exactly one of {"task"}, {"message"}, {"statusUpdate"}, {"artifactUpdate"}."""
+    if not isinstance(result, dict):
+        raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
+    kind = result.get("kind")
+    if "task" in result or kind == "task" or (kind is None and "status" in result and "id" in result):
+        return {"task": normalise_task(result.get("task", result))}
+    if "message" in result or kind == "message" or (kind is None and "messageId" in result):
+        return {"message": normalise_message(result.get("message", result))}
+    if "statusUpdate" in result or kind == "status-update":
+        event = _copy(result.get("statusUpdate", result), ("kind", "final"))
+        event["status"] = normalise_status(event.get("status"))
+        return {"statusUpdate": event}
+    if "artifactUpdate" in result or kind == "artifact-update":
+        event = _copy(result.get("artifactUpdate", result), ("kind",))
+        event["artifact"] = normalise_artifact(event.get("artifact"))
+        return {"artifactUpdate": event}
+    raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+
+
+def to_v03_event(event):
+    """A 1.x StreamResponse -> the 0.3 object (a Task, Message or update with kind)."""
+    if "task" in event:
+        return to_v03_task(event["task"])
+    if "message" in event:
+        return to_v03_message(event["message"])
+    if "statusUpdate" in event:
+        update = event["statusUpdate"]
+        state = short_state(update["status"]["state"])
+        return {"kind": "status-update", **_copy(update), "status": _status_to_v03(update["status"]),
+                "final": state in TERMINAL_STATES + INTERRUPTED_STATES}
+    update = event["artifactUpdate"]
+    artifact = update["artifact"]
+    return {"kind": "artifact-update", **_copy(update),
+            "artifact": _copy(artifact) | {"parts": [to_v03_part(p) for p in artifact["parts"]]}}
+
+
+def apply_event(task, event):
+    """Fold a normalised stream event into the task it belongs to (honouring artifact append);
+    return the task, new when the event is the task itself."""
+    if "task" in event:
+        return event["task"]
+    if task is None:
+        body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
+        task = {"id": body.get("taskId"), "contextId": body.get("contextId"),
+                "status": {"state": "TASK_STATE_SUBMITTED"}}
+    if "statusUpdate" in event:
+        task["status"] = event["statusUpdate"]["status"]
+    elif "artifactUpdate" in event:
+        update = event["artifactUpdate"]
+        new = update["artifact"]
+        artifacts = task.setdefault("artifacts", [])
+        old = next((a for a in artifacts if a.get("artifactId") == new.get("artifactId")), None)
+        if old is not None and update.get("append"):
+            old["parts"] = old.get("parts", []) + new.get("parts", [])
+        elif old is not None:
+            artifacts[artifacts.index(old)] = new
+        else:
+            artifacts.append(new)
+    return task
+
+
+def task_state(task):
+    return short_state((task or {}).get("status", {}).get("state"))
+
+
+def part_text(part):
+    """How one part reads in text output: text as is, data as JSON, a file as one line."""
+    if "text" in part:
+        return str(part["text"])
+    if "data" in part:
+        return json.dumps(part["data"], ensure_ascii=False)
+    name = part.get("filename") or "unnamed"
+    media = part.get("mediaType") or "unknown type"
+    where = f"at {part['url']}" if part.get("url") else f"{len(part.get('raw') or '') * 3 // 4} bytes inline"
+    return f"[file {name} ({media}), {where}]"
+
+
+# ============================================================================ session store
+
+def handler_home():
+    return os.environ.get("HANDLER_HOME") or os.path.join(os.path.expanduser("~"), ".handler")
+
+
+def normalise_url(url):
+    """The session key of an agent URL: lower-case scheme and host, no default port, no trailing
+    slash. 'http://Host:80/' and 'http://host' are one session."""
+    from urllib.parse import urlsplit, urlunsplit
+    text = (url or "").strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise usage_error(f"invalid agent URL {text!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise usage_error(f"invalid agent URL {text!r}: expected http://host[:port][/path]",
+                          "for example --url http://127.0.0.1:8000")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port and port != {"http": 80, "https": 443}[scheme]:
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
+def origin_of(url):
+    from urllib.parse import urlsplit
+    parts = urlsplit(normalise_url(url))
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def mask_secret(value):
+    value = str(value or "")
+    return value[:4] + "\u2026" if len(value) >= 12 else "\u2026"
+
+
+@dataclass
+class AuthCredentials:
+    """A credential stored for one agent: a bearer token or an API key sent in a header."""
+    auth_type: str                   # "bearer" or "api_key"
+    value: str
+    header_name: str | None = None   # API keys only; X-API-Key when None
+
+    def headers(self):
+        if self.auth_type == "bearer":
+            return {"Authorization": f"Bearer {self.value}"}
+        return {self.header_name or "X-API-Key": self.value}
+
+    def to_dict(self):
+        return {"auth_type": self.auth_type, "value": self.value, "header_name": self.header_name}
+
+    @classmethod
+    def from_dict(cls, data):
+        if (not isinstance(data, dict) or data.get("auth_type") not in ("bearer", "api_key")
+                or not isinstance(data.get("value"), str)):
+            return None
+        header = data.get("header_name")
+        return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None)
+
+
+@dataclass
+class AgentSession:
+    """What Handler remembers about one agent URL."""
+    agent_url: str
+    context_id: str | None = None
+    task_id: str | None = None
+    credentials: AuthCredentials | None = None
+    task_state: str | None = None    # the saved task's last known state, e.g. "input-required"
+
+    def update(self, context_id=None, task_id=None, credentials=None, task_state=None):
+        """Change only the values that are provided."""
+        for name, value in (("context_id", context_id), ("task_id", task_id),
+                            ("credentials", credentials), ("task_state", task_state)):
+            if value is not None:
+                setattr(self, name, value)
+
+    def clear_credentials(self):
+        self.credentials = None
+
+    def summary(self):
+        """The session as shown to users and scripts: never the secret."""
+        return {"agent_url": self.agent_url, "context_id": self.context_id, "task_id": self.task_id,
+                "task_state": self.task_state, "has_credentials": self.credentials is not None}
+
+    @classmethod
+    def from_entry(cls, url, entry):
+        def text(key):
+            return entry[key] if isinstance(entry.get(key), str) else None
+        return cls(url, text("context_id"), text("task_id"),
+                   AuthCredentials.from_dict(entry.get("credentials")), text("task_state"))
+
+    def write_entry(self, entry):
+        """Write this session's fields into its raw file entry, keeping keys Handler does not know."""
+        entry.update(context_id=self.context_id, task_id=self.task_id,
+                     credentials=self.credentials.to_dict() if self.credentials else None,
+                     task_state=self.task_state,
+                     updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        return entry
+
+
+class SessionStore:
+    """Sessions for every agent URL, in HANDLER_HOME/sessions.json.
+
+    Safe for many processes at once: every write takes an exclusive lock, re-reads the file,
+    applies only its own change, and replaces the file atomically (temp file, fsync, rename).
+    A corrupt file is moved aside, never overwritten."""
+
+    LOCK_WAIT = 10.0
+
+    def __init__(self, home=None, warn=None):
+        self.home = home or handler_home()
+        self.path = os.path.join(self.home, "sessions.json")
+        self.sessions = {}
+        self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
+        self._checked_modes = False
+
+    # -- reading
+    def load(self):
+        """Read the file into self.sessions (a missing file is an empty store)."""
+        raw = self._read()
+        if raw is None:
+            with self._locked():
+                raw = self._read(quarantine=True)
+        self._remember(raw)
+        return self
+
+    def _read(self, quarantine=False):
+        """The file's JSON object; {} when absent; None when corrupt (moved aside if quarantine)."""
+        try:
+            with open(self.path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror})"
+        else:
+            self._check_modes()
+            try:
+                raw = json.loads(data.decode("utf-8")) if data.strip() else {}
+                if isinstance(raw, dict):
+                    return raw
+                problem = "does not hold a JSON object"
+            except (ValueError, UnicodeDecodeError):
+                problem = "is not valid JSON"
+        if quarantine:
+            self._move_aside(problem)
+            return {}
+        return None
+
+    def _move_aside(self, problem):
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        kept = f"{self.path}.corrupt-{stamp}"
+        n = 1
+        while os.path.exists(kept):
+            kept, n = f"{self.path}.corrupt-{stamp}-{n}", n + 1
+        try:
+            os.rename(self.path, kept)
+        except OSError as exc:
+            raise HandlerError(f"sessions file {self.path} {problem} and could not be moved aside "
+                               f"({exc.strerror})", hint=f"move it away yourself, or set HANDLER_HOME") from None
+        self.warn(f"sessions file {self.path} {problem}; kept it as {kept}; starting fresh")
+
+    def _check_modes(self):
+        if self._checked_modes:
+            return
+        self._checked_modes = True
+        for path, mode in ((self.home, 0o700), (self.path, 0o600)):
+            try:
+                actual = os.stat(path).st_mode & 0o777
+            except OSError:
+                continue
+            if actual & 0o077:
+                self.warn(f"{path} is open to other users (mode {actual:o}); "
+                          f"fix it with: chmod {mode:o} {path}")
+
+    def _remember(self, raw):
+        self.sessions = {url: AgentSession.from_entry(url, entry)
+                         for url, entry in raw.items() if isinstance(entry, dict)}
+
+    # -- writing
+    def _locked(self):
+        return _FileLock(self.path + ".lock", self.LOCK_WAIT, self._ensure_home)
+
+    def _ensure_home(self):
+        if not os.path.isdir(self.home):
+            os.makedirs(self.home, 0o700, exist_ok=True)
+            os.chmod(self.home, 0o700)   # makedirs honours the umask; the store must not
+
+    def _transaction(self, change):
+        """Lock, re-read the file, apply change(raw), write it back atomically, unlock."""
+        try:
+            with self._locked():
+                raw = self._read(quarantine=True)
+                change(raw)
+                self._write(raw)
+        except OSError as exc:
+            raise HandlerError(f"cannot write sessions file {self.path}: {exc.strerror or exc}",
+                               hint="check the permissions of HANDLER_HOME") from None
+        self._remember(raw)
+
+    def _write(self, raw):
+        import tempfile
+        fd, tmp = tempfile.mkstemp(prefix=".sessions.", suffix=".tmp", dir=self.home)  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(raw, f, indent=2)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:
+            dir_fd = os.open(self.home, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError:
+            pass
+
+    # -- the API
+    def get(self, agent_url):
+        """The session for a URL (a new, unsaved one when there is none)."""
+        key = normalise_url(agent_url)
+        return self.sessions.get(key) or AgentSession(key)
+
+    def list_all(self):
+        return list(self.sessions.values())
+
+    def update(self, agent_url, context_id=None, task_id=None, credentials=None, task_state=None):
+        """Change the given values of one session and save, leaving every other entry as it is."""
+        key = normalise_url(agent_url)
+
+        def change(raw):
+            entry = raw.get(key) if isinstance(raw.get(key), dict) else {}
+            session = AgentSession.from_entry(key, entry)
+            session.update(context_id, task_id, credentials, task_state)
+            raw[key] = session.write_entry(entry)
+        self._transaction(change)
+        return self.get(key)
+
+    def set_credentials(self, agent_url, credentials):
+        return self.update(agent_url, credentials=credentials)
+
+    def clear_credentials(self, agent_url):
+        key = normalise_url(agent_url)
+
+        def change(raw):
+            entry = raw.get(key)
+            if isinstance(entry, dict) and entry.get("credentials") is not None:
+                entry["credentials"] = None
+        self._transaction(change)
+
+    def clear(self, agent_url=None):
+        """Forget the conversation (context and task) of one URL, or of all with None.
+        Stored credentials stay; an entry left with nothing in it is removed."""
+        keys = None if agent_url is None else {normalise_url(agent_url)}
+
+        def change(raw):
+            for key in [k for k in raw if keys is None or k in keys]:
+                entry = raw[key]
+                if not isinstance(entry, dict) or not entry.get("credentials"):
+                    del raw[key]
+                else:
+                    for name in ("context_id", "task_id", "task_state"):
+                        entry[name] = None
+        self._transaction(change)
+
+    def save(self):
+        """Write every session held in memory (each entry replaced, other entries kept)."""
+        sessions = list(self.sessions.values())
+
+        def change(raw):
+            for session in sessions:
+                entry = raw.get(session.agent_url)
+                raw[session.agent_url] = session.write_entry(entry if isinstance(entry, dict) else {})
+        self._transaction(change)
+
+
+class _FileLock:
+    """An exclusive advisory lock (flock) on a lock file beside the sessions file, waited for
+    a bounded time so that a stuck process cannot hang every cron job behind it."""
+
+    def __init__(self, path, wait, before):
+        self.path, self.wait, self.before, self.fd = path, wait, before, None
+
+    def __enter__(self):
+        import fcntl
+        self.before()
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.wait
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(self.fd)
+                    raise HandlerError(f"sessions file is locked by another process ({self.path})",
+                                       hint="wait for it to finish, or remove the lock file if none runs")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+
+    def __exit__(self, *exc):
+        os.close(self.fd)   # closing releases the lock
+
+
+# ============================================================================ transport
+
+class Response:
+    """A whole HTTP response: status, headers (an email.message.Message) and body bytes."""
+
+    def __init__(self, url, status, reason, headers, body):
+        self.url, self.status, self.reason, self.headers, self.body = url, status, reason, headers, body
+
+    @property
+    def content_type(self):
+        return self.headers.get_content_type() if self.headers else ""
+
+    def json(self, what):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            snippet = " ".join(self.body[:120].decode("utf-8", "replace").split())
+            raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
+                               f"HTTP {self.status}): {snippet!r}") from None
+
+
+def is_secret_header(name):
+    """Headers whose values --debug never shows: credentials under any of their usual names."""
+    return any(word in name.lower() for word in SECRET_WORDS)
+
+
+def redact_headers(headers, secrets=()):
+    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v) for k, v in headers.items()}
+
+
+def network_error(exc, url):
+    """Name a failure to reach `url` in one line, with the exit code that fits it."""
+    import socket
+    import ssl
+    import urllib.error
+    import http.client
+    where = url
+    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
+                            "raise --timeout, or check that the agent is healthy")
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return HandlerError(f"TLS certificate of {where} was not accepted: "
+                            f"{reason.verify_message or reason.reason}", EXIT_UNREACHABLE,
+                            "A2ACLI_ERR_UNREACHABLE", "check the host name, or set SSL_CERT_FILE to its CA")
+    if isinstance(reason, ssl.SSLError):
+        return HandlerError(f"TLS connection to {where} failed: {reason.reason or reason}",
+                            EXIT_UNREACHABLE, "A2ACLI_ERR_UNREACHABLE", "check that the URL's scheme is right")
+    if isinstance(reason, socket.gaierror):
+        return HandlerError(f"cannot resolve the host of {where}", EXIT_UNREACHABLE,
+                            "A2ACLI_ERR_UNREACHABLE", "check the host name in --url")
+    if isinstance(reason, ConnectionRefusedError):
+        return HandlerError(f"cannot connect to {where}: connection refused", EXIT_UNREACHABLE,
+                            "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
+    if isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
+        return bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
+    if isinstance(reason, (ConnectionError, http.client.HTTPException)):
+        detail = "closed the connection without an answer" if isinstance(
+            reason, http.client.RemoteDisconnected) else (str(reason) or type(reason).__name__)
+        return HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
+                            "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
+    if isinstance(reason, OSError):
+        return HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
+                            "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
+    return None
+
+
+def bounded(produce, timeout, what):
+    """Run produce(put) on a daemon worker thread and yield each item it puts.
+
+    The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once; it gives
+    up with a timeout error (exit 5) when `timeout` seconds pass without an item. Closing the
+    generator tells the worker to stop at its next item."""
+    import queue
+    items = queue.Queue()
+    stop = threading.Event()
+
+    def put(item):
+        if stop.is_set():
+            raise _Stopped()
+        items.put((0, item))
+
+    def work():
+        try:
+            produce(put)
+            items.put((1, None))
+        except _Stopped:
+            pass
+        except BaseException as exc:   # handed to the main thread, which decides what it means
+            items.put((2, exc))
+
+    threading.Thread(target=work, name="handler-io", daemon=True).start()
+    try:
+        while True:
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HandlerError(f"{what}: no answer within {timeout:g} s", EXIT_TIMEOUT,
+                                       "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
+                try:
+                    kind, item = items.get(timeout=min(left, 0.2))
+                    break
+                except queue.Empty:
+                    continue
+            if kind == 0:
+                yield item
+            elif kind == 1:
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+
+
+class _Stopped(Exception):
+    pass
+
+
+def read_sse(readline):
+    """Yield (event type, data) for each Server-Sent Event read with readline(limit).
+    Handles CRLF and LF line ends, comment lines and multi-line data."""
+    data, event = [], None
+    while True:
+        line = readline(MAX_SSE_LINE + 1)
+        if len(line) > MAX_SSE_LINE:
+            raise bad_response("the agent sent an event stream line over 16 MiB")
+        if not line:
+            break
+        line = line.rstrip(b"\n").rstrip(b"\r")
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            data, event = [], None
+            continue
+        if line.startswith(b":"):
+            continue
+        field, _, value = line.partition(b":")
+        value = value[1:] if value.startswith(b" ") else value
+        if field == b"data":
+            data.append(value.decode("utf-8", "replace"))
+        elif field == b"event":
+            event = value.decode("utf-8", "replace")
+    if data:   # a last event without its blank line: still worth reading
+        yield event, "\n".join(data)
+
+
+class Transport:
+    """Every HTTP request Handler makes: headers, credentials, --debug logging with secrets
+    redacted, a timeout, and network failures turned into HandlerErrors."""
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None):
+        self.timeout = timeout
+        self.log = log
+        self.secrets = set()   # header names whose values must never be logged
+
+    def _request(self, url, body, headers, method):
+        import urllib.request
+        all_headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json", **headers}
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        if self.log:
+            self.log(f"> {method} {url}")
+            for k, v in redact_headers(all_headers, self.secrets).items():
+                self.log(f">   {k}: {v}")
+            if body is not None:
+                self.log(f">   {body[:2000].decode('utf-8', 'replace')}")
+        return urllib.request.Request(url, data=body, headers=all_headers, method=method)
+
+    def _open(self, request):
+        import urllib.request
+        import urllib.error
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout + 5)
+        except urllib.error.HTTPError as exc:
+            return exc   # an HTTP error is still an answer: its status and body tell what failed
+
+    def _log_response(self, resp, body=None):
+        if self.log:
+            self.log(f"< HTTP {resp.status} {resp.reason} ({resp.headers.get('Content-Type', '')})")
+            if body is not None:
+                self.log(f"<   {body[:2000].decode('utf-8', 'replace')}")
+
+    def request(self, url, body=None, headers=None, method=None):
+        """Send one request and return the whole Response (any status)."""
+        method = method or ("POST" if body is not None else "GET")
+        request = self._request(url, body, headers or {}, method)
+
+        def produce(put):
+            with self._open(request) as resp:
+                data = resp.read(MAX_BODY + 1)
+                self._log_response(resp, data)
+                put(Response(url, resp.status, resp.reason, resp.headers, data))
+        for response in self._run(produce, url):
+            if len(response.body) > MAX_BODY:
+                raise bad_response(f"the answer from {url} is larger than 64 MiB")
+            return response
+        raise bad_response(f"no answer from {url}")
+
+    def stream(self, url, body, headers):
+        """POST and yield a Response when the answer is not an event stream, else each
+        (event type, data) of the stream as it arrives; the timeout is the longest silence."""
+        request = self._request(url, body, {**headers, "Accept": "text/event-stream"}, "POST")
+
+        def produce(put):
+            with self._open(request) as resp:
+                if resp.status != 200 or resp.headers.get_content_type() != "text/event-stream":
+                    data = resp.read(MAX_BODY + 1)
+                    self._log_response(resp, data)
+                    put(Response(url, resp.status, resp.reason, resp.headers, data))
+                    return
+                self._log_response(resp)
+                for event in read_sse(resp.readline):
+                    if self.log:
+                        self.log(f"<   event: {event[1][:2000]}")
+                    put(event)
+        yield from self._run(produce, url)
+
+    def _run(self, produce, url):
+        try:
+            yield from bounded(produce, self.timeout, f"waiting for {url}")
+        except HandlerError:
+            raise
+        except Exception as exc:
+            error = network_error(exc, url)
+            if error is None:
+                raise
+            raise error from None
+
+
+# ============================================================================ A2A client
+
+def pick_interface(card, card_url):
+    """Choose (endpoint URL, protocol version, tenant) from a card: a 1.x JSON-RPC interface
+    when the card offers one, else a 0.3 JSON-RPC one."""
+    from urllib.parse import urljoin
+    interfaces = card.get("supportedInterfaces")
+    offered = []
+    if isinstance(interfaces, list) and interfaces:
+        entries = [i for i in interfaces if isinstance(i, dict) and isinstance(i.get("url"), str)]
+        offered = [str(i.get("protocolBinding")) for i in entries]
+        jsonrpc = [i for i in entries if str(i.get("protocolBinding", "")).upper() == "JSONRPC"]
+        for wanted in ("1", "0"):
+            for entry in jsonrpc:
+                version = str(entry.get("protocolVersion") or "1.0")
+                if version.split(".")[0] == wanted and (wanted == "1" or version.startswith("0.3")):
+                    return (urljoin(card_url, entry["url"]), "1.0" if wanted == "1" else "0.3",
+                            entry.get("tenant") or None)
+    else:
+        url = card.get("url")
+        if isinstance(url, str) and str(card.get("preferredTransport") or "JSONRPC").upper() == "JSONRPC":
+            return urljoin(card_url, url), "0.3", None
+        extra = card.get("additionalInterfaces")
+        for entry in extra if isinstance(extra, list) else []:
+            if isinstance(entry, dict) and str(entry.get("transport", "")).upper() == "JSONRPC" \
+                    and isinstance(entry.get("url"), str):
+                return urljoin(card_url, entry["url"]), "0.3", None
+        offered = [str(card.get("preferredTransport"))] if url else []
+    raise HandlerError(
+        "the agent card offers no JSON-RPC interface that Handler speaks"
+        + (f" (it offers: {', '.join(sorted(set(offered)))})" if offered else ""),
+        EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC")
+
+
+class A2AClient:
+    """One agent: its card, the interface chosen from it, and one method per A2A operation.
+
+    Returns normalised (1.x-shaped) objects. It never prints (warnings go to `warn`) and never
+    touches the session store."""
+
+    def __init__(self, url, transport, headers=None, credentials=None, warn=None):
+        self.url = url.strip()
+        self.origin = origin_of(self.url)
+        self.transport = transport
+        self.headers = dict(headers or {})
+        self.credentials = credentials
+        self.warn = warn or (lambda message: None)
+        self.card = self.card_url = self.endpoint = self.version = self.tenant = None
+        self._auth = credentials.headers() if credentials else {}
+        transport.secrets.update(self._auth)
+        self._next_id = 0
+
+    # -- the card and the interface
+    def fetch_card(self):
+        from urllib.parse import urlsplit
+        if urlsplit(self.url).path.endswith(".json"):
+            urls = [self.url]
+        else:
+            urls = [self.url.rstrip("/") + path for path in CARD_PATHS]
+        for card_url in urls:
+            resp = self.transport.request(card_url, headers={**self.headers, **self._auth})
+            if resp.status == 404 and card_url != urls[-1]:
+                continue
+            self._check_status(resp, "agent card", card=True)
+            try:
+                card = resp.json("agent card")
+            except HandlerError as exc:
+                raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
+                                   "check that --url is the agent's base URL") from None
+            if not isinstance(card, dict):
+                raise HandlerError(f"agent card at {card_url} is not a JSON object", EXIT_FAILURE,
+                                   "A2ACLI_ERR_CARD_INVALID")
+            self.card, self.card_url = card, card_url
+            return card
+
+    def connect(self):
+        """Fetch the card once and choose the endpoint, version and credentials to use."""
+        if self.endpoint:
+            return self
+        if self.card is None:
+            self.fetch_card()
+        self.endpoint, self.version, self.tenant = pick_interface(self.card, self.card_url)
+        endpoint_origin = origin_of(self.endpoint)
+        if endpoint_origin != self.origin:
+            dropped = [k for k in self.headers if is_secret_header(k)]
+            if self._auth or dropped:
+                self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
+                          "your credentials are not sent there")
+            self._auth = {}
+            for k in dropped:
+                del self.headers[k]
+        return self
+
+    @property
+    def v1(self):
+        return self.version != "0.3"
+
+    @property
+    def streaming(self):
+        caps = (self.card or {}).get("capabilities")
+        return bool(caps.get("streaming")) if isinstance(caps, dict) else False
+
+    # -- JSON-RPC
+    def _check_status(self, resp, what, card=False):
+        if 200 <= resp.status < 300:
+            return
+        status = f"HTTP {resp.status} {resp.reason or ''}".strip()
+        if resp.status in (401, 403):
+            rejected = self._auth or any(is_secret_header(k) for k in self.headers)
+            raise HandlerError(
+                f"{what} at {resp.url}: {status}: " + (
+                    "the agent rejected the credentials" if rejected else "the agent requires authentication"),
+                EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
+                f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
+        if resp.status == 404 and card:
+            raise HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
+                               "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
+        if resp.status in (404, 502, 503, 504):
+            raise HandlerError(f"{what} at {resp.url} is unavailable ({status})", EXIT_UNREACHABLE,
+                               "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
+        if not card and resp.content_type == "application/json":
+            try:
+                payload = json.loads(resp.body)
+            except ValueError:
+                payload = None
+            if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+                raise a2a_error(payload["error"])
+        snippet = " ".join(resp.body[:120].decode("utf-8", "replace").split())
+        raise HandlerError(f"{what} at {resp.url} failed: {status}" + (f": {snippet}" if snippet else ""),
+                           EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError")
+
+    def _prepare(self, op, params):
+        """The method name, request id, body bytes and headers of one JSON-RPC call."""
+        self.connect()
+        method = METHODS[op][0 if self.v1 else 1]
+        if self.v1:
+            params = {**params, **({"tenant": self.tenant} if self.tenant else {})}
+        else:
+            params = self._params_v03(op, params)
+        self._next_id += 1
+        body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method,
+                           "params": params}).encode("utf-8")
+        headers = {**self.headers, **self._auth}
+        if self.v1:
+            headers["A2A-Version"] = "1.0"
+        return method, self._next_id, body, headers
+
+    @staticmethod
+    def _params_v03(op, params):
+        if op in ("send", "stream"):
+            config = dict(params.get("configuration") or {})
+            config["blocking"] = not config.pop("returnImmediately", False)
+            return {"message": to_v03_message(params["message"]), "configuration": config,
+                    **({"metadata": params["metadata"]} if "metadata" in params else {})}
+        return dict(params)
+
+    def _unwrap(self, payload, request_id, method):
+        if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
+            raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 response")
+        if payload.get("error") is not None:
+            raise a2a_error(payload["error"], method)
+        if "result" not in payload:
+            raise bad_response(f"the agent's answer to {method} has neither result nor error")
+        if payload.get("id") != request_id:
+            raise bad_response(f"the agent answered {method} with the id of another request "
+                               f"({payload.get('id')!r} instead of {request_id!r})")
+        return payload["result"]
+
+    def call(self, op, params):
+        """One JSON-RPC call; returns the raw result."""
+        method, request_id, body, headers = self._prepare(op, params)
+        resp = self.transport.request(self.endpoint, body, headers)
+        self._check_status(resp, method)
+        return self._unwrap(resp.json(f"answer to {method}"), request_id, method)
+
+    def call_stream(self, op, params):
+        """One streaming JSON-RPC call; yields each normalised event as it arrives."""
+        method, request_id, body, headers = self._prepare(op, params)
+        for item in self.transport.stream(self.endpoint, body, headers):
+            if isinstance(item, Response):   # an error, or an agent that answered without a stream
+                self._check_status(item, method)
+                yield normalise_event(self._unwrap(item.json(f"answer to {method}"), request_id, method))
+                return
+            try:
+                payload = json.loads(item[1])
+            except ValueError:
+                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+            yield normalise_event(self._unwrap(payload, request_id, method))
+
+    # -- operations
+    def send_message(self, message, return_immediately=False):
+        """SendMessage: returns {"task": …} or {"message": …}."""
+        params = {"message": message}
+        if return_immediately:
+            params["configuration"] = {"returnImmediately": True}
+        result = normalise_event(self.call("send", params))
+        if "task" not in result and "message" not in result:
+            raise bad_response("the agent answered SendMessage with a stream event, not a task or message")
+        return result
+
+    def stream_message(self, message):
+        return self.call_stream("stream", {"message": message})
+
+    def get_task(self, task_id, history_length=None):
+        params = {"id": task_id}
+        if history_length is not None:
+            params["historyLength"] = history_length
+        return normalise_task(self.call("get", params))
+
+    def cancel_task(self, task_id):
+        return normalise_task(self.call("cancel", {"id": task_id}))
+
+
+# ============================================================================ output
+
+def parts_text(parts):
+    """The parts of one message or artifact as text: consecutive text parts run together
+    (streamed chunks), any other part on a line of its own."""
+    pieces, last_text = [], False
+    for part in parts or []:
+        if "text" in part and last_text:
+            pieces[-1] += str(part["text"])
+        else:
+            pieces.append(part_text(part))
+        last_text = "text" in part
+    return "\n".join(pieces)
+
+
+def reply_text(task):
+    """What the agent said in a task: its artifacts, then its status message."""
+    texts = [parts_text(a.get("parts")) for a in task.get("artifacts") or []]
+    message = task.get("status", {}).get("message")
+    if isinstance(message, dict) and message.get("role") != "ROLE_USER":
+        texts.append(parts_text(message.get("parts")))
+    return "\n".join(t for t in texts if t)
+
+
+def _is_tty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class Output:
+    """Every line Handler prints. Results go to stdout as text, one JSON document, or JSON Lines
+    (streams); warnings, notes, progress and errors go to stderr."""
+
+    def __init__(self, fmt="text", quiet=False, debug=False, stdout=None, stderr=None):
+        self.fmt, self.quiet, self.debug_on = fmt, quiet, debug
+        self.out = stdout or sys.stdout
+        self.err = stderr or sys.stderr
+        self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
+        self._midline = False
+        self._artifact = None
+        self._lock = threading.Lock()
+
+    @property
+    def json(self):
+        return self.fmt == "json"
+
+    # -- stderr
+    def _stderr(self, label, colour, message):
+        if self.fancy:
+            label = f"\033[{colour}m{label}\033[0m"
+        with self._lock:
+            print(f"{label} {message}", file=self.err, flush=True)
+
+    def error(self, exc):
+        if self.json:
+            self.document(exc.envelope())
+        self._stderr("Error:", "1;31", exc.message + (f"; {exc.hint}" if exc.hint else ""))
+
+    def warn(self, message):
+        self._stderr("warning:", "33", message)
+
+    def note(self, message):
+        if not self.quiet:
+            self._stderr("note:", "36", message)
+
+    def debug(self, message):
+        if self.debug_on:
+            self._stderr("debug:", "2", message)
+
+    def busy(self, label):
+        """A spinner on stderr while the main thread waits, only on a terminal."""
+        return _Spinner(self.err, label, self.fancy and not self.quiet and not self.json)
+
+    # -- stdout
+    def line(self, text=""):
+        self.out.write(f"{text}\n")
+
+    def document(self, obj):
+        json.dump(obj, self.out, ensure_ascii=False, indent=2)
+        self.out.write("\n")
+        self.out.flush()
+
+    def fields(self, pairs, indent=""):
+        for name, value in pairs:
+            if value is not None:
+                self.line(f"{indent}{name}: {value}")
+
+    def reply(self, result):
+        """The result of message send: a task or a message."""
+        if self.json:
+            return self.document(result)
+        if "message" in result:
+            message = result["message"]
+            text = parts_text(message.get("parts"))
+            if text:
+                self.line(text)
+            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
+            return
+        task = result["task"]
+        text = reply_text(task)
+        if text:
+            self.line(text)
+        self.task_ids(task)
+
+    def task_ids(self, task):
+        self.fields([("Task ID", task.get("id")), ("Context ID", task.get("contextId")),
+                     ("State", task_state(task))])
+
+    def event(self, event):
+        """One stream event, as it arrives: a JSON line, or its text written at once."""
+        if self.json:
+            self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
+            self.out.flush()
+            return
+        if "artifactUpdate" in event:
+            artifact = event["artifactUpdate"]["artifact"]
+            if artifact.get("artifactId") != self._artifact:
+                self._newline()
+            self._artifact = artifact.get("artifactId")
+            self._write_parts(artifact.get("parts"))
+        elif "statusUpdate" in event or "task" in event:
+            body = event.get("statusUpdate") or event.get("task")
+            for artifact in body.get("artifacts") or []:   # a task snapshot (resubscribe)
+                self._newline()
+                self._write_parts(artifact.get("parts"))
+            message = body.get("status", {}).get("message")
+            if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts"):
+                self._newline()
+                self._write_parts(message["parts"])
+                self._newline()
+            self._artifact = None
+        elif "message" in event:
+            self._newline()
+            self._write_parts(event["message"].get("parts"))
+            self._newline()
+        self.out.flush()
+
+    def _write_parts(self, parts):
+        for part in parts or []:
+            if "text" in part:
+                text = str(part["text"])
+            else:
+                self._newline()
+                text = part_text(part) + "\n"
+            if text:
+                self.out.write(text)
+                self._midline = not text.endswith("\n")
+
+    def _newline(self):
+        if self._midline:
+            self.out.write("\n")
+            self._midline = False
+
+    def stream_end(self, task, message=None):
+        if self.json:
+            return
+        self._newline()
+        if task is not None:
+            self.task_ids(task)
+        elif message is not None:
+            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
+        self.out.flush()
+
+    def card(self, card, client=None):
+        if self.json:
+            return self.document(card)
+        provider = card.get("provider") if isinstance(card.get("provider"), dict) else {}
+        caps = card.get("capabilities") if isinstance(card.get("capabilities"), dict) else {}
+        self.fields([("Name", card.get("name")), ("Description", card.get("description")),
+                     ("Version", card.get("version")),
+                     ("Provider", " ".join(str(provider[k]) for k in ("organization", "url") if provider.get(k))
+                      or None)])
+        if client is not None and client.endpoint:
+            self.line(f"Interface: JSON-RPC, A2A {client.version}, {client.endpoint}")
+        self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
+                     ("Push notifications", "yes" if caps.get("pushNotifications") else "no")])
+        schemes = card.get("securitySchemes")
+        if isinstance(schemes, dict) and schemes:
+            self.line(f"Security: {', '.join(schemes)}")
+        skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+        self.line(f"Skills ({len(skills)}):")
+        for skill in skills:
+            name = skill.get("name") or skill.get("id")
+            self.line(f"  - {name}" + (f": {skill['description']}" if skill.get("description") else ""))
+
+    def sessions(self, sessions):
+        if self.json:
+            return self.document({"count": len(sessions), "sessions": [s.summary() for s in sessions]})
+        if not sessions:
+            return self.line("No saved sessions")
+        self.line(f"Saved Sessions ({len(sessions)})")
+        for session in sessions:
+            self.line()
+            self.line(session.agent_url)
+            self._session_fields(session, "  ", brief=True)
+
+    def session(self, session):
+        if self.json:
+            return self.document(session.summary())
+        self.line(f"Session for {session.agent_url}")
+        self._session_fields(session, "")
+
+    def _session_fields(self, session, indent, brief=False):
+        state = f" ({session.task_state})" if session.task_id and session.task_state else ""
+        creds = session.credentials
+        self.fields([("Context ID", session.context_id or (None if brief else "none")),
+                     ("Task ID", (session.task_id + state) if session.task_id else (None if brief else "none")),
+                     ("Credentials", creds.auth_type if creds else (None if brief else "none"))], indent)
+
+    def credentials(self, entries):
+        """(url, AuthCredentials) pairs, the secret masked."""
+        rows = [{"agent_url": url, "auth_type": c.auth_type, "header_name": c.header_name,
+                 "value": mask_secret(c.value)} for url, c in entries]
+        if self.json:
+            return self.document({"count": len(rows), "credentials": rows})
+        if not rows:
+            return self.line("No stored credentials")
+        for row in rows:
+            kind = "bearer token" if row["auth_type"] == "bearer" else \
+                f"API key in header {row['header_name'] or 'X-API-Key'}"
+            self.line(f"{row['agent_url']}: {kind} {row['value']}")
+
+    def done(self, text, obj):
+        """A confirmation: text for people, a small object for scripts."""
+        self.document(obj) if self.json else self.line(text)
+
+
+class _Spinner:
+    FRAMES = "|/-\\"
+
+    def __init__(self, stream, label, enabled):
+        self.stream, self.label, self.enabled = stream, label, enabled
+        self.stop = threading.Event()
+
+    def __enter__(self):
+        if self.enabled:
+            self.thread = threading.Thread(target=self._spin, daemon=True)
+            self.thread.start()
+        return self
+
+    def _spin(self):
+        n = 0
+        while not self.stop.wait(0.1):
+            self.stream.write(f"\r{self.FRAMES[n % 4]} {self.label}")
+            self.stream.flush()
+            n += 1
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.stop.set()
+            self.thread.join()
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# ============================================================================ built-in agent
+
+class AgentError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _now():
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class EchoAgent:
+    """The task engine of `server agent`. It echoes the user's text back as an artifact in
+    chunks; a message starting with "ask" leaves the task input-required until a follow-up
+    message answers it; one starting with "slow" takes a few seconds and can be canceled."""
+
+    QUESTION = "What should I echo?"
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
+        self.tasks = {}     # task id -> task, 1.x shape
+        self.events = {}    # task id -> every StreamResponse of that task, in order
+        self.cond = threading.Condition()
+
+    def card(self, base_url, secured=False):
+        card = {
+            "name": "Handler Echo Agent",
+            "description": "Echoes your message back as an artifact (built into handler.py, for testing). "
+                           "Start a message with 'ask' to be asked a question, or 'slow' for a slow task.",
+            "version": VERSION,
+            "provider": {"organization": "Handler", "url": "https://github.com/"},
+            "supportedInterfaces": [
+                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
+                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"}],
+            "protocolVersion": "0.3.0", "url": base_url, "preferredTransport": "JSONRPC",
+            "capabilities": {"streaming": True, "pushNotifications": False},
+            "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
+            "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
+                        "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
+        }
+        if secured:
+            card["securitySchemes"] = {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}
+            card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
+        return card
+
+    # -- operations (1.x shapes in and out; AgentError on failure)
+    def start(self, message):
+        """Accept a user message: a new task, or the answer to one waiting for input. Returns
+        (snapshot of the task, index of its next event) and starts the work on a thread."""
+        import copy
+        import uuid
+        if not isinstance(message, dict) or not isinstance(message.get("parts"), list) \
+                or not message["parts"] or not message.get("messageId"):
+            raise AgentError(-32602, "message needs messageId and at least one part")
+        with self.cond:
+            task_id = message.get("taskId")
+            if task_id:
+                task = self._task(task_id)
+                if task_state(task) not in INTERRUPTED_STATES:
+                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; it takes no more messages")
+                if message.get("contextId") not in (None, task["contextId"]):
+                    raise AgentError(-32602, f"task {task_id} belongs to another context")
+            else:
+                task_id = str(uuid.uuid4())
+                task = {"id": task_id, "contextId": message.get("contextId") or str(uuid.uuid4()),
+                        "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
+                        "history": [], "artifacts": []}
+                self.tasks[task_id], self.events[task_id] = task, []
+            message = {**message, "taskId": task_id, "contextId": task["contextId"]}
+            task["history"].append(message)
+            snapshot, index = copy.deepcopy(task), len(self.events[task_id])
+        text = " ".join(str(p.get("text", "")) for p in message["parts"] if isinstance(p, dict)).strip()
+        threading.Thread(target=self._work, args=(task_id, text), daemon=True).start()
+        return snapshot, index
+
+    def wait(self, task_id, timeout=300.0):
+        import copy
+        with self.cond:
+            self.cond.wait_for(lambda: task_state(self.tasks[task_id]) in TERMINAL_STATES + INTERRUPTED_STATES,
+                               timeout)
+            return copy.deepcopy(self.tasks[task_id])
+
+    def follow(self, task_id, index, timeout=300.0):
+        """Yield the task's events from `index` on, until it ends or waits for input."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.cond:
+                self.cond.wait_for(lambda: len(self.events[task_id]) > index, 1.0)
+                batch = self.events[task_id][index:]
+            index += len(batch)
+            for event in batch:
+                yield event
+                state = task_state(event.get("statusUpdate"))
+                if state in TERMINAL_STATES + INTERRUPTED_STATES:
+                    return
+
+    def get(self, task_id, history_length=None):
+        import copy
+        with self.cond:
+            task = copy.deepcopy(self._task(task_id))
+        if isinstance(history_length, int) and history_length >= 0:
+            task["history"] = task["history"][-history_length:] if history_length else []
+        return task
+
+    def cancel(self, task_id):
+        with self.cond:
+            state = task_state(self._task(task_id))
+            if state in TERMINAL_STATES:
+                raise AgentError(-32002, f"task {task_id} is {state} and cannot be canceled")
+            self._status(task_id, "canceled")
+        return self.get(task_id)
+
+    def _task(self, task_id):
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise AgentError(-32001, f"task {task_id} not found")
+        return task
+
+    # -- the work
+    def _work(self, task_id, text):
+        self._status(task_id, "working")
+        if text.lower().startswith("ask"):
+            self._status(task_id, "input-required", self.QUESTION)
+            return
+        slow = text.lower().startswith("slow")
+        chunks = ["Echo: "] + ([w + " " for w in text.split()] if slow else [text])
+        chunks[-1] = chunks[-1].rstrip(" ")
+        artifact_id = f"echo-{len(self.events[task_id])}"
+        for i, chunk in enumerate(chunks):
+            time.sleep(0.5 if slow else self.delay)
+            update = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"],
+                      "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [{"text": chunk}]}}
+            if i:
+                update["append"] = True
+            if i == len(chunks) - 1:
+                update["lastChunk"] = True
+            if not self._emit({"artifactUpdate": update}):
+                return
+        self._status(task_id, "completed")
+
+    def _status(self, task_id, state, text=None):
+        import uuid
+        task = self.tasks[task_id]
+        status = {"state": wire_state(state), "timestamp": _now()}
+        if text:
+            status["message"] = {"messageId": str(uuid.uuid4()), "role": "ROLE_AGENT",
+                                 "parts": [{"text": text}], "taskId": task_id, "contextId": task["contextId"]}
+        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"], "status": status}})
+
+    def _emit(self, event):
+        """Record an event and apply it to its task; False once the task has ended (canceled)."""
+        import copy
+        with self.cond:
+            body = event.get("statusUpdate") or event["artifactUpdate"]
+            task = self.tasks[body["taskId"]]
+            if task_state(task) in TERMINAL_STATES:
+                return False
+            apply_event(task, copy.deepcopy(event))
+            message = task["status"].get("message")
+            if "statusUpdate" in event and message:
+                task["history"].append(message)
+            self.events[task["id"]].append(event)
+            self.cond.notify_all()
+            return True
+
+
+V1_METHODS = {v1: op for op, (v1, _) in METHODS.items()}
+V03_METHODS = {v03: op for op, (_, v03) in METHODS.items()}
+
+
+def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
+    """An HTTP server (not yet serving) running the built-in agent on host:port."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class AgentHandler(BaseHTTPRequestHandler):
+        server_version = f"handler-agent/{VERSION}"
+
+        def log_message(self, fmt, *args):
+            if log:
+                log(f"{self.address_string()} {fmt % args}")
+
+        def _send_json(self, status, obj, headers=()):
+            body = json.dumps(obj).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            if self.path.split("?")[0] in CARD_PATHS:
+                host_header = self.headers.get("Host") or f"{host}:{self.server.server_port}"
+                self._send_json(200, self.server.agent.card(f"http://{host_header}/", bool(bearer_token)))
+            else:
+                self._send_json(404, {"error": {"code": 404, "message": "not found"}})
+
+        def do_POST(self):
+            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
+                return self._send_json(401, {"error": {"code": 401, "message": "missing or wrong bearer token"}},
+                                       [("WWW-Authenticate", 'Bearer realm="handler-agent"')])
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_SSE_LINE:
+                return self._send_json(413, {"error": {"code": 413, "message": "body too large"}})
+            try:
+                request = json.loads(self.rfile.read(length))
+            except ValueError:
+                return self._send_json(200, _rpc_error(None, -32700, "request body is not valid JSON"))
+            try:
+                self._rpc(request)
+            except AgentError as exc:
+                rid = request.get("id") if isinstance(request, dict) else None
+                self._send_json(200, _rpc_error(rid, exc.code, exc.message))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _rpc(self, request):
+            if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
+                    or not isinstance(request.get("method"), str):
+                raise AgentError(-32600, "not a JSON-RPC 2.0 request")
+            method, rid, params = request["method"], request.get("id"), request.get("params")
+            v1 = method in V1_METHODS
+            op = V1_METHODS.get(method) or V03_METHODS.get(method)
+            if op is None:
+                raise AgentError(-32601, f"method {method} not found")
+            if v1 and not str(self.headers.get("A2A-Version", "")).startswith("1."):
+                raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+            if not isinstance(params, dict):
+                raise AgentError(-32602, "params must be an object")
+            agent = self.server.agent
+            if log:
+                log(f"{method} ({'1.0' if v1 else '0.3'})")
+            if op in ("send", "stream"):
+                try:
+                    message = normalise_message(params.get("message"))
+                except HandlerError:
+                    raise AgentError(-32602, "params.message must be a message object") from None
+                config = params.get("configuration") or {}
+                snapshot, index = agent.start(message)
+                if op == "stream":
+                    return self._stream(rid, v1, snapshot, index)
+                later = config.get("returnImmediately") if v1 else config.get("blocking") is False
+                task = snapshot if later else agent.wait(snapshot["id"])
+                result = {"task": task} if v1 else to_v03_task(task)
+            else:
+                task_id = params.get("id")
+                if not isinstance(task_id, str):
+                    raise AgentError(-32602, "params.id must be a task id")
+                task = agent.get(task_id, params.get("historyLength")) if op == "get" else agent.cancel(task_id)
+                result = task if v1 else to_v03_task(task)
+            self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
+
+        def _stream(self, rid, v1, snapshot, index):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            # the task first, then its events as they happen
+            for event in _chain([{"task": snapshot}], self.server.agent.follow(snapshot["id"], index)):
+                payload = {"jsonrpc": "2.0", "id": rid, "result": event if v1 else to_v03_event(event)}
+                self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
+                self.wfile.flush()
+
+    server = ThreadingHTTPServer((host, port), AgentHandler)
+    server.daemon_threads = True
+    server.agent = agent or EchoAgent()
+    return server
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
+
+
+def _rpc_error(rid, code, message):
+    return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+
+
+# ============================================================================ command line
+
+PROG = os.path.basename(sys.argv[0] or "") if os.path.basename(sys.argv[0] or "").startswith("handler") \
+    else "handler.py"
+
+
+def require_url(args):
+    url = getattr(args, "url", None) or os.environ.get("HANDLER_URL")
+    if not url:
+        raise usage_error("no agent URL: give --url or set HANDLER_URL",
+                          f"for example: {PROG} {args.command} {args.action} --url http://127.0.0.1:8000")
+    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
+    return url.strip()
+
+
+def read_secret(value, what):
+    """A secret given on the command line, or read from stdin when it is '-'."""
+    if value == "-":
+        value = sys.stdin.readline() if sys.stdin else ""
+    value = (value or "").strip()
+    if not value:
+        raise usage_error(f"{what} is empty", f"pass it, or '-' and pipe it on stdin")
+    return value
+
+
+def read_message_text(args):
+    text = args.text
+    if text == "-" or (text is None and sys.stdin is not None and not _is_tty(sys.stdin)):
+        text = sys.stdin.read().rstrip("\r\n")
+    if not text or not text.strip():
+        raise usage_error("no message to send: give TEXT, or pipe it on stdin",
+                          f'for example: {PROG} message send --url URL "Hello"')
+    return text
+
+
+def parse_headers(values):
+    headers = {}
+    for value in values or []:
+        name, sep, content = value.partition(":")
+        if not sep or not name.strip() or any(c in name for c in " \t\r\n") or "\n" in content:
+            raise usage_error(f"invalid header {value!r}: expected 'Name: Value'")
+        headers[name.strip()] = content.strip()
+    return headers
+
+
+def pick_credentials(args, session):
+    """Credentials for one call: a flag, else the environment, else what is stored."""
+    env = os.environ
+    if getattr(args, "bearer_token", None):
+        return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
+    if getattr(args, "api_key", None):
+        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.api_key_header)
+    if env.get("HANDLER_BEARER_TOKEN"):
+        return AuthCredentials("bearer", env["HANDLER_BEARER_TOKEN"])
+    if env.get("HANDLER_API_KEY"):
+        return AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))
+    return session.credentials if session else None
+
+
+def make_client(args, out, session):
+    transport = Transport(args.timeout, out.debug if args.debug else None)
+    return A2AClient(require_url(args), transport, parse_headers(args.header),
+                     pick_credentials(args, session), out.warn)
+
+
+def open_store(out):
+    return SessionStore(warn=out.warn).load()
+
+
+def remember(store, url, obj):
+    """Save the ids and state an agent returned (a task or a message) in the URL's session."""
+    if store is None or obj is None:
+        return
+    if "status" in obj:      # a task
+        store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
+    else:                    # a message: no task waits for an answer
+        store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+
+
+def report_outcome(out, task, url):
+    state = task_state(task)
+    if state in ("failed", "rejected", "canceled"):
+        out.warn(f"the task ended {state}")
+    elif state in INTERRUPTED_STATES:
+        out.note(f"the task is {state}: the agent waits for you; answer with "
+                 f'{PROG} message send --url {url} "..." (the task continues)')
+
+
+def wait_for_task(client, task, store, url, timeout):
+    """Poll GetTask until the task ends or waits for input (for agents that answer a blocking
+    send early), backing off from 0.2 s to 2 s, for at most `timeout` seconds."""
+    deadline, delay = time.monotonic() + timeout, 0.2
+    while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+        if time.monotonic() + delay > deadline:
+            raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
+                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout; the task id is saved")
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)
+        task = client.get_task(task["id"])
+        remember(store, url, task)
+    return task
+
+
+def cmd_message_send(args, out):
+    if args.stream and args.async_:
+        raise usage_error("--stream cannot be combined with --async")
+    if args.new and (args.context_id or args.task_id):
+        raise usage_error("--new cannot be combined with --context-id or --task-id")
+    url = require_url(args)
+    text = read_message_text(args)
+    store = None if args.no_session else open_store(out)
+    session = store.get(url) if store else None
+    import uuid
+    message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+    context_id, task_id = args.context_id, args.task_id
+    if session and not (args.new or context_id or task_id):
+        context_id = session.context_id
+        if session.task_state in INTERRUPTED_STATES:
+            task_id = session.task_id   # a finished task takes no more messages: only a waiting one
+    if context_id:
+        message["contextId"] = context_id
+    if task_id:
+        message["taskId"] = task_id
+    client = make_client(args, out, session).connect()
+    out.debug(f"using JSON-RPC, A2A {client.version}, at {client.endpoint}")
+    if args.stream and not client.streaming:
+        out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
+    if args.stream and client.streaming:
+        return stream_reply(client, message, out, store, url)
+    with out.busy("waiting for the agent"):
+        result = client.send_message(message, return_immediately=args.async_)
+        remember(store, url, result.get("task") or result.get("message"))
+        if "task" in result and not args.async_:
+            result["task"] = wait_for_task(client, result["task"], store, url, args.timeout)
+    out.reply(result)
+    if "task" in result and not args.async_:
+        report_outcome(out, result["task"], url)
+
+
+def stream_reply(client, message, out, store, url):
+    task = reply = None
+    for event in client.stream_message(message):
+        if "message" in event:
+            reply = event["message"]
+        else:
+            task = apply_event(task, event)
+        out.event(event)
+        if "artifactUpdate" not in event:
+            remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
+    out.stream_end(task, reply)
+    if task is not None:
+        state = task_state(task)
+        if state not in TERMINAL_STATES + INTERRUPTED_STATES:
+            raise bad_response(f"the stream ended while task {task['id']} was still {state}",
+                               "the task id is saved; ask the agent for it later")
+        report_outcome(out, task, url)
+    elif reply is None:
+        raise bad_response("the agent's stream ended without a task or a message")
+
+
+def cmd_card_get(args, out):
+    store = open_store(out)
+    client = make_client(args, out, store.get(require_url(args)))
+    card = client.fetch_card()
+    try:
+        client.connect()
+    except HandlerError as exc:
+        if not out.json:
+            out.warn(exc.message)
+    out.card(card, client)
+
+
+def cmd_session_list(args, out):
+    out.sessions(open_store(out).list_all())
+
+
+def cmd_session_show(args, out):
+    url = args.agent_url or args.url or os.environ.get("HANDLER_URL")
+    if not url:
+        raise usage_error("session show needs an agent URL", f"for example: {PROG} session show http://127.0.0.1:8000")
+    out.session(open_store(out).get(url))
+
+
+def cmd_session_clear(args, out):
+    if bool(args.agent_url) == bool(args.all):
+        raise usage_error("session clear needs an agent URL or --all (not both)")
+    store = open_store(out)
+    store.clear(None if args.all else args.agent_url)
+    if args.all:
+        out.done("Cleared all sessions", {"cleared": "all"})
+    else:
+        key = normalise_url(args.agent_url)
+        out.done(f"Cleared session for {key}", {"cleared": key})
+
+
+def cmd_auth_set(args, out):
+    url = normalise_url(require_url(args))
+    if args.bearer_token is not None:
+        creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
+    else:
+        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
+    open_store(out).set_credentials(url, creds)
+    kind = "bearer token" if creds.auth_type == "bearer" else f"API key (header {creds.header_name or 'X-API-Key'})"
+    out.done(f"Stored {kind} for {url}: {mask_secret(creds.value)}",
+             {"agent_url": url, "auth_type": creds.auth_type, "header_name": creds.header_name,
+              "value": mask_secret(creds.value)})
+
+
+def cmd_auth_show(args, out):
+    store = open_store(out)
+    url = args.url or os.environ.get("HANDLER_URL")
+    sessions = [store.get(url)] if url else store.list_all()
+    out.credentials([(s.agent_url, s.credentials) for s in sessions if s.credentials])
+
+
+def cmd_auth_clear(args, out):
+    url = normalise_url(require_url(args))
+    open_store(out).clear_credentials(url)
+    out.done(f"Cleared credentials for {url}", {"cleared": url})
+
+
+def cmd_server_agent(args, out):
+    token = read_secret(args.bearer_token, "--bearer-token") if args.bearer_token else None
+    try:
+        server = make_agent_server(args.host, args.port, token, None if args.quiet else out.note)
+    except OSError as exc:
+        raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+                           hint="pick another --port, or stop what uses it") from None
+    host, port = server.server_address[:2]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        out.warn(f"the agent listens on {args.host}, reachable from other machines"
+                 + ("" if token else "; anyone can use it (add --bearer-token)"))
+    shown = f"[{host}]" if ":" in host else host
+    out.err.write(f"Handler echo agent on http://{shown}:{port} (A2A 1.0 and 0.3, JSON-RPC); Ctrl-C stops it\n"
+                  f'Try: {PROG} message send --url http://{shown}:{port} "hello"\n')
+    out.err.flush()
+    try:
+        server.serve_forever(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def build_parser():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
+
+    def seconds(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 < value < 10 ** 7:
+            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+        return value
+
+    def add_globals(parser, suppress):
+        d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
+        parser.add_argument("-o", "--output", choices=("text", "json"), default=d("text"),
+                            help="text for people (default), json for scripts (JSON Lines when streaming)")
+        parser.add_argument("--timeout", type=seconds, default=d(DEFAULT_TIMEOUT), metavar="SECONDS",
+                            help="give up after this long without an answer (default 120; "
+                                 "for streams, the longest silence)")
+        parser.add_argument("--debug", action="store_true", default=d(False),
+                            help="log every request and response on stderr (credentials redacted)")
+        parser.add_argument("-q", "--quiet", action="store_true", default=d(False),
+                            help="no notes or progress on stderr")
+
+    common = argparse.ArgumentParser(add_help=False)
+    add_globals(common, True)
+    agent_opts = argparse.ArgumentParser(add_help=False)
+    agent_opts.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+    auth = agent_opts.add_mutually_exclusive_group()
+    auth.add_argument("--bearer-token", metavar="T", help="a bearer token for this call only")
+    auth.add_argument("--api-key", metavar="K", help="an API key for this call only")
+    agent_opts.add_argument("--api-key-header", metavar="NAME", help="the API key's header (default X-API-Key)")
+    agent_opts.add_argument("-H", "--header", action="append", metavar="'Name: Value'",
+                            help="an extra HTTP header (repeatable)")
+
+    parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
+                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 authentication, "
+                           "5 timeout, 130 interrupted. Sessions live in $HANDLER_HOME (~/.handler).")
+    add_globals(parser, False)
+    parser.add_argument("--version", action="version", version=f"handler {VERSION} (A2A 1.0 and 0.3)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def group(name, help_text):
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
+        return sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def command(actions, name, func, help_text, parents=()):
+        sub = actions.add_parser(name, help=help_text, description=help_text, parents=[common, *parents])
+        sub.set_defaults(func=func)
+        return sub
+
+    message = group("message", "talk to an agent")
+    for name, stream in (("send", False), ("stream", True)):
+        sub = command(message, name, cmd_message_send,
+                      "send a message and print the reply as it streams" if stream else
+                      "send a message and wait for the reply", [agent_opts])
+        sub.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
+        sub.add_argument("--context-id", metavar="ID", help="continue this conversation")
+        sub.add_argument("--task-id", metavar="ID", help="answer this task")
+        sub.add_argument("--new", action="store_true", help="start a new conversation")
+        sub.add_argument("--no-session", action="store_true", help="neither read nor save the session")
+        if stream:
+            sub.set_defaults(stream=True, async_=False)
+        else:
+            sub.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
+            sub.add_argument("--async", dest="async_", action="store_true",
+                             help="return at once with the task id")
+
+    card = group("card", "agent cards")
+    command(card, "get", cmd_card_get, "fetch and show the agent's card", [agent_opts])
+
+    session = group("session", "saved conversations")
+    command(session, "list", cmd_session_list, "list saved sessions")
+    sub = command(session, "show", cmd_session_show, "show one agent's session")
+    sub.add_argument("agent_url", nargs="?", metavar="URL")
+    sub.add_argument("--url", help=argparse.SUPPRESS)
+    sub = command(session, "clear", cmd_session_clear, "forget conversations (credentials stay)")
+    sub.add_argument("agent_url", nargs="?", metavar="URL")
+    sub.add_argument("--all", action="store_true", help="every session")
+
+    auth_cmds = group("auth", "stored credentials")
+    sub = command(auth_cmds, "set", cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)")
+    sub.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("--bearer-token", metavar="T")
+    which.add_argument("--api-key", metavar="K")
+    sub.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
+    sub = command(auth_cmds, "show", cmd_auth_show, "show stored credentials, masked")
+    sub.add_argument("--url")
+    sub = command(auth_cmds, "clear", cmd_auth_clear, "remove an agent's credentials (the session stays)")
+    sub.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+
+    server = group("server", "local servers for testing")
+    sub = command(server, "agent", cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)")
+    sub.add_argument("--host", default="127.0.0.1")
+    sub.add_argument("--port", type=int, default=8000)
+    sub.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
+    return parser
+
+
+def _output_format(argv):
+    """-o json as given, for errors found before the arguments are parsed."""
+    for i, arg in enumerate(argv):
+        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson", "--output=json"):
+            return "json"
+    return "text"
+
+
+def main(argv=None):
+    """Run one command; return its exit code. Every failure becomes output here."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    out = Output(_output_format(argv))
+    args = None
+    try:
+        args = build_parser().parse_args(argv)
+        out = Output(args.output, args.quiet, args.debug)
+        return args.func(args, out) or EXIT_OK
+    except HandlerError as exc:
+        out.error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        out.err.write("\nInterrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        try:   # stdout's reader went away (| head): leave quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+    except SystemExit as exc:   # --help and --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except OSError as exc:
+        out.error(HandlerError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")))
+        return EXIT_FAILURE
+    except Exception as exc:   # a bug: still one line, and the traceback only with --debug
+        if args is not None and getattr(args, "debug", False):
+            import traceback
+            traceback.print_exc()
+        out.error(HandlerError(f"internal error: {type(exc).__name__}: {exc}",
+                               hint="please report it; rerun with --debug for details"))
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
