@@ -1325,7 +1325,8 @@ class EchoAgent:
 
     QUESTION = "What should I echo?"
 
-    def __init__(self, delay=0.0):
+    def __init__(self, versions=("1.0", "0.3"), delay=0.0):
+        self.versions = tuple(versions)   # the protocol versions it speaks and its card offers
         self.delay = delay
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
@@ -1338,15 +1339,18 @@ class EchoAgent:
                            "Start a message with 'ask' to be asked a question, or 'slow' for a slow task.",
             "version": VERSION,
             "provider": {"organization": "Handler", "url": "https://github.com/"},
-            "supportedInterfaces": [
-                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"},
-                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": "0.3"}],
-            "protocolVersion": "0.3.0", "url": base_url, "preferredTransport": "JSONRPC",
+        }
+        if "1.0" in self.versions:
+            card["supportedInterfaces"] = [{"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
+                                           for v in self.versions]
+        if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
+            card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
+        card.update({
             "capabilities": {"streaming": True, "pushNotifications": False},
             "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
-        }
+        })
         if secured:
             card["securitySchemes"] = {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}
             card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
@@ -1534,7 +1538,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             method, rid, params = request["method"], request.get("id"), request.get("params")
             v1 = method in V1_METHODS
             op = V1_METHODS.get(method) or V03_METHODS.get(method)
-            if op is None:
+            if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
                 raise AgentError(-32601, f"method {method} not found")
             if v1 and not str(self.headers.get("A2A-Version", "")).startswith("1."):
                 raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
@@ -1813,7 +1817,9 @@ def cmd_auth_clear(args, out):
 def cmd_server_agent(args, out):
     token = read_secret(args.bearer_token, "--bearer-token") if args.bearer_token else None
     try:
-        server = make_agent_server(args.host, args.port, token, None if args.quiet else out.note)
+        versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
+        log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
+        server = make_agent_server(args.host, args.port, token, log, EchoAgent(versions))
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
@@ -1822,7 +1828,8 @@ def cmd_server_agent(args, out):
         out.warn(f"the agent listens on {args.host}, reachable from other machines"
                  + ("" if token else "; anyone can use it (add --bearer-token)"))
     shown = f"[{host}]" if ":" in host else host
-    out.err.write(f"Handler echo agent on http://{shown}:{port} (A2A 1.0 and 0.3, JSON-RPC); Ctrl-C stops it\n"
+    out.err.write(f"Handler echo agent on http://{shown}:{port} (A2A {' and '.join(server.agent.versions)}, "
+                  "JSON-RPC); Ctrl-C stops it\n"
                   f'Try: {PROG} message send --url http://{shown}:{port} "hello"\n')
     out.err.flush()
     try:
@@ -1935,6 +1942,8 @@ def build_parser():
     sub.add_argument("--host", default="127.0.0.1")
     sub.add_argument("--port", type=int, default=8000)
     sub.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
+    sub.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
+                     help="the A2A versions it speaks and its card offers (default both)")
     return parser
 
 
