@@ -99,6 +99,14 @@ def a2a_error(error, method=""):
 # Handler keeps every protocol object in the 1.x JSON shape. These pure functions turn 0.3
 # objects into that shape and back (the built-in agent answers 0.3 clients with them).
 
+def new_id():
+    """A random (version 4) UUID, without the cost of importing uuid."""
+    raw = bytearray(os.urandom(16))
+    raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def short_state(state):
     """'TASK_STATE_INPUT_REQUIRED', 'input_required' or 'input-required' -> 'input-required'."""
     text = str(state or "unknown").strip().lower()
@@ -1361,7 +1369,6 @@ class EchoAgent:
         """Accept a user message: a new task, or the answer to one waiting for input. Returns
         (snapshot of the task, index of its next event) and starts the work on a thread."""
         import copy
-        import uuid
         if not isinstance(message, dict) or not isinstance(message.get("parts"), list) \
                 or not message["parts"] or not message.get("messageId"):
             raise AgentError(-32602, "message needs messageId and at least one part")
@@ -1374,8 +1381,8 @@ class EchoAgent:
                 if message.get("contextId") not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
             else:
-                task_id = str(uuid.uuid4())
-                task = {"id": task_id, "contextId": message.get("contextId") or str(uuid.uuid4()),
+                task_id = new_id()
+                task = {"id": task_id, "contextId": message.get("contextId") or new_id(),
                         "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
                         "history": [], "artifacts": []}
                 self.tasks[task_id], self.events[task_id] = task, []
@@ -1452,11 +1459,10 @@ class EchoAgent:
         self._status(task_id, "completed")
 
     def _status(self, task_id, state, text=None):
-        import uuid
         task = self.tasks[task_id]
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
-            status["message"] = {"messageId": str(uuid.uuid4()), "role": "ROLE_AGENT",
+            status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
                                  "parts": [{"text": text}], "taskId": task_id, "contextId": task["contextId"]}
         return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"], "status": status}})
 
@@ -1705,8 +1711,7 @@ def cmd_message_send(args, out):
     text = read_message_text(args)
     store = None if args.no_session else open_store(out)
     session = store.get(url) if store else None
-    import uuid
-    message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"text": text}]}
+    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": [{"text": text}]}
     context_id, task_id = args.context_id, args.task_id
     if session and not (args.new or context_id or task_id):
         context_id = session.context_id
@@ -1841,10 +1846,108 @@ def cmd_server_agent(args, out):
     return EXIT_OK
 
 
-def build_parser():
+def _agent_options(parser):
+    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+    auth = parser.add_mutually_exclusive_group()
+    auth.add_argument("--bearer-token", metavar="T", help="a bearer token for this call only")
+    auth.add_argument("--api-key", metavar="K", help="an API key for this call only")
+    parser.add_argument("--api-key-header", metavar="NAME", help="the API key's header (default X-API-Key)")
+    parser.add_argument("-H", "--header", action="append", metavar="'Name: Value'",
+                        help="an extra HTTP header (repeatable)")
+
+
+def _message_options(parser, stream):
+    _agent_options(parser)
+    parser.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
+    parser.add_argument("--context-id", metavar="ID", help="continue this conversation")
+    parser.add_argument("--task-id", metavar="ID", help="answer this task")
+    parser.add_argument("--new", action="store_true", help="start a new conversation")
+    parser.add_argument("--no-session", action="store_true", help="neither read nor save the session")
+    if stream:
+        parser.set_defaults(stream=True, async_=False)
+    else:
+        parser.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
+        parser.add_argument("--async", dest="async_", action="store_true", help="return at once with the task id")
+
+
+def _session_url(parser, all_flag=False):
+    parser.add_argument("agent_url", nargs="?", metavar="URL")
+    if all_flag:
+        parser.add_argument("--all", action="store_true", help="every session")
+    else:
+        parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+
+
+def _auth_set_options(parser):
+    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--bearer-token", metavar="T")
+    which.add_argument("--api-key", metavar="K")
+    parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
+
+
+def _url_option(parser):
+    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+
+
+def _agent_server_options(parser):
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
+    parser.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
+                        help="the A2A versions it speaks and its card offers (default both)")
+
+
+# Every command: group -> (help, {action: (function, help, adds its options)}).
+COMMANDS = {
+    "message": ("talk to an agent", {
+        "send": (cmd_message_send, "send a message and wait for the reply",
+                 lambda p: _message_options(p, False)),
+        "stream": (cmd_message_send, "send a message and print the reply as it streams",
+                   lambda p: _message_options(p, True))}),
+    "card": ("agent cards", {
+        "get": (cmd_card_get, "fetch and show the agent's card", _agent_options)}),
+    "session": ("saved conversations", {
+        "list": (cmd_session_list, "list saved sessions", None),
+        "show": (cmd_session_show, "show one agent's session", _session_url),
+        "clear": (cmd_session_clear, "forget conversations (credentials stay)",
+                  lambda p: _session_url(p, all_flag=True))}),
+    "auth": ("stored credentials", {
+        "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
+        "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
+        "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
+    "server": ("local servers for testing", {
+        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options)}),
+}
+
+
+def _chosen_command(argv):
+    """(group, action or None) named in argv, so that only that command's options are built
+    (building every parser costs more than the command itself); None to build them all."""
+    words, skip = [], False
+    for arg in argv:
+        if skip or arg in ("-o", "--output", "--timeout"):
+            skip = not skip
+            continue
+        if arg == "--":
+            break
+        if not arg.startswith("-"):
+            words.append(arg)
+            if len(words) == 2:
+                break
+    if not words or words[0] not in COMMANDS:
+        return None
+    return words[0], words[1] if len(words) > 1 else None
+
+
+def build_parser(argv=None):
+    """The argument parser; given argv, only the parts that argv needs."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, allow_abbrev=False, **kwargs)
+
         def error(self, message):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
@@ -1869,81 +1972,25 @@ def build_parser():
         parser.add_argument("-q", "--quiet", action="store_true", default=d(False),
                             help="no notes or progress on stderr")
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     add_globals(common, True)
-    agent_opts = argparse.ArgumentParser(add_help=False)
-    agent_opts.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    auth = agent_opts.add_mutually_exclusive_group()
-    auth.add_argument("--bearer-token", metavar="T", help="a bearer token for this call only")
-    auth.add_argument("--api-key", metavar="K", help="an API key for this call only")
-    agent_opts.add_argument("--api-key-header", metavar="NAME", help="the API key's header (default X-API-Key)")
-    agent_opts.add_argument("-H", "--header", action="append", metavar="'Name: Value'",
-                            help="an extra HTTP header (repeatable)")
-
     parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
                     epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 authentication, "
                            "5 timeout, 130 interrupted. Sessions live in $HANDLER_HOME (~/.handler).")
     add_globals(parser, False)
     parser.add_argument("--version", action="version", version=f"handler {VERSION} (A2A 1.0 and 0.3)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def group(name, help_text):
-        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
-        return sub.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def command(actions, name, func, help_text, parents=()):
-        sub = actions.add_parser(name, help=help_text, description=help_text, parents=[common, *parents])
-        sub.set_defaults(func=func)
-        return sub
-
-    message = group("message", "talk to an agent")
-    for name, stream in (("send", False), ("stream", True)):
-        sub = command(message, name, cmd_message_send,
-                      "send a message and print the reply as it streams" if stream else
-                      "send a message and wait for the reply", [agent_opts])
-        sub.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
-        sub.add_argument("--context-id", metavar="ID", help="continue this conversation")
-        sub.add_argument("--task-id", metavar="ID", help="answer this task")
-        sub.add_argument("--new", action="store_true", help="start a new conversation")
-        sub.add_argument("--no-session", action="store_true", help="neither read nor save the session")
-        if stream:
-            sub.set_defaults(stream=True, async_=False)
-        else:
-            sub.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
-            sub.add_argument("--async", dest="async_", action="store_true",
-                             help="return at once with the task id")
-
-    card = group("card", "agent cards")
-    command(card, "get", cmd_card_get, "fetch and show the agent's card", [agent_opts])
-
-    session = group("session", "saved conversations")
-    command(session, "list", cmd_session_list, "list saved sessions")
-    sub = command(session, "show", cmd_session_show, "show one agent's session")
-    sub.add_argument("agent_url", nargs="?", metavar="URL")
-    sub.add_argument("--url", help=argparse.SUPPRESS)
-    sub = command(session, "clear", cmd_session_clear, "forget conversations (credentials stay)")
-    sub.add_argument("agent_url", nargs="?", metavar="URL")
-    sub.add_argument("--all", action="store_true", help="every session")
-
-    auth_cmds = group("auth", "stored credentials")
-    sub = command(auth_cmds, "set", cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)")
-    sub.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    which = sub.add_mutually_exclusive_group(required=True)
-    which.add_argument("--bearer-token", metavar="T")
-    which.add_argument("--api-key", metavar="K")
-    sub.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
-    sub = command(auth_cmds, "show", cmd_auth_show, "show stored credentials, masked")
-    sub.add_argument("--url")
-    sub = command(auth_cmds, "clear", cmd_auth_clear, "remove an agent's credentials (the session stays)")
-    sub.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-
-    server = group("server", "local servers for testing")
-    sub = command(server, "agent", cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)")
-    sub.add_argument("--host", default="127.0.0.1")
-    sub.add_argument("--port", type=int, default=8000)
-    sub.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
-    sub.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
-                     help="the A2A versions it speaks and its card offers (default both)")
+    groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    chosen = None if argv is None else _chosen_command(argv)
+    for group, (group_help, actions) in COMMANDS.items():
+        sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
+        if chosen and chosen[0] != group:
+            continue
+        subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+        for name, (func, help_text, add_options) in actions.items():
+            command = subs.add_parser(name, help=help_text, description=help_text, parents=[common])
+            command.set_defaults(func=func)
+            if add_options and (not chosen or chosen[1] == name):
+                add_options(command)
     return parser
 
 
@@ -1961,7 +2008,7 @@ def main(argv=None):
     out = Output(_output_format(argv))
     args = None
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet, args.debug)
         return args.func(args, out) or EXIT_OK
     except HandlerError as exc:
