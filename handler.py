@@ -396,7 +396,7 @@ class AgentSession:
         """Write this session's fields into its raw file entry, keeping keys Handler does not know."""
         entry.update(context_id=self.context_id, task_id=self.task_id,
                      credentials=self.credentials.to_dict() if self.credentials else None,
-                     task_state=self.task_state,
+                     task_state=self.task_state or None,
                      updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         return entry
 
@@ -761,6 +761,33 @@ def read_sse(readline):
         yield event, "\n".join(data)
 
 
+_OPENER = []
+
+
+def _opener():
+    """urllib's opener (proxies from the environment, SSL_CERT_FILE), with a redirect handler
+    that drops credentials when a redirect leaves the origin: urllib's own copies every header."""
+    if not _OPENER:
+        import urllib.request
+
+        class Redirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, req, fp, code, msg, headers, newurl):
+                new = super().redirect_request(req, fp, code, msg, headers, newurl)
+                if new is not None and _origin(newurl) != _origin(req.full_url):
+                    for name in [k for k in new.headers if is_secret_header(k)]:
+                        del new.headers[name]
+                return new
+        _OPENER.append(urllib.request.build_opener(Redirect))
+    return _OPENER[0]
+
+
+def _origin(url):
+    try:
+        return origin_of(url)
+    except HandlerError:
+        return url
+
+
 class Transport:
     """Every HTTP request Handler makes: headers, credentials, --debug logging with secrets
     redacted, a timeout, and network failures turned into HandlerErrors."""
@@ -784,10 +811,9 @@ class Transport:
         return urllib.request.Request(url, data=body, headers=all_headers, method=method)
 
     def _open(self, request):
-        import urllib.request
         import urllib.error
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout + 5)
+            return _opener().open(request, timeout=self.timeout + 5)
         except urllib.error.HTTPError as exc:
             return exc   # an HTTP error is still an answer: its status and body tell what failed
 
@@ -1099,6 +1125,7 @@ class Output:
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self._midline = False
         self._artifact = None
+        self._shown = set()   # ids of the artifacts and messages a stream has shown
         self._lock = threading.Lock()
 
     @property
@@ -1178,23 +1205,30 @@ class Output:
             if artifact.get("artifactId") != self._artifact:
                 self._newline()
             self._artifact = artifact.get("artifactId")
+            self._shown.add(self._artifact)
             self._write_parts(artifact.get("parts"))
         elif "statusUpdate" in event or "task" in event:
             body = event.get("statusUpdate") or event.get("task")
-            for artifact in body.get("artifacts") or []:   # a task snapshot (resubscribe)
-                self._newline()
-                self._write_parts(artifact.get("parts"))
-            message = body.get("status", {}).get("message")
-            if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts"):
-                self._newline()
-                self._write_parts(message["parts"])
-                self._newline()
+            # A task snapshot (the first event of a resubscribe, or a last event that repeats the
+            # task) shows only what the updates before it have not shown.
+            for artifact in body.get("artifacts") or []:
+                if artifact.get("artifactId") not in self._shown:
+                    self._shown.add(artifact.get("artifactId"))
+                    self._newline()
+                    self._write_parts(artifact.get("parts"))
+            self._message(body.get("status", {}).get("message"))
             self._artifact = None
         elif "message" in event:
-            self._newline()
-            self._write_parts(event["message"].get("parts"))
-            self._newline()
+            self._message(event["message"])
         self.out.flush()
+
+    def _message(self, message):
+        if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts") \
+                and (message.get("messageId") is None or message.get("messageId") not in self._shown):
+            self._shown.add(message.get("messageId"))
+            self._newline()
+            self._write_parts(message["parts"])
+            self._newline()
 
     def _write_parts(self, parts):
         for part in parts or []:
@@ -1380,6 +1414,7 @@ class EchoAgent:
                     raise AgentError(-32004, f"task {task_id} is {task_state(task)}; it takes no more messages")
                 if message.get("contextId") not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
+                task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
             else:
                 task_id = new_id()
                 task = {"id": task_id, "contextId": message.get("contextId") or new_id(),
