@@ -294,7 +294,8 @@ def part_text(part):
         return json.dumps(part["data"], ensure_ascii=False)
     name = part.get("filename") or "unnamed"
     media = part.get("mediaType") or "unknown type"
-    where = f"at {part['url']}" if part.get("url") else f"{len(part.get('raw') or '') * 3 // 4} bytes inline"
+    size = len(str(part.get("raw") or "").rstrip("=")) * 3 // 4   # the decoded size of base64
+    where = f"at {part['url']}" if part.get("url") else f"{size} bytes inline"
     return f"[file {name} ({media}), {where}]"
 
 
@@ -1140,8 +1141,9 @@ class Output:
             print(f"{label} {message}", file=self.err, flush=True)
 
     def error(self, exc):
-        if self.json:
-            self.document(exc.envelope())
+        if self.json:   # on one line, so that it also ends a stream of JSON Lines
+            self.out.write(json.dumps(exc.envelope(), ensure_ascii=False) + "\n")
+            self.out.flush()
         self._stderr("Error:", "1;31", exc.message + (f"; {exc.hint}" if exc.hint else ""))
 
     def warn(self, message):
