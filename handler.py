@@ -2042,6 +2042,24 @@ def _output_format(argv):
 def main(argv=None):
     """Run one command; return its exit code. Every failure becomes output here."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    code = _run(argv)
+    try:
+        sys.stdout.flush()   # here, not at exit, so that a closed pipe is caught
+    except BrokenPipeError:
+        _quiet_stdout()
+    except (OSError, ValueError):
+        pass
+    return code
+
+
+def _quiet_stdout():
+    try:   # stdout's reader went away (| head): leave quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _run(argv):
     out = Output(_output_format(argv))
     args = None
     try:
@@ -2055,10 +2073,7 @@ def main(argv=None):
         out.err.write("\nInterrupted\n")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
-        try:   # stdout's reader went away (| head): leave quietly
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _quiet_stdout()
         return EXIT_OK
     except SystemExit as exc:   # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
