@@ -734,6 +734,19 @@ class _Stopped(Exception):
     pass
 
 
+def read_body(resp, url):
+    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the limit)."""
+    chunks, size = [], 0
+    while True:
+        chunk = resp.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise bad_response(f"the answer from {url} is larger than 64 MiB")
+        chunks.append(chunk)
+
+
 def read_sse(readline):
     """Yield (event type, data) for each Server-Sent Event read with readline(limit).
     Handles CRLF and LF line ends, comment lines and multi-line data."""
@@ -831,12 +844,10 @@ class Transport:
 
         def produce(put):
             with self._open(request) as resp:
-                data = resp.read(MAX_BODY + 1)
+                data = read_body(resp, url)
                 self._log_response(resp, data)
                 put(Response(url, resp.status, resp.reason, resp.headers, data))
         for response in self._run(produce, url):
-            if len(response.body) > MAX_BODY:
-                raise bad_response(f"the answer from {url} is larger than 64 MiB")
             return response
         raise bad_response(f"no answer from {url}")
 
@@ -848,7 +859,7 @@ class Transport:
         def produce(put):
             with self._open(request) as resp:
                 if resp.status != 200 or resp.headers.get_content_type() != "text/event-stream":
-                    data = resp.read(MAX_BODY + 1)
+                    data = read_body(resp, url)
                     self._log_response(resp, data)
                     put(Response(url, resp.status, resp.reason, resp.headers, data))
                     return

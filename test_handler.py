@@ -1,0 +1,2260 @@
+"""Tests for handler.py: run with `python3 -m unittest -v test_handler` from the repository root.
+
+Agents are HTTP servers on 127.0.0.1, port 0, in threads: the built-in echo agent (recording every
+request it gets) and scripted agents that replay canned responses. Every test has its own
+HANDLER_HOME; the CLI is driven in-process through handler.main(argv) and as a real subprocess.
+Standard library only; Python 3.9 or later.
+"""
+import ast
+import contextlib
+import io
+import json
+import os
+import pty
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import handler  # noqa: E402
+
+HANDLER_PATH = os.path.join(HERE, "handler.py")
+SECRET = "sk-live-0123456789abcdefSECRET"
+EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
+TERMINAL = ("completed", "canceled", "failed", "rejected")
+# What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
+STDLIB_FALLBACK = {
+    "__future__", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses", "email", "errno",
+    "fcntl", "http", "io", "json", "os", "pty", "queue", "re", "select", "selectors", "shutil", "signal",
+    "socket", "socketserver", "ssl", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
+    "traceback", "tracemalloc", "unittest", "urllib", "uuid",
+}
+
+
+# ============================================================================ wire builders
+# Protocol objects as an agent of version v ("1.0" or "0.3") sends them, written out by hand.
+
+def wstate(v, state):
+    return state if v == "0.3" else "TASK_STATE_" + state.upper().replace("-", "_")
+
+
+def wtext(v, text):
+    return {"kind": "text", "text": text} if v == "0.3" else {"text": text}
+
+
+def wtask(v, state, text=None, tid="t-1", ctx="c-1"):
+    task = {"id": tid, "contextId": ctx, "status": {"state": wstate(v, state)}}
+    if v == "0.3":
+        task["kind"] = "task"
+    if text is not None:
+        task["artifacts"] = [{"artifactId": "a1", "parts": [wtext(v, text)]}]
+    return task
+
+
+def wsend(v, obj):
+    """A SendMessage result: a bare task or message in 0.3, {"task": ...} or {"message": ...} in 1.x."""
+    return obj if v == "0.3" else {"message" if "messageId" in obj else "task": obj}
+
+
+def wmessage(v, text, ctx="c-1"):
+    msg = {"messageId": "m-agent", "role": "agent" if v == "0.3" else "ROLE_AGENT",
+           "parts": [wtext(v, text)], "contextId": ctx}
+    if v == "0.3":
+        msg["kind"] = "message"
+    return msg
+
+
+def wstatus(v, state, tid="t-1", ctx="c-1"):
+    body = {"taskId": tid, "contextId": ctx, "status": {"state": wstate(v, state)}}
+    if v == "0.3":
+        return dict(body, kind="status-update", final=state in TERMINAL + ("input-required", "auth-required"))
+    return {"statusUpdate": body}
+
+
+def wchunk(v, text, append=False, last=False, tid="t-1", ctx="c-1", aid="a1"):
+    body = {"taskId": tid, "contextId": ctx, "artifact": {"artifactId": aid, "parts": [wtext(v, text)]}}
+    if append:
+        body["append"] = True
+    if last:
+        body["lastChunk"] = True
+    return dict(body, kind="artifact-update") if v == "0.3" else {"artifactUpdate": body}
+
+
+def wevents(v, final="completed"):
+    """The order the official SDK streams: task, working, two chunks, the final status."""
+    events = [wsend(v, wtask(v, "submitted")), wstatus(v, "working"), wchunk(v, "Echo: "),
+              wchunk(v, "hi", append=True, last=True)]
+    return events + ([wstatus(v, final)] if final else [])
+
+
+def wcard(v, url, **extra):
+    card = {"name": "Scripted Agent", "description": "replays canned answers", "version": "9",
+            "capabilities": {"streaming": True}, "skills": []}
+    if v == "0.3":
+        card.update(protocolVersion="0.3.0", url=url, preferredTransport="JSONRPC")
+    else:
+        card["supportedInterfaces"] = [{"url": url, "protocolBinding": "JSONRPC", "protocolVersion": "1.0",
+                                        **extra}]
+    return card
+
+
+def rpc(result, rid=None):
+    """A JSON-RPC answer carrying the request's own id (or `rid`)."""
+    def body(req):
+        return json.dumps({"jsonrpc": "2.0", "id": req.json["id"] if rid is None else rid,
+                           "result": result}).encode()
+    return body
+
+
+def rpc_error(code, message):
+    def body(req):
+        return json.dumps({"jsonrpc": "2.0", "id": req.json["id"],
+                           "error": {"code": code, "message": message}}).encode()
+    return body
+
+
+def sse(results, eol="\r\n", comments=False, multiline=False):
+    """The frames (bytes, one per event) of an SSE stream answering the request."""
+    def frames(req):
+        out = []
+        for n, result in enumerate(results):
+            payload = {"jsonrpc": "2.0", "id": req.json["id"], "result": result}
+            text = ": ping" + eol + "id: %d" % n + eol if comments else ""
+            lines = json.dumps(payload, indent=1).split("\n") if multiline else [json.dumps(payload)]
+            text += "".join("data: %s%s" % (line, eol) for line in lines) + eol
+            out.append(text.encode())
+        return out
+    return frames
+
+
+# ============================================================================ scripted agents
+
+class Req:
+    """One request an agent received."""
+
+    def __init__(self, method, path, headers, body):
+        self.method, self.path, self.headers, self.body = method, path, headers, body
+
+    @property
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+
+class Reply:
+    """One canned response. body: bytes or f(req) -> bytes; pieces: list or f(req) -> list of byte
+    strings written one by one with a flush (no Content-Length); pause_after: wait for server.go
+    after that piece; hang: never answer (until the test ends); chunked/cut: chunked encoding,
+    with cut leaving out the last chunk."""
+
+    def __init__(self, body=b"", status=200, ctype="application/json", headers=(), pieces=None,
+                 pause_after=None, hang=False, chunked=False, cut=False):
+        self.body, self.status, self.ctype, self.headers = body, status, ctype, headers
+        self.pieces, self.pause_after, self.hang, self.chunked, self.cut = pieces, pause_after, hang, chunked, cut
+
+
+def sse_reply(frames, **kw):
+    return Reply(pieces=frames, ctype="text/event-stream", **kw)
+
+
+def split_bytes(frames, size):
+    """Re-cut SSE frames into pieces of `size` bytes, ignoring event boundaries."""
+    def pieces(req):
+        data = b"".join(frames(req))
+        return [data[i:i + size] for i in range(0, len(data), size)]
+    return pieces
+
+
+class ScriptedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        self._answer(b"")
+
+    def do_POST(self):
+        self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+    def _answer(self, body):
+        srv = self.server
+        req = Req(self.command, self.path, self.headers, body)
+        with srv.lock:
+            srv.requests.append(req)
+        if self.command == "POST":
+            srv.posted.set()
+        reply = srv.reply_for(req)
+        if reply.hang:
+            srv.release.wait(60)
+            return
+        pieces = reply.pieces(req) if callable(reply.pieces) else reply.pieces
+        data = reply.body(req) if callable(reply.body) else reply.body
+        if reply.chunked:
+            self.protocol_version = "HTTP/1.1"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.ctype)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        self.send_header("Connection", "close")
+        if reply.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        elif pieces is None:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if pieces is None:
+            self.wfile.write(data)
+            return
+        for i, piece in enumerate(pieces):
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if reply.chunked else piece)
+            self.wfile.flush()
+            if reply.pause_after == i:
+                srv.go.wait(30)
+        if reply.chunked and not reply.cut:
+            self.wfile.write(b"0\r\n\r\n")
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """Serves an auto-built card of `version` (unless told otherwise in `gets` or `card`) and
+    answers POSTs with `posts`, in order; records every request in `requests`."""
+    daemon_threads = True
+
+    def __init__(self, version):
+        super().__init__(("127.0.0.1", 0), ScriptedHandler)
+        self.version, self.card, self.endpoint = version, "auto", None
+        self.gets, self.posts, self.requests = {}, [], []
+        self.lock = threading.Lock()
+        self.posted, self.release, self.go = threading.Event(), threading.Event(), threading.Event()
+
+    def handle_error(self, request, client_address):
+        pass   # clients that give up early are part of the script
+
+    def reply_for(self, req):
+        if req.method == "GET":
+            reply = self.gets.get(req.path)
+            if isinstance(reply, list):
+                reply = reply.pop(0)
+            if reply is None and req.path == "/.well-known/agent-card.json" and self.card is not None:
+                card = self.card if self.card != "auto" else wcard(
+                    self.version, self.endpoint or "http://%s/" % req.headers["Host"])
+                reply = Reply(json.dumps(card).encode())
+            return reply or Reply(b'{"error": "not found"}', 404)
+        with self.lock:
+            if self.posts:
+                return self.posts.pop(0)
+        return Reply(b"no more scripted replies", 500, "text/plain")
+
+    def post_bodies(self):
+        return [r.json for r in self.requests if r.method == "POST"]
+
+
+class Result:
+    def __init__(self, code, out, err):
+        self.code, self.out, self.err = code, out, err
+
+    def __repr__(self):
+        return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out[-2000:], self.err[-2000:])
+
+
+# ============================================================================ base test case
+
+class HandlerTestCase(unittest.TestCase):
+    """Isolated environment; helpers for agents and for running the CLI."""
+    VERSIONS = ("1.0", "0.3")
+
+    @property
+    def V(self):
+        """The protocol version the client speaks to this class's agents."""
+        return "1.0" if "1.0" in self.VERSIONS else "0.3"
+
+    def setUp(self):
+        env = mock.patch.dict(os.environ)
+        env.start()
+        self.addCleanup(env.stop)
+        self.tmp = tempfile.mkdtemp(prefix="handler-test-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.home = os.path.join(self.tmp, "handler-home")     # not created: handler must create it
+        self.sessions_path = os.path.join(self.home, "sessions.json")
+        # PYTHONUNBUFFERED would hide missing flushes and broken-pipe handling in subprocesses
+        for name in ("HANDLER_URL", "HANDLER_BEARER_TOKEN", "HANDLER_API_KEY", "HANDLER_API_KEY_HEADER",
+                     "PYTHONUNBUFFERED"):
+            os.environ.pop(name, None)
+        os.environ.update(HANDLER_HOME=self.home, NO_PROXY="*", no_proxy="*", NO_COLOR="1",
+                          HOME=os.path.join(self.tmp, "user-home"), PYTHONDONTWRITEBYTECODE="1")
+
+    # -- running the CLI
+    def run_cli(self, *argv, stdin=""):
+        """handler.main(argv) in-process, with stdin/stdout/stderr replaced."""
+        out, err = io.StringIO(), io.StringIO()
+        with mock.patch.object(sys, "stdout", out), mock.patch.object(sys, "stderr", err), \
+                mock.patch.object(sys, "stdin", io.StringIO(stdin)):
+            code = handler.main([str(a) for a in argv])
+        result = Result(code, out.getvalue(), err.getvalue())
+        self.assertClean(result)
+        return result
+
+    def run_proc(self, *argv, stdin="", timeout=30):
+        """handler.py as a real subprocess."""
+        p = subprocess.run([sys.executable, HANDLER_PATH] + [str(a) for a in argv], input=stdin,
+                           capture_output=True, text=True, timeout=timeout, env=dict(os.environ), cwd=HERE)
+        result = Result(p.returncode, p.stdout, p.stderr)
+        self.assertClean(result)
+        return result
+
+    def popen(self, argv, **kw):
+        """A subprocess (handler.py unless argv starts with an interpreter), killed by its pid at the end.
+        SIGINT is restored to its default so that Ctrl-C tests work under a shell that ignores it."""
+        proc = subprocess.Popen(argv, env=dict(os.environ), cwd=HERE,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kw)
+
+        def stop():
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+            for stream in (proc.stdin, proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
+        self.addCleanup(stop)
+        return proc
+
+    # -- assertions
+    def assertClean(self, r):
+        self.assertNotIn("Traceback", r.err, r)
+        self.assertNotIn("internal error", r.err, r)
+
+    def assertOk(self, r):
+        self.assertEqual(r.code, 0, r)
+        return r
+
+    def assertError(self, r, code, *fragments):
+        """Exit code `code` and exactly one line on stderr, 'Error: ...', holding every fragment."""
+        self.assertEqual(r.code, code, r)
+        lines = r.err.splitlines()
+        self.assertEqual(len(lines), 1, r)
+        self.assertTrue(lines[0].startswith("Error: "), r)
+        for fragment in fragments:
+            self.assertIn(fragment, lines[0], r)
+        return lines[0]
+
+    def assertJsonError(self, r, code, exit_code):
+        self.assertEqual(r.code, exit_code, r)
+        doc = json.loads(r.out)
+        self.assertEqual(set(doc), {"error"})
+        self.assertEqual(set(doc["error"]), {"code", "message", "hint", "a2aCode"})
+        self.assertEqual(doc["error"]["code"], code, r)
+        return doc["error"]
+
+    def ids(self, r):
+        """The Task ID / Context ID / State lines of text output."""
+        found = dict(re.findall(r"^(Task ID|Context ID|State): (.*)$", r.out, re.M))
+        return found.get("Task ID"), found.get("Context ID"), found.get("State")
+
+    def saved(self):
+        with open(self.sessions_path, encoding="utf-8") as f:
+            return json.load(f)
+
+    # -- agents
+    def _serve(self, server, *events):
+        ready = threading.Event()
+
+        def run():
+            ready.set()
+            server.serve_forever(0.05)
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        self.assertTrue(ready.wait(5))
+
+        def stop():
+            for event in events:
+                event.set()
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+        self.addCleanup(stop)
+        return "http://127.0.0.1:%d" % server.server_address[1]
+
+    def agent(self, versions=None, token=None):
+        """The built-in agent, recording every request in server.received. Returns (url, server)."""
+        server = handler.make_agent_server("127.0.0.1", 0, bearer_token=token, log=None,
+                                           agent=handler.EchoAgent(versions or self.VERSIONS))
+        received = server.received = []
+        base = server.RequestHandlerClass
+
+        class Recording(base):
+            def do_GET(self):
+                received.append(Req("GET", self.path, self.headers, b""))
+                super().do_GET()
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                received.append(Req("POST", self.path, self.headers, body))
+                self.rfile = io.BytesIO(body)
+                super().do_POST()
+        server.RequestHandlerClass = Recording
+        server.handle_error = lambda request, address: None
+        return self._serve(server), server
+
+    def scripted(self, version=None):
+        server = ScriptedServer(version or self.V)
+        return self._serve(server, server.release, server.go), server
+
+    @staticmethod
+    def posts(server):
+        return [r for r in server.received if r.method == "POST"]
+
+    def assertWire(self, req, method_v1, method_v03):
+        """A JSON-RPC request in the version this class speaks."""
+        body = req.json
+        self.assertEqual(body["jsonrpc"], "2.0")
+        if self.V == "1.0":
+            self.assertEqual(body["method"], method_v1)
+            self.assertEqual(req.headers.get("A2A-Version"), "1.0")
+        else:
+            self.assertEqual(body["method"], method_v03)
+            self.assertIsNone(req.headers.get("A2A-Version"))
+        message = body["params"].get("message")
+        if message is not None:
+            if self.V == "1.0":
+                self.assertEqual(message["role"], "ROLE_USER")
+                self.assertNotIn("kind", message)
+                self.assertTrue(all("kind" not in p for p in message["parts"]))
+            else:
+                self.assertEqual(message["kind"], "message")
+                self.assertEqual(message["role"], "user")
+                self.assertTrue(all(p["kind"] == "text" for p in message["parts"]))
+        return body
+
+
+def versioned(mixin, versions_list=(("1.0",), ("0.3",), ("1.0", "0.3"))):
+    """One TestCase per protocol version set: FooV10, FooV03, FooDual."""
+    names = {("1.0",): "V10", ("0.3",): "V03", ("1.0", "0.3"): "Dual"}
+    for versions in versions_list:
+        name = mixin.__name__.lstrip("_") + names[versions]
+        globals()[name] = type(name, (mixin, HandlerTestCase), {"VERSIONS": versions, "__module__": __name__})
+
+
+# ============================================================================ 1. the files themselves
+
+class FileTests(unittest.TestCase):
+    def imported_modules(self, path):
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+        return names
+
+    def test_only_standard_library_imports(self):
+        stdlib = getattr(sys, "stdlib_module_names", None) or STDLIB_FALLBACK
+        for path in (HANDLER_PATH, os.path.abspath(__file__)):
+            with self.subTest(path=os.path.basename(path)):
+                names = self.imported_modules(path) - {"handler"}
+                self.assertTrue(names, "no imports found")
+                self.assertEqual(sorted(names - set(stdlib)), [])
+
+    def test_fallback_allowlist_is_standard_library(self):
+        if not hasattr(sys, "stdlib_module_names"):
+            self.skipTest("needs Python 3.10+ to check the 3.9 fallback list")
+        self.assertEqual(sorted(STDLIB_FALLBACK - set(sys.stdlib_module_names)), [])
+
+    def test_shebang_line(self):
+        with open(HANDLER_PATH, "rb") as f:
+            self.assertEqual(f.readline(), b"#!/usr/bin/env python3\n")
+
+    def test_main_guard_is_the_last_statement(self):
+        with open(HANDLER_PATH, encoding="utf-8") as f:
+            text = f.read()
+        self.assertTrue(text.rstrip().endswith('if __name__ == "__main__":\n    sys.exit(main())'))
+
+
+# ============================================================================ 2. protocol model
+
+class ProtocolModelTests(unittest.TestCase):
+    STATES = ["submitted", "working", "input-required", "auth-required", "completed", "canceled",
+              "failed", "rejected"]
+
+    def test_short_and_wire_state_every_spelling(self):
+        for short in self.STATES:
+            wire = "TASK_STATE_" + short.upper().replace("-", "_")
+            for spelling in (short, wire, wire.lower(), short.replace("-", "_"), short.upper(),
+                             " %s " % short, short.upper().replace("-", "_")):
+                with self.subTest(spelling=spelling):
+                    self.assertEqual(handler.short_state(spelling), short)
+                    self.assertEqual(handler.wire_state(spelling), wire)
+        for unknown in ("unknown", "TASK_STATE_UNSPECIFIED", None, ""):
+            with self.subTest(unknown=unknown):
+                self.assertEqual(handler.short_state(unknown), "unknown")
+                self.assertEqual(handler.wire_state(unknown), "TASK_STATE_UNSPECIFIED")
+        self.assertEqual(handler.short_state("cancelled"), "canceled")
+
+    def test_normalise_v03_task(self):
+        task = {"kind": "task", "id": "t", "contextId": "c",
+                "status": {"state": "input-required", "timestamp": "2025-01-01T00:00:00Z",
+                           "message": wmessage("0.3", "Which one?")},
+                "history": [{"kind": "message", "messageId": "m", "role": "user",
+                             "parts": [{"kind": "text", "text": "hi"}]}],
+                "artifacts": [{"artifactId": "a", "name": "n",
+                               "parts": [{"kind": "text", "text": "x"}, {"kind": "data", "data": {"k": 1}}]}],
+                "metadata": {"extra": True}}
+        event = handler.normalise_event(task)
+        self.assertEqual(list(event), ["task"])
+        t = event["task"]
+        self.assertEqual(t["status"]["state"], "TASK_STATE_INPUT_REQUIRED")
+        self.assertEqual(t["status"]["timestamp"], "2025-01-01T00:00:00Z")
+        self.assertEqual(t["status"]["message"]["role"], "ROLE_AGENT")
+        self.assertEqual(t["history"][0]["role"], "ROLE_USER")
+        self.assertEqual(t["artifacts"][0]["parts"], [{"text": "x"}, {"data": {"k": 1}}])
+        self.assertEqual(t["metadata"], {"extra": True})
+        self.assertNotIn('"kind"', json.dumps(event))
+
+    def test_normalise_v03_message_and_updates(self):
+        self.assertEqual(handler.normalise_event(wmessage("0.3", "hello")),
+                         {"message": {"messageId": "m-agent", "role": "ROLE_AGENT", "parts": [{"text": "hello"}],
+                                      "contextId": "c-1"}})
+        self.assertEqual(handler.normalise_event(wstatus("0.3", "completed")),
+                         {"statusUpdate": {"taskId": "t-1", "contextId": "c-1",
+                                           "status": {"state": "TASK_STATE_COMPLETED"}}})
+        self.assertEqual(handler.normalise_event(wchunk("0.3", "hi", append=True, last=True)),
+                         {"artifactUpdate": {"taskId": "t-1", "contextId": "c-1", "append": True,
+                                             "lastChunk": True,
+                                             "artifact": {"artifactId": "a1", "parts": [{"text": "hi"}]}}})
+
+    def test_normalise_v1_shapes_unchanged(self):
+        events = wevents("1.0") + [{"message": wmessage("1.0", "x")}]
+        for event in events:
+            with self.subTest(event=list(event)):
+                self.assertEqual(handler.normalise_event(json.loads(json.dumps(event))), event)
+        # a bare 1.x task (GetTask's result) and a bare message
+        self.assertEqual(handler.normalise_event(wtask("1.0", "working")), {"task": wtask("1.0", "working")})
+        self.assertEqual(handler.normalise_event(wmessage("1.0", "x")), {"message": wmessage("1.0", "x")})
+
+    def test_normalise_v03_and_v1_events_agree(self):
+        for e03, e10 in zip(wevents("0.3"), wevents("1.0")):
+            self.assertEqual(handler.normalise_event(e03), e10)
+
+    def test_normalise_rejects_unknown_objects(self):
+        for bad in ({"hello": 1}, [1, 2], "text", {"kind": "task", "status": {}}):
+            with self.subTest(bad=bad):
+                with self.assertRaises(handler.HandlerError) as cm:
+                    handler.normalise_event(bad)
+                self.assertEqual(cm.exception.exit_code, 1)
+
+    def test_file_and_data_parts(self):
+        raw = {"kind": "file", "file": {"bytes": "aGVsbG8=", "name": "a.txt", "mimeType": "text/plain"}}
+        url = {"kind": "file", "file": {"uri": "https://x/y.png", "name": "y.png", "mimeType": "image/png"}}
+        data = {"kind": "data", "data": {"a": [1, "é"]}}
+        self.assertEqual(handler.normalise_part(raw), {"raw": "aGVsbG8=", "filename": "a.txt", "mediaType": "text/plain"})
+        self.assertEqual(handler.normalise_part(url), {"url": "https://x/y.png", "filename": "y.png", "mediaType": "image/png"})
+        self.assertEqual(handler.normalise_part(data), {"data": {"a": [1, "é"]}})
+        for part in (raw, url, data):
+            self.assertEqual(handler.to_v03_part(handler.normalise_part(part)), part)
+        self.assertEqual(handler.parts_text([handler.normalise_part(data)]), '{"a": [1, "é"]}')
+        line = handler.parts_text([handler.normalise_part(url)])
+        self.assertEqual(line.count("\n"), 0)
+        for fragment in ("y.png", "image/png", "https://x/y.png"):
+            self.assertIn(fragment, line)
+        line = handler.parts_text([handler.normalise_part(raw)])
+        self.assertIn("a.txt", line)
+        self.assertIn("text/plain", line)
+        self.assertIn("5 bytes", line)     # base64 "aGVsbG8=" is the 5 bytes of "hello"
+
+    def test_parts_text_joins_chunks(self):
+        self.assertEqual(handler.parts_text([{"text": "Echo: "}, {"text": "hi"}]), "Echo: hi")
+        self.assertEqual(handler.parts_text([{"text": "a"}, {"data": {"x": 1}}, {"text": "b"}, {"text": "c"}]),
+                         'a\n{"x": 1}\nbc')
+        self.assertEqual(handler.parts_text([]), "")
+
+    def test_to_v03_round_trips(self):
+        for e03 in wevents("0.3") + [wmessage("0.3", "x"), wstatus("0.3", "input-required")]:
+            with self.subTest(kind=e03.get("kind")):
+                normalised = handler.normalise_event(e03)
+                self.assertEqual(handler.to_v03_event(normalised), e03)
+                self.assertEqual(handler.normalise_event(handler.to_v03_event(normalised)), normalised)
+        task = handler.normalise_task(wtask("0.3", "completed", "done"))
+        self.assertEqual(handler.to_v03_task(task), wtask("0.3", "completed", "done"))
+        msg = handler.normalise_message(wmessage("0.3", "m"))
+        self.assertEqual(handler.to_v03_message(msg), wmessage("0.3", "m"))
+
+    def test_apply_event_builds_and_folds(self):
+        for v in ("1.0", "0.3"):
+            with self.subTest(version=v):
+                task = None
+                events = [handler.normalise_event(e) for e in wevents(v)]
+                for event in events:
+                    task = handler.apply_event(task, event)
+                self.assertEqual(task["id"], "t-1")
+                self.assertEqual(task["status"]["state"], "TASK_STATE_COMPLETED")
+                self.assertEqual(len(task["artifacts"]), 1)
+                self.assertEqual(handler.reply_text(task), "Echo: hi")
+
+    def test_apply_event_replace_new_and_without_task(self):
+        task = handler.apply_event(None, handler.normalise_event(wstatus("1.0", "working", tid="t9", ctx="c9")))
+        self.assertEqual((task["id"], task["contextId"], task["status"]["state"]), ("t9", "c9", "TASK_STATE_WORKING"))
+        task = handler.apply_event(task, handler.normalise_event(wchunk("1.0", "one", tid="t9")))
+        task = handler.apply_event(task, handler.normalise_event(wchunk("1.0", "two", tid="t9")))   # no append: replace
+        task = handler.apply_event(task, handler.normalise_event(wchunk("1.0", "three", tid="t9", aid="b")))
+        task = handler.apply_event(task, handler.normalise_event(wchunk("0.3", "+", append=True, tid="t9", aid="b")))
+        self.assertEqual([handler.parts_text(a["parts"]) for a in task["artifacts"]], ["two", "three+"])
+        snapshot = {"task": wtask("1.0", "completed", tid="t9")}
+        self.assertIs(handler.apply_event(task, snapshot), snapshot["task"])
+
+    def test_pick_interface(self):
+        v1 = {"supportedInterfaces": [
+            {"url": "http://a/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"},
+            {"url": "http://a/old", "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
+            {"url": "/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0", "tenant": "acme"}]}
+        self.assertEqual(handler.pick_interface(v1, "http://a/.well-known/agent-card.json"),
+                         ("http://a/rpc", "1.0", "acme"))
+        only03 = {"supportedInterfaces": [{"url": "http://a/old", "protocolBinding": "JSONRPC",
+                                           "protocolVersion": "0.3"}]}
+        self.assertEqual(handler.pick_interface(only03, "http://a/x.json"), ("http://a/old", "0.3", None))
+        self.assertEqual(handler.pick_interface(wcard("0.3", "http://b/rpc"), "http://b/x.json"),
+                         ("http://b/rpc", "0.3", None))
+        extra = {"url": "http://b/grpc", "preferredTransport": "GRPC",
+                 "additionalInterfaces": [{"url": "http://b/jr", "transport": "JSONRPC"}]}
+        self.assertEqual(handler.pick_interface(extra, "http://b/x.json"), ("http://b/jr", "0.3", None))
+        for card in ({"supportedInterfaces": [{"url": "http://a", "protocolBinding": "GRPC"}]}, {"name": "x"}):
+            with self.assertRaises(handler.HandlerError):
+                handler.pick_interface(card, "http://a/x.json")
+
+    def test_a2a_error_names(self):
+        exc = handler.a2a_error({"code": -32001, "message": "task x not found"})
+        self.assertEqual((exc.code, exc.a2a_code, exc.exit_code), ("TaskNotFoundError", -32001, 1))
+        self.assertIn("TaskNotFoundError", exc.message)
+        self.assertIn("task x not found", exc.message)
+        self.assertEqual(handler.a2a_error({"code": -32009, "message": "v"}).code, "VersionNotSupportedError")
+        self.assertEqual(handler.a2a_error({"code": 7, "message": "v"}).code, "A2AError")
+
+
+# ============================================================================ 3. URLs
+
+class NormaliseUrlTests(HandlerTestCase):
+    def test_same_session_key(self):
+        cases = {
+            "http://Host:80/": "http://host", "http://host": "http://host", "HTTP://HOST/": "http://host",
+            "https://Host:443/": "https://host", "https://host:80": "https://host:80",
+            "http://host:443": "http://host:443", "http://host:8000/": "http://host:8000",
+            "http://host:8000/a/b/": "http://host:8000/a/b", "http://h/Path/": "http://h/Path",
+            " http://h:8000 ": "http://h:8000", "http://[::1]:8000/": "http://[::1]:8000",
+            "http://127.0.0.1:80/rpc": "http://127.0.0.1/rpc",
+        }
+        for url, key in cases.items():
+            with self.subTest(url=url):
+                self.assertEqual(handler.normalise_url(url), key)
+
+    def test_invalid_urls(self):
+        for url in ("", "host:8000", "ftp://host", "http://", "http://host:99999", "http://host:abc",
+                    "mailto:x@y", "//host"):
+            with self.subTest(url=url):
+                with self.assertRaises(handler.HandlerError) as cm:
+                    handler.normalise_url(url)
+                self.assertEqual(cm.exception.exit_code, 2)
+
+    def test_invalid_url_on_the_command_line_exits_2(self):
+        for argv in (["message", "send", "--url", "ftp://x", "hi"], ["card", "get", "--url", "nohost"],
+                     ["session", "show", "http://h:99999"], ["auth", "set", "--url", "x", "--bearer-token", "t"]):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv), 2, "invalid agent URL")
+
+
+# ============================================================================ 4. sessions
+
+class SessionModelTests(HandlerTestCase):
+    def test_agent_session_update_changes_only_given_values(self):
+        creds = handler.AuthCredentials("bearer", "tok")
+        s = handler.AgentSession("http://a", "c1", "t1", creds)
+        s.update(task_id="t2")
+        self.assertEqual((s.context_id, s.task_id, s.credentials), ("c1", "t2", creds))
+        s.update()
+        self.assertEqual((s.context_id, s.task_id, s.credentials), ("c1", "t2", creds))
+        s.update(context_id="c3")
+        self.assertEqual((s.context_id, s.task_id), ("c3", "t2"))
+        other = handler.AuthCredentials("api_key", "k", "X-K")
+        s.update(credentials=other)
+        self.assertEqual((s.context_id, s.task_id, s.credentials), ("c3", "t2", other))
+        s.clear_credentials()
+        self.assertIsNone(s.credentials)
+        self.assertEqual((s.agent_url, s.context_id, s.task_id), ("http://a", "c3", "t2"))
+
+    def test_credentials_headers(self):
+        self.assertEqual(handler.AuthCredentials("bearer", "v").headers(), {"Authorization": "Bearer v"})
+        self.assertEqual(handler.AuthCredentials("api_key", "v").headers(), {"X-API-Key": "v"})
+        self.assertEqual(handler.AuthCredentials("api_key", "v", "X-Mine").headers(), {"X-Mine": "v"})
+
+    def test_store_api(self):
+        store = handler.SessionStore().load()
+        self.assertEqual(store.list_all(), [])
+        fresh = store.get("http://Agent:80/")
+        self.assertEqual((fresh.agent_url, fresh.context_id, fresh.task_id, fresh.credentials),
+                         ("http://agent", None, None, None))
+        self.assertFalse(os.path.exists(self.sessions_path), "get() must not write")
+        store.update("http://agent/", "ctx-1", "task-9")
+        store.set_credentials("http://AGENT:80", handler.AuthCredentials("bearer", "eyJhbGciOi"))
+        self.assertEqual(store.get("http://agent").context_id, "ctx-1")
+        store.update("http://agent", task_id="task-10")
+        s = handler.SessionStore().load().get("http://agent")
+        self.assertEqual((s.context_id, s.task_id, s.credentials.value), ("ctx-1", "task-10", "eyJhbGciOi"))
+        store.update("http://other:8000", "c2")
+        self.assertEqual(sorted(x.agent_url for x in handler.SessionStore().load().list_all()),
+                         ["http://agent", "http://other:8000"])
+        store.clear("http://other:8000")
+        store.clear_credentials("http://agent")
+        s = handler.SessionStore().load().get("http://agent")
+        self.assertEqual((s.context_id, s.task_id, s.credentials), ("ctx-1", "task-10", None))
+        self.assertEqual([x.agent_url for x in handler.SessionStore().load().list_all()], ["http://agent"])
+        store.clear()
+        self.assertEqual(handler.SessionStore().load().list_all(), [])
+
+    def test_clear_keeps_credentials(self):
+        store = handler.SessionStore().load()
+        store.update("http://a", "c", "t")
+        store.set_credentials("http://a", handler.AuthCredentials("api_key", "k-123", "X-K"))
+        store.update("http://b", "c", "t")
+        store.clear()
+        raw = self.saved()
+        self.assertEqual(list(raw), ["http://a"])
+        self.assertEqual((raw["http://a"]["context_id"], raw["http://a"]["task_id"]), (None, None))
+        self.assertEqual(raw["http://a"]["credentials"], {"auth_type": "api_key", "value": "k-123", "header_name": "X-K"})
+
+    def test_file_format(self):
+        store = handler.SessionStore().load()
+        store.update("http://localhost:8000", "ctx-1", "task-9")
+        store.set_credentials("http://localhost:8000", handler.AuthCredentials("bearer", "eyJ..."))
+        raw = self.saved()
+        self.assertEqual(list(raw), ["http://localhost:8000"])
+        entry = raw["http://localhost:8000"]
+        self.assertEqual(entry["context_id"], "ctx-1")
+        self.assertEqual(entry["task_id"], "task-9")
+        self.assertEqual(entry["credentials"], {"auth_type": "bearer", "value": "eyJ...", "header_name": None})
+
+    def test_reads_the_documented_format(self):
+        os.makedirs(self.home, 0o700)
+        with open(self.sessions_path, "w") as f:
+            json.dump({"http://localhost:8000": {"context_id": "ctx-1", "task_id": "task-9", "credentials": {
+                "auth_type": "api_key", "value": "k", "header_name": None}}}, f)
+        os.chmod(self.sessions_path, 0o600)
+        s = handler.SessionStore().load().get("http://localhost:8000/")
+        self.assertEqual((s.context_id, s.task_id, s.credentials.auth_type, s.credentials.headers()),
+                         ("ctx-1", "task-9", "api_key", {"X-API-Key": "k"}))
+
+    def test_unknown_keys_and_entries_survive_a_write(self):
+        os.makedirs(self.home, 0o700)
+        original = {"http://a": {"context_id": "c", "task_id": "t", "credentials": None, "custom": [1, 2]},
+                    "http://weird": {"who": "knows"}, "format": 3, "http://list": ["x"]}
+        with open(self.sessions_path, "w") as f:
+            json.dump(original, f)
+        os.chmod(self.sessions_path, 0o600)
+        handler.SessionStore().load().update("http://new", "c2")
+        handler.SessionStore().load().update("http://a", task_id="t2")
+        raw = self.saved()
+        self.assertEqual(raw["format"], 3)
+        self.assertEqual(raw["http://list"], ["x"])
+        self.assertEqual(raw["http://weird"], {"who": "knows"})
+        self.assertEqual(raw["http://a"]["custom"], [1, 2])
+        self.assertEqual((raw["http://a"]["context_id"], raw["http://a"]["task_id"]), ("c", "t2"))
+        self.assertEqual(raw["http://new"]["context_id"], "c2")
+
+    def test_save_writes_memory_and_keeps_other_entries(self):
+        store = handler.SessionStore().load()
+        store.update("http://a", "c1")
+        handler.SessionStore().load().update("http://b", "from-another-process")
+        store.sessions["http://a"].update(task_id="t1")
+        store.sessions["http://c"] = handler.AgentSession("http://c", "c3")
+        store.save()
+        raw = self.saved()
+        self.assertEqual(raw["http://a"]["task_id"], "t1")
+        self.assertEqual(raw["http://b"]["context_id"], "from-another-process")
+        self.assertEqual(raw["http://c"]["context_id"], "c3")
+
+    def test_handler_home_respected_and_default_home(self):
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "tok"))
+        self.assertTrue(os.path.exists(self.sessions_path))
+        self.assertFalse(os.path.exists(os.environ["HOME"]))
+        del os.environ["HANDLER_HOME"]
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--bearer-token", "tok"))
+        default = os.path.join(os.environ["HOME"], ".handler", "sessions.json")
+        with open(default) as f:
+            self.assertEqual(list(json.load(f)), ["http://b"])
+        self.assertEqual(list(self.saved()), ["http://a"])
+
+    def test_modes_with_umask_000(self):
+        old = os.umask(0)
+        self.addCleanup(os.umask, old)
+        for how in ("api", "cli"):
+            with self.subTest(how=how):
+                home = os.environ["HANDLER_HOME"] = os.path.join(self.tmp, "home-" + how)
+                if how == "api":
+                    handler.SessionStore().load().update("http://a", "c")
+                else:
+                    self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "tok"))
+                self.assertEqual(os.stat(home).st_mode & 0o777, 0o700)
+                self.assertEqual(os.stat(os.path.join(home, "sessions.json")).st_mode & 0o777, 0o600)
+                for name in os.listdir(home):
+                    self.assertEqual(os.stat(os.path.join(home, name)).st_mode & 0o077, 0, name)
+
+    def test_warns_when_modes_are_loose(self):
+        handler.SessionStore().load().update("http://a", "c")
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertEqual(r.err, "")
+        os.chmod(self.home, 0o755)
+        os.chmod(self.sessions_path, 0o644)
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertIn("Saved Sessions (1)", r.out)
+        lines = r.err.splitlines()
+        self.assertEqual(len(lines), 2, r)
+        self.assertTrue(all(line.startswith("warning:") for line in lines))
+        self.assertIn(self.home + " ", lines[0] + " ")
+        self.assertIn(self.sessions_path, r.err)
+
+    def test_corrupt_file_is_kept_and_work_goes_on(self):
+        for name, content in (("invalid-json", b'{"http://a": {"context_id": '), ("json-list", b'[{"a": 1}]'),
+                              ("not-utf8", b'{"http://a": "\xff\xfe\x00"}')):
+            with self.subTest(corruption=name):
+                home = os.environ["HANDLER_HOME"] = os.path.join(self.tmp, name)
+                os.makedirs(home, 0o700)
+                path = os.path.join(home, "sessions.json")
+                with open(path, "wb") as f:
+                    f.write(content)
+                os.chmod(path, 0o600)
+                r = self.assertOk(self.run_cli("session", "list"))
+                self.assertEqual(r.out, "No saved sessions\n")
+                kept = [n for n in os.listdir(home) if n.startswith("sessions.json.corrupt-")]
+                self.assertEqual(len(kept), 1, os.listdir(home))
+                self.assertRegex(kept[0], r"^sessions\.json\.corrupt-\d{8}T\d{6}(-\d+)?$")
+                lines = r.err.splitlines()
+                self.assertEqual(len(lines), 1, r)
+                self.assertTrue(lines[0].startswith("warning:"))
+                self.assertIn(path + " ", lines[0])
+                self.assertIn(os.path.join(home, kept[0]), lines[0])
+                with open(os.path.join(home, kept[0]), "rb") as f:
+                    self.assertEqual(f.read(), content)
+                self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--api-key", "k"))
+                with open(path) as f:
+                    self.assertEqual(list(json.load(f)), ["http://b"])
+                with open(os.path.join(home, kept[0]), "rb") as f:
+                    self.assertEqual(f.read(), content)
+
+    def test_two_corruptions_in_one_second_keep_both(self):
+        os.makedirs(self.home, 0o700)
+        for content in (b"first{", b"second{"):
+            with open(self.sessions_path, "wb") as f:
+                f.write(content)
+            handler.SessionStore(warn=lambda m: None).load()
+        kept = sorted(n for n in os.listdir(self.home) if ".corrupt-" in n)
+        contents = set()
+        for name in kept:
+            with open(os.path.join(self.home, name), "rb") as f:
+                contents.add(f.read())
+        self.assertEqual(contents, {b"first{", b"second{"})
+
+    def test_corrupt_file_through_the_api_warns(self):
+        os.makedirs(self.home, 0o700)
+        with open(self.sessions_path, "wb") as f:
+            f.write(b"\x00garbage")
+        os.chmod(self.sessions_path, 0o600)
+        warnings = []
+        store = handler.SessionStore(warn=warnings.append)
+        store.update("http://a", "c")
+        self.assertEqual(len(warnings), 1)
+        self.assertIn(".corrupt-", warnings[0])
+        self.assertEqual(list(self.saved()), ["http://a"])
+
+    def test_no_temp_files_left(self):
+        store = handler.SessionStore().load()
+        for i in range(5):
+            store.update("http://a%d" % i, "c", "t")
+        store.clear("http://a1")
+        store.clear_credentials("http://a2")
+        store.save()
+        leftovers = [n for n in os.listdir(self.home) if n not in ("sessions.json", "sessions.json.lock")]
+        self.assertEqual(leftovers, [])
+
+
+# ============================================================================ 5. concurrency
+
+CONCURRENT_SCRIPT = r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+import handler
+n = int(sys.argv[2])
+sys.stdin.read()                     # the barrier: the test closes stdin when all are started
+store = handler.SessionStore()
+for i in range(25):
+    store.update("http://p%d-u%d.example" % (n, i), context_id="ctx-%d-%d" % (n, i), task_id="task-%d-%d" % (n, i))
+    if i % 5 == 0:
+        store.update("http://shared.example:8000/", context_id="shared-%d-%d" % (n, i))
+"""
+
+
+class ConcurrencyTests(HandlerTestCase):
+    PROCESSES = 8
+
+    def test_concurrent_updates_are_never_lost(self):
+        procs = [self.popen([sys.executable, "-c", CONCURRENT_SCRIPT, HERE, str(n)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(self.PROCESSES)]
+        for proc in procs:
+            proc.stdin.close()
+            proc.stdin = None
+        for proc in procs:
+            out, err = proc.communicate(timeout=90)
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertEqual(err, b"")
+        raw = self.saved()
+        for n in range(self.PROCESSES):
+            for i in range(25):
+                entry = raw.get("http://p%d-u%d.example" % (n, i))
+                self.assertIsNotNone(entry, (n, i))
+                self.assertEqual((entry["context_id"], entry["task_id"]), ("ctx-%d-%d" % (n, i), "task-%d-%d" % (n, i)))
+        shared = raw["http://shared.example:8000"]["context_id"]
+        self.assertIn(shared, {"shared-%d-%d" % (n, i) for n in range(self.PROCESSES) for i in range(0, 25, 5)})
+        self.assertEqual(len(raw), self.PROCESSES * 25 + 1)
+        self.assertEqual(sorted(os.listdir(self.home)), ["sessions.json", "sessions.json.lock"])
+
+
+# ============================================================================ 6. message send
+
+class _MessageSend:
+    def test_text_output_and_wire(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        task_id, context_id, state = self.ids(r)
+        self.assertEqual(r.out, "Echo: hi\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, context_id))
+        self.assertIn(task_id, agent.agent.tasks)
+        self.assertEqual(r.err, "")
+        (post,) = self.posts(agent)
+        body = self.assertWire(post, "SendMessage", "message/send")
+        self.assertEqual(body["params"]["message"]["parts"][0]["text"], "hi")
+        self.assertNotIn("contextId", body["params"]["message"])
+        self.assertEqual(post.headers.get("Content-Type"), "application/json")
+        self.assertTrue(post.headers.get("User-Agent", "").startswith("handler/"))
+
+    def test_json_output_is_one_1x_document(self):
+        url, agent = self.agent()
+        for argv in (["-o", "json", "message", "send", "--url", url, "hi"],
+                     ["message", "send", "--url", url, "hi", "-o", "json"],
+                     ["message", "send", "-o", "json", "--timeout", "30", "--url", url, "hi"],
+                     ["--output", "json", "--timeout", "30", "message", "send", "hi", "--url", url]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv))
+                doc = json.loads(r.out)
+                self.assertEqual(list(doc), ["task"])
+                task = doc["task"]
+                self.assertEqual(task["status"]["state"], "TASK_STATE_COMPLETED")
+                self.assertEqual(handler.reply_text(task), "Echo: hi")
+                self.assertNotIn('"kind"', r.out)
+                self.assertEqual(task["history"][0]["role"], "ROLE_USER")
+
+    def test_session_saved_and_context_continued(self):
+        url, agent = self.agent()
+        r1 = self.assertOk(self.run_cli("message", "send", "--url", url + "/", "one"))
+        task1, ctx1, _ = self.ids(r1)
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), (ctx1, task1, "completed"))
+        r2 = self.assertOk(self.run_cli("message", "send", "--url", url, "two"))
+        task2, ctx2, _ = self.ids(r2)
+        message = self.posts(agent)[1].json["params"]["message"]
+        self.assertEqual(message.get("contextId"), ctx1)
+        self.assertNotIn("taskId", message)       # the saved task completed: it takes no more messages
+        self.assertEqual(ctx2, ctx1)
+        self.assertNotEqual(task2, task1)
+        self.assertEqual(self.saved()[url]["task_id"], task2)
+
+    def test_session_show_and_list_after_a_send(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        task_id, ctx, _ = self.ids(r)
+        r = self.assertOk(self.run_cli("session", "show", url))
+        self.assertEqual(r.out, "Session for %s\nContext ID: %s\nTask ID: %s (completed)\nCredentials: none\n"
+                         % (url, ctx, task_id))
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertEqual(r.out, "Saved Sessions (1)\n\n%s\n  Context ID: %s\n  Task ID: %s (completed)\n"
+                         % (url, ctx, task_id))
+
+    def test_ask_then_answer_the_same_task(self):
+        url, agent = self.agent()
+        r1 = self.assertOk(self.run_cli("message", "send", "--url", url, "ask me"))
+        task1, ctx1, state = self.ids(r1)
+        self.assertEqual(r1.out, "What should I echo?\nTask ID: %s\nContext ID: %s\nState: input-required\n"
+                         % (task1, ctx1))
+        self.assertIn("input-required", r1.err)
+        self.assertEqual(self.saved()[url]["task_state"], "input-required")
+        r2 = self.assertOk(self.run_cli("message", "send", "--url", url, "parrot"))
+        message = self.posts(agent)[1].json["params"]["message"]
+        self.assertEqual((message.get("taskId"), message.get("contextId")), (task1, ctx1))
+        self.assertEqual(r2.out, "Echo: parrot\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task1, ctx1))
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+    def test_ask_in_json_and_quiet(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("-q", "-o", "json", "message", "send", "--url", url, "ask"))
+        self.assertEqual(json.loads(r.out)["task"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED")
+        self.assertEqual(json.loads(r.out)["task"]["status"]["message"]["parts"], [{"text": "What should I echo?"}])
+        self.assertEqual(r.err, "")
+
+    def test_new_starts_a_fresh_conversation(self):
+        url, agent = self.agent()
+        r1 = self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
+        task1, ctx1, _ = self.ids(r1)
+        r2 = self.assertOk(self.run_cli("message", "send", "--url", url, "--new", "hello"))
+        message = self.posts(agent)[1].json["params"]["message"]
+        self.assertNotIn("contextId", message)
+        self.assertNotIn("taskId", message)
+        task2, ctx2, _ = self.ids(r2)
+        self.assertNotEqual(ctx2, ctx1)
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"]), (ctx2, task2))
+
+    def test_context_and_task_id_override(self):
+        url, agent = self.agent()
+        task1, ctx1, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "ask one")))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--new", "ask two"))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--context-id", "my-ctx", "hi"))
+        message = self.posts(agent)[2].json["params"]["message"]
+        self.assertEqual(message.get("contextId"), "my-ctx")
+        self.assertNotIn("taskId", message)
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--task-id", task1, "--context-id", ctx1, "ans"))
+        message = self.posts(agent)[3].json["params"]["message"]
+        self.assertEqual((message.get("taskId"), message.get("contextId")), (task1, ctx1))
+        self.assertEqual(self.ids(r), (task1, ctx1, "completed"))
+        self.assertEqual(self.saved()[url]["task_id"], task1)
+
+    def test_unknown_task_id_is_task_not_found(self):
+        url, agent = self.agent()
+        r = self.run_cli("message", "send", "--url", url, "--task-id", "no-such-task", "hi")
+        self.assertError(r, 1, "TaskNotFoundError", "no-such-task")
+
+    def test_no_session_neither_reads_nor_writes(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--no-session", "hi"))
+        self.assertFalse(os.path.exists(self.home))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
+        with open(self.sessions_path, "rb") as f:
+            before = f.read()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--no-session", "again"))
+        message = self.posts(agent)[2].json["params"]["message"]
+        self.assertNotIn("contextId", message)
+        self.assertNotIn("taskId", message)
+        self.assertEqual(self.ids(r)[2], "completed")
+        with open(self.sessions_path, "rb") as f:
+            self.assertEqual(f.read(), before)
+
+    def test_async_returns_at_once(self):
+        url, agent = self.agent()
+        start = time.monotonic()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow x"))
+        self.assertLess(time.monotonic() - start, 1.0)     # the task itself takes 1 s
+        task_id, ctx, state = self.ids(r)
+        self.assertIn(state, ("submitted", "working"))
+        self.assertIn(task_id, agent.agent.tasks)
+        self.assertEqual(self.saved()[url]["task_id"], task_id)
+        params = self.posts(agent)[0].json["params"]
+        if self.V == "1.0":
+            self.assertIs(params["configuration"]["returnImmediately"], True)
+        else:
+            self.assertIs(params["configuration"]["blocking"], False)
+        r = self.assertOk(self.run_cli("-o", "json", "message", "send", "--url", url, "--async", "slow y"))
+        self.assertIn(json.loads(r.out)["task"]["status"]["state"], ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING"))
+
+    def test_blocking_send_asks_to_block(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        config = self.posts(agent)[0].json["params"].get("configuration") or {}
+        if self.V == "1.0":
+            self.assertFalse(config.get("returnImmediately", False))
+        else:
+            self.assertIs(config.get("blocking"), True)
+
+    def test_text_from_stdin(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "-", stdin="from dash\n"))
+        self.assertTrue(r.out.startswith("Echo: from dash\n"), r)
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, stdin="piped\n"))
+        self.assertTrue(r.out.startswith("Echo: piped\n"), r)
+        texts = [p.json["params"]["message"]["parts"][0]["text"] for p in self.posts(agent)]
+        self.assertEqual(texts, ["from dash", "piped"])
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, stdin="in a subprocess\n"))
+        self.assertTrue(r.out.startswith("Echo: in a subprocess\n"), r)
+
+    def test_empty_message_is_a_usage_error(self):
+        url, agent = self.agent()
+        for argv, stdin in ((["", ], ""), (["   "], ""), (["-"], ""), ([], ""), ([], "\n\n"), (["-"], "  \n")):
+            with self.subTest(argv=argv, stdin=stdin):
+                r = self.run_cli("message", "send", "--url", url, *argv, stdin=stdin)
+                self.assertError(r, 2, "no message")
+        self.assertEqual(self.posts(agent), [])
+
+    def test_stream_with_async_is_a_usage_error(self):
+        url, agent = self.agent()
+        self.assertError(self.run_cli("message", "send", "--url", url, "--stream", "--async", "hi"), 2,
+                         "--stream cannot be combined with --async")
+        r = self.run_cli("-o", "json", "message", "send", "--url", url, "--stream", "--async", "hi")
+        self.assertJsonError(r, "A2ACLI_ERR_USAGE", 2)
+        self.assertEqual(agent.received, [])
+
+    def test_handler_url_fallback_and_missing_url(self):
+        url, agent = self.agent()
+        os.environ["HANDLER_URL"] = url + "/"
+        r = self.assertOk(self.run_cli("message", "send", "hi"))
+        self.assertTrue(r.out.startswith("Echo: hi\n"))
+        self.assertIn(url, self.saved())
+        del os.environ["HANDLER_URL"]
+        self.assertError(self.run_cli("message", "send", "hi"), 2, "HANDLER_URL")
+        self.assertError(self.run_cli("card", "get"), 2, "HANDLER_URL")
+
+    def test_sessions_persist_across_processes(self):
+        url, agent = self.agent()
+        r1 = self.assertOk(self.run_proc("message", "send", "--url", url, "first"))
+        task1, ctx1, state = self.ids(r1)
+        self.assertEqual((r1.out.splitlines()[0], state), ("Echo: first", "completed"))
+        r2 = self.assertOk(self.run_proc("-o", "json", "message", "send", "--url", url, "second"))
+        self.assertEqual(json.loads(r2.out)["task"]["contextId"], ctx1)
+        self.assertEqual(self.posts(agent)[1].json["params"]["message"]["contextId"], ctx1)
+        r3 = self.assertOk(self.run_proc("session", "show", url))
+        self.assertIn("Context ID: %s\n" % ctx1, r3.out)
+
+
+versioned(_MessageSend)
+
+
+# ============================================================================ 7. streaming
+
+class _StreamBuiltin:
+    def check_stream(self, argv):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli(*argv(url)))
+        task_id, ctx, state = self.ids(r)
+        self.assertEqual(r.out, "Echo: hi\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+        (post,) = self.posts(agent)
+        self.assertWire(post, "SendStreamingMessage", "message/stream")
+        self.assertIn("text/event-stream", post.headers.get("Accept"))
+        entry = self.saved()[url]
+        self.assertEqual((entry["task_id"], entry["context_id"], entry["task_state"]), (task_id, ctx, "completed"))
+
+    def test_message_stream_text(self):
+        self.check_stream(lambda url: ["message", "stream", "--url", url, "hi"])
+
+    def test_message_send_stream_text(self):
+        self.check_stream(lambda url: ["message", "send", "--stream", "--url", url, "hi"])
+
+    def test_stream_json_lines(self):
+        url, agent = self.agent()
+        for argv in (["-o", "json", "message", "stream", "--url", url, "hi"],
+                     ["message", "send", "--url", url, "--stream", "hi", "-o", "json"]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv))
+                events = [json.loads(line) for line in r.out.splitlines()]
+                for event in events:
+                    self.assertEqual(len(event), 1, event)
+                    self.assertIn(next(iter(event)), EVENT_KEYS)
+                self.assertIn("task", events[0])
+                self.assertEqual(events[-1]["statusUpdate"]["status"]["state"], "TASK_STATE_COMPLETED")
+                chunks = [p["text"] for e in events if "artifactUpdate" in e
+                          for p in e["artifactUpdate"]["artifact"]["parts"]]
+                self.assertEqual(chunks, ["Echo: ", "hi"])
+                self.assertNotIn('"kind"', r.out)
+                self.assertNotIn("final", r.out)
+
+    def test_stream_ask_then_answer(self):
+        url, agent = self.agent()
+        r1 = self.assertOk(self.run_cli("message", "stream", "--url", url, "ask"))
+        task_id, ctx, _ = self.ids(r1)
+        self.assertEqual(r1.out, "What should I echo?\nTask ID: %s\nContext ID: %s\nState: input-required\n"
+                         % (task_id, ctx))
+        r2 = self.assertOk(self.run_cli("message", "stream", "--url", url, "more"))
+        self.assertEqual(self.posts(agent)[1].json["params"]["message"].get("taskId"), task_id)
+        self.assertEqual(r2.out, "Echo: more\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+
+    def test_stream_timeout_is_the_longest_silence(self):
+        url, agent = self.agent()
+        start = time.monotonic()       # three events 0.5 s apart: longer than --timeout 1 in all
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "1", "slow a b"))
+        self.assertGreater(time.monotonic() - start, 1.0)
+        self.assertEqual(self.ids(r)[2], "completed")
+
+    def test_stream_in_a_subprocess(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_proc("message", "stream", "--url", url, "slow a"))
+        self.assertTrue(r.out.startswith("Echo: slow a\nTask ID: "), r)
+        self.assertEqual(self.ids(r)[2], "completed")
+
+
+versioned(_StreamBuiltin)
+
+
+class _StreamScripted:
+    EXPECTED = "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n"
+
+    def test_framing_variants(self):
+        url, srv = self.scripted()
+        events = wevents(self.V)
+        variants = [
+            ("crlf", sse(events)), ("lf", sse(events, eol="\n")),
+            ("comments", sse(events, comments=True)), ("multi-line data", sse(events, multiline=True)),
+            ("byte by byte", split_bytes(sse(events, comments=True), 1)),
+            ("odd pieces", split_bytes(sse(events, eol="\n", multiline=True), 7)),
+            ("no blank line at the end", lambda req: [b"".join(sse(events)(req)).rstrip(b"\r\n")]),
+        ]
+        for name, frames in variants:
+            with self.subTest(variant=name):
+                srv.posts.append(sse_reply(frames))
+                r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--no-session", "hi"))
+                self.assertEqual(r.out, self.EXPECTED)
+                srv.posts.append(sse_reply(frames))
+                r = self.assertOk(self.run_cli("-o", "json", "message", "stream", "--url", url, "--no-session", "hi"))
+                lines = [json.loads(line) for line in r.out.splitlines()]
+                self.assertEqual([next(iter(e)) for e in lines],
+                                 ["task", "statusUpdate", "artifactUpdate", "artifactUpdate", "statusUpdate"])
+                self.assertIs(lines[3]["artifactUpdate"]["append"], True)
+        for body in srv.post_bodies():
+            self.assertEqual(body["method"], "SendStreamingMessage" if self.V == "1.0" else "message/stream")
+
+    def test_stream_session_saved(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V))))
+        self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), ("c-1", "t-1", "completed"))
+
+    def test_stream_falls_back_when_the_card_offers_no_streaming(self):
+        url, srv = self.scripted()
+        card = wcard(self.V, url + "/")
+        card["capabilities"] = {"streaming": False}
+        srv.card = card
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, self.EXPECTED)
+        self.assertIn("streaming", r.err)
+        self.assertTrue(r.err.startswith("warning:"), r)
+        self.assertEqual(srv.post_bodies()[0]["method"], "SendMessage" if self.V == "1.0" else "message/send")
+
+    def test_stream_shows_each_artifact_and_message_once(self):
+        url, srv = self.scripted()
+        final = wsend(self.V, wtask(self.V, "completed", "Echo: hi"))   # a last event repeating the task
+        srv.posts.append(sse_reply(sse(wevents(self.V) + [final])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, self.EXPECTED)
+        question = wstatus(self.V, "input-required")
+        msg = wmessage(self.V, "Which one?")
+        msg["messageId"] = "q-1"
+        (question if self.V == "0.3" else question["statusUpdate"])["status"]["message"] = msg
+        snapshot = wtask(self.V, "input-required")
+        snapshot["status"]["message"] = msg
+        srv.posts.append(sse_reply(sse([wsend(self.V, wtask(self.V, "submitted")), question, wsend(self.V, snapshot)])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, "Which one?\nTask ID: t-1\nContext ID: c-1\nState: input-required\n")
+
+    def test_stream_of_a_message(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse([wmessage(self.V, "just a message", ctx="c-7")])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, "just a message\nContext ID: c-7\n")
+        self.assertEqual(self.saved()[url]["context_id"], "c-7")
+
+    def test_stream_cut_midway(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)[:2])))          # closed while working
+        r = self.run_cli("message", "stream", "--url", url, "hi")
+        self.assertError(r, 1, "stream ended", "t-1", "working")
+        entry = self.saved()[url]
+        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "working"))
+        srv.posts.append(sse_reply(lambda req: [sse(wevents(self.V))(req)[0],
+                                                b'data: {"jsonrpc": "2.0", "id": 1, "res']))   # mid-event
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
+        srv.posts.append(sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True))         # chunked, cut
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
+
+    def test_stream_cut_midway_json_lines(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)[:2])))
+        r = self.run_cli("-o", "json", "message", "stream", "--url", url, "hi")
+        self.assertEqual(r.code, 1)
+        self.assertTrue(r.err.startswith("Error: "), r)
+        try:                                   # JSON Lines: two events, then the error envelope on one line
+            docs = [json.loads(line) for line in r.out.splitlines()]
+        except ValueError:
+            docs = None
+        self.assertIsNotNone(docs, "stdout of a stream in -o json is not JSON Lines: %r" % r.out)
+        self.assertEqual([next(iter(d)) for d in docs], ["task", "statusUpdate", "error"], r)
+        self.assertEqual(docs[-1]["error"]["code"], "InvalidAgentResponseError")
+
+    def test_stream_cut_in_a_subprocess(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)[:3])))
+        r = self.run_proc("message", "stream", "--url", url, "hi")
+        self.assertEqual(r.code, 1, r)
+        self.assertTrue(r.out.startswith("Echo: "), r)
+        self.assertEqual(len(r.err.splitlines()), 1, r)
+        self.assertTrue(r.err.startswith("Error: "), r)
+
+    def test_stream_answered_with_json_error(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc_error(-32009, "send A2A-Version")))
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1, "VersionNotSupportedError",
+                         "send A2A-Version")
+        srv.posts.append(Reply(rpc_error(-32001, "task gone"), status=400))
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1, "TaskNotFoundError", "task gone")
+        srv.posts.append(Reply(rpc_error(-32001, "task gone")))
+        err = self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
+                                   "TaskNotFoundError", 1)
+        self.assertEqual(err["a2aCode"], -32001)
+
+    def test_stream_answered_with_a_whole_task(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, self.EXPECTED)
+
+    def test_stream_event_with_an_error(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(lambda req: sse(wevents(self.V)[:1])(req) + [
+            b"event: error\r\ndata: " + rpc_error(-32603, "boom")(req) + b"\r\n\r\n"]))
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1, "InternalError", "boom")
+
+    def test_output_is_flushed_as_events_arrive(self):
+        url, srv = self.scripted()
+        for fmt in ("json", "text"):
+            with self.subTest(output=fmt):
+                srv.go.clear()
+                srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=2))
+                proc = self.popen([sys.executable, HANDLER_PATH, "-o", fmt, "message", "stream", "--url", url,
+                                   "--timeout", "20", "hi"], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                seen = read_until(proc.stdout, (lambda b: b.count(b"\n") >= 3) if fmt == "json"
+                                  else (lambda b: b"Echo: " in b), 15)
+                self.assertIsNone(proc.poll())       # still streaming: the agent holds the rest back
+                if fmt == "json":
+                    lines = [json.loads(line) for line in seen.splitlines()[:3]]
+                    self.assertEqual([next(iter(e)) for e in lines], ["task", "statusUpdate", "artifactUpdate"])
+                else:
+                    self.assertEqual(seen, b"Echo: ")
+                srv.go.set()
+                rest, err = proc.communicate(timeout=20)
+                self.assertEqual(proc.returncode, 0, err)
+                self.assertNotIn(b"Traceback", err)
+                if fmt == "text":
+                    self.assertEqual((seen + rest).decode(), self.EXPECTED)
+                else:
+                    self.assertEqual(len((seen + rest).splitlines()), 5)
+
+    def test_stream_silence_longer_than_timeout(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
+        start = time.monotonic()
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "1", "hi")
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(r.code, 5, r)
+        self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
+
+    def test_failed_task_exits_0_with_a_warning(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V, final="failed"))))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertTrue(r.out.endswith("State: failed\n"), r)
+        self.assertIn("failed", r.err)
+        self.assertTrue(r.err.startswith("warning:"), r)
+
+
+def read_until(stream, done, timeout):
+    """Read a pipe on a thread until done(bytes so far); fail after `timeout` seconds."""
+    chunks, found = [], threading.Event()
+
+    def reader():
+        while True:
+            data = os.read(stream.fileno(), 4096)
+            if not data:
+                break
+            chunks.append(data)
+            if done(b"".join(chunks)):
+                found.set()
+                return
+        found.set()
+    threading.Thread(target=reader, daemon=True).start()
+    if not found.wait(timeout):
+        raise AssertionError("timed out waiting for output; got %r" % b"".join(chunks))
+    return b"".join(chunks)
+
+
+versioned(_StreamScripted, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 8. card get
+
+class _CardBuiltin:
+    def test_card_text(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], "Name: Handler Echo Agent")
+        self.assertIn("Version: %s" % handler.VERSION, lines)
+        self.assertIn("Interface: JSON-RPC, A2A %s, %s/" % (self.V, url), lines)
+        self.assertIn("Streaming: yes", lines)
+        self.assertIn("Skills (1):", lines)
+        self.assertEqual(lines[-1], "  - Echo: Repeats what you say.")
+        self.assertEqual(r.err, "")
+        self.assertEqual([(q.method, q.path) for q in agent.received], [("GET", "/.well-known/agent-card.json")])
+
+    def test_card_json(self):
+        url, agent = self.agent()
+        for argv in (["-o", "json", "card", "get", "--url", url], ["card", "get", "--url", url, "-o", "json"]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv))
+                card = json.loads(r.out)
+                self.assertEqual(card, agent.agent.card(url + "/"))
+                self.assertEqual("supportedInterfaces" in card, "1.0" in self.VERSIONS)
+                self.assertEqual(card.get("protocolVersion") == "0.3.0", "0.3" in self.VERSIONS)
+
+    def test_card_in_a_subprocess(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_proc("card", "get", "--url", url))
+        self.assertIn("Interface: JSON-RPC, A2A %s, %s/" % (self.V, url), r.out.splitlines())
+
+
+versioned(_CardBuiltin)
+
+
+class _CardScripted:
+    def test_fallback_to_agent_json(self):
+        url, srv = self.scripted()
+        srv.card = None
+        srv.gets["/.well-known/agent.json"] = Reply(json.dumps(wcard(self.V, url + "/")).encode())
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertIn("Name: Scripted Agent", r.out)
+        self.assertEqual([q.path for q in srv.requests], ["/.well-known/agent-card.json", "/.well-known/agent.json"])
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "ok")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out, "ok\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+
+    def test_url_ending_in_json_is_the_card(self):
+        url, srv = self.scripted()
+        srv.gets["/cards/mine.json"] = Reply(json.dumps(wcard(self.V, url + "/rpc")).encode())
+        r = self.assertOk(self.run_cli("card", "get", "--url", url + "/cards/mine.json"))
+        self.assertIn("Interface: JSON-RPC, A2A %s, %s/rpc" % (self.V, url), r.out.splitlines())
+        self.assertEqual([q.path for q in srv.requests], ["/cards/mine.json"])
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "ok")))))
+        self.assertOk(self.run_cli("message", "send", "--url", url + "/cards/mine.json", "hi"))
+        self.assertEqual(srv.requests[-1].path, "/rpc")
+
+    def test_relative_interface_url_and_tenant(self):
+        url, srv = self.scripted()
+        srv.card = wcard(self.V, "/rpc", **({"tenant": "acme"} if self.V == "1.0" else {}))
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "ok")))))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        post = srv.requests[-1]
+        self.assertEqual(post.path, "/rpc")
+        self.assertEqual(post.json["params"].get("tenant"), "acme" if self.V == "1.0" else None)
+
+    def test_no_card(self):
+        url, srv = self.scripted()
+        srv.card = None
+        self.assertError(self.run_cli("card", "get", "--url", url), 3, "agent.json")
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3)
+        self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--url", url), "A2ACLI_ERR_CARD_NOT_FOUND", 3)
+        self.assertEqual(srv.post_bodies(), [])
+
+    def test_card_not_json(self):
+        url, srv = self.scripted()
+        srv.gets["/.well-known/agent-card.json"] = Reply(b"<html><body>Welcome to nginx</body></html>",
+                                                         ctype="text/html")
+        line = self.assertError(self.run_cli("card", "get", "--url", url), 3, "agent card", "not JSON")
+        self.assertIn("text/html", line)
+
+    def test_card_not_an_object_or_without_interface(self):
+        url, srv = self.scripted()
+        srv.gets["/.well-known/agent-card.json"] = [Reply(b"[1, 2]"), Reply(b'{"name": "Odd"}'),
+                                                    Reply(b'{"name": "Odd"}')]
+        self.assertError(self.run_cli("card", "get", "--url", url), 1, "not a JSON object")
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertIn("Name: Odd", r.out)
+        self.assertIn("no JSON-RPC interface", r.err)
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 1, "no JSON-RPC interface")
+
+
+versioned(_CardScripted, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 9. session commands
+
+class SessionCommandTests(HandlerTestCase):
+    def populate(self):
+        store = handler.SessionStore().load()
+        store.update("http://127.0.0.1:5000", "ctx-1", "task-9", task_state="completed")
+        store.set_credentials("http://b.example", handler.AuthCredentials("bearer", SECRET))
+
+    def test_empty(self):
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertEqual((r.out, r.err), ("No saved sessions\n", ""))
+        r = self.assertOk(self.run_cli("-o", "json", "session", "list"))
+        self.assertEqual(json.loads(r.out), {"count": 0, "sessions": []})
+        self.assertFalse(os.path.exists(self.sessions_path))
+
+    def test_list_text(self):
+        self.populate()
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertEqual(r.out, "Saved Sessions (2)\n\nhttp://127.0.0.1:5000\n  Context ID: ctx-1\n"
+                                "  Task ID: task-9 (completed)\n\nhttp://b.example\n  Credentials: bearer\n")
+        self.assertNotIn(SECRET, r.out + r.err)
+
+    def test_list_json(self):
+        self.populate()
+        for argv in (["-o", "json", "session", "list"], ["session", "list", "-o", "json"]):
+            r = self.assertOk(self.run_cli(*argv))
+            doc = json.loads(r.out)
+            self.assertEqual(doc["count"], 2)
+            a, b = doc["sessions"]
+            self.assertEqual((a["agent_url"], a["context_id"], a["task_id"], a["has_credentials"]),
+                             ("http://127.0.0.1:5000", "ctx-1", "task-9", False))
+            self.assertEqual((b["agent_url"], b["has_credentials"]), ("http://b.example", True))
+            self.assertNotIn(SECRET, r.out)
+            self.assertNotIn("value", json.dumps(doc))
+
+    def test_show(self):
+        self.populate()
+        r = self.assertOk(self.run_cli("session", "show", "http://127.0.0.1:5000/"))
+        self.assertEqual(r.out, "Session for http://127.0.0.1:5000\nContext ID: ctx-1\nTask ID: task-9 (completed)\n"
+                                "Credentials: none\n")
+        r = self.assertOk(self.run_cli("session", "show", "http://B.example:80"))
+        self.assertEqual(r.out, "Session for http://b.example\nContext ID: none\nTask ID: none\nCredentials: bearer\n")
+        os.environ["HANDLER_URL"] = "http://127.0.0.1:5000"
+        r = self.assertOk(self.run_cli("-o", "json", "session", "show"))
+        self.assertEqual(json.loads(r.out), {"agent_url": "http://127.0.0.1:5000", "context_id": "ctx-1",
+                                             "task_id": "task-9", "task_state": "completed",
+                                             "has_credentials": False})
+        r = self.assertOk(self.run_cli("session", "show", "--url", "http://b.example", "-o", "json"))
+        self.assertIs(json.loads(r.out)["has_credentials"], True)
+        self.assertNotIn(SECRET, r.out + r.err)
+        del os.environ["HANDLER_URL"]
+        self.assertError(self.run_cli("session", "show"), 2)
+
+    def test_clear_one_and_all(self):
+        self.populate()
+        handler.SessionStore().load().update("http://c.example", "ctx-c")
+        r = self.assertOk(self.run_cli("session", "clear", "http://C.example/"))
+        self.assertEqual(r.out, "Cleared session for http://c.example\n")
+        self.assertNotIn("http://c.example", self.saved())
+        r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://127.0.0.1:5000"))
+        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000"})
+        r = self.assertOk(self.run_cli("session", "clear", "--all"))
+        self.assertEqual(r.out, "Cleared all sessions\n")
+        raw = self.saved()
+        self.assertEqual(list(raw), ["http://b.example"])      # credentials stay
+        self.assertEqual(raw["http://b.example"]["credentials"]["value"], SECRET)
+        r = self.assertOk(self.run_cli("auth", "show"))
+        self.assertIn("http://b.example: bearer token", r.out)
+
+    def test_clear_keeps_credentials_but_forgets_the_conversation(self):
+        store = handler.SessionStore().load()
+        store.update("http://a", "ctx", "task", task_state="input-required")
+        store.set_credentials("http://a", handler.AuthCredentials("api_key", SECRET, "X-K"))
+        self.assertOk(self.run_cli("session", "clear", "http://a"))
+        entry = self.saved()["http://a"]
+        self.assertEqual((entry["context_id"], entry["task_id"]), (None, None))
+        self.assertEqual(entry["credentials"], {"auth_type": "api_key", "value": SECRET, "header_name": "X-K"})
+
+    def test_clear_usage(self):
+        self.assertError(self.run_cli("session", "clear"), 2)
+        self.assertError(self.run_cli("session", "clear", "http://a", "--all"), 2)
+
+    def test_session_commands_in_a_subprocess(self):
+        self.populate()
+        r = self.assertOk(self.run_proc("session", "list"))
+        self.assertTrue(r.out.startswith("Saved Sessions (2)\n"))
+        r = self.assertOk(self.run_proc("session", "clear", "--all"))
+        self.assertEqual(r.out, "Cleared all sessions\n")
+
+
+# ============================================================================ 10. auth
+
+class AuthCommandTests(HandlerTestCase):
+    def test_set_show_clear_bearer(self):
+        handler.SessionStore().load().update("http://a.example", "ctx", "task", task_state="completed")
+        r = self.assertOk(self.run_cli("auth", "set", "--url", "http://A.example:80/", "--bearer-token", SECRET))
+        self.assertEqual(r.out, "Stored bearer token for http://a.example: sk-l\u2026\n")
+        entry = self.saved()["http://a.example"]
+        self.assertEqual(entry["credentials"], {"auth_type": "bearer", "value": SECRET, "header_name": None})
+        self.assertEqual((entry["context_id"], entry["task_id"]), ("ctx", "task"))
+        r = self.assertOk(self.run_cli("auth", "show"))
+        self.assertEqual(r.out, "http://a.example: bearer token sk-l\u2026\n")
+        r = self.assertOk(self.run_cli("-o", "json", "auth", "show", "--url", "http://a.example"))
+        self.assertEqual(json.loads(r.out), {"count": 1, "credentials": [
+            {"agent_url": "http://a.example", "auth_type": "bearer", "header_name": None, "value": "sk-l\u2026"}]})
+        r = self.assertOk(self.run_cli("auth", "clear", "--url", "http://a.example"))
+        self.assertEqual(r.out, "Cleared credentials for http://a.example\n")
+        entry = self.saved()["http://a.example"]
+        self.assertIsNone(entry["credentials"])
+        self.assertEqual((entry["context_id"], entry["task_id"]), ("ctx", "task"))
+        self.assertEqual(self.assertOk(self.run_cli("auth", "show")).out, "No stored credentials\n")
+
+    def test_set_api_key_with_and_without_header_name(self):
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--api-key", SECRET))
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--api-key", SECRET, "--header-name", "X-Custom-Key"))
+        raw = self.saved()
+        self.assertEqual(raw["http://a"]["credentials"], {"auth_type": "api_key", "value": SECRET, "header_name": None})
+        self.assertEqual(raw["http://b"]["credentials"],
+                         {"auth_type": "api_key", "value": SECRET, "header_name": "X-Custom-Key"})
+        r = self.assertOk(self.run_cli("auth", "show"))
+        self.assertEqual(r.out, "http://a: API key in header X-API-Key sk-l\u2026\n"
+                                "http://b: API key in header X-Custom-Key sk-l\u2026\n")
+
+    def test_value_from_stdin(self):
+        r = self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "-", stdin=SECRET + "\n"))
+        self.assertNotIn(SECRET, r.out + r.err)
+        self.assertEqual(self.saved()["http://a"]["credentials"]["value"], SECRET)
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--api-key", "-", stdin="key-from-stdin\n"))
+        self.assertEqual(self.saved()["http://b"]["credentials"]["value"], "key-from-stdin")
+        self.assertOk(self.run_proc("auth", "set", "--url", "http://c", "--bearer-token", "-", stdin=SECRET))
+        self.assertEqual(self.saved()["http://c"]["credentials"]["value"], SECRET)
+        self.assertError(self.run_cli("auth", "set", "--url", "http://d", "--bearer-token", "-", stdin=""), 2)
+
+    def test_usage_errors(self):
+        self.assertError(self.run_cli("auth", "set", "--url", "http://a"), 2)
+        self.assertError(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "x", "--api-key", "y"), 2)
+        self.assertError(self.run_cli("auth", "set", "--bearer-token", "x"), 2, "HANDLER_URL")
+        self.assertError(self.run_cli("auth", "clear"), 2)
+
+    def test_short_secret_fully_masked(self):
+        r = self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "abc123"))
+        self.assertNotIn("abc123", r.out)
+        self.assertNotIn("abc123", self.run_cli("auth", "show").out)
+
+
+class _AuthOnTheWire:
+    def post_headers(self, agent, index=-1):
+        return self.posts(agent)[index].headers
+
+    def test_stored_credentials_are_sent(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", SECRET))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["Authorization"], "Bearer " + SECRET)
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", SECRET))
+        self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["X-API-Key"], SECRET)
+        self.assertIsNone(self.post_headers(agent).get("Authorization"))
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", SECRET, "--header-name", "X-Custom-Key"))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["X-Custom-Key"], SECRET)
+        self.assertIsNone(self.post_headers(agent).get("X-API-Key"))
+        self.assertOk(self.run_cli("auth", "clear", "--url", url))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertIsNone(self.post_headers(agent).get("X-Custom-Key"))
+
+    def test_precedence_flag_env_stored(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "stored-token"))
+        os.environ["HANDLER_BEARER_TOKEN"] = "env-token"
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--bearer-token", "flag-token", "hi"))
+        self.assertEqual(self.post_headers(agent)["Authorization"], "Bearer flag-token")
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--api-key", "flag-key", "--api-key-header",
+                                   "X-Flag", "hi"))
+        self.assertEqual(self.post_headers(agent)["X-Flag"], "flag-key")
+        self.assertIsNone(self.post_headers(agent).get("Authorization"))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["Authorization"], "Bearer env-token")
+        del os.environ["HANDLER_BEARER_TOKEN"]
+        os.environ["HANDLER_API_KEY"] = "env-key"
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["X-API-Key"], "env-key")
+        self.assertIsNone(self.post_headers(agent).get("Authorization"))
+        del os.environ["HANDLER_API_KEY"]
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.post_headers(agent)["Authorization"], "Bearer stored-token")
+        # flags and the environment are for one call: nothing of them is stored
+        self.assertEqual(self.saved()[url]["credentials"]["value"], "stored-token")
+
+    def test_extra_headers(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "-H", "X-Trace: abc 1", "-H", "X-Other:2", "hi"))
+        headers = self.post_headers(agent)
+        self.assertEqual((headers["X-Trace"], headers["X-Other"]), ("abc 1", "2"))
+        self.assertEqual(agent.received[0].headers["X-Trace"], "abc 1")    # the card request too
+        self.assertError(self.run_cli("message", "send", "--url", url, "-H", "no colon", "hi"), 2, "invalid header")
+
+    def test_credentials_not_sent_to_another_origin(self):
+        other_url, other = self.agent()
+        url, srv = self.scripted()
+        srv.endpoint = other_url + "/"
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", SECRET))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "-H", "X-Auth-Token: " + SECRET,
+                                       "-H", "X-Trace: kept", "hi"))
+        self.assertTrue(r.out.startswith("Echo: hi\n"), r)
+        headers = self.post_headers(other)
+        self.assertIsNone(headers.get("Authorization"))
+        self.assertIsNone(headers.get("X-Auth-Token"))
+        self.assertEqual(headers.get("X-Trace"), "kept")
+        lines = r.err.splitlines()
+        self.assertEqual(len(lines), 1, r)
+        self.assertTrue(lines[0].startswith("warning:"))
+        self.assertIn("not sent", lines[0])
+        self.assertIn(other_url, lines[0])
+        self.assertEqual(srv.requests[0].headers.get("Authorization"), "Bearer " + SECRET)   # its own origin: yes
+        os.environ["HANDLER_API_KEY"] = SECRET
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertIsNone(self.post_headers(other).get("X-API-Key"))
+        self.assertIn("not sent", r.err)
+        del os.environ["HANDLER_API_KEY"]
+        self.assertOk(self.run_cli("auth", "clear", "--url", url))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.err, "")          # nothing to hold back: no warning
+
+    def test_credentials_dropped_on_a_redirect_to_another_origin(self):
+        other_url, other = self.scripted()
+        url, srv = self.scripted()
+        srv.gets["/.well-known/agent-card.json"] = Reply(b"", 302, headers=[
+            ("Location", other_url + "/.well-known/agent-card.json")])
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", SECRET))
+        other.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "-H", "X-Trace: kept", "hi"))
+        self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        self.assertEqual(srv.requests[0].headers.get("Authorization"), "Bearer " + SECRET)
+        self.assertEqual([q.method for q in other.requests], ["GET", "POST"])
+        for req in other.requests:
+            self.assertIsNone(req.headers.get("Authorization"), req.path)
+            self.assertEqual(req.headers.get("X-Trace"), "kept")
+        self.assertIn("not sent", r.err)
+
+    def test_secret_never_printed(self):
+        url, agent = self.agent()
+        outputs = []
+
+        def run(*argv, **kw):
+            r = self.assertOk(self.run_cli(*argv, **kw))
+            outputs.append(r)
+            return r
+        run("auth", "set", "--url", url, "--api-key", SECRET, "--header-name", "X-Custom-Key")
+        run("-o", "json", "auth", "set", "--url", url, "--api-key", SECRET, "--header-name", "X-Custom-Key")
+        run("auth", "show")
+        run("-o", "json", "auth", "show", "--url", url)
+        run("session", "list")
+        run("-o", "json", "session", "list")
+        run("session", "show", url)
+        run("-o", "json", "session", "show", url)
+        debug = [run("--debug", "message", "send", "--url", url, "hi"),
+                 run("--debug", "message", "stream", "--url", url, "hi"),
+                 run("--debug", "card", "get", "--url", url),
+                 run("--debug", "message", "send", "--url", url, "--bearer-token", SECRET, "hi"),
+                 run("--debug", "message", "send", "--url", url, "--api-key", SECRET, "--api-key-header", "X-Plain",
+                     "hi"),
+                 run("--debug", "message", "send", "--url", url, "-H", "Authorization: Bearer " + SECRET, "hi")]
+        os.environ["HANDLER_BEARER_TOKEN"] = SECRET
+        debug.append(run("--debug", "-o", "json", "message", "send", "--url", url, "hi"))
+        for r in outputs:
+            self.assertNotIn(SECRET, r.out + r.err, r)
+            self.assertNotIn(SECRET[4:], r.out + r.err, r)
+        for r in debug:
+            self.assertIn("[redacted]", r.err)
+            self.assertIn("debug:", r.err)
+        self.assertIn("X-Custom-Key: [redacted]", debug[0].err)
+        self.assertEqual(self.posts(agent)[0].headers["X-Custom-Key"], SECRET)   # it was sent, just not shown
+        r = self.run_proc("--debug", "message", "send", "--url", url, "hi")
+        self.assertOk(r)
+        self.assertNotIn(SECRET, r.out + r.err)
+
+
+versioned(_AuthOnTheWire, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 11. server agent
+
+class _ServerAgent:
+    TOKEN = "agent-token-0123456789"
+
+    def test_bearer_token_required(self):
+        url, agent = self.agent(token=self.TOKEN)
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        line = self.assertError(r, 4, "requires authentication", "auth set")
+        self.assertIn("401", line)
+        err = self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
+                                   "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
+        self.assertIn("auth set", err["hint"])
+        self.assertError(self.run_cli("message", "send", "--url", url, "--bearer-token", "wrong-token", "hi"), 4,
+                         "rejected")
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 4)
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--bearer-token", self.TOKEN, "hi"))
+        self.assertTrue(r.out.startswith("Echo: hi\n"))
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "-", stdin=self.TOKEN))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(self.ids(r)[2], "completed")
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertIn("Security: bearer", r.out)
+
+    def test_server_agent_subprocess(self):
+        protocol = "both" if len(self.VERSIONS) == 2 else self.VERSIONS[0]
+        proc = self.popen([sys.executable, HANDLER_PATH, "server", "agent", "--port", "0", "--protocol", protocol],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        lines = queue.Queue()
+
+        def drain():
+            for raw in iter(proc.stderr.readline, b""):
+                lines.put(raw.decode("utf-8", "replace"))
+            lines.put(None)
+        threading.Thread(target=drain, daemon=True).start()
+        first = lines.get(timeout=15)
+        self.assertIsNotNone(first, "the agent exited")
+        match = re.search(r" on http://127\.0\.0\.1:(\d+) ", first)
+        self.assertTrue(match, first)
+        url = "http://127.0.0.1:" + match.group(1)
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, "hello"))
+        self.assertTrue(r.out.startswith("Echo: hello\nTask ID: "), r)
+        r = self.assertOk(self.run_proc("card", "get", "--url", url))
+        self.assertIn("Interface: JSON-RPC, A2A %s, %s/" % (self.V, url), r.out.splitlines())
+        os.kill(proc.pid, signal.SIGINT)
+        self.assertEqual(proc.wait(15), 0)
+        rest = []
+        while True:
+            line = lines.get(timeout=15)
+            if line is None:
+                break
+            rest.append(line)
+        self.assertNotIn("Traceback", first + "".join(rest))
+
+    def test_server_agent_port_in_use(self):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        self.addCleanup(sock.close)
+        r = self.run_proc("server", "agent", "--port", sock.getsockname()[1], timeout=15)
+        self.assertError(r, 1, "cannot listen")
+
+
+versioned(_ServerAgent)
+
+
+class _BuiltinAgentRpc:
+    """The built-in agent's own JSON-RPC surface: get and cancel besides send, in both versions."""
+
+    def call(self, url, method, params, version=None, headers=None):
+        import http.client
+        version = version or self.V
+        conn = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=10)
+        self.addCleanup(conn.close)
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if version == "1.0":
+            all_headers["A2A-Version"] = "1.0"
+        body = {"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
+        conn.request("POST", "/", json.dumps(body), all_headers)
+        resp = conn.getresponse()
+        return resp.status, resp.getheader("WWW-Authenticate"), json.loads(resp.read())
+
+    def method(self, op):
+        return dict(send=("SendMessage", "message/send"), get=("GetTask", "tasks/get"),
+                    cancel=("CancelTask", "tasks/cancel"))[op][0 if self.V == "1.0" else 1]
+
+    def message(self, text):
+        msg = {"messageId": "m-%s" % text, "role": "ROLE_USER" if self.V == "1.0" else "user",
+               "parts": [wtext(self.V, text)]}
+        if self.V == "0.3":
+            msg["kind"] = "message"
+        return msg
+
+    def send(self, url, text, later=False):
+        config = ({"returnImmediately": True} if self.V == "1.0" else {"blocking": False}) if later else {}
+        status, _, reply = self.call(url, self.method("send"), {"message": self.message(text), "configuration": config})
+        self.assertEqual((status, reply["id"]), (200, 7), reply)
+        return reply["result"]["task"] if self.V == "1.0" else reply["result"]
+
+    def test_send_get_cancel(self):
+        url, agent = self.agent()
+        task = self.send(url, "hi")
+        self.assertEqual(task["status"]["state"], wstate(self.V, "completed"))
+        self.assertEqual(task.get("kind"), "task" if self.V == "0.3" else None)
+        self.assertEqual(task["artifacts"][0]["parts"], [wtext(self.V, "Echo: "), wtext(self.V, "hi")])
+        _, _, got = self.call(url, self.method("get"), {"id": task["id"], "historyLength": 0})
+        self.assertEqual(got["result"]["id"], task["id"])
+        self.assertEqual(got["result"]["history"], [])
+        _, _, reply = self.call(url, self.method("cancel"), {"id": task["id"]})
+        self.assertEqual(reply["error"]["code"], -32002)
+        slow = self.send(url, "slow a b c", later=True)
+        self.assertIn(slow["status"]["state"], (wstate(self.V, "submitted"), wstate(self.V, "working")))
+        _, _, reply = self.call(url, self.method("cancel"), {"id": slow["id"]})
+        self.assertEqual(reply["result"]["status"]["state"], wstate(self.V, "canceled"))
+        _, _, reply = self.call(url, self.method("get"), {"id": "nope"})
+        self.assertEqual(reply["error"]["code"], -32001)
+
+    def test_version_rules(self):
+        url, agent = self.agent()
+        if self.V == "1.0":
+            _, _, reply = self.call(url, "SendMessage", {"message": self.message("hi")}, version="0.3")
+            self.assertEqual(reply["error"]["code"], -32009)      # a 1.x method without A2A-Version
+        if len(self.VERSIONS) == 1:
+            other = "0.3" if self.V == "1.0" else "1.0"
+            method = "message/send" if other == "0.3" else "SendMessage"
+            _, _, reply = self.call(url, method, {"message": self.message("hi")}, version=other)
+            self.assertEqual(reply["error"]["code"], -32601)
+
+    def test_bearer_token_on_the_wire(self):
+        url, agent = self.agent(token="tok-123")
+        status, challenge, reply = self.call(url, self.method("get"), {"id": "x"})
+        self.assertEqual(status, 401)
+        self.assertIn("Bearer", challenge)
+        status, _, reply = self.call(url, self.method("get"), {"id": "x"}, headers={"Authorization": "Bearer tok-123"})
+        self.assertEqual((status, reply["error"]["code"]), (200, -32001))
+
+
+versioned(_BuiltinAgentRpc)
+
+
+# ============================================================================ 12. misbehaving agents
+
+def closed_port():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
+
+
+class _Misbehaving:
+    def send(self, srv, url, reply, *extra):
+        srv.posts.append(reply)
+        return self.run_cli("message", "send", "--url", url, *extra, "hi")
+
+    def test_html_502(self):
+        url, srv = self.scripted()
+        page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"
+        line = self.assertError(self.send(srv, url, Reply(page, 502, "text/html")), 3, "502")
+        self.assertNotIn("<", line)
+        srv.gets["/.well-known/agent-card.json"] = Reply(page, 502, "text/html")
+        self.assertError(self.run_cli("card", "get", "--url", url), 3, "502")
+        self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
+                             "A2ACLI_ERR_UNREACHABLE", 3)
+
+    def test_invalid_json_on_200(self):
+        url, srv = self.scripted()
+        self.assertError(self.send(srv, url, Reply(b"{this is not json")), 1, "not JSON")
+        self.assertError(self.send(srv, url, Reply(b"\xff\xfe garbage", ctype="text/plain")), 1, "not JSON")
+        self.assertError(self.send(srv, url, Reply(b'{"id": 1, "result": {}}')), 1, "JSON-RPC")
+
+    def test_jsonrpc_error(self):
+        url, srv = self.scripted()
+        line = self.assertError(self.send(srv, url, Reply(rpc_error(-32001, "task t-404 not found"))), 1,
+                                "TaskNotFoundError", "task t-404 not found")
+        srv.posts.append(Reply(rpc_error(-32001, "task t-404 not found")))
+        r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+        err = self.assertJsonError(r, "TaskNotFoundError", 1)
+        self.assertEqual(err["a2aCode"], -32001)
+        self.assertIn("task t-404 not found", err["message"])
+        self.assertIn("hint", err)
+        self.assertError(self.send(srv, url, Reply(rpc_error(-32601, "no such method"))), 1, "MethodNotFoundError")
+
+    def test_wrong_id_and_neither_result_nor_error(self):
+        url, srv = self.scripted()
+        self.assertError(self.send(srv, url, Reply(rpc(wsend(self.V, wtask(self.V, "completed")), rid=999))),
+                         1, "id of another request")
+        self.assertError(self.send(srv, url, Reply(lambda req: json.dumps(
+            {"jsonrpc": "2.0", "id": req.json["id"]}).encode())), 1, "neither result nor error")
+        self.assertError(self.send(srv, url, Reply(rpc({"weird": True}))), 1)
+        self.assertError(self.send(srv, url, Reply(rpc(["not", "an", "object"]))), 1)
+
+    def test_connection_refused(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "refused")
+        self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
+        self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
+                             "A2ACLI_ERR_UNREACHABLE", 3)
+        r = self.run_proc("message", "send", "--url", url, "hi")
+        self.assertError(r, 3, "refused")
+
+    def test_never_answers(self):
+        url, srv = self.scripted()
+        start = time.monotonic()
+        r = self.send(srv, url, Reply(hang=True), "--timeout", "1")
+        self.assertLess(time.monotonic() - start, 4)
+        self.assertError(r, 5, "1 s")
+        srv.gets["/.well-known/agent-card.json"] = Reply(hang=True)
+        start = time.monotonic()
+        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "1")
+        self.assertLess(time.monotonic() - start, 4)
+        self.assertJsonError(r, "A2ACLI_ERR_TIMEOUT", 5)
+
+    def test_tls_to_a_plain_http_agent(self):
+        url, srv = self.scripted()
+        r = self.run_cli("card", "get", "--url", url.replace("http://", "https://"))
+        self.assertError(r, 3, "TLS")
+
+    def test_proxy_from_the_environment(self):
+        proxy_url, proxy = self.scripted()
+        for name in ("NO_PROXY", "no_proxy"):
+            del os.environ[name]
+        os.environ["http_proxy"] = os.environ["HTTP_PROXY"] = proxy_url
+        proxy.gets["http://agent.invalid/.well-known/agent-card.json"] = Reply(
+            json.dumps(wcard(self.V, "http://agent.invalid/rpc")).encode())
+        proxy.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "via proxy")))))
+        r = self.assertOk(self.run_proc("message", "send", "--url", "http://agent.invalid", "hi"))
+        self.assertTrue(r.out.startswith("via proxy\n"), r)
+        self.assertEqual([q.path for q in proxy.requests],
+                         ["http://agent.invalid/.well-known/agent-card.json", "http://agent.invalid/rpc"])
+
+    def test_closes_without_answering(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(pieces=[], ctype="application/json", chunked=True, cut=True))
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 1)
+
+    def test_401_and_403(self):
+        url, srv = self.scripted()
+        self.assertError(self.send(srv, url, Reply(b'{"error": "unauthorized"}', 401)), 4, "401", "auth set")
+        self.assertError(self.send(srv, url, Reply(b"forbidden", 403, "text/plain"), "--bearer-token", "x"), 4,
+                         "403", "rejected")
+        srv.posts.append(Reply(b'{"error": "unauthorized"}', 401))
+        self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
+                             "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
+        srv.gets["/.well-known/agent-card.json"] = Reply(b"no", 401, "text/plain")
+        self.assertError(self.run_cli("card", "get", "--url", url), 4, "401")
+
+    def test_blocking_send_polls_until_done(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working")))),
+                      Reply(rpc(wtask(self.V, "working"))),
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        bodies = srv.post_bodies()
+        get = "GetTask" if self.V == "1.0" else "tasks/get"
+        self.assertEqual([b["method"] for b in bodies],
+                         ["SendMessage" if self.V == "1.0" else "message/send", get, get])
+        self.assertEqual(bodies[1]["params"]["id"], "t-1")
+        self.assertEqual(len({b["id"] for b in bodies}), 3)
+        for req in srv.requests[1:]:
+            self.assertEqual(req.headers.get("A2A-Version"), "1.0" if self.V == "1.0" else None)
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+    def test_poll_gives_up_at_timeout(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
+            [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
+        start = time.monotonic()
+        r = self.run_cli("message", "send", "--url", url, "--timeout", "1", "hi")
+        self.assertLess(time.monotonic() - start, 4)
+        self.assertError(r, 5, "t-1")
+        self.assertEqual(self.saved()[url]["task_id"], "t-1")
+
+    def test_message_result_and_failed_task(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wmessage(self.V, "a direct reply", ctx="c-5")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out, "a direct reply\nContext ID: c-5\n")
+        self.assertEqual(self.saved()[url]["context_id"], "c-5")
+        srv.posts.append(Reply(rpc(wsend(self.V, wmessage(self.V, "x")))))
+        r = self.assertOk(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"))
+        self.assertEqual(list(json.loads(r.out)), ["message"])
+        self.assertEqual(json.loads(r.out)["message"]["role"], "ROLE_AGENT")
+        for state in ("failed", "rejected", "canceled"):
+            with self.subTest(state=state):
+                srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, state)))))
+                r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+                self.assertEqual(self.ids(r)[2], state)
+                self.assertTrue(r.err.startswith("warning:") and state in r.err, r)
+
+    def test_small_answers_take_little_memory(self):
+        """Reading a 1 KiB answer must not reserve the 64 MiB body limit up front (the peak-memory
+        budget is 25 MiB), with or without a Content-Length."""
+        try:
+            import tracemalloc
+            tracemalloc.get_traced_memory()
+        except (ImportError, AttributeError, NotImplementedError):   # PyPy has no tracemalloc
+            self.skipTest("tracemalloc is not available on this Python")
+        url, srv = self.scripted()
+        task = wsend(self.V, wtask(self.V, "completed", "Echo: hi"))
+        srv.posts += [Reply(rpc(task)), Reply(pieces=lambda req: [rpc(task)(req)], chunked=True)]
+        for framing in ("content-length", "chunked"):
+            with self.subTest(framing=framing):
+                tracemalloc.start()
+                self.addCleanup(tracemalloc.stop)
+                r = self.assertOk(self.run_cli("message", "send", "--url", url, "--no-session", "hi"))
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                self.assertEqual(self.ids(r)[2], "completed")
+                self.assertLess(peak, 16 * 1024 * 1024)
+
+    def test_misbehaviour_in_a_subprocess(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(b"<html>502</html>", 502, "text/html"), Reply(b"nope"),
+                      Reply(rpc_error(-32001, "gone"))]
+        for code in (3, 1, 1):
+            r = self.run_proc("message", "send", "--url", url, "hi")
+            self.assertError(r, code)
+        self.assertIn("TaskNotFoundError", r.err)
+
+
+versioned(_Misbehaving, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 13. exit codes and output contract
+
+class CommandLineTests(HandlerTestCase):
+    def test_help_and_version(self):
+        for argv in (["--help"], ["message", "send", "--help"], ["session", "--help"], ["auth", "set", "-h"]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv))
+                self.assertIn("usage:", r.out)
+        r = self.assertOk(self.run_cli("--version"))
+        self.assertTrue(r.out.startswith("handler %s" % handler.VERSION), r)
+        r = self.assertOk(self.run_proc("--version"))
+        self.assertTrue(r.out.startswith("handler %s" % handler.VERSION), r)
+        r = self.assertOk(self.run_proc("--help"))
+        self.assertIn("message", r.out)
+
+    def test_usage_errors_exit_2_with_one_line(self):
+        for argv in ([], ["bogus"], ["message"], ["message", "send", "--bogus", "x"], ["--timeout", "0", "session", "list"],
+                     ["--timeout", "abc", "session", "list"], ["-o", "yaml", "session", "list"],
+                     ["message", "send", "--url", "http://a", "--new", "--context-id", "c", "hi"],
+                     ["message", "send", "--url", "http://a", "--bearer-token", "t", "--api-key", "k", "hi"]):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv), 2)
+
+    def test_usage_error_json_envelope(self):
+        for argv in (["-o", "json", "bogus"], ["message", "send", "-o", "json"], ["-o", "json", "session", "clear"]):
+            with self.subTest(argv=argv):
+                err = self.assertJsonError(self.run_cli(*argv), "A2ACLI_ERR_USAGE", 2)
+                self.assertIsNone(err["a2aCode"])
+
+    def test_usage_error_in_a_subprocess(self):
+        r = self.run_proc("message", "send", "--stream", "--async", "--url", "http://127.0.0.1:1", "hi")
+        self.assertError(r, 2, "--stream cannot be combined with --async")
+        self.assertEqual(r.out, "")
+
+    def to_closed_pipe(self, argv):
+        read_end, write_end = os.pipe()
+        os.close(read_end)                    # the reader is gone before the first write
+        try:
+            p = subprocess.run([sys.executable, HANDLER_PATH] + argv, stdin=subprocess.DEVNULL,
+                               stdout=write_end, stderr=subprocess.PIPE, timeout=30, env=dict(os.environ))
+        finally:
+            os.close(write_end)
+        return p.returncode, p.stderr
+
+    def test_broken_pipe_exits_quietly(self):
+        # small outputs (still in stdout's buffer when the command returns), then large ones
+        for argv in (["session", "list"], ["-o", "json", "session", "list"], ["--version"], ["--help"]):
+            with self.subTest(argv=argv, size="small"):
+                self.assertEqual(self.to_closed_pipe(argv), (0, b""))
+        store = handler.SessionStore().load()
+        for i in range(300):
+            store.update("http://agent-%d.example" % i, "ctx-%d" % i, "task-%d" % i)
+        for argv in (["session", "list"], ["-o", "json", "session", "list"]):
+            with self.subTest(argv=argv, size="large"):
+                self.assertEqual(self.to_closed_pipe(argv), (0, b""))
+        # and like `| head -1`: the reader takes one line and goes away
+        proc = self.popen([sys.executable, HANDLER_PATH, "session", "list"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(proc.stdout.readline(), b"Saved Sessions (300)\n")
+        proc.stdout.close()
+        err = proc.stderr.read()
+        self.assertEqual((proc.wait(30), err), (0, b""))
+
+    def test_interrupt_exits_130(self):
+        for version in ("1.0", "0.3"):
+            with self.subTest(version=version):
+                url, srv = self.scripted(version)
+                srv.posts.append(Reply(hang=True))
+                proc = self.popen([sys.executable, HANDLER_PATH, "message", "send", "--url", url, "hi"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertTrue(srv.posted.wait(15), "the request never arrived")
+                os.kill(proc.pid, signal.SIGINT)
+                out, err = proc.communicate(timeout=15)
+                self.assertEqual(proc.returncode, 130, err)
+                self.assertNotIn(b"Traceback", err)
+                self.assertEqual(out, b"")
+
+    def test_interrupt_during_a_stream_exits_130(self):
+        url, srv = self.scripted("1.0")
+        srv.posts.append(sse_reply(sse(wevents("1.0")), pause_after=2))
+        proc = self.popen([sys.executable, HANDLER_PATH, "message", "stream", "--url", url, "hi"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        read_until(proc.stdout, lambda b: b"Echo: " in b, 15)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertNotIn(b"Traceback", err)
+        self.assertEqual(self.saved()[url]["task_state"], "working")   # saved before the interrupt
+
+    def test_errors_go_to_stderr_results_to_stdout(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.assertEqual(r.out, "")
+        self.assertError(r, 3)
+        r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+        self.assertJsonError(r, "A2ACLI_ERR_UNREACHABLE", 3)
+        self.assertTrue(r.err.startswith("Error: "), r)
+
+    def run_on_a_terminal(self, argv, stream="stderr"):
+        """Run handler.py with stderr (or stdin) on a pseudo-terminal; return (code, stdout, terminal text)."""
+        master, slave = pty.openpty()
+        self.addCleanup(os.close, master)
+        try:
+            kw = {"stderr": slave} if stream == "stderr" else {"stdin": slave, "stderr": subprocess.PIPE}
+            p = subprocess.run([sys.executable, HANDLER_PATH] + argv, stdout=subprocess.PIPE, timeout=30,
+                               env=dict(os.environ), **({"stdin": subprocess.DEVNULL} if stream == "stderr" else {}),
+                               **kw)
+        finally:
+            os.close(slave)
+        seen = b""
+        while stream == "stderr":
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            seen += data
+        return p.returncode, p.stdout.decode(), (seen if stream == "stderr" else p.stderr).decode("utf-8", "replace")
+
+    def test_colour_only_on_a_terminal_without_no_color(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
+        self.assertEqual(code, 3)
+        self.assertNotIn("\033[", err)                 # NO_COLOR=1
+        self.assertIn("Error:", err)
+        del os.environ["NO_COLOR"]
+        code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
+        self.assertEqual(code, 3)
+        self.assertIn("\033[", err)
+        self.assertNotIn("Traceback", err)
+
+    def test_spinner_only_on_a_terminal(self):
+        url, agent = self.agent()
+        del os.environ["NO_COLOR"]
+        code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "slow x"])
+        self.assertEqual(code, 0)
+        self.assertTrue(out.startswith("Echo: slow x\nTask ID: "), out)   # stdout (a pipe) stays clean
+        self.assertIn("\r", err)
+        self.assertIn("waiting", err)
+        code, out, err = self.run_on_a_terminal(["-q", "message", "send", "--url", url, "slow y"])
+        self.assertEqual(code, 0)
+        self.assertEqual(err, "")
+
+    def test_no_text_and_stdin_a_terminal_is_a_usage_error(self):
+        code, out, err = self.run_on_a_terminal(["message", "send", "--url", "http://127.0.0.1:1"], stream="stdin")
+        self.assertEqual(code, 2, err)
+        self.assertTrue(err.startswith("Error: no message"), err)
+
+    def test_light_commands_do_not_import_the_network_stack(self):
+        script = ("import sys; sys.path.insert(0, sys.argv[1]); import handler, contextlib, io\n"
+                  "for argv in (['--help'], ['--version'], ['session', 'list']):\n"
+                  "    with contextlib.redirect_stdout(io.StringIO()):\n"
+                  "        assert handler.main(argv) == 0, argv\n"
+                  "print(sorted(m for m in ('urllib.request', 'http.client', 'ssl', 'socket') if m in sys.modules))")
+        p = subprocess.run([sys.executable, "-c", script, HERE], capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ))
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "[]\n", ""))
+
+    def test_no_colour_without_a_terminal(self):
+        os.environ.pop("NO_COLOR")
+        r = self.run_cli("message", "send", "hi")
+        self.assertNotIn("\033[", r.err + r.out)
+
+
+if __name__ == "__main__":
+    unittest.main()
