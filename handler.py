@@ -50,7 +50,15 @@ METHODS = {
     "stream": ("SendStreamingMessage", "message/stream"),
     "get": ("GetTask", "tasks/get"),
     "cancel": ("CancelTask", "tasks/cancel"),
+    "list": ("ListTasks", None),
+    "resubscribe": ("SubscribeToTask", "tasks/resubscribe"),
+    "push_set": ("CreateTaskPushNotificationConfig", "tasks/pushNotificationConfig/set"),
+    "push_get": ("GetTaskPushNotificationConfig", "tasks/pushNotificationConfig/get"),
+    "push_list": ("ListTaskPushNotificationConfigs", "tasks/pushNotificationConfig/list"),
+    "push_delete": ("DeleteTaskPushNotificationConfig", "tasks/pushNotificationConfig/delete"),
+    "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard"),
 }
+SECRET_KEYS = ("token", "credentials")   # JSON keys whose values output and logs mask
 
 
 # ============================================================================ errors
@@ -255,6 +263,42 @@ def to_v03_event(event):
     artifact = update["artifact"]
     return {"kind": "artifact-update", **_copy(update),
             "artifact": _copy(artifact) | {"parts": [to_v03_part(p) for p in artifact["parts"]]}}
+
+
+def normalise_push_config(config):
+    """A push notification config of either version -> the 1.x flat shape
+    {id, taskId, url, token?, authentication?{scheme, credentials}}."""
+    if not isinstance(config, dict):
+        raise bad_response("agent sent a push notification config that is not a JSON object")
+    inner = config.get("pushNotificationConfig")
+    out = _copy(config, ("pushNotificationConfig",))
+    if isinstance(inner, dict):                       # 0.3: {taskId, pushNotificationConfig}
+        out.update(_copy(inner, ("authentication",)))
+        auth = inner.get("authentication")
+        if isinstance(auth, dict):
+            schemes = auth.get("schemes") or [""]
+            out["authentication"] = {"scheme": schemes[0], **_copy(auth, ("schemes",))}
+    return out
+
+
+def to_v03_push_config(config):
+    """The 1.x flat config -> the 0.3 PushNotificationConfig (without taskId)."""
+    out = _copy(config, ("taskId", "authentication", "tenant"))
+    auth = config.get("authentication")
+    if auth:
+        out["authentication"] = {"schemes": [auth.get("scheme") or "Bearer"],
+                                 **_copy(auth, ("scheme",))}
+    return out
+
+
+def mask_secrets(obj):
+    """A copy of a JSON value with every token and credential masked."""
+    if isinstance(obj, dict):
+        return {k: mask_secret(v) if k in SECRET_KEYS and isinstance(v, str) else mask_secrets(v)
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [mask_secrets(v) for v in obj]
+    return obj
 
 
 def apply_event(task, event):
@@ -734,6 +778,16 @@ class _Stopped(Exception):
     pass
 
 
+def loggable(body):
+    """A body as --debug shows it: tokens and credentials masked, at most 2,000 characters."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        text = json.dumps(mask_secrets(json.loads(text)), ensure_ascii=False)
+    except ValueError:
+        pass
+    return text[:2000]
+
+
 def read_body(resp, url):
     """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the limit)."""
     chunks, size = [], 0
@@ -821,7 +875,7 @@ class Transport:
             for k, v in redact_headers(all_headers, self.secrets).items():
                 self.log(f">   {k}: {v}")
             if body is not None:
-                self.log(f">   {body[:2000].decode('utf-8', 'replace')}")
+                self.log(f">   {loggable(body)}")
         return urllib.request.Request(url, data=body, headers=all_headers, method=method)
 
     def _open(self, request):
@@ -835,7 +889,7 @@ class Transport:
         if self.log:
             self.log(f"< HTTP {resp.status} {resp.reason} ({resp.headers.get('Content-Type', '')})")
             if body is not None:
-                self.log(f"<   {body[:2000].decode('utf-8', 'replace')}")
+                self.log(f"<   {loggable(body)}")
 
     def request(self, url, body=None, headers=None, method=None):
         """Send one request and return the whole Response (any status)."""
@@ -866,7 +920,7 @@ class Transport:
                 self._log_response(resp)
                 for event in read_sse(resp.readline):
                     if self.log:
-                        self.log(f"<   event: {event[1][:2000]}")
+                        self.log(f"<   event: {loggable(event[1])}")
                     put(event)
         yield from self._run(produce, url)
 
@@ -935,7 +989,8 @@ class A2AClient:
         self._next_id = 0
 
     # -- the card and the interface
-    def fetch_card(self):
+    def card_response(self):
+        """The HTTP response that holds the card (any body), after the well-known fallbacks."""
         from urllib.parse import urlsplit
         if urlsplit(self.url).path.endswith(".json"):
             urls = [self.url]
@@ -946,16 +1001,20 @@ class A2AClient:
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             self._check_status(resp, "agent card", card=True)
-            try:
-                card = resp.json("agent card")
-            except HandlerError as exc:
-                raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
-                                   "check that --url is the agent's base URL") from None
-            if not isinstance(card, dict):
-                raise HandlerError(f"agent card at {card_url} is not a JSON object", EXIT_FAILURE,
-                                   "A2ACLI_ERR_CARD_INVALID")
-            self.card, self.card_url = card, card_url
-            return card
+            return resp
+
+    def fetch_card(self):
+        resp = self.card_response()
+        try:
+            card = resp.json("agent card")
+        except HandlerError as exc:
+            raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
+                               "check that --url is the agent's base URL") from None
+        if not isinstance(card, dict):
+            raise HandlerError(f"agent card at {resp.url} is not a JSON object", EXIT_FAILURE,
+                               "A2ACLI_ERR_CARD_INVALID")
+        self.card, self.card_url = card, resp.url
+        return card
 
     def connect(self):
         """Fetch the card once and choose the endpoint, version and credentials to use."""
@@ -1034,8 +1093,17 @@ class A2AClient:
         if op in ("send", "stream"):
             config = dict(params.get("configuration") or {})
             config["blocking"] = not config.pop("returnImmediately", False)
+            push = config.pop("taskPushNotificationConfig", None)
+            if push:
+                config["pushNotificationConfig"] = to_v03_push_config(push)
             return {"message": to_v03_message(params["message"]), "configuration": config,
                     **({"metadata": params["metadata"]} if "metadata" in params else {})}
+        if op == "push_set":
+            return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
+        if op in ("push_get", "push_delete"):
+            return {"id": params["taskId"], "pushNotificationConfigId": params["id"]}
+        if op == "push_list":
+            return {"id": params["taskId"]}
         return dict(params)
 
     def _unwrap(self, payload, request_id, method):
@@ -1071,19 +1139,80 @@ class A2AClient:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
 
+    # -- what the card offers
+    def capability(self, name):
+        caps = (self.card or {}).get("capabilities")
+        return isinstance(caps, dict) and caps.get(name) is True
+
+    def require(self, op):
+        """Refuse, in one clear line, an operation that the card says will fail."""
+        self.connect()
+        if op == "list" and not self.v1:
+            raise HandlerError("the agent speaks A2A 0.3, which has no ListTasks", EXIT_FAILURE,
+                               "UnsupportedOperationError", "use task get with a task id")
+        if op.startswith("push") and not self.capability("pushNotifications"):
+            raise HandlerError("the agent does not support push notifications "
+                               "(its card does not set capabilities.pushNotifications)", EXIT_FAILURE,
+                               "PushNotificationNotSupportedError")
+        if op == "resubscribe" and not self.streaming:
+            raise HandlerError("the agent does not stream (its card does not set capabilities.streaming)",
+                               EXIT_FAILURE, "UnsupportedOperationError", "use task get --wait")
+        if op == "extended_card" and not (self.capability("extendedAgentCard")
+                                          or self.card.get("supportsAuthenticatedExtendedCard") is True):
+            raise HandlerError("the agent offers no extended card", EXIT_FAILURE,
+                               "UnsupportedOperationError")
+        return self
+
     # -- operations
-    def send_message(self, message, return_immediately=False):
-        """SendMessage: returns {"task": …} or {"message": …}."""
-        params = {"message": message}
+    def send_message(self, message, return_immediately=False, push=None):
+        """SendMessage: returns {"task": …} or {"message": …}. push: {url, token?} to register."""
+        params = {"message": message, "configuration": {}}
         if return_immediately:
-            params["configuration"] = {"returnImmediately": True}
+            params["configuration"]["returnImmediately"] = True
+        if push:
+            self.require("push_set")
+            params["configuration"]["taskPushNotificationConfig"] = push
         result = normalise_event(self.call("send", params))
         if "task" not in result and "message" not in result:
             raise bad_response("the agent answered SendMessage with a stream event, not a task or message")
         return result
 
-    def stream_message(self, message):
-        return self.call_stream("stream", {"message": message})
+    def stream_message(self, message, push=None):
+        params = {"message": message}
+        if push:
+            self.require("push_set")
+            params["configuration"] = {"taskPushNotificationConfig": push}
+        return self.call_stream("stream", params)
+
+    def resubscribe(self, task_id):
+        return self.require("resubscribe").call_stream("resubscribe", {"id": task_id})
+
+    def list_tasks(self, **params):
+        """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
+        result = self.require("list").call("list", {k: v for k, v in params.items() if v is not None})
+        if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
+            raise bad_response("the agent's answer to ListTasks has no list of tasks")
+        result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
+        return result
+
+    def push_config(self, op, task_id, **params):
+        """Create, get, list or delete push notification configs; configs in the 1.x shape."""
+        self.require(op)
+        result = self.call(op, {"taskId": task_id, **{k: v for k, v in params.items() if v is not None}})
+        if op == "push_delete":
+            return None
+        if op == "push_list":
+            configs = result.get("configs") if isinstance(result, dict) else result
+            if not isinstance(configs, list):
+                raise bad_response("the agent's answer to the push config list is not a list")
+            return [normalise_push_config(c) for c in configs]
+        return normalise_push_config(result)
+
+    def extended_card(self):
+        card = self.require("extended_card").call("extended_card", {})
+        if not isinstance(card, dict):
+            raise bad_response("the agent's extended card is not a JSON object")
+        return card
 
     def get_task(self, task_id, history_length=None):
         params = {"id": task_id}
@@ -1328,6 +1457,68 @@ class Output:
                 f"API key in header {row['header_name'] or 'X-API-Key'}"
             self.line(f"{row['agent_url']}: {kind} {row['value']}")
 
+    def tasks(self, result):
+        """A ListTasks result: one line per task (id, state, context, last update)."""
+        if self.json:
+            return self.document(result)
+        tasks = result.get("tasks") or []
+        if not tasks:
+            self.line("No tasks")
+        for task in tasks:
+            self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
+                      f"{task.get('status', {}).get('timestamp') or '-'}")
+        if result.get("nextPageToken"):
+            self.line(f"(more: --page-token {result['nextPageToken']}, or --all)")
+
+    def push_configs(self, configs, single=False):
+        """Push notification configs, tokens and credentials masked."""
+        configs = [mask_secrets(c) for c in configs]
+        if self.json:
+            return self.document(configs[0] if single else {"configs": configs})
+        if not configs:
+            self.line("No push notification configs")
+        for i, config in enumerate(configs):
+            if i:
+                self.line()
+            auth = config.get("authentication") or {}
+            self.fields([("Config ID", config.get("id")), ("Task ID", config.get("taskId")),
+                         ("Webhook URL", config.get("url")), ("Token", config.get("token")),
+                         ("Authentication", f"{auth.get('scheme')} {auth.get('credentials') or ''}".strip()
+                          if auth else None)])
+
+    def notification(self, event):
+        """One push notification received by `server push`, as it arrives."""
+        if self.json:
+            line = json.dumps(event, ensure_ascii=False)
+        else:
+            kind, body = next(iter(event.items()))
+            task_id = body.get("taskId") or body.get("id") or "-"
+            if kind == "artifactUpdate":
+                artifact = body["artifact"]
+                what = f"artifact {artifact.get('name') or artifact.get('artifactId')}: " \
+                       f"{parts_text(artifact.get('parts'))}"
+            elif kind == "message":
+                what = f"message: {parts_text(body.get('parts'))}"
+            else:
+                message = body.get("status", {}).get("message")
+                said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
+                what = task_state(body) + (f": {said}" if said else "")
+            line = f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " ")
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def validation(self, source, version, problems):
+        """The verdict of card validate: each problem with its JSON path."""
+        verdict = "FAIL" if problems else "PASS"
+        if self.json:
+            return self.document({"source": source, "protocolVersion": version, "valid": not problems,
+                                  "problems": [{"path": p, "message": m} for p, m in problems]})
+        for path, message in problems:
+            self.line(f"{path}: {message}")
+        self.line(f"{verdict}: {source} (A2A {version}): "
+                  + (f"{len(problems)} problem{'s' if len(problems) > 1 else ''}" if problems else "valid card"))
+
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
         self.document(obj) if self.json else self.line(text)
@@ -1380,12 +1571,15 @@ class EchoAgent:
 
     QUESTION = "What should I echo?"
 
-    def __init__(self, versions=("1.0", "0.3"), delay=0.0):
+    def __init__(self, versions=("1.0", "0.3"), delay=0.0, log=None):
         self.versions = tuple(versions)   # the protocol versions it speaks and its card offers
         self.delay = delay
+        self.log = log
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
+        self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
         self.cond = threading.Condition()
+        self._outbox = None
 
     def card(self, base_url, secured=False):
         card = {
@@ -1401,7 +1595,7 @@ class EchoAgent:
         if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
             card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
         card.update({
-            "capabilities": {"streaming": True, "pushNotifications": False},
+            "capabilities": {"streaming": True, "pushNotifications": True, "extendedAgentCard": secured},
             "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
@@ -1409,12 +1603,22 @@ class EchoAgent:
         if secured:
             card["securitySchemes"] = {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}
             card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
+            if "0.3" in self.versions:
+                card["supportsAuthenticatedExtendedCard"] = True
+        return card
+
+    def extended_card(self, base_url):
+        """What authenticated clients see: one more skill."""
+        card = self.card(base_url, True)
+        card["skills"].append({"id": "shout", "name": "Shout", "tags": ["echo"],
+                               "description": "Echoes in capitals (for authenticated clients)."})
         return card
 
     # -- operations (1.x shapes in and out; AgentError on failure)
-    def start(self, message):
-        """Accept a user message: a new task, or the answer to one waiting for input. Returns
-        (snapshot of the task, index of its next event) and starts the work on a thread."""
+    def start(self, message, push=None, version="1.0"):
+        """Accept a user message: a new task, or the answer to one waiting for input, with an
+        optional push config for it. Returns (snapshot of the task, index of its next event)
+        and starts the work on a thread."""
         import copy
         if not isinstance(message, dict) or not isinstance(message.get("parts"), list) \
                 or not message["parts"] or not message.get("messageId"):
@@ -1436,9 +1640,11 @@ class EchoAgent:
                 self.tasks[task_id], self.events[task_id] = task, []
             message = {**message, "taskId": task_id, "contextId": task["contextId"]}
             task["history"].append(message)
+            if push:
+                self.push_set({**push, "taskId": task_id}, version)
+                self._deliver(task, {"task": copy.deepcopy(task)})
             snapshot, index = copy.deepcopy(task), len(self.events[task_id])
-        text = " ".join(str(p.get("text", "")) for p in message["parts"] if isinstance(p, dict)).strip()
-        threading.Thread(target=self._work, args=(task_id, text), daemon=True).start()
+        threading.Thread(target=self._work, args=(task_id, message["parts"]), daemon=True).start()
         return snapshot, index
 
     def wait(self, task_id, timeout=300.0):
@@ -1478,6 +1684,96 @@ class EchoAgent:
             self._status(task_id, "canceled")
         return self.get(task_id)
 
+    def list(self, params):
+        """ListTasks: newest first, filtered by context and state, a page at a time."""
+        size = params.get("pageSize", 50)
+        if not isinstance(size, int) or not 1 <= size <= 100:
+            raise AgentError(-32602, "pageSize must be between 1 and 100")
+        token = params.get("pageToken") or "0"
+        if not str(token).isdigit():
+            raise AgentError(-32602, "invalid pageToken")
+        status = params.get("status")
+        with self.cond:
+            tasks = [t for t in reversed(list(self.tasks.values()))
+                     if params.get("contextId") in (None, t["contextId"])
+                     and (not status or t["status"]["state"] == wire_state(status))]
+            start = int(token)
+            page = [self.get(t["id"], params.get("historyLength")) for t in tasks[start:start + size]]
+        if not params.get("includeArtifacts"):
+            for task in page:
+                task.pop("artifacts", None)
+        more = start + size < len(tasks)
+        return {"tasks": page, "nextPageToken": str(start + size) if more else "", "pageSize": size,
+                "totalSize": len(tasks)}
+
+    def subscribe(self, task_id):
+        """(snapshot, index of its next event) of a task that is still running."""
+        import copy
+        with self.cond:
+            task = self._task(task_id)
+            if task_state(task) in TERMINAL_STATES:
+                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; there is nothing to follow")
+            return copy.deepcopy(task), len(self.events[task_id])
+
+    def push_set(self, params, version):
+        url = params.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise AgentError(-32602, "a push notification config needs an http(s) url")
+        with self.cond:
+            task_id = self._task(params.get("taskId"))["id"]
+            config = {k: params[k] for k in ("url", "token", "authentication") if params.get(k)}
+            config = {"id": params.get("id") or new_id(), "taskId": task_id, **config}
+            self.webhooks.setdefault(task_id, {})[config["id"]] = (config, version)
+        return config
+
+    def push_get(self, task_id, config_id):
+        with self.cond:
+            found = self.webhooks.get(self._task(task_id)["id"], {}).get(config_id)
+        if found is None:
+            raise AgentError(-32001, f"task {task_id} has no push notification config {config_id}")
+        return found[0]
+
+    def push_list(self, task_id):
+        with self.cond:
+            return [c for c, _ in self.webhooks.get(self._task(task_id)["id"], {}).values()]
+
+    def push_delete(self, task_id, config_id):
+        self.push_get(task_id, config_id)
+        with self.cond:
+            del self.webhooks[task_id][config_id]
+
+    def _deliver(self, task, event):
+        """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
+        whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
+        import copy
+        jobs = [(config, to_v03_task(copy.deepcopy(task)) if version == "0.3" else event)
+                for config, version in self.webhooks.get(task["id"], {}).values()]
+        if not jobs:
+            return
+        if self._outbox is None:
+            import queue
+            self._outbox = queue.Queue()
+            threading.Thread(target=self._post_loop, daemon=True).start()
+        for job in jobs:
+            self._outbox.put(job)
+
+    def _post_loop(self):
+        import urllib.request
+        while True:
+            config, body = self._outbox.get()
+            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}"}
+            if config.get("token"):
+                headers["X-A2A-Notification-Token"] = config["token"]
+            auth = config.get("authentication") or {}
+            if auth.get("credentials"):
+                headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
+            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"), headers)
+            try:
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5).close()
+            except Exception as exc:   # a webhook that is down must not stop the agent
+                if self.log:
+                    self.log(f"push to {config['url']} failed: {exc}")
+
     def _task(self, task_id):
         task = self.tasks.get(task_id)
         if task is None:
@@ -1485,19 +1781,23 @@ class EchoAgent:
         return task
 
     # -- the work
-    def _work(self, task_id, text):
+    def _work(self, task_id, parts):
+        """Echo the text in chunks, then each file and data part as one more chunk."""
+        text = " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and "text" in p).strip()
         self._status(task_id, "working")
         if text.lower().startswith("ask"):
             self._status(task_id, "input-required", self.QUESTION)
             return
         slow = text.lower().startswith("slow")
-        chunks = ["Echo: "] + ([w + " " for w in text.split()] if slow else [text])
-        chunks[-1] = chunks[-1].rstrip(" ")
+        words = [w + " " for w in text.split()] if slow else [text] if text else []
+        chunks = [{"text": c} for c in ["Echo: "] + words]
+        chunks[-1]["text"] = chunks[-1]["text"].rstrip(" ")
+        chunks += [p for p in parts if isinstance(p, dict) and "text" not in p]
         artifact_id = f"echo-{len(self.events[task_id])}"
         for i, chunk in enumerate(chunks):
             time.sleep(0.5 if slow else self.delay)
             update = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"],
-                      "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [{"text": chunk}]}}
+                      "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [chunk]}}
             if i:
                 update["append"] = True
             if i == len(chunks) - 1:
@@ -1528,11 +1828,12 @@ class EchoAgent:
                 task["history"].append(message)
             self.events[task["id"]].append(event)
             self.cond.notify_all()
+            self._deliver(task, event)
             return True
 
 
 V1_METHODS = {v1: op for op, (v1, _) in METHODS.items()}
-V03_METHODS = {v03: op for op, (_, v03) in METHODS.items()}
+V03_METHODS = {v03: op for op, (_, v03) in METHODS.items() if v03}
 
 
 def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
@@ -1558,8 +1859,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
         def do_GET(self):
             if self.path.split("?")[0] in CARD_PATHS:
-                host_header = self.headers.get("Host") or f"{host}:{self.server.server_port}"
-                self._send_json(200, self.server.agent.card(f"http://{host_header}/", bool(bearer_token)))
+                self._send_json(200, self.server.agent.card(self._base_url(), bool(bearer_token)))
             else:
                 self._send_json(404, {"error": {"code": 404, "message": "not found"}})
 
@@ -1607,19 +1907,57 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 except HandlerError:
                     raise AgentError(-32602, "params.message must be a message object") from None
                 config = params.get("configuration") or {}
-                snapshot, index = agent.start(message)
+                push = config.get("taskPushNotificationConfig") if v1 else config.get("pushNotificationConfig")
+                if push and not v1:
+                    push = normalise_push_config({"pushNotificationConfig": push})
+                snapshot, index = agent.start(message, push, "1.0" if v1 else "0.3")
                 if op == "stream":
                     return self._stream(rid, v1, snapshot, index)
                 later = config.get("returnImmediately") if v1 else config.get("blocking") is False
                 task = snapshot if later else agent.wait(snapshot["id"])
                 result = {"task": task} if v1 else to_v03_task(task)
+            elif op == "list":
+                result = agent.list(params)
+            elif op == "extended_card":
+                if not bearer_token:
+                    raise AgentError(-32007, "this agent has no extended card (start it with --bearer-token)")
+                result = agent.extended_card(self._base_url())
+            elif op.startswith("push"):
+                result = self._push(agent, op, params, v1)
             else:
                 task_id = params.get("id")
                 if not isinstance(task_id, str):
                     raise AgentError(-32602, "params.id must be a task id")
+                if op == "resubscribe":
+                    return self._stream(rid, v1, *agent.subscribe(task_id))
                 task = agent.get(task_id, params.get("historyLength")) if op == "get" else agent.cancel(task_id)
                 result = task if v1 else to_v03_task(task)
             self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
+
+        def _push(self, agent, op, params, v1):
+            if v1:
+                task_id, config_id = params.get("taskId"), params.get("id")
+            else:
+                task_id = params.get("taskId") if op == "push_set" else params.get("id")
+                config_id = params.get("pushNotificationConfigId")
+            if not isinstance(task_id, str):
+                raise AgentError(-32602, "the task id is missing")
+            if op == "push_set":
+                config = params if v1 else {**normalise_push_config(params), "taskId": task_id}
+                result = [agent.push_set(config, "1.0" if v1 else "0.3")]
+            elif op == "push_list":
+                result = agent.push_list(task_id)
+            elif op == "push_get":
+                result = [agent.push_get(task_id, config_id)]
+            else:
+                agent.push_delete(task_id, config_id)
+                return {} if v1 else None
+            if not v1:
+                result = [{"taskId": c["taskId"], "pushNotificationConfig": to_v03_push_config(c)} for c in result]
+            return ({"configs": result} if v1 else result) if op == "push_list" else result[0]
+
+        def _base_url(self):
+            return f"http://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
         def _stream(self, rid, v1, snapshot, index):
             self.send_response(200)
@@ -1634,8 +1972,87 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
     server.daemon_threads = True
-    server.agent = agent or EchoAgent()
+    server.agent = agent or EchoAgent(log=log)
     return server
+
+
+# ============================================================================ push receiver
+
+def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None):
+    """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
+    notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
+    on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
+    it in X-A2A-Notification-Token or Authorization: Bearer, else 401."""
+    import hmac
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class PushHandler(BaseHTTPRequestHandler):
+        server_version = f"handler-push/{VERSION}"
+
+        def log_message(self, fmt, *args):
+            pass
+
+        def _answer(self, status, text=""):
+            body = text.encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _authorised(self):
+            given = [self.headers.get("X-A2A-Notification-Token") or ""]
+            auth = self.headers.get("Authorization") or ""
+            if auth[:7].lower() == "bearer ":
+                given.append(auth[7:].strip())
+            return any(hmac.compare_digest(g.encode(), token.encode()) for g in given if g)
+
+        def do_GET(self):   # some agents check a webhook before they use it
+            from urllib.parse import parse_qs, urlsplit
+            self._answer(200, parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0])
+
+        def do_POST(self):
+            if token and not self._authorised():
+                if on_problem:
+                    on_problem(f"rejected a notification to {self.path} without the right token")
+                return self._answer(401, "missing or wrong notification token\n")
+            try:
+                length = int(self.headers["Content-Length"])
+            except (TypeError, ValueError):
+                return self._answer(411, "Content-Length required\n")
+            if not 0 <= length <= MAX_SSE_LINE:
+                self.close_connection = True
+                return self._answer(413, "notification too large (16 MiB at most)\n")
+            body = self.rfile.read(length)
+            try:
+                event = normalise_event(json.loads(body))
+            except (ValueError, HandlerError) as exc:
+                if on_problem:
+                    reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
+                    on_problem(f"ignored a malformed notification to {self.path}: {reason}")
+                return self._answer(400, "not an A2A notification\n")
+            self._answer(200)
+            if on_event:
+                on_event(event)
+
+    server = ThreadingHTTPServer((host, port), PushHandler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(server, out, banner, host, secured):
+    """Run a server until Ctrl-C, after a banner on stderr."""
+    if host not in ("127.0.0.1", "localhost", "::1") and not secured:
+        out.warn(f"listening on {host}, reachable from other machines, without a token")
+    out.err.write(banner + "\n")
+    out.err.flush()
+    try:
+        server.serve_forever(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
 
 
 def _chain(*iterables):
@@ -1672,14 +2089,72 @@ def read_secret(value, what):
     return value
 
 
-def read_message_text(args):
+MAX_FILE = 10 * 1024 * 1024   # the largest file sent inline
+
+
+def read_message_parts(args):
+    """The message's parts: TEXT first (from stdin when '-', or when absent and stdin is not a
+    terminal), then --file, --file-url and --data in their command-line order."""
+    extra = getattr(args, "parts", None) or []
     text = args.text
-    if text == "-" or (text is None and sys.stdin is not None and not _is_tty(sys.stdin)):
+    stdin_taken = any(kind == "data" and value == "-" for kind, value, _ in extra)
+    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None and not _is_tty(sys.stdin)):
         text = sys.stdin.read().rstrip("\r\n")
-    if not text or not text.strip():
+    parts = [{"text": text}] if text and text.strip() else []
+    for kind, value, media_type in extra:
+        parts.append(file_part(value, media_type) if kind == "file" else
+                     url_part(value, media_type) if kind == "file-url" else data_part(value))
+    if not parts:
         raise usage_error("no message to send: give TEXT, or pipe it on stdin",
                           f'for example: {PROG} message send --url URL "Hello"')
-    return text
+    return parts
+
+
+def _media_type(name, given):
+    import mimetypes
+    return given or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def file_part(path, media_type=None):
+    import base64
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE:
+            raise usage_error(f"--file {path} is {size} bytes; files sent inline may be at most 10 MiB",
+                              "put it somewhere the agent can fetch it and use --file-url")
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise usage_error(f"cannot read --file {path}: {exc.strerror or exc}") from None
+    name = os.path.basename(path)
+    return {"raw": base64.b64encode(data).decode("ascii"), "filename": name,
+            "mediaType": _media_type(name, media_type)}
+
+
+def url_part(url, media_type=None):
+    from urllib.parse import urlsplit
+    if urlsplit(url).scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
+        raise usage_error(f"--file-url {url!r} is not a URL")
+    name = os.path.basename(urlsplit(url).path)
+    part = {"url": url, "mediaType": _media_type(name, media_type)}
+    return {**part, "filename": name} if name else part
+
+
+def data_part(value):
+    """--data JSON, @path (a file) or - (stdin)."""
+    try:
+        if value == "-":
+            text = sys.stdin.read()
+        elif value.startswith("@"):
+            with open(value[1:], encoding="utf-8") as f:
+                text = f.read()
+        else:
+            text = value
+        return {"data": json.loads(text)}
+    except OSError as exc:
+        raise usage_error(f"cannot read --data {value}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise usage_error(f"--data {value[:40]!r} is not valid JSON: {exc}") from None
 
 
 def parse_headers(values):
@@ -1735,17 +2210,19 @@ def report_outcome(out, task, url):
                  f'{PROG} message send --url {url} "..." (the task continues)')
 
 
-def wait_for_task(client, task, store, url, timeout):
-    """Poll GetTask until the task ends or waits for input (for agents that answer a blocking
-    send early), backing off from 0.2 s to 2 s, for at most `timeout` seconds."""
-    deadline, delay = time.monotonic() + timeout, 0.2
+def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
+    """Poll GetTask until the task ends or waits for input (also for agents that answer a
+    blocking send early), backing off from `first` to `cap` seconds, for at most `timeout`."""
+    deadline, delay = time.monotonic() + timeout, first
     while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        if time.monotonic() + delay > deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
-                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout; the task id is saved")
-        time.sleep(delay)
-        delay = min(delay * 2, 2.0)
-        task = client.get_task(task["id"])
+                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
+                               f"raise --timeout, or look later with: {PROG} task get {task['id']}")
+        time.sleep(min(delay, left))
+        delay = min(delay * 1.5, cap)
+        task = client.get_task(task["id"], history_length)
         remember(store, url, task)
     return task
 
@@ -1755,11 +2232,13 @@ def cmd_message_send(args, out):
         raise usage_error("--stream cannot be combined with --async")
     if args.new and (args.context_id or args.task_id):
         raise usage_error("--new cannot be combined with --context-id or --task-id")
+    if args.push_token and not args.push_url:
+        raise usage_error("--push-token needs --push-url")
     url = require_url(args)
-    text = read_message_text(args)
+    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": read_message_parts(args)}
+    push = webhook_config(args.push_url, args.push_token) if args.push_url else None
     store = None if args.no_session else open_store(out)
     session = store.get(url) if store else None
-    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": [{"text": text}]}
     context_id, task_id = args.context_id, args.task_id
     if session and not (args.new or context_id or task_id):
         context_id = session.context_id
@@ -1774,20 +2253,33 @@ def cmd_message_send(args, out):
     if args.stream and not client.streaming:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     if args.stream and client.streaming:
-        return stream_reply(client, message, out, store, url)
+        return stream_reply(client.stream_message(message, push), out, store, url, args)
     with out.busy("waiting for the agent"):
-        result = client.send_message(message, return_immediately=args.async_)
+        result = client.send_message(message, return_immediately=args.async_, push=push)
         remember(store, url, result.get("task") or result.get("message"))
         if "task" in result and not args.async_:
             result["task"] = wait_for_task(client, result["task"], store, url, args.timeout)
     out.reply(result)
-    if "task" in result and not args.async_:
-        report_outcome(out, result["task"], url)
+    if "task" in result:
+        save_artifacts(result["task"], args, out)
+        if not args.async_:
+            report_outcome(out, result["task"], url)
 
 
-def stream_reply(client, message, out, store, url):
+def webhook_config(url, token=None):
+    from urllib.parse import urlsplit
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        raise usage_error(f"webhook URL {url!r} is not an http(s) URL")
+    config = {"url": url}
+    if token:
+        config["token"] = read_secret(token, "the notification token")
+    return config
+
+
+def stream_reply(events, out, store, url, args):
+    """Show a stream of events as they arrive, saving the session as the ids and states come."""
     task = reply = None
-    for event in client.stream_message(message):
+    for event in events:
         if "message" in event:
             reply = event["message"]
         else:
@@ -1797,13 +2289,74 @@ def stream_reply(client, message, out, store, url):
             remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
     out.stream_end(task, reply)
     if task is not None:
+        save_artifacts(task, args, out)
         state = task_state(task)
         if state not in TERMINAL_STATES + INTERRUPTED_STATES:
             raise bad_response(f"the stream ended while task {task['id']} was still {state}",
-                               "the task id is saved; ask the agent for it later")
+                               f"the task id is saved; look later with: {PROG} task get {task['id']}")
         report_outcome(out, task, url)
     elif reply is None:
         raise bad_response("the agent's stream ended without a task or a message")
+
+
+def safe_name(name, fallback):
+    """A file name from the agent made safe: no directories, no leading dots, no odd characters."""
+    name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c if c.isalnum() or c in " ._-+()" else "_" for c in name).strip(" .")
+    return name[:200] or fallback
+
+
+def save_artifacts(task, args, out):
+    """--save-artifacts DIR: each artifact's parts as files (text and data too); never over an
+    existing file unless --force."""
+    directory = getattr(args, "save_artifacts", None)
+    if not directory:
+        return
+    import base64
+    import mimetypes
+    plan = []
+    for n, artifact in enumerate(task.get("artifacts") or [], 1):
+        base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
+        groups = []   # consecutive text parts are one text (streamed chunks)
+        for part in artifact.get("parts") or []:
+            if "text" in part and groups and "text" in groups[-1][-1]:
+                groups[-1].append(part)
+            else:
+                groups.append([part])
+        for i, group in enumerate(groups, 1):
+            stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
+            if "text" in part:
+                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode("utf-8")))
+            elif "data" in part:
+                plan.append((stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
+            elif "raw" in part:
+                try:
+                    data = base64.b64decode(str(part["raw"]), validate=True)
+                except ValueError:
+                    raise bad_response(f"artifact {base} holds a file that is not valid base64") from None
+                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
+                plan.append((safe_name(part.get("filename"), stem + ext), data))
+            elif "url" in part:
+                out.note(f"artifact {base}: not downloaded: {part['url']}")
+    names = set()
+    for i, (name, data) in enumerate(plan):   # two parts with one name: number the second
+        stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
+        k = 2
+        while name in names:
+            name, k = f"{stem}-{k}{dot}{ext}", k + 1
+        names.add(name)
+        plan[i] = (os.path.join(directory, name), data)
+    existing = [path for path, _ in plan if os.path.lexists(path)]
+    if existing and not args.force:
+        raise HandlerError(f"{existing[0]} exists; not overwriting it", hint="use --force to overwrite")
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for path, data in plan:
+            with open(path, "wb" if args.force else "xb") as f:
+                f.write(data)
+            out.note(f"saved {path}")
+    except OSError as exc:
+        raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}") from None
 
 
 def cmd_card_get(args, out):
@@ -1813,9 +2366,152 @@ def cmd_card_get(args, out):
     try:
         client.connect()
     except HandlerError as exc:
+        if args.extended:
+            raise
         if not out.json:
             out.warn(exc.message)
+    if args.extended:
+        card = client.extended_card()
     out.card(card, client)
+
+
+def cmd_card_validate(args, out):
+    url = args.url or (None if args.file else os.environ.get("HANDLER_URL"))
+    if bool(url) == bool(args.file):
+        raise usage_error("card validate needs --url or --file (one of them)")
+    if args.file:
+        source = args.file
+        try:
+            with open(args.file, "rb") as f:
+                body = f.read()
+        except OSError as exc:
+            raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
+    else:
+        args.url = url
+        response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
+        source, body = response.url, response.body
+    try:
+        card = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        version, problems = "unknown", [("$", f"the card is not JSON: {exc}")]
+    else:
+        version, problems = validate_card(card)
+    out.validation(source, version, problems)
+    return EXIT_FAILURE if problems else EXIT_OK
+
+
+def task_target(args, out):
+    """(url, store, session, client, task id) of a task command: the id given, else the one
+    saved in the session for --url."""
+    url = require_url(args)
+    store = open_store(out)
+    session = store.get(url)
+    task_id = args.task_id or session.task_id
+    if not task_id:
+        raise usage_error(f"no task id: give one, or send a message to {url} first")
+    return url, store, session, make_client(args, out, session), task_id
+
+
+def remember_task(store, url, session, task):
+    """Save a task's state in the session when it is the session's task."""
+    if session.task_id in (None, task.get("id")):
+        remember(store, url, task)
+
+
+def cmd_task_get(args, out):
+    url, store, session, client, task_id = task_target(args, out)
+    task = client.get_task(task_id, args.history_length)
+    if args.wait and task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+        out.note(f"waiting for task {task_id} (now {task_state(task)}); Ctrl-C stops waiting")
+        task = wait_for_task(client, task, None, url, args.timeout, args.poll_interval,
+                             max(args.poll_interval, 5.0), args.history_length)
+    remember_task(store, url, session, task)
+    if out.json:
+        out.document(task)
+    else:
+        out.reply({"task": task})
+    save_artifacts(task, args, out)
+    report_outcome(out, task, url)
+
+
+def cmd_task_list(args, out):
+    status = None
+    if args.status:
+        status = wire_state(args.status)
+        if short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + ("submitted", "working"):
+            raise usage_error(f"unknown --status {args.status!r}", "use e.g. working, completed, input-required")
+    client = make_client(args, out, open_store(out).get(require_url(args)))
+    query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
+             "pageToken": args.page_token}
+    result = client.list_tasks(**query)
+    seen = set()
+    while args.all and result.get("nextPageToken") and len(seen) < 10000:
+        token = result["nextPageToken"]
+        if token in seen:
+            raise bad_response("the agent returned the same page token twice")
+        seen.add(token)
+        page = client.list_tasks(**{**query, "pageToken": token})
+        result = {**page, "tasks": result["tasks"] + page["tasks"]}
+    if args.all:
+        result.pop("pageSize", None)
+    out.tasks(result)
+
+
+def cmd_task_cancel(args, out):
+    url, store, session, client, task_id = task_target(args, out)
+    try:
+        task = client.cancel_task(task_id)
+    except HandlerError as exc:   # canceling a canceled task is done, not an error
+        if exc.code != "TaskNotCancelableError":
+            raise
+        task = client.get_task(task_id)
+        state = task_state(task)
+        if state != "canceled":
+            raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
+                               exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+    remember_task(store, url, session, task)
+    if out.json:
+        out.document(task)
+    else:
+        out.task_ids(task)
+
+
+def cmd_task_resubscribe(args, out):
+    url, store, session, client, task_id = task_target(args, out)
+    stream_reply(client.resubscribe(task_id), out, store, url, args)
+
+
+def cmd_task_notification(args, out):
+    op = args.op
+    if op != "set" and (args.webhook_url or args.token or args.auth_scheme or args.auth_credentials):
+        raise usage_error(f"--webhook-url, --token and --auth-* belong to 'task notification set', not {op}")
+    if op == "delete" and not args.config_id:
+        raise usage_error("task notification delete needs --config-id")
+    if op == "set" and not args.webhook_url:
+        raise usage_error("task notification set needs --webhook-url")
+    if op == "set" and bool(args.auth_scheme) != bool(args.auth_credentials):
+        raise usage_error("--auth-scheme and --auth-credentials go together")
+    url, store, session, client, task_id = task_target(args, out)
+    if op == "set":
+        config = webhook_config(args.webhook_url, args.token)
+        if args.auth_scheme:
+            config["authentication"] = {"scheme": args.auth_scheme,
+                                        "credentials": read_secret(args.auth_credentials, "--auth-credentials")}
+        return out.push_configs([client.push_config("push_set", task_id, id=args.config_id, **config)], True)
+    if op == "list":
+        return out.push_configs(client.push_config("push_list", task_id))
+    config_id = args.config_id
+    if op == "get" and not config_id:   # the task's only config, when it has exactly one
+        configs = client.push_config("push_list", task_id)
+        if len(configs) != 1:
+            raise usage_error(f"task {task_id} has {len(configs)} push notification configs; "
+                              "name one with --config-id")
+        return out.push_configs(configs, True)
+    if op == "get":
+        return out.push_configs([client.push_config("push_get", task_id, id=config_id)], True)
+    client.push_config("push_delete", task_id, id=config_id)
+    out.done(f"Deleted push notification config {config_id} of task {task_id}",
+             {"deleted": config_id, "taskId": task_id})
 
 
 def cmd_session_list(args, out):
@@ -1867,31 +2563,35 @@ def cmd_auth_clear(args, out):
     out.done(f"Cleared credentials for {url}", {"cleared": url})
 
 
-def cmd_server_agent(args, out):
-    token = read_secret(args.bearer_token, "--bearer-token") if args.bearer_token else None
+def listen(make, args):
     try:
-        versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
-        log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-        server = make_agent_server(args.host, args.port, token, log, EchoAgent(versions))
+        return make()
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
+
+
+def _address(server):
     host, port = server.server_address[:2]
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        out.warn(f"the agent listens on {args.host}, reachable from other machines"
-                 + ("" if token else "; anyone can use it (add --bearer-token)"))
-    shown = f"[{host}]" if ":" in host else host
-    out.err.write(f"Handler echo agent on http://{shown}:{port} (A2A {' and '.join(server.agent.versions)}, "
-                  "JSON-RPC); Ctrl-C stops it\n"
-                  f'Try: {PROG} message send --url http://{shown}:{port} "hello"\n')
-    out.err.flush()
-    try:
-        server.serve_forever(0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def cmd_server_agent(args, out):
+    token = read_secret(args.bearer_token, "--bearer-token") if args.bearer_token else None
+    versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
+    log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
+    server = listen(lambda: make_agent_server(args.host, args.port, token, log, EchoAgent(versions, log=log)),
+                    args)
+    url = _address(server)
+    return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, JSON-RPC); "
+                 f'Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"', args.host, token)
+
+
+def cmd_server_push(args, out):
+    token = read_secret(args.token, "--token") if args.token else None
+    server = listen(lambda: make_push_server(args.host, args.port, token, out.notification, out.warn), args)
+    return serve(server, out, f"Handler push receiver on {_address(server)}/ (any path); Ctrl-C stops it",
+                 args.host, token)
 
 
 def _agent_options(parser):
@@ -1904,18 +2604,117 @@ def _agent_options(parser):
                         help="an extra HTTP header (repeatable)")
 
 
+def _number(kind, low, high=None):
+    """An argparse type: a number of `kind` from low to high."""
+    import argparse
+
+    def convert(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high or 'more'}")
+        return value
+    return convert
+
+
+def _part_options(parser):
+    import argparse
+
+    class AddPart(argparse.Action):
+        """--file, --file-url and --data in their order; --media-type changes the file before it."""
+
+        def __call__(self, parser, namespace, value, option_string=None):
+            parts = list(getattr(namespace, "parts", None) or [])
+            if self.const == "media-type":
+                if not parts or parts[-1][0] == "data":
+                    raise argparse.ArgumentError(self, "must follow --file or --file-url")
+                parts[-1] = (parts[-1][0], parts[-1][1], value)
+            else:
+                parts.append((self.const, value, None))
+            namespace.parts = parts
+
+    parser.add_argument("--file", action=AddPart, const="file", metavar="PATH",
+                        help="attach a file, sent inline (10 MiB at most; repeatable)")
+    parser.add_argument("--media-type", action=AddPart, const="media-type", metavar="TYPE",
+                        help="the media type of the --file or --file-url before it")
+    parser.add_argument("--file-url", action=AddPart, const="file-url", metavar="URL",
+                        help="attach a file by reference (repeatable)")
+    parser.add_argument("--data", action=AddPart, const="data", metavar="JSON",
+                        help="attach JSON data; @path reads a file, - reads stdin (repeatable)")
+
+
+def _save_options(parser):
+    parser.add_argument("--save-artifacts", metavar="DIR", help="write the task's artifacts into DIR")
+    parser.add_argument("--force", action="store_true", help="with --save-artifacts: overwrite files")
+
+
 def _message_options(parser, stream):
     _agent_options(parser)
     parser.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
+    _part_options(parser)
     parser.add_argument("--context-id", metavar="ID", help="continue this conversation")
     parser.add_argument("--task-id", metavar="ID", help="answer this task")
     parser.add_argument("--new", action="store_true", help="start a new conversation")
     parser.add_argument("--no-session", action="store_true", help="neither read nor save the session")
+    parser.add_argument("--push-url", metavar="URL", help="register this webhook for the task's notifications")
+    parser.add_argument("--push-token", metavar="T", help="the token the agent sends to the webhook")
+    _save_options(parser)
     if stream:
         parser.set_defaults(stream=True, async_=False)
     else:
         parser.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
         parser.add_argument("--async", dest="async_", action="store_true", help="return at once with the task id")
+
+
+def _task_options(parser, save=False):
+    _agent_options(parser)
+    parser.add_argument("task_id", nargs="?", metavar="ID", help="the task (default: the session's)")
+    if save:
+        _save_options(parser)
+
+
+def _task_get_options(parser):
+    _task_options(parser, save=True)
+    parser.add_argument("--history-length", type=_number(int, 0), metavar="N", help="at most N history messages")
+    parser.add_argument("--wait", action="store_true", help="wait until the task ends or needs input")
+    parser.add_argument("--poll-interval", type=_number(float, 0.05), default=1.0, metavar="S",
+                        help="with --wait: seconds between the first polls (default 1, backing off to 5)")
+
+
+def _task_list_options(parser):
+    _agent_options(parser)
+    parser.add_argument("--context-id", metavar="ID", help="only this conversation's tasks")
+    parser.add_argument("--status", metavar="STATE", help="only tasks in this state, e.g. working")
+    parser.add_argument("--page-size", type=_number(int, 1, 100), metavar="N", help="tasks a page (1-100)")
+    parser.add_argument("--page-token", metavar="T", help="the page to show (from the last page)")
+    parser.add_argument("--all", action="store_true", help="every page")
+
+
+def _notification_options(parser):
+    parser.add_argument("op", choices=("set", "get", "list", "delete"))
+    _task_options(parser)
+    parser.add_argument("--webhook-url", metavar="URL", help="set: where the agent POSTs notifications")
+    parser.add_argument("--token", metavar="T", help="set: the token the agent sends with each notification")
+    parser.add_argument("--auth-scheme", metavar="SCHEME", help="set: e.g. Bearer, for the Authorization header")
+    parser.add_argument("--auth-credentials", metavar="C", help="set: the credentials for that scheme ('-': stdin)")
+    parser.add_argument("--config-id", metavar="C", help="the config (get, delete; set: choose its id)")
+
+
+def _card_options(parser, validate=False):
+    _agent_options(parser)
+    if validate:
+        parser.add_argument("--file", metavar="PATH", help="validate a card saved in a file")
+    else:
+        parser.add_argument("--extended", action="store_true",
+                            help="the extended card the agent shows authenticated clients")
+
+
+def _push_server_options(parser):
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--token", metavar="T", help="accept only notifications with this token ('-': stdin)")
 
 
 def _session_url(parser, all_flag=False):
@@ -1954,7 +2753,17 @@ COMMANDS = {
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
                    lambda p: _message_options(p, True))}),
     "card": ("agent cards", {
-        "get": (cmd_card_get, "fetch and show the agent's card", _agent_options)}),
+        "get": (cmd_card_get, "fetch and show the agent's card", _card_options),
+        "validate": (cmd_card_validate, "check a card against the rules of its A2A version",
+                     lambda p: _card_options(p, validate=True))}),
+    "task": ("tasks and their push notifications", {
+        "get": (cmd_task_get, "show a task (--wait: until it ends)", _task_get_options),
+        "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _task_list_options),
+        "cancel": (cmd_task_cancel, "cancel a task", _task_options),
+        "resubscribe": (cmd_task_resubscribe, "follow a running task's events",
+                        lambda p: _task_options(p, save=True)),
+        "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
+                         _notification_options)}),
     "session": ("saved conversations", {
         "list": (cmd_session_list, "list saved sessions", None),
         "show": (cmd_session_show, "show one agent's session", _session_url),
@@ -1965,7 +2774,9 @@ COMMANDS = {
         "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
     "server": ("local servers for testing", {
-        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options)}),
+        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options),
+        "push": (cmd_server_push, "receive push notifications on a webhook and print them",
+                 _push_server_options)}),
 }
 
 
