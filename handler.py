@@ -343,6 +343,195 @@ def part_text(part):
     return f"[file {name} ({media}), {where}]"
 
 
+# ============================================================================ card validation
+# What an agent card may hold: 1.x from specification/a2a.proto (field_behavior REQUIRED), 0.3 from
+# types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url" (absolute
+# http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an object mapping names
+# to them), a dict (an object with these fields, others ignored), a _OneOf or a _ByType. Fields of the other
+# version are type-checked when present: the official SDK 1.3.0 serves the 0.3 fields beside the 1.x ones.
+
+class _OneOf(dict):
+    """A table for an object that holds exactly one of its fields (a proto oneof)."""
+
+
+class _ByType(dict):
+    """A table for a 0.3 object whose "type" field picks its fields' table."""
+
+
+_SCOPES = {"*": "str"}
+_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<scheme>": {"list": [scopes]}}}
+_REQUIREMENT_03 = {"*": ["str"]}                          # {"<scheme>": [scopes]}
+_SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"], "examples": ["str"],
+          "inputModes": ["str"], "outputModes": ["str"],
+          "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03]}
+_CAPABILITIES = {"streaming": "bool", "pushNotifications": "bool", "extendedAgentCard": "bool",
+                 "stateTransitionHistory": "bool",
+                 "extensions": [{"uri": "str", "description": "str", "required": "bool", "params": {}}]}
+_CARD = {
+    "!name": "str", "!description": "str", "!version": "str", "!capabilities": _CAPABILITIES,
+    "!defaultInputModes": ["str"], "!defaultOutputModes": ["str"], "!skills": [_SKILL],
+    "provider": {"!organization": "str", "!url": "url"}, "documentationUrl": "url", "iconUrl": "url",
+    "securitySchemes": {}, "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03],
+    "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
+    "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
+    "supportsAuthenticatedExtendedCard": "bool"}
+_CARD_TABLES = {
+    "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str", "!protocolVersion": "str",
+                                      "tenant": "str"}], **_CARD, "protocolVersion": "str", "url": "url"},
+    "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
+    "unknown": _CARD}
+_FLOWS_03 = {
+    "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES,
+                          "pkceRequired": "bool"},
+    "clientCredentials": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
+    "implicit": {"!authorizationUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
+    "password": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES}}
+_FLOWS_1X = _OneOf(_FLOWS_03,   # implicit and password are deprecated in 1.x, and nothing in them required
+                   implicit={"authorizationUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
+                   password={"tokenUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
+                   deviceCode={"!deviceAuthorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
+                               "!scopes": _SCOPES})
+_SCHEME_1X = _OneOf(
+    apiKeySecurityScheme={"!location": "query|header|cookie", "!name": "str", "description": "str"},
+    httpAuthSecurityScheme={"!scheme": "str", "bearerFormat": "str", "description": "str"},
+    oauth2SecurityScheme={"!flows": _FLOWS_1X, "oauth2MetadataUrl": "url", "description": "str"},
+    openIdConnectSecurityScheme={"!openIdConnectUrl": "url", "description": "str"},
+    mtlsSecurityScheme={"description": "str"})
+_SCHEME_03 = _ByType(
+    apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str", "bearerFormat": "str"},
+    oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"}, openIdConnect={"!openIdConnectUrl": "url"},
+    mutualTLS={})
+
+
+def card_protocol_version(card):
+    """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
+    carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else "unknown"."""
+    if not isinstance(card, dict):
+        return "unknown"
+    if card.get("supportedInterfaces") is not None:
+        return "1.x"
+    return "0.3" if card.get("url") is not None or card.get("protocolVersion") is not None else "unknown"
+
+
+def validate_card(card):
+    """Check an agent card (whatever json.loads returned) against the rules of its A2A version.
+
+    Returns (version, problems): version as card_protocol_version() tells it; problems a list of
+    (JSON path, message) pairs, e.g. ("$.supportedInterfaces[0].url", "expected an absolute
+    http(s) URL, got '/a2a'"), empty for a valid card. A 1.x card is held to a2a.proto, where a
+    required string, array or map must not be empty either (proto JSON drops empty values); the
+    0.3 fields it also carries, to their 0.3 types. Every security scheme that a requirement names
+    must be defined in securitySchemes. Never raises."""
+    version = card_protocol_version(card)
+    if not isinstance(card, dict):
+        return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
+    problems = []
+    if version == "unknown":
+        problems.append(("$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
+                                                  "or url and protocolVersion (A2A 0.3)"))
+    _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
+    schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
+    if not isinstance(schemes, dict):   # reported above, and what the requirements name cannot be checked
+        return version, problems
+    for name, scheme in schemes.items():
+        if version != "0.3":
+            _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
+        if version == "0.3" or isinstance(scheme, dict) and "type" in scheme:   # 0.3 form, maybe beside 1.x
+            _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
+    skills = card.get("skills") if isinstance(card.get("skills"), list) else []
+    defined = ", ".join(map(str, schemes)) or "none"
+    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills) if isinstance(s, dict)]:
+        for field in ("securityRequirements", "security"):   # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
+            for i, names in enumerate(holder.get(field) if isinstance(holder.get(field), list) else []):
+                wrapped = field == "securityRequirements"
+                names = names.get("schemes") if wrapped and isinstance(names, dict) else names
+                where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
+                for name in names if isinstance(names, dict) else ():
+                    if name not in schemes:
+                        problems.append((_at(where, name), f"names security scheme {name!r}, which securitySchemes "
+                                                           f"does not define (it defines: {defined})"))
+    return version, problems
+
+
+def _check_fields(obj, table, path, problems, strict):
+    """Check an object's fields against a table; True when nothing was wrong."""
+    before = len(problems)
+    for key, kind in table.items():
+        name = key.lstrip("!")
+        value, where = obj.get(name), _at(path, name)
+        if value is None:   # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+            if key != name:
+                problems.append((where, f"missing: expected {_expected(kind)}"))
+        elif (_check(value, kind, where, problems, strict) and strict and key != name
+              and (value in ("", []) or value == {} and "*" in kind)):   # an empty map; an empty message is set
+            problems.append((where, "is empty: A2A 1.x requires at least one "
+                                    + ("character" if value == "" else "entry")))
+    return len(problems) == before
+
+
+def _check(value, kind, path, problems, strict):
+    """Check one value against its kind; True when it is at least of the right JSON type."""
+    if isinstance(kind, (list, dict)):
+        ok = isinstance(value, list if isinstance(kind, list) else dict)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    else:
+        ok = isinstance(value, str) and (kind == "str" or (_is_http_url(value) if kind == "url"
+                                                          else value in kind.split("|")))
+    if not ok:
+        problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
+        return False
+    if isinstance(kind, list):
+        for i, item in enumerate(value):
+            _check(item, kind[0], f"{path}[{i}]", problems, strict)
+    elif isinstance(kind, _OneOf):
+        present = [key for key in kind if value.get(key) is not None]
+        if len(present) == 1:
+            _check(value[present[0]], kind[present[0]], _at(path, present[0]), problems, strict)
+        else:
+            problems.append((path, f"expected exactly one of {', '.join(kind)}, got {', '.join(present) or 'none'}"))
+    elif isinstance(kind, _ByType):
+        if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
+            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems, strict)
+    elif isinstance(kind, dict) and "*" in kind:
+        for key, item in value.items():
+            _check(item, kind["*"], _at(path, key), problems, strict)
+    elif isinstance(kind, dict):
+        _check_fields(value, kind, path, problems, strict)
+    return True
+
+
+def _expected(kind):
+    if isinstance(kind, (list, dict)):
+        return "an array of strings" if kind == ["str"] else "an array" if isinstance(kind, list) else "an object"
+    named = {"str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}
+    return named.get(kind) or "one of " + ", ".join(kind.split("|"))
+
+
+def _show(value):
+    """A value as a message names it: a string quoted (cut short), anything else by its JSON type."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    return {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _at(path, key):
+    """A JSON path one key further: $.a.b, or $.a["b-c"] when the key is not a plain name."""
+    key = str(key)
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
+
+
+def _is_http_url(text):
+    from urllib.parse import urlsplit
+    try:
+        parts = urlsplit(text)
+        parts.port   # raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and text.split() == [text]
+
+
 # ============================================================================ session store
 
 def handler_home():
@@ -1600,10 +1789,14 @@ class EchoAgent:
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
         })
-        if secured:
-            card["securitySchemes"] = {"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}}
-            card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
+        if secured:   # the scheme in both forms in one entry, as the official SDK serves it
+            card["securitySchemes"] = {"bearer": {}}
+            if "1.0" in self.versions:
+                card["securitySchemes"]["bearer"]["httpAuthSecurityScheme"] = {"scheme": "Bearer"}
+                card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
             if "0.3" in self.versions:
+                card["securitySchemes"]["bearer"].update(type="http", scheme="bearer")
+                card["security"] = [{"bearer": []}]
                 card["supportsAuthenticatedExtendedCard"] = True
         return card
 

@@ -7,6 +7,7 @@ Standard library only; Python 3.9 or later.
 """
 import ast
 import contextlib
+import copy
 import io
 import json
 import os
@@ -36,7 +37,7 @@ TERMINAL = ("completed", "canceled", "failed", "rejected")
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses", "email", "errno",
-    "fcntl", "http", "io", "json", "os", "pty", "queue", "re", "select", "selectors", "shutil", "signal",
+    "fcntl", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "queue", "re", "select", "selectors", "shutil", "signal",
     "socket", "socketserver", "ssl", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
     "traceback", "tracemalloc", "unittest", "urllib", "uuid",
 }
@@ -2254,6 +2255,381 @@ class CommandLineTests(HandlerTestCase):
         os.environ.pop("NO_COLOR")
         r = self.run_cli("message", "send", "hi")
         self.assertNotIn("\033[", r.err + r.out)
+
+
+# ============================================================================ card validation
+# Real cards fetched from live agents (the official a2a-sdk 1.3.0 and 0.3.26 through dev/sdk_agent.py
+# and the SDK's own card route, and handler.py's built-in agent), valid ones and broken ones.
+
+validate_card, card_protocol_version = handler.validate_card, handler.card_protocol_version
+
+# GET /.well-known/agent-card.json from `python dev/sdk_agent.py --port 0` under a2a-sdk 1.3.0: the
+# 1.x fields, then the 0.3 ones the SDK adds for its 0.3 interface.
+SDK_13_CARD = json.loads(
+    '{"name":"SDK Echo Agent","description":"Echo agent built with the official a2a-sdk 1.3.0 for Handler interop '
+    'tests.","supportedInterfaces":[{"url":"http://127.0.0.1:44301/","protocolBinding":"JSONRPC","protocolVersion":'
+    '"1.0"},{"url":"http://127.0.0.1:44301/","protocolBinding":"JSONRPC","protocolVersion":"0.3"}],"version":"1.3.0",'
+    '"capabilities":{"streaming":true,"pushNotifications":true},"defaultInputModes":["text/plain"],"defaultOutputModes'
+    '":["text/plain"],"skills":[{"id":"echo","name":"Echo","description":"Echoes your text back as an artifact.","tags'
+    '":["echo","test"],"examples":["hello","ask me","slow hello"]}],"preferredTransport":"JSONRPC","protocolVersion":'
+    '"0.3","url":"http://127.0.0.1:44301/"}')
+# The same from a2a-sdk 0.3.26.
+SDK_03_CARD = json.loads(
+    '{"capabilities":{"pushNotifications":true,"streaming":true},"defaultInputModes":["text/plain"],"defaultOutputMod'
+    'es":["text/plain"],"description":"Echo agent built with the official a2a-sdk 0.3.26 for Handler interop tests.",'
+    '"name":"SDK Echo Agent","preferredTransport":"JSONRPC","protocolVersion":"0.3.0","skills":[{"description":"Echoe'
+    's your text back as an artifact.","examples":["hello","ask me","slow hello"],"id":"echo","name":"Echo","tags":["'
+    'echo","test"]}],"url":"http://127.0.0.1:36153/","version":"0.3.26"}')
+# a2a-sdk 1.3.0's card route serving a card with one scheme of each kind: every securitySchemes entry
+# holds the 1.x oneof and, merged into the same object, the 0.3 form (with "type"); empty scope lists
+# are dropped ({"bearer": {}}); skills carry securityRequirements and security.
+SDK_13_SECURED_CARD = json.loads(
+    '{"name":"Secured Agent","description":"d","supportedInterfaces":[{"url":"https://agent.example.com/a2a","protocol'
+    'Binding":"JSONRPC","protocolVersion":"1.0"},{"url":"https://agent.example.com/a2a/v03","protocolBinding":"JSONRPC'
+    '","protocolVersion":"0.3"}],"provider":{"url":"https://example.com","organization":"Example"},"version":"2.0","do'
+    'cumentationUrl":"https://example.com/docs","capabilities":{"streaming":true,"extendedAgentCard":true},"securitySc'
+    'hemes":{"mtls":{"mtlsSecurityScheme":{"description":"client cert"},"description":"client cert","type":"mutualTLS"'
+    '},"oidc":{"openIdConnectSecurityScheme":{"openIdConnectUrl":"https://auth.example.com/.well-known/openid-configur'
+    'ation"},"openIdConnectUrl":"https://auth.example.com/.well-known/openid-configuration","type":"openIdConnect"},"k'
+    'ey":{"apiKeySecurityScheme":{"location":"header","name":"X-API-Key"},"in":"header","name":"X-API-Key","type":"ap'
+    'iKey"},"bearer":{"httpAuthSecurityScheme":{"scheme":"Bearer","bearerFormat":"JWT"},"bearerFormat":"JWT","scheme"'
+    ':"Bearer","type":"http"},"oauth":{"oauth2SecurityScheme":{"flows":{"clientCredentials":{"tokenUrl":"https://auth'
+    '.example.com/token","scopes":{"read":"Read"}}}},"flows":{"clientCredentials":{"scopes":{"read":"Read"},"tokenUrl"'
+    ':"https://auth.example.com/token"}},"type":"oauth2"}},"securityRequirements":[{"schemes":{"bearer":{}}},{"scheme'
+    's":{"mtls":{},"oauth":{"list":["read"]}}}],"defaultInputModes":["text/plain"],"defaultOutputModes":["text/plain",'
+    '"application/json"],"skills":[{"id":"s","name":"S","description":"d","tags":["t"],"inputModes":["text/plain"],"s'
+    'ecurityRequirements":[{"schemes":{"key":{}}}],"security":[{"key":[]}]}],"preferredTransport":"JSONRPC","protocol'
+    'Version":"0.3","security":[{"bearer":[]},{"mtls":[],"oauth":["read"]}],"supportsAuthenticatedExtendedCard":true,'
+    '"url":"https://agent.example.com/a2a/v03"}')
+# The same card from a2a-sdk 0.3.26 (A2AStarletteApplication), plus an additional gRPC interface.
+SDK_03_SECURED_CARD = json.loads(
+    '{"additionalInterfaces":[{"transport":"GRPC","url":"https://agent.example.com/grpc"}],"capabilities":{"stateTran'
+    'sitionHistory":false,"streaming":true},"defaultInputModes":["text/plain"],"defaultOutputModes":["text/plain"],"d'
+    'escription":"d","name":"Secured Agent","preferredTransport":"JSONRPC","protocolVersion":"0.3.0","provider":{"orga'
+    'nization":"Example","url":"https://example.com"},"security":[{"bearer":[]},{"oauth":["read"],"mtls":[]}],"securi'
+    'tySchemes":{"bearer":{"scheme":"bearer","type":"http"},"key":{"in":"header","name":"X-API-Key","type":"apiKey"},'
+    '"oauth":{"flows":{"authorizationCode":{"authorizationUrl":"https://auth.example.com/auth","scopes":{"read":"Read"'
+    '},"tokenUrl":"https://auth.example.com/token"}},"type":"oauth2"},"oidc":{"openIdConnectUrl":"https://auth.exampl'
+    'e.com/.well-known/openid-configuration","type":"openIdConnect"},"mtls":{"type":"mutualTLS"}},"skills":[{"descrip'
+    'tion":"d","id":"s","name":"S","security":[{"key":[]}],"tags":["t"]}],"supportsAuthenticatedExtendedCard":true,"u'
+    'rl":"https://agent.example.com/a2a","version":"2.0"}')
+# `handler.py server agent --port 0 -q --bearer-token s3cret` (both versions, the default).
+HANDLER_CARD = json.loads(
+    '{"name":"Handler Echo Agent","description":"Echoes your message back as an artifact (built into handler.py, for '
+    'testing). Start a message with \'ask\' to be asked a question, or \'slow\' for a slow task.","version":"0.1.0","pr'
+    'ovider":{"organization":"Handler","url":"https://github.com/"},"supportedInterfaces":[{"url":"http://127.0.0.1:43'
+    '129/","protocolBinding":"JSONRPC","protocolVersion":"1.0"},{"url":"http://127.0.0.1:43129/","protocolBinding":"JS'
+    'ONRPC","protocolVersion":"0.3"}],"protocolVersion":"0.3.0","url":"http://127.0.0.1:43129/","preferredTransport":'
+    '"JSONRPC","capabilities":{"streaming":true,"pushNotifications":false},"defaultInputModes":["text/plain"],"default'
+    'OutputModes":["text/plain"],"skills":[{"id":"echo","name":"Echo","description":"Repeats what you say.","tags":["e'
+    'cho","test"],"examples":["hello","ask me something"]}],"securitySchemes":{"bearer":{"httpAuthSecurityScheme":{"sc'
+    'heme":"Bearer"}}},"securityRequirements":[{"schemes":{"bearer":{"list":[]}}}]}')
+# A 1.x card written by hand from a2a.proto, with every optional part and every flow kind.
+V1_CARD = {
+    "name": "Route Planner", "description": "Plans routes.", "version": "1.2.0",
+    "supportedInterfaces": [
+        {"url": "https://agent.example.com/a2a/v1", "protocolBinding": "JSONRPC", "protocolVersion": "1.0",
+         "tenant": "acme"},
+        {"url": "https://agent.example.com/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"},
+        {"url": "https://agent.example.com/rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}],
+    "provider": {"organization": "Example Inc.", "url": "https://example.com"},
+    "documentationUrl": "https://docs.example.com/agent", "iconUrl": "https://agent.example.com/icon.png",
+    "capabilities": {"streaming": True, "pushNotifications": False, "extendedAgentCard": True,
+                     "extensions": [{"uri": "https://example.com/ext/geo/v1", "required": False,
+                                     "params": {"units": "km"}}]},
+    "securitySchemes": {
+        "bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer", "bearerFormat": "JWT"}},
+        "api-key": {"apiKeySecurityScheme": {"location": "header", "name": "X-API-Key"}},
+        "oauth": {"oauth2SecurityScheme": {"flows": {"clientCredentials": {
+            "tokenUrl": "https://auth.example.com/token", "scopes": {"read": "Read routes"}}},
+            "oauth2MetadataUrl": "https://auth.example.com/.well-known/oauth-authorization-server"}},
+        "code": {"oauth2SecurityScheme": {"flows": {"authorizationCode": {
+            "authorizationUrl": "https://auth.example.com/authorize", "tokenUrl": "https://auth.example.com/token",
+            "scopes": {"read": "Read routes"}, "pkceRequired": True}}}},
+        "device": {"oauth2SecurityScheme": {"flows": {"deviceCode": {
+            "deviceAuthorizationUrl": "https://auth.example.com/device", "tokenUrl": "https://auth.example.com/token",
+            "scopes": {"read": "Read routes"}}}}},
+        "legacy": {"oauth2SecurityScheme": {"flows": {"implicit": {"scopes": {}}}}},
+        "oidc": {"openIdConnectSecurityScheme": {
+            "openIdConnectUrl": "https://accounts.example.com/.well-known/openid-configuration"}},
+        "mtls": {"mtlsSecurityScheme": {}}},
+    "securityRequirements": [{"schemes": {"bearer": {"list": []}}},
+                             {"schemes": {"oauth": {"list": ["read"]}, "mtls": {}}}, {}],
+    "defaultInputModes": ["text/plain", "application/json"], "defaultOutputModes": ["application/json"],
+    "skills": [
+        {"id": "route", "name": "Route", "description": "Finds a route.", "tags": ["maps", "routing"],
+         "examples": ["From A to B"], "inputModes": ["text/plain"], "outputModes": ["application/json"],
+         "securityRequirements": [{"schemes": {"api-key": {}}}]},
+        {"id": "map", "name": "Map", "description": "Draws a map.", "tags": ["maps"]}],
+    "signatures": [{"protected": "eyJhbGciOiJFUzI1NiJ9", "signature": "QFdkNLNszlGj3z3u0YQGt", "header": {"kid": "1"}}],
+}
+DELETE = object()   # a mutation that removes the key
+JSON_PATH = re.compile(r'^\$((\.[A-Za-z_][A-Za-z0-9_]*)|(\[\d+\])|(\["[^"]*"\]))*$')
+VALID_CARDS = {"1.x hand-written": V1_CARD, "SDK 1.3.0": SDK_13_CARD, "SDK 0.3.26": SDK_03_CARD,
+               "SDK 1.3.0 secured": SDK_13_SECURED_CARD, "SDK 0.3.26 secured": SDK_03_SECURED_CARD,
+               "handler.py": HANDLER_CARD}
+
+
+def mutated(card, keys, value):
+    """A deep copy of card with the value at keys (a path of keys and indexes) replaced or deleted."""
+    card = copy.deepcopy(card)
+    parent = card
+    for key in keys[:-1]:
+        parent = parent[key]
+    if value is DELETE:
+        del parent[keys[-1]]
+    else:
+        parent[keys[-1]] = value
+    return card
+
+
+def every_path(value, keys=()):
+    """The key path of every value inside a JSON document."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        yield keys + (key,)
+        yield from every_path(item, keys + (key,))
+
+
+class ValidCardTests(unittest.TestCase):
+    def test_real_and_hand_written_cards_are_valid(self):
+        expected = {"SDK 0.3.26": "0.3", "SDK 0.3.26 secured": "0.3"}
+        for name, card in VALID_CARDS.items():
+            with self.subTest(card=name):
+                self.assertEqual(validate_card(card), (expected.get(name, "1.x"), []))
+
+    def test_the_dual_card_is_1x_and_without_supported_interfaces_a_valid_03_card(self):
+        self.assertEqual(card_protocol_version(SDK_13_CARD), "1.x")
+        card = mutated(SDK_13_SECURED_CARD, ("supportedInterfaces",), DELETE)
+        self.assertEqual(validate_card(card), ("0.3", []))
+
+    def test_a_1x_card_needs_none_of_the_03_fields(self):
+        card = copy.deepcopy(SDK_13_SECURED_CARD)
+        for key in ("url", "protocolVersion", "preferredTransport", "security", "supportsAuthenticatedExtendedCard"):
+            del card[key]
+        for scheme in card["securitySchemes"].values():
+            for key in [k for k in scheme if not k.endswith("SecurityScheme")]:
+                del scheme[key]
+        del card["skills"][0]["security"]
+        self.assertEqual(validate_card(card), ("1.x", []))
+
+    def test_builtin_agent_cards_of_every_version_are_valid(self):
+        for versions, secured, expected in [(("1.0", "0.3"), True, "1.x"), (("1.0",), True, "1.x"),
+                                            (("1.0", "0.3"), False, "1.x"), (("0.3",), False, "0.3"),
+                                            (("0.3",), True, "0.3")]:
+            with self.subTest(versions=versions, secured=secured):
+                card = handler.EchoAgent(versions).card("http://127.0.0.1:1/", secured=secured)
+                self.assertEqual(validate_card(json.loads(json.dumps(card))), (expected, []))
+
+    def test_null_counts_as_absent_for_optional_fields(self):
+        card = mutated(V1_CARD, ("documentationUrl",), None)
+        card["provider"] = None
+        self.assertEqual(validate_card(card), ("1.x", []))
+
+    def test_03_allows_empty_strings_and_arrays_that_1x_forbids(self):
+        card = mutated(SDK_03_CARD, ("skills",), [])
+        card["description"] = ""
+        self.assertEqual(validate_card(card), ("0.3", []))
+        self.assertEqual([p for p, _ in validate_card(mutated(SDK_13_CARD, ("skills",), []))[1]], ["$.skills"])
+
+    def test_protocol_binding_is_an_open_string(self):
+        card = mutated(V1_CARD, ("supportedInterfaces", 1, "protocolBinding"), "WEBSOCKET")
+        self.assertEqual(validate_card(card), ("1.x", []))
+
+
+class BrokenCardTests(unittest.TestCase):
+    # (base card, path to change, new value or DELETE, the one JSON path expected in the problems)
+    CASES = [
+        # 1.x: required fields and their JSON types
+        (V1_CARD, ("name",), DELETE, "$.name"),
+        (V1_CARD, ("description",), "", "$.description"),
+        (V1_CARD, ("version",), 1.2, "$.version"),
+        (V1_CARD, ("supportedInterfaces",), [], "$.supportedInterfaces"),
+        (V1_CARD, ("supportedInterfaces",), "https://agent.example.com/a2a", "$.supportedInterfaces"),
+        (V1_CARD, ("supportedInterfaces", 0), "JSONRPC", "$.supportedInterfaces[0]"),
+        (V1_CARD, ("supportedInterfaces", 0, "url"), "/a2a/v1", "$.supportedInterfaces[0].url"),
+        (V1_CARD, ("supportedInterfaces", 2, "url"), "https://host:port/a2a", "$.supportedInterfaces[2].url"),
+        (V1_CARD, ("supportedInterfaces", 1, "protocolBinding"), DELETE, "$.supportedInterfaces[1].protocolBinding"),
+        (V1_CARD, ("supportedInterfaces", 0, "protocolVersion"), 1.0, "$.supportedInterfaces[0].protocolVersion"),
+        (V1_CARD, ("supportedInterfaces", 0, "protocolVersion"), DELETE, "$.supportedInterfaces[0].protocolVersion"),
+        (V1_CARD, ("supportedInterfaces", 0, "tenant"), 7, "$.supportedInterfaces[0].tenant"),
+        (V1_CARD, ("capabilities",), DELETE, "$.capabilities"),
+        (V1_CARD, ("capabilities",), [], "$.capabilities"),
+        (V1_CARD, ("capabilities", "streaming"), "yes", "$.capabilities.streaming"),
+        (V1_CARD, ("capabilities", "extensions", 0, "required"), "no", "$.capabilities.extensions[0].required"),
+        (V1_CARD, ("defaultInputModes",), "text/plain", "$.defaultInputModes"),
+        (V1_CARD, ("defaultOutputModes",), ["application/json", 5], "$.defaultOutputModes[1]"),
+        (V1_CARD, ("skills",), DELETE, "$.skills"),
+        (V1_CARD, ("skills", 1), ["map"], "$.skills[1]"),
+        (V1_CARD, ("skills", 0, "tags"), DELETE, "$.skills[0].tags"),
+        (V1_CARD, ("skills", 1, "tags"), [], "$.skills[1].tags"),
+        (V1_CARD, ("skills", 1, "id"), None, "$.skills[1].id"),
+        (V1_CARD, ("skills", 0, "examples"), "From A to B", "$.skills[0].examples"),
+        (V1_CARD, ("skills", 0, "inputModes"), [None], "$.skills[0].inputModes[0]"),
+        (V1_CARD, ("provider", "url"), DELETE, "$.provider.url"),
+        (V1_CARD, ("provider", "url"), "example.com", "$.provider.url"),
+        (V1_CARD, ("provider", "organization"), {"name": "Example"}, "$.provider.organization"),
+        (V1_CARD, ("documentationUrl",), "ftp://docs.example.com/agent", "$.documentationUrl"),
+        (V1_CARD, ("iconUrl",), "https://agent example.com/icon.png", "$.iconUrl"),
+        (V1_CARD, ("signatures", 0, "signature"), DELETE, "$.signatures[0].signature"),
+        # 1.x security: requirement shapes and the schemes they name
+        (V1_CARD, ("securityRequirements", 0, "schemes", "bearr"), {}, "$.securityRequirements[0].schemes.bearr"),
+        (V1_CARD, ("securityRequirements", 1, "schemes", "oauth", "list"), "read",
+         "$.securityRequirements[1].schemes.oauth.list"),
+        (V1_CARD, ("securityRequirements",), {"schemes": {}}, "$.securityRequirements"),
+        (V1_CARD, ("skills", 0, "securityRequirements", 0, "schemes", "ghost"), {},
+         "$.skills[0].securityRequirements[0].schemes.ghost"),
+        (V1_CARD, ("securitySchemes",), ["bearer"], "$.securitySchemes"),
+        (V1_CARD, ("securitySchemes", "bearer", "apiKeySecurityScheme"), {"location": "header", "name": "K"},
+         "$.securitySchemes.bearer"),
+        (V1_CARD, ("securitySchemes", "mtls"), {}, "$.securitySchemes.mtls"),
+        (V1_CARD, ("securitySchemes", "mtls"), {"type": "mutualTLS"}, "$.securitySchemes.mtls"),
+        (V1_CARD, ("securitySchemes", "mtls", "mtlsSecurityScheme"), True, "$.securitySchemes.mtls.mtlsSecurityScheme"),
+        (V1_CARD, ("securitySchemes", "api-key", "apiKeySecurityScheme", "location"), "body",
+         '$.securitySchemes["api-key"].apiKeySecurityScheme.location'),
+        (V1_CARD, ("securitySchemes", "bearer", "httpAuthSecurityScheme", "scheme"), DELETE,
+         "$.securitySchemes.bearer.httpAuthSecurityScheme.scheme"),
+        (V1_CARD, ("securitySchemes", "oauth", "oauth2SecurityScheme", "flows", "password"), {},
+         "$.securitySchemes.oauth.oauth2SecurityScheme.flows"),
+        (V1_CARD, ("securitySchemes", "oauth", "oauth2SecurityScheme", "flows", "clientCredentials", "tokenUrl"),
+         DELETE, "$.securitySchemes.oauth.oauth2SecurityScheme.flows.clientCredentials.tokenUrl"),
+        (V1_CARD, ("securitySchemes", "oauth", "oauth2SecurityScheme", "flows", "clientCredentials", "scopes"), {},
+         "$.securitySchemes.oauth.oauth2SecurityScheme.flows.clientCredentials.scopes"),
+        (V1_CARD, ("securitySchemes", "code", "oauth2SecurityScheme", "flows", "authorizationCode", "scopes", "read"),
+         ["Read"], "$.securitySchemes.code.oauth2SecurityScheme.flows.authorizationCode.scopes.read"),
+        (V1_CARD, ("securitySchemes", "device", "oauth2SecurityScheme", "flows", "deviceCode",
+                   "deviceAuthorizationUrl"), "device",
+         "$.securitySchemes.device.oauth2SecurityScheme.flows.deviceCode.deviceAuthorizationUrl"),
+        (V1_CARD, ("securitySchemes", "oidc", "openIdConnectSecurityScheme", "openIdConnectUrl"), "openid",
+         "$.securitySchemes.oidc.openIdConnectSecurityScheme.openIdConnectUrl"),
+        # 0.3
+        (SDK_03_SECURED_CARD, ("url",), DELETE, "$.url"),
+        (SDK_03_SECURED_CARD, ("url",), "/a2a", "$.url"),
+        (SDK_03_SECURED_CARD, ("protocolVersion",), DELETE, "$.protocolVersion"),
+        (SDK_03_SECURED_CARD, ("protocolVersion",), 0.3, "$.protocolVersion"),
+        (SDK_03_SECURED_CARD, ("preferredTransport",), ["JSONRPC"], "$.preferredTransport"),
+        (SDK_03_SECURED_CARD, ("additionalInterfaces", 0, "transport"), DELETE, "$.additionalInterfaces[0].transport"),
+        (SDK_03_SECURED_CARD, ("additionalInterfaces", 0, "url"), "grpc.example.com:443", "$.additionalInterfaces[0].url"),
+        (SDK_03_SECURED_CARD, ("capabilities", "stateTransitionHistory"), "no", "$.capabilities.stateTransitionHistory"),
+        (SDK_03_SECURED_CARD, ("supportsAuthenticatedExtendedCard",), "true", "$.supportsAuthenticatedExtendedCard"),
+        (SDK_03_SECURED_CARD, ("skills", 0, "name"), DELETE, "$.skills[0].name"),
+        (SDK_03_SECURED_CARD, ("security", 0, "ghost"), [], "$.security[0].ghost"),
+        (SDK_03_SECURED_CARD, ("security", 1, "oauth"), "read", "$.security[1].oauth"),
+        (SDK_03_SECURED_CARD, ("skills", 0, "security", 0), {"ghost": []}, "$.skills[0].security[0].ghost"),
+        (SDK_03_SECURED_CARD, ("securitySchemes", "bearer", "type"), "kerberos", "$.securitySchemes.bearer.type"),
+        (SDK_03_SECURED_CARD, ("securitySchemes", "bearer"), {"httpAuthSecurityScheme": {"scheme": "Bearer"}},
+         "$.securitySchemes.bearer.type"),
+        (SDK_03_SECURED_CARD, ("securitySchemes", "key", "in"), DELETE, "$.securitySchemes.key.in"),
+        (SDK_03_SECURED_CARD, ("securitySchemes", "oauth", "flows", "authorizationCode", "scopes"), DELETE,
+         "$.securitySchemes.oauth.flows.authorizationCode.scopes"),
+        (SDK_03_SECURED_CARD, ("securitySchemes", "oidc", "openIdConnectUrl"), 42, "$.securitySchemes.oidc.openIdConnectUrl"),
+        # the dual card: its 0.3 fields hold to their 0.3 types
+        (SDK_13_SECURED_CARD, ("url",), "a2a/v03", "$.url"),
+        (SDK_13_SECURED_CARD, ("protocolVersion",), 0.3, "$.protocolVersion"),
+        (SDK_13_SECURED_CARD, ("security", 0, "ghost"), [], "$.security[0].ghost"),
+        (SDK_13_SECURED_CARD, ("securitySchemes", "bearer", "scheme"), DELETE, "$.securitySchemes.bearer.scheme"),
+        (SDK_13_SECURED_CARD, ("securitySchemes", "key", "in"), "body", "$.securitySchemes.key.in"),
+        (SDK_13_SECURED_CARD, ("securitySchemes", "key", "apiKeySecurityScheme"), DELETE, "$.securitySchemes.key"),
+        (SDK_13_SECURED_CARD, ("skills", 0, "security", 0, "key"), "read", "$.skills[0].security[0].key"),
+        (HANDLER_CARD, ("url",), "http://", "$.url"),
+    ]
+
+    def test_each_broken_card_has_exactly_one_problem_at_the_expected_path(self):
+        self.assertGreaterEqual(len(self.CASES), 15)
+        for base, keys, value, path in self.CASES:
+            with self.subTest(path=path, value=value):
+                version, problems = validate_card(mutated(base, keys, value))
+                self.assertEqual(version, card_protocol_version(base))
+                self.assertEqual([p for p, _ in problems], [path], problems)
+                self.assertRegex(problems[0][1], r"^(missing|expected|is empty|names security scheme)")
+
+    def test_not_an_object(self):
+        for card, shown in [([], "an array"), ("{}", "'{}'"), (None, "null"), (3, "a number"), (True, "a boolean")]:
+            with self.subTest(card=card):
+                self.assertEqual(validate_card(card),
+                                 ("unknown", [("$", f"expected a JSON object (an agent card), got {shown}")]))
+
+    def test_a_card_of_neither_version(self):
+        card = mutated(SDK_03_CARD, ("url",), DELETE)
+        del card["protocolVersion"]
+        self.assertEqual(validate_card(card), ("unknown", [
+            ("$.supportedInterfaces",
+             "missing: expected supportedInterfaces (A2A 1.x), or url and protocolVersion (A2A 0.3)")]))
+        self.assertEqual(validate_card({})[1][:2], [
+            ("$.supportedInterfaces",
+             "missing: expected supportedInterfaces (A2A 1.x), or url and protocolVersion (A2A 0.3)"),
+            ("$.name", "missing: expected a string")])
+
+    def test_messages_say_what_was_expected(self):
+        cases = [
+            ((("supportedInterfaces", 0, "url"), "/a2a/v1"), "expected an absolute http(s) URL, got '/a2a/v1'"),
+            ((("supportedInterfaces",), []), "is empty: A2A 1.x requires at least one entry"),
+            ((("description",), ""), "is empty: A2A 1.x requires at least one character"),
+            ((("skills", 0, "tags"), DELETE), "missing: expected an array of strings"),
+            ((("capabilities", "streaming"), 1), "expected true or false, got a number"),
+            ((("securitySchemes", "api-key", "apiKeySecurityScheme", "location"), "body"),
+             "expected one of query, header, cookie, got 'body'"),
+            ((("securitySchemes", "mtls"), {}),
+             "expected exactly one of apiKeySecurityScheme, httpAuthSecurityScheme, oauth2SecurityScheme, "
+             "openIdConnectSecurityScheme, mtlsSecurityScheme, got none"),
+            ((("securityRequirements", 0, "schemes", "bearr"), {}),
+             "names security scheme 'bearr', which securitySchemes does not define "
+             "(it defines: bearer, api-key, oauth, code, device, legacy, oidc, mtls)"),
+        ]
+        for (keys, value), message in cases:
+            with self.subTest(keys=keys):
+                self.assertEqual([m for _, m in validate_card(mutated(V1_CARD, keys, value))[1]], [message])
+        long_url = "x" * 100
+        message = validate_card(mutated(V1_CARD, ("iconUrl",), long_url))[1][0][1]
+        self.assertEqual(message, f"expected an absolute http(s) URL, got '{'x' * 57}...'")
+
+    def test_several_problems_are_all_reported(self):
+        card = mutated(V1_CARD, ("name",), DELETE)
+        card["supportedInterfaces"][1]["url"] = "grpc://agent.example.com"
+        card["skills"][0]["tags"] = "maps"
+        card["securityRequirements"][0]["schemes"]["nope"] = {}
+        self.assertEqual([p for p, _ in validate_card(card)[1]], [
+            "$.supportedInterfaces[1].url", "$.name", "$.skills[0].tags", "$.securityRequirements[0].schemes.nope"])
+
+
+class RobustnessTests(unittest.TestCase):
+    GARBAGE = [None, True, 0, -1.5, "", "x", "http://[::1", [], [None, 1], {}, {"a": [{}]}, [[["deep"]]],
+               {"type": "oauth2", "flows": []}, {"schemes": "x"}, {"list": {}}]
+
+    def assert_well_formed(self, result):
+        version, problems = result
+        self.assertIn(version, ("1.x", "0.3", "unknown"))
+        self.assertIsInstance(problems, list)
+        for path, message in problems:
+            self.assertRegex(path, JSON_PATH)
+            self.assertIsInstance(message, str)
+            self.assertTrue(message)
+
+    def test_any_value_anywhere_never_raises(self):
+        for name, card in VALID_CARDS.items():
+            for keys in list(every_path(card)):
+                for value in self.GARBAGE + [DELETE]:
+                    with self.subTest(card=name, keys=keys, value=value):
+                        self.assert_well_formed(validate_card(mutated(card, keys, value)))
+
+    def test_any_value_for_the_card_itself_never_raises(self):
+        for value in self.GARBAGE + [{"supportedInterfaces": value, "securitySchemes": value, "skills": [value],
+                                      "securityRequirements": [value], "security": [value]}
+                                     for value in self.GARBAGE]:
+            with self.subTest(value=value):
+                self.assert_well_formed(validate_card(value))
+
+    def test_deeply_nested_garbage_is_not_walked(self):
+        deep = []
+        for _ in range(10000):
+            deep = [deep]
+        card = mutated(V1_CARD, ("capabilities", "extensions", 0, "params"), {"x": deep})
+        card["skills"][0]["tags"] = deep
+        self.assertEqual([p for p, _ in validate_card(card)[1]], ["$.skills[0].tags[0]"])
+
+
+if __name__ == "__main__":
+    unittest.main()
 
 
 if __name__ == "__main__":
