@@ -1688,10 +1688,13 @@ class Output:
                        f"{parts_text(artifact.get('parts'))}"
             elif kind == "message":
                 what = f"message: {parts_text(body.get('parts'))}"
-            else:
+            else:   # a status update, or a whole task (0.3 agents): its state, and what it said
+                state = task_state(body)
                 message = body.get("status", {}).get("message")
                 said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
-                what = task_state(body) + (f": {said}" if said else "")
+                if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
+                    said = reply_text(body)
+                what = state + (f": {said}" if said else "")
             line = f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " ")
         with self._lock:
             self.out.write(line + "\n")
