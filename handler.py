@@ -58,7 +58,8 @@ METHODS = {
     "push_delete": ("DeleteTaskPushNotificationConfig", "tasks/pushNotificationConfig/delete"),
     "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard"),
 }
-SECRET_KEYS = ("token", "credentials")   # JSON keys whose values output and logs mask
+SECRET_KEYS = ("token", "credentials")
+JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input   # JSON keys whose values output and logs mask
 
 
 # ============================================================================ errors
@@ -134,6 +135,22 @@ def _copy(obj, drop=()):
     return {k: v for k, v in obj.items() if k not in drop}
 
 
+def _items(obj, key, what):
+    """obj[key] as a list ([] when absent); anything else is an invalid answer."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_response(f"agent sent {what} whose {key} is not a list")
+    return value
+
+
+def _object(value, what):
+    if not isinstance(value, dict):
+        raise bad_response(f"agent sent {what} that is not a JSON object")
+    return value
+
+
 def normalise_part(part):
     if not isinstance(part, dict):
         return {"text": str(part)}
@@ -167,7 +184,7 @@ def normalise_message(msg):
     out = _copy(msg, ("kind",))
     role = str(msg.get("role", "")).lower()
     out["role"] = "ROLE_AGENT" if "agent" in role else "ROLE_USER" if "user" in role else msg.get("role")
-    out["parts"] = [normalise_part(p) for p in msg.get("parts") or []]
+    out["parts"] = [normalise_part(p) for p in _items(msg, "parts", "a message")]
     return out
 
 
@@ -188,10 +205,8 @@ def normalise_status(status):
 
 
 def normalise_artifact(artifact):
-    if not isinstance(artifact, dict):
-        raise bad_response("agent sent an artifact that is not a JSON object")
-    out = _copy(artifact)
-    out["parts"] = [normalise_part(p) for p in artifact.get("parts") or []]
+    out = _copy(_object(artifact, "an artifact"))
+    out["parts"] = [normalise_part(p) for p in _items(artifact, "parts", "an artifact")]
     return out
 
 
@@ -200,10 +215,10 @@ def normalise_task(task):
         raise bad_response("agent sent a task without an id")
     out = _copy(task, ("kind",))
     out["status"] = normalise_status(task.get("status"))
-    if isinstance(task.get("history"), list):
-        out["history"] = [normalise_message(m) for m in task["history"]]
-    if isinstance(task.get("artifacts"), list):
-        out["artifacts"] = [normalise_artifact(a) for a in task["artifacts"]]
+    if task.get("history") is not None:
+        out["history"] = [normalise_message(m) for m in _items(task, "history", "a task")]
+    if task.get("artifacts") is not None:
+        out["artifacts"] = [normalise_artifact(a) for a in _items(task, "artifacts", "a task")]
     return out
 
 
@@ -238,11 +253,11 @@ def normalise_event(result):
     if "message" in result or kind == "message" or (kind is None and "messageId" in result):
         return {"message": normalise_message(result.get("message", result))}
     if "statusUpdate" in result or kind == "status-update":
-        event = _copy(result.get("statusUpdate", result), ("kind", "final"))
+        event = _copy(_object(result.get("statusUpdate", result), "a status update"), ("kind", "final"))
         event["status"] = normalise_status(event.get("status"))
         return {"statusUpdate": event}
     if "artifactUpdate" in result or kind == "artifact-update":
-        event = _copy(result.get("artifactUpdate", result), ("kind",))
+        event = _copy(_object(result.get("artifactUpdate", result), "an artifact update"), ("kind",))
         event["artifact"] = normalise_artifact(event.get("artifact"))
         return {"artifactUpdate": event}
     raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
@@ -677,7 +692,7 @@ class SessionStore:
                 if isinstance(raw, dict):
                     return raw
                 problem = "does not hold a JSON object"
-            except (ValueError, UnicodeDecodeError):
+            except JSON_ERRORS:
                 problem = "is not valid JSON"
         if quarantine:
             self._move_aside(problem)
@@ -863,7 +878,7 @@ class Response:
     def json(self, what):
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except JSON_ERRORS:
             snippet = " ".join(self.body[:120].decode("utf-8", "replace").split())
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet!r}") from None
@@ -972,7 +987,7 @@ def loggable(body):
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         text = json.dumps(mask_secrets(json.loads(text)), ensure_ascii=False)
-    except ValueError:
+    except JSON_ERRORS:
         pass
     return text[:2000]
 
@@ -1253,7 +1268,7 @@ class A2AClient:
         if not card and resp.content_type == "application/json":
             try:
                 payload = json.loads(resp.body)
-            except ValueError:
+            except JSON_ERRORS:
                 payload = None
             if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
                 raise a2a_error(payload["error"])
@@ -1295,24 +1310,24 @@ class A2AClient:
             return {"id": params["taskId"]}
         return dict(params)
 
-    def _unwrap(self, payload, request_id, method):
+    def _unwrap(self, payload, request_id, method, empty_ok=False):
         if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
             raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 response")
         if payload.get("error") is not None:
             raise a2a_error(payload["error"], method)
-        if "result" not in payload:
+        if "result" not in payload and not empty_ok:   # the 0.3 SDK drops a null result
             raise bad_response(f"the agent's answer to {method} has neither result nor error")
         if payload.get("id") != request_id:
             raise bad_response(f"the agent answered {method} with the id of another request "
                                f"({payload.get('id')!r} instead of {request_id!r})")
-        return payload["result"]
+        return payload.get("result")
 
     def call(self, op, params):
         """One JSON-RPC call; returns the raw result."""
         method, request_id, body, headers = self._prepare(op, params)
         resp = self.transport.request(self.endpoint, body, headers)
         self._check_status(resp, method)
-        return self._unwrap(resp.json(f"answer to {method}"), request_id, method)
+        return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
     def call_stream(self, op, params):
         """One streaming JSON-RPC call; yields each normalised event as it arrives."""
@@ -1324,7 +1339,7 @@ class A2AClient:
                 return
             try:
                 payload = json.loads(item[1])
-            except ValueError:
+            except JSON_ERRORS:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
 
@@ -1391,7 +1406,7 @@ class A2AClient:
         if op == "push_delete":
             return None
         if op == "push_list":
-            configs = result.get("configs") if isinstance(result, dict) else result
+            configs = result.get("configs", []) if isinstance(result, dict) else result   # 1.x omits []
             if not isinstance(configs, list):
                 raise bad_response("the agent's answer to the push config list is not a list")
             return [normalise_push_config(c) for c in configs]
@@ -1542,13 +1557,15 @@ class Output:
             body = event.get("statusUpdate") or event.get("task")
             # A task snapshot (the first event of a resubscribe, or a last event that repeats the
             # task) shows only what the updates before it have not shown.
+            self._artifact = None
             for artifact in body.get("artifacts") or []:
                 if artifact.get("artifactId") not in self._shown:
                     self._shown.add(artifact.get("artifactId"))
                     self._newline()
                     self._write_parts(artifact.get("parts"))
-            self._message(body.get("status", {}).get("message"))
-            self._artifact = None
+                    self._artifact = artifact.get("artifactId")   # its next chunk continues the line
+            if self._message(body.get("status", {}).get("message")):
+                self._artifact = None
         elif "message" in event:
             self._message(event["message"])
         self.out.flush()
@@ -1560,6 +1577,8 @@ class Output:
             self._newline()
             self._write_parts(message["parts"])
             self._newline()
+            return True
+        return False
 
     def _write_parts(self, parts):
         for part in parts or []:
@@ -2071,7 +2090,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 return self._send_json(413, {"error": {"code": 413, "message": "body too large"}})
             try:
                 request = json.loads(self.rfile.read(length))
-            except ValueError:
+            except JSON_ERRORS:
                 return self._send_json(200, _rpc_error(None, -32700, "request body is not valid JSON"))
             try:
                 self._rpc(request)
@@ -2222,7 +2241,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             body = self.rfile.read(length)
             try:
                 event = normalise_event(json.loads(body))
-            except (ValueError, HandlerError) as exc:
+            except (*JSON_ERRORS, HandlerError) as exc:
                 if on_problem:
                     reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
                     on_problem(f"ignored a malformed notification to {self.path}: {reason}")
@@ -2349,7 +2368,7 @@ def data_part(value):
         return {"data": json.loads(text)}
     except OSError as exc:
         raise usage_error(f"cannot read --data {value}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except JSON_ERRORS as exc:
         raise usage_error(f"--data {value[:40]!r} is not valid JSON: {exc}") from None
 
 
@@ -2449,7 +2468,7 @@ def cmd_message_send(args, out):
     if args.stream and not client.streaming:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     if args.stream and client.streaming:
-        return stream_reply(client.stream_message(message, push), out, store, url, args)
+        return stream_reply(client, client.stream_message(message, push), out, store, url, args)
     with out.busy("waiting for the agent"):
         result = client.send_message(message, return_immediately=args.async_, push=push)
         remember(store, url, result.get("task") or result.get("message"))
@@ -2472,7 +2491,7 @@ def webhook_config(url, token=None):
     return config
 
 
-def stream_reply(events, out, store, url, args):
+def stream_reply(client, events, out, store, url, args):
     """Show a stream of events as they arrive, saving the session as the ids and states come."""
     task = reply = None
     for event in events:
@@ -2483,6 +2502,15 @@ def stream_reply(events, out, store, url, args):
         out.event(event)
         if "artifactUpdate" not in event:
             remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
+    if task is not None and task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+        try:   # a stream that ended early (some agents drop its last event): ask for the task
+            latest = client.get_task(task["id"])
+        except HandlerError:
+            latest = None
+        if latest is not None and task_state(latest) in TERMINAL_STATES + INTERRUPTED_STATES:
+            out.event({"task": latest})
+            task = latest
+            remember(store, url, task)
     out.stream_end(task, reply)
     if task is not None:
         save_artifacts(task, args, out)
@@ -2588,7 +2616,7 @@ def cmd_card_validate(args, out):
         source, body = response.url, response.body
     try:
         card = json.loads(body.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except JSON_ERRORS as exc:
         version, problems = "unknown", [("$", f"the card is not JSON: {exc}")]
     else:
         version, problems = validate_card(card)
@@ -2650,6 +2678,7 @@ def cmd_task_list(args, out):
         result = {**page, "tasks": result["tasks"] + page["tasks"]}
     if args.all:
         result.pop("pageSize", None)
+        result["nextPageToken"] = ""
     out.tasks(result)
 
 
@@ -2674,7 +2703,7 @@ def cmd_task_cancel(args, out):
 
 def cmd_task_resubscribe(args, out):
     url, store, session, client, task_id = task_target(args, out)
-    stream_reply(client.resubscribe(task_id), out, store, url, args)
+    stream_reply(client, client.resubscribe(task_id), out, store, url, args)
 
 
 def cmd_task_notification(args, out):

@@ -14,7 +14,13 @@ Behaviour (same in both SDK lines):
 - otherwise: Task(submitted) -> working -> artifact "echo" in two chunks
   ("Echo: " then the user's text, append+lastChunk) -> completed;
 - text starting with "slow": the same with 0.5 s sleeps between the steps, so
-  CancelTask / timeouts can be tested while it runs.
+  CancelTask / SubscribeToTask / timeouts can be tested while it runs;
+- file and data parts of the user's message are echoed back unchanged, appended
+  to the last chunk of the "echo" artifact after the text.
+
+The card offers an extended card (1.x: capabilities.extendedAgentCard; 0.3:
+supportsAuthenticatedExtendedCard), served without authentication: the same
+card named "SDK Echo Agent (extended)" with one more skill, "secret".
 
 With 1.x the card declares a 1.0 and a 0.3 JSONRPC interface on the same URL
 and the JSON-RPC route is built with `enable_v0_3_compat=True`, so the one
@@ -57,6 +63,9 @@ if V1:
 
     def text_part(text):
         return Part(text=text)
+
+    def non_text_parts(message):
+        return [p for p in message.parts if p.WhichOneof("content") != "text"] if message else []
 else:
     from a2a.types import TextPart
     from a2a.server.apps import A2AStarletteApplication
@@ -66,6 +75,9 @@ else:
 
     def text_part(text):
         return Part(root=TextPart(text=text))
+
+    def non_text_parts(message):
+        return [p for p in message.parts if not isinstance(p.root, TextPart)] if message else []
 
 
 class EchoExecutor(AgentExecutor):
@@ -94,7 +106,8 @@ class EchoExecutor(AgentExecutor):
         await updater.add_artifact([text_part("Echo: ")], artifact_id="echo-" + context.task_id,
                                    name="echo")
         await step()
-        await updater.add_artifact([text_part(text)], artifact_id="echo-" + context.task_id,
+        await updater.add_artifact([text_part(text)] + non_text_parts(context.message),
+                                   artifact_id="echo-" + context.task_id,
                                    name="echo", append=True, last_chunk=True)
         await step()
         await updater.complete()
@@ -108,11 +121,12 @@ def build_app(base_url, rpc_path):
     rpc_url = base_url + rpc_path
     skill = AgentSkill(id="echo", name="Echo", description="Echoes your text back as an artifact.",
                        tags=["echo", "test"], examples=["hello", "ask me", "slow hello"])
+    secret = AgentSkill(id="secret", name="Secret", description="Shown only on the extended card.",
+                        tags=["test"], examples=["hello"])
     common = dict(
         name="SDK Echo Agent",
         description="Echo agent built with the official a2a-sdk %s for Handler interop tests." % SDK_VERSION,
         version=SDK_VERSION,
-        capabilities=AgentCapabilities(streaming=True, push_notifications=True),
         default_input_modes=["text/plain"],
         default_output_modes=["text/plain"],
         skills=[skill],
@@ -120,20 +134,31 @@ def build_app(base_url, rpc_path):
     push_store = InMemoryPushNotificationConfigStore()
     push_sender = BasePushNotificationSender(httpx.AsyncClient(timeout=10), push_store)
     if V1:
-        card = AgentCard(supported_interfaces=[
-            AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="1.0"),
-            AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="0.3"),
-        ], **common)
+        def make_card(**fields):
+            return AgentCard(supported_interfaces=[
+                AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="1.0"),
+                AgentInterface(url=rpc_url, protocol_binding="JSONRPC", protocol_version="0.3"),
+            ], capabilities=AgentCapabilities(streaming=True, push_notifications=True,
+                                              extended_agent_card=True), **dict(common, **fields))
+        card = make_card()
+        extended = make_card(name="SDK Echo Agent (extended)", skills=[skill, secret])
         handler = DefaultRequestHandler(agent_executor=EchoExecutor(), task_store=InMemoryTaskStore(),
                                         agent_card=card, push_config_store=push_store,
-                                        push_sender=push_sender)
+                                        push_sender=push_sender, extended_agent_card=extended)
         routes = create_agent_card_routes(card) + create_jsonrpc_routes(
             handler, rpc_path, enable_v0_3_compat=True)
         return Starlette(routes=routes)
-    card = AgentCard(url=rpc_url, preferred_transport="JSONRPC", **common)
+
+    def make_card(**fields):
+        return AgentCard(url=rpc_url, preferred_transport="JSONRPC",
+                         capabilities=AgentCapabilities(streaming=True, push_notifications=True),
+                         supports_authenticated_extended_card=True, **dict(common, **fields))
+    card = make_card()
+    extended = make_card(name="SDK Echo Agent (extended)", skills=[skill, secret])
     handler = DefaultRequestHandler(agent_executor=EchoExecutor(), task_store=InMemoryTaskStore(),
                                     push_config_store=push_store, push_sender=push_sender)
-    return A2AStarletteApplication(agent_card=card, http_handler=handler).build(rpc_url=rpc_path)
+    return A2AStarletteApplication(agent_card=card, http_handler=handler,
+                                   extended_agent_card=extended).build(rpc_url=rpc_path)
 
 
 async def serve(args):
