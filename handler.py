@@ -2179,8 +2179,10 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
-            # the task first, then its events as they happen
-            for event in _chain([{"task": snapshot}], self.server.agent.follow(snapshot["id"], index)):
+            # the task first, then its events as they happen (none while it waits for input)
+            waiting = task_state(snapshot) in INTERRUPTED_STATES
+            later = () if waiting else self.server.agent.follow(snapshot["id"], index)
+            for event in _chain([{"task": snapshot}], later):
                 payload = {"jsonrpc": "2.0", "id": rid, "result": event if v1 else to_v03_event(event)}
                 self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
                 self.wfile.flush()
@@ -2246,9 +2248,14 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                     reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
                     on_problem(f"ignored a malformed notification to {self.path}: {reason}")
                 return self._answer(400, "not an A2A notification\n")
+            try:
+                if on_event:
+                    on_event(event)
+            except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
+                self._answer(503, "the receiver is stopping\n")
+                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                return
             self._answer(200)
-            if on_event:
-                on_event(event)
 
     server = ThreadingHTTPServer((host, port), PushHandler)
     server.daemon_threads = True
@@ -2257,11 +2264,11 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
 def serve(server, out, banner, host, secured):
     """Run a server until Ctrl-C, after a banner on stderr."""
-    if host not in ("127.0.0.1", "localhost", "::1") and not secured:
-        out.warn(f"listening on {host}, reachable from other machines, without a token")
-    out.err.write(banner + "\n")
-    out.err.flush()
     try:
+        if host not in ("127.0.0.1", "localhost", "::1") and not secured:
+            out.warn(f"listening on {host}, reachable from other machines, without a token")
+        out.err.write(banner + "\n")
+        out.err.flush()
         server.serve_forever(0.2)
     except KeyboardInterrupt:
         pass

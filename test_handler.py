@@ -110,6 +110,33 @@ def wcard(v, url, **extra):
     return card
 
 
+def wfile(v, data, name=None, media=None):
+    """An inline file part as an agent of version v sends it."""
+    import base64
+    raw = base64.b64encode(data).decode("ascii")
+    if v == "0.3":
+        file = {"bytes": raw, **({"name": name} if name is not None else {}),
+                **({"mimeType": media} if media else {})}
+        return {"kind": "file", "file": file}
+    return {"raw": raw, **({"filename": name} if name is not None else {}), **({"mediaType": media} if media else {})}
+
+
+def wurl(v, url, name, media):
+    if v == "0.3":
+        return {"kind": "file", "file": {"uri": url, "name": name, "mimeType": media}}
+    return {"url": url, "filename": name, "mediaType": media}
+
+
+def wdata(v, data):
+    return {"kind": "data", "data": data} if v == "0.3" else {"data": data}
+
+
+def wpush_card(v, url):
+    card = wcard(v, url)
+    card["capabilities"]["pushNotifications"] = True
+    return card
+
+
 def rpc(result, rid=None):
     """A JSON-RPC answer carrying the request's own id (or `rid`)."""
     def body(req):
@@ -2628,8 +2655,1263 @@ class RobustnessTests(unittest.TestCase):
         self.assertEqual([p for p, _ in validate_card(card)[1]], ["$.skills[0].tags[0]"])
 
 
-if __name__ == "__main__":
-    unittest.main()
+# ============================================================================ 14. helpers for tasks, push, parts
+
+PUSH_TOKEN = "push-token-0123456789SECRET"
+PUSH_CREDS = "push-creds-9876543210SECRET"
+
+
+def http_post(url, body, headers=(), timeout=10):
+    """POST body (bytes, or a JSON value) to url, any path; (status, text), or (None, the error's name)
+    when the server closed the connection without answering."""
+    import http.client
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        conn.request("POST", (parts.path or "/") + ("?" + parts.query if parts.query else ""), data,
+                     {"Content-Type": "application/json", **dict(headers)})
+        resp = conn.getresponse()
+        return resp.status, resp.read().decode("utf-8", "replace")
+    except (ConnectionError, http.client.HTTPException) as exc:
+        return None, type(exc).__name__
+    finally:
+        conn.close()
+
+
+class ProcServer:
+    """`handler.py server ...` as a subprocess (killed by its pid when the test ends): its URL from the
+    banner, and its stdout and stderr lines as they arrive, read on threads."""
+
+    def __init__(self, test, *argv):
+        self.test = test
+        self.proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.out, self.err = queue.Queue(), queue.Queue()
+        self.err_seen = []
+        for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=self._drain, args=(stream, lines), daemon=True).start()
+        self.url = None
+        while self.url is None:
+            line = self.err_line()
+            match = re.search(r" on http://[^:/]+:(\d+)/", line)
+            if match:
+                self.url = "http://127.0.0.1:" + match.group(1)
+
+    @staticmethod
+    def _drain(stream, lines):
+        try:
+            for raw in iter(stream.readline, b""):
+                lines.put(raw.decode("utf-8", "replace").rstrip("\n"))
+        except (OSError, ValueError):
+            pass
+        lines.put(None)
+
+    def _line(self, lines, what, timeout):
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no %s line within %s s; stderr so far: %r" % (what, timeout, self.err_seen))
+        if line is None:
+            raise AssertionError("the server closed its %s; stderr: %r" % (what, self.err_seen))
+        return line
+
+    def out_line(self, timeout=10):
+        return self._line(self.out, "stdout", timeout)
+
+    def err_line(self, timeout=10):
+        line = self._line(self.err, "stderr", timeout)
+        self.err_seen.append(line)
+        return line
+
+    def stop(self):
+        """Ctrl-C: the server exits 0; returns the rest of its stderr."""
+        os.kill(self.proc.pid, signal.SIGINT)
+        self.test.assertEqual(self.proc.wait(15), 0)
+        while True:
+            line = self.err.get(timeout=10)
+            if line is None:
+                break
+            self.err_seen.append(line)
+        text = "\n".join(self.err_seen)
+        self.test.assertNotIn("Traceback", text)
+        return text
+
+
+class _Receiver:
+    """An in-process push receiver (make_push_server) recording each POST's path, headers and body."""
+
+    def receiver(self, token=None):
+        events, problems = queue.Queue(), queue.Queue()
+        server = handler.make_push_server("127.0.0.1", 0, token, events.put, problems.put)
+        seen = server.seen = []
+        base = server.RequestHandlerClass
+
+        class Recording(base):
+            def do_POST(self):
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                body = None
+                if 0 <= length <= 1024 * 1024:      # never read what the receiver must refuse unread
+                    body = self.rfile.read(length)
+                    self.rfile = io.BytesIO(body)
+                seen.append((self.path, dict(self.headers.items()), body))
+                super().do_POST()
+        server.RequestHandlerClass = Recording
+        server.handle_error = lambda request, address: None
+        return self._serve(server), server, events, problems
+
+    def events_until(self, events, state="completed", timeout=10):
+        """The receiver's events until one in `state`."""
+        got = []
+        while True:
+            try:
+                event = events.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError("no %s notification within %s s; got %r" % (state, timeout, got))
+            got.append(event)
+            body = next(iter(event.values()))
+            if handler.task_state(body) == state:
+                return got
+
+
+# ============================================================================ 15. task get
+
+class _TaskGet:
+    def test_session_task_by_default_and_an_explicit_id(self):
+        url, agent = self.agent()
+        first, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "one")))
+        second, _, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "two")))
+        r = self.assertOk(self.run_cli("task", "get", "--url", url))
+        self.assertEqual(r.out, "Echo: two\nTask ID: %s\nContext ID: %s\nState: completed\n" % (second, ctx))
+        self.assertEqual(r.err, "")
+        r = self.assertOk(self.run_cli("task", "get", first, "--url", url))
+        self.assertEqual(r.out, "Echo: one\nTask ID: %s\nContext ID: %s\nState: completed\n" % (first, ctx))
+        self.assertEqual(self.saved()[url]["task_id"], second)       # another task leaves the session alone
+        for req, task_id in zip(self.posts(agent)[2:], (second, first)):
+            self.assertEqual(self.assertWire(req, "GetTask", "tasks/get")["params"], {"id": task_id})
+        self.assertError(self.run_cli("task", "get", "no-such-task", "--url", url), 1, "TaskNotFoundError")
+
+    def test_history_length_reaches_the_agent(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
+        task_id, _, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "parrot")))
+        full = json.loads(self.assertOk(self.run_cli("-o", "json", "task", "get", "--url", url)).out)
+        self.assertEqual(len(full["history"]), 3)          # the ask, the agent's question, the answer
+        for n in (1, 0):
+            with self.subTest(history_length=n):
+                r = self.assertOk(self.run_cli("-o", "json", "task", "get", "--url", url, "--history-length", n))
+                self.assertEqual(json.loads(r.out)["history"], full["history"][-n:] if n else [])
+                self.assertEqual(self.posts(agent)[-1].json["params"], {"id": task_id, "historyLength": n})
+        self.assertError(self.run_cli("task", "get", "--url", url, "--history-length", "-1"), 2, "--history-length")
+
+    def test_json_is_the_bare_task_in_1x_shape(self):
+        url, agent = self.agent()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "hi")))
+        r = self.assertOk(self.run_cli("-o", "json", "task", "get", "--url", url))
+        task = json.loads(r.out)
+        self.assertEqual((task["id"], task["contextId"], task["status"]["state"]),
+                         (task_id, ctx, "TASK_STATE_COMPLETED"))
+        self.assertNotIn("task", task)
+        self.assertEqual(handler.reply_text(task), "Echo: hi")
+        self.assertEqual(task["history"][0]["role"], "ROLE_USER")
+        self.assertEqual(task["history"][0]["parts"], [{"text": "hi"}])
+        self.assertNotIn('"kind"', r.out)
+
+    def test_wait_until_a_slow_task_completes(self):
+        url, agent = self.agent()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
+        r = self.assertOk(self.run_cli("task", "get", "--url", url, "--wait", "--poll-interval", "0.1"))
+        self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+        self.assertIn(task_id, r.err.splitlines()[0])
+        self.assertGreater(len(self.posts(agent)), 2)           # it polled
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+
+versioned(_TaskGet, (("1.0",), ("0.3",)))
+
+
+class _TaskGetScripted:
+    def test_wait_names_the_task_before_waiting_and_stays_interruptible(self):
+        url, srv = self.scripted()
+        done = rpc(wtask(self.V, "completed", "done"))
+        srv.posts += [Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "working"))),
+                      Reply(pieces=lambda req: [done(req)[:5], done(req)[5:]], pause_after=0)]   # held back
+        proc = self.popen([sys.executable, HANDLER_PATH, "task", "get", "t-1", "--url", url, "--wait",
+                           "--poll-interval", "0.05"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+        seen = read_until(proc.stderr, lambda b: b"t-1" in b and b"\n" in b, 10)
+        self.assertTrue(seen.startswith(b"note: "), seen)
+        self.assertIsNone(proc.poll())                  # the last poll is held back: still waiting
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertNotIn(b"Traceback", seen + err)
+        self.assertEqual(out, b"")
+        self.assertEqual({b["method"] for b in srv.post_bodies()}, {"GetTask" if self.V == "1.0" else "tasks/get"})
+
+    def test_wait_gives_up_at_timeout(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc(wtask(self.V, "working"))) for _ in range(60)]
+        start = time.monotonic()
+        r = self.run_cli("task", "get", "t-1", "--url", url, "--wait", "--timeout", "1", "--poll-interval", "0.05")
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(r.code, 5, r)
+        self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
+        self.assertIn("t-1", r.err.splitlines()[-1])
+        self.assertEqual(r.out, "")
+        self.assertGreater(len(srv.post_bodies()), 2)
+
+    def test_no_saved_task_and_no_id_is_a_usage_error(self):
+        url, srv = self.scripted()
+        for argv in (["get"], ["get", "--wait"], ["cancel"], ["resubscribe"], ["notification", "list"]):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli("task", *argv, "--url", url), 2, "no task id")
+        self.assertJsonError(self.run_cli("-o", "json", "task", "get", "--url", url), "A2ACLI_ERR_USAGE", 2)
+        self.assertEqual(srv.requests, [])
+
+
+versioned(_TaskGetScripted, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 16. task list
+
+def task_line(task):
+    """How task list shows one task."""
+    return "%s  %-14s  %s  %s" % (task["id"], handler.short_state(task["status"]["state"]), task["contextId"],
+                                  task["status"].get("timestamp") or "-")
+
+
+class _TaskList:
+    def two_tasks(self, agent, url):
+        done = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "hi")))[0]
+        ask = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--new", "ask")))[0]
+        return agent.agent.tasks[done], agent.agent.tasks[ask]
+
+    def test_one_line_per_task(self):
+        url, agent = self.agent()
+        done, ask = self.two_tasks(agent, url)
+        r = self.assertOk(self.run_cli("task", "list", "--url", url))
+        self.assertEqual(r.out, task_line(ask) + "\n" + task_line(done) + "\n")     # newest first
+        self.assertEqual(r.err, "")
+        body = self.assertWire(self.posts(agent)[-1], "ListTasks", None)
+        self.assertNotIn("status", body["params"])
+        r = self.assertOk(self.run_proc("task", "list", "--url", url))
+        self.assertEqual(r.out, task_line(ask) + "\n" + task_line(done) + "\n")
+
+    def test_status_in_any_spelling(self):
+        url, agent = self.agent()
+        done, ask = self.two_tasks(agent, url)
+        for spelling in ("input-required", "INPUT_REQUIRED", "TASK_STATE_INPUT_REQUIRED", "input_required"):
+            with self.subTest(spelling=spelling):
+                r = self.assertOk(self.run_cli("task", "list", "--url", url, "--status", spelling))
+                self.assertEqual(r.out, task_line(ask) + "\n")
+                self.assertEqual(self.posts(agent)[-1].json["params"]["status"], "TASK_STATE_INPUT_REQUIRED")
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--status", "completed"))
+        self.assertEqual(r.out, task_line(done) + "\n")
+        sent = len(self.posts(agent))
+        self.assertError(self.run_cli("task", "list", "--url", url, "--status", "sleepy"), 2, "--status")
+        self.assertEqual(len(self.posts(agent)), sent)
+
+    def test_context_id(self):
+        url, agent = self.agent()
+        done, ask = self.two_tasks(agent, url)
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--context-id", done["contextId"]))
+        self.assertEqual(r.out, task_line(done) + "\n")
+        self.assertEqual(self.posts(agent)[-1].json["params"]["contextId"], done["contextId"])
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--context-id", "no-such-context"))
+        self.assertEqual(r.out, "No tasks\n")
+
+    def test_page_size_and_pages(self):
+        url, agent = self.agent()
+        for bad in ("0", "101", "-3", "ten"):
+            with self.subTest(page_size=bad):
+                self.assertError(self.run_cli("task", "list", "--url", url, "--page-size", bad), 2, "--page-size")
+        self.assertEqual(agent.received, [])
+        done, ask = self.two_tasks(agent, url)
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--page-size", "1"))
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0], task_line(ask))
+        self.assertEqual(len(lines), 2, r)
+        token = re.search(r"--page-token ([^\s,]+)", lines[1]).group(1)
+        self.assertEqual(self.posts(agent)[-1].json["params"]["pageSize"], 1)
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--page-size", "1", "--page-token", token))
+        self.assertEqual(r.out, task_line(done) + "\n")
+        self.assertEqual(self.posts(agent)[-1].json["params"]["pageToken"], token)
+        r = self.assertOk(self.run_cli("-o", "json", "task", "list", "--url", url, "--page-size", "1", "--all"))
+        doc = json.loads(r.out)
+        self.assertEqual([t["id"] for t in doc["tasks"]], [ask["id"], done["id"]])
+        self.assertEqual(doc["nextPageToken"], "")
+        self.assertOk(self.run_cli("task", "list", "--url", url, "--page-size", "100"))
+
+    def test_json_is_the_list_tasks_result(self):
+        url, agent = self.agent()
+        done, ask = self.two_tasks(agent, url)
+        r = self.assertOk(self.run_cli("-o", "json", "task", "list", "--url", url))
+        doc = json.loads(r.out)
+        self.assertEqual(doc["nextPageToken"], "")
+        self.assertEqual([(t["id"], t["status"]["state"]) for t in doc["tasks"]],
+                         [(ask["id"], "TASK_STATE_INPUT_REQUIRED"), (done["id"], "TASK_STATE_COMPLETED")])
+        self.assertNotIn('"kind"', r.out)
+
+
+versioned(_TaskList, (("1.0",), ("1.0", "0.3")))
+
+
+class TaskListScriptedTests(HandlerTestCase):
+    VERSIONS = ("1.0",)
+
+    @staticmethod
+    def page(ids, token=None):
+        result = {"tasks": [wtask("1.0", "completed", tid=i, ctx="c-9") for i in ids]}
+        if token is not None:
+            result["nextPageToken"] = token
+        return Reply(rpc(result))
+
+    def test_all_follows_every_page(self):
+        url, srv = self.scripted()
+        ids = ["t-1", "t-2", "t-3", "t-4", "t-5"]
+        pages = [self.page(ids[:2], "p2"), self.page(ids[2:4], "p3"), self.page(ids[4:], "")]
+        srv.posts += pages
+        r = self.assertOk(self.run_cli("-o", "json", "task", "list", "--url", url, "--all", "--page-size", "2",
+                                       "--status", "completed"))
+        self.assertEqual(json.loads(r.out), {"tasks": [wtask("1.0", "completed", tid=i, ctx="c-9") for i in ids],
+                                             "nextPageToken": ""})
+        bodies = srv.post_bodies()
+        self.assertEqual([b["method"] for b in bodies], ["ListTasks"] * 3)
+        self.assertEqual([b["params"].get("pageToken") for b in bodies], [None, "p2", "p3"])
+        for body in bodies:
+            self.assertEqual((body["params"]["pageSize"], body["params"]["status"]), (2, "TASK_STATE_COMPLETED"))
+        srv.posts += pages
+        r = self.assertOk(self.run_cli("task", "list", "--url", url, "--all"))
+        self.assertEqual(r.out, "".join("%s  completed       c-9  -\n" % i for i in ids))
+
+    def test_all_when_the_last_page_leaves_out_the_empty_token(self):
+        # 1.x JSON omits empty strings on the wire: the last page may have no nextPageToken at all
+        url, srv = self.scripted()
+        srv.posts += [self.page(["t-1"], "p2"), self.page(["t-2"])]
+        r = self.assertOk(self.run_cli("-o", "json", "task", "list", "--url", url, "--all"))
+        self.assertEqual(json.loads(r.out), {"tasks": [wtask("1.0", "completed", tid=i, ctx="c-9")
+                                                       for i in ("t-1", "t-2")], "nextPageToken": ""})
+
+    def test_a_repeated_page_token_is_an_error_not_a_loop(self):
+        url, srv = self.scripted()
+        for tokens in (["same", "same"], ["a", "b", "a"]):
+            with self.subTest(tokens=tokens):
+                del srv.requests[:]
+                srv.posts[:] = [self.page(["t-%d" % n], token) for n, token in enumerate(tokens)] + \
+                    [self.page(["t-x"], "again") for _ in range(20)]
+                start = time.monotonic()
+                r = self.run_cli("task", "list", "--url", url, "--all")
+                self.assertLess(time.monotonic() - start, 10)
+                self.assertError(r, 1, "page token")
+                self.assertEqual(len(srv.post_bodies()), len(tokens))
+
+
+class TaskListV03Tests(HandlerTestCase):
+    VERSIONS = ("0.3",)
+
+    def test_a_03_agent_has_no_list_tasks(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertError(self.run_cli("task", "list", "--url", url), 1, "0.3", "ListTasks")
+        self.assertJsonError(self.run_cli("-o", "json", "task", "list", "--url", url, "--all"),
+                             "UnsupportedOperationError", 1)
+        self.assertEqual(len(self.posts(agent)), 1)       # only the message: no ListTasks was sent
+        url, srv = self.scripted()
+        self.assertError(self.run_cli("task", "list", "--url", url, "--status", "working"), 1, "ListTasks")
+        self.assertEqual(srv.post_bodies(), [])
+
+
+# ============================================================================ 17. task cancel
+
+class _TaskCancel:
+    def test_cancel_a_running_task_and_again(self):
+        url, agent = self.agent()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
+                                                              "slow a b c")))
+        expected = "Task ID: %s\nContext ID: %s\nState: canceled\n" % (task_id, ctx)
+        r = self.assertOk(self.run_cli("task", "cancel", "--url", url))        # the session's task
+        self.assertEqual(r.out, expected)
+        body = self.assertWire(self.posts(agent)[-1], "CancelTask", "tasks/cancel")
+        self.assertEqual(body["params"], {"id": task_id})
+        self.assertEqual(agent.agent.tasks[task_id]["status"]["state"], "TASK_STATE_CANCELED")
+        self.assertEqual(self.saved()[url]["task_state"], "canceled")
+        r = self.assertOk(self.run_cli("task", "cancel", task_id, "--url", url))   # already canceled: done
+        self.assertEqual(r.out, expected)
+        r = self.assertOk(self.run_cli("-o", "json", "task", "cancel", task_id, "--url", url))
+        task = json.loads(r.out)
+        self.assertEqual((task["id"], task["status"]["state"]), (task_id, "TASK_STATE_CANCELED"))
+        self.assertNotIn('"kind"', r.out)
+
+    def test_a_completed_task_cannot_be_canceled(self):
+        url, agent = self.agent()
+        task_id = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "hi")))[0]
+        r = self.run_cli("task", "cancel", "--url", url)
+        self.assertError(r, 1, "TaskNotCancelableError", task_id)
+        self.assertEqual(r.out, "")
+        err = self.assertJsonError(self.run_cli("-o", "json", "task", "cancel", "--url", url),
+                                   "TaskNotCancelableError", 1)
+        self.assertEqual(err["a2aCode"], -32002)
+        self.assertEqual(agent.agent.tasks[task_id]["status"]["state"], "TASK_STATE_COMPLETED")
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+        self.assertError(self.run_cli("task", "cancel", "no-such-task", "--url", url), 1, "TaskNotFoundError")
+
+
+versioned(_TaskCancel, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 18. task resubscribe
+
+class _TaskResubscribe:
+    def test_follow_a_running_task(self):
+        url, agent = self.agent()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
+        proc = self.popen([sys.executable, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        saved = os.path.join(self.tmp, "saved")
+        r = self.assertOk(self.run_cli("task", "resubscribe", "--url", url, "--save-artifacts", saved))
+        self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+        body = self.assertWire(self.posts(agent)[1], "SubscribeToTask", "tasks/resubscribe")
+        self.assertEqual(body["params"], {"id": task_id})
+        self.assertIn("text/event-stream", self.posts(agent)[1].headers.get("Accept"))
+        entry = self.saved()[url]
+        self.assertEqual((entry["task_id"], entry["task_state"]), (task_id, "completed"))
+        with open(os.path.join(saved, "echo.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"Echo: slow")
+        out, err = proc.communicate(timeout=15)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertNotIn(b"Traceback", err)
+        events = [json.loads(line) for line in out.decode().splitlines()]
+        for event in events:
+            self.assertEqual(len(event), 1, event)
+            self.assertIn(next(iter(event)), EVENT_KEYS)
+        self.assertEqual(events[0]["task"]["id"], task_id)
+        self.assertEqual(events[-1]["statusUpdate"]["status"]["state"], "TASK_STATE_COMPLETED")
+        self.assertNotIn(b'"kind"', out)
+
+    def test_a_task_waiting_for_input_ends_at_once(self):
+        """Like `message stream`, which ends when the task asks for input, not at --timeout."""
+        url, agent = self.agent()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "ask")))
+        start = time.monotonic()
+        r = self.run_cli("task", "resubscribe", "--url", url, "--timeout", "3")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.out, "What should I echo?\nTask ID: %s\nContext ID: %s\nState: input-required\n"
+                         % (task_id, ctx))
+        self.assertLess(time.monotonic() - start, 2.5)
+
+    def test_a_finished_task_is_an_a2a_error(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertError(self.run_cli("task", "resubscribe", "--url", url), 1, "UnsupportedOperationError")
+        err = self.assertJsonError(self.run_cli("-o", "json", "task", "resubscribe", "--url", url),
+                                   "UnsupportedOperationError", 1)
+        self.assertEqual(err["a2aCode"], -32004)
+
+
+versioned(_TaskResubscribe, (("1.0",), ("0.3",)))
+
+
+class _TaskResubscribeScripted:
+    def test_a_card_without_streaming_sends_nothing(self):
+        url, srv = self.scripted()
+        card = wcard(self.V, url + "/")
+        card["capabilities"] = {"streaming": False}
+        srv.card = card
+        self.assertError(self.run_cli("task", "resubscribe", "t-1", "--url", url), 1, "capabilities.streaming")
+        self.assertEqual(srv.post_bodies(), [])
+
+    def test_a_snapshot_in_the_middle_of_an_artifact(self):
+        """The first event is the task as it is now: here halfway through its artifact."""
+        url, srv = self.scripted()
+        events = [wsend(self.V, wtask(self.V, "working", "Echo: ")), wchunk(self.V, "hi", append=True, last=True),
+                  wstatus(self.V, "completed")]
+        srv.posts += [sse_reply(sse(events)), sse_reply(sse(events))]
+        r = self.assertOk(self.run_cli("task", "resubscribe", "t-1", "--url", url))
+        self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        entry = self.saved()[url]
+        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "completed"))
+        r = self.assertOk(self.run_cli("-o", "json", "task", "resubscribe", "t-1", "--url", url))
+        self.assertEqual([next(iter(json.loads(line))) for line in r.out.splitlines()],
+                         ["task", "artifactUpdate", "statusUpdate"])
+        self.assertEqual([b["method"] for b in srv.post_bodies()],
+                         ["SubscribeToTask" if self.V == "1.0" else "tasks/resubscribe"] * 2)
+
+    def test_stream_cut_while_working(self):
+        url, srv = self.scripted()
+        srv.posts += [sse_reply(sse([wsend(self.V, wtask(self.V, "working"))])),
+                      Reply(rpc(wtask(self.V, "working")))]        # asked afterwards: still working
+        self.assertError(self.run_cli("task", "resubscribe", "t-1", "--url", url), 1, "t-1", "working")
+        self.assertEqual(self.saved()[url]["task_state"], "working")
+
+
+versioned(_TaskResubscribeScripted, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 19. push notification configs
+
+class _PushConfigs:
+    def test_set_get_list_delete_round_trip(self):
+        url, agent = self.agent()
+        task_id = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "ask")))[0]
+        hook = "http://127.0.0.1:%d/hook" % closed_port()     # the task waits for input: nothing is delivered
+        outputs = []
+
+        def run(*argv, stdin=""):
+            r = self.run_cli(*argv, stdin=stdin)
+            outputs.append(r)
+            return r
+        r = self.assertOk(run("task", "notification", "set", "--url", url, "--webhook-url", hook, "--token", PUSH_TOKEN,
+                              "--auth-scheme", "Bearer", "--auth-credentials", "-", stdin=PUSH_CREDS + "\n"))
+        config_id = re.search(r"^Config ID: (.+)$", r.out, re.M).group(1)
+        shown = ("Config ID: %s\nTask ID: %s\nWebhook URL: %s\nToken: push\u2026\nAuthentication: Bearer push\u2026\n"
+                 % (config_id, task_id, hook))
+        self.assertEqual(r.out, shown)
+        self.assertEqual(agent.agent.webhooks[task_id][config_id][0],
+                         {"id": config_id, "taskId": task_id, "url": hook, "token": PUSH_TOKEN,
+                          "authentication": {"scheme": "Bearer", "credentials": PUSH_CREDS}})
+        self.assertEqual(self.assertOk(run("task", "notification", "get", "--url", url, "--config-id", config_id)).out,
+                         shown)
+        r = self.assertOk(run("task", "notification", "get", task_id, "--url", url))     # its only config
+        self.assertEqual(r.out, shown)
+        self.assertEqual(self.assertOk(run("task", "notification", "list", "--url", url)).out, shown)
+        r = self.assertOk(run("-o", "json", "task", "notification", "set", task_id, "--url", url, "--webhook-url",
+                              hook + "2", "--token", PUSH_TOKEN, "--config-id", "mine"))
+        mine = {"id": "mine", "taskId": task_id, "url": hook + "2", "token": "push\u2026"}
+        self.assertEqual(json.loads(r.out), mine)
+        r = self.assertOk(run("-o", "json", "task", "notification", "list", "--url", url))
+        self.assertEqual(sorted(c["id"] for c in json.loads(r.out)["configs"]), sorted([config_id, "mine"]))
+        self.assertIn(mine, json.loads(r.out)["configs"])
+        r = self.assertOk(run("task", "notification", "list", "--url", url))
+        self.assertEqual(len(r.out.split("\n\n")), 2, r)
+        sent = len(self.posts(agent))
+        self.assertError(run("task", "notification", "get", "--url", url), 2, "2 push notification configs",
+                         "--config-id")
+        self.assertError(run("task", "notification", "delete", "--url", url), 2, "--config-id")
+        self.assertEqual(len(self.posts(agent)), sent + 1)          # the list behind `get`; delete sent nothing
+        r = self.assertOk(run("task", "notification", "delete", "--url", url, "--config-id", config_id))
+        self.assertEqual(r.out, "Deleted push notification config %s of task %s\n" % (config_id, task_id))
+        self.assertEqual(list(agent.agent.webhooks[task_id]), ["mine"])
+        r = self.assertOk(run("-o", "json", "task", "notification", "delete", "--url", url, "--config-id", "mine"))
+        self.assertEqual(json.loads(r.out), {"deleted": "mine", "taskId": task_id})
+        self.assertEqual(self.assertOk(run("task", "notification", "list", "--url", url)).out,
+                         "No push notification configs\n")
+        self.assertError(run("task", "notification", "get", "--url", url, "--config-id", "mine"), 1)
+        debug = [self.assertOk(run("--debug", "task", "notification", "set", "--url", url, "--webhook-url", hook,
+                                   "--token", PUSH_TOKEN, "--auth-scheme", "Bearer", "--auth-credentials", PUSH_CREDS,
+                                   "--config-id", "dbg"))]
+        debug.append(self.assertOk(run("--debug", "task", "notification", "get", "--url", url, "--config-id", "dbg")))
+        debug.append(self.assertOk(run("--debug", "-o", "json", "task", "notification", "list", "--url", url)))
+        debug.append(self.assertOk(run("--debug", "message", "send", "--url", url, "--new", "--push-url", hook,
+                                       "--push-token", PUSH_TOKEN, "hi")))
+        for r in debug:
+            self.assertIn("debug:", r.err)
+            self.assertIn("push\u2026", r.err)
+        for r in outputs:
+            for secret in (PUSH_TOKEN, PUSH_CREDS):
+                self.assertNotIn(secret[4:], r.out + r.err, r)
+        self.assertEqual(self.posts(agent)[-1].json["params"]["configuration"][
+            "taskPushNotificationConfig" if self.V == "1.0" else "pushNotificationConfig"]["token"], PUSH_TOKEN)
+
+    def test_usage_errors_and_an_unknown_task(self):
+        url, agent = self.agent()
+        hook = "http://127.0.0.1:9/hook"
+        for argv, fragment in ((["set", "t"], "--webhook-url"), (["set", "t", "--webhook-url", "ftp://x/h"], "webhook"),
+                               (["set", "t", "--webhook-url", hook, "--auth-scheme", "Bearer"], "--auth-credentials"),
+                               (["set", "t", "--webhook-url", hook, "--auth-credentials", "c"], "--auth-scheme"),
+                               (["list", "t", "--token", "x"], "set"), (["get", "t", "--webhook-url", hook], "set"),
+                               (["delete", "t"], "--config-id"), (["bogus", "t"], "bogus")):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli("task", "notification", *argv, "--url", url), 2, fragment)
+        self.assertEqual(agent.received, [])
+        self.assertError(self.run_cli("task", "notification", "set", "no-such-task", "--url", url, "--webhook-url",
+                                      hook), 1, "TaskNotFoundError")
+
+    def test_push_url_on_send_goes_in_the_configuration(self):
+        url, agent = self.agent()
+        hook = "http://127.0.0.1:%d/hook" % closed_port()
+        key = "taskPushNotificationConfig" if self.V == "1.0" else "pushNotificationConfig"
+        for argv in (["message", "send"], ["message", "stream"]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv, "--url", url, "--new", "--push-url", hook, "--push-token",
+                                               PUSH_TOKEN, "hi"))
+                config = self.posts(agent)[-1].json["params"]["configuration"]
+                self.assertEqual(config[key], {"url": hook, "token": PUSH_TOKEN})
+                self.assertNotIn({"1.0": "pushNotificationConfig", "0.3": "taskPushNotificationConfig"}[self.V], config)
+                task_id = self.ids(r)[0]
+                (stored, version), = agent.agent.webhooks[task_id].values()
+                self.assertEqual((stored["url"], stored["token"], version), (hook, PUSH_TOKEN, self.V))
+                self.assertNotIn(PUSH_TOKEN[4:], r.out + r.err)
+        sent = len(self.posts(agent))
+        self.assertError(self.run_cli("message", "send", "--url", url, "--push-token", PUSH_TOKEN, "hi"), 2,
+                         "--push-url")
+        self.assertError(self.run_cli("message", "send", "--url", url, "--push-url", "ftp://x/h", "hi"), 2, "webhook")
+        self.assertEqual(len(self.posts(agent)), sent)
+
+
+versioned(_PushConfigs, (("1.0",), ("0.3",)))
+
+
+class _PushConfigWire:
+    HOOK = "https://hooks.example/a2a"
+
+    def test_wire_shapes(self):
+        url, srv = self.scripted()
+        srv.card = wpush_card(self.V, url + "/")
+        flat = {"id": "cfg-1", "taskId": "t-1", "url": self.HOOK, "token": PUSH_TOKEN,
+                "authentication": {"scheme": "Bearer", "credentials": PUSH_CREDS}}
+        if self.V == "1.0":
+            answer, listed, deleted = flat, {"configs": [flat]}, {}
+        else:
+            answer = {"taskId": "t-1", "pushNotificationConfig": {
+                "id": "cfg-1", "url": self.HOOK, "token": PUSH_TOKEN,
+                "authentication": {"schemes": ["Bearer"], "credentials": PUSH_CREDS}}}
+            listed, deleted = [answer], None
+        srv.posts += [Reply(rpc(answer)), Reply(rpc(answer)), Reply(rpc(listed)), Reply(rpc(deleted))]
+        common = ("--url", url)
+        docs = [json.loads(self.assertOk(self.run_cli("-o", "json", "task", "notification", *argv, *common)).out)
+                for argv in (["set", "t-1", "--webhook-url", self.HOOK, "--token", PUSH_TOKEN, "--auth-scheme",
+                              "Bearer", "--auth-credentials", PUSH_CREDS],
+                             ["get", "t-1", "--config-id", "cfg-1"], ["list", "t-1"],
+                             ["delete", "t-1", "--config-id", "cfg-1"])]
+        masked = dict(flat, token="push\u2026", authentication={"scheme": "Bearer", "credentials": "push\u2026"})
+        self.assertEqual(docs, [masked, masked, {"configs": [masked]}, {"deleted": "cfg-1", "taskId": "t-1"}])
+        ops = ["set", "get", "list", "delete"]
+        v1_methods = ["CreateTaskPushNotificationConfig", "GetTaskPushNotificationConfig",
+                      "ListTaskPushNotificationConfigs", "DeleteTaskPushNotificationConfig"]
+        reqs = [r for r in srv.requests if r.method == "POST"]
+        bodies = [self.assertWire(req, v1, "tasks/pushNotificationConfig/" + op)
+                  for req, v1, op in zip(reqs, v1_methods, ops)]
+        if self.V == "1.0":
+            expected = [{"taskId": "t-1", "url": self.HOOK, "token": PUSH_TOKEN,
+                         "authentication": {"scheme": "Bearer", "credentials": PUSH_CREDS}},
+                        {"taskId": "t-1", "id": "cfg-1"}, {"taskId": "t-1"}, {"taskId": "t-1", "id": "cfg-1"}]
+        else:
+            expected = [{"taskId": "t-1", "pushNotificationConfig": {
+                            "url": self.HOOK, "token": PUSH_TOKEN,
+                            "authentication": {"schemes": ["Bearer"], "credentials": PUSH_CREDS}}},
+                        {"id": "t-1", "pushNotificationConfigId": "cfg-1"}, {"id": "t-1"},
+                        {"id": "t-1", "pushNotificationConfigId": "cfg-1"}]
+        self.assertEqual([b["params"] for b in bodies], expected)
+
+    def test_a_card_without_push_notifications_sends_nothing(self):
+        url, srv = self.scripted()          # the scripted card sets only capabilities.streaming
+        hook = "http://127.0.0.1:9/hook"
+        for argv in (["task", "notification", "set", "t-1", "--webhook-url", hook],
+                     ["task", "notification", "get", "t-1"], ["task", "notification", "get", "t-1", "--config-id", "c"],
+                     ["task", "notification", "list", "t-1"],
+                     ["task", "notification", "delete", "t-1", "--config-id", "c"],
+                     ["message", "send", "--push-url", hook, "hi"], ["message", "stream", "--push-url", hook, "hi"]):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv, "--url", url), 1, "push notifications")
+        self.assertEqual(srv.post_bodies(), [])
+
+
+versioned(_PushConfigWire, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 20. server push
+
+class PushReceiverTests(_Receiver, HandlerTestCase):
+    TOKEN = "hook-token-0123456789"
+
+    def test_both_versions_normalised_on_any_path(self):
+        url, server, events, problems = self.receiver()
+        cases = [("/", wstatus("1.0", "working"), wstatus("1.0", "working")),
+                 ("/webhook", wtask("0.3", "completed", "Echo: hi", tid="t-8"),
+                  {"task": wtask("1.0", "completed", "Echo: hi", tid="t-8")}),
+                 ("/a/b?x=1", wchunk("0.3", "hi", append=True), wchunk("1.0", "hi", append=True)),
+                 ("/hook", {"task": wtask("1.0", "submitted")}, {"task": wtask("1.0", "submitted")}),
+                 ("/hook", wchunk("1.0", "x"), wchunk("1.0", "x")),
+                 ("/hook", {"message": wmessage("1.0", "m")}, {"message": wmessage("1.0", "m")}),
+                 ("/hook", wstatus("0.3", "input-required"), wstatus("1.0", "input-required"))]
+        for path, body, expected in cases:
+            with self.subTest(path=path, body=body):
+                self.assertEqual(http_post(url + path, body), (200, ""))
+                self.assertEqual(events.get(timeout=5), expected)
+        self.assertEqual([p for p, _, _ in server.seen], [c[0] for c in cases])
+        self.assertTrue(problems.empty())
+
+    def test_token_in_either_header(self):
+        url, server, events, problems = self.receiver(self.TOKEN)
+        body = wstatus("1.0", "completed")
+        for headers in ([], [("X-A2A-Notification-Token", "wrong")], [("Authorization", "Bearer wrong")],
+                        [("Authorization", "Basic " + self.TOKEN)], [("X-A2A-Notification-Token", self.TOKEN + "x")],
+                        [("X-A2A-Notification-Token", self.TOKEN[:-1])], [("Authorization", self.TOKEN)]):
+            with self.subTest(headers=headers):
+                self.assertEqual(http_post(url + "/hook", body, headers)[0], 401)
+                problem = problems.get(timeout=5)
+                self.assertIn("token", problem)
+                self.assertNotIn(self.TOKEN, problem)
+        self.assertTrue(events.empty())
+        for headers in ([("X-A2A-Notification-Token", self.TOKEN)], [("Authorization", "Bearer " + self.TOKEN)],
+                        [("Authorization", "bearer " + self.TOKEN)],
+                        [("X-A2A-Notification-Token", self.TOKEN), ("Authorization", "Bearer other-credentials")]):
+            with self.subTest(headers=headers):
+                self.assertEqual(http_post(url + "/hook", body, headers), (200, ""))
+                self.assertEqual(events.get(timeout=5), body)
+
+    def test_over_16_mib_is_413_without_reading_the_body(self):
+        url, server, events, problems = self.receiver()
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as sock:
+            sock.sendall(b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n" % (16 * 1024 * 1024 + 1))
+            reply = b""
+            while True:      # the receiver must answer and close without waiting for the 16 MiB
+                try:
+                    data = sock.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not data:
+                    break
+                reply += data
+        self.assertRegex(reply, rb"^HTTP/1\.[01] 413 ")
+        self.assertTrue(events.empty())
+        self.assertEqual(http_post(url, wstatus("1.0", "working")), (200, ""))
+        self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+    def test_malformed_is_400_and_the_receiver_goes_on(self):
+        url, server, events, problems = self.receiver()
+        for body in (b"{not json", b"", b"\xff\xfe", b"[1, 2]", b"null", b'"text"', b'{"hello": 1}',
+                     b'{"kind": "task", "status": {}}', b'{"statusUpdate": 5}', b'{"artifactUpdate": "x"}',
+                     b'{"artifactUpdate": {"artifact": {"parts": 5}}}', b'{"message": {"parts": 7}}',
+                     b"[" * 100000 + b"]" * 100000):
+            with self.subTest(body=body[:50]):
+                self.assertEqual(http_post(url, body)[0], 400)
+                self.assertIn("malformed", problems.get(timeout=5))
+                self.assertEqual(http_post(url, wstatus("1.0", "working")), (200, ""))
+                self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+
+class PushServerCommandTests(HandlerTestCase):
+    TOKEN = "hook-token-0123456789"
+    LINE = r"^\d\d:\d\d:\d\d task %s$"
+
+    def test_text_line_per_notification_of_either_version(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        self.assertTrue(srv.err_seen[0].startswith("Handler push receiver on http://127.0.0.1:"), srv.err_seen)
+        cases = [("/", wstatus("1.0", "working", tid="t-1"), "t-1 working"),
+                 ("/webhook", wchunk("1.0", "Echo: hi", tid="t-1"), "t-1 artifact a1: Echo: hi"),
+                 ("/x/y", wtask("0.3", "working", tid="t-2"), "t-2 working"),
+                 ("/", wtask("0.3", "completed", "Echo: hi", tid="t-2"), "t-2 completed: Echo: hi"),
+                 ("/", wstatus("0.3", "completed", tid="t-3"), "t-3 completed")]
+        for path, body, expected in cases:
+            with self.subTest(expected=expected):
+                self.assertEqual(http_post(srv.url + path, body), (200, ""))
+                self.assertRegex(srv.out_line(), self.LINE % re.escape(expected))   # flushed, while it runs
+        self.assertEqual(http_post(srv.url, b"{oops")[0], 400)
+        line = srv.err_line()
+        self.assertTrue(line.startswith("warning: ") and "malformed" in line, line)
+        self.assertEqual(http_post(srv.url, wstatus("1.0", "failed", tid="t-4")), (200, ""))
+        self.assertRegex(srv.out_line(), self.LINE % "t-4 failed")
+        srv.stop()
+
+    def test_json_lines(self):
+        srv = ProcServer(self, "-o", "json", "server", "push", "--port", "0")
+        cases = [(wsend("1.0", wtask("1.0", "submitted")), wsend("1.0", wtask("1.0", "submitted"))),
+                 (wstatus("1.0", "working"), wstatus("1.0", "working")),
+                 (wchunk("1.0", "hi", last=True), wchunk("1.0", "hi", last=True)),
+                 ({"message": wmessage("1.0", "m")}, {"message": wmessage("1.0", "m")}),
+                 (wtask("0.3", "completed", "Echo: hi"), {"task": wtask("1.0", "completed", "Echo: hi")}),
+                 (wstatus("0.3", "canceled"), wstatus("1.0", "canceled"))]
+        for body, expected in cases:
+            with self.subTest(body=body):
+                self.assertEqual(http_post(srv.url + "/hook", body), (200, ""))
+                doc = json.loads(srv.out_line())
+                self.assertEqual(len(doc), 1)
+                self.assertIn(next(iter(doc)), EVENT_KEYS)
+                self.assertEqual(doc, expected)
+        srv.stop()
+
+    def test_token(self):
+        srv = ProcServer(self, "server", "push", "--port", "0", "--token", self.TOKEN)
+        self.assertTrue(srv.err_seen[0].startswith("Handler push receiver on "), srv.err_seen)   # no warning
+        body = wstatus("1.0", "completed")
+        self.assertEqual(http_post(srv.url, body)[0], 401)
+        self.assertTrue(srv.err_line().startswith("warning: "))
+        self.assertEqual(http_post(srv.url, body, [("X-A2A-Notification-Token", "nope")])[0], 401)
+        self.assertTrue(srv.err_line().startswith("warning: "))
+        for headers in ([("X-A2A-Notification-Token", self.TOKEN)], [("Authorization", "Bearer " + self.TOKEN)]):
+            self.assertEqual(http_post(srv.url + "/hook", body, headers), (200, ""))
+            self.assertRegex(srv.out_line(), self.LINE % "t-1 completed")
+        self.assertNotIn(self.TOKEN, srv.stop())
+
+    def test_a_non_loopback_address_without_a_token_warns(self):
+        srv = ProcServer(self, "server", "push", "--host", "0.0.0.0", "--port", "0")
+        self.assertTrue(srv.err_seen[0].startswith("warning: ") and "0.0.0.0" in srv.err_seen[0], srv.err_seen)
+        self.assertEqual(len(srv.err_seen), 2, srv.err_seen)          # the warning, then the banner
+        self.assertEqual(http_post(srv.url, wstatus("1.0", "working")), (200, ""))
+        self.assertRegex(srv.out_line(), self.LINE % "t-1 working")
+        srv.stop()
+        srv = ProcServer(self, "server", "push", "--host", "0.0.0.0", "--port", "0", "--token", self.TOKEN)
+        self.assertEqual(len(srv.err_seen), 1, srv.err_seen)
+        self.assertTrue(srv.err_seen[0].startswith("Handler push receiver on "))
+        self.assertEqual(http_post(srv.url, wstatus("1.0", "working"), [("X-A2A-Notification-Token", self.TOKEN)]),
+                         (200, ""))         # serving (a Ctrl-C right after the banner may still exit 130)
+        srv.out_line()
+        srv.stop()
+
+    def test_port_in_use_and_an_empty_token(self):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        self.addCleanup(sock.close)
+        self.assertError(self.run_proc("server", "push", "--port", sock.getsockname()[1], timeout=15), 1,
+                         "cannot listen")
+        self.assertError(self.run_proc("server", "push", "--port", "0", "--token", "-", stdin="", timeout=15), 2,
+                         "--token")
+
+    def test_a_closed_stdout_stops_it_quietly(self):
+        read_end, write_end = os.pipe()
+        proc = self.popen([sys.executable, HANDLER_PATH, "server", "push", "--port", "0"], stdin=subprocess.DEVNULL,
+                          stdout=write_end, stderr=subprocess.PIPE)
+        os.close(write_end)
+        banner = read_until(proc.stderr, lambda b: b"\n" in b, 10).decode()
+        url = "http://127.0.0.1:" + re.search(r":(\d+)/", banner).group(1)
+        with os.fdopen(read_end, "rb") as reader:          # like `| head -1`: one line, and the reader goes
+            self.assertEqual(http_post(url, wstatus("1.0", "working")), (200, ""))
+            self.assertRegex(reader.readline().decode(), self.LINE % "t-1 working")
+        try:     # the next line has nowhere to go
+            http_post(url, wstatus("1.0", "completed"), timeout=5)
+        except OSError:
+            pass
+        try:
+            code = proc.wait(5)
+        except subprocess.TimeoutExpired:      # still running after its reader went away
+            code = None
+            os.kill(proc.pid, signal.SIGKILL)
+        err = proc.stderr.read().decode()
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(code, 0, err)
+
+    def test_malformed_bodies_never_print_a_traceback(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        for body in (b'{"statusUpdate": 5}', b'{"artifactUpdate": {"artifact": {"parts": 5}}}',
+                     b"[" * 100000 + b"]" * 100000):
+            with self.subTest(body=body[:50]):
+                self.assertEqual(http_post(srv.url, body)[0], 400)
+                line = srv.err_line()
+                self.assertTrue(line.startswith("warning: ") and "malformed" in line, line)
+        self.assertEqual(http_post(srv.url, wstatus("1.0", "working")), (200, ""))
+        self.assertRegex(srv.out_line(), self.LINE % "t-1 working")
+        srv.stop()
+
+
+# ============================================================================ 21. push end to end
+
+class _PushEndToEnd(_Receiver):
+    TOKEN = "e2e-token-0123456789"
+
+    def check_headers(self, seen, path, credentials=None):
+        for got_path, headers, _ in seen:
+            self.assertEqual(got_path, path)
+            self.assertEqual(headers.get("X-A2A-Notification-Token"), self.TOKEN)
+            self.assertEqual(headers.get("Authorization"), credentials and "Bearer " + credentials)
+
+    def test_message_send_push_url_delivers_every_event(self):
+        hook_url, hook, events, problems = self.receiver(self.TOKEN)
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--push-url", hook_url + "/hook",
+                                       "--push-token", self.TOKEN, "hi"))
+        task_id = self.ids(r)[0]
+        self.events_until(events)
+        self.check_headers(hook.seen, "/hook")
+        raw = [json.loads(body) for _, _, body in hook.seen]
+        delivered = [handler.normalise_event(body) for body in raw]
+        states = [handler.task_state(next(iter(e.values()))) for e in delivered]
+        if self.V == "1.0":        # one StreamResponse per event
+            self.assertEqual([next(iter(e)) for e in delivered],
+                             ["task", "statusUpdate", "artifactUpdate", "artifactUpdate", "statusUpdate"])
+            self.assertEqual(raw, delivered)
+            self.assertEqual(delivered[0]["task"]["id"], task_id)
+            self.assertEqual(states[-1], "completed")
+        else:                      # the whole 0.3 task on each update
+            self.assertEqual([body.get("kind") for body in raw], ["task"] * len(raw))
+            self.assertEqual((states[0], states[-1]), ("submitted", "completed"))
+            self.assertEqual(handler.reply_text(delivered[-1]["task"]), "Echo: hi")
+        self.assertEqual({next(iter(e.values())).get("taskId") or next(iter(e.values()))["id"] for e in delivered},
+                         {task_id})
+        self.assertTrue(problems.empty())
+
+    def test_a_config_with_credentials_sends_them(self):
+        hook_url, hook, events, problems = self.receiver(self.TOKEN)
+        url, agent = self.agent()
+        task_id = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "ask")))[0]
+        self.assertOk(self.run_cli("task", "notification", "set", "--url", url, "--webhook-url", hook_url + "/h2",
+                                   "--token", self.TOKEN, "--auth-scheme", "Bearer", "--auth-credentials", PUSH_CREDS))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "parrot"))
+        last = next(iter(self.events_until(events)[-1].values()))
+        self.assertEqual(last.get("taskId") or last.get("id"), task_id)
+        self.check_headers(hook.seen, "/h2", PUSH_CREDS)
+
+    def test_server_push_prints_the_task_as_it_goes(self):
+        srv = ProcServer(self, "server", "push", "--port", "0", "--token", self.TOKEN)
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--push-url", srv.url + "/",
+                                       "--push-token", self.TOKEN, "hi"))
+        task_id = self.ids(r)[0]
+        lines = [srv.out_line()]
+        while "completed" not in lines[-1]:
+            lines.append(srv.out_line())
+        for line in lines:
+            self.assertRegex(line, r"^\d\d:\d\d:\d\d task %s " % task_id)
+        self.assertTrue(lines[0].endswith(" submitted"), lines)
+        self.assertTrue(lines[-1].endswith(" completed" if self.V == "1.0" else " completed: Echo: hi"), lines)
+        srv.stop()
+
+
+versioned(_PushEndToEnd, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 22. files and data
+
+class _Parts:
+    def write(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def sent_parts(self, agent):
+        return self.posts(agent)[-1].json["params"]["message"]["parts"]
+
+    def test_parts_keep_their_order_after_text(self):
+        url, agent = self.agent()
+        notes = self.write("notes.txt", b"hello")
+        pic = self.write("pic.png", b"\x89PNG\r\n\x1a\n\x00\xff")
+        blob = self.write("blob.weird-ext", b"\x00\x01")
+        params = self.write("params.json", json.dumps({"from": "file", "\u00e9": [1]}).encode())
+        r = self.assertOk(self.run_cli(
+            "message", "send", "--url", url, "--data", '{"n": 1}', "--file", notes, "--media-type", "text/markdown",
+            "--file-url", "https://files.example/big.csv", "--file", pic, "--data", "@" + params, "look",
+            "--file", blob, "--data", "-", "--file-url", "https://files.example/raw", "--media-type",
+            "application/x-custom", stdin='{"from": "stdin"}'))
+        v = self.V
+        self.assertEqual(self.sent_parts(agent), [
+            wtext(v, "look"), wdata(v, {"n": 1}), wfile(v, b"hello", "notes.txt", "text/markdown"),
+            wurl(v, "https://files.example/big.csv", "big.csv", "text/csv"),
+            wfile(v, b"\x89PNG\r\n\x1a\n\x00\xff", "pic.png", "image/png"),
+            wdata(v, {"from": "file", "\u00e9": [1]}),
+            wfile(v, b"\x00\x01", "blob.weird-ext", "application/octet-stream"),
+            wdata(v, {"from": "stdin"}), wurl(v, "https://files.example/raw", "raw", "application/x-custom")])
+        task_id, ctx, _ = self.ids(r)
+        self.assertEqual(r.out, "Echo: look\n"
+                                '{"n": 1}\n'
+                                "[file notes.txt (text/markdown), 5 bytes inline]\n"
+                                "[file big.csv (text/csv), at https://files.example/big.csv]\n"
+                                "[file pic.png (image/png), 10 bytes inline]\n"
+                                '{"from": "file", "\u00e9": [1]}\n'
+                                "[file blob.weird-ext (application/octet-stream), 2 bytes inline]\n"
+                                '{"from": "stdin"}\n'
+                                "[file raw (application/x-custom), at https://files.example/raw]\n"
+                                "Task ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+
+    def test_received_parts_one_line_each_also_when_streamed(self):
+        url, agent = self.agent()
+        notes = self.write("notes.txt", b"hello")
+        for argv in (["message", "send"], ["message", "stream"]):
+            with self.subTest(argv=argv):
+                r = self.assertOk(self.run_cli(*argv, "--url", url, "hi", "--data", '{"a": 1}', "--file", notes))
+                task_id, ctx, _ = self.ids(r)
+                self.assertEqual(r.out, 'Echo: hi\n{"a": 1}\n[file notes.txt (text/plain), 5 bytes inline]\n'
+                                        "Task ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+        r = self.assertOk(self.run_cli("-o", "json", "message", "send", "--url", url, "hi", "--data", '{"a": 1}',
+                                       "--file", notes))
+        self.assertEqual(json.loads(r.out)["task"]["artifacts"][0]["parts"], [
+            {"text": "Echo: "}, {"text": "hi"}, {"data": {"a": 1}},
+            {"raw": "aGVsbG8=", "filename": "notes.txt", "mediaType": "text/plain"}])
+
+    def test_text_is_optional_when_parts_are_given(self):
+        url, agent = self.agent()
+        notes = self.write("notes.txt", b"hello")
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--file", notes))
+        self.assertEqual(self.sent_parts(agent), [wfile(self.V, b"hello", "notes.txt", "text/plain")])
+        self.assertTrue(r.out.startswith("Echo:\n[file notes.txt (text/plain), 5 bytes inline]\nTask ID: "), r)
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--data", "-", stdin='{"only": "data"}'))
+        self.assertEqual(self.sent_parts(agent), [wdata(self.V, {"only": "data"})])
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, "--data", '{"k": 2}'))
+        self.assertEqual(self.sent_parts(agent), [wdata(self.V, {"k": 2})])
+        self.assertEqual(self.ids(r)[2], "completed")
+
+    def test_bad_parts_are_usage_errors_and_send_nothing(self):
+        url, agent = self.agent()
+        notes = self.write("notes.txt", b"hello")
+        big = os.path.join(self.tmp, "big.bin")
+        with open(big, "wb") as f:
+            f.truncate(10 * 1024 * 1024 + 1)       # sparse: one byte over the limit
+        missing = os.path.join(self.tmp, "missing.txt")
+        cases = [(["--media-type", "text/plain", "--file", notes], "--media-type"),
+                 (["--data", "{}", "--media-type", "text/plain"], "--media-type"),
+                 (["--file", big], "10 MiB"), (["--file", missing], "missing.txt"),
+                 (["--data", "{oops"], "JSON"), (["--data", "@" + missing], "missing.txt"),
+                 (["--file-url", "not a url"], "--file-url")]
+        for extra, fragment in cases:
+            for command in ("send", "stream"):
+                with self.subTest(extra=extra, command=command):
+                    self.assertError(self.run_cli("message", command, "--url", url, "hi", *extra), 2, fragment)
+        self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "--file", big),
+                             "A2ACLI_ERR_USAGE", 2)
+        self.assertEqual(agent.received, [])
+        r = self.run_proc("message", "send", "--url", url, "hi", "--file", big)
+        self.assertError(r, 2, "10 MiB")
+        self.assertEqual(agent.received, [])
+
+
+versioned(_Parts, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 23. --save-artifacts
+
+def dir_contents(directory):
+    """{name: bytes} of the files in a directory (which must hold nothing else)."""
+    found = {}
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        assert os.path.isfile(path) and not os.path.islink(path), path
+        with open(path, "rb") as f:
+            found[name] = f.read()
+    return found
+
+
+class _SaveArtifacts:
+    PHOTO = b"\x89PNG\r\n\x1a\n\x00\xffbinary"
+
+    def send_with_parts(self, url, *argv):
+        photo = os.path.join(self.tmp, "photo.png")
+        with open(photo, "wb") as f:
+            f.write(self.PHOTO)
+        return self.run_cli(*argv, "--url", url, "hi", "--data", '{"k": [1, "\u00e9"]}', "--file", photo)
+
+    def check_saved(self, directory, r):
+        files = dir_contents(directory)
+        self.assertEqual(sorted(files), ["echo-1.txt", "echo-2.json", "photo.png"])
+        self.assertEqual(files["echo-1.txt"], b"Echo: hi")
+        self.assertEqual(json.loads(files["echo-2.json"].decode("utf-8")), {"k": [1, "\u00e9"]})
+        self.assertEqual(files["photo.png"], self.PHOTO)
+        for name in files:
+            self.assertIn(os.path.join(directory, name), r.err)
+
+    def test_send_stream_and_get_save_every_part(self):
+        url, agent = self.agent()
+        for n, argv in enumerate((["message", "send"], ["message", "stream"], ["message", "send", "--stream"])):
+            with self.subTest(argv=argv):
+                directory = os.path.join(self.tmp, "out-%d" % n, "new")        # made when missing
+                r = self.assertOk(self.send_with_parts(url, *argv, "--save-artifacts", directory))
+                self.check_saved(directory, r)
+        directory = os.path.join(self.tmp, "from-get")
+        r = self.assertOk(self.run_cli("task", "get", "--url", url, "--save-artifacts", directory))
+        self.check_saved(directory, r)
+
+    def test_an_existing_file_is_kept_unless_force(self):
+        url, agent = self.agent()
+        directory = os.path.join(self.tmp, "out")
+        os.makedirs(directory)
+        with open(os.path.join(directory, "echo.txt"), "wb") as f:
+            f.write(b"old")
+        r = self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory)
+        self.assertError(r, 1, os.path.join(directory, "echo.txt"), "--force")
+        self.assertTrue(r.out.startswith("Echo: hi\n"), r)            # the reply is still shown
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"old"})
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory, "--force"))
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi"})
+        # one of several names taken: nothing at all is written
+        other = os.path.join(self.tmp, "other")
+        os.makedirs(other)
+        with open(os.path.join(other, "echo-2.json"), "wb") as f:
+            f.write(b"old")
+        self.assertError(self.send_with_parts(url, "message", "send", "--save-artifacts", other), 1, "echo-2.json")
+        self.assertEqual(dir_contents(other), {"echo-2.json": b"old"})
+        # a symbolic link is an existing name too: never written through without --force
+        linked = os.path.join(self.tmp, "linked")
+        os.makedirs(linked)
+        outside = os.path.join(self.tmp, "outside.txt")
+        os.symlink(outside, os.path.join(linked, "echo.txt"))
+        self.assertError(self.run_cli("message", "stream", "--url", url, "hi", "--save-artifacts", linked), 1)
+        self.assertFalse(os.path.exists(outside))
+        # DIR is a file
+        with open(outside, "wb") as f:
+            f.write(b"a file")
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", outside), 1, outside)
+        with open(outside, "rb") as f:
+            self.assertEqual(f.read(), b"a file")
+
+
+versioned(_SaveArtifacts, (("1.0",), ("0.3",)))
+
+
+class _SaveArtifactsScripted:
+    NAMES = ["../../etc/passwd", "/abs/path", "..", ".hidden", "nul\x00byte", "a/b\\c", "..\\..\\win.ini", "", "   ",
+             "../", "same.txt", "same.txt", "x" * 300]
+
+    def test_names_from_the_agent_stay_inside_the_directory(self):
+        url, srv = self.scripted()
+        v = self.V
+        payloads = [b"part-%d" % i for i in range(len(self.NAMES))]
+        task = wtask(v, "completed")
+        task["artifacts"] = [
+            {"artifactId": "../../a1", "name": "../../evil", "parts": [wtext(v, "some text")]},
+            {"artifactId": "a2", "name": "/etc/cron.d/job", "parts": [wdata(v, {"d": 1})]},
+            {"artifactId": "..", "parts": [wfile(v, data, name, "application/octet-stream")
+                                           for data, name in zip(payloads, self.NAMES)]
+             + [wurl(v, "https://files.example/y.bin", "y.bin", "application/octet-stream")]}]
+        srv.posts.append(Reply(rpc(task)))
+        jail = os.path.join(self.tmp, "jail")
+        directory = os.path.join(jail, "inner")
+        before = sorted(os.listdir(self.tmp))
+        r = self.assertOk(self.run_cli("task", "get", "t-1", "--url", url, "--save-artifacts", directory))
+        self.assertEqual(os.listdir(jail), ["inner"])
+        self.assertEqual(sorted(set(os.listdir(self.tmp)) - {"handler-home"}), sorted(set(before + ["jail"])
+                                                                                   - {"handler-home"}))
+        files = dir_contents(directory)
+        for name in files:
+            self.assertFalse(name.startswith("."), name)
+            for bad in ("/", "\\", "\x00"):
+                self.assertNotIn(bad, name)
+            self.assertLessEqual(len(name), 255)
+        self.assertEqual(len(files), len(self.NAMES) + 2)
+        self.assertEqual(sorted(data for name, data in files.items() if name != "job.json"),
+                         sorted(payloads + [b"some text"]))      # every part kept, none over another
+        self.assertEqual(json.loads(files["job.json"].decode()), {"d": 1})
+        self.assertEqual(files["evil.txt"], b"some text")
+        self.assertEqual(files["passwd"], payloads[0])
+        self.assertIn("not downloaded", r.err)
+        self.assertIn("https://files.example/y.bin", r.err)
+
+
+    def test_a_file_that_is_not_base64_writes_nothing(self):
+        url, srv = self.scripted()
+        task = wtask(self.V, "completed", "fine")
+        bad = wfile(self.V, b"x", "bad.bin", "application/octet-stream")
+        (bad["file"] if self.V == "0.3" else bad)["bytes" if self.V == "0.3" else "raw"] = "!!! not base64 !!!"
+        task["artifacts"].append({"artifactId": "a2", "parts": [bad]})
+        srv.posts.append(Reply(rpc(task)))
+        directory = os.path.join(self.tmp, "out")
+        self.assertError(self.run_cli("task", "get", "t-1", "--url", url, "--save-artifacts", directory), 1, "base64")
+        self.assertFalse(os.path.exists(directory))
+
+
+versioned(_SaveArtifactsScripted, (("1.0",), ("0.3",)))
+
+
+# ============================================================================ 24. card get --extended, card validate
+
+class _CardExtended:
+    TOKEN = "agent-token-0123456789"
+
+    def test_the_extended_card_with_credentials(self):
+        url, agent = self.agent(token=self.TOKEN)
+        r = self.assertOk(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", self.TOKEN))
+        lines = r.out.splitlines()
+        self.assertIn("Skills (2):", lines)
+        self.assertEqual(lines[-1], "  - Shout: Echoes in capitals (for authenticated clients).")
+        (post,) = self.posts(agent)
+        body = self.assertWire(post, "GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard")
+        self.assertEqual(body["params"], {})
+        self.assertEqual(post.headers["Authorization"], "Bearer " + self.TOKEN)
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", self.TOKEN))
+        r = self.assertOk(self.run_cli("-o", "json", "card", "get", "--extended", "--url", url))
+        card = json.loads(r.out)
+        self.assertEqual(card, agent.agent.extended_card(url + "/"))
+        self.assertEqual([s["id"] for s in card["skills"]], ["echo", "shout"])
+        plain = json.loads(self.assertOk(self.run_cli("-o", "json", "card", "get", "--url", url)).out)
+        self.assertEqual([s["id"] for s in plain["skills"]], ["echo"])
+        self.assertNotIn(self.TOKEN, r.out + r.err)
+
+    def test_wrong_or_no_credentials(self):
+        url, agent = self.agent(token=self.TOKEN)
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url), 4)
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", "wrong"), 4)
+
+    def test_no_extended_card_sends_nothing(self):
+        url, agent = self.agent()                   # without a token it offers no extended card
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url), 1, "extended card")
+        self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--extended", "--url", url),
+                             "UnsupportedOperationError", 1)
+        self.assertEqual(self.posts(agent), [])
+
+
+versioned(_CardExtended, (("1.0",), ("0.3",)))
+
+
+class _CardValidateBuiltin:
+    def test_the_builtin_agent_passes(self):
+        url, agent = self.agent()
+        version = "0.3" if self.VERSIONS == ("0.3",) else "1.x"
+        source = url + "/.well-known/agent-card.json"
+        r = self.assertOk(self.run_cli("card", "validate", "--url", url))
+        self.assertEqual((r.out, r.err), ("PASS: %s (A2A %s): valid card\n" % (source, version), ""))
+        r = self.assertOk(self.run_cli("-o", "json", "card", "validate", "--url", url))
+        self.assertEqual(json.loads(r.out), {"source": source, "protocolVersion": version, "valid": True,
+                                             "problems": []})
+        os.environ["HANDLER_URL"] = url
+        r = self.assertOk(self.run_proc("card", "validate"))
+        self.assertTrue(r.out.startswith("PASS: "), r)
+        self.assertEqual(self.posts(agent), [])
+
+
+versioned(_CardValidateBuiltin)
+
+
+class CardValidateCommandTests(HandlerTestCase):
+    def write(self, name, content):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(content if isinstance(content, bytes) else json.dumps(content).encode())
+        return path
+
+    def test_an_invalid_card_file(self):
+        card = mutated(V1_CARD, ("name",), DELETE)
+        card["supportedInterfaces"][0]["url"] = "/relative"
+        path = self.write("card.json", card)
+        r = self.run_cli("card", "validate", "--file", path)
+        self.assertEqual(r.code, 1, r)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[-1], "FAIL: %s (A2A 1.x): 2 problems" % path)
+        paths = [line.split(": ", 1)[0] for line in lines[:-1]]
+        self.assertEqual(sorted(paths), ["$.name", "$.supportedInterfaces[0].url"])
+        self.assertEqual(lines[:-1], ["%s: %s" % p for p in validate_card(card)[1]])
+        r = self.run_cli("-o", "json", "card", "validate", "--file", path)
+        self.assertEqual(r.code, 1, r)
+        doc = json.loads(r.out)
+        self.assertEqual((doc["source"], doc["protocolVersion"], doc["valid"]), (path, "1.x", False))
+        self.assertEqual(sorted(p["path"] for p in doc["problems"]), ["$.name", "$.supportedInterfaces[0].url"])
+        for problem in doc["problems"]:
+            self.assertEqual(set(problem), {"path", "message"})
+            self.assertRegex(problem["path"], JSON_PATH)
+        r = self.assertOk(self.run_cli("card", "validate", "--file", self.write("good.json", SDK_03_CARD)))
+        self.assertEqual(r.out, "PASS: %s (A2A 0.3): valid card\n" % os.path.join(self.tmp, "good.json"))
+
+    def test_a_file_that_is_not_a_card(self):
+        for name, content in (("html", b"<html>nope</html>"), ("binary", b"\xff\xfe\x00garbage"), ("empty", b""),
+                              ("cut", b'{"name": '), ("list", b"[1, 2]")):
+            with self.subTest(content=name):
+                path = self.write(name + ".json", content)
+                r = self.run_cli("card", "validate", "--file", path)
+                self.assertEqual(r.code, 1, r)
+                lines = r.out.splitlines()
+                self.assertEqual(len(lines), 2, r)
+                self.assertTrue(lines[0].startswith("$: "), r)
+                self.assertTrue(lines[1].startswith("FAIL: %s (A2A " % path), r)
+                self.assertEqual(r.err, "")
+        r = self.run_proc("-o", "json", "card", "validate", "--file", os.path.join(self.tmp, "binary.json"))
+        self.assertEqual(r.code, 1, r)
+        self.assertIs(json.loads(r.out)["valid"], False)
+
+    def test_unreachable_and_usage(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        self.assertError(self.run_cli("card", "validate", "--url", url), 3)
+        self.assertJsonError(self.run_cli("-o", "json", "card", "validate", "--url", url), "A2ACLI_ERR_UNREACHABLE", 3)
+        path = self.write("good.json", V1_CARD)
+        self.assertError(self.run_cli("card", "validate"), 2, "--url", "--file")
+        self.assertError(self.run_cli("card", "validate", "--url", url, "--file", path), 2, "--url", "--file")
+        self.assertError(self.run_cli("card", "validate", "--file", os.path.join(self.tmp, "missing.json")), 2,
+                         "missing.json")
+        os.environ["HANDLER_URL"] = url           # --file wins over the environment
+        self.assertOk(self.run_cli("card", "validate", "--file", path))
 
 
 if __name__ == "__main__":
