@@ -2449,6 +2449,32 @@ def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history
     return task
 
 
+def compose_message(parts, session, context_id=None, task_id=None, new=False):
+    """A user message that continues the session's conversation: its context, and its task
+    only when that task waits for input (a finished task takes no more messages). Explicit
+    ids win; new=True sends none."""
+    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": parts}
+    if session and not (new or context_id or task_id):
+        context_id = session.context_id
+        if session.task_state in INTERRUPTED_STATES:
+            task_id = session.task_id
+    if context_id:
+        message["contextId"] = context_id
+    if task_id:
+        message["taskId"] = task_id
+    return message
+
+
+def send_and_wait(client, message, store, url, timeout, return_immediately=False, push=None):
+    """SendMessage, the session saved, then (unless return_immediately) polling until the task
+    ends or waits for input if the agent answered early."""
+    result = client.send_message(message, return_immediately=return_immediately, push=push)
+    remember(store, url, result.get("task") or result.get("message"))
+    if "task" in result and not return_immediately:
+        result["task"] = wait_for_task(client, result["task"], store, url, timeout)
+    return result
+
+
 def cmd_message_send(args, out):
     if args.stream and args.async_:
         raise usage_error("--stream cannot be combined with --async")
@@ -2457,19 +2483,11 @@ def cmd_message_send(args, out):
     if args.push_token and not args.push_url:
         raise usage_error("--push-token needs --push-url")
     url = require_url(args)
-    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": read_message_parts(args)}
+    parts = read_message_parts(args)
     push = webhook_config(args.push_url, args.push_token) if args.push_url else None
     store = None if args.no_session else open_store(out)
     session = store.get(url) if store else None
-    context_id, task_id = args.context_id, args.task_id
-    if session and not (args.new or context_id or task_id):
-        context_id = session.context_id
-        if session.task_state in INTERRUPTED_STATES:
-            task_id = session.task_id   # a finished task takes no more messages: only a waiting one
-    if context_id:
-        message["contextId"] = context_id
-    if task_id:
-        message["taskId"] = task_id
+    message = compose_message(parts, session, args.context_id, args.task_id, args.new)
     client = make_client(args, out, session).connect()
     out.debug(f"using JSON-RPC, A2A {client.version}, at {client.endpoint}")
     if args.stream and not client.streaming:
@@ -2477,10 +2495,7 @@ def cmd_message_send(args, out):
     if args.stream and client.streaming:
         return stream_reply(client, client.stream_message(message, push), out, store, url, args)
     with out.busy("waiting for the agent"):
-        result = client.send_message(message, return_immediately=args.async_, push=push)
-        remember(store, url, result.get("task") or result.get("message"))
-        if "task" in result and not args.async_:
-            result["task"] = wait_for_task(client, result["task"], store, url, args.timeout)
+        result = send_and_wait(client, message, store, url, args.timeout, args.async_, push)
     out.reply(result)
     if "task" in result:
         save_artifacts(result["task"], args, out)
@@ -2689,11 +2704,11 @@ def cmd_task_list(args, out):
     out.tasks(result)
 
 
-def cmd_task_cancel(args, out):
-    url, store, session, client, task_id = task_target(args, out)
+def cancel_task(client, task_id):
+    """CancelTask; a task that is already canceled is done, not an error."""
     try:
-        task = client.cancel_task(task_id)
-    except HandlerError as exc:   # canceling a canceled task is done, not an error
+        return client.cancel_task(task_id)
+    except HandlerError as exc:
         if exc.code != "TaskNotCancelableError":
             raise
         task = client.get_task(task_id)
@@ -2701,6 +2716,12 @@ def cmd_task_cancel(args, out):
         if state != "canceled":
             raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
                                exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+        return task
+
+
+def cmd_task_cancel(args, out):
+    url, store, session, client, task_id = task_target(args, out)
+    task = cancel_task(client, task_id)
     remember_task(store, url, session, task)
     if out.json:
         out.document(task)
@@ -2711,6 +2732,16 @@ def cmd_task_cancel(args, out):
 def cmd_task_resubscribe(args, out):
     url, store, session, client, task_id = task_target(args, out)
     stream_reply(client, client.resubscribe(task_id), out, store, url, args)
+
+
+def push_config_get(client, task_id, config_id=None):
+    """One push config; without an id, the task's only one (when it has exactly one)."""
+    if config_id:
+        return client.push_config("push_get", task_id, id=config_id)
+    configs = client.push_config("push_list", task_id)
+    if len(configs) != 1:
+        raise usage_error(f"task {task_id} has {len(configs)} push notification configs; name one with --config-id")
+    return configs[0]
 
 
 def cmd_task_notification(args, out):
@@ -2732,18 +2763,11 @@ def cmd_task_notification(args, out):
         return out.push_configs([client.push_config("push_set", task_id, id=args.config_id, **config)], True)
     if op == "list":
         return out.push_configs(client.push_config("push_list", task_id))
-    config_id = args.config_id
-    if op == "get" and not config_id:   # the task's only config, when it has exactly one
-        configs = client.push_config("push_list", task_id)
-        if len(configs) != 1:
-            raise usage_error(f"task {task_id} has {len(configs)} push notification configs; "
-                              "name one with --config-id")
-        return out.push_configs(configs, True)
     if op == "get":
-        return out.push_configs([client.push_config("push_get", task_id, id=config_id)], True)
-    client.push_config("push_delete", task_id, id=config_id)
-    out.done(f"Deleted push notification config {config_id} of task {task_id}",
-             {"deleted": config_id, "taskId": task_id})
+        return out.push_configs([push_config_get(client, task_id, args.config_id)], True)
+    client.push_config("push_delete", task_id, id=args.config_id)
+    out.done(f"Deleted push notification config {args.config_id} of task {task_id}",
+             {"deleted": args.config_id, "taskId": task_id})
 
 
 def cmd_session_list(args, out):
