@@ -27,6 +27,8 @@ from dataclasses import dataclass
 # ============================================================================ constants
 
 VERSION = "0.1.0"
+PROG = os.path.basename(sys.argv[0] or "") if os.path.basename(sys.argv[0] or "").startswith("handler") \
+    else "handler.py"   # how hints name the program
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
 DEFAULT_TIMEOUT = 120.0
@@ -416,6 +418,15 @@ _SCHEME_03 = _ByType(
     apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str", "bearerFormat": "str"},
     oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"}, openIdConnect={"!openIdConnectUrl": "url"},
     mutualTLS={})
+
+
+def validate_card_bytes(body):
+    """validate_card() of a card as it was read: one that is not JSON is one problem."""
+    try:
+        card = json.loads(body.decode("utf-8"))
+    except JSON_ERRORS as exc:
+        return "unknown", [("$", f"the card is not JSON: {exc}")]
+    return validate_card(card)
 
 
 def card_protocol_version(card):
@@ -1763,6 +1774,88 @@ class _Spinner:
             self.stream.flush()
 
 
+# ============================================================================ conversations
+# What the command line, the MCP server and chat share: messages that continue a session, and
+# task operations that save what the agent returns.
+
+def remember(store, url, obj):
+    """Save the ids and state an agent returned (a task or a message) in the URL's session."""
+    if store is None or obj is None:
+        return
+    if "status" in obj:      # a task
+        store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
+    else:                    # a message: no task waits for an answer
+        store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+
+
+def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
+    """Poll GetTask until the task ends or waits for input (also for agents that answer a
+    blocking send early), backing off from `first` to `cap` seconds, for at most `timeout`."""
+    deadline, delay = time.monotonic() + timeout, first
+    while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
+                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
+                               f"raise --timeout, or look later with: {PROG} task get {task['id']}")
+        time.sleep(min(delay, left))
+        delay = min(delay * 1.5, cap)
+        task = client.get_task(task["id"], history_length)
+        remember(store, url, task)
+    return task
+
+
+def compose_message(parts, session, context_id=None, task_id=None, new=False):
+    """A user message that continues the session's conversation: its context, and its task
+    only when that task waits for input (a finished task takes no more messages). Explicit
+    ids win; new=True sends none."""
+    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": parts}
+    if session and not (new or context_id or task_id):
+        context_id = session.context_id
+        if session.task_state in INTERRUPTED_STATES:
+            task_id = session.task_id
+    if context_id:
+        message["contextId"] = context_id
+    if task_id:
+        message["taskId"] = task_id
+    return message
+
+
+def send_and_wait(client, message, store, url, timeout, return_immediately=False, push=None):
+    """SendMessage, the session saved, then (unless return_immediately) polling until the task
+    ends or waits for input if the agent answered early."""
+    result = client.send_message(message, return_immediately=return_immediately, push=push)
+    remember(store, url, result.get("task") or result.get("message"))
+    if "task" in result and not return_immediately:
+        result["task"] = wait_for_task(client, result["task"], store, url, timeout)
+    return result
+
+
+def cancel_task(client, task_id):
+    """CancelTask; a task that is already canceled is done, not an error."""
+    try:
+        return client.cancel_task(task_id)
+    except HandlerError as exc:
+        if exc.code != "TaskNotCancelableError":
+            raise
+        task = client.get_task(task_id)
+        state = task_state(task)
+        if state != "canceled":
+            raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
+                               exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+        return task
+
+
+def push_config_get(client, task_id, config_id=None):
+    """One push config; without an id, the task's only one (when it has exactly one)."""
+    if config_id:
+        return client.push_config("push_get", task_id, id=config_id)
+    configs = client.push_config("push_list", task_id)
+    if len(configs) != 1:
+        raise usage_error(f"task {task_id} has {len(configs)} push notification configs; name one with --config-id")
+    return configs[0]
+
+
 # ============================================================================ built-in agent
 
 class AgentError(Exception):
@@ -2288,8 +2381,6 @@ def _rpc_error(rid, code, message):
 
 # ============================================================================ command line
 
-PROG = os.path.basename(sys.argv[0] or "") if os.path.basename(sys.argv[0] or "").startswith("handler") \
-    else "handler.py"
 
 
 def require_url(args):
@@ -2413,16 +2504,6 @@ def open_store(out):
     return SessionStore(warn=out.warn).load()
 
 
-def remember(store, url, obj):
-    """Save the ids and state an agent returned (a task or a message) in the URL's session."""
-    if store is None or obj is None:
-        return
-    if "status" in obj:      # a task
-        store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
-    else:                    # a message: no task waits for an answer
-        store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
-
-
 def report_outcome(out, task, url):
     state = task_state(task)
     if state in ("failed", "rejected", "canceled"):
@@ -2430,49 +2511,6 @@ def report_outcome(out, task, url):
     elif state in INTERRUPTED_STATES:
         out.note(f"the task is {state}: the agent waits for you; answer with "
                  f'{PROG} message send --url {url} "..." (the task continues)')
-
-
-def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
-    """Poll GetTask until the task ends or waits for input (also for agents that answer a
-    blocking send early), backing off from `first` to `cap` seconds, for at most `timeout`."""
-    deadline, delay = time.monotonic() + timeout, first
-    while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
-                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                               f"raise --timeout, or look later with: {PROG} task get {task['id']}")
-        time.sleep(min(delay, left))
-        delay = min(delay * 1.5, cap)
-        task = client.get_task(task["id"], history_length)
-        remember(store, url, task)
-    return task
-
-
-def compose_message(parts, session, context_id=None, task_id=None, new=False):
-    """A user message that continues the session's conversation: its context, and its task
-    only when that task waits for input (a finished task takes no more messages). Explicit
-    ids win; new=True sends none."""
-    message = {"messageId": new_id(), "role": "ROLE_USER", "parts": parts}
-    if session and not (new or context_id or task_id):
-        context_id = session.context_id
-        if session.task_state in INTERRUPTED_STATES:
-            task_id = session.task_id
-    if context_id:
-        message["contextId"] = context_id
-    if task_id:
-        message["taskId"] = task_id
-    return message
-
-
-def send_and_wait(client, message, store, url, timeout, return_immediately=False, push=None):
-    """SendMessage, the session saved, then (unless return_immediately) polling until the task
-    ends or waits for input if the agent answered early."""
-    result = client.send_message(message, return_immediately=return_immediately, push=push)
-    remember(store, url, result.get("task") or result.get("message"))
-    if "task" in result and not return_immediately:
-        result["task"] = wait_for_task(client, result["task"], store, url, timeout)
-    return result
 
 
 def cmd_message_send(args, out):
@@ -2636,12 +2674,7 @@ def cmd_card_validate(args, out):
         args.url = url
         response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
         source, body = response.url, response.body
-    try:
-        card = json.loads(body.decode("utf-8"))
-    except JSON_ERRORS as exc:
-        version, problems = "unknown", [("$", f"the card is not JSON: {exc}")]
-    else:
-        version, problems = validate_card(card)
+    version, problems = validate_card_bytes(body)
     out.validation(source, version, problems)
     return EXIT_FAILURE if problems else EXIT_OK
 
@@ -2704,21 +2737,6 @@ def cmd_task_list(args, out):
     out.tasks(result)
 
 
-def cancel_task(client, task_id):
-    """CancelTask; a task that is already canceled is done, not an error."""
-    try:
-        return client.cancel_task(task_id)
-    except HandlerError as exc:
-        if exc.code != "TaskNotCancelableError":
-            raise
-        task = client.get_task(task_id)
-        state = task_state(task)
-        if state != "canceled":
-            raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
-                               exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
-        return task
-
-
 def cmd_task_cancel(args, out):
     url, store, session, client, task_id = task_target(args, out)
     task = cancel_task(client, task_id)
@@ -2732,16 +2750,6 @@ def cmd_task_cancel(args, out):
 def cmd_task_resubscribe(args, out):
     url, store, session, client, task_id = task_target(args, out)
     stream_reply(client, client.resubscribe(task_id), out, store, url, args)
-
-
-def push_config_get(client, task_id, config_id=None):
-    """One push config; without an id, the task's only one (when it has exactly one)."""
-    if config_id:
-        return client.push_config("push_get", task_id, id=config_id)
-    configs = client.push_config("push_list", task_id)
-    if len(configs) != 1:
-        raise usage_error(f"task {task_id} has {len(configs)} push notification configs; name one with --config-id")
-    return configs[0]
 
 
 def cmd_task_notification(args, out):
