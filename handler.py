@@ -2379,6 +2379,257 @@ def _rpc_error(rid, code, message):
     return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
 
 
+# ============================================================================ MCP server
+# `handler.py mcp`: a Model Context Protocol server on stdin/stdout (newline-delimited JSON-RPC
+# 2.0), so that AI assistants can use A2A agents. Stdout carries protocol messages only. Tools
+# never take secrets as arguments (they would land in the assistant's transcript): agent tools use
+# the credentials stored for agent_url, and set_task_notification its token from HANDLER_PUSH_TOKEN.
+
+MCP_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")   # oldest to newest
+MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
+
+
+def _schema(required=(), **properties):
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+_URL = {"type": "string", "description": "the agent's base URL, e.g. http://127.0.0.1:8000"}
+_TASK = {"type": "string", "description": "the task id (default: the task saved in the agent's session)"}
+_STR = {"type": "string"}
+
+
+class McpServer:
+    """The MCP protocol and the tools: each tool reads the session file afresh and writes
+    through the store's locked update, so a long-running server loses no other process's work."""
+
+    TOOLS = {
+        "validate_agent_card": ("Check an A2A agent's card against the rules of its protocol version.",
+                                _schema(["agent_url"], agent_url=_URL)),
+        "get_agent_card": ("Fetch an A2A agent's card: name, skills, capabilities, interface.",
+                           _schema(["agent_url"], agent_url=_URL)),
+        "send_message": ("Send a text message to an A2A agent and wait for its reply. With use_session "
+                         "(default true) it continues the saved conversation with that agent and saves "
+                         "the new context and task ids.",
+                         _schema(["agent_url", "message"], agent_url=_URL, message=_STR,
+                                 context_id=_STR, task_id=_STR,
+                                 use_session={"type": "boolean", "default": True})),
+        "get_task": ("Get a task's state, artifacts and (optionally) history.",
+                     _schema(["agent_url"], agent_url=_URL, task_id=_TASK,
+                             history_length={"type": "integer", "minimum": 0})),
+        "list_tasks": ("List an agent's tasks (A2A 1.x agents), newest first, one page.",
+                       _schema(["agent_url"], agent_url=_URL, context_id=_STR,
+                               status={"type": "string", "description": "e.g. working, completed"},
+                               page_size={"type": "integer", "minimum": 1, "maximum": 100},
+                               page_token=_STR)),
+        "cancel_task": ("Cancel a task.", _schema(["agent_url"], agent_url=_URL, task_id=_TASK)),
+        "set_task_notification": ("Register a webhook for a task's push notifications (its token, if "
+                                  "any, comes from HANDLER_PUSH_TOKEN in the server's environment).",
+                                  _schema(["agent_url", "webhook_url"], agent_url=_URL, task_id=_TASK,
+                                          webhook_url=_STR, config_id=_STR)),
+        "get_task_notification": ("Get a task's push notification config (its only one without config_id).",
+                                  _schema(["agent_url"], agent_url=_URL, task_id=_TASK, config_id=_STR)),
+        "list_task_notifications": ("List a task's push notification configs.",
+                                    _schema(["agent_url"], agent_url=_URL, task_id=_TASK)),
+        "delete_task_notification": ("Delete a task's push notification config.",
+                                     _schema(["agent_url", "config_id"], agent_url=_URL, task_id=_TASK,
+                                             config_id=_STR)),
+        "list_sessions": ("List the saved sessions (agent URL, context id, task id, whether credentials "
+                          "are stored; never a secret).", _schema()),
+        "get_session_info": ("Show the saved session for one agent URL.", _schema(["agent_url"], agent_url=_URL)),
+        "clear_session_data": ("Forget the saved conversation (context and task) with one agent, or with "
+                               "all when all is true; stored credentials stay.",
+                               _schema([], agent_url=_URL, all={"type": "boolean", "default": False})),
+    }
+
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None):
+        self.timeout, self.log = timeout, log or (lambda line: None)
+        self.version = None   # the negotiated revision, once initialized
+
+    # -- the protocol
+    def handle(self, message):
+        """One JSON-RPC message in, its response out (None for notifications)."""
+        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" \
+                or not isinstance(message.get("method"), str):
+            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32600,
+                              "not a JSON-RPC 2.0 request")
+        method, rid, params = message["method"], message.get("id"), message.get("params") or {}
+        if "id" not in message:            # a notification: nothing to answer
+            return None
+        if not isinstance(params, dict):
+            return _rpc_error(rid, -32602, "params must be an object")
+        if method == "initialize":
+            wanted = params.get("protocolVersion")
+            self.version = wanted if wanted in MCP_VERSIONS else MCP_VERSIONS[-1]
+            return {"jsonrpc": "2.0", "id": rid, "result": {
+                "protocolVersion": self.version, "capabilities": {"tools": {"listChanged": False}},
+                "serverInfo": {"name": "handler", "version": VERSION},
+                "instructions": "Tools to talk to A2A (Agent2Agent) agents by URL; conversations with each "
+                                "agent continue across calls."}}
+        if method == "ping":
+            return {"jsonrpc": "2.0", "id": rid, "result": {}}
+        if method not in ("tools/list", "tools/call"):
+            return _rpc_error(rid, -32601, f"method {method} not found")
+        if self.version is None:
+            return _rpc_error(rid, -32002, "the server is not initialized: send initialize first")
+        if method == "tools/list":
+            return {"jsonrpc": "2.0", "id": rid, "result": {"tools": [
+                {"name": name, "description": text, "inputSchema": schema}
+                for name, (text, schema) in self.TOOLS.items()]}}
+        name, arguments = params.get("name"), params.get("arguments") or {}
+        if name not in self.TOOLS:
+            return _rpc_error(rid, -32602, f"unknown tool: {name}")
+        if not isinstance(arguments, dict):
+            return _rpc_error(rid, -32602, "arguments must be an object")
+        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments)}
+
+    def call(self, name, arguments):
+        """A tool's result: readable text, and structuredContent where the revision has it. A
+        failure is a result with isError and the line the command line would print."""
+        missing = [key for key in self.TOOLS[name][1]["required"] if arguments.get(key) in (None, "")]
+        try:
+            if missing:
+                raise usage_error(f"{name} needs {', '.join(missing)}")
+            text, structured = getattr(self, "tool_" + name)(**arguments)
+            error = False
+        except TypeError as exc:   # an argument the tool does not take
+            text, structured, error = f"Error: {name}: {exc}", None, True
+        except HandlerError as exc:
+            text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
+            structured, error = exc.envelope(), True
+        except Exception as exc:   # a bug must not end the server: the host gets a tool error
+            text, structured, error = f"Error: internal error: {type(exc).__name__}: {exc}", None, True
+        self.log(f"{name}: {'error' if error else 'ok'}")
+        result = {"content": [{"type": "text", "text": text}], "isError": error}
+        if structured is not None and self.version >= MCP_STRUCTURED:
+            result["structuredContent"] = structured
+        return result
+
+    def serve(self, stdin, stdout):
+        """Answer newline-delimited JSON-RPC from stdin until it ends."""
+        while True:
+            line = stdin.readline(MAX_SSE_LINE + 1)
+            if not line:
+                return EXIT_OK
+            if not line.strip():
+                continue
+            try:
+                message = json.loads(line)
+            except JSON_ERRORS:
+                reply = _rpc_error(None, -32700, "not valid JSON")
+            else:
+                if isinstance(message, list):   # a batch (2025-03-26)
+                    reply = [r for r in map(self.handle, message) if r is not None] or None
+                else:
+                    reply = self.handle(message)
+            if reply is not None:
+                stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+                stdout.flush()
+
+    # -- the tools: each returns (text, structured content)
+    def _agent(self, agent_url, store=True):
+        """(store, session, client) for an agent URL, the session file read afresh."""
+        store = SessionStore(warn=lambda line: self.log(f"warning: {line}")).load() if store else None
+        session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
+        client = A2AClient(agent_url, Transport(self.timeout), credentials=pick_credentials(None, session),
+                           warn=lambda line: self.log(f"warning: {line}"))
+        return store, session, client
+
+    def _task_id(self, session, task_id):
+        if not (task_id or session.task_id):
+            raise usage_error(f"no task id: give task_id, or send a message to {session.agent_url} first")
+        return task_id or session.task_id
+
+    @staticmethod
+    def _text(method, *args):
+        """What the command line prints for a result, as text."""
+        import io
+        buffer = io.StringIO()
+        getattr(Output("text", stdout=buffer, stderr=io.StringIO()), method)(*args)
+        return buffer.getvalue().rstrip("\n")
+
+    def tool_validate_agent_card(self, agent_url):
+        response = self._agent(agent_url, False)[2].card_response()
+        version, problems = validate_card_bytes(response.body)
+        report = {"agent_url": agent_url, "source": response.url, "protocolVersion": version,
+                  "valid": not problems, "problems": [{"path": p, "message": m} for p, m in problems]}
+        return self._text("validation", response.url, version, problems), report
+
+    def tool_get_agent_card(self, agent_url):
+        store, session, client = self._agent(agent_url)
+        card = client.fetch_card()
+        try:
+            client.connect()
+        except HandlerError:
+            pass
+        return self._text("card", card, client), card
+
+    def tool_send_message(self, agent_url, message, context_id=None, task_id=None, use_session=True):
+        store, session, client = self._agent(agent_url, use_session)
+        request = compose_message([{"text": str(message)}], session if use_session else None, context_id, task_id)
+        result = send_and_wait(client, request, store, agent_url, self.timeout)
+        return self._text("reply", result), result
+
+    def tool_get_task(self, agent_url, task_id=None, history_length=None):
+        store, session, client = self._agent(agent_url)
+        task = client.get_task(self._task_id(session, task_id), history_length)
+        if session.task_id in (None, task["id"]):
+            remember(store, agent_url, task)
+        return self._text("reply", {"task": task}), task
+
+    def tool_list_tasks(self, agent_url, context_id=None, status=None, page_size=None, page_token=None):
+        client = self._agent(agent_url)[2]
+        result = client.list_tasks(contextId=context_id, status=wire_state(status) if status else None,
+                                   pageSize=page_size, pageToken=page_token)
+        return self._text("tasks", result), result
+
+    def tool_cancel_task(self, agent_url, task_id=None):
+        store, session, client = self._agent(agent_url)
+        task = cancel_task(client, self._task_id(session, task_id))
+        if session.task_id in (None, task["id"]):
+            remember(store, agent_url, task)
+        return self._text("task_ids", task), task
+
+    def tool_set_task_notification(self, agent_url, webhook_url, task_id=None, config_id=None):
+        store, session, client = self._agent(agent_url)
+        config = webhook_config(webhook_url)
+        if os.environ.get("HANDLER_PUSH_TOKEN"):
+            config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
+        config = client.push_config("push_set", self._task_id(session, task_id), id=config_id, **config)
+        return self._text("push_configs", [config], True), mask_secrets(config)
+
+    def tool_get_task_notification(self, agent_url, task_id=None, config_id=None):
+        store, session, client = self._agent(agent_url)
+        config = push_config_get(client, self._task_id(session, task_id), config_id)
+        return self._text("push_configs", [config], True), mask_secrets(config)
+
+    def tool_list_task_notifications(self, agent_url, task_id=None):
+        store, session, client = self._agent(agent_url)
+        configs = client.push_config("push_list", self._task_id(session, task_id))
+        return self._text("push_configs", configs), {"configs": mask_secrets(configs)}
+
+    def tool_delete_task_notification(self, agent_url, config_id, task_id=None):
+        store, session, client = self._agent(agent_url)
+        task_id = self._task_id(session, task_id)
+        client.push_config("push_delete", task_id, id=config_id)
+        return f"Deleted push notification config {config_id} of task {task_id}", \
+            {"deleted": config_id, "taskId": task_id}
+
+    def tool_list_sessions(self):
+        sessions = SessionStore(warn=self.log).load().list_all()
+        return self._text("sessions", sessions), {"count": len(sessions), "sessions": [s.summary() for s in sessions]}
+
+    def tool_get_session_info(self, agent_url):
+        session = SessionStore(warn=self.log).load().get(agent_url)
+        return self._text("session", session), session.summary()
+
+    def tool_clear_session_data(self, agent_url=None, all=False):
+        if bool(agent_url) == bool(all):
+            raise usage_error("clear_session_data needs agent_url or all=true (not both)")
+        SessionStore(warn=self.log).load().clear(None if all else agent_url)
+        cleared = "all" if all else normalise_url(agent_url)
+        return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
+
+
 # ============================================================================ command line
 
 
@@ -2858,6 +3109,15 @@ def cmd_server_push(args, out):
                  args.host, token)
 
 
+def cmd_mcp(args, out):
+    log = (lambda line: out._stderr("mcp:", "2", line)) if args.debug else None
+    try:
+        stdin = sys.stdin.buffer
+    except AttributeError:
+        stdin = sys.stdin
+    return McpServer(args.timeout, log).serve(stdin, sys.stdout)
+
+
 def _agent_options(parser):
     parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
     auth = parser.add_mutually_exclusive_group()
@@ -3009,7 +3269,8 @@ def _agent_server_options(parser):
                         help="the A2A versions it speaks and its card offers (default both)")
 
 
-# Every command: group -> (help, {action: (function, help, adds its options)}).
+# Every command: group -> (help, {action: (function, help, adds its options)}), or
+# group -> (help, function) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
         "send": (cmd_message_send, "send a message and wait for the reply",
@@ -3037,6 +3298,7 @@ COMMANDS = {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
         "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
+    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents", cmd_mcp),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options),
         "push": (cmd_server_push, "receive push notifications on a webhook and print them",
@@ -3106,6 +3368,9 @@ def build_parser(argv=None):
     chosen = None if argv is None else _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
         sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
+        if callable(actions):   # a command without actions
+            sub.set_defaults(func=actions, action=None)
+            continue
         if chosen and chosen[0] != group:
             continue
         subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
