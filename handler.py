@@ -1607,13 +1607,15 @@ class Output:
             self.out.write("\n")
             self._midline = False
 
-    def stream_end(self, task, message=None):
+    def stream_end(self, task, message=None, ids=True):
+        """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
+        self._midline, self._artifact, self._shown = self._midline and not self.json, None, set()
         if self.json:
             return
         self._newline()
-        if task is not None:
+        if task is not None and ids:
             self.task_ids(task)
-        elif message is not None:
+        elif message is not None and ids:
             self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
         self.out.flush()
 
@@ -2630,6 +2632,230 @@ class McpServer:
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
 
 
+# ============================================================================ chat
+# `handler.py chat`: a conversation in the terminal. With a terminal on stdin it prompts, streams
+# replies, and Ctrl-C cancels a running reply; otherwise it reads one message a line and prints
+# each reply as `message send` would (or one JSON document a line with -o json), for scripts.
+
+CHAT_HELP = """/help            this list
+/card            the agent's card
+/new             start a new conversation (a new context)
+/task            the current task and its state
+/cancel          cancel the current task
+/session         the saved session for this agent
+/history         the conversation so far, as the agent keeps it
+/save DIR        write the last task's artifacts into DIR
+/quit            leave (so do Ctrl-D, and Ctrl-C at the prompt)"""
+
+
+class Chat:
+    def __init__(self, client, store, url, out, timeout, new=False, interactive=True):
+        self.client, self.store, self.url, self.out, self.timeout = client, store, url, out, timeout
+        self.new, self.interactive = new, interactive
+        self.failed = EXIT_OK
+
+    def session(self):
+        """The agent's session, read afresh (other processes may have written it)."""
+        return self.store.load().get(self.url)
+
+    def banner(self):
+        card, client = self.client.card, self.client
+        skills = [s.get("name") or s.get("id") for s in card.get("skills") or [] if isinstance(s, dict)]
+        session = self.session()
+        lines = [f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": "),
+                 f"A2A {client.version} over JSON-RPC at {client.endpoint}"
+                 + ("; streams replies" if client.streaming else ""),
+                 "Skills: " + (", ".join(map(str, skills)) or "none"),
+                 f"Continuing the saved conversation (context {session.context_id})"
+                 if session.context_id and not self.new else "A new conversation",
+                 "Type /help for commands; Ctrl-D leaves."]
+        for line in lines:
+            self.out.line(line)
+        self.out.out.flush()
+
+    def run(self, read_line):
+        """Read lines until the end; each is a message or a slash command."""
+        while True:
+            try:
+                line = read_line()
+            except (EOFError, KeyboardInterrupt):   # Ctrl-D or Ctrl-C at the prompt: leave
+                self.out.line()
+                break
+            if line is None:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("/"):
+                if self.command(line) == "quit":
+                    break
+                continue
+            self.turn(line)
+        return self.failed
+
+    def turn(self, text):
+        task = None
+        try:
+            session = self.session()
+            message = compose_message([{"text": text}], session, new=self.new)
+            self.new = False
+            if self.client.streaming:
+                task = self._stream(message)
+            else:
+                with self.out.busy("waiting for the agent"):
+                    result = self.client.send_message(message)
+                    remember(self.store, self.url, result.get("task") or result.get("message"))
+                    task = result.get("task")
+                    if task:
+                        result["task"] = task = wait_for_task(self.client, task, self.store, self.url, self.timeout)
+                self._show(result)
+        except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
+            self._cancel_running(task)
+        except HandlerError as exc:
+            self.out.error(exc)
+            self.failed = self.failed or exc.exit_code
+
+    def _stream(self, message):
+        task = reply = None
+        try:
+            for event in self.client.stream_message(message):
+                if "message" in event:
+                    reply = event["message"]
+                else:
+                    task = apply_event(task, event)
+                if not self.out.json:
+                    self.out.event(event)
+                if "artifactUpdate" not in event:
+                    remember(self.store, self.url, task or reply)
+        except KeyboardInterrupt:
+            self.out.stream_end(None, ids=False)
+            self._cancel_running(task)
+            return None
+        self.out.stream_end(task, reply, ids=not self.interactive)
+        if self.out.json:
+            self._line({"task": task} if task else {"message": reply})
+        elif self.interactive and task:
+            self._state(task)
+        return task
+
+    def _show(self, result):
+        if self.out.json:
+            return self._line(result)
+        if not self.interactive:
+            return self.out.reply(result)
+        text = reply_text(result["task"]) if "task" in result else parts_text(result["message"].get("parts"))
+        if text:
+            self.out.line(text)
+        if "task" in result:
+            self._state(result["task"])
+
+    def _line(self, obj):
+        self.out.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.out.flush()
+
+    def _state(self, task):
+        state = task_state(task)
+        if state in INTERRUPTED_STATES:
+            self.out.note(f"the agent waits for your answer ({state}); your next line answers it")
+        elif state != "completed":
+            self.out.warn(f"the task ended {state}")
+
+    def _cancel_running(self, task):
+        if task is None or not task.get("id"):
+            self.out.note("interrupted")
+            return
+        try:
+            task = cancel_task(self.client, task["id"])
+            remember(self.store, self.url, task)
+            self.out.note(f"canceled task {task['id']} ({task_state(task)})")
+        except HandlerError as exc:
+            self.out.warn(f"could not cancel task {task['id']}: {exc.message}")
+
+    # -- slash commands
+    def command(self, line):
+        name, _, rest = line.partition(" ")
+        rest = rest.strip()
+        try:
+            if name in ("/quit", "/exit"):
+                return "quit"
+            if name == "/help":
+                self.out.line(CHAT_HELP)
+            elif name == "/card":
+                self.out.card(self.client.card, self.client)
+            elif name == "/new":
+                self.new = True
+                self.out.line("The next message starts a new conversation.")
+            elif name == "/session":
+                self.out.session(self.session())
+            elif name in ("/task", "/cancel", "/history", "/save"):
+                self._task_command(name, rest)
+            else:
+                self.out.line(f"Unknown command {name}; /help lists them.")
+        except HandlerError as exc:
+            self.out.error(exc)
+        return None
+
+    def _task_command(self, name, rest):
+        session = self.session()
+        if not session.task_id:
+            return self.out.line("No task yet: send a message first.")
+        if name == "/save" and not rest:
+            return self.out.line("Usage: /save DIR")
+        if name == "/cancel":
+            task = cancel_task(self.client, session.task_id)
+            remember(self.store, self.url, task)
+            return self.out.task_ids(task)
+        task = self.client.get_task(session.task_id)
+        remember(self.store, self.url, task)
+        if name == "/task":
+            self.out.task_ids(task)
+        elif name == "/save":
+            import types
+            save_artifacts(task, types.SimpleNamespace(save_artifacts=rest, force=False), self.out)
+        else:
+            self._history(session, task)
+
+    def _history(self, session, task):
+        tasks = [task]
+        if self.client.v1 and session.context_id:   # every task of the conversation, oldest first
+            tasks = list(reversed(self.client.list_tasks(contextId=session.context_id, includeArtifacts=True)["tasks"]))
+        for each in tasks:
+            for message in each.get("history") or []:
+                who = "you" if message.get("role") == "ROLE_USER" else "agent"
+                self.out.line(f"{who}> {parts_text(message.get('parts'))}")
+            for artifact in each.get("artifacts") or []:
+                self.out.line(f"agent> {parts_text(artifact.get('parts'))}")
+
+
+def _prompt_reader(home):
+    """input() with line editing and a history file (0600) when readline is there."""
+    try:
+        import readline
+    except ImportError:
+        readline = None
+    path = os.path.join(home, "chat_history")
+    if readline is not None:
+        try:
+            readline.read_history_file(path)
+        except OSError:
+            pass
+        readline.set_history_length(1000)
+
+    def read():
+        return input("you> ")
+
+    def save():
+        if readline is None:
+            return
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            readline.write_history_file(path)
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
+    return read, save
+
+
 # ============================================================================ command line
 
 
@@ -3109,6 +3335,25 @@ def cmd_server_push(args, out):
                  args.host, token)
 
 
+def cmd_chat(args, out):
+    url = require_url(args)
+    store = open_store(out)
+    client = make_client(args, out, store.get(url)).connect()
+    interactive = _is_tty(sys.stdin)
+    if not interactive:
+        out.fancy = False   # no spinner or colour when a script drives it
+    chat = Chat(client, store, url, out, args.timeout, args.new, interactive)
+    if not interactive:
+        return chat.run(lambda: sys.stdin.readline() or None)
+    chat.banner()
+    store._ensure_home()
+    read, save = _prompt_reader(store.home)
+    try:
+        return chat.run(read)
+    finally:
+        save()
+
+
 def cmd_mcp(args, out):
     log = (lambda line: out._stderr("mcp:", "2", line)) if args.debug else None
     try:
@@ -3261,6 +3506,11 @@ def _url_option(parser):
     parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
 
 
+def _chat_options(parser):
+    _agent_options(parser)
+    parser.add_argument("--new", action="store_true", help="start a new conversation")
+
+
 def _agent_server_options(parser):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -3270,7 +3520,7 @@ def _agent_server_options(parser):
 
 
 # Every command: group -> (help, {action: (function, help, adds its options)}), or
-# group -> (help, function) for a command without actions.
+# group -> (help, (function, adds its options)) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
         "send": (cmd_message_send, "send a message and wait for the reply",
@@ -3298,7 +3548,9 @@ COMMANDS = {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
         "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
-    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents", cmd_mcp),
+    "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
+             (cmd_chat, _chat_options)),
+    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents", (cmd_mcp, None)),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options),
         "push": (cmd_server_push, "receive push notifications on a webhook and print them",
@@ -3368,8 +3620,10 @@ def build_parser(argv=None):
     chosen = None if argv is None else _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
         sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
-        if callable(actions):   # a command without actions
-            sub.set_defaults(func=actions, action=None)
+        if isinstance(actions, tuple):   # a command without actions
+            sub.set_defaults(func=actions[0], action=None)
+            if actions[1] and (not chosen or chosen[0] == group):
+                actions[1](sub)
             continue
         if chosen and chosen[0] != group:
             continue
