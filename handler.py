@@ -60,7 +60,8 @@ METHODS = {
     "push_delete": ("DeleteTaskPushNotificationConfig", "tasks/pushNotificationConfig/delete"),
     "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard"),
 }
-SECRET_KEYS = ("token", "credentials")
+SAFE_OPS = ("get", "list", "push_get", "push_list", "extended_card")   # retried like a GET
+SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
 JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input   # JSON keys whose values output and logs mask
 
 
@@ -308,10 +309,15 @@ def to_v03_push_config(config):
     return out
 
 
+def is_secret_key(key):
+    key = str(key).lower()
+    return any(word in key for word in SECRET_KEY_WORDS) and not key.endswith(("url", "pagetoken", "type"))
+
+
 def mask_secrets(obj):
     """A copy of a JSON value with every token and credential masked."""
     if isinstance(obj, dict):
-        return {k: mask_secret(v) if k in SECRET_KEYS and isinstance(v, str) else mask_secrets(v)
+        return {k: mask_secret(v) if is_secret_key(k) and isinstance(v, str) else mask_secrets(v)
                 for k, v in obj.items()}
     if isinstance(obj, list):
         return [mask_secrets(v) for v in obj]
@@ -599,26 +605,31 @@ def mask_secret(value):
 
 @dataclass
 class AuthCredentials:
-    """A credential stored for one agent: a bearer token or an API key sent in a header."""
-    auth_type: str                   # "bearer" or "api_key"
-    value: str
+    """A credential stored for one agent: a bearer token, an API key sent in a header, or an
+    OAuth2 access token with what it takes to get a new one (oauth: token_url, client_id,
+    client_secret or refresh_token, scopes, expires_at)."""
+    auth_type: str                   # "bearer", "api_key" or "oauth2"
+    value: str                       # the token or key ("" for an OAuth2 token not fetched yet)
     header_name: str | None = None   # API keys only; X-API-Key when None
+    oauth: dict | None = None
 
     def headers(self):
-        if self.auth_type == "bearer":
-            return {"Authorization": f"Bearer {self.value}"}
-        return {self.header_name or "X-API-Key": self.value}
+        if self.auth_type == "api_key":
+            return {self.header_name or "X-API-Key": self.value}
+        return {"Authorization": f"Bearer {self.value}"} if self.value else {}
 
     def to_dict(self):
-        return {"auth_type": self.auth_type, "value": self.value, "header_name": self.header_name}
+        data = {"auth_type": self.auth_type, "value": self.value, "header_name": self.header_name}
+        return {**data, "oauth": self.oauth} if self.oauth else data
 
     @classmethod
     def from_dict(cls, data):
-        if (not isinstance(data, dict) or data.get("auth_type") not in ("bearer", "api_key")
+        if (not isinstance(data, dict) or data.get("auth_type") not in ("bearer", "api_key", "oauth2")
                 or not isinstance(data.get("value"), str)):
             return None
-        header = data.get("header_name")
-        return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None)
+        header, oauth = data.get("header_name"), data.get("oauth")
+        return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None,
+                   oauth if isinstance(oauth, dict) else None)
 
 
 @dataclass
@@ -629,16 +640,17 @@ class AgentSession:
     task_id: str | None = None
     credentials: AuthCredentials | None = None
     task_state: str | None = None    # the saved task's last known state, e.g. "input-required"
+    client_cert: dict | None = None  # {"cert": path, "key": path} for mutual TLS: paths, never keys
 
-    def update(self, context_id=None, task_id=None, credentials=None, task_state=None):
+    def update(self, context_id=None, task_id=None, credentials=None, task_state=None, client_cert=None):
         """Change only the values that are provided."""
-        for name, value in (("context_id", context_id), ("task_id", task_id),
-                            ("credentials", credentials), ("task_state", task_state)):
+        for name, value in (("context_id", context_id), ("task_id", task_id), ("credentials", credentials),
+                            ("task_state", task_state), ("client_cert", client_cert)):
             if value is not None:
                 setattr(self, name, value)
 
     def clear_credentials(self):
-        self.credentials = None
+        self.credentials = self.client_cert = None
 
     def summary(self):
         """The session as shown to users and scripts: never the secret."""
@@ -649,8 +661,9 @@ class AgentSession:
     def from_entry(cls, url, entry):
         def text(key):
             return entry[key] if isinstance(entry.get(key), str) else None
-        return cls(url, text("context_id"), text("task_id"),
-                   AuthCredentials.from_dict(entry.get("credentials")), text("task_state"))
+        cert = entry.get("client_cert")
+        return cls(url, text("context_id"), text("task_id"), AuthCredentials.from_dict(entry.get("credentials")),
+                   text("task_state"), cert if isinstance(cert, dict) and isinstance(cert.get("cert"), str) else None)
 
     def write_entry(self, entry):
         """Write this session's fields into its raw file entry, keeping keys Handler does not know."""
@@ -658,6 +671,8 @@ class AgentSession:
                      credentials=self.credentials.to_dict() if self.credentials else None,
                      task_state=self.task_state or None,
                      updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        if self.client_cert or "client_cert" in entry:
+            entry["client_cert"] = self.client_cert
         return entry
 
 
@@ -795,14 +810,15 @@ class SessionStore:
     def list_all(self):
         return list(self.sessions.values())
 
-    def update(self, agent_url, context_id=None, task_id=None, credentials=None, task_state=None):
+    def update(self, agent_url, context_id=None, task_id=None, credentials=None, task_state=None,
+               client_cert=None):
         """Change the given values of one session and save, leaving every other entry as it is."""
         key = normalise_url(agent_url)
 
         def change(raw):
             entry = raw.get(key) if isinstance(raw.get(key), dict) else {}
             session = AgentSession.from_entry(key, entry)
-            session.update(context_id, task_id, credentials, task_state)
+            session.update(context_id, task_id, credentials, task_state, client_cert)
             raw[key] = session.write_entry(entry)
         self._transaction(change)
         return self.get(key)
@@ -811,12 +827,15 @@ class SessionStore:
         return self.update(agent_url, credentials=credentials)
 
     def clear_credentials(self, agent_url):
+        """Forget an agent's credentials and client certificate; its conversation stays."""
         key = normalise_url(agent_url)
 
         def change(raw):
             entry = raw.get(key)
-            if isinstance(entry, dict) and entry.get("credentials") is not None:
-                entry["credentials"] = None
+            if isinstance(entry, dict):
+                for name in ("credentials", "client_cert"):
+                    if entry.get(name) is not None:
+                        entry[name] = None
         self._transaction(change)
 
     def clear(self, agent_url=None):
@@ -827,7 +846,7 @@ class SessionStore:
         def change(raw):
             for key in [k for k in raw if keys is None or k in keys]:
                 entry = raw[key]
-                if not isinstance(entry, dict) or not entry.get("credentials"):
+                if not isinstance(entry, dict) or not (entry.get("credentials") or entry.get("client_cert")):
                     del raw[key]
                 else:
                     for name in ("context_id", "task_id", "task_state"):
@@ -905,43 +924,51 @@ def redact_headers(headers, secrets=()):
 
 
 def network_error(exc, url):
-    """Name a failure to reach `url` in one line, with the exit code that fits it."""
+    """Name a failure to reach `url` in one line, with the exit code that fits it. Its `retry`
+    says when trying again is safe: "unsent" (no byte reached the agent), "any" (for requests
+    that change nothing), or None."""
     import socket
     import ssl
     import urllib.error
     import http.client
-    where = url
-    reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    where, unsent = url, isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
+    reason = exc.reason if unsent else exc
     if isinstance(reason, (socket.timeout, TimeoutError)):
-        return HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                            "raise --timeout, or check that the agent is healthy")
-    if isinstance(reason, ssl.SSLCertVerificationError):
-        return HandlerError(f"TLS certificate of {where} was not accepted: "
-                            f"{reason.verify_message or reason.reason}", EXIT_UNREACHABLE,
-                            "A2ACLI_ERR_UNREACHABLE", "check the host name, or set SSL_CERT_FILE to its CA")
-    if isinstance(reason, ssl.SSLError):
-        return HandlerError(f"TLS connection to {where} failed: {reason.reason or reason}",
-                            EXIT_UNREACHABLE, "A2ACLI_ERR_UNREACHABLE", "check that the URL's scheme is right")
-    if isinstance(reason, socket.gaierror):
-        return HandlerError(f"cannot resolve the host of {where}", EXIT_UNREACHABLE,
-                            "A2ACLI_ERR_UNREACHABLE", "check the host name in --url")
-    if isinstance(reason, ConnectionRefusedError):
-        return HandlerError(f"cannot connect to {where}: connection refused", EXIT_UNREACHABLE,
-                            "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
-    if isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
-        return bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
-    if isinstance(reason, (ConnectionError, http.client.HTTPException)):
+        error = HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
+                             "raise --timeout, or check that the agent is healthy")
+    elif isinstance(reason, ssl.SSLCertVerificationError):
+        error = HandlerError(f"TLS certificate of {where} was not accepted: "
+                             f"{reason.verify_message or reason.reason}", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file")
+        unsent = None
+    elif isinstance(reason, ssl.SSLError):
+        error = HandlerError(f"TLS connection to {where} failed: {reason.reason or reason}", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "check the URL's scheme, and --cert/--key if the agent "
+                             "wants a client certificate")
+        unsent = None
+    elif isinstance(reason, socket.gaierror):
+        error = HandlerError(f"cannot resolve the host of {where}", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "check the host name in --url")
+    elif isinstance(reason, ConnectionRefusedError):
+        error = HandlerError(f"cannot connect to {where}: connection refused", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
+    elif isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
+        error = bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
+    elif isinstance(reason, (ConnectionError, http.client.HTTPException)):
         detail = "closed the connection without an answer" if isinstance(
             reason, http.client.RemoteDisconnected) else (str(reason) or type(reason).__name__)
-        return HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
-                            "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
-    if isinstance(reason, OSError):
-        return HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
-                            "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
-    return None
+        error = HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
+    elif isinstance(reason, OSError):
+        error = HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
+                             "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
+    else:
+        return None
+    error.retry = "unsent" if unsent else "any" if unsent is False else None
+    return error
 
 
-def bounded(produce, timeout, what):
+def bounded(produce, timeout, what, limit=None):
     """Run produce(put) on a daemon worker thread and yield each item it puts.
 
     The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once; it gives
@@ -972,7 +999,7 @@ def bounded(produce, timeout, what):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise HandlerError(f"{what}: no answer within {timeout:g} s", EXIT_TIMEOUT,
+                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s", EXIT_TIMEOUT,
                                        "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
                 try:
                     kind, item = items.get(timeout=min(left, 0.2))
@@ -994,25 +1021,83 @@ class _Stopped(Exception):
 
 
 def loggable(body):
-    """A body as --debug shows it: tokens and credentials masked, at most 2,000 characters."""
+    """A body as --debug shows it: tokens, secrets and credentials masked (JSON or a form), at
+    most 2,000 characters."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         text = json.dumps(mask_secrets(json.loads(text)), ensure_ascii=False)
     except JSON_ERRORS:
-        pass
+        if "=" in text and " " not in text.strip():   # a form (OAuth2 token requests)
+            from urllib.parse import parse_qsl
+            text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}" for k, v in parse_qsl(text))
     return text[:2000]
 
 
-def read_body(resp, url):
+def parse_size(text):
+    """A byte count: 65536, 64K, 64M, 1G."""
+    text = str(text).strip().upper().rstrip("B").rstrip("I")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    number = text[:-1] if scale > 1 else text
+    if not number.isdigit() or int(number) <= 0:
+        raise usage_error(f"not a size: {text!r}", "use bytes, or K, M or G, e.g. 64M")
+    return int(number) * scale
+
+
+class _Inflate:
+    """A gzip or deflate body, decoded as it is read (read and readline), never more than
+    64 KiB at a time, so that a small body cannot expand into a huge one unchecked."""
+
+    def __init__(self, raw):
+        import zlib
+        self.raw, self.inflate, self.buffer, self.done = raw, zlib.decompressobj(32 + zlib.MAX_WBITS), b"", False
+
+    def _fill(self):
+        import zlib
+        try:
+            if self.inflate.unconsumed_tail:
+                self.buffer += self.inflate.decompress(self.inflate.unconsumed_tail, 65536)
+                return
+            chunk = self.raw.read(65536)
+            if chunk:
+                self.buffer += self.inflate.decompress(chunk, 65536)
+            else:
+                self.buffer += self.inflate.flush()
+                self.done = True
+        except zlib.error as exc:
+            raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
+
+    def read(self, size):
+        while len(self.buffer) < size and not self.done:
+            self._fill()
+        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        return data
+
+    def readline(self, limit):
+        while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit and not self.done:
+            self._fill()
+        end = self.buffer.find(b"\n", 0, limit)
+        end = limit if end < 0 else end + 1
+        data, self.buffer = self.buffer[:end], self.buffer[end:]
+        return data
+
+
+def decoded(resp):
+    """The response, or a reader that undoes its gzip or deflate content encoding."""
+    encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
+    return _Inflate(resp) if encoding in ("gzip", "x-gzip", "deflate") else resp
+
+
+def read_body(resp, url, limit=MAX_BODY):
     """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the limit)."""
-    chunks, size = [], 0
+    chunks, size, reader = [], 0, decoded(resp)
     while True:
-        chunk = resp.read(65536)
+        chunk = reader.read(65536)
         if not chunk:
             return b"".join(chunks)
         size += len(chunk)
-        if size > MAX_BODY:
-            raise bad_response(f"the answer from {url} is larger than 64 MiB")
+        if size > limit:
+            raise bad_response(f"the answer from {url} is larger than {limit} bytes",
+                               "raise --max-response if it should be that large")
         chunks.append(chunk)
 
 
@@ -1044,26 +1129,6 @@ def read_sse(readline):
         yield event, "\n".join(data)
 
 
-_OPENER = []
-
-
-def _opener():
-    """urllib's opener (proxies from the environment, SSL_CERT_FILE), with a redirect handler
-    that drops credentials when a redirect leaves the origin: urllib's own copies every header."""
-    if not _OPENER:
-        import urllib.request
-
-        class Redirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, req, fp, code, msg, headers, newurl):
-                new = super().redirect_request(req, fp, code, msg, headers, newurl)
-                if new is not None and _origin(newurl) != _origin(req.full_url):
-                    for name in [k for k in new.headers if is_secret_header(k)]:
-                        del new.headers[name]
-                return new
-        _OPENER.append(urllib.request.build_opener(Redirect))
-    return _OPENER[0]
-
-
 def _origin(url):
     try:
         return origin_of(url)
@@ -1071,20 +1136,80 @@ def _origin(url):
         return url
 
 
+def _is_loopback(url):
+    from urllib.parse import urlsplit
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
 class Transport:
-    """Every HTTP request Handler makes: headers, credentials, --debug logging with secrets
-    redacted, a timeout, and network failures turned into HandlerErrors."""
+    """Every HTTP request Handler makes: headers, --debug logging with secrets redacted, TLS
+    (verification, --ca-file, client certificates), redirects (GET only, credentials dropped
+    off-origin), retries with backoff, size limits, and failures turned into HandlerErrors."""
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None):
-        self.timeout = timeout
-        self.log = log
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY, ca_file=None,
+                 cert=None, key=None, insecure=False, warn=None):
+        self.timeout, self.log, self.retries, self.max_response = timeout, log, retries, max_response
+        self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
+        self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
+        self._opener = None
 
-    def _request(self, url, body, headers, method):
+    def opener(self):
+        """urllib's opener (proxies from the environment), with this transport's TLS context and
+        a redirect handler: urllib's own follows POSTs and copies every header to any origin."""
+        if self._opener is None:
+            import urllib.request
+
+            class Redirect(urllib.request.HTTPRedirectHandler):
+                max_redirections = 5
+
+                def redirect_request(self, req, fp, code, msg, headers, newurl):
+                    if req.get_method() not in ("GET", "HEAD"):
+                        return None   # the 3xx is then the answer, and says what happened
+                    new = super().redirect_request(req, fp, code, msg, headers, newurl)
+                    if new is not None and _origin(newurl) != _origin(req.full_url):
+                        for name in [k for k in new.headers if is_secret_header(k)]:
+                            del new.headers[name]
+                    return new
+            self._opener = urllib.request.build_opener(Redirect, urllib.request.HTTPSHandler(context=self.tls()))
+            if self.insecure:
+                self.warn("TLS verification is OFF (--insecure): anyone on the network path can read "
+                          "and change this traffic")
+        return self._opener
+
+    def tls(self):
+        import ssl
+        if self.insecure:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        else:
+            try:
+                context = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise usage_error(f"cannot use --ca-file {self.ca_file}: {getattr(exc, 'strerror', None) or exc}") \
+                    from None
+        if self.cert:
+            key = self.key or self.cert
+            try:
+                mode = os.stat(key).st_mode & 0o777
+            except OSError as exc:
+                raise usage_error(f"cannot read the client key {key}: {exc.strerror}") from None
+            if mode & 0o077:
+                raise usage_error(f"the private key {key} is open to other users (mode {mode:o}); "
+                                  f"Handler will not use it", f"fix it with: chmod 600 {key}")
+            try:
+                context.load_cert_chain(self.cert, self.key)
+            except (OSError, ssl.SSLError) as exc:
+                raise usage_error(f"cannot load the client certificate {self.cert}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
+        return context
+
+    def _request(self, url, body, headers, method, content_type):
         import urllib.request
-        all_headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json", **headers}
+        all_headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
+                       "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
-            all_headers["Content-Type"] = "application/json"
+            all_headers["Content-Type"] = content_type
         if self.log:
             self.log(f"> {method} {url}")
             for k, v in redact_headers(all_headers, self.secrets).items():
@@ -1093,10 +1218,10 @@ class Transport:
                 self.log(f">   {loggable(body)}")
         return urllib.request.Request(url, data=body, headers=all_headers, method=method)
 
-    def _open(self, request):
+    def _open(self, request, timeout):
         import urllib.error
         try:
-            return _opener().open(request, timeout=self.timeout + 5)
+            return self.opener().open(request, timeout=timeout + 5)
         except urllib.error.HTTPError as exc:
             return exc   # an HTTP error is still an answer: its status and body tell what failed
 
@@ -1106,42 +1231,99 @@ class Transport:
             if body is not None:
                 self.log(f"<   {loggable(body)}")
 
-    def request(self, url, body=None, headers=None, method=None):
-        """Send one request and return the whole Response (any status)."""
+    def request(self, url, body=None, headers=None, method=None, idempotent=None,
+                content_type="application/json"):
+        """Send one request and return the whole Response (any status). A request that changes
+        nothing (GET, unless told otherwise) is retried on connection failures, 429 and
+        502/503/504; any request is retried when the connection failed before it was sent."""
         method = method or ("POST" if body is not None else "GET")
-        request = self._request(url, body, headers or {}, method)
+        idempotent = method == "GET" if idempotent is None else idempotent
+        request = self._request(url, body, headers or {}, method, content_type)
+        deadline = time.monotonic() + self.timeout
 
         def produce(put):
-            with self._open(request) as resp:
-                data = read_body(resp, url)
+            with self._open(request, self.timeout) as resp:
+                data = read_body(resp, url, self.max_response)
                 self._log_response(resp, data)
-                put(Response(url, resp.status, resp.reason, resp.headers, data))
-        for response in self._run(produce, url):
+                put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason, resp.headers, data))
+        for attempt in range(self.retries + 1):
+            answers = self._run(produce, url, deadline)
+            try:
+                response = next(answers)
+            except StopIteration:
+                raise bad_response(f"no answer from {url}") from None
+            except HandlerError as exc:
+                if getattr(exc, "retry", None) in ("unsent", "any" if idempotent else "unsent") \
+                        and self._pause(attempt, None, deadline, exc.message):
+                    continue
+                raise
+            finally:
+                answers.close()
+            if idempotent and response.status in (429, 502, 503, 504) \
+                    and self._pause(attempt, response.headers.get("Retry-After"), deadline,
+                                    f"HTTP {response.status}"):
+                continue
             return response
-        raise bad_response(f"no answer from {url}")
 
-    def stream(self, url, body, headers):
-        """POST and yield a Response when the answer is not an event stream, else each
-        (event type, data) of the stream as it arrives; the timeout is the longest silence."""
-        request = self._request(url, body, {**headers, "Accept": "text/event-stream"}, "POST")
+    def _pause(self, attempt, retry_after, deadline, why):
+        """Wait before the next attempt (exponential backoff with jitter, or Retry-After); False
+        when there are no attempts left or the wait would pass the deadline."""
+        if attempt >= self.retries:
+            return False
+        import random
+        delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
+        if retry_after:
+            try:
+                delay = max(delay, float(retry_after))
+            except ValueError:
+                from email.utils import parsedate_to_datetime
+                try:
+                    delay = max(delay, parsedate_to_datetime(retry_after).timestamp() - time.time())
+                except (TypeError, ValueError):
+                    pass
+        if time.monotonic() + delay >= deadline:
+            return False
+        if self.log:
+            self.log(f"retrying in {delay:.2f} s ({why})")
+        time.sleep(delay)
+        return True
+
+    def stream(self, url, body, headers, method="POST"):
+        """Send a request and yield a Response when the answer is not an event stream, else each
+        (event type, data) of the stream as it arrives; the timeout is the longest silence.
+        Retried only when the connection failed before the request was sent."""
+        request = self._request(url, body, {**headers, "Accept": "text/event-stream"}, method, "application/json")
 
         def produce(put):
-            with self._open(request) as resp:
+            with self._open(request, self.timeout) as resp:
                 if resp.status != 200 or resp.headers.get_content_type() != "text/event-stream":
-                    data = read_body(resp, url)
+                    data = read_body(resp, url, self.max_response)
                     self._log_response(resp, data)
-                    put(Response(url, resp.status, resp.reason, resp.headers, data))
+                    put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason, resp.headers, data))
                     return
                 self._log_response(resp)
-                for event in read_sse(resp.readline):
+                for event in read_sse(decoded(resp).readline):
                     if self.log:
                         self.log(f"<   event: {loggable(event[1])}")
                     put(event)
-        yield from self._run(produce, url)
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(self.retries + 1):
+            started = False
+            try:
+                for item in self._run(produce, url, None):
+                    started = True
+                    yield item
+                return
+            except HandlerError as exc:
+                if started or getattr(exc, "retry", None) != "unsent" \
+                        or not self._pause(attempt, None, deadline, exc.message):
+                    raise
 
-    def _run(self, produce, url):
+    def _run(self, produce, url, deadline):
+        """The items produce() puts, each awaited at most the timeout (or until the deadline)."""
+        timeout = self.timeout if deadline is None else max(0.01, deadline - time.monotonic())
         try:
-            yield from bounded(produce, self.timeout, f"waiting for {url}")
+            yield from bounded(produce, timeout, f"waiting for {url}", self.timeout)
         except HandlerError:
             raise
         except Exception as exc:
@@ -1185,23 +1367,180 @@ def pick_interface(card, card_url):
         EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC")
 
 
+def check_token_url(url, what="token endpoint"):
+    """OAuth2 endpoints carry secrets: HTTPS, except on this machine."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(str(url or ""))
+    if not parts.hostname or parts.scheme not in ("http", "https"):
+        raise usage_error(f"the OAuth2 {what} {url!r} is not an http(s) URL")
+    if parts.scheme != "https" and not _is_loopback(url):
+        raise usage_error(f"the OAuth2 {what} {url} must use https (plain http only on loopback)")
+
+
+def form_post(transport, url, form, headers=None, what="token endpoint"):
+    """POST an OAuth2 form; the JSON answer (an error answer too: the caller reads its "error")."""
+    from urllib.parse import urlencode
+    check_token_url(url, what)
+    resp = transport.request(url, urlencode(form).encode("ascii"), {"Accept": "application/json", **(headers or {})},
+                             "POST", idempotent=False, content_type="application/x-www-form-urlencoded")
+    try:
+        data = json.loads(resp.body.decode("utf-8"))
+    except JSON_ERRORS:
+        data = None
+    if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
+        raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a usable JSON body",
+                           EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED")
+    return data
+
+
+def _oauth_failure(url, data, hint):
+    detail = f": {data['error_description']}" if data.get("error_description") else ""
+    return HandlerError(f"the OAuth2 token endpoint {url} refused: {data.get('error') or 'no token'}{detail}",
+                        EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED", hint)
+
+
+def fetch_oauth_token(transport, oauth):
+    """A new access token: the refresh_token grant when there is a refresh token (falling back
+    to client credentials when that fails and there is a secret), else client credentials.
+    Returns the updated oauth dict, with access_token and expires_at."""
+    import base64
+    from urllib.parse import quote
+    oauth, url = dict(oauth), oauth.get("token_url")
+    grants = (["refresh_token"] if oauth.get("refresh_token") else []) + \
+        (["client_credentials"] if oauth.get("client_secret") else [])
+    if not grants:
+        raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
+                           "A2ACLI_ERR_CREDENTIALS_MISSING", f"sign in again with: {PROG} auth login")
+    for grant in grants:
+        form, headers = {"grant_type": grant}, {}
+        if grant == "refresh_token":
+            form["refresh_token"] = oauth["refresh_token"]
+        if oauth.get("scopes"):
+            form["scope"] = " ".join(oauth["scopes"])
+        if oauth.get("client_secret"):   # client_secret_basic (RFC 6749, 2.3.1)
+            pair = f"{quote(oauth.get('client_id') or '', safe='')}:{quote(oauth['client_secret'], safe='')}"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        else:
+            form["client_id"] = oauth.get("client_id") or ""
+        data = form_post(transport, url, form, headers)
+        if isinstance(data.get("access_token"), str) and data["access_token"]:
+            return _took(oauth, data)
+        if grant == grants[-1]:
+            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set --oauth2-token-url ...")
+        oauth.pop("refresh_token", None)
+
+
+def _took(oauth, data):
+    """oauth updated with a token answer (RFC 6749, 5.1)."""
+    oauth = {**oauth, "access_token": data["access_token"]}
+    try:
+        oauth["expires_at"] = round(time.time() + float(data["expires_in"]))
+    except (KeyError, TypeError, ValueError):
+        oauth.pop("expires_at", None)
+    if isinstance(data.get("refresh_token"), str):
+        oauth["refresh_token"] = data["refresh_token"]
+    return oauth
+
+
+def device_flow(card):
+    """(device authorization URL, token URL, scopes) of the card's first OAuth2 scheme with a
+    device code flow, or None."""
+    schemes = card.get("securitySchemes") if isinstance(card.get("securitySchemes"), dict) else {}
+    for scheme in schemes.values():
+        if not isinstance(scheme, dict):
+            continue
+        oauth = scheme.get("oauth2SecurityScheme") if isinstance(scheme.get("oauth2SecurityScheme"), dict) else scheme
+        flow = (oauth.get("flows") or {}).get("deviceCode") if isinstance(oauth.get("flows"), dict) else None
+        if isinstance(flow, dict) and flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
+            scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
+            return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(scopes)
+    return None
+
+
+def device_login(transport, device_url, token_url, client_id, scopes, tell):
+    """The OAuth2 device authorization grant (RFC 8628): ask for a code, tell the user where to
+    enter it, and poll as the server allows. Returns the oauth dict of the token."""
+    form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
+    data = form_post(transport, device_url, form, what="device authorization endpoint")
+    if not data.get("device_code") or not data.get("user_code") or not data.get("verification_uri"):
+        raise _oauth_failure(device_url, data, "check --client-id")
+    where = data.get("verification_uri_complete") or data["verification_uri"]
+    tell(f"To sign in, open {where} and enter the code {data['user_code']}")
+    try:
+        interval, lifetime = float(data.get("interval", 5)), float(data.get("expires_in", 600))
+    except (TypeError, ValueError):
+        interval, lifetime = 5.0, 600.0
+    deadline = time.monotonic() + lifetime
+    while True:
+        if time.monotonic() + interval > deadline:
+            raise HandlerError("the sign-in code expired before the sign-in was finished", EXIT_AUTH,
+                               "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
+        time.sleep(max(interval, 0.05))
+        answer = form_post(transport, token_url, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                                                  "device_code": data["device_code"], "client_id": client_id})
+        if isinstance(answer.get("access_token"), str) and answer["access_token"]:
+            return _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
+        if answer.get("error") == "slow_down":
+            interval += 5
+        elif answer.get("error") != "authorization_pending":
+            raise _oauth_failure(token_url, answer, f"run {PROG} auth login again")
+
+
 class A2AClient:
     """One agent: its card, the interface chosen from it, and one method per A2A operation.
 
     Returns normalised (1.x-shaped) objects. It never prints (warnings go to `warn`) and never
     touches the session store."""
 
-    def __init__(self, url, transport, headers=None, credentials=None, warn=None):
+    def __init__(self, url, transport, headers=None, credentials=None, warn=None, on_credentials=None,
+                 bindings=None):
         self.url = url.strip()
+        self.bindings = bindings   # the user's order of bindings (--transport), or None
         self.origin = origin_of(self.url)
         self.transport = transport
         self.headers = dict(headers or {})
         self.credentials = credentials
         self.warn = warn or (lambda message: None)
+        self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
         self.card = self.card_url = self.endpoint = self.version = self.tenant = None
         self._auth = credentials.headers() if credentials else {}
+        self._same_origin, self._renewed = True, False
         transport.secrets.update(self._auth)
         self._next_id = 0
+
+    # -- credentials
+    def _auth_headers(self):
+        """The credential headers, with an OAuth2 token fetched or renewed when it is missing or
+        about to expire."""
+        creds = self.credentials
+        if creds and creds.auth_type == "oauth2" and self._same_origin:
+            expires = (creds.oauth or {}).get("expires_at")
+            if not creds.value or (isinstance(expires, (int, float)) and expires < time.time() + 60):
+                self.renew_token()
+        return self._auth
+
+    def renew_token(self):
+        oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
+        self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
+        self._auth = self.credentials.headers()
+        self._renewed = True
+        self.on_credentials(self.credentials)
+
+    def _may_renew(self, resp):
+        """True (after renewing the token) when a 401 deserves one retry with a fresh token."""
+        creds = self.credentials
+        if resp.status != 401 or self._renewed or not self._same_origin or not creds \
+                or creds.auth_type != "oauth2":
+            return False
+        self.renew_token()
+        return True
+
+    def _send(self, url, body=None, headers=None, **options):
+        """transport.request with the credentials, and one retry with a new OAuth2 token on 401."""
+        resp = self.transport.request(url, body, {**(headers or {}), **self._auth_headers()}, **options)
+        if self._may_renew(resp):
+            resp = self.transport.request(url, body, {**(headers or {}), **self._auth}, **options)
+        return resp
 
     # -- the card and the interface
     def card_response(self):
@@ -1212,7 +1551,7 @@ class A2AClient:
         else:
             urls = [self.url.rstrip("/") + path for path in CARD_PATHS]
         for card_url in urls:
-            resp = self.transport.request(card_url, headers={**self.headers, **self._auth})
+            resp = self._send(card_url, headers=self.headers)
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             self._check_status(resp, "agent card", card=True)
@@ -1241,10 +1580,10 @@ class A2AClient:
         endpoint_origin = origin_of(self.endpoint)
         if endpoint_origin != self.origin:
             dropped = [k for k in self.headers if is_secret_header(k)]
-            if self._auth or dropped:
+            if self._auth or dropped or self.credentials:
                 self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
                           "your credentials are not sent there")
-            self._auth = {}
+            self._auth, self._same_origin = {}, False
             for k in dropped:
                 del self.headers[k]
         return self
@@ -1298,7 +1637,7 @@ class A2AClient:
         self._next_id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method,
                            "params": params}).encode("utf-8")
-        headers = {**self.headers, **self._auth}
+        headers = dict(self.headers)
         if self.v1:
             headers["A2A-Version"] = "1.0"
         return method, self._next_id, body, headers
@@ -1336,14 +1675,19 @@ class A2AClient:
     def call(self, op, params):
         """One JSON-RPC call; returns the raw result."""
         method, request_id, body, headers = self._prepare(op, params)
-        resp = self.transport.request(self.endpoint, body, headers)
+        resp = self._send(self.endpoint, body, headers, idempotent=op in SAFE_OPS)
         self._check_status(resp, method)
         return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
     def call_stream(self, op, params):
         """One streaming JSON-RPC call; yields each normalised event as it arrives."""
         method, request_id, body, headers = self._prepare(op, params)
-        for item in self.transport.stream(self.endpoint, body, headers):
+        items = self.transport.stream(self.endpoint, body, {**headers, **self._auth_headers()})
+        for item in items:
+            if isinstance(item, Response) and self._may_renew(item):   # once, with a new token
+                items.close()
+                yield from self.call_stream(op, params)
+                return
             if isinstance(item, Response):   # an error, or an agent that answered without a stream
                 self._check_status(item, method)
                 yield normalise_event(self._unwrap(item.json(f"answer to {method}"), request_id, method))
@@ -2443,8 +2787,10 @@ class McpServer:
                                _schema([], agent_url=_URL, all={"type": "boolean", "default": False})),
     }
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None):
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
         self.timeout, self.log = timeout, log or (lambda line: None)
+        self.warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr, flush=True))
+        self.transport = transport or (lambda: Transport(timeout, warn=self.warn))
         self.version = None   # the negotiated revision, once initialized
 
     # -- the protocol
@@ -2477,8 +2823,9 @@ class McpServer:
             return {"jsonrpc": "2.0", "id": rid, "result": {"tools": [
                 {"name": name, "description": text, "inputSchema": schema}
                 for name, (text, schema) in self.TOOLS.items()]}}
-        name, arguments = params.get("name"), params.get("arguments") or {}
-        if name not in self.TOOLS:
+        name, arguments = params.get("name"), params.get("arguments")
+        arguments = {} if arguments is None else arguments
+        if not isinstance(name, str) or name not in self.TOOLS:
             return _rpc_error(rid, -32602, f"unknown tool: {name}")
         if not isinstance(arguments, dict):
             return _rpc_error(rid, -32602, "arguments must be an object")
@@ -2487,10 +2834,16 @@ class McpServer:
     def call(self, name, arguments):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
-        missing = [key for key in self.TOOLS[name][1]["required"] if arguments.get(key) in (None, "")]
+        schema = self.TOOLS[name][1]
+        missing = [key for key in schema["required"] if arguments.get(key) in (None, "")]
+        kinds = {"string": str, "integer": int, "boolean": bool}
+        wrong = [f"{key} must be a{'n' if spec['type'][0] in 'ai' else ''} {spec['type']}"
+                 for key, spec in schema["properties"].items() if arguments.get(key) is not None
+                 and (not isinstance(arguments[key], kinds[spec["type"]])
+                      or spec["type"] == "integer" and isinstance(arguments[key], bool))]
         try:
-            if missing:
-                raise usage_error(f"{name} needs {', '.join(missing)}")
+            if missing or wrong:
+                raise usage_error(f"{name}: " + "; ".join([f"needs {', '.join(missing)}"] * bool(missing) + wrong))
             text, structured = getattr(self, "tool_" + name)(**arguments)
             error = False
         except TypeError as exc:   # an argument the tool does not take
@@ -2519,21 +2872,31 @@ class McpServer:
             except JSON_ERRORS:
                 reply = _rpc_error(None, -32700, "not valid JSON")
             else:
-                if isinstance(message, list):   # a batch (2025-03-26)
-                    reply = [r for r in map(self.handle, message) if r is not None] or None
+                if message == []:
+                    reply = _rpc_error(None, -32600, "an empty batch")
+                elif isinstance(message, list):   # a batch (2025-03-26)
+                    reply = [r for r in map(self._safely, message) if r is not None] or None
                 else:
-                    reply = self.handle(message)
-            if reply is not None:
-                stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+                    reply = self._safely(message)
+            if reply is not None:   # ASCII: no character can fail to encode
+                stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
+
+    def _safely(self, message):
+        try:
+            return self.handle(message)
+        except Exception as exc:   # a bug must not end the server
+            self.log(f"internal error: {type(exc).__name__}: {exc}")
+            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32603,
+                              f"internal error: {type(exc).__name__}")
 
     # -- the tools: each returns (text, structured content)
     def _agent(self, agent_url, store=True):
         """(store, session, client) for an agent URL, the session file read afresh."""
-        store = SessionStore(warn=lambda line: self.log(f"warning: {line}")).load() if store else None
+        store = SessionStore(warn=self.warn).load() if store else None
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
-        client = A2AClient(agent_url, Transport(self.timeout), credentials=pick_credentials(None, session),
-                           warn=lambda line: self.log(f"warning: {line}"))
+        client = A2AClient(agent_url, self.transport(), credentials=pick_credentials(None, session),
+                           warn=self.warn)
         return store, session, client
 
     def _task_id(self, session, task_id):
@@ -2617,17 +2980,17 @@ class McpServer:
             {"deleted": config_id, "taskId": task_id}
 
     def tool_list_sessions(self):
-        sessions = SessionStore(warn=self.log).load().list_all()
+        sessions = SessionStore(warn=self.warn).load().list_all()
         return self._text("sessions", sessions), {"count": len(sessions), "sessions": [s.summary() for s in sessions]}
 
     def tool_get_session_info(self, agent_url):
-        session = SessionStore(warn=self.log).load().get(agent_url)
+        session = SessionStore(warn=self.warn).load().get(agent_url)
         return self._text("session", session), session.summary()
 
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        SessionStore(warn=self.log).load().clear(None if all else agent_url)
+        SessionStore(warn=self.warn).load().clear(None if all else agent_url)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
 
@@ -2971,10 +3334,52 @@ def pick_credentials(args, session):
     return session.credentials if session else None
 
 
-def make_client(args, out, session):
-    transport = Transport(args.timeout, out.debug if args.debug else None)
-    return A2AClient(require_url(args), transport, parse_headers(args.header),
-                     pick_credentials(args, session), out.warn)
+def _setting(args, name, env):
+    """A connection option: the flag, else its HANDLER_* variable."""
+    value = getattr(args, name, None)
+    return value if value not in (None, False, []) else os.environ.get(env) or None
+
+
+def make_transport(args, out, session=None):
+    """The transport that the global connection options (or their HANDLER_* variables, or
+    the client certificate stored for the agent) describe."""
+    retries = _setting(args, "retries", "HANDLER_RETRIES")
+    try:
+        retries = 2 if retries is None else int(retries)
+    except ValueError:
+        raise usage_error(f"HANDLER_RETRIES is not a number: {retries!r}") from None
+    size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
+    stored = (session.client_cert if session else None) or {}
+    cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
+    key = _setting(args, "key", "HANDLER_KEY") or (stored.get("key") if cert == stored.get("cert") else None)
+    insecure = bool(getattr(args, "insecure", False)) or \
+        os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
+    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
+                     parse_size(size) if size else MAX_BODY, _setting(args, "ca_file", "HANDLER_CA_FILE"),
+                     cert, key, insecure, out.warn)
+
+
+def transport_order(args):
+    """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
+    order to prefer them; None to follow the agent's order."""
+    names = getattr(args, "transport", None) or \
+        [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
+    for name in names:
+        if name not in ("jsonrpc", "http+json"):
+            raise usage_error(f"unknown transport {name!r}", "use jsonrpc or http+json")
+    return [{"jsonrpc": "JSONRPC", "http+json": "HTTP+JSON"}[n] for n in names] or None
+
+
+def make_client(args, out, session, store=None):
+    """The client for --url, with its credentials; renewed OAuth2 tokens are saved in store."""
+    url = require_url(args)
+    creds = pick_credentials(args, session)
+
+    def save(renewed):
+        if store is not None and session is not None and creds is session.credentials:
+            store.set_credentials(url, renewed)
+    return A2AClient(url, make_transport(args, out, session), parse_headers(getattr(args, "header", None)),
+                     creds, out.warn, save, transport_order(args))
 
 
 def open_store(out):
@@ -3003,7 +3408,7 @@ def cmd_message_send(args, out):
     store = None if args.no_session else open_store(out)
     session = store.get(url) if store else None
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
-    client = make_client(args, out, session).connect()
+    client = make_client(args, out, session, store).connect()
     out.debug(f"using JSON-RPC, A2A {client.version}, at {client.endpoint}")
     if args.stream and not client.streaming:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
@@ -3122,7 +3527,7 @@ def save_artifacts(task, args, out):
 
 def cmd_card_get(args, out):
     store = open_store(out)
-    client = make_client(args, out, store.get(require_url(args)))
+    client = make_client(args, out, store.get(require_url(args)), store)
     card = client.fetch_card()
     try:
         client.connect()
@@ -3165,7 +3570,7 @@ def task_target(args, out):
     task_id = args.task_id or session.task_id
     if not task_id:
         raise usage_error(f"no task id: give one, or send a message to {url} first")
-    return url, store, session, make_client(args, out, session), task_id
+    return url, store, session, make_client(args, out, session, store), task_id
 
 
 def remember_task(store, url, session, task):
@@ -3196,7 +3601,8 @@ def cmd_task_list(args, out):
         status = wire_state(args.status)
         if short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + ("submitted", "working"):
             raise usage_error(f"unknown --status {args.status!r}", "use e.g. working, completed, input-required")
-    client = make_client(args, out, open_store(out).get(require_url(args)))
+    store = open_store(out)
+    client = make_client(args, out, store.get(require_url(args)), store)
     query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
              "pageToken": args.page_token}
     result = client.list_tasks(**query)
@@ -3338,7 +3744,7 @@ def cmd_server_push(args, out):
 def cmd_chat(args, out):
     url = require_url(args)
     store = open_store(out)
-    client = make_client(args, out, store.get(url)).connect()
+    client = make_client(args, out, store.get(url), store).connect()
     interactive = _is_tty(sys.stdin)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
@@ -3360,7 +3766,7 @@ def cmd_mcp(args, out):
         stdin = sys.stdin.buffer
     except AttributeError:
         stdin = sys.stdin
-    return McpServer(args.timeout, log).serve(stdin, sys.stdout)
+    return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(stdin, sys.stdout)
 
 
 def _agent_options(parser):
@@ -3563,7 +3969,8 @@ def _chosen_command(argv):
     (building every parser costs more than the command itself); None to build them all."""
     words, skip = [], False
     for arg in argv:
-        if skip or arg in ("-o", "--output", "--timeout"):
+        if skip or arg in ("-o", "--output", "--timeout", "--transport", "--ca-file", "--cert", "--key",
+                           "--retries", "--max-response"):
             skip = not skip
             continue
         if arg == "--":
@@ -3608,6 +4015,21 @@ def build_parser(argv=None):
                             help="log every request and response on stderr (credentials redacted)")
         parser.add_argument("-q", "--quiet", action="store_true", default=d(False),
                             help="no notes or progress on stderr")
+        parser.add_argument("--transport", action="append", choices=("jsonrpc", "http+json"), default=d(None),
+                            help="the binding to use, in order of preference (repeatable; default: the "
+                                 "agent's order; $HANDLER_TRANSPORT)")
+        parser.add_argument("--ca-file", metavar="PATH", default=d(None),
+                            help="trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)")
+        parser.add_argument("--cert", metavar="PATH", default=d(None),
+                            help="a client certificate for mutual TLS ($HANDLER_CERT)")
+        parser.add_argument("--key", metavar="PATH", default=d(None),
+                            help="its private key, readable by you only ($HANDLER_KEY)")
+        parser.add_argument("--insecure", action="store_true", default=d(False),
+                            help="do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)")
+        parser.add_argument("--retries", type=_number(int, 0, 10), metavar="N", default=d(None),
+                            help="retries of reads on connection errors, 429 and 502-504 (default 2)")
+        parser.add_argument("--max-response", metavar="BYTES", default=d(None),
+                            help="the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
 
     common = Parser(add_help=False)
     add_globals(common, True)
