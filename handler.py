@@ -2009,18 +2009,36 @@ class Output:
                      ("Task ID", (session.task_id + state) if session.task_id else (None if brief else "none")),
                      ("Credentials", creds.auth_type if creds else (None if brief else "none"))], indent)
 
-    def credentials(self, entries):
-        """(url, AuthCredentials) pairs, the secret masked."""
-        rows = [{"agent_url": url, "auth_type": c.auth_type, "header_name": c.header_name,
-                 "value": mask_secret(c.value)} for url, c in entries]
+    def credentials(self, sessions, prefix=""):
+        """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
+        tokens come from and when the current one expires."""
+        rows = []
+        for session in sessions:
+            creds, row = session.credentials, {"agent_url": session.agent_url}
+            if creds:
+                row.update(auth_type=creds.auth_type, header_name=creds.header_name,
+                           value=mask_secret(creds.value) if creds.value else None)
+                if creds.oauth:
+                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes", "expires_at")})
+            if session.client_cert:
+                row["client_cert"] = session.client_cert
+            rows.append(row)
         if self.json:
             return self.document({"count": len(rows), "credentials": rows})
         if not rows:
             return self.line("No stored credentials")
         for row in rows:
-            kind = "bearer token" if row["auth_type"] == "bearer" else \
-                f"API key in header {row['header_name'] or 'X-API-Key'}"
-            self.line(f"{row['agent_url']}: {kind} {row['value']}")
+            kind = {"bearer": f"bearer token {row.get('value')}", "oauth2": "OAuth2 (client "
+                    f"{row.get('client_id')} at {row.get('token_url')}), token {row.get('value') or 'not fetched yet'}",
+                    "api_key": f"API key in header {row.get('header_name') or 'X-API-Key'} {row.get('value')}"
+                    }.get(row.get("auth_type"), "")
+            if row.get("expires_at"):
+                kind += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(row["expires_at"]))
+            if row.get("client_cert"):
+                cert = row["client_cert"]
+                kind += ("; " if kind else "") + f"client certificate {cert['cert']}" + \
+                    (f" with key {cert['key']}" if cert.get("key") else "")
+            self.line(f"{prefix or row['agent_url'] + ': '}{kind}")
 
     def tasks(self, result):
         """A ListTasks result: one line per task (id, state, context, last update)."""
@@ -3686,22 +3704,65 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
+    kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
+    if len(kinds) > 1 or not (kinds or args.cert):
+        raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
+    if args.key and not args.cert:
+        raise usage_error("--key needs --cert")
+    if args.oauth2_token_url and not (args.client_id and args.client_secret):
+        raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
+    creds = cert = None
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
-    else:
+    elif args.api_key is not None:
         creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
-    open_store(out).set_credentials(url, creds)
-    kind = "bearer token" if creds.auth_type == "bearer" else f"API key (header {creds.header_name or 'X-API-Key'})"
-    out.done(f"Stored {kind} for {url}: {mask_secret(creds.value)}",
-             {"agent_url": url, "auth_type": creds.auth_type, "header_name": creds.header_name,
-              "value": mask_secret(creds.value)})
+    elif args.oauth2_token_url:
+        check_token_url(args.oauth2_token_url)
+        creds = AuthCredentials("oauth2", "", None, {
+            "token_url": args.oauth2_token_url, "client_id": args.client_id,
+            "client_secret": read_secret(args.client_secret, "--client-secret"), "scopes": args.scope or []})
+    if args.cert:   # paths only; the key must be private, as ssh wants
+        cert = {"cert": os.path.abspath(args.cert), "key": os.path.abspath(args.key) if args.key else None}
+        Transport(cert=cert["cert"], key=cert["key"]).tls()
+    store = open_store(out)
+    store.update(url, credentials=creds, client_cert=cert)
+    said = []
+    if creds:
+        kind = {"bearer": "bearer token", "oauth2": f"OAuth2 client {args.client_id} at {args.oauth2_token_url}",
+                "api_key": f"API key (header {creds.header_name or 'X-API-Key'})"}[creds.auth_type]
+        said.append(f"{kind} for {url}" + (f": {mask_secret(creds.value)}" if creds.value else ""))
+    if cert:
+        said.append(f"client certificate {cert['cert']} for {url}")
+    summary = {"agent_url": url, "auth_type": creds and creds.auth_type, "header_name": creds and creds.header_name,
+               "value": mask_secret(creds.value) if creds and creds.value else None, "client_cert": cert}
+    out.done("Stored " + "; ".join(said), summary)
+
+
+def cmd_auth_login(args, out):
+    url = require_url(args)
+    store = open_store(out)
+    session = store.get(url)
+    client = make_client(args, out, session, store)
+    flow = device_flow(client.fetch_card())
+    if flow is None:
+        raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow", EXIT_FAILURE,
+                           "A2ACLI_ERR_CARD_INVALID", f"for a client secret use: {PROG} auth set --oauth2-token-url")
+    old = (session.credentials.oauth or {}) if session.credentials else {}
+    client_id = args.client_id or old.get("client_id")
+    if not client_id:
+        raise usage_error("auth login needs --client-id (the agent's OAuth2 client id for Handler)")
+    oauth = device_login(client.transport, flow[0], flow[1], client_id, args.scope or flow[2],
+                         lambda line: out._stderr("sign in:", "1;33", line))
+    store.set_credentials(url, AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth))
+    out.credentials([store.get(url)], f"Signed in to {normalise_url(url)}: ")
+    return EXIT_OK
 
 
 def cmd_auth_show(args, out):
     store = open_store(out)
     url = args.url or os.environ.get("HANDLER_URL")
     sessions = [store.get(url)] if url else store.list_all()
-    out.credentials([(s.agent_url, s.credentials) for s in sessions if s.credentials])
+    out.credentials([s for s in sessions if s.credentials or s.client_cert])
 
 
 def cmd_auth_clear(args, out):
@@ -3902,10 +3963,20 @@ def _session_url(parser, all_flag=False):
 
 def _auth_set_options(parser):
     parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--bearer-token", metavar="T")
-    which.add_argument("--api-key", metavar="K")
+    parser.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
+    parser.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
     parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
+    parser.add_argument("--oauth2-token-url", metavar="URL", help="OAuth2 client credentials: the token endpoint")
+    parser.add_argument("--client-id", metavar="ID", help="OAuth2: the client id")
+    parser.add_argument("--client-secret", metavar="S", help="OAuth2: the client secret ('-': stdin)")
+    parser.add_argument("--scope", action="append", metavar="S", help="OAuth2: a scope to ask for (repeatable)")
+    parser.set_defaults(store_cert=True)   # --cert and --key (global options) are stored, as paths
+
+
+def _auth_login_options(parser):
+    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
+    parser.add_argument("--client-id", metavar="ID", help="the OAuth2 client id (remembered)")
+    parser.add_argument("--scope", action="append", metavar="S", help="a scope to ask for (repeatable)")
 
 
 def _url_option(parser):
@@ -3952,6 +4023,8 @@ COMMANDS = {
                   lambda p: _session_url(p, all_flag=True))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
+        "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares",
+                  _auth_login_options),
         "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",

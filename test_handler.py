@@ -37,7 +37,7 @@ TERMINAL = ("completed", "canceled", "failed", "rejected")
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses", "email", "errno",
-    "fcntl", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "queue", "re", "select", "selectors", "shutil", "signal",
+    "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline", "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal",
     "socket", "socketserver", "ssl", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
     "traceback", "tracemalloc", "unittest", "urllib", "uuid",
 }
@@ -3912,6 +3912,658 @@ class CardValidateCommandTests(HandlerTestCase):
                          "missing.json")
         os.environ["HANDLER_URL"] = url           # --file wins over the environment
         self.assertOk(self.run_cli("card", "validate", "--file", path))
+
+
+# ============================================================================ 25. MCP server
+# `handler.py mcp` driven as a subprocess over pipes: newline-delimited JSON-RPC written to its stdin,
+# its stdout read one line at a time on a thread and waited for with a timeout.
+
+MCP_REVISIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
+MCP_NEWEST = "2025-11-25"
+MCP_STRUCTURED = "2025-06-18"      # the first revision with structuredContent
+MCP_TOOLS = {"validate_agent_card", "get_agent_card", "send_message", "get_task", "list_tasks", "cancel_task",
+             "set_task_notification", "get_task_notification", "list_task_notifications",
+             "delete_task_notification", "list_sessions", "get_session_info", "clear_session_data"}
+SECRET_ARGUMENT = re.compile(r"token|passw|secret|api_?key|bearer|credential", re.I)
+NOT_A_SECRET = {"page_token"}      # a pagination cursor
+
+
+def mcp_text(result):
+    """The text of a tool result's (first) text block."""
+    return next(block["text"] for block in result["content"] if block.get("type") == "text")
+
+
+class McpProc:
+    """`handler.py mcp` as a subprocess with the test's environment. Its stdout lines and stderr are
+    read on threads; every wait is bounded. When the test ends its stdin is closed and it must exit 0
+    at once, having written only JSON-RPC lines to stdout and no traceback to stderr; it is killed by
+    its pid if it does not."""
+
+    def __init__(self, test, *argv):
+        self.test, self.next_id, self.version, self.code = test, 0, None, None
+        self.proc = test.popen([sys.executable, HANDLER_PATH, "mcp"] + [str(a) for a in argv],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.raw, self.lines, self.err_chunks = [], queue.Queue(), []
+        self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self._out, self.lines.put),
+                                         daemon=True),
+                        threading.Thread(target=self._read, args=(self.proc.stderr, self.err_chunks.append, None),
+                                         daemon=True)]
+        for reader in self.readers:
+            reader.start()
+        test.addCleanup(self.close)        # runs before popen's kill
+
+    def _out(self, line):
+        self.raw.append(line)
+        self.lines.put(line)
+
+    @staticmethod
+    def _read(stream, put, at_end):
+        try:
+            for line in iter(stream.readline, b""):
+                put(line)
+        except (OSError, ValueError):
+            pass
+        if at_end:
+            at_end(None)
+
+    @property
+    def err(self):
+        return b"".join(self.err_chunks).decode("utf-8", "replace")
+
+    def send(self, message):
+        """One line: a JSON value, or bytes as they are."""
+        data = message if isinstance(message, bytes) else json.dumps(message).encode("utf-8")
+        try:
+            self.proc.stdin.write(data + b"\n")
+            self.proc.stdin.flush()
+            return
+        except OSError:
+            pass
+        self.test.fail("the server is gone (exit %r); stderr: %r" % (self.proc.poll(), self.err))
+
+    def receive(self, timeout=10):
+        """The next line on stdout, parsed."""
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            self.test.fail("no answer within %s s; stderr: %r" % (timeout, self.err))
+        if line is None:
+            self.lines.put(None)            # the next wait ends at once too
+            self.test.fail("the server closed its stdout (exit %r); stderr: %r" % (self.proc.poll(), self.err))
+        try:
+            return json.loads(line.decode("utf-8"))
+        except ValueError:
+            self.test.fail("not a line of UTF-8 JSON: %r" % line)
+
+    def request(self, method, params=None, timeout=10):
+        """A request with the next id; its answer, which must carry that id."""
+        self.next_id += 1
+        message = {"jsonrpc": "2.0", "id": self.next_id, "method": method}
+        if params is not None:
+            message["params"] = params
+        self.send(message)
+        answer = self.receive(timeout)
+        self.test.assertIsInstance(answer, dict, answer)
+        self.test.assertEqual((answer.get("jsonrpc"), answer.get("id")), ("2.0", self.next_id), answer)
+        return answer
+
+    def result(self, method, params=None, timeout=10):
+        answer = self.request(method, params, timeout)
+        self.test.assertNotIn("error", answer)
+        return answer["result"]
+
+    def error(self, method, params=None, code=None):
+        """A JSON-RPC error answer (no result), with `code` when given."""
+        answer = self.request(method, params)
+        self.test.assertNotIn("result", answer)
+        error = answer["error"]
+        self.test.assertIsInstance(error.get("code"), int, answer)
+        self.test.assertIsInstance(error.get("message"), str, answer)
+        if code is not None:
+            self.test.assertEqual(error["code"], code, answer)
+        return error
+
+    def initialize(self, revision=MCP_NEWEST):
+        result = self.result("initialize", {"protocolVersion": revision, "capabilities": {},
+                                            "clientInfo": {"name": "test_handler", "version": "1"}})
+        self.version = result["protocolVersion"]
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return result
+
+    def call(self, name, arguments=None, timeout=20):
+        """tools/call: a result with a text block, and structuredContent only from 2025-06-18 on."""
+        params = {"name": name} if arguments is None else {"name": name, "arguments": arguments}
+        result = self.result("tools/call", params, timeout)
+        self.test.assertIsInstance(result.get("isError", False), bool, result)
+        self.test.assertIsInstance(mcp_text(result), str, result)
+        self.test.assertTrue(mcp_text(result).strip(), result)
+        if self.version < MCP_STRUCTURED:
+            self.test.assertNotIn("structuredContent", result)
+        elif not result.get("isError"):
+            self.test.assertIsInstance(result.get("structuredContent"), dict, result)
+        return result
+
+    def ok(self, name, **arguments):
+        """A tool that succeeds: (text, structuredContent)."""
+        result = self.call(name, arguments)
+        self.test.assertIs(result.get("isError", False), False, result)
+        return mcp_text(result), result.get("structuredContent")
+
+    def fails(self, name, **arguments):
+        """A tool that fails: a result with isError and one line 'Error: ...'; (text, structuredContent)."""
+        result = self.call(name, arguments)
+        self.test.assertIs(result.get("isError"), True, result)
+        text = mcp_text(result)
+        self.test.assertTrue(text.startswith("Error: "), result)
+        self.test.assertEqual(len(text.splitlines()), 1, result)
+        self.test.assertNotIn("internal error", text)
+        return text, result.get("structuredContent")
+
+    def close(self, timeout=10):
+        """EOF on stdin; the exit code, once the server has ended cleanly (checked once)."""
+        if self.code is not None:
+            return self.code
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.code = self.proc.wait(5)
+            self.test.fail("the server did not end within %s s of EOF on its stdin" % timeout)
+        for reader in self.readers:
+            reader.join(5)
+        self.test.assertNotIn("Traceback", self.err)
+        for line in self.raw:                  # stdout: protocol messages only
+            message = json.loads(line.decode("utf-8"))
+            for item in message if isinstance(message, list) else [message]:
+                self.test.assertEqual(item.get("jsonrpc"), "2.0", line)
+        self.test.assertEqual(self.code, 0, self.err)
+        return self.code
+
+
+class _Mcp:
+    """What the MCP tests share."""
+
+    def mcp(self, revision=MCP_NEWEST, *argv):
+        """A running MCP server, initialized with `revision` (None: not initialized)."""
+        proc = McpProc(self, *argv)
+        if revision:
+            proc.initialize(revision)
+        return proc
+
+    def served_card(self, url):
+        import urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url + "/.well-known/agent-card.json", timeout=10) as resp:
+            return json.loads(resp.read())
+
+
+class McpProtocolTests(_Mcp, HandlerTestCase):
+    def test_initialize_answers_the_requested_revision_or_the_newest(self):
+        wanted = MCP_REVISIONS + ("1999-01-01", "2099-01-01")
+        procs = [McpProc(self) for _ in wanted]      # started together: their start-ups overlap
+        for revision, proc in zip(wanted, procs):
+            with self.subTest(revision=revision):
+                self.assertEqual(proc.result("ping"), {})          # ping works before initialize
+                result = proc.initialize(revision)
+                self.assertEqual(result["protocolVersion"], revision if revision in MCP_REVISIONS else MCP_NEWEST)
+                self.assertEqual(result["serverInfo"], {"name": "handler", "version": handler.VERSION})
+                self.assertIsInstance(result["capabilities"]["tools"], dict)
+                # notifications/initialized has no answer: the next line is the ping's
+                self.assertEqual(proc.result("ping"), {})
+                self.assertEqual(proc.close(), 0)
+                self.assertEqual(len(proc.raw), 3)
+
+    def test_requests_before_initialize_are_errors_and_the_server_goes_on(self):
+        url, agent = self.agent()
+        proc = self.mcp(None)
+        proc.error("tools/list")
+        proc.error("tools/call", {"name": "send_message", "arguments": {"agent_url": url, "message": "hi"}})
+        proc.error("tools/call", {"name": "list_sessions", "arguments": {}})
+        self.assertEqual(agent.received, [])
+        self.assertFalse(os.path.exists(self.sessions_path))
+        proc.initialize("2025-06-18")
+        self.assertEqual(len(proc.result("tools/list")["tools"]), 13)
+        self.assertEqual(proc.ok("list_sessions")[1], {"count": 0, "sessions": []})
+
+    def test_unknown_methods_and_malformed_lines(self):
+        proc = self.mcp()
+        for method in ("resources/list", "prompts/get", "no/such/method"):
+            proc.error(method, {}, -32601)
+        for line, code in ((b"this is not json", -32700), (b'{"jsonrpc": "2.0", "id": 1, "method": "pi', -32700),
+                           (b"\xc3\x28 not UTF-8", -32700), (b"5", -32600), (b'"ping"', -32600), (b"null", -32600),
+                           (b"{}", -32600), (b'{"id": 7, "method": "ping"}', -32600),
+                           (b'{"jsonrpc": "2.0", "id": 8}', -32600),
+                           (b'{"jsonrpc": "1.0", "id": 9, "method": "ping"}', -32600),
+                           (b'{"jsonrpc": "2.0", "id": 10, "method": 5}', -32600)):
+            with self.subTest(line=line):
+                proc.send(line)
+                answer = proc.receive()
+                self.assertEqual(answer["jsonrpc"], "2.0", answer)
+                self.assertNotIn("result", answer)
+                self.assertEqual(answer["error"]["code"], code, answer)
+                if code == -32700:
+                    self.assertIsNone(answer["id"])
+                self.assertEqual(proc.result("ping"), {})       # the server keeps answering
+        # a batch of a request and a notification: an array with the one response
+        proc.send([{"jsonrpc": "2.0", "id": "b1", "method": "ping"},
+                   {"jsonrpc": "2.0", "method": "notifications/initialized"}])
+        self.assertEqual(proc.receive(), [{"jsonrpc": "2.0", "id": "b1", "result": {}}])
+        # empty lines and notifications (even unknown ones) get no answer: the next line is the ping's
+        for line in (b"", b"   ", b'{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {}}',
+                     b'{"jsonrpc": "2.0", "method": "no/such/notification"}'):
+            proc.send(line)
+        self.assertEqual(proc.result("ping"), {})
+        self.assertEqual(proc.ok("list_sessions")[1], {"count": 0, "sessions": []})
+
+    def test_an_empty_batch_is_one_invalid_request(self):
+        proc = self.mcp()
+        proc.send([])           # JSON-RPC 2.0: an empty array is answered with one Invalid Request error
+        proc.send({"jsonrpc": "2.0", "id": "p", "method": "ping"})
+        answer = proc.receive()
+        self.assertEqual((answer.get("id", "absent"), answer.get("error", {}).get("code")), (None, -32600), answer)
+        self.assertEqual(proc.receive(), {"jsonrpc": "2.0", "id": "p", "result": {}})
+
+    def test_eof_ends_the_server_at_once_with_exit_0(self):
+        proc = self.mcp()
+        proc.ok("list_sessions")
+        proc.send(b"not json")
+        self.assertEqual(proc.receive()["error"]["code"], -32700)
+        start = time.monotonic()
+        self.assertEqual(proc.close(), 0)           # also checks stdout and stderr
+        self.assertLess(time.monotonic() - start, 5)
+        self.assertEqual(len(proc.raw), 3)
+
+    def test_tools_list_the_13_tools_with_their_schemas(self):
+        proc = self.mcp()
+        tools = proc.result("tools/list")["tools"]
+        self.assertEqual(len(tools), 13)
+        self.assertEqual({tool["name"] for tool in tools}, MCP_TOOLS)
+        for tool in tools:
+            with self.subTest(tool=tool["name"]):
+                self.assertIsInstance(tool["description"], str)
+                self.assertTrue(tool["description"].strip())
+                schema = tool["inputSchema"]
+                self.assertEqual(schema["type"], "object")
+                self.assertIsInstance(schema["properties"], dict)
+                self.assertIsInstance(schema["required"], list)
+                self.assertLessEqual(set(schema["required"]), set(schema["properties"]))
+                for name, prop in schema["properties"].items():
+                    self.assertIsInstance(prop, dict)
+                    if name not in NOT_A_SECRET:      # never a secret in the assistant's transcript
+                        self.assertNotRegex(name, SECRET_ARGUMENT)
+                if tool["name"] not in ("list_sessions", "clear_session_data"):
+                    self.assertIn("agent_url", schema["required"])
+
+    def test_structured_content_only_from_2025_06_18(self):
+        url, agent = self.agent()
+        procs = {revision: McpProc(self) for revision in MCP_REVISIONS}
+        for revision, proc in procs.items():
+            proc.initialize(revision)
+            for name, arguments in (("list_sessions", {}), ("get_agent_card", {"agent_url": url}),
+                                    ("send_message", {"agent_url": url, "message": "hi", "use_session": False}),
+                                    ("get_task", {"agent_url": url, "task_id": "no-such-task"})):
+                with self.subTest(revision=revision, tool=name):
+                    result = proc.call(name, arguments)
+                    self.assertEqual(result["content"][0]["type"], "text")
+                    self.assertTrue(mcp_text(result))
+                    self.assertIs(result["isError"], name == "get_task")
+                    if revision >= MCP_STRUCTURED:
+                        self.assertIsInstance(result.get("structuredContent"), dict, result)
+                    else:
+                        self.assertNotIn("structuredContent", result)
+            self.assertEqual(proc.close(), 0)
+
+
+class _McpTools(_Mcp):
+    """Every agent tool against the built-in agent of one protocol version."""
+
+    def test_card_tools(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        text, report = proc.ok("validate_agent_card", agent_url=url)
+        self.assertIs(report["valid"], True, report)
+        self.assertEqual(report["problems"], [])
+        version = "1.x" if self.V == "1.0" else "0.3"
+        self.assertEqual(report["protocolVersion"], version)
+        self.assertEqual(text, "PASS: %s/.well-known/agent-card.json (A2A %s): valid card" % (url, version))
+        text, card = proc.ok("get_agent_card", agent_url=url)
+        self.assertEqual(card, self.served_card(url))
+        self.assertIn("Name: Handler Echo Agent\n", text)
+        self.assertIn("Interface: JSON-RPC, A2A %s" % self.V, text)
+        self.assertFalse(os.path.exists(self.sessions_path))      # cards are not conversations
+
+    def test_send_message_saves_and_continues_the_session(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        text, result = proc.ok("send_message", agent_url=url, message="alone", use_session=False)
+        self.assertTrue(text.startswith("Echo: alone\n"), text)
+        self.assertFalse(os.path.exists(self.sessions_path))      # use_session false writes nothing
+        text, result = proc.ok("send_message", agent_url=url, message="hello there")
+        self.assertEqual(set(result), {"task"})
+        task = result["task"]
+        tid, ctx = task["id"], task["contextId"]
+        self.assertEqual(task["status"]["state"], "TASK_STATE_COMPLETED")
+        self.assertEqual(text, "Echo: hello there\nTask ID: %s\nContext ID: %s\nState: completed" % (tid, ctx))
+        self.assertNotIn("contextId", self.assertWire(self.posts(agent)[-1], "SendMessage", "message/send")
+                         ["params"]["message"])
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), (ctx, tid, "completed"))
+        text, result = proc.ok("send_message", agent_url=url, message="again")    # continues the context
+        self.assertEqual(self.posts(agent)[-1].json["params"]["message"]["contextId"], ctx)
+        second = result["task"]
+        self.assertEqual(second["contextId"], ctx)
+        self.assertNotEqual(second["id"], tid)
+        self.assertEqual(self.saved()[url]["task_id"], second["id"])
+        with open(self.sessions_path, "rb") as f:
+            before = f.read()
+        text, result = proc.ok("send_message", agent_url=url, message="alone again", use_session=False)
+        message = self.posts(agent)[-1].json["params"]["message"]
+        self.assertNotIn("contextId", message)                    # use_session false reads nothing
+        self.assertNotIn("taskId", message)
+        self.assertNotEqual(result["task"]["contextId"], ctx)
+        with open(self.sessions_path, "rb") as f:
+            self.assertEqual(f.read(), before)                    # ... and writes nothing
+
+    def test_context_and_task_ids_reach_the_agent(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "done", tid="task-y", ctx="ctx-x")))))
+        handler.SessionStore().load().update(url, "ctx-old", "task-old", task_state="input-required")
+        proc = self.mcp()
+        text, result = proc.ok("send_message", agent_url=url, message="hi", context_id="ctx-x", task_id="task-y")
+        message = srv.post_bodies()[-1]["params"]["message"]
+        self.assertEqual((message["contextId"], message["taskId"]), ("ctx-x", "task-y"))
+        self.assertEqual((result["task"]["id"], result["task"]["contextId"]), ("task-y", "ctx-x"))
+        self.assertEqual(text, "done\nTask ID: task-y\nContext ID: ctx-x\nState: completed")
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"]), ("ctx-x", "task-y"))
+
+    def test_ask_then_answer_the_same_task(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        text, result = proc.ok("send_message", agent_url=url, message="ask me")
+        task = result["task"]
+        self.assertEqual(task["status"]["state"], "TASK_STATE_INPUT_REQUIRED")
+        self.assertIn(handler.EchoAgent.QUESTION, text)
+        self.assertTrue(text.endswith("State: input-required"), text)
+        self.assertEqual(self.saved()[url]["task_state"], "input-required")
+        text, result = proc.ok("send_message", agent_url=url, message="blue")
+        message = self.posts(agent)[-1].json["params"]["message"]
+        self.assertEqual((message["taskId"], message["contextId"]), (task["id"], task["contextId"]))
+        self.assertEqual((result["task"]["id"], result["task"]["status"]["state"]),
+                         (task["id"], "TASK_STATE_COMPLETED"))
+        self.assertTrue(text.startswith("Echo: blue\n"), text)
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+    def test_get_task(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        first = proc.ok("send_message", agent_url=url, message="one")[1]["task"]
+        second = proc.ok("send_message", agent_url=url, message="two")[1]["task"]
+        text, task = proc.ok("get_task", agent_url=url)                  # the session's task
+        self.assertEqual(text, "Echo: two\nTask ID: %s\nContext ID: %s\nState: completed"
+                         % (second["id"], second["contextId"]))
+        self.assertEqual((task["id"], task["status"]["state"]), (second["id"], "TASK_STATE_COMPLETED"))
+        self.assertEqual(self.assertWire(self.posts(agent)[-1], "GetTask", "tasks/get")["params"], {"id": second["id"]})
+        text, task = proc.ok("get_task", agent_url=url, task_id=first["id"], history_length=1)
+        self.assertEqual(self.posts(agent)[-1].json["params"], {"id": first["id"], "historyLength": 1})
+        self.assertEqual(task["id"], first["id"])
+        self.assertEqual(len(task["history"]), 1)
+        self.assertTrue(text.startswith("Echo: one\n"), text)
+        self.assertEqual(self.saved()[url]["task_id"], second["id"])     # another task does not replace it
+        text, error = proc.fails("get_task", agent_url=url, task_id="no-such-task")
+        self.assertIn("TaskNotFoundError", text)
+        self.assertEqual(error["error"]["code"], "TaskNotFoundError")
+        self.assertEqual(text, self.run_cli("task", "get", "no-such-task", "--url", url).err.strip())
+        other = "http://127.0.0.1:%d" % closed_port()                    # no saved task, no id
+        self.assertIn("task_id", proc.fails("get_task", agent_url=other)[0])
+
+    def test_list_tasks(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        first = proc.ok("send_message", agent_url=url, message="one")[1]["task"]
+        other = proc.ok("send_message", agent_url=url, message="two", use_session=False)[1]["task"]
+        sent = len(self.posts(agent))
+        if self.V == "0.3":
+            text, error = proc.fails("list_tasks", agent_url=url)
+            self.assertIn("0.3", text)
+            self.assertIn("ListTasks", text)
+            self.assertEqual(error["error"]["code"], "UnsupportedOperationError")
+            self.assertEqual(len(self.posts(agent)), sent)              # nothing was sent
+            return
+        text, result = proc.ok("list_tasks", agent_url=url)
+        self.assertEqual([t["id"] for t in result["tasks"]], [other["id"], first["id"]])    # newest first
+        self.assertEqual([line.split()[0] for line in text.splitlines()], [other["id"], first["id"]])
+        text, result = proc.ok("list_tasks", agent_url=url, context_id=first["contextId"], status="completed")
+        self.assertEqual([t["id"] for t in result["tasks"]], [first["id"]])
+        self.assertEqual(self.posts(agent)[-1].json["params"],
+                         {"contextId": first["contextId"], "status": "TASK_STATE_COMPLETED"})
+
+    def test_cancel_task(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
+                                                              "slow a b c")))
+        text, task = proc.ok("cancel_task", agent_url=url)              # the session's task
+        expected = "Task ID: %s\nContext ID: %s\nState: canceled" % (task_id, ctx)
+        self.assertEqual(text, expected)
+        self.assertEqual((task["id"], task["status"]["state"]), (task_id, "TASK_STATE_CANCELED"))
+        self.assertEqual(self.assertWire(self.posts(agent)[-1], "CancelTask", "tasks/cancel")["params"],
+                         {"id": task_id})
+        self.assertEqual(agent.agent.tasks[task_id]["status"]["state"], "TASK_STATE_CANCELED")
+        self.assertEqual(self.saved()[url]["task_state"], "canceled")
+        text, task = proc.ok("cancel_task", agent_url=url, task_id=task_id)   # already canceled: done
+        self.assertEqual(text, expected)
+        self.assertEqual(task["status"]["state"], "TASK_STATE_CANCELED")
+        proc.ok("send_message", agent_url=url, message="hi")
+        text, error = proc.fails("cancel_task", agent_url=url)          # a completed task
+        self.assertIn("TaskNotCancelableError", text)
+
+    def test_push_notification_tools(self):
+        os.environ["HANDLER_PUSH_TOKEN"] = PUSH_TOKEN                    # the server's environment
+        url, agent = self.agent()
+        proc = self.mcp()
+        tid = proc.ok("send_message", agent_url=url, message="ask")[1]["task"]["id"]
+        hook = "http://127.0.0.1:%d/hook" % closed_port()      # the task waits for input: nothing is delivered
+        text, config = proc.ok("set_task_notification", agent_url=url, webhook_url=hook)
+        config_id = config["id"]
+        self.assertEqual(config, {"id": config_id, "taskId": tid, "url": hook, "token": "push\u2026"})
+        shown = "Config ID: %s\nTask ID: %s\nWebhook URL: %s\nToken: push\u2026" % (config_id, tid, hook)
+        self.assertEqual(text, shown)
+        self.assertEqual(agent.agent.webhooks[tid][config_id][0]["token"], PUSH_TOKEN)    # reached the agent
+        self.assertEqual(proc.ok("get_task_notification", agent_url=url), (shown, config))  # its only one
+        mine = proc.ok("set_task_notification", agent_url=url, task_id=tid, webhook_url=hook + "2",
+                       config_id="mine")[1]
+        self.assertEqual(mine, {"id": "mine", "taskId": tid, "url": hook + "2", "token": "push\u2026"})
+        text, listed = proc.ok("list_task_notifications", agent_url=url)
+        self.assertEqual(sorted(c["id"] for c in listed["configs"]), sorted([config_id, "mine"]))
+        self.assertIn(mine, listed["configs"])
+        self.assertEqual(len(text.split("\n\n")), 2, text)
+        self.assertIn("2 push notification configs", proc.fails("get_task_notification", agent_url=url)[0])
+        self.assertEqual(proc.ok("get_task_notification", agent_url=url, config_id="mine")[1], mine)
+        self.assertIn("config_id", proc.fails("delete_task_notification", agent_url=url)[0])
+        text, deleted = proc.ok("delete_task_notification", agent_url=url, config_id=config_id)
+        self.assertEqual(text, "Deleted push notification config %s of task %s" % (config_id, tid))
+        self.assertEqual(deleted, {"deleted": config_id, "taskId": tid})
+        self.assertEqual(list(agent.agent.webhooks[tid]), ["mine"])
+        self.assertEqual(proc.close(), 0)
+        for line in proc.raw:
+            self.assertNotIn(PUSH_TOKEN[4:].encode(), line)
+
+
+versioned(_McpTools, (("1.0",), ("0.3",)))
+
+
+class McpSessionToolTests(_Mcp, HandlerTestCase):
+    def test_stored_credentials_sessions_and_no_secret_anywhere(self):
+        url_a, agent_a = self.agent()
+        url_b, agent_b = self.agent(token=SECRET)
+        proc = self.mcp(MCP_NEWEST, "--debug")
+        self.assertEqual(proc.ok("list_sessions"), ("No saved sessions", {"count": 0, "sessions": []}))
+        text, error = proc.fails("send_message", agent_url=url_b, message="hi")     # no credentials yet
+        self.assertIn("authentication", text)
+        self.assertEqual(error["error"]["code"], "A2ACLI_ERR_CREDENTIALS_MISSING")
+        task = proc.ok("send_message", agent_url=url_a, message="hi")[1]["task"]
+        # another process stores the token while the server runs; the server's next call uses it
+        self.assertOk(self.run_proc("auth", "set", "--url", url_b, "--bearer-token", SECRET))
+        text, result = proc.ok("send_message", agent_url=url_b, message="with a token")
+        self.assertTrue(text.startswith("Echo: with a token\n"), text)
+        self.assertEqual(self.posts(agent_b)[-1].headers["Authorization"], "Bearer " + SECRET)
+        self.assertNotIn("Authorization", self.posts(agent_a)[-1].headers)
+        text, listed = proc.ok("list_sessions")
+        self.assertEqual(listed["count"], 2)
+        by_url = {s["agent_url"]: s for s in listed["sessions"]}
+        self.assertEqual(set(by_url), {url_a, url_b})
+        for s in listed["sessions"]:
+            self.assertLessEqual({"agent_url", "context_id", "task_id", "has_credentials"}, set(s))
+        self.assertEqual((by_url[url_a]["context_id"], by_url[url_a]["task_id"], by_url[url_a]["has_credentials"]),
+                         (task["contextId"], task["id"], False))
+        self.assertEqual((by_url[url_b]["context_id"], by_url[url_b]["task_id"], by_url[url_b]["has_credentials"]),
+                         (result["task"]["contextId"], result["task"]["id"], True))
+        self.assertTrue(text.startswith("Saved Sessions (2)\n"), text)
+        self.assertIn(url_a, text)
+        self.assertIn(url_b, text)
+        text, info = proc.ok("get_session_info", agent_url=url_b)
+        self.assertEqual(info, by_url[url_b])
+        self.assertTrue(text.startswith("Session for %s\n" % url_b), text)
+        self.assertIn(result["task"]["id"], text)
+        self.assertEqual(proc.ok("get_session_info", agent_url=url_a + "/")[1], by_url[url_a])
+        self.assertEqual(proc.close(), 0)
+        self.assertIn("mcp:", proc.err)                         # --debug logs on stderr
+        everything = b"".join(proc.raw).decode("utf-8") + proc.err
+        self.assertNotIn(SECRET[4:], everything)
+
+    def test_clear_session_data(self):
+        url_a, _ = self.agent()
+        url_b, _ = self.agent()
+        proc = self.mcp()
+        proc.ok("send_message", agent_url=url_a, message="a")
+        proc.ok("send_message", agent_url=url_b, message="b")
+        self.assertOk(self.run_cli("auth", "set", "--url", url_a, "--bearer-token", SECRET))
+        self.assertIn("agent_url", proc.fails("clear_session_data")[0])                  # neither
+        self.assertIn("agent_url", proc.fails("clear_session_data", agent_url=url_a, all=True)[0])   # both
+        self.assertEqual(set(self.saved()), {url_a, url_b})
+        self.assertEqual(proc.ok("clear_session_data", agent_url=url_b),
+                         ("Cleared session for %s" % url_b, {"cleared": url_b}))
+        self.assertEqual(set(self.saved()), {url_a})
+        self.assertIsNotNone(self.saved()[url_a]["task_id"])
+        self.assertEqual(proc.ok("clear_session_data", all=True), ("Cleared all sessions", {"cleared": "all"}))
+        entry = self.saved()[url_a]
+        self.assertEqual((entry["context_id"], entry["task_id"]), (None, None))
+        self.assertEqual(entry["credentials"]["value"], SECRET)                             # credentials stay
+        self.assertEqual([(s["agent_url"], s["context_id"], s["has_credentials"])
+                          for s in proc.ok("list_sessions")[1]["sessions"]], [(url_a, None, True)])
+
+
+class McpFailureTests(_Mcp, HandlerTestCase):
+    def test_an_unreachable_agent_is_a_tool_error(self):
+        url = "http://127.0.0.1:%d" % closed_port()
+        proc = self.mcp(MCP_NEWEST, "--timeout", "0.3")        # a short --timeout leaves out the retries
+        cli = self.run_cli("--timeout", "0.3", "message", "send", "--url", url, "hi").err.strip()
+        for name, arguments in (("send_message", {"message": "hi"}), ("validate_agent_card", {}),
+                                ("get_task", {"task_id": "t-1"})):
+            with self.subTest(tool=name):
+                text, error = proc.fails(name, agent_url=url, **arguments)
+                self.assertIn("cannot connect", text)
+                self.assertIn("connection refused", text)
+                self.assertEqual(error["error"]["code"], "A2ACLI_ERR_UNREACHABLE")
+        self.assertEqual(proc.fails("send_message", agent_url=url, message="hi")[0], cli)   # the CLI's line
+        self.assertEqual(proc.result("ping"), {})
+
+    def test_bad_calls(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        self.assertIn("message", proc.fails("send_message", agent_url=url)[0])      # a required argument missing
+        self.assertIn("message", proc.fails("send_message", agent_url=url, message="")[0])
+        self.assertIn("agent_url", proc.fails("send_message", message="hi")[0])
+        self.assertIn("agent_url", proc.fails("get_agent_card")[0])
+        self.assertIn("config_id", proc.fails("delete_task_notification", agent_url=url, task_id="t")[0])
+        text = proc.fails("send_message", agent_url=url, message="hi", bearer_token=SECRET)[0]   # not an argument
+        self.assertNotIn(SECRET[4:], text)
+        self.assertEqual(agent.received, [])
+        proc.error("tools/call", {"name": "no_such_tool", "arguments": {}}, -32602)
+        proc.error("tools/call", {"arguments": {}}, -32602)
+        for arguments in ("x", [url], 5, True):
+            with self.subTest(arguments=arguments):
+                proc.error("tools/call", {"name": "list_sessions", "arguments": arguments}, -32602)
+        proc.error("tools/call", [], -32602)
+        self.assertEqual(agent.received, [])
+        self.assertEqual(proc.ok("list_sessions")[1]["count"], 0)
+
+
+class McpRobustnessTests(_Mcp, HandlerTestCase):
+    def test_a_tool_name_that_is_not_a_string_is_invalid_params(self):
+        proc = self.mcp()
+        for name in (None, 5, ["send_message"], {"name": "send_message"}):
+            with self.subTest(name=name):
+                proc.error("tools/call", {"name": name, "arguments": {}}, -32602)
+        self.assertEqual(proc.result("ping"), {})
+
+    def test_empty_arrays_and_other_non_objects_are_not_arguments(self):
+        proc = self.mcp()
+        for arguments in ([], "", 0, False):
+            with self.subTest(arguments=arguments):
+                proc.error("tools/call", {"name": "list_sessions", "arguments": arguments}, -32602)
+
+    def test_arguments_of_the_wrong_type_are_clear_errors(self):
+        proc = self.mcp()
+        for arguments in ({"agent_url": 5}, {"agent_url": ["http://127.0.0.1:9"]}, {"agent_url": {"url": "x"}}):
+            with self.subTest(arguments=arguments):
+                answer = proc.request("tools/call", {"name": "get_session_info", "arguments": arguments})
+                if "error" in answer:
+                    self.assertEqual(answer["error"]["code"], -32602, answer)
+                else:
+                    self.assertIs(answer["result"]["isError"], True, answer)
+                    self.assertNotIn("internal error", mcp_text(answer["result"]))
+        self.assertEqual(proc.result("ping"), {})
+
+    def test_a_lone_surrogate_does_not_end_the_server(self):
+        proc = self.mcp()
+        proc.send(b'{"jsonrpc": "2.0", "id": "s", "method": "x\\ud800"}')
+        answer = proc.receive()
+        self.assertEqual((answer.get("jsonrpc"), answer.get("id")), ("2.0", "s"), answer)
+        self.assertIn("error", answer)
+        self.assertEqual(proc.result("ping"), {})
+
+    def test_stdout_is_utf8_whatever_the_locale(self):
+        url, agent = self.agent()
+        os.environ["PYTHONIOENCODING"] = "latin-1"              # as a host with a Latin-1 locale
+        proc = self.mcp()
+        text, result = proc.ok("send_message", agent_url=url, message="h\u00e9llo \u2713")
+        self.assertTrue(text.startswith("Echo: h\u00e9llo \u2713\n"), text)
+
+    def test_stdout_holds_only_protocol_messages_when_a_tool_warns(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        os.chmod(self.sessions_path, 0o644)
+        proc = self.mcp()
+        self.assertEqual(proc.ok("list_sessions")[1]["count"], 1)
+        proc.ok("send_message", agent_url=url, message="again")
+        self.assertEqual(proc.close(), 0)                       # every stdout line is JSON-RPC
+        self.assertEqual(len(proc.raw), 3)
+        self.assertIn("open to other users", proc.err)          # the warning, on stderr
+        self.assertIn("chmod 600 %s" % self.sessions_path, proc.err)
+
+
+class McpConcurrencyTests(_Mcp, HandlerTestCase):
+    def test_a_session_saved_by_another_process_survives_the_servers_next_write(self):
+        url_a, _ = self.agent()
+        url_b, _ = self.agent()
+        proc = self.mcp()
+        first = proc.ok("send_message", agent_url=url_a, message="one")[1]["task"]
+        self.assertOk(self.run_proc("message", "send", "--url", url_b, "from the command line"))
+        b_entry = self.saved()[url_b]
+        self.assertEqual(proc.ok("get_session_info", agent_url=url_b)[1]["task_id"], b_entry["task_id"])  # read afresh
+        second = proc.ok("send_message", agent_url=url_a, message="two")[1]["task"]
+        saved = self.saved()
+        self.assertEqual(set(saved), {url_a, url_b})
+        self.assertEqual(saved[url_b], b_entry)                                # untouched
+        self.assertEqual((saved[url_a]["context_id"], saved[url_a]["task_id"]), (first["contextId"], second["id"]))
+        self.assertEqual(second["contextId"], first["contextId"])
+        self.assertEqual(proc.ok("list_sessions")[1]["count"], 2)
 
 
 if __name__ == "__main__":
