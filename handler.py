@@ -324,6 +324,82 @@ def mask_secrets(obj):
     return obj
 
 
+REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005, 400: -32600,
+                      500: -32603}   # what 0.3 REST (and a 1.x answer without a reason) means by a status
+
+
+def _reason(name):
+    """TaskNotFoundError -> TASK_NOT_FOUND, the reason 1.x REST errors carry."""
+    import re
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name[:-5]).upper()
+
+
+def rest_error(status, payload, what=""):
+    """An HTTP+JSON error answer -> a HandlerError named for its A2A error: 1.x sends
+    {"error": {code, status, message, details: [{reason}]}}, 0.3 {"message"} with the status."""
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
+    reasons = [d.get("reason") for d in error.get("details") or [] if isinstance(d, dict)] \
+        if isinstance(error.get("details"), list) else []
+    by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
+    by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
+    code = next((by_reason[r] for r in reasons if r in by_reason), REST_STATUS_ERRORS.get(status))
+    message = error.get("message") or error.get("detail") or f"HTTP {status}"
+    if code is None:
+        return bad_response(f"{what} failed: HTTP {status}: {message}")
+    return a2a_error({"code": code, "message": str(message)}, what)
+
+
+def to_proto03_message(msg):
+    """A 1.x message -> the 0.3 REST (proto JSON) one: content, and file/data parts wrapped."""
+    out = _copy(msg, ("parts",))
+    out["content"] = []
+    for part in msg.get("parts") or []:
+        if "text" in part:
+            out["content"].append({"text": part["text"]})
+        elif "data" in part:
+            out["content"].append({"data": {"data": part["data"]}})
+        else:
+            file = {"fileWithBytes": part["raw"]} if "raw" in part else {"fileWithUri": part.get("url")}
+            file.update({k: part[n] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if n in part})
+            out["content"].append({"file": file})
+    return out
+
+
+def from_proto03(obj):
+    """0.3 REST (proto JSON) -> what the JSON-RPC normalisers read: messages' content as parts,
+    file and data parts unwrapped, push configs with their task id."""
+    if isinstance(obj, list):
+        return [from_proto03(o) for o in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {}
+    for key, value in obj.items():
+        if key == "content" and isinstance(value, list):
+            out["parts"] = [_from_proto03_part(p) for p in value]
+        elif key == "parts" and isinstance(value, list):
+            out["parts"] = [_from_proto03_part(p) for p in value]
+        else:
+            out[key] = from_proto03(value)
+    if isinstance(obj.get("name"), str) and isinstance(out.get("pushNotificationConfig"), dict):
+        names = obj["name"].split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
+        out["taskId"] = names[1] if len(names) > 1 else None
+        out["pushNotificationConfig"].setdefault("id", names[-1] if len(names) > 3 else None)
+    return out
+
+
+def _from_proto03_part(part):
+    if not isinstance(part, dict):
+        return part
+    file, data = part.get("file"), part.get("data")
+    if isinstance(file, dict):
+        out = {"raw": file["fileWithBytes"]} if "fileWithBytes" in file else {"url": file.get("fileWithUri")}
+        out.update({n: file[k] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if file.get(k)})
+        return out
+    if isinstance(data, dict) and set(data) == {"data"}:
+        return {**part, "data": data["data"]}
+    return part
+
+
 def apply_event(task, event):
     """Fold a normalised stream event into the task it belongs to (honouring artifact append);
     return the task, new when the event is the task itself."""
@@ -1335,36 +1411,50 @@ class Transport:
 
 # ============================================================================ A2A client
 
-def pick_interface(card, card_url):
-    """Choose (endpoint URL, protocol version, tenant) from a card: a 1.x JSON-RPC interface
-    when the card offers one, else a 0.3 JSON-RPC one."""
+BINDING_NAMES = {"JSONRPC": "JSON-RPC", "HTTP+JSON": "HTTP+JSON"}   # the bindings Handler speaks
+
+
+def pick_interface(card, card_url, order=None):
+    """Choose the interface to use: (url, binding, protocol version, tenant, why). A 1.x
+    interface when the card offers one, else a 0.3 one; among them the first, in the card's
+    order or in `order` (the user's --transport bindings), whose binding Handler speaks."""
     from urllib.parse import urljoin
+    entries = []   # (url, binding, version, tenant), in the card's order
     interfaces = card.get("supportedInterfaces")
-    offered = []
     if isinstance(interfaces, list) and interfaces:
-        entries = [i for i in interfaces if isinstance(i, dict) and isinstance(i.get("url"), str)]
-        offered = [str(i.get("protocolBinding")) for i in entries]
-        jsonrpc = [i for i in entries if str(i.get("protocolBinding", "")).upper() == "JSONRPC"]
-        for wanted in ("1", "0"):
-            for entry in jsonrpc:
+        for entry in interfaces:
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
                 version = str(entry.get("protocolVersion") or "1.0")
-                if version.split(".")[0] == wanted and (wanted == "1" or version.startswith("0.3")):
-                    return (urljoin(card_url, entry["url"]), "1.0" if wanted == "1" else "0.3",
-                            entry.get("tenant") or None)
+                version = "1.0" if version.split(".")[0] == "1" else "0.3" if version.startswith("0.3") else version
+                entries.append((entry["url"], str(entry.get("protocolBinding") or "").upper(), version,
+                                entry.get("tenant") or None))
     else:
-        url = card.get("url")
-        if isinstance(url, str) and str(card.get("preferredTransport") or "JSONRPC").upper() == "JSONRPC":
-            return urljoin(card_url, url), "0.3", None
+        if isinstance(card.get("url"), str):
+            entries.append((card["url"], str(card.get("preferredTransport") or "JSONRPC").upper(), "0.3", None))
         extra = card.get("additionalInterfaces")
         for entry in extra if isinstance(extra, list) else []:
-            if isinstance(entry, dict) and str(entry.get("transport", "")).upper() == "JSONRPC" \
-                    and isinstance(entry.get("url"), str):
-                return urljoin(card_url, entry["url"]), "0.3", None
-        offered = [str(card.get("preferredTransport"))] if url else []
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                entries.append((entry["url"], str(entry.get("transport") or "").upper(), "0.3", None))
+    wanted = order or list(BINDING_NAMES)
+    for version in ("1.0", "0.3"):
+        found = [e for e in entries if e[2] == version and e[1] in wanted]
+        found.sort(key=lambda e: wanted.index(e[1]) if order else 0)
+        if found:
+            url, binding, _, tenant = found[0]
+            why = (f"the first A2A {version} interface Handler speaks, in "
+                   + ("your --transport order" if order else "the card's order")
+                   + ("" if version == "1.0" else "; the card offers no 1.x one"))
+            return urljoin(card_url, url), binding, version, tenant, why
+    offered = sorted({e[1] or "?" for e in entries})
+    if offered == ["GRPC"]:
+        raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard library "
+                           "does not speak it", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID",
+                           "ask for a JSON-RPC or HTTP+JSON interface")
     raise HandlerError(
-        "the agent card offers no JSON-RPC interface that Handler speaks"
-        + (f" (it offers: {', '.join(sorted(set(offered)))})" if offered else ""),
-        EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC")
+        "the agent card offers no interface that Handler speaks"
+        + (f" (it offers: {', '.join(offered)}" + (f"; you asked for {', '.join(order)}" if order else "") + ")"
+           if offered else ""),
+        EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON")
 
 
 def check_token_url(url, what="token endpoint"):
@@ -1502,7 +1592,7 @@ class A2AClient:
         self.credentials = credentials
         self.warn = warn or (lambda message: None)
         self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
-        self.card = self.card_url = self.endpoint = self.version = self.tenant = None
+        self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
         self._auth = credentials.headers() if credentials else {}
         self._same_origin, self._renewed = True, False
         transport.secrets.update(self._auth)
@@ -1576,7 +1666,10 @@ class A2AClient:
             return self
         if self.card is None:
             self.fetch_card()
-        self.endpoint, self.version, self.tenant = pick_interface(self.card, self.card_url)
+        self.endpoint, self.binding, self.version, self.tenant, why = \
+            pick_interface(self.card, self.card_url, self.bindings)
+        if self.transport.log:
+            self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
         endpoint_origin = origin_of(self.endpoint)
         if endpoint_origin != self.origin:
             dropped = [k for k in self.headers if is_secret_header(k)]
@@ -1612,14 +1705,19 @@ class A2AClient:
         if resp.status == 404 and card:
             raise HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
                                "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
-        if resp.status in (404, 502, 503, 504):
+        if resp.status == 404 and self.binding == "HTTP+JSON" and resp.content_type in (
+                "application/json", "application/a2a+json") and b'"detail"' not in resp.body:
+            pass   # an A2A error in the body (TaskNotFoundError): read below
+        elif resp.status in (404, 502, 503, 504):
             raise HandlerError(f"{what} at {resp.url} is unavailable ({status})", EXIT_UNREACHABLE,
                                "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
-        if not card and resp.content_type == "application/json":
+        if not card and resp.content_type in ("application/json", "application/a2a+json"):
             try:
                 payload = json.loads(resp.body)
             except JSON_ERRORS:
                 payload = None
+            if self.binding == "HTTP+JSON" and isinstance(payload, dict):
+                raise rest_error(resp.status, payload, what)
             if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
                 raise a2a_error(payload["error"])
         snippet = " ".join(resp.body[:120].decode("utf-8", "replace").split())
@@ -1673,14 +1771,21 @@ class A2AClient:
         return payload.get("result")
 
     def call(self, op, params):
-        """One JSON-RPC call; returns the raw result."""
+        """One call over the chosen binding; returns the raw result."""
+        self.connect()
+        if self.binding == "HTTP+JSON":
+            return self._rest_call(op, params)
         method, request_id, body, headers = self._prepare(op, params)
         resp = self._send(self.endpoint, body, headers, idempotent=op in SAFE_OPS)
         self._check_status(resp, method)
         return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
     def call_stream(self, op, params):
-        """One streaming JSON-RPC call; yields each normalised event as it arrives."""
+        """One streaming call over the chosen binding; yields each normalised event as it arrives."""
+        self.connect()
+        if self.binding == "HTTP+JSON":
+            yield from self._rest_stream(op, params)
+            return
         method, request_id, body, headers = self._prepare(op, params)
         items = self.transport.stream(self.endpoint, body, {**headers, **self._auth_headers()})
         for item in items:
@@ -1697,6 +1802,76 @@ class A2AClient:
             except JSON_ERRORS:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
+
+    # -- HTTP+JSON (REST)
+    def _rest_request(self, op, params):
+        """(method, URL, body bytes or None) of one REST call: the 1.x paths, or the 0.3 ones
+        under /v1 with their proto JSON bodies."""
+        from urllib.parse import quote, urlencode
+        task = quote(str(params.get("taskId") or params.get("id") or ""), safe="")
+        config = quote(str(params.get("id") or ""), safe="")
+        v03 = not self.v1
+        base = self.endpoint.rstrip("/") + (f"/{quote(self.tenant, safe='')}" if self.tenant and not v03 else "") \
+            + ("/v1" if v03 else "")
+        body, query = None, {}
+        if op in ("send", "stream"):
+            path = "/message:send" if op == "send" else "/message:stream"
+            body = self._params_v03(op, params) if v03 else params
+            if v03:
+                body = {**body, "message": to_proto03_message(params["message"])}
+                if "pushNotificationConfig" in body["configuration"]:
+                    body["configuration"]["pushNotification"] = body["configuration"].pop("pushNotificationConfig")
+        elif op in ("get", "cancel", "resubscribe"):
+            path = f"/tasks/{task}" + {"get": "", "cancel": ":cancel", "resubscribe": ":subscribe"}[op]
+            query = {"historyLength": params.get("historyLength")} if op == "get" else {}
+            body = {} if op == "cancel" else None
+        elif op == "list":
+            path, query = "/tasks", {k: v for k, v in params.items() if k != "tenant"}
+        elif op == "extended_card":
+            path = "/card" if v03 else "/extendedAgentCard"
+        else:
+            path = f"/tasks/{task}/pushNotificationConfigs" + (f"/{config}" if op in ("push_get", "push_delete") else "")
+            if op == "push_set":
+                config_body = {k: v for k, v in params.items() if k != "taskId"}
+                body = {"parent": f"tasks/{params['taskId']}", "config": {"pushNotificationConfig": to_v03_push_config(
+                    config_body)}, **({"configId": params["id"]} if params.get("id") else {})} if v03 else config_body
+        query = {k: ("true" if v is True else "false" if v is False else v) for k, v in query.items() if v is not None}
+        method = "POST" if body is not None else "DELETE" if op == "push_delete" else "GET"
+        url = base + path + (f"?{urlencode(query)}" if query else "")
+        return method, url, None if body is None else json.dumps(body).encode("utf-8")
+
+    def _rest_headers(self):
+        return {**self.headers, **({"A2A-Version": "1.0"} if self.v1 else {})}
+
+    def _rest_call(self, op, params):
+        method, url, body = self._rest_request(op, params)
+        resp = self._send(url, body, self._rest_headers(), method=method, idempotent=op in SAFE_OPS)
+        self._check_status(resp, f"{method} {url}")
+        if op == "push_delete":
+            return None
+        result = resp.json(f"answer to {method} {url}")
+        return result if self.v1 else from_proto03(result)
+
+    def _rest_stream(self, op, params):
+        method, url, body = self._rest_request(op, params)
+        items = self.transport.stream(url, body, {**self._rest_headers(), **self._auth_headers()}, method)
+        for item in items:
+            if isinstance(item, Response) and self._may_renew(item):
+                items.close()
+                yield from self._rest_stream(op, params)
+                return
+            if isinstance(item, Response):   # an error, or a whole answer without a stream
+                self._check_status(item, f"{method} {url}")
+                result = item.json(f"answer to {method} {url}")
+                yield normalise_event(result if self.v1 else from_proto03(result))
+                return
+            try:
+                payload = json.loads(item[1])
+            except JSON_ERRORS:
+                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+            if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
+                raise rest_error(200, payload, f"{method} {url}")
+            yield normalise_event(payload if self.v1 else from_proto03(payload))
 
     # -- what the card offers
     def capability(self, name):
@@ -1973,7 +2148,7 @@ class Output:
                      ("Provider", " ".join(str(provider[k]) for k in ("organization", "url") if provider.get(k))
                       or None)])
         if client is not None and client.endpoint:
-            self.line(f"Interface: JSON-RPC, A2A {client.version}, {client.endpoint}")
+            self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, {client.endpoint}")
         self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
                      ("Push notifications", "yes" if caps.get("pushNotifications") else "no")])
         schemes = card.get("securitySchemes")
@@ -2195,6 +2370,32 @@ def send_and_wait(client, message, store, url, timeout, return_immediately=False
     return result
 
 
+def finish_stream(client, task, reply, store, url, out):
+    """The task after its stream closed: when the stream ended before the task did (some
+    agents drop the last event), the task as GetTask tells it now."""
+    if task is None:
+        if reply is None:
+            raise bad_response("the agent's stream ended without a task or a message")
+        return None
+    if task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+        try:
+            latest = client.get_task(task["id"])
+        except HandlerError:
+            latest = None
+        if latest is not None and task_state(latest) in TERMINAL_STATES + INTERRUPTED_STATES:
+            out.event({"task": latest})
+            remember(store, url, latest)
+            return latest
+    return task
+
+
+def check_finished(task):
+    state = task_state(task)
+    if state not in TERMINAL_STATES + INTERRUPTED_STATES:
+        raise bad_response(f"the stream ended while task {task['id']} was still {state}",
+                           f"the task id is saved; look later with: {PROG} task get {task['id']}")
+
+
 def cancel_task(client, task_id):
     """CancelTask; a task that is already canceled is done, not an error."""
     try:
@@ -2257,9 +2458,10 @@ class EchoAgent:
             "version": VERSION,
             "provider": {"organization": "Handler", "url": "https://github.com/"},
         }
-        if "1.0" in self.versions:
+        if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
             card["supportedInterfaces"] = [{"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
-                                           for v in self.versions]
+                                           for v in self.versions] + \
+                [{"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
         if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
             card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
         card.update({
@@ -2529,50 +2731,123 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             self.end_headers()
             self.wfile.write(body)
 
+        def _refuse(self):
+            """True (after answering 401) when --bearer-token is set and the request lacks it."""
+            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
+                self._send_json(401, {"error": {"code": 401, "message": "missing or wrong bearer token"}},
+                                [("WWW-Authenticate", 'Bearer realm="handler-agent"')])
+                return True
+            return False
+
         def do_GET(self):
             if self.path.split("?")[0] in CARD_PATHS:
                 self._send_json(200, self.server.agent.card(self._base_url(), bool(bearer_token)))
+            elif self.path.startswith("/rest/"):
+                self._rest("GET")
             else:
                 self._send_json(404, {"error": {"code": 404, "message": "not found"}})
 
-        def do_POST(self):
-            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                return self._send_json(401, {"error": {"code": 401, "message": "missing or wrong bearer token"}},
-                                       [("WWW-Authenticate", 'Bearer realm="handler-agent"')])
+        def do_DELETE(self):
+            self._rest("DELETE") if self.path.startswith("/rest/") else self._send_json(404, {})
+
+        def _body(self):
+            """The request's JSON body; AgentError when it is too large or not JSON."""
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
                 length = -1
             if not 0 <= length <= MAX_SSE_LINE:
-                return self._send_json(413, {"error": {"code": 413, "message": "body too large"}})
+                raise AgentError(-32600, "the body is too large or has no valid Content-Length")
             try:
-                request = json.loads(self.rfile.read(length))
+                return json.loads(self.rfile.read(length) or b"{}")
             except JSON_ERRORS:
-                return self._send_json(200, _rpc_error(None, -32700, "request body is not valid JSON"))
+                raise AgentError(-32700, "request body is not valid JSON") from None
+
+        def do_POST(self):
+            if self.path.startswith("/rest/"):
+                return self._rest("POST")
+            if self._refuse():
+                return
+            request = None
             try:
-                self._rpc(request)
+                request = self._body()
+                if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
+                        or not isinstance(request.get("method"), str):
+                    raise AgentError(-32600, "not a JSON-RPC 2.0 request")
+                method, rid = request["method"], request.get("id")
+                v1 = method in V1_METHODS
+                op = V1_METHODS.get(method) or V03_METHODS.get(method)
+                if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
+                    raise AgentError(-32601, f"method {method} not found")
+                if v1 and not str(self.headers.get("A2A-Version", "")).startswith("1."):
+                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                result = self._dispatch(op, request.get("params"), v1, rid)
+                if result is not _STREAMED:
+                    self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
             except AgentError as exc:
                 rid = request.get("id") if isinstance(request, dict) else None
                 self._send_json(200, _rpc_error(rid, exc.code, exc.message))
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-        def _rpc(self, request):
-            if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
-                    or not isinstance(request.get("method"), str):
-                raise AgentError(-32600, "not a JSON-RPC 2.0 request")
-            method, rid, params = request["method"], request.get("id"), request.get("params")
-            v1 = method in V1_METHODS
-            op = V1_METHODS.get(method) or V03_METHODS.get(method)
-            if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
-                raise AgentError(-32601, f"method {method} not found")
-            if v1 and not str(self.headers.get("A2A-Version", "")).startswith("1."):
-                raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+        def _rest(self, verb):
+            """The 1.x HTTP+JSON binding under /rest: the same operations, errors as google.rpc.Status."""
+            import re
+            from urllib.parse import parse_qs, unquote, urlsplit
+            if self._refuse():
+                return
+            parts = urlsplit(self.path)
+            path, query = parts.path[len("/rest"):], {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            try:
+                if "1.0" not in self.server.agent.versions:
+                    raise AgentError(-32601, "this agent does not speak A2A 1.x over HTTP+JSON")
+                if not str(self.headers.get("A2A-Version", "")).startswith("1."):
+                    raise AgentError(-32009, "HTTP+JSON requests need the header A2A-Version: 1.0")
+                body = self._body() if verb == "POST" else {}
+                task = re.fullmatch(r"/tasks/([^/:]+)(:cancel|:subscribe)?(/pushNotificationConfigs)?(?:/([^/]+))?", path)
+                tid, action, push, cid = [unquote(g) if g else g for g in task.groups()] if task else [None] * 4
+                for key in ("pageSize", "historyLength"):
+                    if key in query:
+                        query[key] = int(query[key]) if query[key].lstrip("-").isdigit() else query[key]
+                if "includeArtifacts" in query:
+                    query["includeArtifacts"] = query["includeArtifacts"] == "true"
+                route = {("POST", "/message:send"): ("send", body), ("POST", "/message:stream"): ("stream", body),
+                         ("GET", "/tasks"): ("list", query), ("GET", "/extendedAgentCard"): ("extended_card", {})}
+                if (verb, path) in route:
+                    op, params = route[verb, path]
+                elif task and push:
+                    op = {("POST", False): "push_set", ("GET", False): "push_list", ("GET", True): "push_get",
+                          ("DELETE", True): "push_delete"}.get((verb, bool(cid)))
+                    params = {**(body if isinstance(body, dict) else {}), "taskId": tid, **({"id": cid} if cid else {})}
+                elif task and not cid:
+                    op = {("GET", None): "get", ("POST", ":cancel"): "cancel", ("GET", ":subscribe"): "resubscribe",
+                          ("POST", ":subscribe"): "resubscribe"}.get((verb, action))
+                    params = {"id": tid, **query}
+                else:
+                    op = None
+                if op is None:
+                    return self._send_json(404, {"error": {"code": 404, "status": "NOT_FOUND",
+                                                           "message": f"no route {verb} {path}"}})
+                result = self._dispatch(op, params, True, None, rest=True)
+                if result is not _STREAMED:
+                    self._send_json(200, result)
+            except AgentError as exc:
+                status = {-32001: 404, -32603: 500}.get(exc.code, 400)
+                name = A2A_ERRORS.get(exc.code, "InternalError")
+                self._send_json(status, {"error": {
+                    "code": status, "status": {404: "NOT_FOUND", 500: "INTERNAL"}.get(status, "FAILED_PRECONDITION"),
+                    "message": exc.message, "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                                         "reason": _reason(name), "domain": "a2a-protocol.org"}]}})
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        def _dispatch(self, op, params, v1, rid, rest=False):
+            """One operation; its result, or _STREAMED once it has answered with a stream."""
             if not isinstance(params, dict):
                 raise AgentError(-32602, "params must be an object")
             agent = self.server.agent
             if log:
-                log(f"{method} ({'1.0' if v1 else '0.3'})")
+                log(f"{op} ({'1.0' if v1 else '0.3'}{', HTTP+JSON' if rest else ''})")
             if op in ("send", "stream"):
                 try:
                     message = normalise_message(params.get("message"))
@@ -2584,27 +2859,25 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     push = normalise_push_config({"pushNotificationConfig": push})
                 snapshot, index = agent.start(message, push, "1.0" if v1 else "0.3")
                 if op == "stream":
-                    return self._stream(rid, v1, snapshot, index)
+                    return self._stream(rid, v1, snapshot, index, rest)
                 later = config.get("returnImmediately") if v1 else config.get("blocking") is False
                 task = snapshot if later else agent.wait(snapshot["id"])
-                result = {"task": task} if v1 else to_v03_task(task)
-            elif op == "list":
-                result = agent.list(params)
-            elif op == "extended_card":
+                return {"task": task} if v1 else to_v03_task(task)
+            if op == "list":
+                return agent.list(params)
+            if op == "extended_card":
                 if not bearer_token:
                     raise AgentError(-32007, "this agent has no extended card (start it with --bearer-token)")
-                result = agent.extended_card(self._base_url())
-            elif op.startswith("push"):
-                result = self._push(agent, op, params, v1)
-            else:
-                task_id = params.get("id")
-                if not isinstance(task_id, str):
-                    raise AgentError(-32602, "params.id must be a task id")
-                if op == "resubscribe":
-                    return self._stream(rid, v1, *agent.subscribe(task_id))
-                task = agent.get(task_id, params.get("historyLength")) if op == "get" else agent.cancel(task_id)
-                result = task if v1 else to_v03_task(task)
-            self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
+                return agent.extended_card(self._base_url())
+            if op.startswith("push"):
+                return self._push(agent, op, params, v1)
+            task_id = params.get("id")
+            if not isinstance(task_id, str):
+                raise AgentError(-32602, "params.id must be a task id")
+            if op == "resubscribe":
+                return self._stream(rid, v1, *agent.subscribe(task_id), rest)
+            task = agent.get(task_id, params.get("historyLength")) if op == "get" else agent.cancel(task_id)
+            return task if v1 else to_v03_task(task)
 
         def _push(self, agent, op, params, v1):
             if v1:
@@ -2631,7 +2904,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
         def _base_url(self):
             return f"http://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
-        def _stream(self, rid, v1, snapshot, index):
+        def _stream(self, rid, v1, snapshot, index, rest=False):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
@@ -2640,9 +2913,10 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             waiting = task_state(snapshot) in INTERRUPTED_STATES
             later = () if waiting else self.server.agent.follow(snapshot["id"], index)
             for event in _chain([{"task": snapshot}], later):
-                payload = {"jsonrpc": "2.0", "id": rid, "result": event if v1 else to_v03_event(event)}
+                payload = event if rest else {"jsonrpc": "2.0", "id": rid, "result": event if v1 else to_v03_event(event)}
                 self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
                 self.wfile.flush()
+            return _STREAMED
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
     server.daemon_threads = True
@@ -2732,6 +3006,9 @@ def serve(server, out, banner, host, secured):
     finally:
         server.server_close()
     return EXIT_OK
+
+
+_STREAMED = object()   # what the agent's handler returns once it has answered with a stream
 
 
 def _chain(*iterables):
@@ -3044,7 +3321,7 @@ class Chat:
         skills = [s.get("name") or s.get("id") for s in card.get("skills") or [] if isinstance(s, dict)]
         session = self.session()
         lines = [f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": "),
-                 f"A2A {client.version} over JSON-RPC at {client.endpoint}"
+                 f"A2A {client.version} over {BINDING_NAMES[client.binding]} at {client.endpoint}"
                  + ("; streams replies" if client.streaming else ""),
                  "Skills: " + (", ".join(map(str, skills)) or "none"),
                  f"Continuing the saved conversation (context {session.context_id})"
@@ -3079,13 +3356,12 @@ class Chat:
         try:
             session = self.session()
             message = compose_message([{"text": text}], session, new=self.new)
-            self.new = False
             if self.client.streaming:
                 task = self._stream(message)
             else:
                 with self.out.busy("waiting for the agent"):
                     result = self.client.send_message(message)
-                    remember(self.store, self.url, result.get("task") or result.get("message"))
+                    self._remember(result.get("task") or result.get("message"))
                     task = result.get("task")
                     if task:
                         result["task"] = task = wait_for_task(self.client, task, self.store, self.url, self.timeout)
@@ -3107,17 +3383,26 @@ class Chat:
                 if not self.out.json:
                     self.out.event(event)
                 if "artifactUpdate" not in event:
-                    remember(self.store, self.url, task or reply)
+                    self._remember(task or reply)
         except KeyboardInterrupt:
             self.out.stream_end(None, ids=False)
             self._cancel_running(task)
             return None
+        task = finish_stream(self.client, task, reply, self.store, self.url, self.out)
         self.out.stream_end(task, reply, ids=not self.interactive)
         if self.out.json:
             self._line({"task": task} if task else {"message": reply})
         elif self.interactive and task:
             self._state(task)
+        if task is not None:
+            check_finished(task)
         return task
+
+    def _remember(self, obj):
+        """Save the reply's ids; from the first reply on, a /new conversation is the current one
+        (until then a failed turn leaves the next one new as well)."""
+        remember(self.store, self.url, obj)
+        self.new = False
 
     def _show(self, result):
         if self.out.json:
@@ -3427,7 +3712,6 @@ def cmd_message_send(args, out):
     session = store.get(url) if store else None
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
     client = make_client(args, out, session, store).connect()
-    out.debug(f"using JSON-RPC, A2A {client.version}, at {client.endpoint}")
     if args.stream and not client.streaming:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     if args.stream and client.streaming:
@@ -3462,25 +3746,12 @@ def stream_reply(client, events, out, store, url, args):
         out.event(event)
         if "artifactUpdate" not in event:
             remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
-    if task is not None and task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        try:   # a stream that ended early (some agents drop its last event): ask for the task
-            latest = client.get_task(task["id"])
-        except HandlerError:
-            latest = None
-        if latest is not None and task_state(latest) in TERMINAL_STATES + INTERRUPTED_STATES:
-            out.event({"task": latest})
-            task = latest
-            remember(store, url, task)
+    task = finish_stream(client, task, reply, store, url, out)
     out.stream_end(task, reply)
     if task is not None:
         save_artifacts(task, args, out)
-        state = task_state(task)
-        if state not in TERMINAL_STATES + INTERRUPTED_STATES:
-            raise bad_response(f"the stream ended while task {task['id']} was still {state}",
-                               f"the task id is saved; look later with: {PROG} task get {task['id']}")
+        check_finished(task)
         report_outcome(out, task, url)
-    elif reply is None:
-        raise bad_response("the agent's stream ended without a task or a message")
 
 
 def safe_name(name, fallback):

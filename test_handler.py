@@ -14,6 +14,7 @@ import os
 import pty
 import queue
 import re
+import select
 import shutil
 import signal
 import socket
@@ -640,23 +641,29 @@ class ProtocolModelTests(unittest.TestCase):
         self.assertIs(handler.apply_event(task, snapshot), snapshot["task"])
 
     def test_pick_interface(self):
+        pick = lambda card, url, order=None: handler.pick_interface(card, url, order)[:4]
         v1 = {"supportedInterfaces": [
             {"url": "http://a/grpc", "protocolBinding": "GRPC", "protocolVersion": "1.0"},
             {"url": "http://a/old", "protocolBinding": "JSONRPC", "protocolVersion": "0.3"},
-            {"url": "/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0", "tenant": "acme"}]}
-        self.assertEqual(handler.pick_interface(v1, "http://a/.well-known/agent-card.json"),
-                         ("http://a/rpc", "1.0", "acme"))
+            {"url": "/rpc", "protocolBinding": "JSONRPC", "protocolVersion": "1.0", "tenant": "acme"},
+            {"url": "/rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]}
+        self.assertEqual(pick(v1, "http://a/.well-known/agent-card.json"), ("http://a/rpc", "JSONRPC", "1.0", "acme"))
+        self.assertEqual(pick(v1, "http://a/x.json", ["HTTP+JSON", "JSONRPC"]), ("http://a/rest", "HTTP+JSON", "1.0", None))
+        self.assertIn("--transport", handler.pick_interface(v1, "http://a/x.json", ["HTTP+JSON"])[4])
         only03 = {"supportedInterfaces": [{"url": "http://a/old", "protocolBinding": "JSONRPC",
                                            "protocolVersion": "0.3"}]}
-        self.assertEqual(handler.pick_interface(only03, "http://a/x.json"), ("http://a/old", "0.3", None))
-        self.assertEqual(handler.pick_interface(wcard("0.3", "http://b/rpc"), "http://b/x.json"),
-                         ("http://b/rpc", "0.3", None))
+        self.assertEqual(pick(only03, "http://a/x.json"), ("http://a/old", "JSONRPC", "0.3", None))
+        self.assertEqual(pick(wcard("0.3", "http://b/rpc"), "http://b/x.json"), ("http://b/rpc", "JSONRPC", "0.3", None))
         extra = {"url": "http://b/grpc", "preferredTransport": "GRPC",
                  "additionalInterfaces": [{"url": "http://b/jr", "transport": "JSONRPC"}]}
-        self.assertEqual(handler.pick_interface(extra, "http://b/x.json"), ("http://b/jr", "0.3", None))
+        self.assertEqual(pick(extra, "http://b/x.json"), ("http://b/jr", "JSONRPC", "0.3", None))
         for card in ({"supportedInterfaces": [{"url": "http://a", "protocolBinding": "GRPC"}]}, {"name": "x"}):
             with self.assertRaises(handler.HandlerError):
                 handler.pick_interface(card, "http://a/x.json")
+        with self.assertRaisesRegex(handler.HandlerError, "only gRPC"):
+            handler.pick_interface({"supportedInterfaces": [{"url": "http://a", "protocolBinding": "GRPC"}]}, "http://a/")
+        with self.assertRaisesRegex(handler.HandlerError, "you asked for HTTP\\+JSON"):
+            pick(only03, "http://a/x.json", ["HTTP+JSON"])
 
     def test_a2a_error_names(self):
         exc = handler.a2a_error({"code": -32001, "message": "task x not found"})
@@ -1506,8 +1513,8 @@ class _CardScripted:
         self.assertError(self.run_cli("card", "get", "--url", url), 1, "not a JSON object")
         r = self.assertOk(self.run_cli("card", "get", "--url", url))
         self.assertIn("Name: Odd", r.out)
-        self.assertIn("no JSON-RPC interface", r.err)
-        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 1, "no JSON-RPC interface")
+        self.assertIn("offers no interface", r.err)
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 1, "offers no interface")
 
 
 versioned(_CardScripted, (("1.0",), ("0.3",)))
@@ -4564,6 +4571,532 @@ class McpConcurrencyTests(_Mcp, HandlerTestCase):
         self.assertEqual((saved[url_a]["context_id"], saved[url_a]["task_id"]), (first["contextId"], second["id"]))
         self.assertEqual(second["contextId"], first["contextId"])
         self.assertEqual(proc.ok("list_sessions")[1]["count"], 2)
+
+
+
+# ============================================================================ 26. chat
+
+CHAT_COMMANDS = ("/help", "/card", "/new", "/task", "/cancel", "/session", "/history", "/save", "/quit")
+ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|[=>])")
+
+
+def chat_ids(out):
+    """The (text, task id, context id, state) of each reply chat printed as `message send` does."""
+    return re.findall(r"(.*?)Task ID: (\S+)\nContext ID: (\S+)\nState: (\S+)\n", out, re.S)
+
+
+class _ChatPiped:
+    """chat with stdin a pipe: one message a line, each reply as `message send` prints it, no prompts."""
+
+    def chat(self, url, text, *options, fmt=None, code=0):
+        argv = (["-o", fmt] if fmt else []) + ["chat", "--url", url] + list(options)
+        r = self.run_proc(*argv, stdin=text, timeout=30)
+        self.assertNotIn("\x1b", r.out + r.err, r)      # no control sequences, no prompts
+        self.assertNotIn("you>", r.err if "/history" in text else r.out + r.err, r)
+        if code is not None:
+            self.assertEqual(r.code, code, r)
+        return r
+
+    def task_ids(self, agent):
+        return list(agent.agent.tasks)
+
+    def test_one_message_a_line_printed_like_message_send(self):
+        url, agent = self.agent()
+        r = self.chat(url, "hello\n\n   \nask me\nfoo\n")            # blank lines are no turns
+        first, asked = self.task_ids(agent)
+        ctx = agent.agent.tasks[first]["contextId"]
+        self.assertEqual(r.out, "Echo: hello\nTask ID: %s\nContext ID: %s\nState: completed\n"
+                                "What should I echo?\nTask ID: %s\nContext ID: %s\nState: input-required\n"
+                                "Echo: foo\nTask ID: %s\nContext ID: %s\nState: completed\n"
+                         % (first, ctx, asked, ctx, asked, ctx))
+        self.assertEqual(r.err, "")
+        posts = self.posts(agent)
+        self.assertEqual(len(posts), 3, [p.json for p in posts])
+        bodies = [self.assertWire(p, "SendStreamingMessage", "message/stream") for p in posts]
+        self.assertNotIn("taskId", bodies[1]["params"]["message"])
+        self.assertEqual(bodies[1]["params"]["message"]["contextId"], ctx)      # the context continues
+        self.assertEqual(bodies[2]["params"]["message"]["taskId"], asked)       # the answer goes to the task
+        self.assertEqual(handler.task_state(agent.agent.tasks[asked]), "completed")
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), (ctx, asked, "completed"))
+
+    def test_session_continues_across_runs_and_new_starts_afresh(self):
+        url, agent = self.agent()
+        r = self.chat(url, "one\nask me\n")
+        (_, first, ctx, s1), (_, asked, ctx2, s2) = chat_ids(r.out)
+        self.assertEqual((ctx2, s1, s2), (ctx, "completed", "input-required"))
+        self.assertEqual(self.saved()[url]["task_state"], "input-required")
+        r = self.chat(url, "the answer\n")                                    # another process answers it
+        self.assertEqual(r.out, "Echo: the answer\nTask ID: %s\nContext ID: %s\nState: completed\n" % (asked, ctx))
+        r = self.chat(url, "two\n")
+        [(_, third, ctx3, _)] = chat_ids(r.out)
+        self.assertEqual(ctx3, ctx)
+        self.assertNotIn(third, (first, asked))
+        r = self.chat(url, "three\nfour\n", "--new")
+        [(_, _, new_ctx, _), (_, _, ctx4, _)] = chat_ids(r.out)
+        self.assertNotEqual(new_ctx, ctx)
+        self.assertEqual(ctx4, new_ctx)                                       # the new context then continues
+        self.assertEqual(self.saved()[url]["context_id"], new_ctx)
+
+    def test_json_one_document_a_turn(self):
+        url, agent = self.agent()
+        r = self.chat(url, "hello\nask me\nfoo\n", fmt="json")
+        self.assertEqual(r.err, "")
+        lines = r.out.splitlines()
+        self.assertEqual(len(lines), 3, r)
+        docs = [json.loads(line) for line in lines]
+        self.assertEqual([set(d) for d in docs], [{"task"}] * 3)
+        tasks = [d["task"] for d in docs]
+        self.assertEqual([t["status"]["state"] for t in tasks],
+                         ["TASK_STATE_COMPLETED", "TASK_STATE_INPUT_REQUIRED", "TASK_STATE_COMPLETED"])
+        self.assertNotIn('"kind"', r.out)                                     # the 1.x shape in both versions
+        self.assertEqual(handler.reply_text(tasks[0]), "Echo: hello")
+        self.assertEqual(handler.reply_text(tasks[1]), "What should I echo?")
+        self.assertEqual(handler.reply_text(tasks[2]), "Echo: foo")
+        self.assertEqual(tasks[1]["id"], tasks[2]["id"])
+        first, asked = self.task_ids(agent)
+        self.assertEqual([t["id"] for t in tasks], [first, asked, asked])
+        self.assertEqual({t["contextId"] for t in tasks}, {self.saved()[url]["context_id"]})
+
+    def test_slash_commands(self):
+        url, agent = self.agent()
+        out_dir = os.path.join(self.tmp, "saved")
+        r = self.chat(url, "/task\n/history\nhello\nask me\nfoo\n/task\n/session\n/history\n/card\n/nope\n"
+                           "/help\n/save\n/save %s\nask again\n/cancel\n/new\nbar\n/quit\nnever\n" % out_dir)
+        hello, asked, again, bar = self.task_ids(agent)
+        tasks = agent.agent.tasks
+        ctx = tasks[hello]["contextId"]
+        out = r.out
+        self.assertTrue(out.startswith("No task yet: send a message first.\n" * 2), r)
+        self.assertIn("Echo: foo\nTask ID: {0}\nContext ID: {1}\nState: completed\n"            # the reply
+                      "Task ID: {0}\nContext ID: {1}\nState: completed\n"                       # /task
+                      "Session for {2}\nContext ID: {1}\nTask ID: {0} (completed)\n".format(    # /session
+                          asked, ctx, handler.normalise_url(url)), out)
+        self.assertIn("you> ask me\nagent> What should I echo?\nyou> foo\nagent> Echo: foo\n", out)   # /history
+        if self.V == "1.0":      # ListTasks: the whole conversation, oldest first
+            self.assertIn("you> hello\nagent> Echo: hello\nyou> ask me\n", out)
+        self.assertIn("Name: Handler Echo Agent\n", out)                                        # /card
+        self.assertIn("Skills (1):\n  - Echo: Repeats what you say.\n", out)
+        unknown = [line for line in out.splitlines() if "/nope" in line]
+        self.assertEqual(len(unknown), 1, out)
+        self.assertIn("/help", unknown[0])
+        help_lines = out.split("agent> Echo: foo\n", 1)[1]
+        for command in CHAT_COMMANDS:                                                           # /help
+            self.assertRegex(help_lines, r"(?m)^%s\b" % re.escape(command))
+        self.assertIn("Usage: /save DIR\n", out)
+        with open(os.path.join(out_dir, "echo.txt"), encoding="utf-8") as f:                    # /save DIR
+            self.assertEqual(f.read(), "Echo: foo")
+        self.assertIn("saved %s" % os.path.join(out_dir, "echo.txt"), r.err)
+        self.assertIn("What should I echo?\nTask ID: {0}\nContext ID: {1}\nState: input-required\n"
+                      "Task ID: {0}\nContext ID: {1}\nState: canceled\n".format(again, ctx), out)   # /cancel
+        self.assertEqual(handler.task_state(tasks[again]), "canceled")
+        self.assertIn("new conversation", out)                                                  # /new
+        self.assertNotEqual(tasks[bar]["contextId"], ctx)
+        self.assertTrue(out.endswith("Echo: bar\nTask ID: %s\nContext ID: %s\nState: completed\n"
+                                     % (bar, tasks[bar]["contextId"])), out)                   # /quit: no more
+        # 5 messages; GetTask for /task, /history and /save DIR (ListTasks too for /history in 1.x); /cancel
+        self.assertEqual(len(self.posts(agent)), 5 + 4 + (self.V == "1.0"))
+        self.assertFalse(any("never" in json.dumps(t["history"]) for t in tasks.values()))
+        self.assertNotIn("Error", r.err)
+
+    def test_agent_stopped_between_turns(self):
+        os.environ["HANDLER_RETRIES"] = "0"
+        url, agent = self.agent()
+        proc = self.popen([sys.executable, HANDLER_PATH, "chat", "--url", url], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdin.write(b"hello\n")
+        proc.stdin.flush()
+        out = read_until(proc.stdout, lambda b: b"State: completed\n" in b, 15)
+        [task_id] = self.task_ids(agent)
+        self.assertEqual(self.saved()[url]["task_id"], task_id)          # saved after the turn, chat still running
+        self.assertIsNone(proc.poll())
+        agent.shutdown()
+        agent.server_close()
+        out_rest, err = proc.communicate(b"again\n/session\n", timeout=15)
+        out, err = (out + out_rest).decode(), err.decode()
+        self.assertNotEqual(proc.returncode, 0, (out, err))
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(len(err.splitlines()), 1, err)
+        self.assertTrue(err.startswith("Error: "), err)
+        self.assertTrue(out.startswith("Echo: hello\nTask ID: %s\n" % task_id), out)
+        self.assertIn("Session for %s\n" % handler.normalise_url(url), out)   # chat went on after the error
+        self.assertNotIn("\x1b", out + err)
+
+
+versioned(_ChatPiped, (("1.0",), ("0.3",)))
+
+
+class ChatCommandLineTests(HandlerTestCase):
+    def test_unreachable_agent_is_one_error_line(self):
+        os.environ["HANDLER_RETRIES"] = "0"
+        url = "http://127.0.0.1:%d" % closed_port()
+        self.assertError(self.run_cli("chat", "--url", url, stdin="hi\n"), 3, url)
+        r = self.run_cli("-o", "json", "chat", "--url", url, stdin="hi\n")
+        self.assertJsonError(r, "A2ACLI_ERR_UNREACHABLE", 3)
+
+    def test_handler_url_fallback_and_missing_url(self):
+        url, agent = self.agent()
+        os.environ["HANDLER_URL"] = url
+        r = self.assertOk(self.run_cli("chat", stdin="hi\n"))
+        self.assertTrue(r.out.startswith("Echo: hi\nTask ID: "), r)
+        del os.environ["HANDLER_URL"]
+        r = self.run_cli("chat", stdin="hi\n")
+        self.assertEqual(r.code, 2, r)
+        self.assertIn("--url", r.err)
+
+
+def run_with_stderr_on_a_terminal(test, argv, stdin):
+    """handler.py with stdin and stdout pipes and stderr a pseudo-terminal: (code, stdout, terminal text)."""
+    master, slave = pty.openpty()
+    test.addCleanup(os.close, master)
+    seen, done = [], threading.Event()
+
+    def drain():   # the terminal is read while the command runs, so that it never blocks on a full buffer
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            seen.append(data)
+        done.set()
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        p = subprocess.run([sys.executable, HANDLER_PATH] + argv, input=stdin.encode(), stdout=subprocess.PIPE,
+                           stderr=slave, timeout=30, env=dict(os.environ), cwd=HERE)
+    finally:
+        os.close(slave)
+    done.wait(10)
+    return p.returncode, p.stdout.decode(), b"".join(seen).decode("utf-8", "replace")
+
+
+def by_method(srv, replies):
+    """Make a scripted agent answer each JSON-RPC method from its own list of replies (then from srv.posts)."""
+    scripted = srv.reply_for
+
+    def reply_for(req):
+        if req.method == "POST":
+            with srv.lock:
+                queue_ = replies.get(req.json.get("method"))
+                if queue_:
+                    return queue_.pop(0)
+        return scripted(req)
+    srv.reply_for = reply_for
+
+
+class _ChatPipedScripted:
+    def test_an_error_answer_is_one_line_and_chat_goes_on(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc_error(-32603, "the agent broke")), sse_reply(sse(wevents(self.V)))]
+        r = self.run_proc("chat", "--url", url, stdin="first\nsecond\n")
+        self.assertNotEqual(r.code, 0, r)
+        self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        self.assertEqual(len(r.err.splitlines()), 1, r)
+        self.assertTrue(r.err.startswith("Error: "), r)
+        self.assertIn("the agent broke", r.err)
+        texts = [b["params"]["message"]["parts"][0]["text"] for b in srv.post_bodies()]
+        self.assertEqual(texts, ["first", "second"])
+
+    def test_a_stream_that_ends_early_is_an_error_and_chat_goes_on(self):
+        url, srv = self.scripted()
+        stream, get = ("SendStreamingMessage", "GetTask") if self.V == "1.0" else ("message/stream", "tasks/get")
+        by_method(srv, {
+            stream: [sse_reply(sse(wevents(self.V)[:2])),                               # closed while working
+                     sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True),       # the agent stops midway
+                     sse_reply(sse(wevents(self.V)))],
+            get: [Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "working")))]})   # if asked
+        r = self.run_proc("chat", "--url", url, stdin="first\nsecond\nthird\n")
+        self.assertEqual(r.code, 1, r)                                       # as `message stream` does
+        self.assertEqual(len(r.err.splitlines()), 2, r)                      # one line for each
+        for line in r.err.splitlines():
+            self.assertTrue(line.startswith("Error: "), r)
+            self.assertIn("t-1", line)
+            self.assertIn("working", line)
+        self.assertTrue(r.out.endswith("Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n"), r)
+        self.assertEqual([b["params"]["message"]["parts"][0]["text"] for b in srv.post_bodies()
+                          if b["method"] == stream], ["first", "second", "third"])
+
+    def no_streaming_card(self, srv, url):
+        card = wcard(self.V, url + "/")
+        card["capabilities"] = {"streaming": False}
+        srv.card = card
+
+    def test_a_card_without_streaming_gets_a_blocking_send(self):
+        url, srv = self.scripted()
+        self.no_streaming_card(srv, url)
+        srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working")))),          # answered early: GetTask
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi"))),
+                      Reply(rpc(wsend(self.V, wmessage(self.V, "just a message")))),
+                      Reply(rpc_error(-32603, "the agent broke"))]
+        os.environ.pop("NO_COLOR")
+        code, out, terminal = run_with_stderr_on_a_terminal(self, ["chat", "--url", url], "hi\nagain\noops\n")
+        self.assertEqual(code, 1, (out, terminal))
+        self.assertEqual(out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n"
+                              "just a message\nContext ID: c-1\n")
+        self.assertNotIn("\x1b", terminal)                  # neither colour nor a spinner, though stderr is a terminal
+        self.assertIsNone(re.search(r"\r(?!\n)", terminal), terminal)
+        self.assertEqual(terminal.splitlines()[-1:], [terminal.strip()], terminal)   # one line: the error
+        self.assertTrue(terminal.startswith("Error: ") and "the agent broke" in terminal, terminal)
+        methods = [b["method"] for b in srv.post_bodies()]
+        if self.V == "1.0":
+            self.assertEqual(methods, ["SendMessage", "GetTask", "SendMessage", "SendMessage"])
+        else:
+            self.assertEqual(methods, ["message/send", "tasks/get", "message/send", "message/send"])
+        self.assertEqual(srv.post_bodies()[2]["params"]["message"]["contextId"], "c-1")
+
+    def test_json_lines_with_a_blocking_send_and_an_error(self):
+        url, srv = self.scripted()
+        self.no_streaming_card(srv, url)
+        srv.posts += [Reply(rpc_error(-32603, "the agent broke")),
+                      Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi"))))]
+        r = self.run_proc("-o", "json", "chat", "--url", url, stdin="first\nsecond\n")
+        self.assertNotEqual(r.code, 0, r)
+        docs = [json.loads(line) for line in r.out.splitlines()]
+        self.assertEqual([set(d) for d in docs], [{"error"}, {"task"}], r)
+        self.assertEqual(docs[1]["task"]["status"]["state"], "TASK_STATE_COMPLETED")
+        self.assertNotIn("kind", docs[1]["task"])
+        self.assertEqual(handler.reply_text(docs[1]["task"]), "Echo: hi")
+        self.assertEqual(len(r.err.splitlines()), 1, r)
+
+    def test_new_still_starts_afresh_after_a_failed_first_turn(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: old")))))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "old"))
+        self.assertEqual(self.saved()[url]["context_id"], "c-1")
+        srv.posts += [Reply(rpc_error(-32603, "the agent broke")), sse_reply(sse(wevents(self.V)))]
+        r = self.run_cli("chat", "--url", url, "--new", stdin="first\nsecond\n")
+        self.assertEqual(r.code, 1, r)
+        first, second = [b["params"]["message"] for b in srv.post_bodies()[1:]]
+        self.assertNotIn("contextId", first)
+        self.assertNotIn("contextId", second)     # the first turn failed: the next one is still the new conversation
+        self.assertNotIn("taskId", second)
+
+
+versioned(_ChatPipedScripted, (("1.0",), ("0.3",)))
+
+
+class Terminal:
+    """handler.py chat on a pseudo-terminal made by pty.fork(), its controlling terminal (so that a
+    Ctrl-C typed on the master is a SIGINT); read with select and deadlines, like pexpect. The child
+    is killed by its pid when the test ends."""
+
+    def __init__(self, test, argv):
+        env = dict(os.environ)
+        pid, fd = pty.fork()
+        if pid == 0:   # the child: nothing but exec
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                os.chdir(HERE)
+                os.execve(sys.executable, [sys.executable, HANDLER_PATH] + argv, env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd, self.raw, self.pos, self.code = pid, fd, b"", 0, None
+        test.addCleanup(self.close)
+
+    @property
+    def text(self):
+        """What the terminal showed, colours and other control sequences left out, lines ending in \\n."""
+        return ANSI.sub("", self.raw.decode("utf-8", "replace")).replace("\r\n", "\n")
+
+    def _read(self, deadline):
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 65536)
+        except OSError:      # EIO: the child has gone
+            data = b""
+        if not data:
+            raise EOFError
+        self.raw += data
+        return True
+
+    def expect(self, pattern, timeout=10):
+        """Wait for `pattern` (a regex) after what the last expect matched; return the match."""
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.compile(pattern).search(self.text, self.pos)
+            if match:
+                self.pos = match.end()
+                return match
+            try:
+                more = self._read(deadline)
+            except EOFError:
+                more = False
+            if not more:
+                raise AssertionError("no %r within %s s on the terminal; it shows %r"
+                                     % (pattern, timeout, self.text[self.pos:]))
+
+    def prompt(self):
+        return self.expect(r"you> ")
+
+    def type(self, text):
+        os.write(self.fd, text.encode())
+
+    def wait(self, timeout=10):
+        """The exit code, reading the terminal until the child exits."""
+        deadline = time.monotonic() + timeout
+        while self.code is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.code = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") \
+                    else (os.WEXITSTATUS(status) if os.WIFEXITED(status) else -os.WTERMSIG(status))
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError("chat did not exit within %s s; the terminal shows %r" % (timeout, self.text))
+            try:
+                self._read(min(deadline, time.monotonic() + 0.05))
+            except EOFError:
+                time.sleep(0.02)
+        try:
+            while self._read(time.monotonic() + 0.2):
+                pass
+        except EOFError:
+            pass
+        return self.code
+
+    def close(self):
+        if self.code is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.code = -signal.SIGKILL
+        os.close(self.fd)
+
+
+class _ChatTerminal:
+    """chat on a terminal: banner, prompt, streaming, input-required, Ctrl-C, slash commands, history."""
+
+    def setUp(self):
+        super().setUp()
+        os.environ["TERM"] = "dumb"
+
+    def terminal(self, url, *options):
+        return Terminal(self, ["chat", "--url", url] + list(options))
+
+    def has_readline(self):
+        try:
+            import readline  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def test_a_conversation_with_commands_and_the_history_file(self):
+        url, agent = self.agent()
+        tasks = agent.agent.tasks
+        term = self.terminal(url)
+        banner = term.expect(r"(?s)^(.*?)you> ").group(1)
+        self.assertIn("Handler Echo Agent: Echoes your message back", banner)
+        self.assertIn("A2A %s" % self.V, banner)
+        self.assertIn("Skills: Echo", banner)
+        self.assertIn("A new conversation", banner)
+        self.assertNotIn("Continuing", banner)
+        term.type("hello\r")
+        term.expect(r"Echo: hello\n")
+        term.prompt()
+        term.type("ask me\r")
+        term.expect(r"What should I echo\?\n")
+        term.expect(r"next line answers it")
+        term.prompt()
+        [hello, asked] = list(tasks)
+        ctx = tasks[hello]["contextId"]
+        self.assertEqual(self.saved()[url]["task_state"], "input-required")
+        term.type("the answer\r")
+        term.expect(r"Echo: the answer\n")
+        term.prompt()
+        self.assertEqual(list(tasks), [hello, asked])                 # the same task, completed
+        self.assertEqual(handler.task_state(tasks[asked]), "completed")
+        entry = self.saved()[url]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), (ctx, asked, "completed"))
+        commands = [
+            ("/task", r"Task ID: %s\nContext ID: %s\nState: completed\n" % (asked, ctx)),
+            ("/session", r"Session for %s\nContext ID: %s\nTask ID: %s \(completed\)\n"
+             % (re.escape(handler.normalise_url(url)), ctx, asked)),
+            ("/history", (r"you> hello\nagent> Echo: hello\n" if self.V == "1.0" else "") + r"you> ask me\nagent> What should I echo\?\nyou> the answer\nagent> Echo: the answer\n"),
+            ("/card", r"Name: Handler Echo Agent\n(.*\n)*?Skills \(1\):\n  - Echo: Repeats what you say.\n"),
+            ("/help", r"".join(r"%s .*\n(.*\n)*?" % re.escape(c) for c in CHAT_COMMANDS)),
+            ("/nope", r"Unknown command /nope.*/help.*\n"),
+            ("/save %s" % os.path.join(self.tmp, "out"), r".*saved .*echo.txt\n"),
+            ("/new", r".*new conversation.*\n"),
+        ]
+        for command, shown in commands:
+            with self.subTest(command=command):
+                term.type(command + "\r")
+                term.expect(re.escape(command) + r"\n" + shown)
+                term.prompt()
+        with open(os.path.join(self.tmp, "out", "echo.txt"), encoding="utf-8") as f:
+            self.assertEqual(f.read(), "Echo: the answer")
+        term.type("bar\r")
+        term.expect(r"Echo: bar\n")
+        term.prompt()
+        bar = list(tasks)[-1]
+        self.assertNotEqual(tasks[bar]["contextId"], ctx)
+        term.type("/quit\r")
+        self.assertEqual(term.wait(), 0, term.text)
+        self.assertNotIn("Traceback", term.text)
+        self.assertNotIn("\x1b", term.raw.decode())                   # NO_COLOR, TERM=dumb
+
+        history = os.path.join(self.home, "chat_history")
+        if self.has_readline():
+            self.assertEqual(os.stat(history).st_mode & 0o777, 0o600)
+            with open(history, encoding="utf-8") as f:
+                self.assertIn("the answer", f.read())
+        # a second chat continues the saved conversation; the history is there (Ctrl-P twice: "bar")
+        term = self.terminal(url)
+        banner = term.expect(r"(?s)^(.*?)you> ").group(1)
+        self.assertIn("Continuing the saved conversation (context %s)" % tasks[bar]["contextId"], banner)
+        if self.has_readline():
+            term.type("\x10\x10\r")
+            term.expect(r"Echo: bar\n")
+            term.prompt()
+            self.assertEqual(len(tasks), 4)
+            self.assertEqual(tasks[list(tasks)[-1]]["contextId"], tasks[bar]["contextId"])
+        term.type("\x04")                                               # Ctrl-D at an empty prompt
+        self.assertEqual(term.wait(), 0, term.text)
+
+    def test_ctrl_c_cancels_a_running_reply_and_leaves_at_the_prompt(self):
+        url, agent = self.agent()
+        tasks = agent.agent.tasks
+        os.environ.pop("NO_COLOR")
+        os.environ["TERM"] = "xterm"
+        term = self.terminal(url)
+        term.prompt()
+        term.type("slow a b c d e f g h\r")
+        term.expect(r"Echo: slow ")                                  # streamed: the first chunk, the task running
+        [slow] = list(tasks)
+        self.assertEqual(handler.task_state(tasks[slow]), "working")
+        term.type("\x03")                                               # Ctrl-C
+        term.expect(r"canceled task %s \(canceled\)" % slow)
+        term.prompt()
+        self.assertEqual(handler.task_state(tasks[slow]), "canceled")  # on the agent
+        self.assertLess(len(tasks[slow]["artifacts"][0]["parts"]), 9)   # it stopped midway
+        self.assertEqual(self.saved()[url]["task_state"], "canceled")
+        self.assertIn("\x1b[", term.raw.decode())                     # colour on a terminal without NO_COLOR
+        term.type("ask me\r")
+        term.expect(r"What should I echo\?\n")
+        term.prompt()
+        asked = list(tasks)[-1]
+        term.type("/cancel\r")
+        term.expect(r"Task ID: %s\nContext ID: \S+\nState: canceled\n" % asked)
+        term.prompt()
+        self.assertEqual(handler.task_state(tasks[asked]), "canceled")
+        term.type("hello\r")                                            # chat goes on
+        term.expect(r"Echo: hello\n")
+        term.prompt()
+        # CPython's readline notices a SIGINT only when it interrupts its select(): one that comes between
+        # the prompt and the select() waits for the next key. No person types that fast; a test must pause.
+        time.sleep(0.3)
+        term.type("\x03")                                               # Ctrl-C at an empty prompt
+        self.assertEqual(term.wait(), 0, term.text)
+        self.assertNotIn("Traceback", term.text)
+        r = self.assertOk(self.run_cli("task", "get", slow, "--url", url))
+        self.assertEqual(self.ids(r)[2], "canceled")
+
+
+versioned(_ChatTerminal, (("1.0",), ("0.3",)))
 
 
 if __name__ == "__main__":
