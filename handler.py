@@ -216,6 +216,8 @@ def normalise_artifact(artifact):
 def normalise_task(task):
     if not isinstance(task, dict) or not task.get("id"):
         raise bad_response("agent sent a task without an id")
+    if not isinstance(task.get("status"), dict):
+        raise bad_response(f"agent sent task {str(task['id'])[:80]} without a status object")
     out = _copy(task, ("kind",))
     out["status"] = normalise_status(task.get("status"))
     if task.get("history") is not None:
@@ -350,7 +352,10 @@ def rest_error(status, payload, what=""):
 
 
 def to_proto03_message(msg):
-    """A 1.x message -> the 0.3 REST (proto JSON) one: content, and file/data parts wrapped."""
+    """A 1.x message -> the 0.3 REST (proto JSON) one: content, and file/data parts wrapped.
+    Inline bytes go base64-encoded twice, as the official 0.3 SDK sends and reads them (its
+    proto bytes field holds the base64 text)."""
+    import base64
     out = _copy(msg, ("parts",))
     out["content"] = []
     for part in msg.get("parts") or []:
@@ -359,7 +364,8 @@ def to_proto03_message(msg):
         elif "data" in part:
             out["content"].append({"data": {"data": part["data"]}})
         else:
-            file = {"fileWithBytes": part["raw"]} if "raw" in part else {"fileWithUri": part.get("url")}
+            file = {"fileWithBytes": base64.b64encode(str(part["raw"]).encode("ascii")).decode("ascii")} \
+                if "raw" in part else {"fileWithUri": part.get("url")}
             file.update({k: part[n] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if n in part})
             out["content"].append({"file": file})
     return out
@@ -381,7 +387,7 @@ def from_proto03(obj):
         else:
             out[key] = from_proto03(value)
     if isinstance(obj.get("name"), str) and isinstance(out.get("pushNotificationConfig"), dict):
-        names = obj["name"].split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
+        names = out.pop("name").split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
         out["taskId"] = names[1] if len(names) > 1 else None
         out["pushNotificationConfig"].setdefault("id", names[-1] if len(names) > 3 else None)
     return out
@@ -393,7 +399,15 @@ def _from_proto03_part(part):
     file, data = part.get("file"), part.get("data")
     if isinstance(file, dict):
         out = {"raw": file["fileWithBytes"]} if "fileWithBytes" in file else {"url": file.get("fileWithUri")}
-        out.update({n: file[k] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if file.get(k)})
+        if "raw" in out:   # base64 twice (see to_proto03_message); once from an agent that does not
+            import base64
+            try:
+                text = base64.b64decode(str(out["raw"]), validate=True).decode("ascii")
+                base64.b64decode(text, validate=True)
+                out["raw"] = text
+            except ValueError:
+                pass
+        out.update({n: file[k] for k, n in (("name", "filename"), ("mimeType", "mediaType")) if file.get(k)})
         return out
     if isinstance(data, dict) and set(data) == {"data"}:
         return {**part, "data": data["data"]}
@@ -985,9 +999,18 @@ class Response:
         try:
             return json.loads(self.body.decode("utf-8"))
         except JSON_ERRORS:
-            snippet = " ".join(self.body[:120].decode("utf-8", "replace").split())
+            snippet = body_snippet(self.body, self.content_type)
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet!r}") from None
+
+
+def body_snippet(body, content_type=""):
+    """The start of a body on one line, for an error message; of an HTML page, its text."""
+    text = body[:4000].decode("utf-8", "replace")
+    if content_type == "text/html" or text.lstrip()[:1] == "<":
+        import re
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>|<[^>]*>?", " ", text)
+    return " ".join(text.split())[:120]
 
 
 def is_secret_header(name):
@@ -999,16 +1022,24 @@ def redact_headers(headers, secrets=()):
     return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v) for k, v in headers.items()}
 
 
+def proxy_auth_error(url):
+    return HandlerError(f"the proxy refused to reach {url} without its password (HTTP 407)", EXIT_AUTH,
+                        "A2ACLI_ERR_AUTH_FAILED", "put the proxy's user and password in HTTPS_PROXY / HTTP_PROXY: "
+                        "http://user:password@proxy:port")
+
+
 def network_error(exc, url):
     """Name a failure to reach `url` in one line, with the exit code that fits it. Its `retry`
-    says when trying again is safe: "unsent" (no byte reached the agent), "any" (for requests
-    that change nothing), or None."""
+    says when trying again is safe: "unsent" (no byte reached the agent, or the connection
+    failed before any byte of an answer came back: a send is then repeated as it was, same
+    messageId), "any" (for requests that change nothing), or None."""
     import socket
     import ssl
     import urllib.error
     import http.client
-    where, unsent = url, isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
-    reason = exc.reason if unsent else exc
+    wrapped = isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
+    reason = exc.reason if wrapped else exc
+    where, unsent = url, wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
     if isinstance(reason, (socket.timeout, TimeoutError)):
         error = HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
                              "raise --timeout, or check that the agent is healthy")
@@ -1030,11 +1061,18 @@ def network_error(exc, url):
                              "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
     elif isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
         error = bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
+    elif isinstance(reason, http.client.HTTPException) and not isinstance(reason, ConnectionError):
+        shown = " ".join(str(reason).split())[:80]   # what the agent sent, on one line
+        error = bad_response(f"the answer from {where} is not HTTP: {shown!r}" if isinstance(
+            reason, http.client.BadStatusLine) else f"the answer from {where} is malformed: {shown}",
+            "check --url: is an A2A agent listening there?")
     elif isinstance(reason, (ConnectionError, http.client.HTTPException)):
         detail = "closed the connection without an answer" if isinstance(
             reason, http.client.RemoteDisconnected) else (str(reason) or type(reason).__name__)
         error = HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
                              "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
+    elif isinstance(reason, OSError) and " 407 " in str(reason):   # urllib's CONNECT to the proxy
+        error = proxy_auth_error(where)
     elif isinstance(reason, OSError):
         error = HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
                              "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
@@ -1123,9 +1161,11 @@ class _Inflate:
     """A gzip or deflate body, decoded as it is read (read and readline), never more than
     64 KiB at a time, so that a small body cannot expand into a huge one unchecked."""
 
-    def __init__(self, raw):
+    def __init__(self, raw, bare_ok=False):
         import zlib
         self.raw, self.inflate, self.buffer, self.done = raw, zlib.decompressobj(32 + zlib.MAX_WBITS), b"", False
+        self.bare_ok = bare_ok   # "deflate" without its zlib header, as some servers send it
+        self.read_raw = getattr(raw, "read1", None) or raw.read   # read1: what has come, without waiting for more
 
     def _fill(self):
         import zlib
@@ -1133,12 +1173,21 @@ class _Inflate:
             if self.inflate.unconsumed_tail:
                 self.buffer += self.inflate.decompress(self.inflate.unconsumed_tail, 65536)
                 return
-            chunk = self.raw.read(65536)
-            if chunk:
+            chunk = self.read_raw(65536)
+            if chunk and self.bare_ok:
+                self.bare_ok = False
+                try:
+                    self.buffer += self.inflate.decompress(chunk, 65536)
+                except zlib.error:
+                    self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self.buffer += self.inflate.decompress(chunk, 65536)
+            elif chunk:
                 self.buffer += self.inflate.decompress(chunk, 65536)
             else:
                 self.buffer += self.inflate.flush()
                 self.done = True
+                if not self.inflate.eof:
+                    raise bad_response("the agent's compressed answer was cut off before its end")
         except zlib.error as exc:
             raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
 
@@ -1160,7 +1209,10 @@ class _Inflate:
 def decoded(resp):
     """The response, or a reader that undoes its gzip or deflate content encoding."""
     encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
-    return _Inflate(resp) if encoding in ("gzip", "x-gzip", "deflate") else resp
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which Handler does not "
+                           "decode", "Handler asks for gzip or deflate only (Accept-Encoding)")
+    return _Inflate(resp, encoding == "deflate") if encoding in ("gzip", "x-gzip", "deflate") else resp
 
 
 def read_body(resp, url, limit=MAX_BODY):
@@ -1169,6 +1221,10 @@ def read_body(resp, url, limit=MAX_BODY):
     while True:
         chunk = reader.read(65536)
         if not chunk:
+            left = getattr(resp, "length", None)   # http.client: Content-Length bytes still missing
+            if isinstance(left, int) and left > 0:
+                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its Content-Length "
+                                   "never came")
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
@@ -1179,25 +1235,30 @@ def read_body(resp, url, limit=MAX_BODY):
 
 def read_sse(readline):
     """Yield (event type, data) for each Server-Sent Event read with readline(limit).
-    Handles CRLF and LF line ends, comment lines and multi-line data."""
-    data, event = [], None
+    Handles CRLF and LF line ends, comment lines and multi-line data. One line, and the data
+    of one event, may hold MAX_SSE_LINE bytes."""
+    data, event, size = [], None, 0
+    cap = f"{MAX_SSE_LINE >> 20} MiB" if MAX_SSE_LINE % (1 << 20) == 0 else f"{MAX_SSE_LINE} bytes"
     while True:
         line = readline(MAX_SSE_LINE + 1)
         if len(line) > MAX_SSE_LINE:
-            raise bad_response("the agent sent an event stream line over 16 MiB")
+            raise bad_response(f"the agent sent an event stream line over {cap}")
         if not line:
             break
         line = line.rstrip(b"\n").rstrip(b"\r")
         if not line:
             if data:
                 yield event, "\n".join(data)
-            data, event = [], None
+            data, event, size = [], None, 0
             continue
         if line.startswith(b":"):
             continue
         field, _, value = line.partition(b":")
         value = value[1:] if value.startswith(b" ") else value
         if field == b"data":
+            size += len(value) + 1
+            if size > MAX_SSE_LINE:
+                raise bad_response(f"the agent sent an event over {cap} (in many data lines)")
             data.append(value.decode("utf-8", "replace"))
         elif field == b"event":
             event = value.decode("utf-8", "replace")
@@ -1240,7 +1301,8 @@ class Transport:
                 max_redirections = 5
 
                 def redirect_request(self, req, fp, code, msg, headers, newurl):
-                    if req.get_method() not in ("GET", "HEAD"):
+                    if req.get_method() not in ("GET", "HEAD") or \
+                            not newurl.lower().startswith(("http://", "https://")):   # urllib would try ftp:
                         return None   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if new is not None and _origin(newurl) != _origin(req.full_url):
@@ -1296,10 +1358,22 @@ class Transport:
 
     def _open(self, request, timeout):
         import urllib.error
+        import urllib.request
         try:
             return self.opener().open(request, timeout=timeout + 5)
         except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400 and str(exc.msg).startswith(urllib.request.HTTPRedirectHandler.inf_msg):
+                exc.close()   # urllib's "infinite loop" error: a loop, or more than 5 redirects
+                raise bad_response(f"{request.full_url} redirected more than 5 times (or in a loop)",
+                                   "Handler follows at most 5 redirects; check --url") from None
+            if 300 <= exc.code < 400 and " - Redirection to url " in str(exc.msg):   # urllib's refusal
+                exc.close()
+                raise bad_response(f"{request.full_url} redirected to {str(exc.url)[:200]}, which is not an "
+                                   "http(s) URL: not followed") from None
             return exc   # an HTTP error is still an answer: its status and body tell what failed
+        except ConnectionError as exc:   # reset or closed before the answer's status line and headers
+            exc.no_answer = True
+            raise
 
     def _log_response(self, resp, body=None):
         if self.log:
@@ -1483,9 +1557,10 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
     return data
 
 
-def _oauth_failure(url, data, hint):
+def _oauth_failure(url, data, hint, what="token endpoint", wanted="an access_token"):
     detail = f": {data['error_description']}" if data.get("error_description") else ""
-    return HandlerError(f"the OAuth2 token endpoint {url} refused: {data.get('error') or 'no token'}{detail}",
+    said = f"refused: {data['error']}{detail}" if data.get("error") else f"answered without {wanted}"
+    return HandlerError(f"the OAuth2 {what} {url} " + " ".join(str(said).split())[:300],   # one line
                         EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED", hint)
 
 
@@ -1516,7 +1591,8 @@ def fetch_oauth_token(transport, oauth):
         if isinstance(data.get("access_token"), str) and data["access_token"]:
             return _took(oauth, data)
         if grant == grants[-1]:
-            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set --oauth2-token-url ...")
+            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set --oauth2-token-url ..."
+                                 if oauth.get("client_secret") else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
 
 
@@ -1553,7 +1629,8 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
     data = form_post(transport, device_url, form, what="device authorization endpoint")
     if not data.get("device_code") or not data.get("user_code") or not data.get("verification_uri"):
-        raise _oauth_failure(device_url, data, "check --client-id")
+        raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
+                             "a device_code, user_code and verification_uri")
     where = data.get("verification_uri_complete") or data["verification_uri"]
     tell(f"To sign in, open {where} and enter the code {data['user_code']}")
     try:
@@ -1594,18 +1671,19 @@ class A2AClient:
         self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
         self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
         self._auth = credentials.headers() if credentials else {}
-        self._same_origin, self._renewed = True, False
+        self._same_origin, self._renewed, self._fetched = True, False, False   # renewed: in this call
         transport.secrets.update(self._auth)
         self._next_id = 0
 
     # -- credentials
     def _auth_headers(self):
         """The credential headers, with an OAuth2 token fetched or renewed when it is missing or
-        about to expire."""
+        about to expire (one this client fetched itself: expired, so that tokens living under a
+        minute are not fetched anew for every request)."""
         creds = self.credentials
         if creds and creds.auth_type == "oauth2" and self._same_origin:
-            expires = (creds.oauth or {}).get("expires_at")
-            if not creds.value or (isinstance(expires, (int, float)) and expires < time.time() + 60):
+            expires, margin = (creds.oauth or {}).get("expires_at"), 0 if self._fetched else 60
+            if not creds.value or (isinstance(expires, (int, float)) and expires < time.time() + margin):
                 self.renew_token()
         return self._auth
 
@@ -1613,7 +1691,7 @@ class A2AClient:
         oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
         self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
         self._auth = self.credentials.headers()
-        self._renewed = True
+        self._renewed = self._fetched = True
         self.on_credentials(self.credentials)
 
     def _may_renew(self, resp):
@@ -1670,7 +1748,11 @@ class A2AClient:
             pick_interface(self.card, self.card_url, self.bindings)
         if self.transport.log:
             self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
-        endpoint_origin = origin_of(self.endpoint)
+        try:
+            endpoint_origin = origin_of(self.endpoint)
+        except HandlerError:   # the card's fault, not a usage error
+            raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an http(s) URL",
+                               EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
         if endpoint_origin != self.origin:
             dropped = [k for k in self.headers if is_secret_header(k)]
             if self._auth or dropped or self.credentials:
@@ -1701,13 +1783,30 @@ class A2AClient:
                 f"{what} at {resp.url}: {status}: " + (
                     "the agent rejected the credentials" if rejected else "the agent requires authentication"),
                 EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
+                "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
+                if self._renewed and self._auth else
                 f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
+        if resp.status == 407:
+            raise proxy_auth_error(resp.url)
+        if resp.status == 429:   # after the retries a read gets (a send is never retried on 429)
+            wait = str(resp.headers.get("Retry-After") or "").strip()[:40] if resp.headers else ""
+            raise HandlerError(f"{what} at {resp.url}: the agent is rate limiting ({status}"
+                               + (f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
+                               "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
+        if 300 <= resp.status < 400:   # a redirect Handler did not follow
+            where = str(resp.headers.get("Location") or "").strip()[:200] if resp.headers else ""
+            raise HandlerError(f"{what} at {resp.url} was redirected ({status}) "
+                               + (f"to {where}" if where else "without a Location") + ", not followed",
+                               EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
+                               "Handler follows redirects of GET requests only, to http(s) URLs; "
+                               "use the agent's real URL")
         if resp.status == 404 and card:
             raise HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
                                "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
         if resp.status == 404 and self.binding == "HTTP+JSON" and resp.content_type in (
-                "application/json", "application/a2a+json") and b'"detail"' not in resp.body:
-            pass   # an A2A error in the body (TaskNotFoundError): read below
+                "application/json", "application/a2a+json") and (b'"reason"' in resp.body or (
+                    "/tasks/" in resp.url and b'"detail"' not in resp.body)):
+            pass   # an A2A error in the body (1.x names it; 0.3's TaskNotFoundError has only the status)
         elif resp.status in (404, 502, 503, 504):
             raise HandlerError(f"{what} at {resp.url} is unavailable ({status})", EXIT_UNREACHABLE,
                                "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
@@ -1720,7 +1819,7 @@ class A2AClient:
                 raise rest_error(resp.status, payload, what)
             if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
                 raise a2a_error(payload["error"])
-        snippet = " ".join(resp.body[:120].decode("utf-8", "replace").split())
+        snippet = body_snippet(resp.body, resp.content_type)
         raise HandlerError(f"{what} at {resp.url} failed: {status}" + (f": {snippet}" if snippet else ""),
                            EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError")
 
@@ -1772,6 +1871,7 @@ class A2AClient:
 
     def call(self, op, params):
         """One call over the chosen binding; returns the raw result."""
+        self._renewed = False   # one new token per call, however long the client lives (chat)
         self.connect()
         if self.binding == "HTTP+JSON":
             return self._rest_call(op, params)
@@ -1780,8 +1880,9 @@ class A2AClient:
         self._check_status(resp, method)
         return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
-    def call_stream(self, op, params):
+    def call_stream(self, op, params, _retry=False):
         """One streaming call over the chosen binding; yields each normalised event as it arrives."""
+        self._renewed = self._renewed and _retry   # as in call(); its retry after a 401 is not renewed again
         self.connect()
         if self.binding == "HTTP+JSON":
             yield from self._rest_stream(op, params)
@@ -1791,7 +1892,7 @@ class A2AClient:
         for item in items:
             if isinstance(item, Response) and self._may_renew(item):   # once, with a new token
                 items.close()
-                yield from self.call_stream(op, params)
+                yield from self.call_stream(op, params, True)
                 return
             if isinstance(item, Response):   # an error, or an agent that answered without a stream
                 self._check_status(item, method)
@@ -1833,6 +1934,8 @@ class A2AClient:
             path = f"/tasks/{task}/pushNotificationConfigs" + (f"/{config}" if op in ("push_get", "push_delete") else "")
             if op == "push_set":
                 config_body = {k: v for k, v in params.items() if k != "taskId"}
+                if v03:   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then stores as the
+                    config_body.setdefault("id", params["taskId"])   # id; its JSON-RPC default: the task id
                 body = {"parent": f"tasks/{params['taskId']}", "config": {"pushNotificationConfig": to_v03_push_config(
                     config_body)}, **({"configId": params["id"]} if params.get("id") else {})} if v03 else config_body
         query = {k: ("true" if v is True else "false" if v is False else v) for k, v in query.items() if v is not None}
@@ -1845,15 +1948,17 @@ class A2AClient:
 
     def _rest_call(self, op, params):
         method, url, body = self._rest_request(op, params)
+        what = METHODS[op][0]   # errors name the operation, as over JSON-RPC (the URL follows)
         resp = self._send(url, body, self._rest_headers(), method=method, idempotent=op in SAFE_OPS)
-        self._check_status(resp, f"{method} {url}")
+        self._check_status(resp, what)
         if op == "push_delete":
             return None
-        result = resp.json(f"answer to {method} {url}")
+        result = resp.json(f"answer to {what}")
         return result if self.v1 else from_proto03(result)
 
     def _rest_stream(self, op, params):
         method, url, body = self._rest_request(op, params)
+        what = METHODS[op][0]
         items = self.transport.stream(url, body, {**self._rest_headers(), **self._auth_headers()}, method)
         for item in items:
             if isinstance(item, Response) and self._may_renew(item):
@@ -1861,8 +1966,8 @@ class A2AClient:
                 yield from self._rest_stream(op, params)
                 return
             if isinstance(item, Response):   # an error, or a whole answer without a stream
-                self._check_status(item, f"{method} {url}")
-                result = item.json(f"answer to {method} {url}")
+                self._check_status(item, what)
+                result = item.json(f"answer to {what}")
                 yield normalise_event(result if self.v1 else from_proto03(result))
                 return
             try:
@@ -1870,7 +1975,7 @@ class A2AClient:
             except JSON_ERRORS:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
-                raise rest_error(200, payload, f"{method} {url}")
+                raise rest_error(200, payload, what)
             yield normalise_event(payload if self.v1 else from_proto03(payload))
 
     # -- what the card offers
@@ -3190,8 +3295,10 @@ class McpServer:
         """(store, session, client) for an agent URL, the session file read afresh."""
         store = SessionStore(warn=self.warn).load() if store else None
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
-        client = A2AClient(agent_url, self.transport(), credentials=pick_credentials(None, session),
-                           warn=self.warn)
+        creds = pick_credentials(None, session)
+        save = store.set_credentials if store and creds is session.credentials else None   # renewed OAuth2 tokens
+        client = A2AClient(agent_url, self.transport(), credentials=creds, warn=self.warn,
+                           on_credentials=save and (lambda renewed: save(agent_url, renewed)))
         return store, session, client
 
     def _task_id(self, session, task_id):
@@ -3640,7 +3747,8 @@ def pick_credentials(args, session):
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
     value = getattr(args, name, None)
-    return value if value not in (None, False, []) else os.environ.get(env) or None
+    unset = value is None or value is False or value == []   # not `in (None, False, [])`: 0 == False
+    return os.environ.get(env) or None if unset else value
 
 
 def make_transport(args, out, session=None):
@@ -3658,7 +3766,7 @@ def make_transport(args, out, session=None):
     insecure = bool(getattr(args, "insecure", False)) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
     return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
-                     parse_size(size) if size else MAX_BODY, _setting(args, "ca_file", "HANDLER_CA_FILE"),
+                     MAX_BODY if size is None else parse_size(size), _setting(args, "ca_file", "HANDLER_CA_FILE"),
                      cert, key, insecure, out.warn)
 
 
