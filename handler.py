@@ -825,7 +825,7 @@ class SessionStore:
             os.rename(self.path, kept)
         except OSError as exc:
             raise HandlerError(f"sessions file {self.path} {problem} and could not be moved aside "
-                               f"({exc.strerror})", hint=f"move it away yourself, or set HANDLER_HOME") from None
+                               f"({exc.strerror})", hint="move it away yourself, or set HANDLER_HOME") from None
         self.warn(f"sessions file {self.path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
@@ -1049,7 +1049,12 @@ def network_error(exc, url):
                              "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file")
         unsent = None
     elif isinstance(reason, ssl.SSLError):
-        error = HandlerError(f"TLS connection to {where} failed: {reason.reason or reason}", EXIT_UNREACHABLE,
+        why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
+               "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)",
+               "UNEXPECTED_EOF_WHILE_READING": "the agent closed the connection during the handshake"}
+        why = why.get(reason.reason) or (why["UNEXPECTED_EOF_WHILE_READING"] if isinstance(reason, ssl.SSLEOFError)
+                                         else reason.reason or str(reason))
+        error = HandlerError(f"TLS connection to {where} failed: {why}", EXIT_UNREACHABLE,
                              "A2ACLI_ERR_UNREACHABLE", "check the URL's scheme, and --cert/--key if the agent "
                              "wants a client certificate")
         unsent = None
@@ -3007,7 +3012,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             return ({"configs": result} if v1 else result) if op == "push_list" else result[0]
 
         def _base_url(self):
-            return f"http://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
+            scheme = "https" if hasattr(self.connection, "getpeercert") else "http"   # behind TLS (tests)
+            return f"{scheme}://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
         def _stream(self, rid, v1, snapshot, index, rest=False):
             self.send_response(200)
@@ -3648,7 +3654,7 @@ def read_secret(value, what):
         value = sys.stdin.readline() if sys.stdin else ""
     value = (value or "").strip()
     if not value:
-        raise usage_error(f"{what} is empty", f"pass it, or '-' and pipe it on stdin")
+        raise usage_error(f"{what} is empty", "pass it, or '-' and pipe it on stdin")
     return value
 
 
@@ -3763,6 +3769,8 @@ def make_transport(args, out, session=None):
     stored = (session.client_cert if session else None) or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
     key = _setting(args, "key", "HANDLER_KEY") or (stored.get("key") if cert == stored.get("cert") else None)
+    if key and not cert:
+        raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = bool(getattr(args, "insecure", False)) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
     return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
@@ -4084,10 +4092,10 @@ def cmd_session_clear(args, out):
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
     kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
-    if len(kinds) > 1 or not (kinds or args.cert):
-        raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.key and not args.cert:
         raise usage_error("--key needs --cert")
+    if len(kinds) > 1 or not (kinds or args.cert):
+        raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.oauth2_token_url and not (args.client_id and args.client_secret):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None

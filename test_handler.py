@@ -21,6 +21,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -5108,6 +5109,418 @@ versioned(_ChatTerminal, (("1.0",), ("0.3",)))
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ============================================================================ 27. TLS, mutual TLS and proxies
+# Test certificates, made once with openssl 3.0 (EC P-256, valid until 2126 unless said):
+# a test CA; for localhost and 127.0.0.1 a certificate from that CA, a self-signed one, an expired
+# one from the CA (2020-2021) and a CA one for other.example only (one server key for all); a client
+# certificate from the CA with its key. The standard library cannot make certificates.
+
+PEM_CA_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUCv5CJ8+eMsOc6Wmchx+EwMpsYNEwCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPSGFuZGxlciBUZXN0IENBMCAXDTI2MTEyNTAyMjg1NFoYDzIx
+MjYxMTAxMDIyODU0WjAaMRgwFgYDVQQDDA9IYW5kbGVyIFRlc3QgQ0EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAAQt2ESncMKFJFkRVfrNcPLzs1JM7uKukLKcz7l2
+8Js4AiNG2ELnfLhFTczdZX/s3wRDoMljugHbCOfyniA9zRhEo2MwYTAdBgNVHQ4E
+FgQUnG3ZSXT3rQ/stVpj7HjCvjvjE8swHwYDVR0jBBgwFoAUnG3ZSXT3rQ/stVpj
+7HjCvjvjE8swDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYwCgYIKoZI
+zj0EAwIDSAAwRQIhAP4u+teYVjkS2qqQ6a7SDHGWO/fIZwWMqPMZE576gTleAiBv
+ugvNzDI/T9Zm0mRI8RQePCrIZ255UPBYsDbhUHUifQ==
+-----END CERTIFICATE-----
+"""
+PEM_SERVER_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBnTCCAUOgAwIBAgIBAjAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9IYW5kbGVy
+IFRlc3QgQ0EwIBcNMjYxMTI1MDIyOTAzWhgPMjEyNjExMDEwMjI5MDNaMBQxEjAQ
+BgNVBAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABDlyAWcm
+3erwtKK4tkbfZeTnMTkbVNgjzMVSxI57IlsxmlNvS/+vY/B9ppsKECblo+9WdS76
+Ae9LPxvgvVACJIqjfjB8MBoGA1UdEQQTMBGCCWxvY2FsaG9zdIcEfwAAATAJBgNV
+HRMEAjAAMBMGA1UdJQQMMAoGCCsGAQUFBwMBMB0GA1UdDgQWBBSjOUPqUNGm/YpK
+kyf//UtT0r2trDAfBgNVHSMEGDAWgBScbdlJdPetD+y1WmPseMK+O+MTyzAKBggq
+hkjOPQQDAgNIADBFAiA0xM/vLiB5aqr3iVpp2RGSV13bq78Uk9UnIn9kwiWHcAIh
+AJXzYRrB5d67/n3p/YpVr8oGpgbe5MQSSNT3rYqGO9QR
+-----END CERTIFICATE-----
+"""
+PEM_SERVER_KEY = """\
+-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIOaENRBzbQ6yiCdD7Lar/nevWlScpSHMHCh2Q8wq84NOoAoGCCqGSM49
+AwEHoUQDQgAEOXIBZybd6vC0ori2Rt9l5OcxORtU2CPMxVLEjnsiWzGaU29L/69j
+8H2mmwoQJuWj71Z1LvoB70s/G+C9UAIkig==
+-----END EC PRIVATE KEY-----
+"""
+PEM_SELFSIGNED_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIUcQwvptVQbMeobXKpq0+4+hgW7ZUwCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJbG9jYWxob3N0MCAXDTI2MTEyNTAyMjg1NFoYDzIxMjYxMTAx
+MDIyODU0WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAAQ5cgFnJt3q8LSiuLZG32Xk5zE5G1TYI8zFUsSOeyJbMZpTb0v/r2Pw
+faabChAm5aPvVnUu+gHvSz8b4L1QAiSKo28wbTAdBgNVHQ4EFgQUozlD6lDRpv2K
+SpMn//1LU9K9rawwHwYDVR0jBBgwFoAUozlD6lDRpv2KSpMn//1LU9K9rawwDwYD
+VR0TAQH/BAUwAwEB/zAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCgYIKoZI
+zj0EAwIDSAAwRQIhAPx3DmaxJulRvy+s2JHcAKNlYiGMVRp9TwgPPktHDkTrAiBZ
+Djo0H1aAk8U5nqTlPjGAwYgV6PKQsS/OQLww/PGQ2Q==
+-----END CERTIFICATE-----
+"""
+PEM_EXPIRED_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIBBDAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9IYW5kbGVy
+IFRlc3QgQ0EwHhcNMjAwMTAxMDAwMDAwWhcNMjEwMTAxMDAwMDAwWjAUMRIwEAYD
+VQQDDAlsb2NhbGhvc3QwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQ5cgFnJt3q
+8LSiuLZG32Xk5zE5G1TYI8zFUsSOeyJbMZpTb0v/r2PwfaabChAm5aPvVnUu+gHv
+Sz8b4L1QAiSKo34wfDAaBgNVHREEEzARgglsb2NhbGhvc3SHBH8AAAEwCQYDVR0T
+BAIwADATBgNVHSUEDDAKBggrBgEFBQcDATAdBgNVHQ4EFgQUozlD6lDRpv2KSpMn
+//1LU9K9rawwHwYDVR0jBBgwFoAUnG3ZSXT3rQ/stVpj7HjCvjvjE8swCgYIKoZI
+zj0EAwIDSAAwRQIgI/EOWpRb1uSe9P4XPx1FKqpHIUro70luqYnw0uwZTu0CIQDL
+i/QgWa1rYHZgcwTcWD+vrP5IJRcAGr9ndFkWSaaESw==
+-----END CERTIFICATE-----
+"""
+PEM_WRONGHOST_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBmzCCAUGgAwIBAgIBAzAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9IYW5kbGVy
+IFRlc3QgQ0EwIBcNMjYxMTI1MDIyOTAzWhgPMjEyNjExMDEwMjI5MDNaMBQxEjAQ
+BgNVBAMMCWxvY2FsaG9zdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABDlyAWcm
+3erwtKK4tkbfZeTnMTkbVNgjzMVSxI57IlsxmlNvS/+vY/B9ppsKECblo+9WdS76
+Ae9LPxvgvVACJIqjfDB6MBgGA1UdEQQRMA+CDW90aGVyLmV4YW1wbGUwCQYDVR0T
+BAIwADATBgNVHSUEDDAKBggrBgEFBQcDATAdBgNVHQ4EFgQUozlD6lDRpv2KSpMn
+//1LU9K9rawwHwYDVR0jBBgwFoAUnG3ZSXT3rQ/stVpj7HjCvjvjE8swCgYIKoZI
+zj0EAwIDSAAwRQIgSSSwClGRwei4LaGQjgrNagWKS3yVQ2+XUA+nESt6eOQCIQC1
+8PWrOfnld9kIGZBLrM8Cfjdah+uF+SH8LO5uxa+1Wg==
+-----END CERTIFICATE-----
+"""
+PEM_CLIENT_CERT = """\
+-----BEGIN CERTIFICATE-----
+MIIBhzCCASygAwIBAgIBBTAKBggqhkjOPQQDAjAaMRgwFgYDVQQDDA9IYW5kbGVy
+IFRlc3QgQ0EwIBcNMjYxMTI1MDIyOTAzWhgPMjEyNjExMDEwMjI5MDNaMBkxFzAV
+BgNVBAMMDmhhbmRsZXItY2xpZW50MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
++k6Yf0ZoBzmMyajJvB+aXUx9CyP3ZFpkPPtbsn8KKj4q37mC9tSL6mjUkCu4zz5B
+ReVE9xerbgBm9JviGxBgwaNiMGAwCQYDVR0TBAIwADATBgNVHSUEDDAKBggrBgEF
+BQcDAjAdBgNVHQ4EFgQU9UzSgLv/HrnQiWFNEgA6n/D1WtwwHwYDVR0jBBgwFoAU
+nG3ZSXT3rQ/stVpj7HjCvjvjE8swCgYIKoZIzj0EAwIDSQAwRgIhAIK9LoDrqaeb
+dCFHExx4RE/K+l2kfU7ynPt22staP37LAiEAtbwWi/xyTs+olObtWwTtEXwk+qbB
+ZjZfJgqNsz+pN5Q=
+-----END CERTIFICATE-----
+"""
+PEM_CLIENT_KEY = """\
+-----BEGIN EC PRIVATE KEY-----
+MHcCAQEEIMt4ej8oxY5iBNfLT3lrbZBr4xh9Nu729SptslWXsLlUoAoGCCqGSM49
+AwEHoUQDQgAE+k6Yf0ZoBzmMyajJvB+aXUx9CyP3ZFpkPPtbsn8KKj4q37mC9tSL
+6mjUkCu4zz5BReVE9xerbgBm9JviGxBgwQ==
+-----END EC PRIVATE KEY-----
+"""
+
+PEMS = {"ca.pem": PEM_CA_CERT, "server.pem": PEM_SERVER_CERT, "server.key": PEM_SERVER_KEY,
+        "selfsigned.pem": PEM_SELFSIGNED_CERT, "expired.pem": PEM_EXPIRED_CERT,
+        "wronghost.pem": PEM_WRONGHOST_CERT, "client.pem": PEM_CLIENT_CERT, "client.key": PEM_CLIENT_KEY}
+
+
+def serve_tls(server, cert, key, client_ca=None):
+    """Wrap a server's accepted connections in TLS; the handshake happens in the request's own
+    thread (on first read), so a client that gives up cannot stall serve_forever."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
+    accept = server.get_request
+
+    def get_request():
+        sock, address = accept()
+        sock.settimeout(10)
+        return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+    server.get_request = get_request
+    server.handle_error = lambda request, address: None
+    return server
+
+
+class _TlsAgents:
+    """The test certificates in files, and the built-in agent behind TLS."""
+
+    def setUp(self):
+        super().setUp()
+        self.pem = {}
+        for name, text in PEMS.items():
+            path = self.pem[name] = os.path.join(self.tmp, name)
+            with open(path, "w", encoding="ascii") as f:
+                f.write(text)
+            os.chmod(path, 0o600 if name.endswith(".key") else 0o644)
+        for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "HANDLER_CA_FILE", "HANDLER_CERT", "HANDLER_KEY",
+                     "HANDLER_INSECURE"):
+            os.environ.pop(name, None)
+
+    def tls_agent(self, cert="server.pem", client_ca=None, token=None):
+        """The built-in agent over https on 127.0.0.1; its card names its https URL."""
+        server = handler.make_agent_server("127.0.0.1", 0, bearer_token=token, log=None,
+                                           agent=handler.EchoAgent(("1.0", "0.3")))
+        serve_tls(server, self.pem[cert], self.pem["server.key"], client_ca and self.pem[client_ca])
+        return self._serve(server).replace("http://", "https://"), server
+
+
+class TlsTests(_TlsAgents, HandlerTestCase):
+    """Verification always on, --ca-file / SSL_CERT_FILE / HANDLER_CA_FILE, --insecure, mutual TLS."""
+
+    def test_https_to_a_port_without_tls(self):
+        url, _ = self.agent()
+        self.assertError(self.run_cli("card", "get", "--url", url.replace("http:", "https:")), 3,
+                         "does not speak TLS on this port")
+
+    def test_a_certificate_from_the_ca_given_by_file_or_environment(self):
+        url, _ = self.tls_agent()
+        r = self.assertOk(self.run_cli("--ca-file", self.pem["ca.pem"], "message", "send", "--url", url, "hello"))
+        self.assertIn("Echo: hello", r.out)
+        self.assertEqual(r.err, "")
+        r = self.assertOk(self.run_cli("card", "get", "--url", url, "--ca-file", self.pem["ca.pem"]))
+        self.assertIn("Interface: JSON-RPC, A2A 1.0, %s/" % url, r.out)
+        os.environ["HANDLER_CA_FILE"] = self.pem["ca.pem"]
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "again"))
+        self.assertIn("Echo: again", r.out)
+        self.assertEqual(self.ids(r)[2], "completed")
+        del os.environ["HANDLER_CA_FILE"]
+        os.environ["SSL_CERT_FILE"] = self.pem["ca.pem"]          # OpenSSL's own variable, in a real process
+        r = self.assertOk(self.run_proc("task", "get", "--url", url))
+        self.assertEqual(self.ids(r)[2], "completed")
+        r = self.assertOk(self.run_proc("--transport", "http+json", "message", "send", "--url", url, "rest"))
+        self.assertIn("Echo: rest", r.out)
+
+    def test_without_the_ca_the_certificate_is_refused(self):
+        url, server = self.tls_agent()
+        line = self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, url,
+                                "unable to get local issuer certificate")
+        self.assertIn("certificate", line)
+        r = self.run_cli("-o", "json", "card", "get", "--url", url)
+        self.assertEqual(json.loads(r.out)["error"]["code"], "A2ACLI_ERR_UNREACHABLE")
+        self.assertIn("--ca-file", json.loads(r.out)["error"]["hint"])
+        self.assertFalse(os.path.exists(self.sessions_path))      # nothing half-done was saved
+
+    def test_each_refused_certificate_says_why(self):
+        for cert, reason in (("selfsigned.pem", "self-signed certificate"), ("expired.pem", "certificate has expired"),
+                             ("wronghost.pem", "not valid for '127.0.0.1'")):
+            with self.subTest(cert=cert):
+                url, _ = self.tls_agent(cert)
+                self.assertError(self.run_cli("--ca-file", self.pem["ca.pem"], "message", "send", "--url", url, "hi"),
+                                 3, "TLS certificate of %s" % url, reason)
+                self.assertError(self.run_proc("card", "get", "--url", url, "--ca-file", self.pem["ca.pem"]),
+                                 3, reason)
+
+    def test_insecure_works_and_warns_on_every_run(self):
+        url, _ = self.tls_agent("selfsigned.pem")
+        for argv in (("--insecure", "message", "send", "--url", url, "hi"),
+                     ("message", "send", "--url", url, "hi", "--insecure")):
+            r = self.assertOk(self.run_cli(*argv))
+            self.assertIn("Echo: hi", r.out)
+            self.assertEqual(len(r.err.splitlines()), 1, r)
+            self.assertIn("TLS verification is OFF (--insecure)", r.err)
+        os.environ["HANDLER_INSECURE"] = "1"
+        r = self.assertOk(self.run_proc("message", "stream", "--url", url, "streamed"))
+        self.assertIn("Echo: streamed", r.out)
+        self.assertIn("TLS verification is OFF", r.err)
+
+    def test_a_ca_file_that_is_not_there_or_not_pem(self):
+        url, _ = self.tls_agent()
+        self.assertError(self.run_cli("--ca-file", os.path.join(self.tmp, "nope.pem"), "card", "get", "--url", url),
+                         2, "--ca-file", "nope.pem")
+        self.assertError(self.run_cli("--ca-file", self.pem["server.key"], "card", "get", "--url", url), 2, "--ca-file")
+
+    def test_mutual_tls(self):
+        url, server = self.tls_agent(client_ca="ca.pem")
+        os.environ["HANDLER_CA_FILE"] = self.pem["ca.pem"]
+        line = self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, url)
+        self.assertTrue("TLS" in line or "connection" in line, line)
+        cert, key = self.pem["client.pem"], self.pem["client.key"]
+        r = self.assertOk(self.run_cli("--cert", cert, "--key", key, "message", "send", "--url", url, "with a cert"))
+        self.assertIn("Echo: with a cert", r.out)
+        r = self.assertOk(self.run_proc("message", "stream", "--url", url, "streamed", "--cert", cert, "--key", key))
+        self.assertIn("Echo: streamed", r.out)
+        os.environ.update(HANDLER_CERT=cert, HANDLER_KEY=key)
+        self.assertOk(self.run_cli("task", "get", "--url", url))
+
+    def test_auth_set_stores_the_paths_and_later_calls_use_them(self):
+        url, server = self.tls_agent(client_ca="ca.pem", token="tok-123")
+        os.environ["HANDLER_CA_FILE"] = self.pem["ca.pem"]
+        cert, key = self.pem["client.pem"], self.pem["client.key"]
+        r = self.assertOk(self.run_cli("auth", "set", "--url", url, "--cert", cert, "--key", key))
+        self.assertIn("client certificate %s" % cert, r.out)
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "-", stdin="tok-123\n"))
+        entry = self.saved()[handler.normalise_url(url)]
+        self.assertEqual(entry["client_cert"], {"cert": cert, "key": key})   # the bearer token did not replace it
+        with open(self.sessions_path, encoding="utf-8") as f:
+            self.assertNotIn("PRIVATE KEY", f.read())                      # paths, never the key
+        r = self.assertOk(self.run_proc("--debug", "message", "send", "--url", url, "hello"))
+        self.assertIn("Echo: hello", r.out)
+        self.assertNotIn("tok-123", r.err)
+        self.assertNotIn("PRIVATE KEY", r.err)
+        r = self.assertOk(self.run_cli("auth", "show", "--url", url))
+        self.assertIn(cert, r.out)
+        self.assertNotIn("tok-123", r.out)
+
+    def test_a_key_others_can_read_is_refused(self):
+        url, _ = self.tls_agent(client_ca="ca.pem")
+        cert, key = self.pem["client.pem"], self.pem["client.key"]
+        os.chmod(key, 0o644)
+        for run in (self.run_cli, self.run_proc):
+            self.assertError(run("--ca-file", self.pem["ca.pem"], "--cert", cert, "--key", key, "card", "get",
+                                 "--url", url), 2, "the private key %s is open to other users (mode 644)" % key)
+        r = self.run_cli("auth", "set", "--url", url, "--cert", cert, "--key", key)
+        self.assertError(r, 2, "open to other users")
+        self.assertFalse(os.path.exists(self.sessions_path))
+        r = self.run_cli("-o", "json", "--cert", cert, "--key", key, "card", "get", "--url", url)
+        self.assertIn("chmod 600 %s" % key, json.loads(r.out)["error"]["hint"])
+
+    def test_bad_client_certificate_options(self):
+        url, _ = self.tls_agent(client_ca="ca.pem")
+        cert, key = self.pem["client.pem"], self.pem["client.key"]
+        self.assertError(self.run_cli("--cert", os.path.join(self.tmp, "none.pem"), "--key", key, "card", "get",
+                                      "--url", url), 2, "none.pem")
+        self.assertError(self.run_cli("--cert", cert, "--key", self.pem["server.key"], "card", "get", "--url", url),
+                         2, "client certificate")                           # the key of another certificate
+        self.assertError(self.run_cli("auth", "set", "--url", url, "--key", key), 2, "--key needs --cert")
+        self.assertError(self.run_cli("--key", key, "card", "get", "--url", url), 2, "--key needs --cert")
+
+
+
+class ForwardProxyHandler(BaseHTTPRequestHandler):
+    """An HTTP proxy: absolute-URI requests are forwarded (Proxy-Authorization checked when the
+    proxy has a password, and never passed on); CONNECT opens a tunnel. Records every request."""
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _authorised(self):
+        want = self.server.password
+        if want and self.headers.get("Proxy-Authorization") != want:
+            self.send_response(407)
+            self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return False
+        return True
+
+    def _forward(self):
+        import http.client
+        import urllib.parse
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append(Req(self.command, self.path, self.headers, body))
+        if not self._authorised():
+            return
+        target = urllib.parse.urlsplit(self.path)
+        conn = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization", "connection",
+                                                                              "proxy-connection")}
+        conn.request(self.command, target.path + ("?" + target.query if target.query else ""), body or None, headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        conn.close()
+
+    do_GET = do_POST = _forward
+
+    def do_CONNECT(self):
+        self.server.seen.append(Req("CONNECT", self.path, self.headers, b""))
+        if not self._authorised():
+            return
+        host, _, port = self.path.rpartition(":")
+        upstream = socket.create_connection((host, int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        sockets = [self.connection, upstream]
+        try:
+            while True:
+                ready, _, _ = select.select(sockets, [], [], 10)
+                if not ready:
+                    break
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+        finally:
+            upstream.close()
+
+
+class ProxyTests(_TlsAgents, HandlerTestCase):
+    """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
+
+    def proxy(self, password=None):
+        server = ThreadingHTTPServer(("127.0.0.1", 0), ForwardProxyHandler)
+        server.daemon_threads, server.seen = True, []
+        server.password = password and "Basic " + base64.b64encode(password.encode()).decode()
+        server.handle_error = lambda request, address: None
+        return self._serve(server), server
+
+    def use_proxy(self, proxy_url, no_proxy=""):
+        for name in ("NO_PROXY", "no_proxy"):
+            os.environ[name] = no_proxy
+        os.environ.update(HTTP_PROXY=proxy_url, http_proxy=proxy_url)
+
+    def test_requests_go_through_the_proxy_and_the_conversation_continues(self):
+        url, agent = self.agent(token="s3cret")
+        proxy_url, proxy = self.proxy()
+        self.use_proxy(proxy_url)
+        first = self.assertOk(self.run_proc("message", "send", "--url", url, "--bearer-token", "s3cret", "hello"))
+        self.assertIn("Echo: hello", first.out)
+        paths = [(r.method, r.path) for r in proxy.seen]
+        self.assertEqual(paths[0], ("GET", url + "/.well-known/agent-card.json"))
+        self.assertEqual(paths[-1][0], "POST")
+        self.assertTrue(paths[-1][1].startswith(url + "/"), paths)
+        self.assertEqual(proxy.seen[-1].headers.get("Authorization"), "Bearer s3cret")   # to the agent, via the proxy
+        self.assertEqual(len(agent.received), len(proxy.seen))                            # nothing went round it
+        second = self.assertOk(self.run_proc("message", "send", "--url", url, "--bearer-token", "s3cret", "again"))
+        self.assertEqual(self.ids(first)[1], self.ids(second)[1])
+
+    def test_no_proxy_bypasses_it(self):
+        url, agent = self.agent()
+        proxy_url, proxy = self.proxy()
+        self.use_proxy(proxy_url, no_proxy="localhost,127.0.0.1")
+        self.assertOk(self.run_proc("card", "get", "--url", url))
+        self.assertEqual(proxy.seen, [])
+        self.assertEqual([r.path for r in agent.received], ["/.well-known/agent-card.json"])
+
+    def test_a_proxy_password_in_the_url_and_a_wrong_one(self):
+        url, agent = self.agent()
+        proxy_url, proxy = self.proxy(password="u:p@ss")
+        host = proxy_url.split("//", 1)[1]
+        self.use_proxy("http://u:p%40ss@" + host)
+        r = self.assertOk(self.run_proc("--debug", "message", "send", "--url", url, "hi"))
+        self.assertIn("Echo: hi", r.out)
+        self.assertNotIn("p@ss", r.err)
+        self.assertNotIn("p%40ss", r.err)
+        self.assertTrue(all("Proxy-Authorization" not in r.headers for r in agent.received))   # not passed on
+        self.use_proxy("http://u:wrong@" + host)
+        self.assertError(self.run_proc("card", "get", "--url", url), 4, "proxy", "407")
+
+    def test_https_goes_through_a_connect_tunnel_verified_end_to_end(self):
+        url, agent = self.tls_agent(token="s3cret")
+        proxy_url, proxy = self.proxy(password="u:pw")
+        host = proxy_url.split("//", 1)[1]
+        os.environ.update(HTTPS_PROXY="http://u:pw@" + host, https_proxy="http://u:pw@" + host, NO_PROXY="", no_proxy="")
+        r = self.assertOk(self.run_proc("--ca-file", self.pem["ca.pem"], "message", "stream", "--url", url,
+                                        "--bearer-token", "s3cret", "tunnelled"))
+        self.assertIn("Echo: tunnelled", r.out)
+        self.assertEqual({(x.method, x.path) for x in proxy.seen}, {("CONNECT", url.split("//", 1)[1])})
+        self.assertTrue(all("Authorization" not in x.headers for x in proxy.seen))   # the token went inside TLS only
+        self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3,
+                         "unable to get local issuer certificate")                  # still verified, through the tunnel
+        os.environ.update(HTTPS_PROXY="http://u:wrong@" + host, https_proxy="http://u:wrong@" + host)
+        self.assertError(self.run_proc("--ca-file", self.pem["ca.pem"], "card", "get", "--url", url), 4,
+                         "proxy", "407")
+
+    def test_an_unreachable_proxy_is_one_line(self):
+        url, _ = self.agent()
+        port = socket.socket()
+        port.bind(("127.0.0.1", 0))
+        closed = port.getsockname()[1]
+        port.close()
+        self.use_proxy("http://127.0.0.1:%d" % closed)
+        self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3, "refused")
 
 
 # ============================================================================ 28. OAuth2
