@@ -3618,7 +3618,10 @@ def _prompt_reader(home):
             readline.read_history_file(path)
         except OSError:
             pass
-        readline.set_history_length(1000)
+        except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines
+            readline = None
+        else:
+            readline.set_history_length(1000)
 
     def read():
         return input("you> ")
