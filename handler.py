@@ -12,7 +12,7 @@ Every agent URL keeps its conversation (context id, task id) and its credentials
   handler.py session list
   handler.py auth set --url http://agent:8000 --bearer-token -      # the token is read from stdin
 
-Speaks A2A 1.x and 0.3 over JSON-RPC. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable,
+Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable,
 4 authentication, 5 timeout, 130 interrupted.
 """
 from __future__ import annotations
