@@ -5984,6 +5984,24 @@ class _ClientCredentials(_OAuth):
 class ClientCredentialsV10(_ClientCredentials, HandlerTestCase):
     VERSIONS = ("1.0",)
 
+    def test_401_over_the_http_json_binding_renews_once(self):
+        token = "at-renewed-" + uuid.uuid4().hex
+        url, agent = self.agent(versions=("1.0",), token=token)          # its card: JSON-RPC, then HTTP+JSON
+        self.set_client(url)
+        stale = "at-stale-" + uuid.uuid4().hex
+        for command in ("send", "stream"):
+            with self.subTest(command=command):
+                self.oauth.tokens.append(token)
+                self.edit_stored(url, value=stale, expires_at=int(time.time()) + 3000)
+                agent.received.clear()
+                r = self.assertOk(self.run_cli("--transport", "http+json", "message", command, "--url", url, "hi"))
+                self.assertIn("Echo: hi", r.out)
+                posts = self.posts(agent)
+                self.assertEqual([p.path for p in posts], ["/rest/message:" + command] * 2)
+                self.assertEqual([p.headers["Authorization"] for p in posts], ["Bearer " + stale, "Bearer " + token])
+                self.assertEqual(self.stored(url)["value"], token)
+        self.assertEqual(len(self.oauth.token_requests()), 2)
+
 
 class ClientCredentialsV03(_ClientCredentials, HandlerTestCase):
     VERSIONS = ("0.3",)
