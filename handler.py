@@ -453,7 +453,7 @@ def part_text(part):
     media = part.get("mediaType") or "unknown type"
     size = len(str(part.get("raw") or "").rstrip("=")) * 3 // 4   # the decoded size of base64
     where = f"at {part['url']}" if part.get("url") else f"{size} bytes inline"
-    return f"[file {name} ({media}), {where}]"
+    return f"[file {name} ({media}), {where}]".replace("\n", "^J")   # one line, whatever the name
 
 
 # ============================================================================ card validation
@@ -2070,6 +2070,19 @@ class A2AClient:
 
 # ============================================================================ output
 
+def visible(text):
+    """text with its control characters other than newline and tab in caret notation, as `cat -v`
+    shows them (ESC ^[, CR ^M, DEL ^?, U+009B M-^[), and lone surrogates as U+FFFD: what an agent
+    or a webhook sender wrote can neither drive the terminal nor fail to encode."""
+    import re
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", _caret, text)
+
+
+def _caret(match):
+    c = ord(match.group())
+    return "\ufffd" if c > 0xff else ("M-^" if c > 0x7f else "^") + chr(c & 0x7f ^ 0x40)
+
+
 def parts_text(parts):
     """The parts of one message or artifact as text: consecutive text parts run together
     (streamed chunks), any other part on a line of its own."""
@@ -2108,6 +2121,7 @@ class Output:
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
+        self.ascii = "utf" not in (getattr(self.out, "encoding", None) or "utf").lower()
         self._midline = False
         self._artifact = None
         self._shown = set()   # ids of the artifacts and messages a stream has shown
@@ -2117,8 +2131,20 @@ class Output:
     def json(self):
         return self.fmt == "json"
 
+    def _json(self, obj, indent=None):
+        """obj as JSON that a terminal shows as is: DEL, C1 controls and lone surrogates escaped
+        too, and everything beyond ASCII when stdout cannot encode it."""
+        import re
+        return re.sub(r"[\x7f-\x9f\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}",
+                      json.dumps(obj, ensure_ascii=self.ascii, indent=indent))
+
+    def json_line(self, obj):
+        self.out.write(self._json(obj) + "\n")
+        self.out.flush()
+
     # -- stderr
     def _stderr(self, label, colour, message):
+        message = visible(str(message))   # before Handler's own colours
         if self.fancy:
             label = f"\033[{colour}m{label}\033[0m"
         with self._lock:
@@ -2126,8 +2152,7 @@ class Output:
 
     def error(self, exc):
         if self.json:   # on one line, so that it also ends a stream of JSON Lines
-            self.out.write(json.dumps(exc.envelope(), ensure_ascii=False) + "\n")
-            self.out.flush()
+            self.json_line(exc.envelope())
         self._stderr("Error:", "1;31", exc.message + (f"; {exc.hint}" if exc.hint else ""))
 
     def warn(self, message):
@@ -2147,11 +2172,10 @@ class Output:
 
     # -- stdout
     def line(self, text=""):
-        self.out.write(f"{text}\n")
+        self.out.write(visible(f"{text}\n"))
 
     def document(self, obj):
-        json.dump(obj, self.out, ensure_ascii=False, indent=2)
-        self.out.write("\n")
+        self.out.write(self._json(obj, 2) + "\n")
         self.out.flush()
 
     def fields(self, pairs, indent=""):
@@ -2183,9 +2207,7 @@ class Output:
     def event(self, event):
         """One stream event, as it arrives: a JSON line, or its text written at once."""
         if self.json:
-            self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
-            self.out.flush()
-            return
+            return self.json_line(event)
         if "artifactUpdate" in event:
             artifact = event["artifactUpdate"]["artifact"]
             if artifact.get("artifactId") != self._artifact:
@@ -2223,10 +2245,10 @@ class Output:
     def _write_parts(self, parts):
         for part in parts or []:
             if "text" in part:
-                text = str(part["text"])
+                text = visible(str(part["text"]))
             else:
                 self._newline()
-                text = part_text(part) + "\n"
+                text = visible(part_text(part) + "\n")
             if text:
                 self.out.write(text)
                 self._midline = not text.endswith("\n")
@@ -2357,7 +2379,7 @@ class Output:
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
         if self.json:
-            line = json.dumps(event, ensure_ascii=False)
+            line = self._json(event)
         else:
             kind, body = next(iter(event.items()))
             task_id = body.get("taskId") or body.get("id") or "-"
@@ -2374,7 +2396,7 @@ class Output:
                 if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
                     said = reply_text(body)
                 what = state + (f": {said}" if said else "")
-            line = f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " ")
+            line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
         with self._lock:
             self.out.write(line + "\n")
             self.out.flush()
@@ -4532,6 +4554,9 @@ def _output_format(argv):
 def main(argv=None):
     """Run one command; return its exit code. Every failure becomes output here."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    for stream in (sys.stdout, sys.stderr):   # what the terminal cannot encode shows as "?"
+        if getattr(stream, "errors", None) == "strict":
+            stream.reconfigure(errors="replace")
     code = _run(argv)
     try:
         sys.stdout.flush()   # here, not at exit, so that a closed pipe is caught

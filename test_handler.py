@@ -2634,6 +2634,205 @@ class BrokenCardTests(unittest.TestCase):
             "$.supportedInterfaces[1].url", "$.name", "$.skills[0].tags", "$.securityRequirements[0].schemes.nope"])
 
 
+# ============================================================================ hostile output
+
+# What a hostile agent or webhook sender writes: clear screen, window title (OSC 0), clipboard
+# (OSC 52), a CSI as the one C1 character U+009B, CR, backspace, DEL, a lone surrogate; and how
+# text output shows it.
+HOSTILE = "A\x1b[2JB\x1b]0;pwned\x07C\x1b]52;c;cHduZWQ=\x07D\x9b31mE\rF\x08G\x7fH\ud800I\tJ"
+SHOWN = "A^[[2JB^[]0;pwned^GC^[]52;c;cHduZWQ=^GDM-^[31mE^MF^HG^?H\ufffdI\tJ"
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+class HostileOutputTests(HandlerTestCase):
+    """In text mode, control characters from an agent or a webhook sender are shown in caret
+    notation (newline and tab kept); -o json escapes them and round-trips the exact string."""
+
+    def assertSafe(self, r):
+        for stream in (r.out, r.err):
+            self.assertIsNone(RAW_CONTROL.search(stream), r)
+
+    def test_visible(self):
+        self.assertEqual(handler.visible(HOSTILE), SHOWN)
+        self.assertEqual(handler.visible("\x00\x1f\x80\x9f\n\t\u00a0é"),
+                         "^@^_M-^@M-^_\n\t\u00a0é")
+
+    def test_message_send(self):
+        url, srv = self.scripted()
+        for argv in (("--no-session",), ()):
+            srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", HOSTILE)))))
+            r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi", *argv))
+            self.assertEqual(r.out, SHOWN + "\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+            self.assertSafe(r)
+        srv.posts.append(Reply(rpc(wsend(self.V, wmessage(self.V, HOSTILE)))))
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, "hi"))   # a real stdout
+        self.assertEqual(r.out, SHOWN + "\nContext ID: c-1\n")
+        self.assertSafe(r)
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", HOSTILE)))))
+        r = self.assertOk(self.run_proc("-o", "json", "message", "send", "--url", url, "hi"))
+        self.assertSafe(r)
+        self.assertEqual(json.loads(r.out)["task"]["artifacts"][0]["parts"][0]["text"], HOSTILE)
+
+    def test_message_stream(self):
+        url, srv = self.scripted()
+        events = [wsend(self.V, wtask(self.V, "submitted")), wchunk(self.V, HOSTILE[:20]),
+                  wchunk(self.V, HOSTILE[20:], append=True, last=True),
+                  wstatus(self.V, "completed")]
+        srv.posts.append(sse_reply(sse(events)))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, SHOWN + "\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        self.assertSafe(r)
+        srv.posts.append(sse_reply(sse(events)))
+        r = self.assertOk(self.run_proc("-o", "json", "message", "stream", "--url", url, "hi"))
+        self.assertSafe(r)
+        chunks = [json.loads(line)["artifactUpdate"]["artifact"]["parts"][0]["text"]
+                  for line in r.out.splitlines() if "artifactUpdate" in line]
+        self.assertEqual("".join(chunks), HOSTILE)
+
+    def test_task_get(self):
+        url, srv = self.scripted()
+        task = wtask(self.V, "input-required", HOSTILE)
+        task["status"]["message"] = wmessage(self.V, "Q" + HOSTILE)
+        srv.posts.append(Reply(rpc(task)))
+        r = self.assertOk(self.run_cli("task", "get", "t-1", "--url", url))
+        self.assertEqual(r.out, "%s\nQ%s\nTask ID: t-1\nContext ID: c-1\nState: input-required\n"
+                         % (SHOWN, SHOWN))
+        self.assertSafe(r)
+        srv.posts.append(Reply(rpc(task)))
+        r = self.assertOk(self.run_cli("-o", "json", "task", "get", "t-1", "--url", url))
+        self.assertSafe(r)
+        self.assertEqual(json.loads(r.out)["status"]["message"]["parts"][0]["text"], "Q" + HOSTILE)
+
+    def test_card_get(self):
+        url, srv = self.scripted()
+        srv.card = wcard(self.V, url + "/", name="N" + HOSTILE)
+        srv.card.update(name="N" + HOSTILE, description="D" + HOSTILE, version="V" + HOSTILE,
+                        skills=[{"id": "s1", "name": "S" + HOSTILE, "description": "K" + HOSTILE,
+                                 "tags": ["t"]}])
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertSafe(r)
+        for line in ("Name: N" + SHOWN, "Description: D" + SHOWN, "Version: V" + SHOWN,
+                     "  - S%s: K%s" % (SHOWN, SHOWN)):
+            self.assertIn(line, r.out.splitlines())
+        r = self.assertOk(self.run_proc("-o", "json", "card", "get", "--url", url))
+        self.assertSafe(r)
+        card = json.loads(r.out)
+        self.assertEqual((card["name"], card["skills"][0]["description"]),
+                         ("N" + HOSTILE, "K" + HOSTILE))
+
+    def test_a_file_name_is_one_line(self):
+        url, srv = self.scripted()
+        name = "evil\nState: completed\r\x1b[2J.txt"
+        task = wtask(self.V, "failed")
+        task["artifacts"] = [{"artifactId": "a1", "parts": [wfile(self.V, b"data", name=name)]}]
+        srv.posts.append(Reply(rpc(wsend(self.V, task))))
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.assertSafe(r)
+        self.assertEqual(r.out.splitlines()[0],
+                         "[file evil^JState: completed^M^[[2J.txt (unknown type), 4 bytes inline]")
+        self.assertEqual(self.ids(r)[2], "failed")
+        self.assertEqual(handler.part_text({"url": "http://x/\n", "filename": "a\nb"}),
+                         "[file a^Jb (unknown type), at http://x/^J]")
+        srv.posts.append(sse_reply(sse([wsend(self.V, task), wstatus(self.V, "completed")])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertSafe(r)
+        self.assertEqual(r.out.splitlines()[0],
+                         "[file evil^JState: completed^M^[[2J.txt (unknown type), 4 bytes inline]")
+
+    def test_an_agent_error_message(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc_error(-32603, HOSTILE)))
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.assertSafe(r)
+        self.assertError(r, 1, "InternalError", SHOWN)
+        srv.posts.append(Reply(rpc_error(-32603, HOSTILE)))
+        r = self.run_proc("-o", "json", "message", "send", "--url", url, "hi")
+        self.assertSafe(r)
+        self.assertIn(SHOWN, r.err)
+        self.assertIn(HOSTILE, self.assertJsonError(r, "InternalError", 1)["message"])
+
+    def receiver(self, fmt):
+        out, err = io.StringIO(), io.StringIO()
+        o = handler.Output(fmt, stdout=out, stderr=err)
+        server = handler.make_push_server("127.0.0.1", 0, None, o.notification, o.warn)
+        server.handle_error = lambda request, address: None
+        return self._serve(server), server, out, err
+
+    def test_server_push_lines_and_paths(self):
+        url, server, out, err = self.receiver("text")
+        message = {"message": wmessage("1.0", HOSTILE)}
+        self.assertEqual(http_post(url + "/hook", message), (200, ""))
+        self.assertRegex(out.getvalue(),
+                         r"^\d\d:\d\d:\d\d task - message: %s\n$" % re.escape(SHOWN))
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as sock:
+            sock.sendall(b"POST /x\x1b]0;pwned\x07\x9b2J\x08 HTTP/1.0\r\n"
+                         b"Content-Length: 2\r\n\r\n{}")
+            self.assertRegex(sock.recv(100), rb"^HTTP/1\.[01] 400 ")
+        self.assertTrue(err.getvalue().startswith("warning: ignored a malformed notification to "
+                                                  "/x^[]0;pwned^GM-^[2J^H: "), err.getvalue())
+        self.assertIsNone(RAW_CONTROL.search(out.getvalue() + err.getvalue()))
+        url, server, out, err = self.receiver("json")
+        self.assertEqual(http_post(url + "/hook", message), (200, ""))
+        self.assertIsNone(RAW_CONTROL.search(out.getvalue()))
+        self.assertEqual(json.loads(out.getvalue()), message)
+
+    def test_server_push_command(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        self.assertEqual(http_post(srv.url, wchunk("1.0", HOSTILE)), (200, ""))
+        self.assertRegex(srv.out_line(),
+                         r"^\d\d:\d\d:\d\d task t-1 artifact a1: %s$" % re.escape(SHOWN))
+        self.assertIsNone(RAW_CONTROL.search(srv.stop()))
+
+
+class UnencodableOutputTests(HandlerTestCase):
+    """A stdout that cannot encode a character (PYTHONIOENCODING=ascii, LANG=C) shows "?" for it,
+    and the command exits as it would have on a UTF-8 terminal."""
+    SAID = "caf\u00e9 \u2026 \u65e5\u672c \U0001f600"
+
+    def setUp(self):
+        super().setUp()
+        for name in ("PYTHONUTF8", "LC_CTYPE", "LANGUAGE"):
+            os.environ.pop(name, None)
+
+    def test_ascii_stdout(self):
+        url, srv = self.scripted()
+        os.environ["PYTHONIOENCODING"] = "ascii"
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", self.SAID)))))
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out, "caf? ? ?? ?\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", self.SAID)))))
+        r = self.assertOk(self.run_proc("-o", "json", "message", "send", "--url", url, "hi"))
+        self.assertTrue(r.out.isascii(), r)
+        self.assertEqual(json.loads(r.out)["task"]["artifacts"][0]["parts"][0]["text"], self.SAID)
+        srv.posts.append(Reply(rpc_error(-32603, self.SAID)))   # a failure keeps its exit code
+        self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 1, "InternalError")
+        srv.posts.append(Reply(rpc_error(-32603, self.SAID)))
+        r = self.run_proc("-o", "json", "message", "send", "--url", url, "hi")
+        self.assertTrue(self.assertJsonError(r, "InternalError", 1)["message"].endswith(self.SAID))
+
+    def test_auth_show_on_ascii_and_c_locale(self):
+        self.assertOk(self.run_proc("auth", "set", "--url", "http://127.0.0.1:9/",
+                                    "--bearer-token", "-", stdin=SECRET + "\n"))
+        for env in ({"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C"}):
+            with self.subTest(env=env), mock.patch.dict(os.environ, env):
+                r = self.assertOk(self.run_proc("auth", "show"))
+                self.assertRegex(r.out, r"^http://127\.0\.0\.1:9: bearer token sk-l\S+\n$")
+                self.assertNotIn(SECRET, r.out)
+                r = self.assertOk(self.run_proc("-o", "json", "auth", "show"))
+                self.assertEqual(json.loads(r.out)["count"], 1)
+
+    def test_c_locale_and_a_lone_surrogate(self):
+        url, srv = self.scripted()
+        os.environ.update(LC_ALL="C", LANG="C")
+        said = "x\ud800y " + self.SAID
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", said)))))
+        r = self.assertOk(self.run_proc("message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out.splitlines()[0], "x\ufffdy " + self.SAID)
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "x\ud800y")))))
+        r = self.assertOk(self.run_proc("-o", "json", "message", "send", "--url", url, "hi"))
+        self.assertEqual(json.loads(r.out)["task"]["artifacts"][0]["parts"][0]["text"], "x\ud800y")
+
+
 class RobustnessTests(unittest.TestCase):
     GARBAGE = [None, True, 0, -1.5, "", "x", "http://[::1", [], [None, 1], {}, {"a": [{}]}, [[["deep"]]],
                {"type": "oauth2", "flows": []}, {"schemes": "x"}, {"list": {}}]
