@@ -2072,15 +2072,16 @@ class A2AClient:
 
 def visible(text):
     """text with its control characters other than newline and tab in caret notation, as `cat -v`
-    shows them (ESC ^[, CR ^M, DEL ^?, U+009B M-^[), and lone surrogates as U+FFFD: what an agent
+    shows them (ESC ^[, CR ^M, DEL ^?, U+009B M-^[), and a lone surrogate as "?": what an agent
     or a webhook sender wrote can neither drive the terminal nor fail to encode."""
-    import re
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]", _caret, text)
+    import re   # (a surrogate range in the pattern would cost 250 KiB to compile)
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", _caret, text)
+    return text.encode("utf-8", "replace").decode()
 
 
 def _caret(match):
     c = ord(match.group())
-    return "\ufffd" if c > 0xff else ("M-^" if c > 0x7f else "^") + chr(c & 0x7f ^ 0x40)
+    return ("M-^" if c > 0x7f else "^") + chr(c & 0x7f ^ 0x40)
 
 
 def parts_text(parts):
@@ -2121,7 +2122,7 @@ class Output:
         self.out = stdout or sys.stdout
         self.err = stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
-        self.ascii = "utf" not in (getattr(self.out, "encoding", None) or "utf").lower()
+        self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._midline = False
         self._artifact = None
         self._shown = set()   # ids of the artifacts and messages a stream has shown
@@ -2132,11 +2133,15 @@ class Output:
         return self.fmt == "json"
 
     def _json(self, obj, indent=None):
-        """obj as JSON that a terminal shows as is: DEL, C1 controls and lone surrogates escaped
-        too, and everything beyond ASCII when stdout cannot encode it."""
+        """obj as JSON that a terminal shows as is: DEL and C1 controls escaped too, and all but
+        ASCII when stdout cannot encode a character (or it is a lone surrogate)."""
         import re
-        return re.sub(r"[\x7f-\x9f\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}",
-                      json.dumps(obj, ensure_ascii=self.ascii, indent=indent))
+        text = json.dumps(obj, ensure_ascii=False, indent=indent)
+        try:
+            text.encode(self.encoding)
+        except UnicodeEncodeError:
+            text = json.dumps(obj, indent=indent)
+        return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
     def json_line(self, obj):
         self.out.write(self._json(obj) + "\n")
@@ -2245,12 +2250,12 @@ class Output:
     def _write_parts(self, parts):
         for part in parts or []:
             if "text" in part:
-                text = visible(str(part["text"]))
+                text = str(part["text"])
             else:
                 self._newline()
-                text = visible(part_text(part) + "\n")
+                text = part_text(part) + "\n"
             if text:
-                self.out.write(text)
+                self.out.write(visible(text))
                 self._midline = not text.endswith("\n")
 
     def _newline(self):

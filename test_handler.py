@@ -2640,7 +2640,8 @@ class BrokenCardTests(unittest.TestCase):
 # (OSC 52), a CSI as the one C1 character U+009B, CR, backspace, DEL, a lone surrogate; and how
 # text output shows it.
 HOSTILE = "A\x1b[2JB\x1b]0;pwned\x07C\x1b]52;c;cHduZWQ=\x07D\x9b31mE\rF\x08G\x7fH\ud800I\tJ"
-SHOWN = "A^[[2JB^[]0;pwned^GC^[]52;c;cHduZWQ=^GDM-^[31mE^MF^HG^?H\ufffdI\tJ"
+SHOWN = "A^[[2JB^[]0;pwned^GC^[]52;c;cHduZWQ=^GDM-^[31mE^MF^HG^?H?I\tJ"
+HOSTILE_UTF8 = HOSTILE.replace("\ud800", "\u00e9")    # -o json keeps it UTF-8, C1 and DEL escaped
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -2706,19 +2707,27 @@ class HostileOutputTests(HandlerTestCase):
     def test_card_get(self):
         url, srv = self.scripted()
         srv.card = wcard(self.V, url + "/", name="N" + HOSTILE)
-        srv.card.update(name="N" + HOSTILE, description="D" + HOSTILE, version="V" + HOSTILE,
+        srv.card.update(name="N" + HOSTILE, description="D" + HOSTILE_UTF8, version="V" + HOSTILE,
                         skills=[{"id": "s1", "name": "S" + HOSTILE, "description": "K" + HOSTILE,
                                  "tags": ["t"]}])
         r = self.assertOk(self.run_cli("card", "get", "--url", url))
         self.assertSafe(r)
-        for line in ("Name: N" + SHOWN, "Description: D" + SHOWN, "Version: V" + SHOWN,
+        for line in ("Name: N" + SHOWN, "Description: D" + SHOWN.replace("H?I", "H\u00e9I"),
+                     "Version: V" + SHOWN,
                      "  - S%s: K%s" % (SHOWN, SHOWN)):
             self.assertIn(line, r.out.splitlines())
         r = self.assertOk(self.run_proc("-o", "json", "card", "get", "--url", url))
         self.assertSafe(r)
         card = json.loads(r.out)
-        self.assertEqual((card["name"], card["skills"][0]["description"]),
-                         ("N" + HOSTILE, "K" + HOSTILE))
+        self.assertEqual((card["name"], card["skills"][0]["description"], card["description"]),
+                         ("N" + HOSTILE, "K" + HOSTILE, "D" + HOSTILE_UTF8))
+        srv.card = wcard(self.V, url + "/", name=HOSTILE_UTF8)
+        srv.card["name"] = HOSTILE_UTF8
+        r = self.assertOk(self.run_proc("-o", "json", "card", "get", "--url", url))
+        self.assertSafe(r)
+        self.assertIn('"A\\u001b[2JB', r.out)
+        self.assertIn("\\u009b31mE\\rF\\bG\\u007fH\u00e9I\\tJ", r.out)
+        self.assertEqual(json.loads(r.out)["name"], HOSTILE_UTF8)
 
     def test_a_file_name_is_one_line(self):
         url, srv = self.scripted()
@@ -2772,6 +2781,7 @@ class HostileOutputTests(HandlerTestCase):
                                                   "/x^[]0;pwned^GM-^[2J^H: "), err.getvalue())
         self.assertIsNone(RAW_CONTROL.search(out.getvalue() + err.getvalue()))
         url, server, out, err = self.receiver("json")
+        message = {"message": wmessage("1.0", HOSTILE_UTF8)}
         self.assertEqual(http_post(url + "/hook", message), (200, ""))
         self.assertIsNone(RAW_CONTROL.search(out.getvalue()))
         self.assertEqual(json.loads(out.getvalue()), message)
@@ -2827,7 +2837,7 @@ class UnencodableOutputTests(HandlerTestCase):
         said = "x\ud800y " + self.SAID
         srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", said)))))
         r = self.assertOk(self.run_proc("message", "send", "--url", url, "hi"))
-        self.assertEqual(r.out.splitlines()[0], "x\ufffdy " + self.SAID)
+        self.assertEqual(r.out.splitlines()[0], "x?y " + self.SAID)
         srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "x\ud800y")))))
         r = self.assertOk(self.run_proc("-o", "json", "message", "send", "--url", url, "hi"))
         self.assertEqual(json.loads(r.out)["task"]["artifacts"][0]["parts"][0]["text"], "x\ud800y")
