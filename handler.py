@@ -660,6 +660,34 @@ def handler_home():
     return os.environ.get("HANDLER_HOME") or os.path.join(os.path.expanduser("~"), ".handler")
 
 
+def make_dirs(path, mode=0o700):
+    """os.makedirs whose leaf gets mode and whose parents are never looser than 0755, whatever the
+    umask (makedirs gives parents 0777 under umask 000)."""
+    parent = os.path.dirname(path)
+    if parent != path and not os.path.isdir(parent):
+        make_dirs(parent, 0o755)
+    try:
+        os.mkdir(path, mode)
+    except FileExistsError:
+        if os.path.isdir(path):
+            return
+        raise
+    os.chmod(path, mode)
+
+
+def open_own(path, flags, mode=0o600):
+    """os.open that never follows a symbolic link at path (someone may have planted it: a link is
+    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode."""
+    import errno
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise HandlerError(f"{path} is a symbolic link, which Handler does not follow there",
+                           hint=f"remove it if you did not make it: rm {path}") from None
+
+
 def normalise_url(url):
     """The session key of an agent URL: lower-case scheme and host, no default port, no trailing
     slash. 'http://Host:80/' and 'http://host' are one session."""
@@ -680,6 +708,42 @@ def normalise_url(url):
     if port and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
+def session_key(key):
+    """normalise_url for a key of the sessions file: None when it is not an agent URL."""
+    try:
+        return normalise_url(key)
+    except HandlerError:
+        return None
+
+
+def url_groups(raw):
+    """{agent URL: its raw keys in the file, oldest entry first}. Other writers leave keys
+    unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
+    groups = {}
+    for k, value in raw.items():
+        key = isinstance(value, dict) and session_key(k)
+        if key:
+            groups.setdefault(key, []).append(k)
+    for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
+        keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
+    return groups
+
+
+def merge_entries(raw, key, keys):
+    """File the entries of one URL's raw keys under key alone and return it ({} when none): the
+    newest updated_at wins field by field; credentials survive from whichever entry has them."""
+    entry = {}
+    for k in keys:
+        kept = {n: entry[n] for n in ("credentials", "client_cert")
+                if entry.get(n) is not None and raw[k].get(n) is None}
+        entry.update(raw[k], **kept)
+        if k != key:
+            del raw[k]
+    if keys:
+        raw[key] = entry
+    return entry
 
 
 def origin_of(url):
@@ -720,6 +784,11 @@ class AuthCredentials:
         header, oauth = data.get("header_name"), data.get("oauth")
         return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None,
                    oauth if isinstance(oauth, dict) else None)
+
+
+# What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in.
+CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"), "credentials": ("credentials",),
+           "client certificate": ("client_cert",)}
 
 
 @dataclass
@@ -774,6 +843,8 @@ class SessionStore:
     A corrupt file is moved aside, never overwritten."""
 
     LOCK_WAIT = 10.0
+    MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
+    STALE_TEMP = 60.0             # seconds after which a killed writer's temp file is removed
 
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
@@ -793,46 +864,104 @@ class SessionStore:
         return self
 
     def _read(self, quarantine=False):
-        """The file's JSON object; {} when absent; None when corrupt (moved aside if quarantine)."""
+        """The file's JSON object; {} when absent; None when corrupt (moved aside if quarantine).
+        What cannot be a sessions file (a FIFO, a device, a directory, a huge file) is refused."""
+        import stat
+        self._check_modes()
+        path = self._file()
         try:
-            with open(self.path, "rb") as f:
-                data = f.read()
+            fd = open_own(path, os.O_RDONLY)   # non-blocking: a FIFO cannot hang every command
         except FileNotFoundError:
             return {}
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
         else:
-            self._check_modes()
             try:
-                raw = json.loads(data.decode("utf-8")) if data.strip() else {}
+                mode = os.fstat(fd).st_mode
+                data = b""
+                if stat.S_ISREG(mode):
+                    with open(fd, "rb", closefd=False) as f:
+                        data = f.read(self.MAX_FILE + 1)
+            finally:
+                os.close(fd)
+            fix = "move it away, or set HANDLER_HOME to another directory"
+            if not stat.S_ISREG(mode):
+                what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device"
+                raise HandlerError(f"sessions file {path} is {what}, not a regular file", hint=fix)
+            if len(data) > self.MAX_FILE:
+                raise HandlerError(f"sessions file {path} is larger than {self.MAX_FILE >> 20} MiB",
+                                   hint=fix)
+            try:
+                text = data.decode("utf-8-sig")   # Windows editors write a byte-order mark
+                raw = json.loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
                 problem = "does not hold a JSON object"
             except JSON_ERRORS:
                 problem = "is not valid JSON"
         if quarantine:
-            self._move_aside(problem)
+            self._move_aside(path, problem)
             return {}
         return None
 
-    def _move_aside(self, problem):
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        kept = f"{self.path}.corrupt-{stamp}"
-        n = 1
-        while os.path.exists(kept):
-            kept, n = f"{self.path}.corrupt-{stamp}-{n}", n + 1
+    def _file(self):
+        """The file to read and replace: sessions.json, or the file it links to when the link and
+        that file are this user's own (a dotfiles checkout). Anyone else's link is refused."""
+        if not os.path.islink(self.path):
+            return self.path
+        real = os.path.realpath(self.path)
         try:
-            os.rename(self.path, kept)
+            owner = os.stat(real).st_uid
+        except FileNotFoundError:   # a dangling link of ours: the first write makes its file
+            owner = os.geteuid()
+        if os.lstat(self.path).st_uid == owner == os.geteuid():
+            return real
+        raise HandlerError(f"sessions file {self.path} is a symbolic link to {real}, and the link or "
+                           "its file belongs to another user", hint=f"remove the link: rm {self.path}")
+
+    def _move_aside(self, path, problem):
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed or replaced
+            kept = f"{path}.corrupt-{stamp}" + (f"-{n}" if n else "")
+            try:
+                os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                break
+            except FileExistsError:
+                continue
+        try:
+            os.rename(path, kept)
         except OSError as exc:
-            raise HandlerError(f"sessions file {self.path} {problem} and could not be moved aside "
+            os.unlink(kept)
+            raise HandlerError(f"sessions file {path} {problem} and could not be moved aside "
                                f"({exc.strerror})", hint="move it away yourself, or set HANDLER_HOME") from None
-        self.warn(f"sessions file {self.path} {problem}; kept it as {kept}; starting fresh")
+        self.warn(f"sessions file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
+        """Refuse a HANDLER_HOME that is not a directory, belongs to another user, or that others can
+        write to (ssh refuses a loose ~/.ssh the same way); warn when others can read it."""
+        import stat
         if self._checked_modes:
             return
+        home, me = self.home, os.geteuid()
+        try:
+            st = os.stat(home)
+        except FileNotFoundError:
+            return   # made on the first write, then checked
+        except OSError as exc:
+            raise HandlerError(f"HANDLER_HOME {home} cannot be used ({exc.strerror})",
+                               hint="set HANDLER_HOME to a directory of your own") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise HandlerError(f"HANDLER_HOME {home} is not a directory",
+                               hint="set HANDLER_HOME to a directory (Handler creates a missing one)")
+        if st.st_uid != me:
+            raise HandlerError(f"HANDLER_HOME {home} belongs to another user (uid {st.st_uid}), who "
+                               "could read or change your sessions and credentials",
+                               hint="set HANDLER_HOME to a directory of your own")
+        if st.st_mode & 0o022:
+            raise HandlerError(f"HANDLER_HOME {home} can be written by other users "
+                               f"(mode {st.st_mode & 0o777:o})", hint=f"fix it with: chmod 700 {home}")
         self._checked_modes = True
-        for path, mode in ((self.home, 0o700), (self.path, 0o600)):
+        for path, mode in ((home, 0o700), (self.path, 0o600)):
             try:
                 actual = os.stat(path).st_mode & 0o777
             except OSError:
@@ -842,17 +971,18 @@ class SessionStore:
                           f"fix it with: chmod {mode:o} {path}")
 
     def _remember(self, raw):
-        self.sessions = {url: AgentSession.from_entry(url, entry)
-                         for url, entry in raw.items() if isinstance(entry, dict)}
+        self.sessions = {url: AgentSession.from_entry(url, merge_entries(raw, url, keys))
+                         for url, keys in url_groups(raw).items()}
 
     # -- writing
     def _locked(self):
         return _FileLock(self.path + ".lock", self.LOCK_WAIT, self._ensure_home)
 
     def _ensure_home(self):
-        if not os.path.isdir(self.home):
-            os.makedirs(self.home, 0o700, exist_ok=True)
-            os.chmod(self.home, 0o700)   # makedirs honours the umask; the store must not
+        self._check_modes()
+        if not self._checked_modes:   # missing: made now, and checked (someone may have been quicker)
+            make_dirs(os.path.abspath(self.home))
+            self._check_modes()
 
     def _transaction(self, change):
         """Lock, re-read the file, apply change(raw), write it back atomically, unlock."""
@@ -867,15 +997,18 @@ class SessionStore:
         self._remember(raw)
 
     def _write(self, raw):
-        import tempfile
-        fd, tmp = tempfile.mkstemp(prefix=".sessions.", suffix=".tmp", dir=self.home)  # mode 0600
+        path = self._file()
+        folder = os.path.dirname(path)
+        self._remove_stale(folder)
+        tmp = os.path.join(folder, f".sessions.{os.urandom(6).hex()}.tmp")
+        fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with open(fd, "w", encoding="utf-8") as f:
                 json.dump(raw, f, indent=2)
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -883,13 +1016,27 @@ class SessionStore:
                 pass
             raise
         try:
-            dir_fd = os.open(self.home, os.O_RDONLY)
+            dir_fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
         except OSError:
             pass
+
+    def _remove_stale(self, folder):
+        """Remove the temp files (credentials inside) of writers killed more than a minute ago:
+        only this user's regular files named .sessions.*.tmp."""
+        import stat
+        now, me = time.time(), os.geteuid()
+        for name in os.listdir(folder):
+            if name.startswith(".sessions.") and name.endswith(".tmp"):
+                try:
+                    st = os.lstat(os.path.join(folder, name))
+                    if stat.S_ISREG(st.st_mode) and st.st_uid == me and now - st.st_mtime > self.STALE_TEMP:
+                        os.unlink(os.path.join(folder, name))
+                except OSError:
+                    pass
 
     # -- the API
     def get(self, agent_url):
@@ -906,7 +1053,7 @@ class SessionStore:
         key = normalise_url(agent_url)
 
         def change(raw):
-            entry = raw.get(key) if isinstance(raw.get(key), dict) else {}
+            entry = merge_entries(raw, key, url_groups(raw).get(key, []))
             session = AgentSession.from_entry(key, entry)
             session.update(context_id, task_id, credentials, task_state, client_cert)
             raw[key] = session.write_entry(entry)
@@ -917,40 +1064,44 @@ class SessionStore:
         return self.update(agent_url, credentials=credentials)
 
     def clear_credentials(self, agent_url):
-        """Forget an agent's credentials and client certificate; its conversation stays."""
-        key = normalise_url(agent_url)
+        """Forget an agent's credentials and client certificate; its conversation stays.
+        Returns what was removed, e.g. ["credentials"]."""
+        return self.forget(agent_url, ("credentials", "client certificate")).get(normalise_url(agent_url), [])
+
+    def clear(self, agent_url=None, keep_credentials=False):
+        """Forget the session of one URL, or of all with None: its context, task and credentials,
+        as the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
+        return self.forget(agent_url, ("context", "task") if keep_credentials else tuple(CLEARED))
+
+    def forget(self, agent_url, what):
+        """Remove what (names of CLEARED) from one URL's session, under every raw key the file has
+        for it, or from every session when agent_url is None. An entry left with nothing of
+        CLEARED is removed. Returns {URL: the names of what was there and is now gone}."""
+        wanted = agent_url and normalise_url(agent_url)
+        removed = {}
 
         def change(raw):
-            entry = raw.get(key)
-            if isinstance(entry, dict):
-                for name in ("credentials", "client_cert"):
-                    if entry.get(name) is not None:
-                        entry[name] = None
+            groups = url_groups(raw)
+            for key in [wanted] if wanted else groups:
+                entry = merge_entries(raw, key, groups.get(key, []))
+                gone = [name for name in what if any(entry.get(f) is not None for f in CLEARED[name])]
+                if gone:
+                    removed[key] = gone
+                entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
+                if all(entry.get(f) is None for fields in CLEARED.values() for f in fields):
+                    raw.pop(key, None)
         self._transaction(change)
-
-    def clear(self, agent_url=None):
-        """Forget the conversation (context and task) of one URL, or of all with None.
-        Stored credentials stay; an entry left with nothing in it is removed."""
-        keys = None if agent_url is None else {normalise_url(agent_url)}
-
-        def change(raw):
-            for key in [k for k in raw if keys is None or k in keys]:
-                entry = raw[key]
-                if not isinstance(entry, dict) or not (entry.get("credentials") or entry.get("client_cert")):
-                    del raw[key]
-                else:
-                    for name in ("context_id", "task_id", "task_state"):
-                        entry[name] = None
-        self._transaction(change)
+        return removed
 
     def save(self):
         """Write every session held in memory (each entry replaced, other entries kept)."""
         sessions = list(self.sessions.values())
 
         def change(raw):
+            groups = url_groups(raw)
             for session in sessions:
-                entry = raw.get(session.agent_url)
-                raw[session.agent_url] = session.write_entry(entry if isinstance(entry, dict) else {})
+                key = session.agent_url
+                raw[key] = session.write_entry(merge_entries(raw, key, groups.get(key, [])))
         self._transaction(change)
 
 
@@ -964,7 +1115,7 @@ class _FileLock:
     def __enter__(self):
         import fcntl
         self.before()
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
         deadline = time.monotonic() + self.wait
         delay = 0.001
         while True:
@@ -3398,7 +3549,7 @@ class McpServer:
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        SessionStore(warn=self.warn).load().clear(None if all else agent_url)
+        SessionStore(warn=self.warn).load().clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
 
@@ -3607,15 +3758,32 @@ class Chat:
 
 
 def _prompt_reader(home):
-    """input() with line editing and a history file (0600) when readline is there."""
+    """input() with line editing and a history file (0600) when readline is there. The history is
+    only read and written when it is this user's own regular file, never through a link."""
     try:
         import readline
     except ImportError:
         readline = None
     path = os.path.join(home, "chat_history")
+
+    def own(flags):
+        import stat
+        try:
+            fd = open_own(path, flags)
+        except (OSError, HandlerError):
+            return False
+        try:
+            st = os.fstat(fd)
+            mine = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+            if mine:
+                os.fchmod(fd, 0o600)
+            return mine
+        finally:
+            os.close(fd)
     if readline is not None:
         try:
-            readline.read_history_file(path)
+            if own(os.O_RDONLY):
+                readline.read_history_file(path)
         except OSError:
             pass
         except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines
@@ -3627,12 +3795,9 @@ def _prompt_reader(home):
         return input("you> ")
 
     def save():
-        if readline is None:
-            return
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            readline.write_history_file(path)
-            os.chmod(path, 0o600)
+            if readline is not None and own(os.O_RDONLY | os.O_CREAT):
+                readline.write_history_file(path)
         except OSError:
             pass
     return read, save
@@ -4083,13 +4248,15 @@ def cmd_session_show(args, out):
 def cmd_session_clear(args, out):
     if bool(args.agent_url) == bool(args.all):
         raise usage_error("session clear needs an agent URL or --all (not both)")
-    store = open_store(out)
-    store.clear(None if args.all else args.agent_url)
+    url = None if args.all else normalise_url(args.agent_url)
+    removed = open_store(out).clear(url, args.keep_credentials)
+    said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
     if args.all:
-        out.done("Cleared all sessions", {"cleared": "all"})
+        out.done(f"Cleared all sessions: {said}" if removed else "No sessions stored; nothing cleared",
+                 {"cleared": "all", "removed": removed})
     else:
-        key = normalise_url(args.agent_url)
-        out.done(f"Cleared session for {key}", {"cleared": key})
+        out.done(f"Cleared session for {said}" if removed else f"No session stored for {url}; nothing cleared",
+                 {"cleared": url, "removed": removed.get(url, [])})
 
 
 def cmd_auth_set(args, out):
@@ -4157,8 +4324,9 @@ def cmd_auth_show(args, out):
 
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args))
-    open_store(out).clear_credentials(url)
-    out.done(f"Cleared credentials for {url}", {"cleared": url})
+    removed = open_store(out).clear_credentials(url)
+    out.done(f"Cleared {' and '.join(removed)} for {url}" if removed else
+             f"No credentials stored for {url}; nothing cleared", {"cleared": url, "removed": removed})
 
 
 def listen(make, args):
@@ -4347,6 +4515,8 @@ def _session_url(parser, all_flag=False):
     parser.add_argument("agent_url", nargs="?", metavar="URL")
     if all_flag:
         parser.add_argument("--all", action="store_true", help="every session")
+        parser.add_argument("--keep-credentials", action="store_true",
+                            help="keep the credentials and client certificate")
     else:
         parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
 
@@ -4409,7 +4579,7 @@ COMMANDS = {
     "session": ("saved conversations", {
         "list": (cmd_session_list, "list saved sessions", None),
         "show": (cmd_session_show, "show one agent's session", _session_url),
-        "clear": (cmd_session_clear, "forget conversations (credentials stay)",
+        "clear": (cmd_session_clear, "forget sessions: context, task and credentials",
                   lambda p: _session_url(p, all_flag=True))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),

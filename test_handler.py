@@ -766,7 +766,7 @@ class SessionModelTests(HandlerTestCase):
         store.update("http://a", "c", "t")
         store.set_credentials("http://a", handler.AuthCredentials("api_key", "k-123", "X-K"))
         store.update("http://b", "c", "t")
-        store.clear()
+        store.clear(keep_credentials=True)
         raw = self.saved()
         self.assertEqual(list(raw), ["http://a"])
         self.assertEqual((raw["http://a"]["context_id"], raw["http://a"]["task_id"]), (None, None))
@@ -1585,23 +1585,21 @@ class SessionCommandTests(HandlerTestCase):
         self.populate()
         handler.SessionStore().load().update("http://c.example", "ctx-c")
         r = self.assertOk(self.run_cli("session", "clear", "http://C.example/"))
-        self.assertEqual(r.out, "Cleared session for http://c.example\n")
+        self.assertEqual(r.out, "Cleared session for http://c.example (context)\n")
         self.assertNotIn("http://c.example", self.saved())
         r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://127.0.0.1:5000"))
-        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000"})
+        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000", "removed": ["context", "task"]})
         r = self.assertOk(self.run_cli("session", "clear", "--all"))
-        self.assertEqual(r.out, "Cleared all sessions\n")
-        raw = self.saved()
-        self.assertEqual(list(raw), ["http://b.example"])      # credentials stay
-        self.assertEqual(raw["http://b.example"]["credentials"]["value"], SECRET)
+        self.assertEqual(r.out, "Cleared all sessions: http://b.example (credentials)\n")
+        self.assertEqual(self.saved(), {})                     # credentials too, as the seed's clear
         r = self.assertOk(self.run_cli("auth", "show"))
-        self.assertIn("http://b.example: bearer token", r.out)
+        self.assertEqual(r.out, "No stored credentials\n")
 
     def test_clear_keeps_credentials_but_forgets_the_conversation(self):
         store = handler.SessionStore().load()
         store.update("http://a", "ctx", "task", task_state="input-required")
         store.set_credentials("http://a", handler.AuthCredentials("api_key", SECRET, "X-K"))
-        self.assertOk(self.run_cli("session", "clear", "http://a"))
+        self.assertOk(self.run_cli("session", "clear", "http://a", "--keep-credentials"))
         entry = self.saved()["http://a"]
         self.assertEqual((entry["context_id"], entry["task_id"]), (None, None))
         self.assertEqual(entry["credentials"], {"auth_type": "api_key", "value": SECRET, "header_name": "X-K"})
@@ -1615,7 +1613,8 @@ class SessionCommandTests(HandlerTestCase):
         r = self.assertOk(self.run_proc("session", "list"))
         self.assertTrue(r.out.startswith("Saved Sessions (2)\n"))
         r = self.assertOk(self.run_proc("session", "clear", "--all"))
-        self.assertEqual(r.out, "Cleared all sessions\n")
+        self.assertEqual(r.out, "Cleared all sessions: http://127.0.0.1:5000 (context, task), "
+                                "http://b.example (credentials)\n")
 
 
 # ============================================================================ 10. auth
