@@ -892,7 +892,7 @@ class SessionStore:
                 raise HandlerError(f"sessions file {path} is larger than {self.MAX_FILE >> 20} MiB",
                                    hint=fix)
             try:
-                text = data.decode("utf-8-sig")   # Windows editors write a byte-order mark
+                text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
                 raw = json.loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
@@ -963,10 +963,11 @@ class SessionStore:
         self._checked_modes = True
         for path, mode in ((home, 0o700), (self.path, 0o600)):
             try:
-                actual = os.stat(path).st_mode & 0o777
+                st = os.stat(path)
             except OSError:
                 continue
-            if actual & 0o077:
+            actual = st.st_mode & 0o777
+            if actual & 0o077 and (path == home or stat.S_ISREG(st.st_mode)):
                 self.warn(f"{path} is open to other users (mode {actual:o}); "
                           f"fix it with: chmod {mode:o} {path}")
 
