@@ -663,16 +663,14 @@ def handler_home():
 def make_dirs(path, mode=0o700):
     """os.makedirs whose leaf gets mode and whose parents are never looser than 0755, whatever the
     umask (makedirs gives parents 0777 under umask 000)."""
-    parent = os.path.dirname(path)
-    if parent != path and not os.path.isdir(parent):
-        make_dirs(parent, 0o755)
+    if not os.path.isdir(os.path.dirname(path)):
+        make_dirs(os.path.dirname(path), 0o755)
     try:
         os.mkdir(path, mode)
-    except FileExistsError:
-        if os.path.isdir(path):
-            return
-        raise
-    os.chmod(path, mode)
+        os.chmod(path, mode)
+    except FileExistsError:   # another process was quicker
+        if not os.path.isdir(path):
+            raise
 
 
 def open_own(path, flags, mode=0o600):
@@ -710,21 +708,16 @@ def normalise_url(url):
     return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
 
 
-def session_key(key):
-    """normalise_url for a key of the sessions file: None when it is not an agent URL."""
-    try:
-        return normalise_url(key)
-    except HandlerError:
-        return None
-
-
 def url_groups(raw):
     """{agent URL: its raw keys in the file, oldest entry first}. Other writers leave keys
     unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
     groups = {}
     for k, value in raw.items():
-        key = isinstance(value, dict) and session_key(k)
-        if key:
+        try:
+            key = normalise_url(k)
+        except HandlerError:   # not an agent URL: kept as it is
+            continue
+        if isinstance(value, dict):
             groups.setdefault(key, []).append(k)
     for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
         keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
@@ -787,8 +780,8 @@ class AuthCredentials:
 
 
 # What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in.
-CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"), "credentials": ("credentials",),
-           "client certificate": ("client_cert",)}
+CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"),
+           "credentials": ("credentials",), "client certificate": ("client_cert",)}
 
 
 @dataclass
@@ -884,13 +877,12 @@ class SessionStore:
                         data = f.read(self.MAX_FILE + 1)
             finally:
                 os.close(fd)
-            fix = "move it away, or set HANDLER_HOME to another directory"
-            if not stat.S_ISREG(mode):
-                what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a device"
-                raise HandlerError(f"sessions file {path} is {what}, not a regular file", hint=fix)
-            if len(data) > self.MAX_FILE:
-                raise HandlerError(f"sessions file {path} is larger than {self.MAX_FILE >> 20} MiB",
-                                   hint=fix)
+            what = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(stat.S_IFMT(mode))
+            if not stat.S_ISREG(mode) or len(data) > self.MAX_FILE:
+                what = f"{what or 'a device'}, not a regular file" if not data else \
+                    f"larger than {self.MAX_FILE >> 20} MiB"
+                raise HandlerError(f"sessions file {path} is {what}",
+                                   hint="move it away, or set HANDLER_HOME to another directory")
             try:
                 text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
                 raw = json.loads(text) if text.strip() else {}
@@ -916,12 +908,13 @@ class SessionStore:
             owner = os.geteuid()
         if os.lstat(self.path).st_uid == owner == os.geteuid():
             return real
-        raise HandlerError(f"sessions file {self.path} is a symbolic link to {real}, and the link or "
-                           "its file belongs to another user", hint=f"remove the link: rm {self.path}")
+        raise HandlerError(f"sessions file {self.path} is a symbolic link to {real}, and the link "
+                           "or its file belongs to another user",
+                           hint=f"remove the link: rm {self.path}")
 
     def _move_aside(self, path, problem):
         stamp = time.strftime("%Y%m%dT%H%M%S")
-        for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed or replaced
+        for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed
             kept = f"{path}.corrupt-{stamp}" + (f"-{n}" if n else "")
             try:
                 os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
@@ -937,29 +930,27 @@ class SessionStore:
         self.warn(f"sessions file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
-        """Refuse a HANDLER_HOME that is not a directory, belongs to another user, or that others can
-        write to (ssh refuses a loose ~/.ssh the same way); warn when others can read it."""
+        """Refuse a HANDLER_HOME that is not a directory, belongs to another user or can be written
+        by others, as ssh refuses a loose ~/.ssh; warn when others can read it or the file."""
         import stat
         if self._checked_modes:
             return
-        home, me = self.home, os.geteuid()
+        home = self.home
         try:
             st = os.stat(home)
         except FileNotFoundError:
             return   # made on the first write, then checked
         except OSError as exc:
-            raise HandlerError(f"HANDLER_HOME {home} cannot be used ({exc.strerror})",
-                               hint="set HANDLER_HOME to a directory of your own") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise HandlerError(f"HANDLER_HOME {home} is not a directory",
-                               hint="set HANDLER_HOME to a directory (Handler creates a missing one)")
-        if st.st_uid != me:
-            raise HandlerError(f"HANDLER_HOME {home} belongs to another user (uid {st.st_uid}), who "
-                               "could read or change your sessions and credentials",
-                               hint="set HANDLER_HOME to a directory of your own")
-        if st.st_mode & 0o022:
-            raise HandlerError(f"HANDLER_HOME {home} can be written by other users "
-                               f"(mode {st.st_mode & 0o777:o})", hint=f"fix it with: chmod 700 {home}")
+            problem = f"cannot be used ({exc.strerror})"
+        else:
+            problem = ("is not a directory" if not stat.S_ISDIR(st.st_mode) else
+                       f"belongs to another user (uid {st.st_uid})" if st.st_uid != os.geteuid()
+                       else f"can be written by other users (mode {st.st_mode & 0o777:o})"
+                       if st.st_mode & 0o022 else None)
+        if problem:
+            raise HandlerError(f"HANDLER_HOME {home} {problem}", hint=(
+                f"fix it with: chmod 700 {home}" if "mode" in problem else
+                "set HANDLER_HOME to a directory of your own (Handler makes a missing one)"))
         self._checked_modes = True
         for path, mode in ((home, 0o700), (self.path, 0o600)):
             try:
@@ -981,7 +972,7 @@ class SessionStore:
 
     def _ensure_home(self):
         self._check_modes()
-        if not self._checked_modes:   # missing: made now, and checked (someone may have been quicker)
+        if not self._checked_modes:   # missing: made, then checked (someone may have been quicker)
             make_dirs(os.path.abspath(self.home))
             self._check_modes()
 
@@ -1029,15 +1020,16 @@ class SessionStore:
         """Remove the temp files (credentials inside) of writers killed more than a minute ago:
         only this user's regular files named .sessions.*.tmp."""
         import stat
-        now, me = time.time(), os.geteuid()
         for name in os.listdir(folder):
-            if name.startswith(".sessions.") and name.endswith(".tmp"):
-                try:
-                    st = os.lstat(os.path.join(folder, name))
-                    if stat.S_ISREG(st.st_mode) and st.st_uid == me and now - st.st_mtime > self.STALE_TEMP:
-                        os.unlink(os.path.join(folder, name))
-                except OSError:
-                    pass
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+                if (name.startswith(".sessions.") and name.endswith(".tmp")
+                        and stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                        and time.time() - st.st_mtime > self.STALE_TEMP):
+                    os.unlink(path)
+            except OSError:
+                pass
 
     # -- the API
     def get(self, agent_url):
@@ -1067,11 +1059,12 @@ class SessionStore:
     def clear_credentials(self, agent_url):
         """Forget an agent's credentials and client certificate; its conversation stays.
         Returns what was removed, e.g. ["credentials"]."""
-        return self.forget(agent_url, ("credentials", "client certificate")).get(normalise_url(agent_url), [])
+        key = normalise_url(agent_url)
+        return self.forget(key, ("credentials", "client certificate")).get(key, [])
 
     def clear(self, agent_url=None, keep_credentials=False):
-        """Forget the session of one URL, or of all with None: its context, task and credentials,
-        as the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
+        """Forget the session of one URL, or of all with None: context, task and credentials, as
+        the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
         return self.forget(agent_url, ("context", "task") if keep_credentials else tuple(CLEARED))
 
     def forget(self, agent_url, what):
@@ -1085,7 +1078,8 @@ class SessionStore:
             groups = url_groups(raw)
             for key in [wanted] if wanted else groups:
                 entry = merge_entries(raw, key, groups.get(key, []))
-                gone = [name for name in what if any(entry.get(f) is not None for f in CLEARED[name])]
+                gone = [name for name in what if any(entry.get(f) is not None
+                                                     for f in CLEARED[name])]
                 if gone:
                     removed[key] = gone
                 entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
@@ -4252,12 +4246,12 @@ def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
-    if args.all:
-        out.done(f"Cleared all sessions: {said}" if removed else "No sessions stored; nothing cleared",
-                 {"cleared": "all", "removed": removed})
+    if removed:
+        text = ("Cleared all sessions: " if url is None else "Cleared session for ") + said
     else:
-        out.done(f"Cleared session for {said}" if removed else f"No session stored for {url}; nothing cleared",
-                 {"cleared": url, "removed": removed.get(url, [])})
+        text = "No sessions stored" if url is None else f"No session stored for {url}"
+        text += "; nothing cleared"
+    out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
 def cmd_auth_set(args, out):
@@ -4326,8 +4320,9 @@ def cmd_auth_show(args, out):
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args))
     removed = open_store(out).clear_credentials(url)
-    out.done(f"Cleared {' and '.join(removed)} for {url}" if removed else
-             f"No credentials stored for {url}; nothing cleared", {"cleared": url, "removed": removed})
+    text = f"Cleared {' and '.join(removed)} for {url}" if removed else \
+        f"No credentials stored for {url}; nothing cleared"
+    out.done(text, {"cleared": url, "removed": removed})
 
 
 def listen(make, args):
