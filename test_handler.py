@@ -946,6 +946,7 @@ for i in range(25):
 # Issue 10, sections 2 and 3: a HANDLER_HOME on a shared machine, session files written by others.
 
 NOBODY = 65534
+READ_AND_WRITE = (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"])
 
 
 class SharedHomeTests(HandlerTestCase):
@@ -954,7 +955,7 @@ class SharedHomeTests(HandlerTestCase):
             self.skipTest("acting as or for a second user (nobody) needs root")
 
     def as_nobody(self, *argv):
-        """handler.main(argv) in a forked child running as user nobody (root ignores modes): a Result."""
+        """handler.main(argv) in a forked child running as user nobody (root ignores modes)."""
         self.need_root()
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -1006,9 +1007,11 @@ class SharedHomeTests(HandlerTestCase):
         for name, owner, mode, message in cases:
             with self.subTest(home=name):
                 home = os.environ["HANDLER_HOME"] = self.shared_dir(name, owner, mode)
-                for argv in (["session", "list"], ["auth", "set", "--url", "http://a", "--bearer-token", "t"]):
-                    line = self.assertError(self.as_nobody(*argv), 1, "HANDLER_HOME %s " % home, message)
-                    self.assertIn("chmod 700 %s" % home if owner == NOBODY else "a directory of your own", line)
+                for argv in READ_AND_WRITE:
+                    r = self.as_nobody(*argv)
+                    line = self.assertError(r, 1, "HANDLER_HOME %s " % home, message)
+                    fix = "chmod 700 %s" % home if owner == NOBODY else "a directory of your own"
+                    self.assertIn(fix, line)
                 self.assertEqual(os.listdir(home), [])
         # the default ~/.handler is held to the same rule, as ssh holds ~/.ssh
         del os.environ["HANDLER_HOME"]
@@ -1018,7 +1021,7 @@ class SharedHomeTests(HandlerTestCase):
         self.assertEqual(os.stat(default).st_mode & 0o777, 0o700)
         os.chmod(default, 0o775)
         self.assertError(self.as_nobody("session", "list"), 1, default, "chmod 700 %s" % default)
-        os.chmod(default, 0o755)                            # readable by others: used, with a warning
+        os.chmod(default, 0o755)                     # readable by others: used, with a warning
         r = self.assertOk(self.as_nobody("session", "list"))
         self.assertIn("warning: %s is open to other users" % default, r.err)
 
@@ -1026,32 +1029,36 @@ class SharedHomeTests(HandlerTestCase):
         self.need_root()
         os.makedirs(self.home, 0o700)
         os.chown(self.home, NOBODY, NOBODY)
-        self.assertError(self.run_cli("session", "list"), 1, "HANDLER_HOME %s belongs to another user" % self.home)
+        self.assertError(self.run_cli("session", "list"), 1,
+                         "HANDLER_HOME %s belongs to another user" % self.home)
 
     def test_a_home_that_is_a_file(self):
         with open(self.home, "w") as f:
             f.write("not a directory")
-        for argv in (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"]):
+        for argv in READ_AND_WRITE:
             with self.subTest(argv=argv):
-                line = self.assertError(self.run_cli(*argv), 1, "HANDLER_HOME %s is not a directory" % self.home)
+                line = self.assertError(self.run_cli(*argv), 1,
+                                        "HANDLER_HOME %s is not a directory" % self.home)
                 self.assertNotIn("File exists", line)
         os.environ["HANDLER_HOME"] = os.path.join(self.home, "below")
-        self.assertError(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"), 1, "HANDLER_HOME")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        self.assertError(r, 1, "HANDLER_HOME")
 
     def test_parents_are_never_looser_than_0755(self):
         old = os.umask(0)
         self.addCleanup(os.umask, old)
         home = os.environ["HANDLER_HOME"] = os.path.join(self.tmp, "a", "b", "home")
         self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"))
-        modes = [os.stat(p).st_mode & 0o777 for p in (os.path.join(self.tmp, "a"), os.path.dirname(home), home)]
+        made = (os.path.join(self.tmp, "a"), os.path.dirname(home), home)
+        modes = [os.stat(p).st_mode & 0o777 for p in made]
         self.assertEqual(modes, [0o755, 0o755, 0o700])
 
     def test_a_planted_lock_link_is_not_followed(self):
         os.makedirs(self.home, 0o700)
         victim = os.path.join(self.tmp, "victim")
         os.symlink(victim, self.sessions_path + ".lock")
-        line = self.assertError(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"), 1,
-                                self.sessions_path + ".lock", "symbolic link")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        line = self.assertError(r, 1, self.sessions_path + ".lock", "symbolic link")
         self.assertIn("rm ", line)
         self.assertFalse(os.path.lexists(victim))
         self.assertFalse(os.path.exists(self.sessions_path))
@@ -1088,14 +1095,15 @@ class SharedHomeTests(HandlerTestCase):
             json.dump({"http://a": {"context_id": "c-1"}}, f)
         os.chmod(target, 0o600)
         os.symlink(target, self.sessions_path)
-        self.assertIn("Context ID: c-1", self.assertOk(self.run_cli("session", "show", "http://a")).out)
+        r = self.assertOk(self.run_cli("session", "show", "http://a"))
+        self.assertIn("Context ID: c-1", r.out)
         self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--api-key", "k"))
-        self.assertTrue(os.path.islink(self.sessions_path))           # never replaced by a regular file
+        self.assertTrue(os.path.islink(self.sessions_path))     # never replaced by a regular file
         with open(target) as f:
             self.assertEqual(sorted(json.load(f)), ["http://a", "http://b"])
-        self.assertEqual(sorted(os.listdir(dotfiles)), ["sessions.json"])   # written in the target's directory
+        self.assertEqual(os.listdir(dotfiles), ["sessions.json"])   # written in the target's folder
         self.assertEqual(os.stat(target).st_mode & 0o777, 0o600)
-        os.unlink(target)                                              # a dangling link of one's own
+        os.unlink(target)                                       # a dangling link of one's own
         self.assertOk(self.run_cli("session", "clear", "http://b"))
         self.assertTrue(os.path.islink(self.sessions_path))
         with open(target) as f:
@@ -1112,8 +1120,9 @@ class SharedHomeTests(HandlerTestCase):
             with self.subTest(owner=owner):
                 os.symlink(target, self.sessions_path)
                 os.lchown(self.sessions_path if owner == "link" else target, NOBODY, NOBODY)
-                for argv in (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"]):
-                    self.assertError(self.run_cli(*argv), 1, self.sessions_path, "symbolic link", "another user")
+                for argv in READ_AND_WRITE:
+                    self.assertError(self.run_cli(*argv), 1, self.sessions_path, "symbolic link",
+                                     "another user")
                 self.assertTrue(os.path.islink(self.sessions_path))
                 with open(target) as f:
                     self.assertEqual(json.load(f), {"http://a": {"context_id": "planted"}})
@@ -1124,8 +1133,9 @@ class SharedHomeTests(HandlerTestCase):
         self.need_root()
         os.makedirs(self.home, 0o700)
         old = time.time() - 120
-        names = {"old": ".sessions.dead1.tmp", "fresh": ".sessions.running.tmp", "other": ".sessions.theirs.tmp",
-                 "link": ".sessions.link.tmp", "unrelated": "sessions.json.tmp"}
+        names = {"old": ".sessions.dead1.tmp", "fresh": ".sessions.running.tmp",
+                 "other": ".sessions.theirs.tmp", "link": ".sessions.link.tmp",
+                 "unrelated": "sessions.json.tmp"}
         for what, name in names.items():
             path = os.path.join(self.home, name)
             if what == "link":
@@ -1151,17 +1161,17 @@ class ForeignSessionFileTests(HandlerTestCase):
             f.write(prefix + json.dumps(raw).encode())
         os.chmod(self.sessions_path, 0o600)
 
-    SEED = {"http://localhost:8000/": {"context_id": "ctx-abc123", "task_id": "task-xyz789", "credentials": {
-                "auth_type": "bearer", "value": SECRET, "header_name": None}},
-            "https://api.example.com/": {"context_id": "ctx-42", "task_id": "task-99", "credentials": {
-                "auth_type": "api_key", "value": SECRET + "2", "header_name": "X-API-Key"}},
+    SEED = {"http://localhost:8000/": {"context_id": "ctx-abc123", "task_id": "task-xyz789",
+                                       "credentials": {"auth_type": "bearer", "value": SECRET}},
+            "https://api.example.com/": {"context_id": "ctx-42", "task_id": "task-99",
+                                         "credentials": {"auth_type": "api_key", "value": SECRET + "2"}},
             "http://Host:80": {"context_id": "ctx-host"}}
 
     def test_unnormalised_keys_are_matched(self):
         self.write(self.SEED)
         r = self.assertOk(self.run_cli("session", "show", "https://api.example.com"))
-        self.assertEqual(r.out, "Session for https://api.example.com\nContext ID: ctx-42\nTask ID: task-99\n"
-                                "Credentials: api_key\n")
+        self.assertEqual(r.out, "Session for https://api.example.com\nContext ID: ctx-42\n"
+                                "Task ID: task-99\nCredentials: api_key\n")
         r = self.assertOk(self.run_cli("-o", "json", "session", "show", "http://host"))
         self.assertEqual(json.loads(r.out)["context_id"], "ctx-host")
         r = self.assertOk(self.run_cli("session", "list"))
@@ -1169,28 +1179,33 @@ class ForeignSessionFileTests(HandlerTestCase):
         self.assertIn("\nhttp://localhost:8000\n", r.out)
         url, agent = self.agent()
         port = url.rsplit(":", 1)[1]
-        self.write({"http://127.0.0.1:%s/" % port: {"credentials": {"auth_type": "bearer", "value": SECRET}}})
+        self.write({"http://127.0.0.1:%s/" % port: {"credentials": {"auth_type": "bearer",
+                                                                     "value": SECRET}}})
         self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
         self.assertEqual(self.posts(agent)[-1].headers["Authorization"], "Bearer " + SECRET)
-        self.assertEqual(list(self.saved()), [url])                  # filed under its normalised key
+        self.assertEqual(list(self.saved()), [url])            # filed under its normalised key
 
     def test_two_keys_of_one_url_merge_deterministically(self):
         entries = [("http://host:80", {"context_id": "c-old", "updated_at": "2024-01-01T00:00:00Z",
                                        "credentials": {"auth_type": "bearer", "value": SECRET}}),
-                   ("http://host/", {"context_id": "c-new", "task_id": "t-new", "updated_at": "2025-01-01T00:00:00Z",
-                                     "credentials": None}),
-                   ("http://HOST", {"context_id": "c-mid", "updated_at": "2024-06-01T00:00:00Z", "custom": 1})]
+                   ("http://host/", {"context_id": "c-new", "task_id": "t-new", "credentials": None,
+                                     "updated_at": "2025-01-01T00:00:00Z"}),
+                   ("http://HOST", {"context_id": "c-mid", "updated_at": "2024-06-01T00:00:00Z",
+                                    "custom": 1})]
         for order in (entries, entries[::-1]):
             with self.subTest(first=order[0][0]):
                 self.write(dict(order))
-                doc = json.loads(self.assertOk(self.run_cli("-o", "json", "session", "show", "http://host")).out)
-                self.assertEqual((doc["context_id"], doc["task_id"], doc["has_credentials"]), ("c-new", "t-new", True))
+                r = self.assertOk(self.run_cli("-o", "json", "session", "show", "http://host"))
+                doc = json.loads(r.out)
+                self.assertEqual((doc["context_id"], doc["task_id"], doc["has_credentials"]),
+                                 ("c-new", "t-new", True))
                 handler.SessionStore().load().update("http://host", task_state="completed")
                 raw = self.saved()
                 self.assertEqual(list(raw), ["http://host"])
                 entry = raw["http://host"]
-                self.assertEqual((entry["context_id"], entry["task_id"], entry["credentials"]["value"], entry["custom"]),
-                                 ("c-new", "t-new", SECRET, 1))
+                self.assertEqual((entry["context_id"], entry["task_id"], entry["custom"]),
+                                 ("c-new", "t-new", 1))
+                self.assertEqual(entry["credentials"]["value"], SECRET)
 
     def test_auth_clear_and_session_clear_act_on_every_raw_key(self):
         self.write(dict(self.SEED, **{"https://API.example.com:443": {"credentials": {
@@ -1203,13 +1218,14 @@ class ForeignSessionFileTests(HandlerTestCase):
         self.assertNotIn(SECRET + "3", text)
         self.assertEqual(json.loads(text)["https://api.example.com"]["context_id"], "ctx-42")
         r = self.assertOk(self.run_cli("auth", "clear", "--url", "https://api.example.com"))
-        self.assertEqual(r.out, "No credentials stored for https://api.example.com; nothing cleared\n")
+        self.assertEqual(r.out, "No credentials stored for https://api.example.com; "
+                                "nothing cleared\n")
         r = self.assertOk(self.run_cli("session", "clear", "https://api.example.com"))
         self.assertEqual(r.out, "Cleared session for https://api.example.com (context, task)\n")
         self.assertEqual(sorted(self.saved()), ["http://Host:80", "http://localhost:8000/"])
         r = self.assertOk(self.run_cli("session", "clear", "--all"))
-        self.assertEqual(r.out, "Cleared all sessions: http://localhost:8000 (context, task, credentials), "
-                                "http://host (context)\n")
+        self.assertEqual(r.out, "Cleared all sessions: http://localhost:8000 (context, task, "
+                                "credentials), http://host (context)\n")
         self.assertEqual(self.saved(), {})
         r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "--all"))
         self.assertEqual(json.loads(r.out), {"cleared": "all", "removed": {}})
@@ -1222,13 +1238,17 @@ class ForeignSessionFileTests(HandlerTestCase):
             store.update(url, "ctx", "task", handler.AuthCredentials("bearer", SECRET), "completed",
                          {"cert": "/c.pem", "key": None})
         r = self.assertOk(self.run_cli("session", "clear", "http://a"))
-        self.assertEqual(r.out, "Cleared session for http://a (context, task, credentials, client certificate)\n")
+        self.assertEqual(r.out, "Cleared session for http://a "
+                                "(context, task, credentials, client certificate)\n")
         self.assertEqual(list(self.saved()), ["http://b"])
-        r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://b", "--keep-credentials"))
+        r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://b",
+                                       "--keep-credentials"))
         self.assertEqual(json.loads(r.out), {"cleared": "http://b", "removed": ["context", "task"]})
         entry = self.saved()["http://b"]
-        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]), (None, None, None))
-        self.assertEqual((entry["credentials"]["value"], entry["client_cert"]["cert"]), (SECRET, "/c.pem"))
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]),
+                         (None, None, None))
+        self.assertEqual((entry["credentials"]["value"], entry["client_cert"]["cert"]),
+                         (SECRET, "/c.pem"))
         r = self.assertOk(self.run_cli("session", "clear", "--all", "--keep-credentials"))
         self.assertEqual(r.out, "No sessions stored; nothing cleared\n")
         self.assertIn("context, task and credentials", self.run_cli("session", "--help").out)
@@ -1252,11 +1272,12 @@ class ForeignSessionFileTests(HandlerTestCase):
                     os.mkdir(self.sessions_path, 0o700)
                 else:
                     os.symlink("/dev/zero", self.sessions_path)
-                for argv in (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"]):
+                for argv in READ_AND_WRITE:
                     r = self.run_proc(*argv, timeout=10)     # today a FIFO hangs for ever
                     self.assertError(r, 1, "/dev/zero" if what == "device" else self.sessions_path,
                                      "a " + what + ", not a regular file")
-                self.assertEqual([n for n in os.listdir(self.home) if "corrupt" in n], [])   # not moved aside
+                kept = [n for n in os.listdir(self.home) if "corrupt" in n]
+                self.assertEqual(kept, [])                     # refused, not moved aside
                 (os.rmdir if what == "directory" else os.unlink)(self.sessions_path)
 
     def test_a_huge_sessions_file_is_refused(self):
@@ -1264,7 +1285,8 @@ class ForeignSessionFileTests(HandlerTestCase):
         with open(self.sessions_path, "wb") as f:
             f.write(b"{" + b" " * (16 * 1024 * 1024) + b"}")
         os.chmod(self.sessions_path, 0o600)
-        self.assertError(self.run_cli("session", "list"), 1, self.sessions_path, "larger than 16 MiB")
+        r = self.run_cli("session", "list")
+        self.assertError(r, 1, self.sessions_path, "larger than 16 MiB")
         self.assertEqual(os.listdir(self.home), ["sessions.json"])
 
 
@@ -1914,10 +1936,11 @@ class SessionCommandTests(HandlerTestCase):
         self.assertEqual(r.out, "Cleared session for http://c.example (context)\n")
         self.assertNotIn("http://c.example", self.saved())
         r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://127.0.0.1:5000"))
-        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000", "removed": ["context", "task"]})
+        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000",
+                                             "removed": ["context", "task"]})
         r = self.assertOk(self.run_cli("session", "clear", "--all"))
         self.assertEqual(r.out, "Cleared all sessions: http://b.example (credentials)\n")
-        self.assertEqual(self.saved(), {})                     # credentials too, as the seed's clear
+        self.assertEqual(self.saved(), {})                 # credentials too, as the seed's clear
         r = self.assertOk(self.run_cli("auth", "show"))
         self.assertEqual(r.out, "No stored credentials\n")
 
