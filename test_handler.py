@@ -1163,8 +1163,9 @@ class ForeignSessionFileTests(HandlerTestCase):
 
     SEED = {"http://localhost:8000/": {"context_id": "ctx-abc123", "task_id": "task-xyz789",
                                        "credentials": {"auth_type": "bearer", "value": SECRET}},
-            "https://api.example.com/": {"context_id": "ctx-42", "task_id": "task-99", "credentials":
-                                         {"auth_type": "api_key", "value": SECRET + "2"}},
+            "https://api.example.com/": {"context_id": "ctx-42", "task_id": "task-99",
+                                         "credentials": {"auth_type": "api_key",
+                                                         "value": SECRET + "2"}},
             "http://Host:80": {"context_id": "ctx-host"}}
 
     def test_unnormalised_keys_are_matched(self):
