@@ -1082,8 +1082,16 @@ class SharedHomeTests(HandlerTestCase):
         with open(victim) as f:
             self.assertEqual(f.read(), "someone else's file\n")
         self.assertEqual(os.stat(victim).st_mode & 0o777, 0o644)
-        os.unlink(os.path.join(self.home, "chat_history"))   # a file of one's own is kept at 0600
-        save()
+        os.unlink(os.path.join(self.home, "chat_history"))
+        if os.geteuid() == 0:                                # a hard link to another user's file
+            os.chown(victim, NOBODY, NOBODY)
+            os.link(victim, os.path.join(self.home, "chat_history"))
+            save()
+            with open(victim) as f:
+                self.assertEqual(f.read(), "someone else's file\n")
+            self.assertEqual(os.stat(victim).st_mode & 0o777, 0o644)
+            os.unlink(os.path.join(self.home, "chat_history"))
+        save()                                               # a file of one's own is kept at 0600
         self.assertEqual(os.lstat(os.path.join(self.home, "chat_history")).st_mode & 0o777, 0o600)
 
     def test_a_sessions_link_of_ones_own_is_followed(self):
