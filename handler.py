@@ -660,6 +660,32 @@ def handler_home():
     return os.environ.get("HANDLER_HOME") or os.path.join(os.path.expanduser("~"), ".handler")
 
 
+def make_dirs(path, mode=0o700):
+    """os.makedirs whose leaf gets mode and whose parents are never looser than 0755, whatever the
+    umask (makedirs gives parents 0777 under umask 000)."""
+    if not os.path.isdir(os.path.dirname(path)):
+        make_dirs(os.path.dirname(path), 0o755)
+    try:
+        os.mkdir(path, mode)
+        os.chmod(path, mode)
+    except FileExistsError:   # another process was quicker
+        if not os.path.isdir(path):
+            raise
+
+
+def open_own(path, flags, mode=0o600):
+    """os.open that never follows a symbolic link at path (someone may have planted it: a link is
+    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode."""
+    import errno
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise HandlerError(f"{path} is a symbolic link, which Handler does not follow there",
+                           hint=f"remove it if you did not make it: rm {path}") from None
+
+
 def normalise_url(url):
     """The session key of an agent URL: lower-case scheme and host, no default port, no trailing
     slash. 'http://Host:80/' and 'http://host' are one session."""
@@ -680,6 +706,37 @@ def normalise_url(url):
     if port and port != {"http": 80, "https": 443}[scheme]:
         host = f"{host}:{port}"
     return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
+def url_groups(raw):
+    """{agent URL: its raw keys in the file, oldest entry first}. Other writers leave keys
+    unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
+    groups = {}
+    for k, value in raw.items():
+        try:
+            key = normalise_url(k)
+        except HandlerError:   # not an agent URL: kept as it is
+            continue
+        if isinstance(value, dict):
+            groups.setdefault(key, []).append(k)
+    for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
+        keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
+    return groups
+
+
+def merge_entries(raw, key, keys):
+    """File the entries of one URL's raw keys under key alone and return it ({} when none): the
+    newest updated_at wins field by field; credentials survive from whichever entry has them."""
+    entry = {}
+    for k in keys:
+        kept = {n: entry[n] for n in ("credentials", "client_cert")
+                if entry.get(n) is not None and raw[k].get(n) is None}
+        entry.update(raw[k], **kept)
+        if k != key:
+            del raw[k]
+    if keys:
+        raw[key] = entry
+    return entry
 
 
 def origin_of(url):
@@ -720,6 +777,11 @@ class AuthCredentials:
         header, oauth = data.get("header_name"), data.get("oauth")
         return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None,
                    oauth if isinstance(oauth, dict) else None)
+
+
+# What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in.
+CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"),
+           "credentials": ("credentials",), "client certificate": ("client_cert",)}
 
 
 @dataclass
@@ -774,6 +836,8 @@ class SessionStore:
     A corrupt file is moved aside, never overwritten."""
 
     LOCK_WAIT = 10.0
+    MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
+    STALE_TEMP = 60.0             # seconds after which a killed writer's temp file is removed
 
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
@@ -793,66 +857,124 @@ class SessionStore:
         return self
 
     def _read(self, quarantine=False):
-        """The file's JSON object; {} when absent; None when corrupt (moved aside if quarantine)."""
+        """The file's JSON object; {} when absent; None when corrupt (moved aside if quarantine).
+        What cannot be a sessions file (a FIFO, a device, a directory, a huge file) is refused."""
+        import stat
+        self._check_modes()
+        path = self._file()
         try:
-            with open(self.path, "rb") as f:
-                data = f.read()
+            fd = open_own(path, os.O_RDONLY)   # non-blocking: a FIFO cannot hang every command
         except FileNotFoundError:
             return {}
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
         else:
-            self._check_modes()
             try:
-                raw = json.loads(data.decode("utf-8")) if data.strip() else {}
+                mode = os.fstat(fd).st_mode
+                data = b""
+                if stat.S_ISREG(mode):
+                    with open(fd, "rb", closefd=False) as f:
+                        data = f.read(self.MAX_FILE + 1)
+            finally:
+                os.close(fd)
+            what = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(stat.S_IFMT(mode))
+            if not stat.S_ISREG(mode) or len(data) > self.MAX_FILE:
+                what = f"{what or 'a device'}, not a regular file" if not data else \
+                    f"larger than {self.MAX_FILE >> 20} MiB"
+                raise HandlerError(f"sessions file {path} is {what}",
+                                   hint="move it away, or set HANDLER_HOME to another directory")
+            try:
+                text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
+                raw = json.loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
                 problem = "does not hold a JSON object"
             except JSON_ERRORS:
                 problem = "is not valid JSON"
         if quarantine:
-            self._move_aside(problem)
+            self._move_aside(path, problem)
             return {}
         return None
 
-    def _move_aside(self, problem):
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        kept = f"{self.path}.corrupt-{stamp}"
-        n = 1
-        while os.path.exists(kept):
-            kept, n = f"{self.path}.corrupt-{stamp}-{n}", n + 1
+    def _file(self):
+        """The file to read and replace: sessions.json, or the file it links to when the link and
+        that file are this user's own (a dotfiles checkout). Anyone else's link is refused."""
+        if not os.path.islink(self.path):
+            return self.path
+        real = os.path.realpath(self.path)
         try:
-            os.rename(self.path, kept)
+            owner = os.stat(real).st_uid
+        except FileNotFoundError:   # a dangling link of ours: the first write makes its file
+            owner = os.geteuid()
+        if os.lstat(self.path).st_uid == owner == os.geteuid():
+            return real
+        raise HandlerError(f"sessions file {self.path} is a symbolic link to {real}, and the link "
+                           "or its file belongs to another user",
+                           hint=f"remove the link: rm {self.path}")
+
+    def _move_aside(self, path, problem):
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed
+            kept = f"{path}.corrupt-{stamp}" + (f"-{n}" if n else "")
+            try:
+                os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                break
+            except FileExistsError:
+                continue
+        try:
+            os.rename(path, kept)
         except OSError as exc:
-            raise HandlerError(f"sessions file {self.path} {problem} and could not be moved aside "
+            os.unlink(kept)
+            raise HandlerError(f"sessions file {path} {problem} and could not be moved aside "
                                f"({exc.strerror})", hint="move it away yourself, or set HANDLER_HOME") from None
-        self.warn(f"sessions file {self.path} {problem}; kept it as {kept}; starting fresh")
+        self.warn(f"sessions file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
+        """Refuse a HANDLER_HOME that is not a directory, belongs to another user or can be written
+        by others, as ssh refuses a loose ~/.ssh; warn when others can read it or the file."""
+        import stat
         if self._checked_modes:
             return
+        home = self.home
+        try:
+            st = os.stat(home)
+        except FileNotFoundError:
+            return   # made on the first write, then checked
+        except OSError as exc:
+            problem = f"cannot be used ({exc.strerror})"
+        else:
+            problem = ("is not a directory" if not stat.S_ISDIR(st.st_mode) else
+                       f"belongs to another user (uid {st.st_uid})" if st.st_uid != os.geteuid()
+                       else f"can be written by other users (mode {st.st_mode & 0o777:o})"
+                       if st.st_mode & 0o022 else None)
+        if problem:
+            raise HandlerError(f"HANDLER_HOME {home} {problem}", hint=(
+                f"fix it with: chmod 700 {home}" if "mode" in problem else
+                "set HANDLER_HOME to a directory of your own (Handler makes a missing one)"))
         self._checked_modes = True
-        for path, mode in ((self.home, 0o700), (self.path, 0o600)):
+        for path, mode in ((home, 0o700), (self.path, 0o600)):
             try:
-                actual = os.stat(path).st_mode & 0o777
+                st = os.stat(path)
             except OSError:
                 continue
-            if actual & 0o077:
+            actual = st.st_mode & 0o777
+            if actual & 0o077 and (path == home or stat.S_ISREG(st.st_mode)):
                 self.warn(f"{path} is open to other users (mode {actual:o}); "
                           f"fix it with: chmod {mode:o} {path}")
 
     def _remember(self, raw):
-        self.sessions = {url: AgentSession.from_entry(url, entry)
-                         for url, entry in raw.items() if isinstance(entry, dict)}
+        self.sessions = {url: AgentSession.from_entry(url, merge_entries(raw, url, keys))
+                         for url, keys in url_groups(raw).items()}
 
     # -- writing
     def _locked(self):
         return _FileLock(self.path + ".lock", self.LOCK_WAIT, self._ensure_home)
 
     def _ensure_home(self):
-        if not os.path.isdir(self.home):
-            os.makedirs(self.home, 0o700, exist_ok=True)
-            os.chmod(self.home, 0o700)   # makedirs honours the umask; the store must not
+        self._check_modes()
+        if not self._checked_modes:   # missing: made, then checked (someone may have been quicker)
+            make_dirs(os.path.abspath(self.home))
+            self._check_modes()
 
     def _transaction(self, change):
         """Lock, re-read the file, apply change(raw), write it back atomically, unlock."""
@@ -867,15 +989,18 @@ class SessionStore:
         self._remember(raw)
 
     def _write(self, raw):
-        import tempfile
-        fd, tmp = tempfile.mkstemp(prefix=".sessions.", suffix=".tmp", dir=self.home)  # mode 0600
+        path = self._file()
+        folder = os.path.dirname(path)
+        self._remove_stale(folder)
+        tmp = os.path.join(folder, f".sessions.{os.urandom(6).hex()}.tmp")
+        fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
+            with open(fd, "w", encoding="utf-8") as f:
                 json.dump(raw, f, indent=2)
                 f.write("\n")
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -883,13 +1008,28 @@ class SessionStore:
                 pass
             raise
         try:
-            dir_fd = os.open(self.home, os.O_RDONLY)
+            dir_fd = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
         except OSError:
             pass
+
+    def _remove_stale(self, folder):
+        """Remove the temp files (credentials inside) of writers killed more than a minute ago:
+        only this user's regular files named .sessions.*.tmp."""
+        import stat
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            try:
+                st = os.lstat(path)
+                if (name.startswith(".sessions.") and name.endswith(".tmp")
+                        and stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                        and time.time() - st.st_mtime > self.STALE_TEMP):
+                    os.unlink(path)
+            except OSError:
+                pass
 
     # -- the API
     def get(self, agent_url):
@@ -906,7 +1046,7 @@ class SessionStore:
         key = normalise_url(agent_url)
 
         def change(raw):
-            entry = raw.get(key) if isinstance(raw.get(key), dict) else {}
+            entry = merge_entries(raw, key, url_groups(raw).get(key, []))
             session = AgentSession.from_entry(key, entry)
             session.update(context_id, task_id, credentials, task_state, client_cert)
             raw[key] = session.write_entry(entry)
@@ -917,40 +1057,46 @@ class SessionStore:
         return self.update(agent_url, credentials=credentials)
 
     def clear_credentials(self, agent_url):
-        """Forget an agent's credentials and client certificate; its conversation stays."""
+        """Forget an agent's credentials and client certificate; its conversation stays.
+        Returns what was removed, e.g. ["credentials"]."""
         key = normalise_url(agent_url)
+        return self.forget(key, ("credentials", "client certificate")).get(key, [])
+
+    def clear(self, agent_url=None, keep_credentials=False):
+        """Forget the session of one URL, or of all with None: context, task and credentials, as
+        the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
+        return self.forget(agent_url, ("context", "task") if keep_credentials else tuple(CLEARED))
+
+    def forget(self, agent_url, what):
+        """Remove what (names of CLEARED) from one URL's session, under every raw key the file has
+        for it, or from every session when agent_url is None. An entry left with nothing of
+        CLEARED is removed. Returns {URL: the names of what was there and is now gone}."""
+        wanted = agent_url and normalise_url(agent_url)
+        removed = {}
 
         def change(raw):
-            entry = raw.get(key)
-            if isinstance(entry, dict):
-                for name in ("credentials", "client_cert"):
-                    if entry.get(name) is not None:
-                        entry[name] = None
+            groups = url_groups(raw)
+            for key in [wanted] if wanted else groups:
+                entry = merge_entries(raw, key, groups.get(key, []))
+                gone = [name for name in what if any(entry.get(f) is not None
+                                                     for f in CLEARED[name])]
+                if gone:
+                    removed[key] = gone
+                entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
+                if all(entry.get(f) is None for fields in CLEARED.values() for f in fields):
+                    raw.pop(key, None)
         self._transaction(change)
-
-    def clear(self, agent_url=None):
-        """Forget the conversation (context and task) of one URL, or of all with None.
-        Stored credentials stay; an entry left with nothing in it is removed."""
-        keys = None if agent_url is None else {normalise_url(agent_url)}
-
-        def change(raw):
-            for key in [k for k in raw if keys is None or k in keys]:
-                entry = raw[key]
-                if not isinstance(entry, dict) or not (entry.get("credentials") or entry.get("client_cert")):
-                    del raw[key]
-                else:
-                    for name in ("context_id", "task_id", "task_state"):
-                        entry[name] = None
-        self._transaction(change)
+        return removed
 
     def save(self):
         """Write every session held in memory (each entry replaced, other entries kept)."""
         sessions = list(self.sessions.values())
 
         def change(raw):
+            groups = url_groups(raw)
             for session in sessions:
-                entry = raw.get(session.agent_url)
-                raw[session.agent_url] = session.write_entry(entry if isinstance(entry, dict) else {})
+                key = session.agent_url
+                raw[key] = session.write_entry(merge_entries(raw, key, groups.get(key, [])))
         self._transaction(change)
 
 
@@ -964,7 +1110,7 @@ class _FileLock:
     def __enter__(self):
         import fcntl
         self.before()
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        self.fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
         deadline = time.monotonic() + self.wait
         delay = 0.001
         while True:
@@ -3425,7 +3571,7 @@ class McpServer:
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        SessionStore(warn=self.warn).load().clear(None if all else agent_url)
+        SessionStore(warn=self.warn).load().clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
 
@@ -3634,15 +3780,32 @@ class Chat:
 
 
 def _prompt_reader(home):
-    """input() with line editing and a history file (0600) when readline is there."""
+    """input() with line editing and a history file (0600) when readline is there. The history is
+    only read and written when it is this user's own regular file, never through a link."""
     try:
         import readline
     except ImportError:
         readline = None
     path = os.path.join(home, "chat_history")
+
+    def own(flags):
+        import stat
+        try:
+            fd = open_own(path, flags)
+        except (OSError, HandlerError):
+            return False
+        try:
+            st = os.fstat(fd)
+            mine = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+            if mine:
+                os.fchmod(fd, 0o600)
+            return mine
+        finally:
+            os.close(fd)
     if readline is not None:
         try:
-            readline.read_history_file(path)
+            if own(os.O_RDONLY):
+                readline.read_history_file(path)
         except OSError:
             pass
         except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines
@@ -3654,12 +3817,9 @@ def _prompt_reader(home):
         return input("you> ")
 
     def save():
-        if readline is None:
-            return
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            readline.write_history_file(path)
-            os.chmod(path, 0o600)
+            if readline is not None and own(os.O_RDONLY | os.O_CREAT):
+                readline.write_history_file(path)
         except OSError:
             pass
     return read, save
@@ -4110,13 +4270,15 @@ def cmd_session_show(args, out):
 def cmd_session_clear(args, out):
     if bool(args.agent_url) == bool(args.all):
         raise usage_error("session clear needs an agent URL or --all (not both)")
-    store = open_store(out)
-    store.clear(None if args.all else args.agent_url)
-    if args.all:
-        out.done("Cleared all sessions", {"cleared": "all"})
+    url = None if args.all else normalise_url(args.agent_url)
+    removed = open_store(out).clear(url, args.keep_credentials)
+    said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
+    if removed:
+        text = ("Cleared all sessions: " if url is None else "Cleared session for ") + said
     else:
-        key = normalise_url(args.agent_url)
-        out.done(f"Cleared session for {key}", {"cleared": key})
+        text = "No sessions stored" if url is None else f"No session stored for {url}"
+        text += "; nothing cleared"
+    out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
 def cmd_auth_set(args, out):
@@ -4184,8 +4346,10 @@ def cmd_auth_show(args, out):
 
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args))
-    open_store(out).clear_credentials(url)
-    out.done(f"Cleared credentials for {url}", {"cleared": url})
+    removed = open_store(out).clear_credentials(url)
+    text = f"Cleared {' and '.join(removed)} for {url}" if removed else \
+        f"No credentials stored for {url}; nothing cleared"
+    out.done(text, {"cleared": url, "removed": removed})
 
 
 def listen(make, args):
@@ -4374,6 +4538,8 @@ def _session_url(parser, all_flag=False):
     parser.add_argument("agent_url", nargs="?", metavar="URL")
     if all_flag:
         parser.add_argument("--all", action="store_true", help="every session")
+        parser.add_argument("--keep-credentials", action="store_true",
+                            help="keep the credentials and client certificate")
     else:
         parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
 
@@ -4436,7 +4602,7 @@ COMMANDS = {
     "session": ("saved conversations", {
         "list": (cmd_session_list, "list saved sessions", None),
         "show": (cmd_session_show, "show one agent's session", _session_url),
-        "clear": (cmd_session_clear, "forget conversations (credentials stay)",
+        "clear": (cmd_session_clear, "forget sessions: context, task and credentials",
                   lambda p: _session_url(p, all_flag=True))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),

@@ -766,7 +766,7 @@ class SessionModelTests(HandlerTestCase):
         store.update("http://a", "c", "t")
         store.set_credentials("http://a", handler.AuthCredentials("api_key", "k-123", "X-K"))
         store.update("http://b", "c", "t")
-        store.clear()
+        store.clear(keep_credentials=True)
         raw = self.saved()
         self.assertEqual(list(raw), ["http://a"])
         self.assertEqual((raw["http://a"]["context_id"], raw["http://a"]["task_id"]), (None, None))
@@ -940,6 +940,363 @@ for i in range(25):
     if i % 5 == 0:
         store.update("http://shared.example:8000/", context_id="shared-%d-%d" % (n, i))
 """
+
+
+# ============================================================================ 4b. a shared machine
+# Issue 10, sections 2 and 3: a HANDLER_HOME on a shared machine, session files written by others.
+
+NOBODY = 65534
+READ_AND_WRITE = (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"])
+
+
+class SharedHomeTests(HandlerTestCase):
+    def need_root(self):
+        if os.geteuid() != 0:
+            self.skipTest("acting as or for a second user (nobody) needs root")
+
+    def as_nobody(self, *argv):
+        """handler.main(argv) in a forked child running as user nobody (root ignores modes)."""
+        self.need_root()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child: never returns into unittest
+            try:
+                os.close(read_end)
+                os.setgroups([])
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+                out, err = io.StringIO(), io.StringIO()
+                with mock.patch.object(sys, "stdout", out), mock.patch.object(sys, "stderr", err), \
+                        mock.patch.object(sys, "stdin", io.StringIO("")):
+                    code = handler.main([str(a) for a in argv])
+                payload = [code, out.getvalue(), err.getvalue()]
+            except BaseException as exc:
+                payload = [-1, "", "child failed: %r" % exc]
+            os.write(write_end, json.dumps(payload).encode())
+            os._exit(0)
+        os.close(write_end)
+        data = b""
+        with os.fdopen(read_end, "rb") as f:
+            while select.select([f], [], [], 20)[0]:
+                chunk = os.read(f.fileno(), 65536)
+                if not chunk:
+                    break
+                data += chunk
+        if not data:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        result = Result(*json.loads(data.decode() or '[-1, "", "child timed out"]'))
+        self.assertClean(result)
+        return result
+
+    def shared_dir(self, name, owner, mode):
+        """A directory in a place nobody can reach, as on a shared /tmp."""
+        os.chmod(self.tmp, 0o711)
+        path = os.path.join(self.tmp, name)
+        os.mkdir(path)
+        os.chown(path, owner, owner)
+        os.chmod(path, mode)
+        return path
+
+    def test_a_home_of_another_user_or_open_to_writes_is_refused(self):
+        cases = (("root-owned-777", 0, 0o777, "belongs to another user (uid 0)"),
+                 ("root-owned-755", 0, 0o755, "belongs to another user"),
+                 ("own-777", NOBODY, 0o777, "can be written by other users (mode 777)"),
+                 ("own-sticky", NOBODY, 0o1777, "can be written by other users (mode 777)"),
+                 ("own-group-writable", NOBODY, 0o770, "can be written by other users (mode 770)"))
+        for name, owner, mode, message in cases:
+            with self.subTest(home=name):
+                home = os.environ["HANDLER_HOME"] = self.shared_dir(name, owner, mode)
+                for argv in READ_AND_WRITE:
+                    r = self.as_nobody(*argv)
+                    line = self.assertError(r, 1, "HANDLER_HOME %s " % home, message)
+                    fix = "chmod 700 %s" % home if owner == NOBODY else "a directory of your own"
+                    self.assertIn(fix, line)
+                self.assertEqual(os.listdir(home), [])
+        # the default ~/.handler is held to the same rule, as ssh holds ~/.ssh
+        del os.environ["HANDLER_HOME"]
+        os.environ["HOME"] = self.shared_dir("user-home-nobody", NOBODY, 0o755)
+        self.assertOk(self.as_nobody("auth", "set", "--url", "http://a", "--bearer-token", "t"))
+        default = os.path.join(os.environ["HOME"], ".handler")
+        self.assertEqual(os.stat(default).st_mode & 0o777, 0o700)
+        os.chmod(default, 0o775)
+        self.assertError(self.as_nobody("session", "list"), 1, default, "chmod 700 %s" % default)
+        os.chmod(default, 0o755)                     # readable by others: used, with a warning
+        r = self.assertOk(self.as_nobody("session", "list"))
+        self.assertIn("warning: %s is open to other users" % default, r.err)
+
+    def test_a_home_of_another_user_is_refused_even_to_root(self):
+        self.need_root()
+        os.makedirs(self.home, 0o700)
+        os.chown(self.home, NOBODY, NOBODY)
+        self.assertError(self.run_cli("session", "list"), 1,
+                         "HANDLER_HOME %s belongs to another user" % self.home)
+
+    def test_a_home_that_is_a_file(self):
+        with open(self.home, "w") as f:
+            f.write("not a directory")
+        for argv in READ_AND_WRITE:
+            with self.subTest(argv=argv):
+                line = self.assertError(self.run_cli(*argv), 1,
+                                        "HANDLER_HOME %s is not a directory" % self.home)
+                self.assertNotIn("File exists", line)
+        os.environ["HANDLER_HOME"] = os.path.join(self.home, "below")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        self.assertError(r, 1, "HANDLER_HOME")
+
+    def test_parents_are_never_looser_than_0755(self):
+        old = os.umask(0)
+        self.addCleanup(os.umask, old)
+        home = os.environ["HANDLER_HOME"] = os.path.join(self.tmp, "a", "b", "home")
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"))
+        made = (os.path.join(self.tmp, "a"), os.path.dirname(home), home)
+        modes = [os.stat(p).st_mode & 0o777 for p in made]
+        self.assertEqual(modes, [0o755, 0o755, 0o700])
+
+    def test_a_planted_lock_link_is_not_followed(self):
+        os.makedirs(self.home, 0o700)
+        victim = os.path.join(self.tmp, "victim")
+        os.symlink(victim, self.sessions_path + ".lock")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        line = self.assertError(r, 1, self.sessions_path + ".lock", "symbolic link")
+        self.assertIn("rm ", line)
+        self.assertFalse(os.path.lexists(victim))
+        self.assertFalse(os.path.exists(self.sessions_path))
+
+    def test_chat_history_link_is_neither_written_nor_chmodded(self):
+        try:
+            import readline
+        except ImportError:
+            self.skipTest("no readline module in this Python")
+        os.makedirs(self.home, 0o700)
+        victim = os.path.join(self.tmp, "victim.txt")
+        with open(victim, "w") as f:
+            f.write("someone else's file\n")
+        os.chmod(victim, 0o644)
+        os.symlink(victim, os.path.join(self.home, "chat_history"))
+        readline.clear_history()
+        self.addCleanup(readline.clear_history)
+        read, save = handler._prompt_reader(self.home)
+        readline.add_history("a line typed in chat")
+        save()
+        with open(victim) as f:
+            self.assertEqual(f.read(), "someone else's file\n")
+        self.assertEqual(os.stat(victim).st_mode & 0o777, 0o644)
+        os.unlink(os.path.join(self.home, "chat_history"))
+        if os.geteuid() == 0:                                # a hard link to another user's file
+            os.chown(victim, NOBODY, NOBODY)
+            os.link(victim, os.path.join(self.home, "chat_history"))
+            save()
+            with open(victim) as f:
+                self.assertEqual(f.read(), "someone else's file\n")
+            self.assertEqual(os.stat(victim).st_mode & 0o777, 0o644)
+            os.unlink(os.path.join(self.home, "chat_history"))
+        save()                                               # a file of one's own is kept at 0600
+        self.assertEqual(os.lstat(os.path.join(self.home, "chat_history")).st_mode & 0o777, 0o600)
+
+    def test_a_sessions_link_of_ones_own_is_followed(self):
+        os.makedirs(self.home, 0o700)
+        dotfiles = os.path.join(self.tmp, "dotfiles")
+        os.mkdir(dotfiles, 0o700)
+        target = os.path.join(dotfiles, "sessions.json")
+        with open(target, "w") as f:
+            json.dump({"http://a": {"context_id": "c-1"}}, f)
+        os.chmod(target, 0o600)
+        os.symlink(target, self.sessions_path)
+        r = self.assertOk(self.run_cli("session", "show", "http://a"))
+        self.assertIn("Context ID: c-1", r.out)
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://b", "--api-key", "k"))
+        self.assertTrue(os.path.islink(self.sessions_path))     # never replaced by a regular file
+        with open(target) as f:
+            self.assertEqual(sorted(json.load(f)), ["http://a", "http://b"])
+        self.assertEqual(os.listdir(dotfiles), ["sessions.json"])   # written in the target's folder
+        self.assertEqual(os.stat(target).st_mode & 0o777, 0o600)
+        os.unlink(target)                                       # a dangling link of one's own
+        self.assertOk(self.run_cli("session", "clear", "http://b"))
+        self.assertTrue(os.path.islink(self.sessions_path))
+        with open(target) as f:
+            self.assertEqual(json.load(f), {})
+
+    def test_a_sessions_link_of_another_user_is_refused(self):
+        self.need_root()
+        os.makedirs(self.home, 0o700)
+        target = os.path.join(self.tmp, "planted.json")
+        with open(target, "w") as f:
+            json.dump({"http://a": {"context_id": "planted"}}, f)
+        os.chmod(target, 0o600)
+        for owner in ("link", "target"):
+            with self.subTest(owner=owner):
+                os.symlink(target, self.sessions_path)
+                os.lchown(self.sessions_path if owner == "link" else target, NOBODY, NOBODY)
+                for argv in READ_AND_WRITE:
+                    self.assertError(self.run_cli(*argv), 1, self.sessions_path, "symbolic link",
+                                     "another user")
+                self.assertTrue(os.path.islink(self.sessions_path))
+                with open(target) as f:
+                    self.assertEqual(json.load(f), {"http://a": {"context_id": "planted"}})
+                os.unlink(self.sessions_path)
+                os.chown(target, 0, 0)
+
+    def test_stale_temp_files_are_removed_on_the_next_write(self):
+        self.need_root()
+        os.makedirs(self.home, 0o700)
+        old = time.time() - 120
+        names = {"old": ".sessions.dead1.tmp", "fresh": ".sessions.running.tmp",
+                 "other": ".sessions.theirs.tmp", "link": ".sessions.link.tmp",
+                 "unrelated": "sessions.json.tmp"}
+        for what, name in names.items():
+            path = os.path.join(self.home, name)
+            if what == "link":
+                os.symlink(os.path.join(self.tmp, "nowhere"), path)
+            else:
+                with open(path, "w") as f:
+                    f.write('{"http://a": {"credentials": "secret"}}')
+                if what == "other":
+                    os.chown(path, NOBODY, NOBODY)
+            if what != "fresh":
+                os.utime(path, (old, old), follow_symlinks=False)
+        self.assertOk(self.run_cli("session", "list"))               # reading removes nothing
+        self.assertEqual(len(os.listdir(self.home)), 5)
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"))
+        left = set(os.listdir(self.home)) - {"sessions.json", "sessions.json.lock"}
+        self.assertEqual(left, set(names.values()) - {names["old"]})
+
+
+class ForeignSessionFileTests(HandlerTestCase):
+    def write(self, raw, prefix=b""):
+        os.makedirs(self.home, 0o700, exist_ok=True)
+        with open(self.sessions_path, "wb") as f:
+            f.write(prefix + json.dumps(raw).encode())
+        os.chmod(self.sessions_path, 0o600)
+
+    SEED = {"http://localhost:8000/": {"context_id": "ctx-abc123", "task_id": "task-xyz789",
+                                       "credentials": {"auth_type": "bearer", "value": SECRET}},
+            "https://api.example.com/": {"context_id": "ctx-42", "task_id": "task-99",
+                                         "credentials": {"auth_type": "api_key",
+                                                         "value": SECRET + "2"}},
+            "http://Host:80": {"context_id": "ctx-host"}}
+
+    def test_unnormalised_keys_are_matched(self):
+        self.write(self.SEED)
+        r = self.assertOk(self.run_cli("session", "show", "https://api.example.com"))
+        self.assertEqual(r.out, "Session for https://api.example.com\nContext ID: ctx-42\n"
+                                "Task ID: task-99\nCredentials: api_key\n")
+        r = self.assertOk(self.run_cli("-o", "json", "session", "show", "http://host"))
+        self.assertEqual(json.loads(r.out)["context_id"], "ctx-host")
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertTrue(r.out.startswith("Saved Sessions (3)\n"), r)
+        self.assertIn("\nhttp://localhost:8000\n", r.out)
+        url, agent = self.agent()
+        port = url.rsplit(":", 1)[1]
+        self.write({"http://127.0.0.1:%s/" % port: {"credentials": {"auth_type": "bearer",
+                                                                     "value": SECRET}}})
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(self.posts(agent)[-1].headers["Authorization"], "Bearer " + SECRET)
+        self.assertEqual(list(self.saved()), [url])            # filed under its normalised key
+
+    def test_two_keys_of_one_url_merge_deterministically(self):
+        entries = [("http://host:80", {"context_id": "c-old", "updated_at": "2024-01-01T00:00:00Z",
+                                       "credentials": {"auth_type": "bearer", "value": SECRET}}),
+                   ("http://host/", {"context_id": "c-new", "task_id": "t-new", "credentials": None,
+                                     "updated_at": "2025-01-01T00:00:00Z"}),
+                   ("http://HOST", {"context_id": "c-mid", "updated_at": "2024-06-01T00:00:00Z",
+                                    "custom": 1})]
+        for order in (entries, entries[::-1]):
+            with self.subTest(first=order[0][0]):
+                self.write(dict(order))
+                r = self.assertOk(self.run_cli("-o", "json", "session", "show", "http://host"))
+                doc = json.loads(r.out)
+                self.assertEqual((doc["context_id"], doc["task_id"], doc["has_credentials"]),
+                                 ("c-new", "t-new", True))
+                handler.SessionStore().load().update("http://host", task_state="completed")
+                raw = self.saved()
+                self.assertEqual(list(raw), ["http://host"])
+                entry = raw["http://host"]
+                self.assertEqual((entry["context_id"], entry["task_id"], entry["custom"]),
+                                 ("c-new", "t-new", 1))
+                self.assertEqual(entry["credentials"]["value"], SECRET)
+
+    def test_auth_clear_and_session_clear_act_on_every_raw_key(self):
+        self.write(dict(self.SEED, **{"https://API.example.com:443": {"credentials": {
+            "auth_type": "bearer", "value": SECRET + "3"}}}))
+        r = self.assertOk(self.run_cli("auth", "clear", "--url", "https://api.example.com/"))
+        self.assertEqual(r.out, "Cleared credentials for https://api.example.com\n")
+        with open(self.sessions_path) as f:
+            text = f.read()
+        self.assertNotIn(SECRET + "2", text)
+        self.assertNotIn(SECRET + "3", text)
+        self.assertEqual(json.loads(text)["https://api.example.com"]["context_id"], "ctx-42")
+        r = self.assertOk(self.run_cli("auth", "clear", "--url", "https://api.example.com"))
+        self.assertEqual(r.out, "No credentials stored for https://api.example.com; "
+                                "nothing cleared\n")
+        r = self.assertOk(self.run_cli("session", "clear", "https://api.example.com"))
+        self.assertEqual(r.out, "Cleared session for https://api.example.com (context, task)\n")
+        self.assertEqual(sorted(self.saved()), ["http://Host:80", "http://localhost:8000/"])
+        r = self.assertOk(self.run_cli("session", "clear", "--all"))
+        self.assertEqual(r.out, "Cleared all sessions: http://localhost:8000 (context, task, "
+                                "credentials), http://host (context)\n")
+        self.assertEqual(self.saved(), {})
+        r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "--all"))
+        self.assertEqual(json.loads(r.out), {"cleared": "all", "removed": {}})
+        r = self.assertOk(self.run_cli("session", "clear", "http://a"))
+        self.assertEqual(r.out, "No session stored for http://a; nothing cleared\n")
+
+    def test_session_clear_removes_credentials_unless_kept(self):
+        store = handler.SessionStore().load()
+        for url in ("http://a", "http://b"):
+            store.update(url, "ctx", "task", handler.AuthCredentials("bearer", SECRET), "completed",
+                         {"cert": "/c.pem", "key": None})
+        r = self.assertOk(self.run_cli("session", "clear", "http://a"))
+        self.assertEqual(r.out, "Cleared session for http://a "
+                                "(context, task, credentials, client certificate)\n")
+        self.assertEqual(list(self.saved()), ["http://b"])
+        r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://b",
+                                       "--keep-credentials"))
+        self.assertEqual(json.loads(r.out), {"cleared": "http://b", "removed": ["context", "task"]})
+        entry = self.saved()["http://b"]
+        self.assertEqual((entry["context_id"], entry["task_id"], entry["task_state"]),
+                         (None, None, None))
+        self.assertEqual((entry["credentials"]["value"], entry["client_cert"]["cert"]),
+                         (SECRET, "/c.pem"))
+        r = self.assertOk(self.run_cli("session", "clear", "--all", "--keep-credentials"))
+        self.assertEqual(r.out, "No sessions stored; nothing cleared\n")
+        self.assertIn("context, task and credentials", self.run_cli("session", "--help").out)
+
+    def test_a_byte_order_mark_is_accepted(self):
+        self.write({"http://a": {"context_id": "c-bom"}}, prefix=b"\xef\xbb\xbf")
+        r = self.assertOk(self.run_cli("session", "show", "http://a"))
+        self.assertIn("Context ID: c-bom", r.out)
+        self.assertEqual(r.err, "")
+        self.assertOk(self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k"))
+        self.assertEqual(self.saved()["http://a"]["context_id"], "c-bom")
+        self.assertEqual(sorted(os.listdir(self.home)), ["sessions.json", "sessions.json.lock"])
+
+    def test_a_sessions_file_that_is_not_a_regular_file_is_refused(self):
+        os.makedirs(self.home, 0o700)
+        for what in ("FIFO", "directory", "device"):
+            with self.subTest(what=what):
+                if what == "FIFO":
+                    os.mkfifo(self.sessions_path, 0o600)
+                elif what == "directory":
+                    os.mkdir(self.sessions_path, 0o700)
+                else:
+                    os.symlink("/dev/zero", self.sessions_path)
+                for argv in READ_AND_WRITE:
+                    r = self.run_proc(*argv, timeout=10)     # today a FIFO hangs for ever
+                    self.assertError(r, 1, "/dev/zero" if what == "device" else self.sessions_path,
+                                     "a " + what + ", not a regular file")
+                kept = [n for n in os.listdir(self.home) if "corrupt" in n]
+                self.assertEqual(kept, [])                     # refused, not moved aside
+                (os.rmdir if what == "directory" else os.unlink)(self.sessions_path)
+
+    def test_a_huge_sessions_file_is_refused(self):
+        os.makedirs(self.home, 0o700)
+        with open(self.sessions_path, "wb") as f:
+            f.write(b"{" + b" " * (16 * 1024 * 1024) + b"}")
+        os.chmod(self.sessions_path, 0o600)
+        r = self.run_cli("session", "list")
+        self.assertError(r, 1, self.sessions_path, "larger than 16 MiB")
+        self.assertEqual(os.listdir(self.home), ["sessions.json"])
 
 
 class ConcurrencyTests(HandlerTestCase):
@@ -1585,23 +1942,22 @@ class SessionCommandTests(HandlerTestCase):
         self.populate()
         handler.SessionStore().load().update("http://c.example", "ctx-c")
         r = self.assertOk(self.run_cli("session", "clear", "http://C.example/"))
-        self.assertEqual(r.out, "Cleared session for http://c.example\n")
+        self.assertEqual(r.out, "Cleared session for http://c.example (context)\n")
         self.assertNotIn("http://c.example", self.saved())
         r = self.assertOk(self.run_cli("-o", "json", "session", "clear", "http://127.0.0.1:5000"))
-        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000"})
+        self.assertEqual(json.loads(r.out), {"cleared": "http://127.0.0.1:5000",
+                                             "removed": ["context", "task"]})
         r = self.assertOk(self.run_cli("session", "clear", "--all"))
-        self.assertEqual(r.out, "Cleared all sessions\n")
-        raw = self.saved()
-        self.assertEqual(list(raw), ["http://b.example"])      # credentials stay
-        self.assertEqual(raw["http://b.example"]["credentials"]["value"], SECRET)
+        self.assertEqual(r.out, "Cleared all sessions: http://b.example (credentials)\n")
+        self.assertEqual(self.saved(), {})                 # credentials too, as the seed's clear
         r = self.assertOk(self.run_cli("auth", "show"))
-        self.assertIn("http://b.example: bearer token", r.out)
+        self.assertEqual(r.out, "No stored credentials\n")
 
     def test_clear_keeps_credentials_but_forgets_the_conversation(self):
         store = handler.SessionStore().load()
         store.update("http://a", "ctx", "task", task_state="input-required")
         store.set_credentials("http://a", handler.AuthCredentials("api_key", SECRET, "X-K"))
-        self.assertOk(self.run_cli("session", "clear", "http://a"))
+        self.assertOk(self.run_cli("session", "clear", "http://a", "--keep-credentials"))
         entry = self.saved()["http://a"]
         self.assertEqual((entry["context_id"], entry["task_id"]), (None, None))
         self.assertEqual(entry["credentials"], {"auth_type": "api_key", "value": SECRET, "header_name": "X-K"})
@@ -1615,7 +1971,8 @@ class SessionCommandTests(HandlerTestCase):
         r = self.assertOk(self.run_proc("session", "list"))
         self.assertTrue(r.out.startswith("Saved Sessions (2)\n"))
         r = self.assertOk(self.run_proc("session", "clear", "--all"))
-        self.assertEqual(r.out, "Cleared all sessions\n")
+        self.assertEqual(r.out, "Cleared all sessions: http://127.0.0.1:5000 (context, task), "
+                                "http://b.example (credentials)\n")
 
 
 # ============================================================================ 10. auth
