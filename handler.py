@@ -877,15 +877,16 @@ class SessionStore:
                 change(raw)
                 self._write(raw)
         except OSError as exc:   # name the cause: each has its own fix
-            full = ("the disk is full", "free some space there, or set HANDLER_HOME to another directory")
-            denied = ("permission denied", f"{self.home} and its files must be yours and writable "
-                      "(ls -ld), or set HANDLER_HOME")
-            cause, fix = {errno.ENOSPC: full, errno.EDQUOT: full, errno.EACCES: denied, errno.EPERM: denied,
-                          errno.EROFS: ("the file system is read-only",
-                                        "set HANDLER_HOME to a directory on a writable file system")}.get(
+            full = ("the disk is full", "free some space there, or set HANDLER_HOME elsewhere")
+            denied = ("permission denied", f"{self.home} and its files must be yours and writable, "
+                      "or set HANDLER_HOME elsewhere")
+            cause, fix = {errno.ENOSPC: full, errno.EDQUOT: full, errno.EACCES: denied,
+                          errno.EPERM: denied, errno.EROFS: ("the file system is read-only",
+                          "set HANDLER_HOME to a directory on a writable file system")}.get(
                 exc.errno, (exc.strerror or str(exc), "check HANDLER_HOME"))
-            raise HandlerError(f"cannot write sessions file {self.path}: {cause}"
-                               f" ({errno.errorcode.get(exc.errno, exc.errno)})", hint=fix) from None
+            name = errno.errorcode.get(exc.errno, exc.errno)
+            raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
+                               hint=fix) from None
         self._remember(raw)
 
     def _write(self, raw):
@@ -1004,9 +1005,11 @@ class _FileLock:
                         pid = 0
                     who = f"another handler process (pid {pid})" if pid > 0 else "another process"
                     os.close(self.fd)
-                    raise HandlerError(f"sessions file is locked by {who} for more than {self.wait:g} s "
-                                       f"({self.path})", hint="wait for it to finish, or end it; the lock "
-                                       "goes with its process (do not remove the lock file)")
+                    raise HandlerError(
+                        f"sessions file is locked by {who} for more than {self.wait:g} s "
+                        f"({self.path})",
+                        hint="wait for it to finish, or end it; the lock goes with its process "
+                             "(do not remove the lock file)")
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         try:   # fixed width: written in place, no block to allocate after the first time
@@ -2161,7 +2164,7 @@ class Output:
             print(f"{label} {message}", file=self.err, flush=True)
 
     def error(self, exc):
-        if self.json and not exc.after_reply:   # on one line, so that it also ends a stream of JSON Lines
+        if self.json and not exc.after_reply:   # one line, so that it also ends JSON Lines
             self.out.write(json.dumps(exc.envelope(), ensure_ascii=False) + "\n")
             self.out.flush()
         self._stderr("Error:", "1;31", exc.message + (f"; {exc.hint}" if exc.hint else ""))
@@ -2487,8 +2490,8 @@ def check_saving(store):
         try:
             store._transaction()   # the lock, and a write beside the file
         except HandlerError as exc:
-            raise HandlerError(f"message not sent, as its session could not be saved: {exc.message}",
-                               hint=exc.hint) from None
+            raise HandlerError("message not sent, as its session could not be saved: "
+                               + exc.message, hint=exc.hint) from None
         store.unsaved = False
 
 
@@ -2509,9 +2512,10 @@ def timed_out(exc, obj, url):
     (when the session is) and `task get --wait` picks the task up."""
     if exc.exit_code == EXIT_TIMEOUT:
         task_id = obj and obj.get("id" if "status" in obj else "taskId")
-        exc.message += f"; the agent gave task id {task_id}" if task_id else "; the agent gave no task id"
-        exc.hint = (f"the task goes on: wait for it with: {PROG} task get {task_id} --url {url} --wait"
-                    if task_id else "it may still act on the message; --async returns the task id at once")
+        exc.message += f"; the agent gave task id {task_id}" if task_id else \
+            "; the agent gave no task id"
+        exc.hint = f"the task goes on: wait for it with: {PROG} task get {task_id} --url {url} " \
+            "--wait" if task_id else "it may still act on the message (--async gives a task id)"
     return exc
 
 
@@ -2523,8 +2527,8 @@ def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history
         left = deadline - time.monotonic()
         if left <= 0:
             raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
-                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout, or wait on with: "
-                               f"{PROG} task get {task['id']} --url {url} --wait")
+                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout, or wait on "
+                               f"with: {PROG} task get {task['id']} --url {url} --wait")
         time.sleep(min(delay, left))
         delay = min(delay * 1.5, cap)
         task = client.get_task(task["id"], history_length)
@@ -3961,7 +3965,7 @@ def stream_reply(client, events, out, store, url, args):
                 task = apply_event(task, event)
             out.event(event)
             if "artifactUpdate" not in event:
-                remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
+                remember(store, url, task or reply)   # once the ids are known, and at each state
     except HandlerError as exc:
         raise timed_out(exc, task or reply, url)
     task = finish_stream(client, task, reply, store, url, out)

@@ -1531,7 +1531,7 @@ versioned(_CardScripted, (("1.0",), ("0.3",)))
 
 # ============================================================================ 9. session commands
 
-# ============================================================================ issue 10.1: no work lost
+# ============================================================================ 10.1 no work lost
 
 SENDS = ("SendMessage", "message/send", "SendStreamingMessage", "message/stream")
 HOLD_LOCK = ("import sys; sys.path.insert(0, sys.argv[1]); import handler\n"
@@ -1566,7 +1566,8 @@ class _NoWorkLost:
     def hold_lock(self, script=HOLD_LOCK, arg=HERE):
         """A real child process holding the sessions file's lock until the test ends."""
         os.makedirs(self.home, 0o700, exist_ok=True)
-        proc = self.popen([sys.executable, "-c", script, arg], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        proc = self.popen([sys.executable, "-c", script, arg], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE)
         self.assertEqual(proc.stdout.readline(), b"locked\n")
         return proc
 
@@ -1592,7 +1593,7 @@ class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
             r = self.run_cli("message", "send", "--url", url, "hi")
         self.check_refused(r, agent, "the disk is full (ENOSPC)", "free some space")
         self.assertFalse(os.path.exists(self.sessions_path))
-        self.assertEqual([n for n in os.listdir(self.home) if n.endswith(".tmp")], [])   # the probe is gone
+        self.assertEqual([n for n in os.listdir(self.home) if n.endswith(".tmp")], [])
 
     def test_read_only_file_system_and_the_stream(self):
         url, agent = self.agent()
@@ -1612,8 +1613,8 @@ class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
         start = time.monotonic()
         r = self.run_cli("message", "send", "--url", url, "hi")
         self.assertLess(time.monotonic() - start, 3)
-        line = self.check_refused(r, agent, "locked by another handler process (pid %d)" % holder.pid,
-                                  "do not remove the lock file")
+        line = self.check_refused(r, agent, "do not remove the lock file",
+                                  "locked by another handler process (pid %d)" % holder.pid)
         self.assertNotIn("remove the lock file if", line)
 
     def test_lock_held_by_a_process_that_wrote_no_pid(self):
@@ -1667,7 +1668,8 @@ class ReplyShownWhenNotSavedTests(_NoWorkLost, HandlerTestCase):
 
     def check_text(self, r, agent):
         task_id, ctx, state = self.ids(r)
-        self.assertEqual(r.out, "Echo: hi\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
+        self.assertEqual(r.out, "Echo: hi\nTask ID: %s\nContext ID: %s\nState: completed\n"
+                         % (task_id, ctx))
         self.assertIn(task_id, agent.agent.tasks)
 
     def test_disk_full_after_the_reply(self):
@@ -1683,7 +1685,7 @@ class ReplyShownWhenNotSavedTests(_NoWorkLost, HandlerTestCase):
         url, agent = self.agent()
         with fs_fault(errno.EROFS, "replace"):
             r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
-        doc = json.loads(r.out)          # stdout is the one document of a success, no error envelope
+        doc = json.loads(r.out)          # the one document of a success: no error envelope
         self.assertEqual(set(doc), {"task"})
         self.assertEqual(handler.reply_text(handler.normalise_task(doc["task"])), "Echo: hi")
         self.check_not_saved(r, agent, "read-only (EROFS)")
@@ -1731,7 +1733,8 @@ class ReplyShownWhenNotSavedTests(_NoWorkLost, HandlerTestCase):
         self.assertIs(result["isError"], False, result)     # an error would invite a second send
         self.assertTrue(text.startswith("Echo: hi\nTask ID: "), text)
         self.assertIn("the session was not saved", text)
-        self.assertEqual(result["structuredContent"]["task"]["status"]["state"], "TASK_STATE_COMPLETED")
+        self.assertEqual(result["structuredContent"]["task"]["status"]["state"],
+                         "TASK_STATE_COMPLETED")
         self.assertEqual(len(warnings), 1, warnings)
         self.assertIn("ENOSPC", warnings[0])
         with fs_fault(errno.ENOSPC, "write"):
