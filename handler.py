@@ -71,6 +71,7 @@ class HandlerError(Exception):
     """A failure the user sees: one line of message, an exit code and a machine-readable code.
 
     Every failure is raised as this and turned into output in one place, main()."""
+    after_reply = False   # raised once the agent's reply is shown: the error goes to stderr only
 
     def __init__(self, message, exit_code=EXIT_FAILURE, code="A2ACLI_ERR_INTERNAL", hint=None,
                  a2a_code=None):
@@ -838,6 +839,7 @@ class SessionStore:
     LOCK_WAIT = 10.0
     MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
     STALE_TEMP = 60.0             # seconds after which a killed writer's temp file is removed
+    unsaved = None   # see remember(): False while a conversation defers its save failure
 
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
@@ -976,19 +978,34 @@ class SessionStore:
             make_dirs(os.path.abspath(self.home))
             self._check_modes()
 
-    def _transaction(self, change):
-        """Lock, re-read the file, apply change(raw), write it back atomically, unlock."""
+    def _transaction(self, change=None):
+        """Lock, re-read the file, apply change(raw), write it back atomically, unlock. With no
+        change, only check that a write would work (before a message is sent): take the lock,
+        and write and remove a temp file a little larger than the sessions file."""
+        import errno
         try:
             with self._locked():
-                raw = self._read(quarantine=True)
-                change(raw)
+                raw = None if change is None else self._read(quarantine=True)
+                if change is not None:
+                    change(raw)
                 self._write(raw)
-        except OSError as exc:
-            raise HandlerError(f"cannot write sessions file {self.path}: {exc.strerror or exc}",
-                               hint="check the permissions of HANDLER_HOME") from None
-        self._remember(raw)
+        except OSError as exc:   # name the cause: each has its own fix
+            full = ("the disk is full", "free some space there, or set HANDLER_HOME elsewhere")
+            denied = ("permission denied", f"{self.home} and its files must be yours and writable, "
+                      "or set HANDLER_HOME elsewhere")
+            cause, fix = {errno.ENOSPC: full, errno.EDQUOT: full, errno.EACCES: denied,
+                          errno.EPERM: denied, errno.EROFS: ("the file system is read-only",
+                          "set HANDLER_HOME to a directory on a writable file system")}.get(
+                exc.errno, (exc.strerror or str(exc), "check HANDLER_HOME"))
+            name = errno.errorcode.get(exc.errno, exc.errno)
+            raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
+                               hint=fix) from None
+        if raw is not None:
+            self._remember(raw)
 
     def _write(self, raw):
+        """Replace the file by raw atomically (temp file, fsync, rename). With raw None, only
+        probe that a write would work: a temp file a little larger than the file, then removed."""
         path = self._file()
         folder = os.path.dirname(path)
         self._remove_stale(folder)
@@ -996,10 +1013,15 @@ class SessionStore:
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
             with open(fd, "w", encoding="utf-8") as f:
-                json.dump(raw, f, indent=2)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
+                if raw is None:
+                    os.write(fd, bytes(4096 + (os.path.getsize(path) if os.path.exists(path) else 0)))
+                else:
+                    json.dump(raw, f, indent=2)
+                    f.write("\n")
+                    f.flush()
+                    os.fsync(f.fileno())
+            if raw is None:
+                return os.unlink(tmp)
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -1116,14 +1138,30 @@ class _FileLock:
         while True:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
+                break
             except BlockingIOError:
                 if time.monotonic() > deadline:
+                    try:   # the holder wrote its pid when it took the lock: named if it still runs
+                        pid = int(os.pread(self.fd, 16, 0))
+                        os.kill(pid, 0)
+                    except PermissionError:
+                        pass   # it runs, as another user
+                    except (ValueError, OSError, OverflowError):
+                        pid = 0
+                    who = f"another handler process (pid {pid})" if pid > 0 else "another process"
                     os.close(self.fd)
-                    raise HandlerError(f"sessions file is locked by another process ({self.path})",
-                                       hint="wait for it to finish, or remove the lock file if none runs")
+                    raise HandlerError(
+                        f"sessions file is locked by {who} for more than {self.wait:g} s "
+                        f"({self.path})",
+                        hint="wait for it to finish, or end it; the lock goes with its process "
+                             "(do not remove the lock file)")
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
+        try:   # fixed width: written in place, no block to allocate after the first time
+            os.pwrite(self.fd, b"%-10d\n" % os.getpid(), 0)
+        except OSError:
+            pass
+        return self
 
     def __exit__(self, *exc):
         os.close(self.fd)   # closing releases the lock
@@ -2302,7 +2340,7 @@ class Output:
             print(f"{label} {message}", file=self.err, flush=True)
 
     def error(self, exc):
-        if self.json:   # on one line, so that it also ends a stream of JSON Lines
+        if self.json and not exc.after_reply:   # one line, so that it also ends JSON Lines
             self.json_line(exc.envelope())
         self._stderr("Error:", "1;31", exc.message + (f"; {exc.hint}" if exc.hint else ""))
 
@@ -2601,13 +2639,56 @@ class _Spinner:
 # task operations that save what the agent returns.
 
 def remember(store, url, obj):
-    """Save the ids and state an agent returned (a task or a message) in the URL's session."""
-    if store is None or obj is None:
+    """Save the ids and state an agent returned (a task or a message) in the URL's session.
+    Between check_saving() and saved(), a failed save does not end the conversation: it is
+    kept in store.unsaved (no more saves are tried) and raised once the reply is shown."""
+    if store is None or obj is None or store.unsaved:
         return
-    if "status" in obj:      # a task
-        store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
-    else:                    # a message: no task waits for an answer
-        store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+    try:
+        if "status" in obj:      # a task
+            store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
+        else:                    # a message: no task waits for an answer
+            store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+    except HandlerError as exc:
+        if store.unsaved is None:
+            raise
+        store.unsaved = exc
+
+
+def check_saving(store):
+    """Before a message is sent: refuse it unless its session can be saved (so that a rerun is
+    safe), and from here on let remember() keep a failed save for saved()."""
+    if store is not None:
+        try:
+            store._transaction()   # the lock, and a write beside the file
+        except HandlerError as exc:
+            raise HandlerError("message not sent, as its session could not be saved: "
+                               + exc.message, hint=exc.hint) from None
+        store.unsaved = False
+
+
+def saved(store):
+    """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
+    exc = store and store.unsaved
+    if store is not None:
+        store.unsaved = None
+    if exc:
+        error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
+                             hint=exc.hint)
+        error.after_reply = True
+        raise error
+
+
+def timed_out(exc, obj, url):
+    """A send's timeout, saying whether the agent gave a task id: if it did, the id is saved
+    (when the session is) and `task get --wait` picks the task up."""
+    if exc.exit_code == EXIT_TIMEOUT:
+        task_id = obj and obj.get("id" if "status" in obj else "taskId")
+        exc.message += f"; the agent gave task id {task_id}" if task_id else \
+            "; the agent gave no task id"
+        exc.hint = f"the task goes on: wait for it with: {PROG} task get {task_id} --url {url} " \
+            "--wait" if task_id else "it may still act on the message (--async gives a task id)"
+    return exc
 
 
 def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
@@ -2618,8 +2699,8 @@ def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history
         left = deadline - time.monotonic()
         if left <= 0:
             raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
-                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                               f"raise --timeout, or look later with: {PROG} task get {task['id']}")
+                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout, or wait on "
+                               f"with: {PROG} task get {task['id']} --url {url} --wait")
         time.sleep(min(delay, left))
         delay = min(delay * 1.5, cap)
         task = client.get_task(task["id"], history_length)
@@ -2646,7 +2727,10 @@ def compose_message(parts, session, context_id=None, task_id=None, new=False):
 def send_and_wait(client, message, store, url, timeout, return_immediately=False, push=None):
     """SendMessage, the session saved, then (unless return_immediately) polling until the task
     ends or waits for input if the agent answered early."""
-    result = client.send_message(message, return_immediately=return_immediately, push=push)
+    try:
+        result = client.send_message(message, return_immediately=return_immediately, push=push)
+    except HandlerError as exc:
+        raise timed_out(exc, None, url)
     remember(store, url, result.get("task") or result.get("message"))
     if "task" in result and not return_immediately:
         result["task"] = wait_for_task(client, result["task"], store, url, timeout)
@@ -3512,8 +3596,15 @@ class McpServer:
     def tool_send_message(self, agent_url, message, context_id=None, task_id=None, use_session=True):
         store, session, client = self._agent(agent_url, use_session)
         request = compose_message([{"text": str(message)}], session if use_session else None, context_id, task_id)
+        check_saving(store)
         result = send_and_wait(client, request, store, agent_url, self.timeout)
-        return self._text("reply", result), result
+        text = self._text("reply", result)
+        try:   # not an isError result: that would invite the assistant to send the message again
+            saved(store)
+        except HandlerError as exc:
+            self.warn(exc.message)
+            text += f"\nwarning: {exc.message}; {exc.hint}"
+        return text, result
 
     def tool_get_task(self, agent_url, task_id=None, history_length=None):
         store, session, client = self._agent(agent_url)
@@ -3642,6 +3733,7 @@ class Chat:
         try:
             session = self.session()
             message = compose_message([{"text": text}], session, new=self.new)
+            check_saving(self.store)
             if self.client.streaming:
                 task = self._stream(message)
             else:
@@ -3652,11 +3744,14 @@ class Chat:
                     if task:
                         result["task"] = task = wait_for_task(self.client, task, self.store, self.url, self.timeout)
                 self._show(result)
+            saved(self.store)
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
             self._cancel_running(task)
         except HandlerError as exc:
             self.out.error(exc)
             self.failed = self.failed or exc.exit_code
+        finally:
+            self.store.unsaved = None   # slash commands save (and fail) as they go
 
     def _stream(self, message):
         task = reply = None
@@ -3674,6 +3769,8 @@ class Chat:
             self.out.stream_end(None, ids=False)
             self._cancel_running(task)
             return None
+        except HandlerError as exc:
+            raise timed_out(exc, task or reply, self.url)
         task = finish_stream(self.client, task, reply, self.store, self.url, self.out)
         self.out.stream_end(task, reply, ids=not self.interactive)
         if self.out.json:
@@ -4020,6 +4117,7 @@ def cmd_message_send(args, out):
     client = make_client(args, out, session, store).connect()
     if args.stream and not client.streaming:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
+    check_saving(store)
     if args.stream and client.streaming:
         return stream_reply(client, client.stream_message(message, push), out, store, url, args)
     with out.busy("waiting for the agent"):
@@ -4029,6 +4127,7 @@ def cmd_message_send(args, out):
         save_artifacts(result["task"], args, out)
         if not args.async_:
             report_outcome(out, result["task"], url)
+    saved(store)
 
 
 def webhook_config(url, token=None):
@@ -4044,20 +4143,24 @@ def webhook_config(url, token=None):
 def stream_reply(client, events, out, store, url, args):
     """Show a stream of events as they arrive, saving the session as the ids and states come."""
     task = reply = None
-    for event in events:
-        if "message" in event:
-            reply = event["message"]
-        else:
-            task = apply_event(task, event)
-        out.event(event)
-        if "artifactUpdate" not in event:
-            remember(store, url, task or reply)   # saved as soon as the ids are known, and at each state
+    try:
+        for event in events:
+            if "message" in event:
+                reply = event["message"]
+            else:
+                task = apply_event(task, event)
+            out.event(event)
+            if "artifactUpdate" not in event:
+                remember(store, url, task or reply)   # once the ids are known, and at each state
+    except HandlerError as exc:
+        raise timed_out(exc, task or reply, url)
     task = finish_stream(client, task, reply, store, url, out)
     out.stream_end(task, reply)
     if task is not None:
         save_artifacts(task, args, out)
         check_finished(task)
         report_outcome(out, task, url)
+    saved(store)
 
 
 def safe_name(name, fallback):

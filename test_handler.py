@@ -10,6 +10,7 @@ import base64
 import contextlib
 import copy
 import email.utils
+import errno
 import gzip
 import io
 import json
@@ -1886,6 +1887,253 @@ versioned(_CardScripted, (("1.0",), ("0.3",)))
 
 
 # ============================================================================ 9. session commands
+
+# ============================================================================ 10.1 no work lost
+
+SENDS = ("SendMessage", "message/send", "SendStreamingMessage", "message/stream")
+HOLD_LOCK = ("import sys; sys.path.insert(0, sys.argv[1]); import handler\n"
+             "handler.SessionStore()._locked().__enter__()\n"
+             "print('locked', flush=True); sys.stdin.read()")
+FLOCK_ONLY = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+              "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); sys.stdin.read()")
+
+
+def fs_fault(err, name):
+    """os.<name> failing as a full disk (ENOSPC) or a read-only mount (EROFS) makes it fail."""
+    return mock.patch.object(handler.os, name, side_effect=OSError(err, os.strerror(err)))
+
+
+class _NoWorkLost:
+    """What the tests of issue 10.1 share: agents that count the sends they get."""
+    VERSIONS = ("1.0",)
+
+    def sends(self, agent):
+        return [p for p in self.posts(agent) if p.json.get("method") in SENDS]
+
+    def read_only_home(self):
+        """os.open refusing to create or write anything in HANDLER_HOME, as on a read-only mount."""
+        real, home = os.open, self.home
+
+        def fake(path, flags, *args, **kw):
+            if str(path).startswith(home) and flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), path)
+            return real(path, flags, *args, **kw)
+        return mock.patch.object(handler.os, "open", fake)
+
+    def hold_lock(self, script=HOLD_LOCK, arg=HERE):
+        """A real child process holding the sessions file's lock until the test ends."""
+        os.makedirs(self.home, 0o700, exist_ok=True)
+        proc = self.popen([sys.executable, "-c", script, arg], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE)
+        self.assertEqual(proc.stdout.readline(), b"locked\n")
+        return proc
+
+    def short_lock_wait(self):
+        patch = mock.patch.object(handler.SessionStore, "LOCK_WAIT", 0.3)
+        patch.start()
+        self.addCleanup(patch.stop)
+
+
+class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
+    """A session that cannot be saved is found out before the message goes: nothing is sent."""
+
+    def check_refused(self, r, agent, *fragments):
+        line = self.assertError(r, 1, "message not sent", *fragments)
+        self.assertEqual(r.out, "")
+        self.assertEqual(self.sends(agent), [])
+        self.assertNotIn("lock file", line.replace("do not remove the lock file", ""))
+        return line
+
+    def test_disk_full(self):
+        url, agent = self.agent()
+        with fs_fault(errno.ENOSPC, "write"):
+            r = self.run_cli("message", "send", "--url", url, "hi")
+        self.check_refused(r, agent, "the disk is full (ENOSPC)", "free some space")
+        self.assertFalse(os.path.exists(self.sessions_path))
+        self.assertEqual([n for n in os.listdir(self.home) if n.endswith(".tmp")], [])
+
+    def test_read_only_file_system_and_the_stream(self):
+        url, agent = self.agent()
+        for argv in (["message", "send"], ["message", "stream"]):
+            with self.subTest(argv=argv), self.read_only_home():
+                r = self.run_cli(*argv, "--url", url, "hi")
+            self.check_refused(r, agent, "the file system is read-only (EROFS)", "HANDLER_HOME")
+        with self.read_only_home():   # nothing was sent: a plain error, in JSON on stdout too
+            r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+        self.assertIn("read-only", self.assertJsonError(r, "A2ACLI_ERR_INTERNAL", 1)["message"])
+        self.assertEqual(self.sends(agent), [])
+
+    def test_lock_held_by_another_handler_names_its_pid(self):
+        self.short_lock_wait()
+        url, agent = self.agent()
+        holder = self.hold_lock()
+        start = time.monotonic()
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.assertLess(time.monotonic() - start, 3)
+        line = self.check_refused(r, agent, "do not remove the lock file",
+                                  "locked by another handler process (pid %d)" % holder.pid)
+        self.assertNotIn("remove the lock file if", line)
+
+    def test_lock_held_by_a_process_that_wrote_no_pid(self):
+        self.short_lock_wait()
+        url, agent = self.agent()
+        self.hold_lock(FLOCK_ONLY, self.sessions_path + ".lock")
+        r = self.run_cli("message", "stream", "--url", url, "hi")
+        line = self.check_refused(r, agent, "locked by another process for more than 0.3 s")
+        self.assertNotIn("pid", line)
+
+    def test_permission_denied_as_another_user(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root, to run handler as user nobody")
+        url, agent = self.agent()
+        os.makedirs(self.home)      # nobody's own, but not writable even by nobody
+        os.chmod(self.home, 0o500)
+        os.chown(self.home, 65534, 65534)
+        os.chmod(self.tmp, 0o755)
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:     # the child: handler.main as user nobody, its result back through the pipe
+            try:
+                os.close(reader)
+                os.setgid(65534)
+                os.setuid(65534)
+                r = self.run_cli("message", "send", "--url", url, "hi")
+                os.write(writer, json.dumps([r.code, r.out, r.err]).encode())
+            finally:
+                os._exit(0)
+        os.close(writer)
+        self.addCleanup(os.close, reader)
+        self.assertTrue(select.select([reader], [], [], 30)[0])
+        data = b"".join(iter(lambda: os.read(reader, 65536), b""))
+        os.waitpid(pid, 0)
+        self.assertTrue(data, "the child died")
+        r = Result(*json.loads(data))
+        self.assertClean(r)
+        self.check_refused(r, agent, "permission denied (EACCES)")
+        self.assertEqual(os.listdir(self.home), [])
+
+
+class ReplyShownWhenNotSavedTests(_NoWorkLost, HandlerTestCase):
+    """A save that fails once the agent has answered: the reply and ids exactly as on success,
+    then one line saying the session was not saved and why (exit 1). The message went once."""
+
+    def check_not_saved(self, r, agent, *fragments):
+        line = self.assertError(r, 1, "the reply came, but the session was not saved", *fragments)
+        self.assertEqual(len(self.sends(agent)), 1)
+        self.assertFalse(os.path.exists(self.sessions_path))
+        return line
+
+    def check_text(self, r, agent):
+        task_id, ctx, state = self.ids(r)
+        self.assertEqual(r.out, "Echo: hi\nTask ID: %s\nContext ID: %s\nState: completed\n"
+                         % (task_id, ctx))
+        self.assertIn(task_id, agent.agent.tasks)
+
+    def test_disk_full_after_the_reply(self):
+        for argv in (["message", "send"], ["message", "stream"]):
+            with self.subTest(argv=argv):
+                url, agent = self.agent()
+                with fs_fault(errno.ENOSPC, "fsync"):
+                    r = self.run_cli(*argv, "--url", url, "hi")
+                self.check_text(r, agent)
+                self.check_not_saved(r, agent, "the disk is full (ENOSPC)", "free some space")
+
+    def test_read_only_after_the_reply_in_json(self):
+        url, agent = self.agent()
+        with fs_fault(errno.EROFS, "replace"):
+            r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+        doc = json.loads(r.out)          # the one document of a success: no error envelope
+        self.assertEqual(set(doc), {"task"})
+        self.assertEqual(handler.reply_text(handler.normalise_task(doc["task"])), "Echo: hi")
+        self.check_not_saved(r, agent, "read-only (EROFS)")
+        url, agent = self.agent()
+        with fs_fault(errno.EROFS, "replace"):
+            r = self.run_cli("-o", "json", "message", "stream", "--url", url, "hi")
+        events = [json.loads(line) for line in r.out.splitlines()]
+        self.assertTrue(events and all("error" not in e for e in events), r)
+        self.check_not_saved(r, agent, "read-only (EROFS)")
+
+    def test_lock_taken_while_the_agent_works(self):
+        self.short_lock_wait()
+        url, agent = self.agent()
+        base, test, holder = agent.RequestHandlerClass, self, []
+
+        class Busy(base):      # another handler takes the lock while the agent answers
+            def do_POST(self):
+                holder.append(test.hold_lock())
+                super().do_POST()
+        agent.RequestHandlerClass = Busy
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.check_text(r, agent)
+        line = self.check_not_saved(r, agent, "another handler process (pid %d)" % holder[0].pid)
+        self.assertNotIn("remove the lock file if", line)
+
+    def test_chat_shows_the_reply_then_the_failure(self):
+        url, agent = self.agent()
+        with fs_fault(errno.ENOSPC, "fsync"):
+            r = self.run_cli("chat", "--url", url, stdin="hi\n")
+        self.check_text(r, agent)
+        self.check_not_saved(r, agent, "ENOSPC")
+        with fs_fault(errno.ENOSPC, "write"):     # and refuses a turn it could not save
+            r = self.run_cli("chat", "--url", url, stdin="again\n")
+        self.assertError(r, 1, "message not sent", "ENOSPC")
+        self.assertEqual(len(self.sends(agent)), 1)
+
+    def test_mcp_send_message(self):
+        url, agent = self.agent()
+        warnings = []
+        server = handler.McpServer(10, warn=warnings.append)
+        server.version = handler.MCP_VERSIONS[-1]
+        with fs_fault(errno.ENOSPC, "fsync"):
+            result = server.call("send_message", {"agent_url": url, "message": "hi"})
+        text = result["content"][0]["text"]
+        self.assertIs(result["isError"], False, result)     # an error would invite a second send
+        self.assertTrue(text.startswith("Echo: hi\nTask ID: "), text)
+        self.assertIn("the session was not saved", text)
+        self.assertEqual(result["structuredContent"]["task"]["status"]["state"],
+                         "TASK_STATE_COMPLETED")
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertIn("ENOSPC", warnings[0])
+        with fs_fault(errno.ENOSPC, "write"):
+            result = server.call("send_message", {"agent_url": url, "message": "hi"})
+        self.assertIs(result["isError"], True, result)
+        self.assertIn("message not sent", result["content"][0]["text"])
+        self.assertEqual(len(self.sends(agent)), 1)
+
+
+class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
+    """A send that times out says whether the agent gave a task id; a given one is saved and
+    named, and `task get --wait` picks the task up."""
+
+    def test_blocking_send_without_an_answer_says_no_task_id(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(hang=True))
+        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.5", "hi")
+        self.assertError(r, 5, "0.5 s", "the agent gave no task id", "--async")
+        self.assertEqual(r.out, "")
+
+    def test_poll_timeout_then_task_get_wait_picks_it_up(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
+            [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
+        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.6", "hi")
+        self.assertError(r, 5, "task t-1 is still working", "task get t-1 --url %s --wait" % url)
+        self.assertEqual(self.saved()[url]["task_id"], "t-1")
+        with srv.lock:
+            srv.posts[:] = [Reply(rpc(wtask(self.V, "completed", "done")))]
+        r = self.assertOk(self.run_cli("task", "get", "--url", url, "--wait"))
+        self.assertEqual(self.ids(r), ("t-1", "c-1", "completed"))
+        self.assertEqual(srv.post_bodies()[-1]["params"]["id"], "t-1")
+
+    def test_stream_timeout_names_the_saved_task_id(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.5", "hi")
+        self.assertEqual(r.code, 5, r)
+        self.assertIn("the agent gave task id t-1", r.err.splitlines()[-1])
+        self.assertIn("task get t-1 --url %s --wait" % url, r.err.splitlines()[-1])
+        self.assertEqual(self.saved()[url]["task_id"], "t-1")
+
 
 class SessionCommandTests(HandlerTestCase):
     def populate(self):
