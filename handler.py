@@ -3774,7 +3774,7 @@ class Chat:
         task = finish_stream(self.client, task, reply, self.store, self.url, self.out)
         self.out.stream_end(task, reply, ids=not self.interactive)
         if self.out.json:
-            self._line({"task": task} if task else {"message": reply})
+            self.out.json_line({"task": task} if task else {"message": reply})
         elif self.interactive and task:
             self._state(task)
         if task is not None:
@@ -3789,7 +3789,7 @@ class Chat:
 
     def _show(self, result):
         if self.out.json:
-            return self._line(result)
+            return self.out.json_line(result)
         if not self.interactive:
             return self.out.reply(result)
         text = reply_text(result["task"]) if "task" in result else parts_text(result["message"].get("parts"))
@@ -3797,10 +3797,6 @@ class Chat:
             self.out.line(text)
         if "task" in result:
             self._state(result["task"])
-
-    def _line(self, obj):
-        self.out.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.out.flush()
 
     def _state(self, task):
         state = task_state(task)
