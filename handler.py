@@ -3037,16 +3037,34 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
 # ============================================================================ push receiver
 
-def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None):
+def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None, timeout=30,
+                     max_connections=32, limit=MAX_SSE_LINE):
     """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
     notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
     on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
-    it in X-A2A-Notification-Token or Authorization: Bearer, else 401."""
+    it in X-A2A-Notification-Token or Authorization: Bearer, else 401. Under load and abuse: a
+    connection has `timeout` seconds to send its whole request; one over `max_connections` at
+    once gets 503 at once; a body over `limit` bytes gets 413 unread, and a body is read in
+    chunks, so memory follows what senders really sent; a sender that goes away is dropped
+    quietly."""
     import hmac
+    import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    slots, reading = threading.BoundedSemaphore(max_connections), {}   # {socket: its deadline}
+    busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
+
+        def setup(self):
+            reading[self.request] = time.monotonic() + timeout
+            self.request.settimeout(timeout)
+            super().setup()
+
+        def finish(self):
+            reading.pop(self.request, None)
+            super().finish()
 
         def log_message(self, fmt, *args):
             pass
@@ -3079,10 +3097,16 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 length = int(self.headers["Content-Length"])
             except (TypeError, ValueError):
                 return self._answer(411, "Content-Length required\n")
-            if not 0 <= length <= MAX_SSE_LINE:
+            if not 0 <= length <= limit:
                 self.close_connection = True
-                return self._answer(413, "notification too large (16 MiB at most)\n")
-            body = self.rfile.read(length)
+                return self._answer(413, f"notification too large ({limit} bytes at most)\n")
+            body = bytearray()
+            while len(body) < length:   # in chunks: never more memory than the sender really sent
+                chunk = self.rfile.read(min(65536, length - len(body)))
+                if not chunk:
+                    return              # the sender went away, or its time ran out
+                body += chunk
+            reading.pop(self.request, None)
             try:
                 event = normalise_event(json.loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
@@ -3099,9 +3123,44 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 return
             self._answer(200)
 
-    server = ThreadingHTTPServer((host, port), PushHandler)
-    server.daemon_threads = True
-    return server
+    class PushServer(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def process_request(self, request, client_address):
+            if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread
+                try:
+                    request.setblocking(False)
+                    request.send(busy)
+                except OSError:
+                    pass
+                return self.shutdown_request(request)
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                slots.release()
+                raise
+
+        def process_request_thread(self, request, client_address):
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                slots.release()
+
+        def service_actions(self):   # between polls: cut off whoever is past its deadline
+            now = time.monotonic()
+            for sock, deadline in reading.copy().items():
+                if deadline < now and reading.pop(sock, None):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        def handle_error(self, request, client_address):   # a sender that went away is no news
+            exc = sys.exc_info()[1]
+            if on_problem and not isinstance(exc, OSError):
+                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+
+    return PushServer((host, port), PushHandler)
 
 
 def serve(server, out, banner, host, secured):
