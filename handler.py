@@ -3124,7 +3124,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             self._answer(200)
 
     class PushServer(ThreadingHTTPServer):
-        daemon_threads = True
+        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN retries
 
         def process_request(self, request, client_address):
             if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread

@@ -3518,6 +3518,172 @@ class PushServerCommandTests(HandlerTestCase):
 
 # ============================================================================ 21. push end to end
 
+def recv_all(sock, timeout=10):
+    """Everything a server sends on sock until it closes it (a reset counts as a close)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+class PushReceiverLimitTests(HandlerTestCase):
+    """make_push_server's defences: a deadline per connection, a cap on connections, a body limit
+    enforced while reading; and after each of them the next notification still gets through."""
+
+    def receiver(self, **limits):
+        events, problems = queue.Queue(), queue.Queue()
+        server = handler.make_push_server("127.0.0.1", 0, None, events.put, problems.put, **limits)
+        url = self._serve(server)
+        self.addCleanup(lambda: self.assertTrue(problems.empty(), list(problems.queue)))
+        return url, server.server_address[1], events
+
+    def connect(self, port, data=b""):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(data)
+        return sock
+
+    def assertGetsThrough(self, url, events, within=5):
+        """A normal notification is answered 200 and handed on (retried over 503, as agents do)."""
+        deadline = time.monotonic() + within
+        while True:
+            status = http_post(url, wstatus("1.0", "working"))
+            if status == (200, "") or time.monotonic() > deadline:
+                break
+            self.assertEqual(status[0], 503)
+            time.sleep(0.05)
+        self.assertEqual(status, (200, ""))
+        self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+    def test_idle_and_dripping_connections_are_cut_off_at_the_deadline(self):
+        url, port, events = self.receiver(timeout=0.5, max_connections=4)
+        idle = [self.connect(port), self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 9\r\n\r\n{")]
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def drip(sock):      # slowloris: a byte of header every 50 ms, far inside any read timeout
+            try:
+                for byte in b"POST / HTTP/1.0\r\nX-Slow: " + b"a" * 1000:
+                    sock.send(bytes([byte]))
+                    if stop.wait(0.05):
+                        return
+            except OSError:
+                pass
+        drips = [threading.Thread(target=drip, args=(self.connect(port),), daemon=True)
+                 for _ in range(2)]
+        for thread in drips:
+            thread.start()
+        started = time.monotonic()
+        for sock in idle:
+            self.assertEqual(recv_all(sock), b"")
+        for thread in drips:
+            thread.join(5)
+            self.assertFalse(thread.is_alive(), "a dripping connection was never cut off")
+        self.assertLess(time.monotonic() - started, 4)
+        self.assertGetsThrough(url, events, within=1)
+        self.assertTrue(events.empty())
+
+    def test_over_the_cap_is_503_at_once_and_the_slots_come_back(self):
+        url, port, events = self.receiver(timeout=5, max_connections=3)
+        held = [self.connect(port, b"POST / HTTP/1.0\r\n") for _ in range(3)]
+        time.sleep(0.2)     # let the receiver take them
+        for _ in range(5):
+            started = time.monotonic()
+            reply = recv_all(self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}"))
+            self.assertLess(time.monotonic() - started, 2)        # long before the 5 s deadline
+            self.assertRegex(reply, rb"^HTTP/1\.0 503 .*\r\nRetry-After: 1\r\n")
+            self.assertTrue(reply.endswith(b"\r\n\r\ntoo many connections; try again\n"), reply)
+        for sock in held:
+            sock.close()
+        self.assertGetsThrough(url, events)
+        burst = [threading.Thread(target=http_post, args=(url, wstatus("1.0", "working")))
+                 for _ in range(20)]
+        for thread in burst:
+            thread.start()
+        for thread in burst:
+            thread.join(10)
+        got = 0
+        while not events.empty():
+            self.assertEqual(events.get(), wstatus("1.0", "working"))
+            got += 1
+        self.assertGreaterEqual(got, 1)
+        self.assertGetsThrough(url, events)
+
+    def test_the_body_limit_is_enforced_and_memory_follows_what_was_sent(self):
+        import tracemalloc
+        url, port, events = self.receiver(timeout=0.5, limit=1000)
+        padded = json.dumps(wstatus("1.0", "working")).encode()
+        self.assertEqual(http_post(url, padded + b" " * (1001 - len(padded)))[0], 413)
+        self.assertEqual(http_post(url, padded + b" " * (1000 - len(padded))), (200, ""))
+        self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+        url, port, events = self.receiver(timeout=0.5)        # the 16 MiB default
+        tracemalloc.start()
+        self.addCleanup(tracemalloc.stop)
+        head = b"POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % (15 << 20)
+        socks = [self.connect(port, head + b"{" + b" " * 1023) for _ in range(10)]
+        for sock in socks:            # each sends 1 KiB of its 15 MiB, and its time runs out
+            self.assertEqual(recv_all(sock), b"")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.assertLess(peak, 4 << 20, "10 unfinished bodies of 1 KiB took %d bytes" % peak)
+        self.assertTrue(events.empty())
+        self.assertGetsThrough(url, events)
+
+
+class PushServerAbuseTests(HandlerTestCase):
+    """`server push` as a subprocess: senders that go away, bursts over the cap; no traceback,
+    and it goes on printing notifications."""
+    LINE = r"^\d\d:\d\d:\d\d task %s$"
+
+    @staticmethod
+    def abort(port, data):
+        """Send data and reset the connection (SO_LINGER 0), as a killed sender does."""
+        import struct
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(data)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    def test_aborted_senders_and_bursts_print_nothing_and_it_goes_on(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        port = int(srv.url.rsplit(":", 1)[1])
+        body = json.dumps(wstatus("1.0", "working", tid="t-0")).encode()
+        head = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body)
+        cuts = (b"", b"POST /hook HT", head[:-10], head, head + body[:5], head + body[:-1])
+        for n, data in enumerate(cuts):
+            with self.subTest(sent=data[-20:]):
+                self.abort(port, data)
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)   # a clean end
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+                recv_all(sock)
+                sock.close()
+                tid = "t-%d" % (n + 1)
+                self.assertEqual(http_post(srv.url, wstatus("1.0", "working", tid=tid)), (200, ""))
+                self.assertRegex(srv.out_line(), self.LINE % (tid + " working"))
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
+        try:
+            time.sleep(0.3)
+            status = http_post(srv.url, wstatus("1.0", "working", tid="t-over"))
+            self.assertEqual(status, (503, "too many connections; try again\n"))
+        finally:
+            for sock in held:
+                sock.close()
+        deadline = time.monotonic() + 5
+        while http_post(srv.url, wstatus("1.0", "completed", tid="t-9"))[0] != 200:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertRegex(srv.out_line(), self.LINE % "t-9 completed")
+        err = srv.stop()                                  # and no Traceback (stop() checks)
+        self.assertEqual(err.splitlines()[1:], [], err)   # nothing but the banner
+
+
 class _PushEndToEnd(_Receiver):
     TOKEN = "e2e-token-0123456789"
 
