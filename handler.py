@@ -3935,13 +3935,39 @@ def stream_reply(client, events, out, store, url, args):
 def safe_name(name, fallback):
     """A file name from the agent made safe: no directories, no leading dots, no odd characters."""
     name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c if c.isalnum() or c in " ._-+()" else "_" for c in name).strip(" .")
-    return name[:200] or fallback
+    name = "".join(c if c.isalnum() or c in " ._-+()" else "_" for c in name)
+    return name.strip(" .") or fallback
+
+
+def name_variants(name, limit=255):
+    """name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file system's
+    NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
+    stem, ext = os.path.splitext(name)
+    if len(ext.encode()) > 16:
+        stem, ext = name, ""
+    for k in range(10000):
+        tail = (f"-{k}" if k else "") + ext
+        yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
+
+
+def _claim(directory, names):
+    """The first of names that is free in directory, created there (O_EXCL, never through a
+    symbolic link, so two runs never take one name): (path, fd)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            return path, os.open(path, flags, 0o666)
+        except FileExistsError:
+            pass
+    raise HandlerError(f"no free name like {os.path.basename(path)} left in {directory}")
 
 
 def save_artifacts(task, args, out):
-    """--save-artifacts DIR: each artifact's parts as files (text and data too); never over an
-    existing file unless --force."""
+    """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
+    taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
+    link itself and never its target). Every file is claimed before any is written, and on a
+    failure every one is removed again: all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -3971,25 +3997,48 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
-    names = set()
-    for i, (name, data) in enumerate(plan):   # two parts with one name: number the second
-        stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
-        k = 2
-        while name in names:
-            name, k = f"{stem}-{k}{dot}{ext}", k + 1
-        names.add(name)
-        plan[i] = (os.path.join(directory, name), data)
-    existing = [path for path, _ in plan if os.path.lexists(path)]
-    if existing and not args.force:
-        raise HandlerError(f"{existing[0]} exists; not overwriting it", hint="use --force to overwrite")
+    claimed, saved = [], []   # (path, fd) this run created; where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
-        for path, data in plan:
-            with open(path, "wb" if args.force else "xb") as f:
-                f.write(data)
-            out.note(f"saved {path}")
-    except OSError as exc:
-        raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}") from None
+        try:
+            limit = os.pathconf(directory, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            limit = 255
+        try:
+            for name, _ in plan:
+                names = name_variants(name, limit)
+                if args.force:   # a temp file now, renamed over the name at the end
+                    paths = (os.path.join(directory, v) for v in names)
+                    saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                    names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
+                path, fd = _claim(directory, names)
+                claimed.append((path, fd))
+                if not args.force:
+                    saved.append(path)
+            for (_, fd), (_, data) in zip(claimed, plan):
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        finally:
+            for _, fd in claimed:
+                os.close(fd)
+        if args.force:
+            for (temp, _), path in zip(claimed, saved):
+                os.replace(temp, path)
+    except BaseException as exc:
+        for path, _ in claimed:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if not isinstance(exc, OSError):
+            raise
+        name = exc.filename2 or exc.filename
+        where = f" ({os.path.basename(name)})" if name else ""
+        raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
+                           hint="nothing was saved") from None
+    for path in saved:
+        out.note(f"saved {path}")
 
 
 def cmd_card_get(args, out):

@@ -3893,26 +3893,29 @@ class _SaveArtifacts:
         os.makedirs(directory)
         with open(os.path.join(directory, "echo.txt"), "wb") as f:
             f.write(b"old")
-        r = self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory)
-        self.assertError(r, 1, os.path.join(directory, "echo.txt"), "--force")
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory))
+        self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, "echo-1.txt"))   # a free name
         self.assertTrue(r.out.startswith("Echo: hi\n"), r)            # the reply is still shown
-        self.assertEqual(dir_contents(directory), {"echo.txt": b"old"})
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"old", "echo-1.txt": b"Echo: hi"})
         self.assertOk(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory, "--force"))
-        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi"})
-        # one of several names taken: nothing at all is written
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "echo-1.txt": b"Echo: hi"})
+        # one of several names taken: that one gets a free name, the others their own
         other = os.path.join(self.tmp, "other")
         os.makedirs(other)
         with open(os.path.join(other, "echo-2.json"), "wb") as f:
             f.write(b"old")
-        self.assertError(self.send_with_parts(url, "message", "send", "--save-artifacts", other), 1, "echo-2.json")
-        self.assertEqual(dir_contents(other), {"echo-2.json": b"old"})
-        # a symbolic link is an existing name too: never written through without --force
+        r = self.assertOk(self.send_with_parts(url, "message", "send", "--save-artifacts", other))
+        self.assertEqual(sorted(dir_contents(other)), ["echo-1.txt", "echo-2-1.json", "echo-2.json", "photo.png"])
+        self.assertEqual(dir_contents(other)["echo-2.json"], b"old")
+        self.assertIn(os.path.join(other, "echo-2-1.json"), r.err)
+        # a symbolic link is an existing name too: never written through
         linked = os.path.join(self.tmp, "linked")
         os.makedirs(linked)
         outside = os.path.join(self.tmp, "outside.txt")
         os.symlink(outside, os.path.join(linked, "echo.txt"))
-        self.assertError(self.run_cli("message", "stream", "--url", url, "hi", "--save-artifacts", linked), 1)
+        self.assertOk(self.run_cli("message", "stream", "--url", url, "hi", "--save-artifacts", linked))
         self.assertFalse(os.path.exists(outside))
+        self.assertEqual(os.readlink(os.path.join(linked, "echo.txt")), outside)
         # DIR is a file
         with open(outside, "wb") as f:
             f.write(b"a file")
