@@ -3684,6 +3684,171 @@ class PushServerAbuseTests(HandlerTestCase):
         self.assertEqual(err.splitlines()[1:], [], err)   # nothing but the banner
 
 
+def disk_full_at(marker, write=os.write):
+    """An os.write that fails with ENOSPC on data holding marker (after writing what precedes)."""
+    def full(fd, data):
+        data = bytes(data)
+        if marker in data:
+            import errno
+            write(fd, data[:data.index(marker)])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write(fd, data)
+    return full
+
+
+class SaveArtifactsAgainTests(HandlerTestCase):
+    """--save-artifacts run night after night into one DIR: free variants, --force, NAME_MAX, all or
+    nothing, and two runs at once."""
+
+    def save(self, directory, artifacts, force=False):
+        """handler.save_artifacts on a task with these artifacts: the paths it says it saved."""
+        notes = []
+        args = types.SimpleNamespace(save_artifacts=directory, force=force)
+        out = types.SimpleNamespace(note=notes.append)
+        handler.save_artifacts({"artifacts": artifacts}, args, out)
+        self.assertTrue(all(n.startswith("saved ") for n in notes), notes)
+        return [n[6:] for n in notes]
+
+    @staticmethod
+    def files(*names_and_data):
+        return [{"artifactId": "a%d" % i,
+                 "parts": [{"raw": base64.b64encode(data).decode(), "filename": name,
+                            "mediaType": "application/pdf"}]}
+                for i, (name, data) in enumerate(names_and_data)]
+
+    def paths(self, directory, *names):
+        return [os.path.join(directory, name) for name in names]
+
+    def test_running_twice_saves_under_free_names_and_says_which(self):
+        url, agent = self.agent(("1.0",))
+        directory = os.path.join(self.tmp, "nightly")
+        for n, name in enumerate(("echo.txt", "echo-1.txt", "echo-2.txt")):
+            r = self.assertOk(self.run_cli("message", "send", "--url", url, "night %d" % n,
+                                           "--save-artifacts", directory))
+            self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, name))
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: night 0",
+                                                   "echo-1.txt": b"Echo: night 1",
+                                                   "echo-2.txt": b"Echo: night 2"})
+        report = self.files(("report.pdf", b"%PDF one"), ("report.pdf", b"%PDF two"))   # twice
+        saved = lambda *a, **kw: [os.path.basename(p) for p in self.save(directory, *a, **kw)]
+        self.assertEqual(saved(report), ["report.pdf", "report-1.pdf"])
+        self.assertEqual(saved(report), ["report-2.pdf", "report-3.pdf"])
+        os.mkdir(os.path.join(directory, "report-4.pdf"))       # a directory takes a name too
+        self.assertEqual(saved(report[:1], force=True), ["report.pdf"])
+        self.assertEqual(saved(report), ["report-5.pdf", "report-6.pdf"])
+        self.assertEqual(dir_contents(os.path.join(directory, "report-4.pdf")), {})
+
+    def test_force_replaces_atomically_and_never_writes_through_a_symlink(self):
+        url, agent = self.agent(("1.0",))
+        directory = os.path.join(self.tmp, "out")
+        os.makedirs(directory)
+        victim = os.path.join(self.tmp, "victim.txt")
+        with open(victim, "wb") as f:
+            f.write(b"the victim's own")
+        os.symlink(victim, os.path.join(directory, "echo.txt"))
+        nowhere = os.path.join(self.tmp, "nowhere")
+        os.symlink(nowhere, os.path.join(directory, "echo-1.txt"))  # dangling
+        with open(os.path.join(directory, "report.pdf"), "wb") as f:
+            f.write(b"old")
+        os.link(os.path.join(directory, "report.pdf"), os.path.join(self.tmp, "old-report"))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi",
+                                       "--save-artifacts", directory, "--force"))
+        self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, "echo.txt"))
+        report = self.files(("report.pdf", b"new"), ("echo-1.txt", b"one"))
+        self.assertEqual(self.save(directory, report, force=True),
+                         self.paths(directory, "report.pdf", "echo-1.txt"))
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "report.pdf": b"new",
+                                                   "echo-1.txt": b"one"})   # no link, no temp
+        with open(victim, "rb") as f:
+            self.assertEqual(f.read(), b"the victim's own")
+        self.assertFalse(os.path.lexists(nowhere))
+        with open(os.path.join(self.tmp, "old-report"), "rb") as f:   # a new file, the old intact
+            self.assertEqual(f.read(), b"old")
+        # the disk fills up while writing: the old files stay as they were, no temp file is left
+        with mock.patch("os.write", disk_full_at(b"newer")):
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, self.files(("report.pdf", b"newer"), ("echo.txt", b"newer")),
+                          force=True)
+        self.assertIn("No space left on device", cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "report.pdf": b"new",
+                                                   "echo-1.txt": b"one"})
+
+    def test_names_are_cut_to_name_max_bytes_at_a_whole_character(self):
+        directory = os.path.join(self.tmp, "out")
+        long_ext = "a" * 250 + ".thisisnotanextension"
+        artifacts = self.files(("\u00e9" * 200 + ".pdf", b"e"), ("\u65e5" * 100 + ".pdf", b"ri"),
+                               ("x" * 300, b"x"), (long_ext, b"a"),
+                               ("\U00020000" * 70 + ".tar.gz", b"4"))
+        for run in range(2):
+            names = [os.path.basename(p) for p in self.save(directory, artifacts)]
+            self.assertEqual(len(set(names)), 5)
+            for name in names:
+                self.assertLessEqual(len(name.encode("utf-8")), 255, name)   # strict: no cut char
+            suffix = "-1" if run else ""
+            self.assertEqual(names[0], "\u00e9" * ((255 - len(suffix) - 4) // 2) + suffix + ".pdf")
+            self.assertEqual(names[1], "\u65e5" * ((255 - len(suffix) - 4) // 3) + suffix + ".pdf")
+            self.assertEqual(names[2], "x" * (255 - len(suffix)) + suffix)
+            self.assertEqual(names[3], long_ext[:255 - len(suffix)] + suffix)
+            self.assertEqual(names[4], "\U00020000" * ((252 - len(suffix)) // 4) + suffix + ".gz")
+        self.assertEqual(len(dir_contents(directory)), 10)
+        small = os.path.join(self.tmp, "small")
+        with mock.patch("os.pathconf", return_value=20):       # the file system's own NAME_MAX
+            names = [os.path.basename(p) for p in self.save(small, artifacts[:2] * 2)]
+        self.assertEqual(names, ["\u00e9" * 8 + ".pdf", "\u65e5" * 5 + ".pdf",
+                                 "\u00e9" * 7 + "-1.pdf", "\u65e5" * 4 + "-1.pdf"])
+
+    def test_a_name_that_cannot_be_created_leaves_nothing(self):
+        directory = os.path.join(self.tmp, "out")
+        os.makedirs(directory)
+        with open(os.path.join(directory, "keep.txt"), "wb") as f:
+            f.write(b"kept")
+        artifacts = [{"artifactId": "first", "parts": [{"text": "first"}]}] + self.files(
+            ("\u00e9" * 200 + ".bin", b"too long"), ("last.pdf", b"last"))
+        with mock.patch("os.pathconf", return_value=1024):   # says it takes 400 bytes: it does not
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, artifacts)
+        self.assertIn("File name too long", cm.exception.message)
+        self.assertIn(directory, cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"keep.txt": b"kept"})
+        # on a full disk, the same
+        with mock.patch("os.write", disk_full_at(b"last")):
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, artifacts[:1] + artifacts[2:])
+        self.assertIn("No space left on device", cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"keep.txt": b"kept"})
+        self.assertEqual(self.save(directory, artifacts[:1] + artifacts[2:]),
+                         self.paths(directory, "first.txt", "last.pdf"))
+
+    def test_runs_at_once_never_overwrite_each_other(self):
+        directory = os.path.join(self.tmp, "out")
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)                # switch threads as often as possible
+        self.addCleanup(sys.setswitchinterval, interval)
+        barrier, results = threading.Barrier(8, timeout=10), {}
+
+        def run(n):
+            barrier.wait()
+            try:
+                parts = [("report.pdf", b"run %d part %d" % (n, i)) for i in range(5)]
+                results[n] = self.save(directory, self.files(*parts))
+            except Exception as exc:
+                results[n] = exc
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        sys.setswitchinterval(interval)
+        paths = [p for n in range(8) for p in results[n]]
+        self.assertEqual(len(set(paths)), 40, results)
+        files = dir_contents(directory)
+        self.assertEqual(sorted(files.values()),
+                         sorted(b"run %d part %d" % (n, i) for n in range(8) for i in range(5)))
+        for n in range(8):
+            for i, path in enumerate(results[n]):
+                self.assertEqual(files[os.path.basename(path)], b"run %d part %d" % (n, i))
+
+
 class _PushEndToEnd(_Receiver):
     TOKEN = "e2e-token-0123456789"
 
