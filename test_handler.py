@@ -3638,7 +3638,7 @@ class PushReceiverLimitTests(HandlerTestCase):
 
 class PushServerAbuseTests(HandlerTestCase):
     """`server push` as a subprocess: senders that go away, bursts over the cap; no traceback,
-    and it goes on printing notifications."""
+    no warning, and it goes on printing notifications."""
     LINE = r"^\d\d:\d\d:\d\d task %s$"
 
     @staticmethod
@@ -3650,7 +3650,7 @@ class PushServerAbuseTests(HandlerTestCase):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
 
-    def test_aborted_senders_and_bursts_print_nothing_and_it_goes_on(self):
+    def test_aborted_senders_print_nothing_and_it_goes_on(self):
         srv = ProcServer(self, "server", "push", "--port", "0")
         port = int(srv.url.rsplit(":", 1)[1])
         body = json.dumps(wstatus("1.0", "working", tid="t-0")).encode()
@@ -3667,6 +3667,12 @@ class PushServerAbuseTests(HandlerTestCase):
                 tid = "t-%d" % (n + 1)
                 self.assertEqual(http_post(srv.url, wstatus("1.0", "working", tid=tid)), (200, ""))
                 self.assertRegex(srv.out_line(), self.LINE % (tid + " working"))
+        err = srv.stop()                                  # and no Traceback (stop() checks)
+        self.assertEqual(err.splitlines()[1:], [], err)   # nothing but the banner
+
+    def test_a_burst_over_the_cap_gets_503_and_it_goes_on(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        port = int(srv.url.rsplit(":", 1)[1])
         held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
         try:
             time.sleep(0.3)
