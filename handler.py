@@ -3050,7 +3050,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     import hmac
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    slots, reading = threading.BoundedSemaphore(max_connections), {}   # {socket: its deadline}
+    slots = threading.BoundedSemaphore(max_connections)
+    reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
 
@@ -3131,9 +3132,14 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 try:
                     request.setblocking(False)
                     request.send(busy)
+                    request.shutdown(socket.SHUT_WR)
                 except OSError:
                     pass
-                return self.shutdown_request(request)
+                if len(lingering) < self.request_queue_size:   # read what it sends: it gets the 503
+                    lingering[request] = time.monotonic() + 2
+                else:
+                    request.close()
+                return
             try:
                 super().process_request(request, client_address)
             except BaseException:
@@ -3154,6 +3160,22 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                         sock.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
+            for sock, deadline in list(lingering.items()):
+                try:
+                    while sock.recv(65536):
+                        pass
+                except BlockingIOError:
+                    if deadline > now:
+                        continue
+                except OSError:
+                    pass
+                del lingering[sock]
+                sock.close()
+
+        def server_close(self):
+            super().server_close()
+            for sock in lingering:
+                sock.close()
 
         def handle_error(self, request, client_address):   # a sender that went away is no news
             exc = sys.exc_info()[1]

@@ -3556,7 +3556,7 @@ class PushReceiverLimitTests(HandlerTestCase):
             status = http_post(url, wstatus("1.0", "working"))
             if status == (200, "") or time.monotonic() > deadline:
                 break
-            self.assertEqual(status[0], 503)
+            self.assertEqual(status[0], 503, status)
             time.sleep(0.05)
         self.assertEqual(status, (200, ""))
         self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
