@@ -3142,7 +3142,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 return
             try:
                 super().process_request(request, client_address)
-            except BaseException:
+            except Exception:   # no thread (a Ctrl-C in start() is no such case: its thread runs)
                 slots.release()
                 raise
 
