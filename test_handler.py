@@ -3615,13 +3615,18 @@ class PushReceiverLimitTests(HandlerTestCase):
         self.assertGreaterEqual(got, 1)
         self.assertGetsThrough(url, events)
 
-    def test_the_body_limit_is_enforced_and_memory_follows_what_was_sent(self):
-        import tracemalloc
+    def test_the_body_limit_is_enforced_while_reading(self):
         url, port, events = self.receiver(timeout=0.5, limit=1000)
         padded = json.dumps(wstatus("1.0", "working")).encode()
         self.assertEqual(http_post(url, padded + b" " * (1001 - len(padded)))[0], 413)
         self.assertEqual(http_post(url, padded + b" " * (1000 - len(padded))), (200, ""))
         self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+    def test_memory_follows_what_was_sent_not_what_was_announced(self):
+        try:
+            import tracemalloc
+        except ImportError:
+            self.skipTest("no tracemalloc in %s" % sys.implementation.name)
         url, port, events = self.receiver(timeout=0.5)        # the 16 MiB default
         tracemalloc.start()
         self.addCleanup(tracemalloc.stop)
