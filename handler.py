@@ -3294,16 +3294,35 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
 # ============================================================================ push receiver
 
-def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None):
+def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None, timeout=30,
+                     max_connections=32, limit=MAX_SSE_LINE):
     """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
     notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
     on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
-    it in X-A2A-Notification-Token or Authorization: Bearer, else 401."""
+    it in X-A2A-Notification-Token or Authorization: Bearer, else 401. Under load and abuse: a
+    connection has `timeout` seconds to send its whole request; one over `max_connections` at
+    once gets 503 at once; a body over `limit` bytes gets 413 unread, and a body is read in
+    chunks, so memory follows what senders really sent; a sender that goes away is dropped
+    quietly."""
     import hmac
+    import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    slots = threading.BoundedSemaphore(max_connections)
+    reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
+    busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
+
+        def setup(self):
+            reading[self.request] = time.monotonic() + timeout
+            self.request.settimeout(timeout)
+            super().setup()
+
+        def finish(self):
+            reading.pop(self.request, None)
+            super().finish()
 
         def log_message(self, fmt, *args):
             pass
@@ -3336,10 +3355,16 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 length = int(self.headers["Content-Length"])
             except (TypeError, ValueError):
                 return self._answer(411, "Content-Length required\n")
-            if not 0 <= length <= MAX_SSE_LINE:
+            if not 0 <= length <= limit:
                 self.close_connection = True
-                return self._answer(413, "notification too large (16 MiB at most)\n")
-            body = self.rfile.read(length)
+                return self._answer(413, f"notification too large ({limit} bytes at most)\n")
+            body = bytearray()
+            while len(body) < length:   # in chunks: never more memory than the sender really sent
+                chunk = self.rfile.read(min(65536, length - len(body)))
+                if not chunk:
+                    return              # the sender went away, or its time ran out
+                body += chunk
+            reading.pop(self.request, None)
             try:
                 event = normalise_event(json.loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
@@ -3356,9 +3381,65 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 return
             self._answer(200)
 
-    server = ThreadingHTTPServer((host, port), PushHandler)
-    server.daemon_threads = True
-    return server
+    class PushServer(ThreadingHTTPServer):
+        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN retries
+
+        def process_request(self, request, client_address):
+            if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread
+                try:
+                    request.setblocking(False)
+                    request.send(busy)
+                    request.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                if len(lingering) < self.request_queue_size:   # read what it sends: it gets the 503
+                    lingering[request] = time.monotonic() + 2
+                else:
+                    request.close()
+                return
+            try:
+                super().process_request(request, client_address)
+            except Exception:   # no thread (a Ctrl-C in start() is no such case: its thread runs)
+                slots.release()
+                raise
+
+        def process_request_thread(self, request, client_address):
+            try:
+                super().process_request_thread(request, client_address)
+            finally:
+                slots.release()
+
+        def service_actions(self):   # between polls: cut off whoever is past its deadline
+            now = time.monotonic()
+            for sock, deadline in reading.copy().items():
+                if deadline < now and reading.pop(sock, None):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+            for sock, deadline in list(lingering.items()):
+                try:
+                    while sock.recv(65536):
+                        pass
+                except BlockingIOError:
+                    if deadline > now:
+                        continue
+                except OSError:
+                    pass
+                del lingering[sock]
+                sock.close()
+
+        def server_close(self):
+            super().server_close()
+            for sock in lingering:
+                sock.close()
+
+        def handle_error(self, request, client_address):   # a sender that went away is no news
+            exc = sys.exc_info()[1]
+            if on_problem and not isinstance(exc, OSError):
+                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+
+    return PushServer((host, port), PushHandler)
 
 
 def serve(server, out, banner, host, secured):
@@ -4162,13 +4243,39 @@ def stream_reply(client, events, out, store, url, args):
 def safe_name(name, fallback):
     """A file name from the agent made safe: no directories, no leading dots, no odd characters."""
     name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c if c.isalnum() or c in " ._-+()" else "_" for c in name).strip(" .")
-    return name[:200] or fallback
+    name = "".join(c if c.isalnum() or c in " ._-+()" else "_" for c in name)
+    return name.strip(" .") or fallback
+
+
+def name_variants(name, limit=255):
+    """name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file system's
+    NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
+    stem, ext = os.path.splitext(name)
+    if len(ext.encode()) > 16:
+        stem, ext = name, ""
+    for k in range(10000):
+        tail = (f"-{k}" if k else "") + ext
+        yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
+
+
+def _claim(directory, names):
+    """The first of names that is free in directory, created there (O_EXCL, never through a
+    symbolic link, so two runs never take one name): (path, fd)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            return path, os.open(path, flags, 0o666)
+        except FileExistsError:
+            pass
+    raise HandlerError(f"no free name like {os.path.basename(path)} left in {directory}")
 
 
 def save_artifacts(task, args, out):
-    """--save-artifacts DIR: each artifact's parts as files (text and data too); never over an
-    existing file unless --force."""
+    """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
+    taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
+    link itself and never its target). Every file is claimed before any is written, and on a
+    failure every one is removed again: all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -4198,25 +4305,48 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
-    names = set()
-    for i, (name, data) in enumerate(plan):   # two parts with one name: number the second
-        stem, dot, ext = name.rpartition(".") if "." in name else (name, "", "")
-        k = 2
-        while name in names:
-            name, k = f"{stem}-{k}{dot}{ext}", k + 1
-        names.add(name)
-        plan[i] = (os.path.join(directory, name), data)
-    existing = [path for path, _ in plan if os.path.lexists(path)]
-    if existing and not args.force:
-        raise HandlerError(f"{existing[0]} exists; not overwriting it", hint="use --force to overwrite")
+    claimed, saved = [], []   # (path, fd) this run created; where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
-        for path, data in plan:
-            with open(path, "wb" if args.force else "xb") as f:
-                f.write(data)
-            out.note(f"saved {path}")
-    except OSError as exc:
-        raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}") from None
+        try:
+            limit = os.pathconf(directory, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            limit = 255
+        try:
+            for name, _ in plan:
+                names = name_variants(name, limit)
+                if args.force:   # a temp file now, renamed over the name at the end
+                    paths = (os.path.join(directory, v) for v in names)
+                    saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                    names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
+                path, fd = _claim(directory, names)
+                claimed.append((path, fd))
+                if not args.force:
+                    saved.append(path)
+            for (_, fd), (_, data) in zip(claimed, plan):
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+        finally:
+            for _, fd in claimed:
+                os.close(fd)
+        if args.force:
+            for (temp, _), path in zip(claimed, saved):
+                os.replace(temp, path)
+    except BaseException as exc:
+        for path, _ in claimed:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        if not isinstance(exc, OSError):
+            raise
+        name = exc.filename2 or exc.filename
+        where = f" ({os.path.basename(name)})" if name else ""
+        raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
+                           hint="nothing was saved") from None
+    for path in saved:
+        out.note(f"saved {path}")
 
 
 def cmd_card_get(args, out):

@@ -4332,6 +4332,348 @@ class PushServerCommandTests(HandlerTestCase):
 
 # ============================================================================ 21. push end to end
 
+def recv_all(sock, timeout=10):
+    """Everything a server sends on sock until it closes it (a reset counts as a close)."""
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+class PushReceiverLimitTests(HandlerTestCase):
+    """make_push_server's defences: a deadline per connection, a cap on connections, a body limit
+    enforced while reading; and after each of them the next notification still gets through."""
+
+    def receiver(self, **limits):
+        events, problems = queue.Queue(), queue.Queue()
+        server = handler.make_push_server("127.0.0.1", 0, None, events.put, problems.put, **limits)
+        url = self._serve(server)
+        self.addCleanup(lambda: self.assertTrue(problems.empty(), list(problems.queue)))
+        return url, server.server_address[1], events
+
+    def connect(self, port, data=b""):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.addCleanup(sock.close)
+        sock.sendall(data)
+        return sock
+
+    def assertGetsThrough(self, url, events, within=5):
+        """A normal notification is answered 200 and handed on (retried over 503, as agents do)."""
+        deadline = time.monotonic() + within
+        while True:
+            status = http_post(url, wstatus("1.0", "working"))
+            if status == (200, "") or time.monotonic() > deadline:
+                break
+            self.assertEqual(status[0], 503, status)
+            time.sleep(0.05)
+        self.assertEqual(status, (200, ""))
+        self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+    def test_idle_and_dripping_connections_are_cut_off_at_the_deadline(self):
+        url, port, events = self.receiver(timeout=0.5, max_connections=4)
+        idle = [self.connect(port), self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 9\r\n\r\n{")]
+        stop = threading.Event()
+        self.addCleanup(stop.set)
+
+        def drip(sock):      # slowloris: a byte of header every 50 ms, far inside any read timeout
+            try:
+                for byte in b"POST / HTTP/1.0\r\nX-Slow: " + b"a" * 1000:
+                    sock.send(bytes([byte]))
+                    if stop.wait(0.05):
+                        return
+            except OSError:
+                pass
+        drips = [threading.Thread(target=drip, args=(self.connect(port),), daemon=True)
+                 for _ in range(2)]
+        for thread in drips:
+            thread.start()
+        started = time.monotonic()
+        for sock in idle:
+            self.assertEqual(recv_all(sock), b"")
+        for thread in drips:
+            thread.join(5)
+            self.assertFalse(thread.is_alive(), "a dripping connection was never cut off")
+        self.assertLess(time.monotonic() - started, 4)
+        self.assertGetsThrough(url, events, within=1)
+        self.assertTrue(events.empty())
+
+    def test_over_the_cap_is_503_at_once_and_the_slots_come_back(self):
+        url, port, events = self.receiver(timeout=5, max_connections=3)
+        held = [self.connect(port, b"POST / HTTP/1.0\r\n") for _ in range(3)]
+        time.sleep(0.2)     # let the receiver take them
+        for _ in range(5):
+            started = time.monotonic()
+            reply = recv_all(self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}"))
+            self.assertLess(time.monotonic() - started, 2)        # long before the 5 s deadline
+            self.assertRegex(reply, rb"^HTTP/1\.0 503 .*\r\nRetry-After: 1\r\n")
+            self.assertTrue(reply.endswith(b"\r\n\r\ntoo many connections; try again\n"), reply)
+        for sock in held:
+            sock.close()
+        self.assertGetsThrough(url, events)
+        burst = [threading.Thread(target=http_post, args=(url, wstatus("1.0", "working")))
+                 for _ in range(20)]
+        for thread in burst:
+            thread.start()
+        for thread in burst:
+            thread.join(10)
+        got = 0
+        while not events.empty():
+            self.assertEqual(events.get(), wstatus("1.0", "working"))
+            got += 1
+        self.assertGreaterEqual(got, 1)
+        self.assertGetsThrough(url, events)
+
+    def test_the_body_limit_is_enforced_while_reading(self):
+        url, port, events = self.receiver(timeout=0.5, limit=1000)
+        padded = json.dumps(wstatus("1.0", "working")).encode()
+        self.assertEqual(http_post(url, padded + b" " * (1001 - len(padded)))[0], 413)
+        self.assertEqual(http_post(url, padded + b" " * (1000 - len(padded))), (200, ""))
+        self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
+
+    def test_memory_follows_what_was_sent_not_what_was_announced(self):
+        try:
+            import tracemalloc
+        except ImportError:
+            self.skipTest("no tracemalloc in %s" % sys.implementation.name)
+        url, port, events = self.receiver(timeout=0.5)        # the 16 MiB default
+        tracemalloc.start()
+        self.addCleanup(tracemalloc.stop)
+        head = b"POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % (15 << 20)
+        socks = [self.connect(port, head + b"{" + b" " * 1023) for _ in range(10)]
+        for sock in socks:            # each sends 1 KiB of its 15 MiB, and its time runs out
+            self.assertEqual(recv_all(sock), b"")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        self.assertLess(peak, 4 << 20, "10 unfinished bodies of 1 KiB took %d bytes" % peak)
+        self.assertTrue(events.empty())
+        self.assertGetsThrough(url, events)
+
+
+class PushServerAbuseTests(HandlerTestCase):
+    """`server push` as a subprocess: senders that go away, bursts over the cap; no traceback,
+    no warning, and it goes on printing notifications."""
+    LINE = r"^\d\d:\d\d:\d\d task %s$"
+
+    @staticmethod
+    def abort(port, data):
+        """Send data and reset the connection (SO_LINGER 0), as a killed sender does."""
+        import struct
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(data)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
+    def test_aborted_senders_print_nothing_and_it_goes_on(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        port = int(srv.url.rsplit(":", 1)[1])
+        body = json.dumps(wstatus("1.0", "working", tid="t-0")).encode()
+        head = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % len(body)
+        cuts = (b"", b"POST /hook HT", head[:-10], head, head + body[:5], head + body[:-1])
+        for n, data in enumerate(cuts):
+            with self.subTest(sent=data[-20:]):
+                self.abort(port, data)
+                sock = socket.create_connection(("127.0.0.1", port), timeout=10)   # a clean end
+                sock.sendall(data)
+                sock.shutdown(socket.SHUT_WR)
+                recv_all(sock)
+                sock.close()
+                tid = "t-%d" % (n + 1)
+                self.assertEqual(http_post(srv.url, wstatus("1.0", "working", tid=tid)), (200, ""))
+                self.assertRegex(srv.out_line(), self.LINE % (tid + " working"))
+        err = srv.stop()                                  # and no Traceback (stop() checks)
+        self.assertEqual(err.splitlines()[1:], [], err)   # nothing but the banner
+
+    def test_a_burst_over_the_cap_gets_503_and_it_goes_on(self):
+        srv = ProcServer(self, "server", "push", "--port", "0")
+        port = int(srv.url.rsplit(":", 1)[1])
+        held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(40)]
+        try:
+            time.sleep(0.3)
+            status = http_post(srv.url, wstatus("1.0", "working", tid="t-over"))
+            self.assertEqual(status, (503, "too many connections; try again\n"))
+        finally:
+            for sock in held:
+                sock.close()
+        deadline = time.monotonic() + 5
+        while http_post(srv.url, wstatus("1.0", "completed", tid="t-9"))[0] != 200:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertRegex(srv.out_line(), self.LINE % "t-9 completed")
+        err = srv.stop()                                  # and no Traceback (stop() checks)
+        self.assertEqual(err.splitlines()[1:], [], err)   # nothing but the banner
+
+
+def disk_full_at(marker, write=os.write):
+    """An os.write that fails with ENOSPC on data holding marker (after writing what precedes)."""
+    def full(fd, data):
+        data = bytes(data)
+        if marker in data:
+            import errno
+            write(fd, data[:data.index(marker)])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write(fd, data)
+    return full
+
+
+class SaveArtifactsAgainTests(HandlerTestCase):
+    """--save-artifacts run night after night into one DIR: free variants, --force, NAME_MAX, all or
+    nothing, and two runs at once."""
+
+    def save(self, directory, artifacts, force=False):
+        """handler.save_artifacts on a task with these artifacts: the paths it says it saved."""
+        notes = []
+        args = types.SimpleNamespace(save_artifacts=directory, force=force)
+        out = types.SimpleNamespace(note=notes.append)
+        handler.save_artifacts({"artifacts": artifacts}, args, out)
+        self.assertTrue(all(n.startswith("saved ") for n in notes), notes)
+        return [n[6:] for n in notes]
+
+    @staticmethod
+    def files(*names_and_data):
+        return [{"artifactId": "a%d" % i,
+                 "parts": [{"raw": base64.b64encode(data).decode(), "filename": name,
+                            "mediaType": "application/pdf"}]}
+                for i, (name, data) in enumerate(names_and_data)]
+
+    def paths(self, directory, *names):
+        return [os.path.join(directory, name) for name in names]
+
+    def test_running_twice_saves_under_free_names_and_says_which(self):
+        url, agent = self.agent(("1.0",))
+        directory = os.path.join(self.tmp, "nightly")
+        for n, name in enumerate(("echo.txt", "echo-1.txt", "echo-2.txt")):
+            r = self.assertOk(self.run_cli("message", "send", "--url", url, "night %d" % n,
+                                           "--save-artifacts", directory))
+            self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, name))
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: night 0",
+                                                   "echo-1.txt": b"Echo: night 1",
+                                                   "echo-2.txt": b"Echo: night 2"})
+        report = self.files(("report.pdf", b"%PDF one"), ("report.pdf", b"%PDF two"))   # twice
+        saved = lambda *a, **kw: [os.path.basename(p) for p in self.save(directory, *a, **kw)]
+        self.assertEqual(saved(report), ["report.pdf", "report-1.pdf"])
+        self.assertEqual(saved(report), ["report-2.pdf", "report-3.pdf"])
+        os.mkdir(os.path.join(directory, "report-4.pdf"))       # a directory takes a name too
+        self.assertEqual(saved(report[:1], force=True), ["report.pdf"])
+        self.assertEqual(saved(report), ["report-5.pdf", "report-6.pdf"])
+        self.assertEqual(dir_contents(os.path.join(directory, "report-4.pdf")), {})
+
+    def test_force_replaces_atomically_and_never_writes_through_a_symlink(self):
+        url, agent = self.agent(("1.0",))
+        directory = os.path.join(self.tmp, "out")
+        os.makedirs(directory)
+        victim = os.path.join(self.tmp, "victim.txt")
+        with open(victim, "wb") as f:
+            f.write(b"the victim's own")
+        os.symlink(victim, os.path.join(directory, "echo.txt"))
+        nowhere = os.path.join(self.tmp, "nowhere")
+        os.symlink(nowhere, os.path.join(directory, "echo-1.txt"))  # dangling
+        with open(os.path.join(directory, "report.pdf"), "wb") as f:
+            f.write(b"old")
+        os.link(os.path.join(directory, "report.pdf"), os.path.join(self.tmp, "old-report"))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi",
+                                       "--save-artifacts", directory, "--force"))
+        self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, "echo.txt"))
+        report = self.files(("report.pdf", b"new"), ("echo-1.txt", b"one"))
+        self.assertEqual(self.save(directory, report, force=True),
+                         self.paths(directory, "report.pdf", "echo-1.txt"))
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "report.pdf": b"new",
+                                                   "echo-1.txt": b"one"})   # no link, no temp
+        with open(victim, "rb") as f:
+            self.assertEqual(f.read(), b"the victim's own")
+        self.assertFalse(os.path.lexists(nowhere))
+        with open(os.path.join(self.tmp, "old-report"), "rb") as f:   # a new file, the old intact
+            self.assertEqual(f.read(), b"old")
+        # the disk fills up while writing: the old files stay as they were, no temp file is left
+        with mock.patch("os.write", disk_full_at(b"newer")):
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, self.files(("report.pdf", b"newer"), ("echo.txt", b"newer")),
+                          force=True)
+        self.assertIn("No space left on device", cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "report.pdf": b"new",
+                                                   "echo-1.txt": b"one"})
+
+    def test_names_are_cut_to_name_max_bytes_at_a_whole_character(self):
+        directory = os.path.join(self.tmp, "out")
+        long_ext = "a" * 250 + ".thisisnotanextension"
+        artifacts = self.files(("\u00e9" * 200 + ".pdf", b"e"), ("\u65e5" * 100 + ".pdf", b"ri"),
+                               ("x" * 300, b"x"), (long_ext, b"a"),
+                               ("\U00020000" * 70 + ".tar.gz", b"4"))
+        for run in range(2):
+            names = [os.path.basename(p) for p in self.save(directory, artifacts)]
+            self.assertEqual(len(set(names)), 5)
+            for name in names:
+                self.assertLessEqual(len(name.encode("utf-8")), 255, name)   # strict: no cut char
+            suffix = "-1" if run else ""
+            self.assertEqual(names[0], "\u00e9" * ((255 - len(suffix) - 4) // 2) + suffix + ".pdf")
+            self.assertEqual(names[1], "\u65e5" * ((255 - len(suffix) - 4) // 3) + suffix + ".pdf")
+            self.assertEqual(names[2], "x" * (255 - len(suffix)) + suffix)
+            self.assertEqual(names[3], long_ext[:255 - len(suffix)] + suffix)
+            self.assertEqual(names[4], "\U00020000" * ((252 - len(suffix)) // 4) + suffix + ".gz")
+        self.assertEqual(len(dir_contents(directory)), 10)
+        small = os.path.join(self.tmp, "small")
+        with mock.patch("os.pathconf", return_value=20):       # the file system's own NAME_MAX
+            names = [os.path.basename(p) for p in self.save(small, artifacts[:2] * 2)]
+        self.assertEqual(names, ["\u00e9" * 8 + ".pdf", "\u65e5" * 5 + ".pdf",
+                                 "\u00e9" * 7 + "-1.pdf", "\u65e5" * 4 + "-1.pdf"])
+
+    def test_a_name_that_cannot_be_created_leaves_nothing(self):
+        directory = os.path.join(self.tmp, "out")
+        os.makedirs(directory)
+        with open(os.path.join(directory, "keep.txt"), "wb") as f:
+            f.write(b"kept")
+        artifacts = [{"artifactId": "first", "parts": [{"text": "first"}]}] + self.files(
+            ("\u00e9" * 200 + ".bin", b"too long"), ("last.pdf", b"last"))
+        with mock.patch("os.pathconf", return_value=1024):   # says it takes 400 bytes: it does not
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, artifacts)
+        self.assertIn("File name too long", cm.exception.message)
+        self.assertIn(directory, cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"keep.txt": b"kept"})
+        # on a full disk, the same
+        with mock.patch("os.write", disk_full_at(b"last")):
+            with self.assertRaises(handler.HandlerError) as cm:
+                self.save(directory, artifacts[:1] + artifacts[2:])
+        self.assertIn("No space left on device", cm.exception.message)
+        self.assertEqual(dir_contents(directory), {"keep.txt": b"kept"})
+        self.assertEqual(self.save(directory, artifacts[:1] + artifacts[2:]),
+                         self.paths(directory, "first.txt", "last.pdf"))
+
+    def test_runs_at_once_never_overwrite_each_other(self):
+        directory = os.path.join(self.tmp, "out")
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)                # switch threads as often as possible
+        self.addCleanup(sys.setswitchinterval, interval)
+        barrier, results = threading.Barrier(8, timeout=10), {}
+
+        def run(n):
+            barrier.wait()
+            try:
+                parts = [("report.pdf", b"run %d part %d" % (n, i)) for i in range(5)]
+                results[n] = self.save(directory, self.files(*parts))
+            except Exception as exc:
+                results[n] = exc
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+        sys.setswitchinterval(interval)
+        paths = [p for n in range(8) for p in results[n]]
+        self.assertEqual(len(set(paths)), 40, results)
+        files = dir_contents(directory)
+        self.assertEqual(sorted(files.values()),
+                         sorted(b"run %d part %d" % (n, i) for n in range(8) for i in range(5)))
+        for n in range(8):
+            for i, path in enumerate(results[n]):
+                self.assertEqual(files[os.path.basename(path)], b"run %d part %d" % (n, i))
+
+
 class _PushEndToEnd(_Receiver):
     TOKEN = "e2e-token-0123456789"
 
@@ -4541,26 +4883,29 @@ class _SaveArtifacts:
         os.makedirs(directory)
         with open(os.path.join(directory, "echo.txt"), "wb") as f:
             f.write(b"old")
-        r = self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory)
-        self.assertError(r, 1, os.path.join(directory, "echo.txt"), "--force")
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory))
+        self.assertEqual(r.err, "note: saved %s\n" % os.path.join(directory, "echo-1.txt"))   # a free name
         self.assertTrue(r.out.startswith("Echo: hi\n"), r)            # the reply is still shown
-        self.assertEqual(dir_contents(directory), {"echo.txt": b"old"})
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"old", "echo-1.txt": b"Echo: hi"})
         self.assertOk(self.run_cli("message", "send", "--url", url, "hi", "--save-artifacts", directory, "--force"))
-        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi"})
-        # one of several names taken: nothing at all is written
+        self.assertEqual(dir_contents(directory), {"echo.txt": b"Echo: hi", "echo-1.txt": b"Echo: hi"})
+        # one of several names taken: that one gets a free name, the others their own
         other = os.path.join(self.tmp, "other")
         os.makedirs(other)
         with open(os.path.join(other, "echo-2.json"), "wb") as f:
             f.write(b"old")
-        self.assertError(self.send_with_parts(url, "message", "send", "--save-artifacts", other), 1, "echo-2.json")
-        self.assertEqual(dir_contents(other), {"echo-2.json": b"old"})
-        # a symbolic link is an existing name too: never written through without --force
+        r = self.assertOk(self.send_with_parts(url, "message", "send", "--save-artifacts", other))
+        self.assertEqual(sorted(dir_contents(other)), ["echo-1.txt", "echo-2-1.json", "echo-2.json", "photo.png"])
+        self.assertEqual(dir_contents(other)["echo-2.json"], b"old")
+        self.assertIn(os.path.join(other, "echo-2-1.json"), r.err)
+        # a symbolic link is an existing name too: never written through
         linked = os.path.join(self.tmp, "linked")
         os.makedirs(linked)
         outside = os.path.join(self.tmp, "outside.txt")
         os.symlink(outside, os.path.join(linked, "echo.txt"))
-        self.assertError(self.run_cli("message", "stream", "--url", url, "hi", "--save-artifacts", linked), 1)
+        self.assertOk(self.run_cli("message", "stream", "--url", url, "hi", "--save-artifacts", linked))
         self.assertFalse(os.path.exists(outside))
+        self.assertEqual(os.readlink(os.path.join(linked, "echo.txt")), outside)
         # DIR is a file
         with open(outside, "wb") as f:
             f.write(b"a file")
