@@ -62,7 +62,10 @@ METHODS = {
 }
 SAFE_OPS = ("get", "list", "push_get", "push_list", "extended_card")   # retried like a GET
 SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
-JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input   # JSON keys whose values output and logs mask
+JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input
+MAX_DEPTH = 100   # the deepest JSON Handler reads (Ruby's JSON default): every walk stays far from the stack's end
+SECRET_OPTIONS = ("bearer_token", "api_key", "token", "push_token", "client_secret", "auth_credentials")
+MAX_RETRIES = 10   # --retries and HANDLER_RETRIES: 0 to this
 
 
 # ============================================================================ errors
@@ -316,6 +319,25 @@ def is_secret_key(key):
     return any(word in key for word in SECRET_KEY_WORDS) and not key.endswith(("url", "pagetoken", "type"))
 
 
+def loads(text):
+    """json.loads, refusing values nested deeper than MAX_DEPTH with a ValueError: CPython stops
+    near its recursion limit, PyPy goes far past it, and the walks after parsing (normalising,
+    masking, printing) are recursive."""
+    try:
+        level = [json.loads(text)]
+    except RecursionError:
+        level = None
+    value = level and level[0]
+    for _ in range(MAX_DEPTH if level else 0):
+        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+        if not level:
+            return value
+    raise ValueError(TOO_DEEP)
+
+
+TOO_DEEP = f"JSON nested more than {MAX_DEPTH} levels deep"
+
+
 def mask_secrets(obj):
     """A copy of a JSON value with every token and credential masked."""
     if isinstance(obj, dict):
@@ -519,7 +541,7 @@ _SCHEME_03 = _ByType(
 def validate_card_bytes(body):
     """validate_card() of a card as it was read: one that is not JSON is one problem."""
     try:
-        card = json.loads(body.decode("utf-8"))
+        card = loads(body.decode("utf-8"))
     except JSON_ERRORS as exc:
         return "unknown", [("$", f"the card is not JSON: {exc}")]
     return validate_card(card)
@@ -997,11 +1019,11 @@ class Response:
 
     def json(self, what):
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except JSON_ERRORS:
-            snippet = body_snippet(self.body, self.content_type)
+            return loads(self.body.decode("utf-8"))
+        except JSON_ERRORS as exc:
+            snippet = str(exc) if str(exc) == TOO_DEEP else repr(body_snippet(self.body, self.content_type))
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
-                               f"HTTP {self.status}): {snippet!r}") from None
+                               f"HTTP {self.status}): {snippet}") from None
 
 
 def body_snippet(body, content_type=""):
@@ -1144,7 +1166,7 @@ def loggable(body):
     most 2,000 characters."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        text = json.dumps(mask_secrets(json.loads(text)), ensure_ascii=False)
+        text = json.dumps(mask_secrets(loads(text)), ensure_ascii=False)
     except JSON_ERRORS:
         if "=" in text and " " not in text.strip():   # a form (OAuth2 token requests)
             from urllib.parse import parse_qsl
@@ -1553,7 +1575,7 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
     resp = transport.request(url, urlencode(form).encode("ascii"), {"Accept": "application/json", **(headers or {})},
                              "POST", idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
-        data = json.loads(resp.body.decode("utf-8"))
+        data = loads(resp.body.decode("utf-8"))
     except JSON_ERRORS:
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
@@ -1817,7 +1839,7 @@ class A2AClient:
                                "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
         if not card and resp.content_type in ("application/json", "application/a2a+json"):
             try:
-                payload = json.loads(resp.body)
+                payload = loads(resp.body)
             except JSON_ERRORS:
                 payload = None
             if self.binding == "HTTP+JSON" and isinstance(payload, dict):
@@ -1904,7 +1926,7 @@ class A2AClient:
                 yield normalise_event(self._unwrap(item.json(f"answer to {method}"), request_id, method))
                 return
             try:
-                payload = json.loads(item[1])
+                payload = loads(item[1])
             except JSON_ERRORS:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
@@ -1976,7 +1998,7 @@ class A2AClient:
                 yield normalise_event(result if self.v1 else from_proto03(result))
                 return
             try:
-                payload = json.loads(item[1])
+                payload = loads(item[1])
             except JSON_ERRORS:
                 raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
             if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
@@ -2869,7 +2891,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if not 0 <= length <= MAX_SSE_LINE:
                 raise AgentError(-32600, "the body is too large or has no valid Content-Length")
             try:
-                return json.loads(self.rfile.read(length) or b"{}")
+                return loads(self.rfile.read(length) or b"{}")
             except JSON_ERRORS:
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
@@ -3084,7 +3106,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 return self._answer(413, "notification too large (16 MiB at most)\n")
             body = self.rfile.read(length)
             try:
-                event = normalise_event(json.loads(body))
+                event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
                 if on_problem:
                     reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
@@ -3274,7 +3296,7 @@ class McpServer:
             if not line.strip():
                 continue
             try:
-                message = json.loads(line)
+                message = loads(line)
             except JSON_ERRORS:
                 reply = _rpc_error(None, -32700, "not valid JSON")
             else:
@@ -3722,7 +3744,7 @@ def data_part(value):
                 text = f.read()
         else:
             text = value
-        return {"data": json.loads(text)}
+        return {"data": loads(text)}
     except OSError as exc:
         raise usage_error(f"cannot read --data {value}: {exc.strerror or exc}") from None
     except JSON_ERRORS as exc:
