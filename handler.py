@@ -62,9 +62,10 @@ METHODS = {
 }
 SAFE_OPS = ("get", "list", "push_get", "push_list", "extended_card")   # retried like a GET
 SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
-JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input
-MAX_DEPTH = 100   # the deepest JSON Handler reads (Ruby's JSON default): every walk stays far from the stack's end
-SECRET_OPTIONS = ("bearer_token", "api_key", "token", "push_token", "client_secret", "auth_credentials")
+JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or too deep input
+MAX_DEPTH = 100   # the deepest JSON Handler reads (as Ruby's JSON); walks stay far from the limit
+SECRET_OPTIONS = ("bearer_token", "api_key", "token", "push_token", "client_secret",
+                  "auth_credentials")   # the options that take a secret, each also as '-' (stdin)
 MAX_RETRIES = 10   # --retries and HANDLER_RETRIES: 0 to this
 
 
@@ -329,7 +330,8 @@ def loads(text):
         level = None
     value = level and level[0]
     for _ in range(MAX_DEPTH if level else 0):
-        level = [v for x in level if isinstance(x, (dict, list)) for v in (x.values() if isinstance(x, dict) else x)]
+        level = [v for x in level if isinstance(x, (dict, list))
+                 for v in (x.values() if isinstance(x, dict) else x)]
         if not level:
             return value
     raise ValueError(TOO_DEEP)
@@ -1021,7 +1023,8 @@ class Response:
         try:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
-            snippet = str(exc) if str(exc) == TOO_DEEP else repr(body_snippet(self.body, self.content_type))
+            snippet = TOO_DEEP if str(exc) == TOO_DEEP else \
+                repr(body_snippet(self.body, self.content_type))
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet}") from None
 
