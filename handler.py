@@ -1319,7 +1319,12 @@ class Transport:
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
-        self._opener = None
+        self._opener, self._warned = None, set()
+
+    def _warn_once(self, message):
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
 
     def opener(self):
         """urllib's opener (proxies from the environment), with this transport's TLS context and
@@ -1340,9 +1345,6 @@ class Transport:
                             del new.headers[name]
                     return new
             self._opener = urllib.request.build_opener(Redirect, urllib.request.HTTPSHandler(context=self.tls()))
-            if self.insecure:
-                self.warn("TLS verification is OFF (--insecure): anyone on the network path can read "
-                          "and change this traffic")
         return self._opener
 
     def tls(self):
@@ -1358,10 +1360,12 @@ class Transport:
                     from None
         if self.cert:
             key = self.key or self.cert
-            try:
-                mode = os.stat(key).st_mode & 0o777
-            except OSError as exc:
-                raise usage_error(f"cannot read the client key {key}: {exc.strerror}") from None
+            for path, what in ((self.cert, "client certificate (--cert, $HANDLER_CERT)"),
+                               (key, "client key (--key, $HANDLER_KEY)")):
+                try:
+                    mode = os.stat(path).st_mode & 0o777
+                except OSError as exc:
+                    raise usage_error(f"cannot read the {what} {path}: {exc.strerror}") from None
             if mode & 0o077:
                 raise usage_error(f"the private key {key} is open to other users (mode {mode:o}); "
                                   f"Handler will not use it", f"fix it with: chmod 600 {key}")
@@ -1378,6 +1382,14 @@ class Transport:
                        "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
             all_headers["Content-Type"] = content_type
+        https, secret = url[:6].lower() == "https:", any(is_secret_header(k) or k in self.secrets
+                                                         for k in headers)
+        if https and self.insecure:   # once a call, and never for http://
+            self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
+                            "can read and change this traffic")
+        elif not https and secret and not _is_loopback(url):
+            self._warn_once(f"credentials go to {_origin(url)} over plain http: anyone on the "
+                            "network path can read them; use https")
         if self.log:
             self.log(f"> {method} {url}")
             for k, v in redact_headers(all_headers, self.secrets).items():
@@ -1743,11 +1755,10 @@ class A2AClient:
     # -- the card and the interface
     def card_response(self):
         """The HTTP response that holds the card (any body), after the well-known fallbacks."""
-        from urllib.parse import urlsplit
-        if urlsplit(self.url).path.endswith(".json"):
-            urls = [self.url]
-        else:
-            urls = [self.url.rstrip("/") + path for path in CARD_PATHS]
+        from urllib.parse import urlsplit, urlunsplit
+        parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
+        urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
+            parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
             resp = self._send(card_url, headers=self.headers)
             if resp.status == 404 and card_url != urls[-1]:
@@ -3134,8 +3145,9 @@ def serve(server, out, banner, host, secured):
     try:
         if host not in ("127.0.0.1", "localhost", "::1") and not secured:
             out.warn(f"listening on {host}, reachable from other machines, without a token")
-        out.err.write(banner + "\n")
-        out.err.flush()
+        if not out.quiet:   # -q: nothing but warnings and errors
+            out.err.write(banner + "\n")
+            out.err.flush()
         server.serve_forever(0.2)
     except KeyboardInterrupt:
         pass
@@ -3680,10 +3692,61 @@ def read_secret(value, what):
     """A secret given on the command line, or read from stdin when it is '-'."""
     if value == "-":
         value = sys.stdin.readline() if sys.stdin else ""
+    elif _LITERAL:
+        _LITERAL.pop()()
     value = (value or "").strip()
     if not value:
         raise usage_error(f"{what} is empty", "pass it, or '-' and pipe it on stdin")
     return value
+
+
+_LITERAL = []   # the warning about secrets given literally, said when the first of them is read
+
+
+def check_secrets(args, out):
+    """Secrets on the command line: a warning when one given literally is used (any user of the
+    machine can read it in /proc/PID/cmdline; `docker login -p` warns too), and one reader of
+    stdin at most: a secret given as '-', --data -, or the message."""
+    given = {f"--{name.replace('_', '-')}": getattr(args, name) for name in SECRET_OPTIONS
+             if isinstance(getattr(args, name, None), str)}
+    literal = ", ".join(flag for flag, value in given.items() if value != "-")
+    more = "" if args.command in ("auth", "server") else \
+        ", or use $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY or a stored credential (auth set)"
+    said = f"{literal} on the command line can be read by any user of this machine (ps); give '-' " \
+        f"to read it from stdin{more}"
+    _LITERAL[:] = [lambda: out.warn(said)] if literal else []
+    readers = [flag + " -" for flag, value in given.items() if value == "-"]
+    readers += ["--data -" for kind, value, _ in getattr(args, "parts", None) or []
+                if kind == "data" and value == "-"]
+    text = getattr(args, "text", "")
+    if text == "-" or (text is None and "--data -" not in readers and not _is_tty(sys.stdin)):
+        readers.append("the message")
+    if len(readers) > 1:
+        raise usage_error(f"stdin cannot be both {readers[0]} and {readers[1]}",
+                          "give the message as TEXT, or the secret in its HANDLER_* variable"
+                          if readers[-1] == "the message" else "give only one of them as '-'")
+
+
+def redact_argv(text, argv):
+    """text with every secret that argv holds (a secret option's value, a secret header's
+    value) shown as ***: usage errors quote what they could not use."""
+    import re
+    found = []
+    for i, arg in enumerate(argv):
+        flag, eq, value = arg.partition("=")
+        if flag.startswith("-H") and len(flag) > 2:   # -H'Name: value'
+            flag, value, eq = "-H", arg[2:], "="
+        header = flag in ("-H", "--header")
+        if header or flag[2:].replace("-", "_") in SECRET_OPTIONS:
+            value = value if eq else (argv[i + 1:i + 2] or [""])[0]
+            name, colon, content = value.partition(":")
+            if not header:
+                found.append(value)
+            elif is_secret_header(name):
+                found.append(content.strip() if colon and content.strip() else value)
+    for secret in sorted(set(found) - {"", "-"}, key=len, reverse=True):
+        text = text and re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
+    return text
 
 
 MAX_FILE = 10 * 1024 * 1024   # the largest file sent inline
@@ -3789,10 +3852,13 @@ def make_transport(args, out, session=None):
     """The transport that the global connection options (or their HANDLER_* variables, or
     the client certificate stored for the agent) describe."""
     retries = _setting(args, "retries", "HANDLER_RETRIES")
-    try:
-        retries = 2 if retries is None else int(retries)
-    except ValueError:
-        raise usage_error(f"HANDLER_RETRIES is not a number: {retries!r}") from None
+    if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
+        import argparse
+        try:
+            retries = _number(int, 0, MAX_RETRIES)(retries)
+        except argparse.ArgumentTypeError as exc:
+            raise usage_error(f"HANDLER_RETRIES: {exc}") from None
+    retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = (session.client_cert if session else None) or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4122,7 +4188,7 @@ def cmd_auth_set(args, out):
     kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
     if args.key and not args.cert:
         raise usage_error("--key needs --cert")
-    if len(kinds) > 1 or not (kinds or args.cert):
+    if not (kinds or args.cert):
         raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.oauth2_token_url and not (args.client_id and args.client_secret):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
@@ -4364,7 +4430,7 @@ def _card_options(parser, validate=False):
 
 def _push_server_options(parser):
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--port", type=_number(int, 0, 65535), default=9000, help="0 to 65535")
     parser.add_argument("--token", metavar="T", help="accept only notifications with this token ('-': stdin)")
 
 
@@ -4378,10 +4444,12 @@ def _session_url(parser, all_flag=False):
 
 def _auth_set_options(parser):
     parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    parser.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
-    parser.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
+    kind = parser.add_mutually_exclusive_group()   # one credential an agent: say which conflict
+    kind.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
+    kind.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
     parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
-    parser.add_argument("--oauth2-token-url", metavar="URL", help="OAuth2 client credentials: the token endpoint")
+    kind.add_argument("--oauth2-token-url", metavar="URL",
+                      help="OAuth2 client credentials: the token endpoint")
     parser.add_argument("--client-id", metavar="ID", help="OAuth2: the client id")
     parser.add_argument("--client-secret", metavar="S", help="OAuth2: the client secret ('-': stdin)")
     parser.add_argument("--scope", action="append", metavar="S", help="OAuth2: a scope to ask for (repeatable)")
@@ -4405,7 +4473,7 @@ def _chat_options(parser):
 
 def _agent_server_options(parser):
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=_number(int, 0, 65535), default=8000, help="0 to 65535")
     parser.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
     parser.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
                         help="the A2A versions it speaks and its card offers (default both)")
@@ -4514,7 +4582,8 @@ def build_parser(argv=None):
                             help="its private key, readable by you only ($HANDLER_KEY)")
         parser.add_argument("--insecure", action="store_true", default=d(False),
                             help="do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)")
-        parser.add_argument("--retries", type=_number(int, 0, 10), metavar="N", default=d(None),
+        parser.add_argument("--retries", type=_number(int, 0, MAX_RETRIES), metavar="N",
+                            default=d(None),
                             help="retries of reads on connection errors, 429 and 502-504 (default 2)")
         parser.add_argument("--max-response", metavar="BYTES", default=d(None),
                             help="the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
@@ -4580,8 +4649,10 @@ def _run(argv):
     try:
         args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet, args.debug)
+        check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
-    except HandlerError as exc:
+    except HandlerError as exc:   # it may quote what it could not use: never a secret
+        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
         out.error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
