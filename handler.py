@@ -3712,8 +3712,8 @@ def check_secrets(args, out):
     literal = ", ".join(flag for flag, value in given.items() if value != "-")
     more = "" if args.command in ("auth", "server") else \
         ", or use $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY or a stored credential (auth set)"
-    said = f"{literal} on the command line can be read by any user of this machine (ps); give '-' " \
-        f"to read it from stdin{more}"
+    said = f"{literal} on the command line can be read by any user of this machine (ps); " \
+        f"give '-' to read it from stdin{more}"
     _LITERAL[:] = [lambda: out.warn(said)] if literal else []
     readers = [flag + " -" for flag, value in given.items() if value == "-"]
     readers += ["--data -" for kind, value, _ in getattr(args, "parts", None) or []
