@@ -3272,25 +3272,38 @@ class McpServer:
             return _rpc_error(rid, -32602, f"unknown tool: {name}")
         if not isinstance(arguments, dict):
             return _rpc_error(rid, -32602, "arguments must be an object")
-        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments)}
+        problem = self.invalid(name, arguments)
+        if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
+            return _rpc_error(rid, -32602, f"invalid arguments for {name}: {problem}")
+        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments, problem)}
 
-    def call(self, name, arguments):
+    def invalid(self, name, arguments):
+        """What makes arguments unfit for the tool's inputSchema (None: nothing); null is absent."""
+        schema, kinds = self.TOOLS[name][1], {"string": str, "integer": int, "boolean": bool}
+        missing = [key for key in schema["required"] if arguments.get(key) in (None, "")]
+        unknown = [key for key in arguments if key not in schema["properties"]]
+        takes = ", ".join(schema["properties"]) or "none"
+        problems = [f"needs {', '.join(missing)}"] * bool(missing) + \
+            [f"takes no {', '.join(unknown)} (its arguments: {takes})"] * bool(unknown)
+        for key, spec in schema["properties"].items():
+            value, kind = arguments.get(key), spec["type"]
+            if value is None:
+                continue
+            if not isinstance(value, kinds[kind]) or kind == "integer" and isinstance(value, bool):
+                problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
+            elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
+                problems.append(f"{key} must be from {spec.get('minimum')} to "
+                                f"{spec.get('maximum', 'more')}")
+        return "; ".join(problems)
+
+    def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
-        schema = self.TOOLS[name][1]
-        missing = [key for key in schema["required"] if arguments.get(key) in (None, "")]
-        kinds = {"string": str, "integer": int, "boolean": bool}
-        wrong = [f"{key} must be a{'n' if spec['type'][0] in 'ai' else ''} {spec['type']}"
-                 for key, spec in schema["properties"].items() if arguments.get(key) is not None
-                 and (not isinstance(arguments[key], kinds[spec["type"]])
-                      or spec["type"] == "integer" and isinstance(arguments[key], bool))]
         try:
-            if missing or wrong:
-                raise usage_error(f"{name}: " + "; ".join([f"needs {', '.join(missing)}"] * bool(missing) + wrong))
+            if problem:
+                raise usage_error(f"{name}: {problem}")
             text, structured = getattr(self, "tool_" + name)(**arguments)
             error = False
-        except TypeError as exc:   # an argument the tool does not take
-            text, structured, error = f"Error: {name}: {exc}", None, True
         except HandlerError as exc:
             text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
             structured, error = exc.envelope(), True
@@ -3310,6 +3323,12 @@ class McpServer:
                 return EXIT_OK
             if not line.strip():
                 continue
+            if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
+                reply = _rpc_error(self._skip_line(stdin, line), -32600,
+                                   f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+                stdout.write(json.dumps(reply) + "\n")
+                stdout.flush()
+                continue
             try:
                 message = loads(line)
             except JSON_ERRORS:
@@ -3324,6 +3343,23 @@ class McpServer:
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
+
+    @staticmethod
+    def _skip_line(stdin, head):
+        """Read the rest of an over-long line; its request id, when its start or end shows one."""
+        import re
+        tail = head
+        while tail[-1:] not in (b"\n", "\n"):
+            more = stdin.readline(65536)
+            if not more:
+                break
+            tail = tail[-4096:] + more
+        head, tail = (part.decode("utf-8", "replace") if isinstance(part, bytes) else part
+                      for part in (head[:4096], tail[-4096:]))
+        rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
+        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, head) or \
+            re.search(rid + r'[^{}\[\]]*\}\s*$', tail)
+        return json.loads(found.group(1)) if found else None
 
     def _safely(self, message):
         try:
