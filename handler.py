@@ -340,6 +340,11 @@ def loads(text):
 TOO_DEEP = f"JSON nested more than {MAX_DEPTH} levels deep"
 
 
+def shown_json(exc, snippet):
+    """What an error shows of text that loads() refused: why when too deep, else its start."""
+    return TOO_DEEP if str(exc) == TOO_DEEP else repr(snippet)
+
+
 def mask_secrets(obj):
     """A copy of a JSON value with every token and credential masked."""
     if isinstance(obj, dict):
@@ -1023,8 +1028,7 @@ class Response:
         try:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
-            snippet = TOO_DEEP if str(exc) == TOO_DEEP else \
-                repr(body_snippet(self.body, self.content_type))
+            snippet = shown_json(exc, body_snippet(self.body, self.content_type))
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet}") from None
 
@@ -1941,8 +1945,9 @@ class A2AClient:
                 return
             try:
                 payload = loads(item[1])
-            except JSON_ERRORS:
-                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+            except JSON_ERRORS as exc:
+                raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                   f"{shown_json(exc, item[1][:120])}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
 
     # -- HTTP+JSON (REST)
@@ -2013,8 +2018,9 @@ class A2AClient:
                 return
             try:
                 payload = loads(item[1])
-            except JSON_ERRORS:
-                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+            except JSON_ERRORS as exc:
+                raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                   f"{shown_json(exc, item[1][:120])}") from None
             if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
                 raise rest_error(200, payload, what)
             yield normalise_event(payload if self.v1 else from_proto03(payload))
