@@ -3284,22 +3284,20 @@ class McpServer:
         return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments, problem)}
 
     def invalid(self, name, arguments):
-        """What makes arguments unfit for the tool's inputSchema (None: nothing); null is absent."""
-        schema, kinds = self.TOOLS[name][1], {"string": str, "integer": int, "boolean": bool}
-        missing = [key for key in schema["required"] if arguments.get(key) in (None, "")]
-        unknown = [key for key in arguments if key not in schema["properties"]]
-        takes = ", ".join(schema["properties"]) or "none"
-        problems = [f"needs {', '.join(missing)}"] * bool(missing) + \
-            [f"takes no {', '.join(unknown)} (its arguments: {takes})"] * bool(unknown)
-        for key, spec in schema["properties"].items():
-            value, kind = arguments.get(key), spec["type"]
-            if value is None:
-                continue
-            if not isinstance(value, kinds[kind]) or kind == "integer" and isinstance(value, bool):
+        """What makes arguments unfit for the tool's inputSchema ("": nothing); null is absent."""
+        schema = self.TOOLS[name][1]
+        props = schema["properties"]
+        problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
+        problems += [f"takes no {key} (its arguments: {', '.join(props) or 'none'})"
+                     for key in arguments if key not in props]
+        for key, value in arguments.items():
+            spec = props.get(key) if value is not None else None
+            kind = spec and spec["type"]
+            if spec and type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
-            elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                problems.append(f"{key} must be from {spec.get('minimum')} to "
-                                f"{spec.get('maximum', 'more')}")
+            elif spec and not spec.get("minimum", value) <= value <= spec.get("maximum", value):
+                high = spec.get("maximum", "")
+                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
         return "; ".join(problems)
 
     def call(self, name, arguments, problem=None):
@@ -3354,17 +3352,15 @@ class McpServer:
     def _skip_line(stdin, head):
         """Read the rest of an over-long line; its request id, when its start or end shows one."""
         import re
-        tail = head
-        while tail[-1:] not in (b"\n", "\n"):
+        tail = more = head
+        while more and more[-1:] not in (b"\n", "\n"):
             more = stdin.readline(65536)
-            if not more:
-                break
             tail = tail[-4096:] + more
-        head, tail = (part.decode("utf-8", "replace") if isinstance(part, bytes) else part
-                      for part in (head[:4096], tail[-4096:]))
+        ends = [p if isinstance(p, str) else p.decode("utf-8", "replace")
+                for p in (head[:4096], tail[-4096:])]
         rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, head) or \
-            re.search(rid + r'[^{}\[\]]*\}\s*$', tail)
+        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, ends[0]) or \
+            re.search(rid + r'[^{}\[\]]*\}\s*$', ends[1])
         return json.loads(found.group(1)) if found else None
 
     def _safely(self, message):
@@ -3749,24 +3745,21 @@ def check_secrets(args, out):
     """Secrets on the command line: a warning when one given literally is used (any user of the
     machine can read it in /proc/PID/cmdline; `docker login -p` warns too), and one reader of
     stdin at most: a secret given as '-', --data -, or the message."""
-    given = {f"--{name.replace('_', '-')}": getattr(args, name) for name in SECRET_OPTIONS
-             if isinstance(getattr(args, name, None), str)}
-    literal = ", ".join(flag for flag, value in given.items() if value != "-")
+    given = [(f"--{name.replace('_', '-')}", getattr(args, name, None)) for name in SECRET_OPTIONS]
+    literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
-        ", or use $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY or a stored credential (auth set)"
-    said = f"{literal} on the command line can be read by any user of this machine (ps); " \
-        f"give '-' to read it from stdin{more}"
+        ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
+    said = f"{literal} on the command line can be read by any user of this machine (ps); use '-' " \
+        f"to read it from stdin{more}"
     _LITERAL[:] = [lambda: out.warn(said)] if literal else []
-    readers = [flag + " -" for flag, value in given.items() if value == "-"]
-    readers += ["--data -" for kind, value, _ in getattr(args, "parts", None) or []
-                if kind == "data" and value == "-"]
+    readers = [flag + " -" for flag, value in given if value == "-"] + \
+        ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
     text = getattr(args, "text", "")
     if text == "-" or (text is None and "--data -" not in readers and not _is_tty(sys.stdin)):
         readers.append("the message")
     if len(readers) > 1:
         raise usage_error(f"stdin cannot be both {readers[0]} and {readers[1]}",
-                          "give the message as TEXT, or the secret in its HANDLER_* variable"
-                          if readers[-1] == "the message" else "give only one of them as '-'")
+                          "give the message as TEXT, or a secret in its HANDLER_* variable")
 
 
 def redact_argv(text, argv):
@@ -3774,18 +3767,14 @@ def redact_argv(text, argv):
     value) shown as ***: usage errors quote what they could not use."""
     import re
     found = []
-    for i, arg in enumerate(argv):
-        flag, eq, value = arg.partition("=")
-        if flag.startswith("-H") and len(flag) > 2:   # -H'Name: value'
-            flag, value, eq = "-H", arg[2:], "="
-        header = flag in ("-H", "--header")
-        if header or flag[2:].replace("-", "_") in SECRET_OPTIONS:
-            value = value if eq else (argv[i + 1:i + 2] or [""])[0]
-            name, colon, content = value.partition(":")
-            if not header:
-                found.append(value)
-            elif is_secret_header(name):
-                found.append(content.strip() if colon and content.strip() else value)
+    for arg, after in zip(argv, argv[1:] + [""]):
+        flag, eq, value = ("-H", 1, arg[2:]) if arg[:2] == "-H" != arg else arg.partition("=")
+        value = value if eq else after
+        name, _, content = value.partition(":")
+        if flag in ("-H", "--header") and is_secret_header(name):
+            found.append(content.strip() or value)
+        elif flag[2:].replace("-", "_") in SECRET_OPTIONS:
+            found.append(value)
     for secret in sorted(set(found) - {"", "-"}, key=len, reverse=True):
         text = text and re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
     return text

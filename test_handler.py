@@ -2048,8 +2048,9 @@ class _Misbehaving:
     def test_401_and_403(self):
         url, srv = self.scripted()
         self.assertError(self.send(srv, url, Reply(b'{"error": "unauthorized"}', 401)), 4, "401", "auth set")
-        self.assertError(self.send(srv, url, Reply(b"forbidden", 403, "text/plain"), "--bearer-token", "x"), 4,
-                         "403", "rejected")
+        os.environ["HANDLER_BEARER_TOKEN"] = "x"   # not on the command line, which warns
+        self.assertError(self.send(srv, url, Reply(b"forbidden", 403, "text/plain")), 4, "403", "rejected")
+        del os.environ["HANDLER_BEARER_TOKEN"]
         srv.posts.append(Reply(b'{"error": "unauthorized"}', 401))
         self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
                              "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
@@ -2690,12 +2691,13 @@ class McpArgumentTests(HandlerTestCase):
         url, agent = self.agent()
         proc = self.mcp()
         text = proc.fails("send_message", agent_url=url, message="hi", bearer_token=SECRET, colour="red")[0]
-        self.assertIn("bearer_token, colour", text)
+        self.assertIn("takes no bearer_token", text)
+        self.assertIn("takes no colour", text)
         self.assertIn("agent_url, message, context_id, task_id, use_session", text)   # what it takes
         self.assertNotIn("keyword", text)
         self.assertNotIn(SECRET, text)
         text = proc.fails("list_tasks", agent_url=url, page_size=500)[0]
-        self.assertIn("page_size must be from 1 to 100", text)
+        self.assertIn("page_size is out of range: 1..100", text)
         self.assertIn("takes no x", proc.fails("list_sessions", x=1)[0])
         self.assertEqual(agent.received, [])
         self.assertEqual(proc.ok("list_sessions")[1]["count"], 0)
@@ -2712,7 +2714,7 @@ class McpArgumentTests(HandlerTestCase):
                 self.assertNotIn("keyword", error["message"])
         error = proc.error("tools/call", {"name": "get_task", "arguments": {"agent_url": url, "history_length": -1}},
                            -32602)
-        self.assertIn("history_length must be from 0", error["message"])
+        self.assertIn("history_length is out of range: 0..", error["message"])
         self.assertEqual(agent.received, [])
         self.assertIn("Echo: hi", proc.ok("send_message", agent_url=url, message="hi")[0])
 
@@ -4163,7 +4165,8 @@ class _CardExtended:
     def test_wrong_or_no_credentials(self):
         url, agent = self.agent(token=self.TOKEN)
         self.assertError(self.run_cli("card", "get", "--extended", "--url", url), 4)
-        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", "wrong"), 4)
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", "-",
+                                      stdin="wrong\n"), 4)
 
     def test_no_extended_card_sends_nothing(self):
         url, agent = self.agent()                   # without a token it offers no extended card
@@ -6615,7 +6618,7 @@ class FaultServer(ScriptedServer):
 
 
 def fault(name, argv, code, *fragments, gets=None, posts=(), other=None, json_code=None, counts=None,
-          patch=None, stdout=None, once=False, a2a=None):
+          patch=None, stdout=None, once=False, a2a=None, stdin=""):
     """One misbehaviour: the main agent's GET replies (path -> Reply or list) and POST replies,
     the other origin's GET replies (other: started only when given), the command line (with
     {url} and {other}), the exit code, what the one error line holds, the error code that
@@ -6625,7 +6628,7 @@ def fault(name, argv, code, *fragments, gets=None, posts=(), other=None, json_co
     a2a: the a2aCode of the -o json error (the agent's JSON-RPC error code)."""
     return types.SimpleNamespace(name=name, argv=tuple(argv), code=code, fragments=fragments, gets=gets or {},
                                  posts=list(posts), other=other, json_code=json_code, counts=counts,
-                                 patch=patch or {}, stdout=stdout, once=once, a2a=a2a)
+                                 patch=patch or {}, stdout=stdout, once=once, a2a=a2a, stdin=stdin)
 
 
 CARD_PATH = "/.well-known/agent-card.json"
@@ -6756,8 +6759,9 @@ class _FaultCorpus(_FaultAgents):
             fault("401 with WWW-Authenticate", SEND, 4, "HTTP 401", "auth set",
                   posts=[Reply(b"{}", 401, headers=[("WWW-Authenticate", 'Bearer realm="agent"')])],
                   json_code="A2ACLI_ERR_CREDENTIALS_MISSING"),
-            fault("403 with a token", SEND + ("--bearer-token", "t0k3n"), 4, "HTTP 403", "rejected",
-                  posts=[Reply(b"forbidden", 403, "text/plain")], json_code="A2ACLI_ERR_AUTH_FAILED"),
+            fault("403 with a token", SEND + ("--bearer-token", "-"), 4, "HTTP 403", "rejected",
+                  posts=[Reply(b"forbidden", 403, "text/plain")], json_code="A2ACLI_ERR_AUTH_FAILED",
+                  stdin="t0k3n\n"),
             fault("404 on the endpoint", SEND, 3, "404", posts=[Reply(b"not here", 404, "text/plain")]),
             fault("405 on the endpoint", SEND, 1, "HTTP 405", posts=[Reply(b"use GET", 405, "text/plain")]),
             fault("413 payload too large", SEND, 1, "HTTP 413", posts=[Reply(b"too big", 413, "text/plain")]),
@@ -6905,7 +6909,7 @@ class _FaultCorpus(_FaultAgents):
             for name, value in f.patch.items():
                 stack.enter_context(mock.patch.object(handler, name, value))
             start = time.monotonic()
-            r = self.run_cli(*argv)
+            r = self.run_cli(*argv, stdin=f.stdin)
             took = time.monotonic() - start
         self.assertLess(took, 8, r)
         if f.code == 0:
@@ -7614,7 +7618,8 @@ class RestBindingTests(HandlerTestCase):
         self.assertEqual([(r.method, r.path) for r in rest], [("GET", "/rest/extendedAgentCard")] * 2)
         for r in rest:
             self.assertEqual((r.headers["Authorization"], r.headers["A2A-Version"]), ("Bearer " + REST_TOKEN, "1.0"))
-        r = self.run_cli("--transport", "http+json", "card", "get", "--extended", "--url", url, "--bearer-token", "no")
+        r = self.run_cli("--transport", "http+json", "card", "get", "--extended", "--url", url, "--bearer-token", "-",
+                         stdin="no\n")
         self.assertError(r, 4, "rejected the credentials")
 
     # -- choosing the binding
