@@ -62,7 +62,11 @@ METHODS = {
 }
 SAFE_OPS = ("get", "list", "push_get", "push_list", "extended_card")   # retried like a GET
 SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
-JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or absurdly nested input   # JSON keys whose values output and logs mask
+JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or too deep input
+MAX_DEPTH = 100   # the deepest JSON Handler reads (as Ruby's JSON); walks stay far from the limit
+SECRET_OPTIONS = ("bearer_token", "api_key", "token", "push_token", "client_secret",
+                  "auth_credentials")   # the options that take a secret, each also as '-' (stdin)
+MAX_RETRIES = 10   # --retries and HANDLER_RETRIES: 0 to this
 
 
 # ============================================================================ errors
@@ -317,6 +321,31 @@ def is_secret_key(key):
     return any(word in key for word in SECRET_KEY_WORDS) and not key.endswith(("url", "pagetoken", "type"))
 
 
+def loads(text):
+    """json.loads, refusing values nested deeper than MAX_DEPTH with a ValueError: CPython stops
+    near its recursion limit, PyPy goes far past it, and the walks after parsing (normalising,
+    masking, printing) are recursive."""
+    try:
+        level = [json.loads(text)]
+    except RecursionError:
+        level = None
+    value = level and level[0]
+    for _ in range(MAX_DEPTH if level else 0):
+        level = [v for x in level if isinstance(x, (dict, list))
+                 for v in (x.values() if isinstance(x, dict) else x)]
+        if not level:
+            return value
+    raise ValueError(TOO_DEEP)
+
+
+TOO_DEEP = f"JSON nested more than {MAX_DEPTH} levels deep"
+
+
+def shown_json(exc, snippet):
+    """What an error shows of text that loads() refused: why when too deep, else its start."""
+    return TOO_DEEP if str(exc) == TOO_DEEP else repr(snippet)
+
+
 def mask_secrets(obj):
     """A copy of a JSON value with every token and credential masked."""
     if isinstance(obj, dict):
@@ -520,7 +549,7 @@ _SCHEME_03 = _ByType(
 def validate_card_bytes(body):
     """validate_card() of a card as it was read: one that is not JSON is one problem."""
     try:
-        card = json.loads(body.decode("utf-8"))
+        card = loads(body.decode("utf-8"))
     except JSON_ERRORS as exc:
         return "unknown", [("$", f"the card is not JSON: {exc}")]
     return validate_card(card)
@@ -1181,11 +1210,11 @@ class Response:
 
     def json(self, what):
         try:
-            return json.loads(self.body.decode("utf-8"))
-        except JSON_ERRORS:
-            snippet = body_snippet(self.body, self.content_type)
+            return loads(self.body.decode("utf-8"))
+        except JSON_ERRORS as exc:
+            snippet = shown_json(exc, body_snippet(self.body, self.content_type))
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
-                               f"HTTP {self.status}): {snippet!r}") from None
+                               f"HTTP {self.status}): {snippet}") from None
 
 
 def body_snippet(body, content_type=""):
@@ -1328,7 +1357,7 @@ def loggable(body):
     most 2,000 characters."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
-        text = json.dumps(mask_secrets(json.loads(text)), ensure_ascii=False)
+        text = json.dumps(mask_secrets(loads(text)), ensure_ascii=False)
     except JSON_ERRORS:
         if "=" in text and " " not in text.strip():   # a form (OAuth2 token requests)
             from urllib.parse import parse_qsl
@@ -1478,7 +1507,12 @@ class Transport:
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
-        self._opener = None
+        self._opener, self._warned = None, set()
+
+    def _warn_once(self, message):
+        if message not in self._warned:
+            self._warned.add(message)
+            self.warn(message)
 
     def opener(self):
         """urllib's opener (proxies from the environment), with this transport's TLS context and
@@ -1499,9 +1533,6 @@ class Transport:
                             del new.headers[name]
                     return new
             self._opener = urllib.request.build_opener(Redirect, urllib.request.HTTPSHandler(context=self.tls()))
-            if self.insecure:
-                self.warn("TLS verification is OFF (--insecure): anyone on the network path can read "
-                          "and change this traffic")
         return self._opener
 
     def tls(self):
@@ -1517,10 +1548,12 @@ class Transport:
                     from None
         if self.cert:
             key = self.key or self.cert
-            try:
-                mode = os.stat(key).st_mode & 0o777
-            except OSError as exc:
-                raise usage_error(f"cannot read the client key {key}: {exc.strerror}") from None
+            for path, what in ((self.cert, "client certificate (--cert, $HANDLER_CERT)"),
+                               (key, "client key (--key, $HANDLER_KEY)")):
+                try:
+                    mode = os.stat(path).st_mode & 0o777
+                except OSError as exc:
+                    raise usage_error(f"cannot read the {what} {path}: {exc.strerror}") from None
             if mode & 0o077:
                 raise usage_error(f"the private key {key} is open to other users (mode {mode:o}); "
                                   f"Handler will not use it", f"fix it with: chmod 600 {key}")
@@ -1537,6 +1570,14 @@ class Transport:
                        "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
             all_headers["Content-Type"] = content_type
+        https, secret = url[:6].lower() == "https:", any(is_secret_header(k) or k in self.secrets
+                                                         for k in headers)
+        if https and self.insecure:   # once a call, and never for http://
+            self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
+                            "can read and change this traffic")
+        elif not https and secret and not _is_loopback(url):
+            self._warn_once(f"credentials go to {_origin(url)} over plain http: anyone on the "
+                            "network path can read them; use https")
         if self.log:
             self.log(f"> {method} {url}")
             for k, v in redact_headers(all_headers, self.secrets).items():
@@ -1737,7 +1778,7 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
     resp = transport.request(url, urlencode(form).encode("ascii"), {"Accept": "application/json", **(headers or {})},
                              "POST", idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
-        data = json.loads(resp.body.decode("utf-8"))
+        data = loads(resp.body.decode("utf-8"))
     except JSON_ERRORS:
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
@@ -1902,11 +1943,10 @@ class A2AClient:
     # -- the card and the interface
     def card_response(self):
         """The HTTP response that holds the card (any body), after the well-known fallbacks."""
-        from urllib.parse import urlsplit
-        if urlsplit(self.url).path.endswith(".json"):
-            urls = [self.url]
-        else:
-            urls = [self.url.rstrip("/") + path for path in CARD_PATHS]
+        from urllib.parse import urlsplit, urlunsplit
+        parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
+        urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
+            parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
             resp = self._send(card_url, headers=self.headers)
             if resp.status == 404 and card_url != urls[-1]:
@@ -2001,7 +2041,7 @@ class A2AClient:
                                "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
         if not card and resp.content_type in ("application/json", "application/a2a+json"):
             try:
-                payload = json.loads(resp.body)
+                payload = loads(resp.body)
             except JSON_ERRORS:
                 payload = None
             if self.binding == "HTTP+JSON" and isinstance(payload, dict):
@@ -2088,9 +2128,10 @@ class A2AClient:
                 yield normalise_event(self._unwrap(item.json(f"answer to {method}"), request_id, method))
                 return
             try:
-                payload = json.loads(item[1])
-            except JSON_ERRORS:
-                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+                payload = loads(item[1])
+            except JSON_ERRORS as exc:
+                raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                   f"{shown_json(exc, item[1][:120])}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
 
     # -- HTTP+JSON (REST)
@@ -2160,9 +2201,10 @@ class A2AClient:
                 yield normalise_event(result if self.v1 else from_proto03(result))
                 return
             try:
-                payload = json.loads(item[1])
-            except JSON_ERRORS:
-                raise bad_response(f"the agent sent a stream event that is not JSON: {item[1][:120]!r}") from None
+                payload = loads(item[1])
+            except JSON_ERRORS as exc:
+                raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                   f"{shown_json(exc, item[1][:120])}") from None
             if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
                 raise rest_error(200, payload, what)
             yield normalise_event(payload if self.v1 else from_proto03(payload))
@@ -3126,7 +3168,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if not 0 <= length <= MAX_SSE_LINE:
                 raise AgentError(-32600, "the body is too large or has no valid Content-Length")
             try:
-                return json.loads(self.rfile.read(length) or b"{}")
+                return loads(self.rfile.read(length) or b"{}")
             except JSON_ERRORS:
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
@@ -3366,7 +3408,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 body += chunk
             reading.pop(self.request, None)
             try:
-                event = normalise_event(json.loads(body))
+                event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
                 if on_problem:
                     reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
@@ -3447,8 +3489,9 @@ def serve(server, out, banner, host, secured):
     try:
         if host not in ("127.0.0.1", "localhost", "::1") and not secured:
             out.warn(f"listening on {host}, reachable from other machines, without a token")
-        out.err.write(banner + "\n")
-        out.err.flush()
+        if not out.quiet:   # -q: nothing but warnings and errors
+            out.err.write(banner + "\n")
+            out.err.flush()
         server.serve_forever(0.2)
     except KeyboardInterrupt:
         pass
@@ -3573,25 +3616,36 @@ class McpServer:
             return _rpc_error(rid, -32602, f"unknown tool: {name}")
         if not isinstance(arguments, dict):
             return _rpc_error(rid, -32602, "arguments must be an object")
-        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments)}
+        problem = self.invalid(name, arguments)
+        if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
+            return _rpc_error(rid, -32602, f"invalid arguments for {name}: {problem}")
+        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments, problem)}
 
-    def call(self, name, arguments):
+    def invalid(self, name, arguments):
+        """What makes arguments unfit for the tool's inputSchema ("": nothing); null is absent."""
+        schema = self.TOOLS[name][1]
+        props = schema["properties"]
+        problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
+        problems += [f"takes no {key} (its arguments: {', '.join(props) or 'none'})"
+                     for key in arguments if key not in props]
+        for key, value in arguments.items():
+            spec = props.get(key) if value is not None else None
+            kind = spec and spec["type"]
+            if spec and type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
+                problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
+            elif spec and not spec.get("minimum", value) <= value <= spec.get("maximum", value):
+                high = spec.get("maximum", "")
+                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
+        return "; ".join(problems)
+
+    def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
-        schema = self.TOOLS[name][1]
-        missing = [key for key in schema["required"] if arguments.get(key) in (None, "")]
-        kinds = {"string": str, "integer": int, "boolean": bool}
-        wrong = [f"{key} must be a{'n' if spec['type'][0] in 'ai' else ''} {spec['type']}"
-                 for key, spec in schema["properties"].items() if arguments.get(key) is not None
-                 and (not isinstance(arguments[key], kinds[spec["type"]])
-                      or spec["type"] == "integer" and isinstance(arguments[key], bool))]
         try:
-            if missing or wrong:
-                raise usage_error(f"{name}: " + "; ".join([f"needs {', '.join(missing)}"] * bool(missing) + wrong))
+            if problem:
+                raise usage_error(f"{name}: {problem}")
             text, structured = getattr(self, "tool_" + name)(**arguments)
             error = False
-        except TypeError as exc:   # an argument the tool does not take
-            text, structured, error = f"Error: {name}: {exc}", None, True
         except HandlerError as exc:
             text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
             structured, error = exc.envelope(), True
@@ -3611,8 +3665,14 @@ class McpServer:
                 return EXIT_OK
             if not line.strip():
                 continue
+            if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
+                reply = _rpc_error(self._skip_line(stdin, line), -32600,
+                                   f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+                stdout.write(json.dumps(reply) + "\n")
+                stdout.flush()
+                continue
             try:
-                message = json.loads(line)
+                message = loads(line)
             except JSON_ERRORS:
                 reply = _rpc_error(None, -32700, "not valid JSON")
             else:
@@ -3625,6 +3685,21 @@ class McpServer:
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
+
+    @staticmethod
+    def _skip_line(stdin, head):
+        """Read the rest of an over-long line; its request id, when its start or end shows one."""
+        import re
+        tail = more = head
+        while more and more[-1:] not in (b"\n", "\n"):
+            more = stdin.readline(65536)
+            tail = tail[-4096:] + more
+        ends = [p if isinstance(p, str) else p.decode("utf-8", "replace")
+                for p in (head[:4096], tail[-4096:])]
+        rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
+        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, ends[0]) or \
+            re.search(rid + r'[^{}\[\]]*\}\s*$', ends[1])
+        return json.loads(found.group(1)) if found else None
 
     def _safely(self, message):
         try:
@@ -4016,10 +4091,54 @@ def read_secret(value, what):
     """A secret given on the command line, or read from stdin when it is '-'."""
     if value == "-":
         value = sys.stdin.readline() if sys.stdin else ""
+    elif _LITERAL:
+        _LITERAL.pop()()
     value = (value or "").strip()
     if not value:
         raise usage_error(f"{what} is empty", "pass it, or '-' and pipe it on stdin")
     return value
+
+
+_LITERAL = []   # the warning about secrets given literally, said when the first of them is read
+
+
+def check_secrets(args, out):
+    """Secrets on the command line: a warning when one given literally is used (any user of the
+    machine can read it in /proc/PID/cmdline; `docker login -p` warns too), and one reader of
+    stdin at most: a secret given as '-', --data -, or the message."""
+    given = [(f"--{name.replace('_', '-')}", getattr(args, name, None)) for name in SECRET_OPTIONS]
+    literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
+    more = "" if args.command in ("auth", "server") else \
+        ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
+    said = f"{literal} on the command line can be read by any user of this machine (ps); use '-' " \
+        f"to read it from stdin{more}"
+    _LITERAL[:] = [lambda: out.warn(said)] if literal else []
+    readers = [flag + " -" for flag, value in given if value == "-"] + \
+        ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
+    text = getattr(args, "text", "")
+    if text == "-" or (text is None and "--data -" not in readers and not _is_tty(sys.stdin)):
+        readers.append("the message")
+    if len(readers) > 1:
+        raise usage_error(f"stdin cannot be both {readers[0]} and {readers[1]}",
+                          "give the message as TEXT, or a secret in its HANDLER_* variable")
+
+
+def redact_argv(text, argv):
+    """text with every secret that argv holds (a secret option's value, a secret header's
+    value) shown as ***: usage errors quote what they could not use."""
+    import re
+    found = []
+    for arg, after in zip(argv, argv[1:] + [""]):
+        flag, eq, value = ("-H", 1, arg[2:]) if arg[:2] == "-H" != arg else arg.partition("=")
+        value = value if eq else after
+        name, _, content = value.partition(":")
+        if flag in ("-H", "--header") and is_secret_header(name):
+            found.append(content.strip() or value)
+        elif flag[2:].replace("-", "_") in SECRET_OPTIONS:
+            found.append(value)
+    for secret in sorted(set(found) - {"", "-"}, key=len, reverse=True):
+        text = text and re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
+    return text
 
 
 MAX_FILE = 10 * 1024 * 1024   # the largest file sent inline
@@ -4083,7 +4202,7 @@ def data_part(value):
                 text = f.read()
         else:
             text = value
-        return {"data": json.loads(text)}
+        return {"data": loads(text)}
     except OSError as exc:
         raise usage_error(f"cannot read --data {value}: {exc.strerror or exc}") from None
     except JSON_ERRORS as exc:
@@ -4125,10 +4244,13 @@ def make_transport(args, out, session=None):
     """The transport that the global connection options (or their HANDLER_* variables, or
     the client certificate stored for the agent) describe."""
     retries = _setting(args, "retries", "HANDLER_RETRIES")
-    try:
-        retries = 2 if retries is None else int(retries)
-    except ValueError:
-        raise usage_error(f"HANDLER_RETRIES is not a number: {retries!r}") from None
+    if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
+        import argparse
+        try:
+            retries = _number(int, 0, MAX_RETRIES)(retries)
+        except argparse.ArgumentTypeError as exc:
+            raise usage_error(f"HANDLER_RETRIES: {exc}") from None
+    retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = (session.client_cert if session else None) or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4515,7 +4637,7 @@ def cmd_auth_set(args, out):
     kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
     if args.key and not args.cert:
         raise usage_error("--key needs --cert")
-    if len(kinds) > 1 or not (kinds or args.cert):
+    if not (kinds or args.cert):
         raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.oauth2_token_url and not (args.client_id and args.client_secret):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
@@ -4759,7 +4881,7 @@ def _card_options(parser, validate=False):
 
 def _push_server_options(parser):
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--port", type=_number(int, 0, 65535), default=9000, help="0 to 65535")
     parser.add_argument("--token", metavar="T", help="accept only notifications with this token ('-': stdin)")
 
 
@@ -4775,10 +4897,12 @@ def _session_url(parser, all_flag=False):
 
 def _auth_set_options(parser):
     parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    parser.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
-    parser.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
+    kind = parser.add_mutually_exclusive_group()   # one credential an agent: say which conflict
+    kind.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
+    kind.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
     parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
-    parser.add_argument("--oauth2-token-url", metavar="URL", help="OAuth2 client credentials: the token endpoint")
+    kind.add_argument("--oauth2-token-url", metavar="URL",
+                      help="OAuth2 client credentials: the token endpoint")
     parser.add_argument("--client-id", metavar="ID", help="OAuth2: the client id")
     parser.add_argument("--client-secret", metavar="S", help="OAuth2: the client secret ('-': stdin)")
     parser.add_argument("--scope", action="append", metavar="S", help="OAuth2: a scope to ask for (repeatable)")
@@ -4802,7 +4926,7 @@ def _chat_options(parser):
 
 def _agent_server_options(parser):
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=_number(int, 0, 65535), default=8000, help="0 to 65535")
     parser.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
     parser.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
                         help="the A2A versions it speaks and its card offers (default both)")
@@ -4911,7 +5035,8 @@ def build_parser(argv=None):
                             help="its private key, readable by you only ($HANDLER_KEY)")
         parser.add_argument("--insecure", action="store_true", default=d(False),
                             help="do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)")
-        parser.add_argument("--retries", type=_number(int, 0, 10), metavar="N", default=d(None),
+        parser.add_argument("--retries", type=_number(int, 0, MAX_RETRIES), metavar="N",
+                            default=d(None),
                             help="retries of reads on connection errors, 429 and 502-504 (default 2)")
         parser.add_argument("--max-response", metavar="BYTES", default=d(None),
                             help="the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
@@ -4980,8 +5105,10 @@ def _run(argv):
     try:
         args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet, args.debug)
+        check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
-    except HandlerError as exc:
+    except HandlerError as exc:   # it may quote what it could not use: never a secret
+        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
         out.error(exc)
         return exc.exit_code
     except KeyboardInterrupt:

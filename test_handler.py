@@ -2427,8 +2427,8 @@ class _ServerAgent:
         err = self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
                                    "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
         self.assertIn("auth set", err["hint"])
-        self.assertError(self.run_cli("message", "send", "--url", url, "--bearer-token", "wrong-token", "hi"), 4,
-                         "rejected")
+        self.assertError(self.run_cli("message", "send", "--url", url, "--bearer-token", "-", "hi",
+                                      stdin="wrong-token\n"), 4, "rejected")
         self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 4)
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "--bearer-token", self.TOKEN, "hi"))
         self.assertTrue(r.out.startswith("Echo: hi\n"))
@@ -2653,8 +2653,9 @@ class _Misbehaving:
     def test_401_and_403(self):
         url, srv = self.scripted()
         self.assertError(self.send(srv, url, Reply(b'{"error": "unauthorized"}', 401)), 4, "401", "auth set")
-        self.assertError(self.send(srv, url, Reply(b"forbidden", 403, "text/plain"), "--bearer-token", "x"), 4,
-                         "403", "rejected")
+        os.environ["HANDLER_BEARER_TOKEN"] = "x"   # not on the command line, which warns
+        self.assertError(self.send(srv, url, Reply(b"forbidden", 403, "text/plain")), 4, "403", "rejected")
+        del os.environ["HANDLER_BEARER_TOKEN"]
         srv.posts.append(Reply(b'{"error": "unauthorized"}', 401))
         self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
                              "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
@@ -3015,6 +3016,327 @@ JSON_PATH = re.compile(r'^\$((\.[A-Za-z_][A-Za-z0-9_]*)|(\[\d+\])|(\["[^"]*"\]))
 VALID_CARDS = {"1.x hand-written": V1_CARD, "SDK 1.3.0": SDK_13_CARD, "SDK 0.3.26": SDK_03_CARD,
                "SDK 1.3.0 secured": SDK_13_SECURED_CARD, "SDK 0.3.26 secured": SDK_03_SECURED_CARD,
                "handler.py": HANDLER_CARD}
+
+
+# ============================================================================ issue 10: secrets, clear errors
+
+def serving(test, *argv, stdin=""):
+    """`handler.py server ...` on a port given in argv, once it listens there: the Popen."""
+    proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv], stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdin.write(stdin.encode() + b"\n")
+    proc.stdin.close()
+    proc.stdin = None
+    port, deadline = int(argv[argv.index("--port") + 1]), time.monotonic() + 15
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc
+        except OSError:
+            test.assertIsNone(proc.poll(), "the server ended")
+            test.assertLess(time.monotonic(), deadline, "the server never listened")
+            time.sleep(0.05)   # a subprocess: no Event to wait on
+
+
+class SecretsOnTheCommandLineTests(HandlerTestCase):
+    """A secret given literally warns once and names the safe forms; '-' works for every secret
+    option; stdin carries one thing; a usage error never quotes a secret; credentials over plain
+    http to another host warn once a call."""
+    TOKEN = "agent-token-0123456789"
+
+    def warnings(self, r):
+        return [line for line in r.err.splitlines() if line.startswith("warning: ")]
+
+    def test_a_literal_secret_warns_once_naming_the_safe_forms(self):
+        url, agent = self.agent(token=self.TOKEN)
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--bearer-token", self.TOKEN, "hi"))
+        (line,) = self.warnings(r)
+        for fragment in ("--bearer-token", "any user", "'-'", "$HANDLER_BEARER_TOKEN", "auth set"):
+            self.assertIn(fragment, line)
+        self.assertNotIn(self.TOKEN, r.err)
+        r = self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", self.TOKEN))
+        self.assertIn("--api-key", self.warnings(r)[0])
+        self.assertEqual(len(self.warnings(r)), 1, r)
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "--bearer-token", "-", "hi",
+                                       stdin=self.TOKEN + "\n"))
+        self.assertEqual((r.err, self.ids(r)[2]), ("", "completed"))
+        task_id = self.ids(r)[0]
+        r = self.assertOk(self.run_cli("task", "notification", "set", task_id, "--url", url, "--bearer-token",
+                                       "-", "--webhook-url", "http://127.0.0.1:9/hook", "--token", PUSH_TOKEN,
+                                       "--auth-scheme", "Bearer", "--auth-credentials", PUSH_CREDS,
+                                       stdin=self.TOKEN + "\n"))
+        (line,) = self.warnings(r)                                  # once, naming both
+        self.assertIn("--token, --auth-credentials", line)
+        self.assertNotIn(PUSH_TOKEN, r.err + r.out)
+
+    def test_every_secret_option_takes_dash_without_a_warning(self):
+        url, agent = self.agent(token=self.TOKEN)
+        for argv in (("auth", "set", "--url", url, "--bearer-token", "-"),
+                     ("auth", "set", "--url", url + "/k", "--api-key", "-"),
+                     ("auth", "set", "--url", url + "/o", "--oauth2-token-url", "http://127.0.0.1:9/token",
+                      "--client-id", "c", "--client-secret", "-"),
+                     ("message", "send", "--url", url, "--api-key", "-", "--api-key-header", "X-K", "hi")):
+            with self.subTest(argv=argv):
+                r = self.run_cli(*argv, stdin="s3cret-0123456789\n")
+                self.assertEqual(self.warnings(r), [], r)
+        self.assertEqual(self.saved()[url + "/o"]["credentials"]["oauth"]["client_secret"], "s3cret-0123456789")
+        r = self.run_cli("message", "send", "--url", url, "--bearer-token", self.TOKEN, "--push-url",
+                         "http://127.0.0.1:9/hook", "--push-token", "-", "hi", stdin="push-0123456789\n")
+        self.assertEqual(self.warnings(r)[0].split(" on the")[0], "warning: --bearer-token")   # not --push-token
+        sent = [p.json["params"] for p in self.posts(agent)][-1]
+        self.assertIn("push-0123456789", json.dumps(sent))
+        port = closed_port()
+        proc = serving(self, "server", "agent", "--port", port, "--bearer-token", "-", stdin=self.TOKEN)
+        srv = "http://127.0.0.1:%d" % port
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", srv), 4)
+        self.assertOk(self.run_cli("card", "get", "--extended", "--url", srv, "--bearer-token", "-",
+                                   stdin=self.TOKEN + "\n"))
+        os.kill(proc.pid, signal.SIGINT)
+        self.assertNotIn(b"warning", proc.communicate(timeout=15)[1])
+
+    def test_stdin_cannot_be_both_the_message_and_a_secret(self):
+        url, agent = self.agent(token=self.TOKEN)
+        for argv, fragments in (
+                (("message", "send", "--url", url, "--bearer-token", "-"), ("--bearer-token -", "the message")),
+                (("message", "send", "--url", url, "--bearer-token", "-", "-"), ("--bearer-token -", "the message")),
+                (("message", "send", "--url", url, "--api-key", "-", "--data", "-", "hi"), ("--api-key -", "--data -")),
+                (("task", "notification", "set", "t", "--url", url, "--webhook-url", "http://127.0.0.1:9/h",
+                  "--token", "-", "--auth-scheme", "Bearer", "--auth-credentials", "-"),
+                 ("--token -", "--auth-credentials -"))):
+            with self.subTest(argv=argv):
+                line = self.assertError(self.run_cli(*argv, stdin=self.TOKEN + "\nhello\n"), 2, "stdin cannot be both",
+                                        *fragments)
+                self.assertNotIn("empty", line)
+        self.assertEqual(agent.received, [])
+
+    def test_a_usage_error_never_shows_a_secret(self):
+        url, agent = self.agent()
+        for argv in (("--bearer-token", SECRET, "message", "send", "--url", url, "hi"),
+                     ("session", "list", "--api-key", SECRET),
+                     ("message", "send", "--url", url, "--token=" + SECRET, "hi"),
+                     ("session", "list", "-H", "Authorization: Bearer " + SECRET),
+                     ("session", "list", "-HCookie: sid=" + SECRET),
+                     ("message", "send", "--url", url, "-H", "X-API-Key " + SECRET, "hi"),
+                     ("card", "get", "--url", url, "--client-secret", SECRET)):
+            for fmt in ("text", "json"):
+                with self.subTest(argv=argv, fmt=fmt):
+                    r = self.run_cli("-o", fmt, *argv)
+                    self.assertEqual(r.code, 2, r)
+                    self.assertNotIn(SECRET, r.out + r.err)
+                    self.assertNotIn(SECRET[4:12], r.out + r.err)
+                    self.assertIn("***", r.err)
+                    if fmt == "json":
+                        self.assertIn("***", json.loads(r.out)["error"]["message"])
+        line = self.assertError(self.run_cli("session", "list", "-H", "X-Trace: 42", "--bogus"), 2, "--bogus")
+        self.assertNotIn("***", line)                                   # nothing else is hidden
+        self.assertEqual(agent.received, [])
+
+    def remote_agent(self, token=None):
+        """The built-in agent as http://agent.example.test:PORT, reached through a local proxy that
+        sends every request to it whatever host the URL names: every byte stays on 127.0.0.1."""
+        url, agent = self.agent(token=token)
+
+        class Rewriting(ForwardProxyHandler):
+            def _forward(self):
+                import urllib.parse
+                self.path = urllib.parse.urlsplit(self.path)._replace(netloc=self.server.upstream).geturl()
+                super()._forward()
+            do_GET = do_POST = _forward
+        proxy = ThreadingHTTPServer(("127.0.0.1", 0), Rewriting)
+        proxy.daemon_threads, proxy.seen, proxy.password = True, [], None
+        proxy.upstream = url.split("//", 1)[1]
+        proxy.handle_error = lambda request, address: None
+        proxy_url = self._serve(proxy)
+        for name in ("NO_PROXY", "no_proxy"):
+            os.environ[name] = ""
+        os.environ.update(HTTP_PROXY=proxy_url, http_proxy=proxy_url)
+        return "http://agent.example.test:%s" % url.rsplit(":", 1)[1], agent
+
+    def test_credentials_over_plain_http_to_another_host_warn_once_a_call(self):
+        url, agent = self.remote_agent(token=self.TOKEN)
+        os.environ["HANDLER_BEARER_TOKEN"] = self.TOKEN
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertIn("Echo: hi", r.out)
+        self.assertGreaterEqual(len(agent.received), 2)                 # the card, then the message
+        (line,) = self.warnings(r)
+        self.assertIn("plain http", line)
+        self.assertIn(url, line)
+        self.assertNotIn(self.TOKEN, r.err)
+        self.assertEqual(len(self.warnings(self.assertOk(self.run_cli("message", "stream", "--url", url, "again")))),
+                         1)                                             # once for each call
+        del os.environ["HANDLER_BEARER_TOKEN"]
+        r = self.assertOk(self.run_cli("card", "get", "--url", url))   # no credentials: nothing to say
+        self.assertEqual(r.err, "")
+        r = self.assertOk(self.run_cli("card", "get", "--url", url, "-H", "X-Trace: 1"))
+        self.assertEqual(r.err, "")
+        local, _ = self.agent(token=self.TOKEN)                         # loopback: nothing to say
+        for name in ("HTTP_PROXY", "http_proxy"):
+            del os.environ[name]
+        os.environ["HANDLER_BEARER_TOKEN"] = self.TOKEN
+        self.assertEqual(self.assertOk(self.run_cli("message", "send", "--url", local, "hi")).err, "")
+
+
+class ClearUsageErrorTests(HandlerTestCase):
+    """Ranges named instead of internal errors; messages that say what is wrong."""
+
+    def test_ports_out_of_range_name_the_range(self):
+        for argv in (("server", "agent", "--port", "99999"), ("server", "agent", "--port", "-1"),
+                     ("server", "push", "--port", "65536")):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv), 2, "--port", "between 0 and 65535")
+
+    def test_handler_retries_follows_the_rule_of_the_flag(self):
+        url, agent = self.agent()
+        for value in ("-1", "99", "11", "x"):
+            with self.subTest(value=value):
+                os.environ["HANDLER_RETRIES"] = value
+                line = self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 2, "HANDLER_RETRIES")
+                self.assertIn("between 0 and 10" if value != "x" else "not a number", line)
+                self.assertError(self.run_cli("--retries", value, "message", "send", "--url", url, "hi"), 2,
+                                 "--retries", "between 0 and 10" if value != "x" else "not a number")
+        self.assertEqual(agent.received, [])
+        os.environ["HANDLER_RETRIES"] = "10"
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertOk(self.run_cli("--retries", "0", "message", "send", "--url", url, "hi"))   # the flag wins
+
+    def test_server_agent_quiet_prints_nothing_but_errors(self):
+        port = closed_port()
+        proc = serving(self, "server", "agent", "-q", "--port", port)
+        url = "http://127.0.0.1:%d" % port
+        self.assertIn("Echo: quiet", self.assertOk(self.run_cli("message", "send", "--url", url, "quiet")).out)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        self.assertEqual((proc.returncode, out, err), (0, b"", b""))
+
+    def test_a_url_with_a_query_keeps_it_after_the_card_path(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("card", "get", "--url", url + "/?x=1"))
+        self.assertEqual(agent.received[0].path, "/.well-known/agent-card.json?x=1")
+        self.assertIn("Echo Agent", r.out)
+        self.run_cli("card", "get", "--url", url + "/a2a/?code=k%20y#part")   # not the agent's path: 404
+        self.assertEqual(agent.received[1].path, "/a2a/.well-known/agent-card.json?code=k%20y")
+
+    def test_auth_set_with_two_credentials_says_they_conflict(self):
+        line = self.assertError(self.run_cli("auth", "set", "--url", "http://a", "--bearer-token", "-", "--api-key",
+                                             "-", stdin="A\nB\n"), 2, "--api-key", "not allowed with", "--bearer-token")
+        self.assertNotIn("needs one of", line)
+        self.assertError(self.run_cli("auth", "set", "--url", "http://a"), 2, "needs one of")
+        self.assertFalse(os.path.exists(self.sessions_path))
+
+    def test_a_missing_client_certificate_is_not_called_the_key(self):
+        url, agent = self.agent()
+        missing = os.path.join(self.tmp, "missing-cert.pem")
+        os.environ["HANDLER_CERT"] = missing
+        line = self.assertError(self.run_cli("card", "get", "--url", url), 2, "client certificate", missing)
+        self.assertNotIn("client key", line)
+        del os.environ["HANDLER_CERT"]
+        cert = os.path.join(self.tmp, "cert.pem")
+        with open(cert, "w") as f:
+            f.write("not read\n")
+        line = self.assertError(self.run_cli("--cert", cert, "--key", missing, "card", "get", "--url", url), 2,
+                                "client key", missing)
+        self.assertEqual(agent.received, [])
+
+    def test_handler_insecure_says_nothing_about_tls_for_http(self):
+        url, agent = self.agent()
+        os.environ["HANDLER_INSECURE"] = "1"
+        self.assertEqual(self.assertOk(self.run_cli("message", "send", "--url", url, "hi")).err, "")
+        self.assertEqual(self.assertOk(self.run_cli("--insecure", "card", "get", "--url", url)).err, "")
+
+
+class DeepJsonTests(HandlerTestCase):
+    """JSON nested deeper than MAX_DEPTH is one line, under CPython and PyPy alike, before anything
+    is saved or printed."""
+    VERSIONS = ("1.0",)
+
+    def deep_send(self, depth, stream=False):
+        url, server = self.scripted()
+        nested = "[" * depth + "]" * depth
+
+        def body(req):
+            task = dict(wtask("1.0", "completed", "hi"), artifacts=[{"artifactId": "a", "parts": [{"data": "D"}]}])
+            payload = {"jsonrpc": "2.0", "id": req.json["id"], "result": {"task": task}}
+            return json.dumps(payload).replace('"D"', nested).encode()
+        if stream:
+            server.posts = [sse_reply(lambda req: [b"data: " + body(req) + b"\n\n"])]
+        else:
+            server.posts = [Reply(body)]
+        return url
+
+    def test_loads_bounds_the_depth(self):
+        self.assertIsInstance(handler.loads("[" * 100 + "]" * 100), list)
+        for depth in (101, 1000, 100000):
+            with self.subTest(depth=depth):
+                with self.assertRaises(ValueError) as caught:
+                    handler.loads('{"a": ' + "[" * depth + "]" * depth + "}")
+                self.assertIn("nested more than 100", str(caught.exception))
+        self.assertEqual(handler.loads('{"a": [1, {"b": null}], "c": "x"}'), {"a": [1, {"b": None}], "c": "x"})
+
+    def test_an_answer_nested_too_deeply_is_one_line_and_nothing_is_saved(self):
+        for depth, stream, run in ((150, False, self.run_cli), (5000, False, self.run_proc),
+                                   (150, True, self.run_cli), (5000, True, self.run_proc)):
+            with self.subTest(depth=depth, stream=stream):
+                send = ("message", "stream" if stream else "send", "--url")
+                self.assertError(run(*send, self.deep_send(depth, stream), "hi"), 1, "nested more than 100")
+                r = run("-o", "json", *send, self.deep_send(depth, stream), "hi")
+                self.assertIn("nested more than 100", json.loads(r.out.splitlines()[-1])["error"]["message"])
+                self.assertFalse(os.path.exists(self.sessions_path))
+        self.assertOk(self.run_proc("message", "send", "--url", self.deep_send(90), "hi"))   # deep, not too deep
+
+
+class McpArgumentTests(HandlerTestCase):
+    """Tool arguments are checked against the tool's inputSchema; over-long lines get one answer."""
+
+    def mcp(self, revision="2025-11-25"):
+        proc = McpProc(self)
+        proc.initialize(revision)
+        return proc
+
+    def test_unknown_arguments_are_named_not_python_internals(self):
+        url, agent = self.agent()
+        proc = self.mcp()
+        text = proc.fails("send_message", agent_url=url, message="hi", bearer_token=SECRET, colour="red")[0]
+        self.assertIn("takes no bearer_token", text)
+        self.assertIn("takes no colour", text)
+        self.assertIn("agent_url, message, context_id, task_id, use_session", text)   # what it takes
+        self.assertNotIn("keyword", text)
+        self.assertNotIn(SECRET, text)
+        text = proc.fails("list_tasks", agent_url=url, page_size=500)[0]
+        self.assertIn("page_size is out of range: 1..100", text)
+        self.assertIn("takes no x", proc.fails("list_sessions", x=1)[0])
+        self.assertEqual(agent.received, [])
+        self.assertEqual(proc.ok("list_sessions")[1]["count"], 0)
+
+    def test_before_2025_11_25_bad_arguments_are_invalid_params(self):
+        url, agent = self.agent()
+        proc = self.mcp("2025-06-18")
+        for arguments, fragment in (({"agent_url": url, "message": "hi", "bearer_token": SECRET}, "bearer_token"),
+                                    ({"agent_url": url}, "needs message"),
+                                    ({"agent_url": url, "message": 5}, "message must be a string")):
+            with self.subTest(arguments=arguments):
+                error = proc.error("tools/call", {"name": "send_message", "arguments": arguments}, -32602)
+                self.assertIn(fragment, error["message"])
+                self.assertNotIn("keyword", error["message"])
+        error = proc.error("tools/call", {"name": "get_task", "arguments": {"agent_url": url, "history_length": -1}},
+                           -32602)
+        self.assertIn("history_length is out of range: 0..", error["message"])
+        self.assertEqual(agent.received, [])
+        self.assertIn("Echo: hi", proc.ok("send_message", agent_url=url, message="hi")[0])
+
+    def test_an_over_long_line_gets_one_error_and_the_server_reads_on(self):
+        proc = self.mcp()
+        pad = b"x" * (16 * 1024 * 1024 + 1)
+        for line, rid in ((b'{"jsonrpc": "2.0", "id": 41, "method": "ping", "params": {"p": "' + pad + b'"}}', 41),
+                          (b'{"jsonrpc": "2.0", "method": "ping", "params": {"p": "' + pad + b'"}, "id": "z"}', "z"),
+                          (b'{"params": {"p": "' + pad + b'", "id": 5}}', None)):
+            with self.subTest(rid=rid):
+                proc.send(line)
+                answer = proc.receive(timeout=30)
+                self.assertEqual((answer["id"], answer["error"]["code"]), (rid, -32600), answer)
+                self.assertIn("16 MiB", answer["error"]["message"])
+                self.assertEqual(proc.result("ping"), {})               # the next request: its own answer
+        proc.close()
+        self.assertEqual(len(proc.raw), 7)                              # initialize, then two lines each
 
 
 def mutated(card, keys, value):
@@ -3513,10 +3835,14 @@ class ProcServer:
     """`handler.py server ...` as a subprocess (killed by its pid when the test ends): its URL from the
     banner, and its stdout and stderr lines as they arrive, read on threads."""
 
-    def __init__(self, test, *argv):
+    def __init__(self, test, *argv, stdin=None):
         self.test = test
-        self.proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv], stdin=subprocess.DEVNULL,
+        self.proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv],
+                               stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if stdin is not None:   # a secret given as '-'
+            self.proc.stdin.write(stdin.encode() + b"\n")
+            self.proc.stdin.close()
         self.out, self.err = queue.Queue(), queue.Queue()
         self.err_seen = []
         for stream, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
@@ -4257,7 +4583,7 @@ class PushServerCommandTests(HandlerTestCase):
         srv.stop()
 
     def test_token(self):
-        srv = ProcServer(self, "server", "push", "--port", "0", "--token", self.TOKEN)
+        srv = ProcServer(self, "server", "push", "--port", "0", "--token", "-", stdin=self.TOKEN)
         self.assertTrue(srv.err_seen[0].startswith("Handler push receiver on "), srv.err_seen)   # no warning
         body = wstatus("1.0", "completed")
         self.assertEqual(http_post(srv.url, body)[0], 401)
@@ -4276,7 +4602,7 @@ class PushServerCommandTests(HandlerTestCase):
         self.assertEqual(http_post(srv.url, wstatus("1.0", "working")), (200, ""))
         self.assertRegex(srv.out_line(), self.LINE % "t-1 working")
         srv.stop()
-        srv = ProcServer(self, "server", "push", "--host", "0.0.0.0", "--port", "0", "--token", self.TOKEN)
+        srv = ProcServer(self, "server", "push", "--host", "0.0.0.0", "--port", "0", "--token", "-", stdin=self.TOKEN)
         self.assertEqual(len(srv.err_seen), 1, srv.err_seen)
         self.assertTrue(srv.err_seen[0].startswith("Handler push receiver on "))
         self.assertEqual(http_post(srv.url, wstatus("1.0", "working"), [("X-A2A-Notification-Token", self.TOKEN)]),
@@ -4998,7 +5324,8 @@ class _CardExtended:
     def test_wrong_or_no_credentials(self):
         url, agent = self.agent(token=self.TOKEN)
         self.assertError(self.run_cli("card", "get", "--extended", "--url", url), 4)
-        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", "wrong"), 4)
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token", "-",
+                                      stdin="wrong\n"), 4)
 
     def test_no_extended_card_sends_nothing(self):
         url, agent = self.agent()                   # without a token it offers no extended card
@@ -7450,7 +7777,7 @@ class FaultServer(ScriptedServer):
 
 
 def fault(name, argv, code, *fragments, gets=None, posts=(), other=None, json_code=None, counts=None,
-          patch=None, stdout=None, once=False, a2a=None):
+          patch=None, stdout=None, once=False, a2a=None, stdin=""):
     """One misbehaviour: the main agent's GET replies (path -> Reply or list) and POST replies,
     the other origin's GET replies (other: started only when given), the command line (with
     {url} and {other}), the exit code, what the one error line holds, the error code that
@@ -7460,7 +7787,7 @@ def fault(name, argv, code, *fragments, gets=None, posts=(), other=None, json_co
     a2a: the a2aCode of the -o json error (the agent's JSON-RPC error code)."""
     return types.SimpleNamespace(name=name, argv=tuple(argv), code=code, fragments=fragments, gets=gets or {},
                                  posts=list(posts), other=other, json_code=json_code, counts=counts,
-                                 patch=patch or {}, stdout=stdout, once=once, a2a=a2a)
+                                 patch=patch or {}, stdout=stdout, once=once, a2a=a2a, stdin=stdin)
 
 
 CARD_PATH = "/.well-known/agent-card.json"
@@ -7591,8 +7918,9 @@ class _FaultCorpus(_FaultAgents):
             fault("401 with WWW-Authenticate", SEND, 4, "HTTP 401", "auth set",
                   posts=[Reply(b"{}", 401, headers=[("WWW-Authenticate", 'Bearer realm="agent"')])],
                   json_code="A2ACLI_ERR_CREDENTIALS_MISSING"),
-            fault("403 with a token", SEND + ("--bearer-token", "t0k3n"), 4, "HTTP 403", "rejected",
-                  posts=[Reply(b"forbidden", 403, "text/plain")], json_code="A2ACLI_ERR_AUTH_FAILED"),
+            fault("403 with a token", SEND + ("--bearer-token", "-"), 4, "HTTP 403", "rejected",
+                  posts=[Reply(b"forbidden", 403, "text/plain")], json_code="A2ACLI_ERR_AUTH_FAILED",
+                  stdin="t0k3n\n"),
             fault("404 on the endpoint", SEND, 3, "404", posts=[Reply(b"not here", 404, "text/plain")]),
             fault("405 on the endpoint", SEND, 1, "HTTP 405", posts=[Reply(b"use GET", 405, "text/plain")]),
             fault("413 payload too large", SEND, 1, "HTTP 413", posts=[Reply(b"too big", 413, "text/plain")]),
@@ -7740,7 +8068,7 @@ class _FaultCorpus(_FaultAgents):
             for name, value in f.patch.items():
                 stack.enter_context(mock.patch.object(handler, name, value))
             start = time.monotonic()
-            r = self.run_cli(*argv)
+            r = self.run_cli(*argv, stdin=f.stdin)
             took = time.monotonic() - start
         self.assertLess(took, 8, r)
         if f.code == 0:
@@ -8449,7 +8777,8 @@ class RestBindingTests(HandlerTestCase):
         self.assertEqual([(r.method, r.path) for r in rest], [("GET", "/rest/extendedAgentCard")] * 2)
         for r in rest:
             self.assertEqual((r.headers["Authorization"], r.headers["A2A-Version"]), ("Bearer " + REST_TOKEN, "1.0"))
-        r = self.run_cli("--transport", "http+json", "card", "get", "--extended", "--url", url, "--bearer-token", "no")
+        r = self.run_cli("--transport", "http+json", "card", "get", "--extended", "--url", url, "--bearer-token", "-",
+                         stdin="no\n")
         self.assertError(r, 4, "rejected the credentials")
 
     # -- choosing the binding
@@ -8660,8 +8989,8 @@ class RestBindingTests(HandlerTestCase):
         doc = self.assertJsonError(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"),
                                    "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
         self.assertIn("auth set", doc["hint"])
-        self.assertError(self.run_cli("message", "send", "--url", url, "--bearer-token", "t0k3n-0123456789", "hi"), 4,
-                         "rejected the credentials")
+        self.assertError(self.run_cli("message", "send", "--url", url, "--bearer-token", "-", "hi",
+                                      stdin="t0k3n-0123456789\n"), 4, "rejected the credentials")
 
     def test_answers_that_are_not_a2a_errors(self):
         url, server = self.rest_scripted("1.0")

@@ -9,8 +9,8 @@ one run, against the targets of the core issue: --help and session list within 1
 """
 import argparse
 import os
-import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,11 +45,18 @@ def main():
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="handler-bench-")
     env = {**os.environ, "HANDLER_HOME": home, "NO_PROXY": "*", "no_proxy": "*"}
-    agent = subprocess.Popen([args.python, HANDLER, "server", "agent", "--port", "0", "-q"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+    with socket.socket() as sock:   # -q prints no banner to read the port from: choose it
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    agent = subprocess.Popen([args.python, HANDLER, "server", "agent", "--port", str(port), "-q"], env=env)
     try:
-        line = agent.stderr.readline()
-        url = re.search(r"http://[\d.]+:\d+", line).group(0)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):   # until it listens (at most 10 s)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
         py = args.python
         rows = [
             ("python -c pass", [py, "-c", "pass"]),
