@@ -916,7 +916,7 @@ class SessionStore:
                                    hint="move it away, or set HANDLER_HOME to another directory")
             try:
                 text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
-                raw = json.loads(text) if text.strip() else {}
+                raw = loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
                 problem = "does not hold a JSON object"
