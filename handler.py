@@ -4053,8 +4053,7 @@ def _prompt_reader(home):
             os.close(fd)
     if readline is not None:
         try:
-            if own(os.O_RDONLY):
-                readline.read_history_file(path)
+            readline.read_history_file(path if own(os.O_RDONLY) else os.devnull)
         except OSError:
             pass
         except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines

@@ -47,8 +47,9 @@ TERMINAL = ("completed", "canceled", "failed", "rejected")
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses", "email", "errno",
-    "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline", "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal",
-    "socket", "socketserver", "ssl", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
+    "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline",
+    "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal", "socket",
+    "socketserver", "ssl", "stat", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
     "traceback", "tracemalloc", "unittest", "urllib", "uuid",
 }
 
@@ -947,7 +948,7 @@ for i in range(25):
 # Issue 10, sections 2 and 3: a HANDLER_HOME on a shared machine, session files written by others.
 
 NOBODY = 65534
-READ_AND_WRITE = (["session", "list"], ["auth", "set", "--url", "http://a", "--api-key", "k"])
+READ_AND_WRITE = (["session", "list"], ["session", "clear", "--all"])   # one reads, one writes
 
 
 class SharedHomeTests(HandlerTestCase):
@@ -1042,7 +1043,7 @@ class SharedHomeTests(HandlerTestCase):
                                         "HANDLER_HOME %s is not a directory" % self.home)
                 self.assertNotIn("File exists", line)
         os.environ["HANDLER_HOME"] = os.path.join(self.home, "below")
-        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "-", stdin="k")
         self.assertError(r, 1, "HANDLER_HOME")
 
     def test_parents_are_never_looser_than_0755(self):
@@ -1058,7 +1059,7 @@ class SharedHomeTests(HandlerTestCase):
         os.makedirs(self.home, 0o700)
         victim = os.path.join(self.tmp, "victim")
         os.symlink(victim, self.sessions_path + ".lock")
-        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "k")
+        r = self.run_cli("auth", "set", "--url", "http://a", "--api-key", "-", stdin="k")
         line = self.assertError(r, 1, self.sessions_path + ".lock", "symbolic link")
         self.assertIn("rm ", line)
         self.assertFalse(os.path.lexists(victim))
