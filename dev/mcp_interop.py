@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.client import Client
@@ -85,10 +86,19 @@ def main():
     args = parser.parse_args()
     home = tempfile.mkdtemp(prefix="handler-mcp-")
     env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*", "HANDLER_HOME": home}
-    agent = subprocess.Popen(["python3", args.handler, "server", "agent", "--port", "0", "-q"],
-                             env=env, stderr=subprocess.PIPE, text=True)
+    log = home + ".agent.log"   # its banner names the port; its log lines follow
+    with open(log, "w") as f:
+        agent = subprocess.Popen(["python3", args.handler, "server", "agent", "--port", "0"],
+                                 env=env, stderr=f, stdout=subprocess.DEVNULL)
     try:
-        url = re.search(r"http://[\d.]+:\d+", agent.stderr.readline()).group(0)
+        found = None
+        for _ in range(200):   # the banner, within 10 s
+            with open(log) as f:
+                found = re.search(r"http://[\d.]+:\d+", f.read())
+            if found or agent.poll() is not None:
+                break
+            time.sleep(0.05)
+        url = found.group(0)
         server_env = {k: env[k] for k in ("NO_PROXY", "no_proxy", "HANDLER_HOME", "PATH")}
         for runner in (run_client, run_session):
             shutil.rmtree(home, ignore_errors=True)
@@ -102,6 +112,7 @@ def main():
         agent.terminate()
         agent.wait(10)
         shutil.rmtree(home, ignore_errors=True)
+        os.unlink(log)
     print(f"FAILED: {len(failures)} check(s)" if failures else "OK: 0 check(s) failed")
     return 1 if failures else 0
 
