@@ -4407,20 +4407,17 @@ def save_artifacts(task, args, out):
     if not directory:
         return
     import base64
+    import itertools
     import mimetypes
     plan = []
     for n, artifact in enumerate(task.get("artifacts") or [], 1):
         base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
-        groups = []   # consecutive text parts are one text (streamed chunks)
-        for part in artifact.get("parts") or []:
-            if "text" in part and groups and "text" in groups[-1][-1]:
-                groups[-1].append(part)
-            else:
-                groups.append([part])
+        groups = [list(group) for _, group in   # consecutive text parts are one text (streamed chunks)
+                  itertools.groupby(artifact.get("parts") or [], lambda part: "text" in part or object())]
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part:
-                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode("utf-8")))
+                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
             elif "data" in part:
                 plan.append((stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
             elif "raw" in part:
@@ -4443,13 +4440,10 @@ def save_artifacts(task, args, out):
             for name, _ in plan:
                 names = name_variants(name, limit)
                 if args.force:   # a temp file now, renamed over the name at the end
-                    paths = (os.path.join(directory, v) for v in names)
-                    saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                    saved.append(next(p for p in (os.path.join(directory, v) for v in names)
+                                      if p not in saved and not os.path.isdir(p)))
                     names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-                path, fd = _claim(directory, names)
-                claimed.append((path, fd))
-                if not args.force:
-                    saved.append(path)
+                claimed.append(_claim(directory, names))
             for (_, fd), (_, data) in zip(claimed, plan):
                 view = memoryview(data)
                 while view:
@@ -4472,7 +4466,7 @@ def save_artifacts(task, args, out):
         where = f" ({os.path.basename(name)})" if name else ""
         raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
                            hint="nothing was saved") from None
-    for path in saved:
+    for path in saved if args.force else (path for path, _ in claimed):
         out.note(f"saved {path}")
 
 
@@ -4639,38 +4633,35 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
     if args.key and not args.cert:
         raise usage_error("--key needs --cert")
-    if not (kinds or args.cert):
+    if args.bearer_token is None is args.api_key is args.oauth2_token_url and not args.cert:
         raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.oauth2_token_url and not (args.client_id and args.client_secret):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None
     if args.bearer_token is not None:
-        creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
+        creds, kind = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token")), "bearer token"
     elif args.api_key is not None:
         creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
+        kind = f"API key (header {args.header_name or 'X-API-Key'})"
     elif args.oauth2_token_url:
         check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
             "token_url": args.oauth2_token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"), "scopes": args.scope or []})
+        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert), "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
-    store = open_store(out)
-    store.update(url, credentials=creds, client_cert=cert)
-    said = []
-    if creds:
-        kind = {"bearer": "bearer token", "oauth2": f"OAuth2 client {args.client_id} at {args.oauth2_token_url}",
-                "api_key": f"API key (header {creds.header_name or 'X-API-Key'})"}[creds.auth_type]
-        said.append(f"{kind} for {url}" + (f": {mask_secret(creds.value)}" if creds.value else ""))
+    open_store(out).update(url, credentials=creds, client_cert=cert)
+    shown = mask_secret(creds.value) if creds and creds.value else None
+    said = [f"{kind} for {url}" + (f": {shown}" if shown else "")] if creds else []
     if cert:
         said.append(f"client certificate {cert['cert']} for {url}")
-    summary = {"agent_url": url, "auth_type": creds and creds.auth_type, "header_name": creds and creds.header_name,
-               "value": mask_secret(creds.value) if creds and creds.value else None, "client_cert": cert}
-    out.done("Stored " + "; ".join(said), summary)
+    out.done("Stored " + "; ".join(said), {
+        "agent_url": url, "auth_type": creds and creds.auth_type, "header_name": creds and creds.header_name,
+        "value": shown, "client_cert": cert})
 
 
 def cmd_auth_login(args, out):
