@@ -3636,12 +3636,13 @@ class McpServer:
                      for key in arguments if key not in props]
         for key, value in arguments.items():
             spec = props.get(key) if value is not None else None
-            kind = spec and spec["type"]
-            if spec and type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
+            if not spec:
+                continue
+            kind = spec["type"]
+            if type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
-            elif spec and not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                high = spec.get("maximum", "")
-                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
+            elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
+                problems.append(f"{key} is out of range: {spec['minimum']}..{spec.get('maximum', '')}")
         return "; ".join(problems)
 
     def call(self, name, arguments, problem=None):
@@ -3674,20 +3675,18 @@ class McpServer:
             if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
                 reply = _rpc_error(self._skip_line(stdin, line), -32600,
                                    f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
-                stdout.write(json.dumps(reply) + "\n")
-                stdout.flush()
-                continue
-            try:
-                message = loads(line)
-            except JSON_ERRORS:
-                reply = _rpc_error(None, -32700, "not valid JSON")
             else:
-                if message == []:
-                    reply = _rpc_error(None, -32600, "an empty batch")
-                elif isinstance(message, list):   # a batch (2025-03-26)
-                    reply = [r for r in map(self._safely, message) if r is not None] or None
+                try:
+                    message = loads(line)
+                except JSON_ERRORS:
+                    reply = _rpc_error(None, -32700, "not valid JSON")
                 else:
-                    reply = self._safely(message)
+                    if message == []:
+                        reply = _rpc_error(None, -32600, "an empty batch")
+                    elif isinstance(message, list):   # a batch (2025-03-26)
+                        reply = [r for r in map(self._safely, message) if r is not None] or None
+                    else:
+                        reply = self._safely(message)
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
