@@ -325,11 +325,11 @@ def loads(text):
     near its recursion limit, PyPy goes far past it, and the walks after parsing (normalising,
     masking, printing) are recursive."""
     try:
-        level = [json.loads(text)]
+        value = json.loads(text)
     except RecursionError:
-        level = None
-    value = level and level[0]
-    for _ in range(MAX_DEPTH if level else 0):
+        raise ValueError(TOO_DEEP) from None
+    level = [value]
+    for _ in range(MAX_DEPTH):
         level = [v for x in level if isinstance(x, (dict, list))
                  for v in (x.values() if isinstance(x, dict) else x)]
         if not level:
@@ -3359,6 +3359,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
+    problem = on_problem or (lambda text: None)
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
@@ -3376,28 +3377,23 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             pass
 
         def _answer(self, status, text=""):
-            body = text.encode("utf-8")
+            body = text.encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def _authorised(self):
-            given = [self.headers.get("X-A2A-Notification-Token") or ""]
-            auth = self.headers.get("Authorization") or ""
-            if auth[:7].lower() == "bearer ":
-                given.append(auth[7:].strip())
-            return any(hmac.compare_digest(g.encode(), token.encode()) for g in given if g)
-
         def do_GET(self):   # some agents check a webhook before they use it
             from urllib.parse import parse_qs, urlsplit
             self._answer(200, parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0])
 
         def do_POST(self):
-            if token and not self._authorised():
-                if on_problem:
-                    on_problem(f"rejected a notification to {self.path} without the right token")
+            auth = self.headers.get("Authorization") or ""
+            given = (self.headers.get("X-A2A-Notification-Token"),
+                     auth[:7].lower() == "bearer " and auth[7:].strip())
+            if token and not any(g and hmac.compare_digest(g.encode(), token.encode()) for g in given):
+                problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
                 length = int(self.headers["Content-Length"])
@@ -3416,9 +3412,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
-                if on_problem:
-                    reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
-                    on_problem(f"ignored a malformed notification to {self.path}: {reason}")
+                reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
+                problem(f"ignored a malformed notification to {self.path}: {reason}")
                 return self._answer(400, "not an A2A notification\n")
             try:
                 if on_event:
@@ -3484,8 +3479,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def handle_error(self, request, client_address):   # a sender that went away is no news
             exc = sys.exc_info()[1]
-            if on_problem and not isinstance(exc, OSError):
-                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+            if not isinstance(exc, OSError):
+                problem(f"dropped a notification from {client_address[0]}: {exc!r}")
 
     return PushServer((host, port), PushHandler)
 
@@ -4114,9 +4109,8 @@ def check_secrets(args, out):
     literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
         ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
-    said = f"{literal} on the command line can be read by any user of this machine (ps); use '-' " \
-        f"to read it from stdin{more}"
-    _LITERAL[:] = [lambda: out.warn(said)] if literal else []
+    _LITERAL[:] = [lambda: out.warn(f"{literal} on the command line can be read by any user of this "
+                                    f"machine (ps); use '-' to read it from stdin{more}")] if literal else []
     readers = [flag + " -" for flag, value in given if value == "-"] + \
         ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
     text = getattr(args, "text", "")
@@ -4136,10 +4130,8 @@ def redact_argv(text, argv):
         flag, eq, value = ("-H", 1, arg[2:]) if arg[:2] == "-H" != arg else arg.partition("=")
         value = value if eq else after
         name, _, content = value.partition(":")
-        if flag in ("-H", "--header") and is_secret_header(name):
-            found.append(content.strip() or value)
-        elif flag[2:].replace("-", "_") in SECRET_OPTIONS:
-            found.append(value)
+        found.append(content.strip() or value if flag in ("-H", "--header") and is_secret_header(name)
+                     else value if flag[2:].replace("-", "_") in SECRET_OPTIONS else "")
     for secret in sorted(set(found) - {"", "-"}, key=len, reverse=True):
         text = text and re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
     return text
@@ -4256,12 +4248,12 @@ def make_transport(args, out, session=None):
             raise usage_error(f"HANDLER_RETRIES: {exc}") from None
     retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
-    stored = (session.client_cert if session else None) or {}
+    stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
     key = _setting(args, "key", "HANDLER_KEY") or (stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = bool(getattr(args, "insecure", False)) or \
+    insecure = getattr(args, "insecure", False) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
     return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
                      MAX_BODY if size is None else parse_size(size), _setting(args, "ca_file", "HANDLER_CA_FILE"),
