@@ -3392,7 +3392,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             auth = self.headers.get("Authorization") or ""
             given = (self.headers.get("X-A2A-Notification-Token"),
                      auth[:7].lower() == "bearer " and auth[7:].strip())
-            if token and not any(g and hmac.compare_digest(g.encode(), token.encode()) for g in given):
+            if token and not any(g and hmac.compare_digest(g.encode(), token.encode())
+                                 for g in given):
                 problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
@@ -3637,7 +3638,8 @@ class McpServer:
             if type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
             elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                problems.append(f"{key} is out of range: {spec['minimum']}..{spec.get('maximum', '')}")
+                high = spec.get("maximum", "")
+                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
         return "; ".join(problems)
 
     def call(self, name, arguments, problem=None):
@@ -4109,8 +4111,9 @@ def check_secrets(args, out):
     literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
         ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
-    _LITERAL[:] = [lambda: out.warn(f"{literal} on the command line can be read by any user of this "
-                                    f"machine (ps); use '-' to read it from stdin{more}")] if literal else []
+    _LITERAL[:] = [lambda: out.warn(f"{literal} on the command line can be read by any user of "
+                                    f"this machine (ps); use '-' to read it from stdin{more}")
+                   ] if literal else []
     readers = [flag + " -" for flag, value in given if value == "-"] + \
         ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
     text = getattr(args, "text", "")
@@ -4130,8 +4133,10 @@ def redact_argv(text, argv):
         flag, eq, value = ("-H", 1, arg[2:]) if arg[:2] == "-H" != arg else arg.partition("=")
         value = value if eq else after
         name, _, content = value.partition(":")
-        found.append(content.strip() or value if flag in ("-H", "--header") and is_secret_header(name)
-                     else value if flag[2:].replace("-", "_") in SECRET_OPTIONS else "")
+        if flag in ("-H", "--header") and is_secret_header(name):
+            found.append(content.strip() or value)
+        elif flag[2:].replace("-", "_") in SECRET_OPTIONS:
+            found.append(value)
     for secret in sorted(set(found) - {"", "-"}, key=len, reverse=True):
         text = text and re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
     return text
@@ -4386,7 +4391,7 @@ def _claim(directory, names):
             return path, os.open(path, flags, 0o666)
         except FileExistsError:
             pass
-    raise HandlerError(f"no free name like {os.path.basename(path)} left in {directory}")
+    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
 
 
 def save_artifacts(task, args, out):
@@ -4403,8 +4408,9 @@ def save_artifacts(task, args, out):
     plan = []
     for n, artifact in enumerate(task.get("artifacts") or [], 1):
         base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
-        groups = [list(group) for _, group in   # consecutive text parts are one text (streamed chunks)
-                  itertools.groupby(artifact.get("parts") or [], lambda part: "text" in part or object())]
+        # consecutive text parts are one text (streamed chunks); any other part is one on its own
+        groups = [list(group) for _, group in itertools.groupby(
+            artifact.get("parts") or [], lambda part: "text" in part or object())]
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part:
@@ -4632,7 +4638,8 @@ def cmd_auth_set(args, out):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None
     if args.bearer_token is not None:
-        creds, kind = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token")), "bearer token"
+        creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
+        kind = "bearer token"
     elif args.api_key is not None:
         creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
         kind = f"API key (header {args.header_name or 'X-API-Key'})"
@@ -4651,8 +4658,8 @@ def cmd_auth_set(args, out):
     if cert:
         said.append(f"client certificate {cert['cert']} for {url}")
     out.done("Stored " + "; ".join(said), {
-        "agent_url": url, "auth_type": creds and creds.auth_type, "header_name": creds and creds.header_name,
-        "value": shown, "client_cert": cert})
+        "agent_url": url, "auth_type": creds and creds.auth_type,
+        "header_name": creds and creds.header_name, "value": shown, "client_cert": cert})
 
 
 def cmd_auth_login(args, out):
