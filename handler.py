@@ -325,11 +325,11 @@ def loads(text):
     near its recursion limit, PyPy goes far past it, and the walks after parsing (normalising,
     masking, printing) are recursive."""
     try:
-        level = [json.loads(text)]
+        value = json.loads(text)
     except RecursionError:
-        level = None
-    value = level and level[0]
-    for _ in range(MAX_DEPTH if level else 0):
+        raise ValueError(TOO_DEEP) from None
+    level = [value]
+    for _ in range(MAX_DEPTH):
         level = [v for x in level if isinstance(x, (dict, list))
                  for v in (x.values() if isinstance(x, dict) else x)]
         if not level:
@@ -3359,6 +3359,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
+    problem = on_problem or (lambda text: None)
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
@@ -3376,28 +3377,24 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             pass
 
         def _answer(self, status, text=""):
-            body = text.encode("utf-8")
+            body = text.encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
 
-        def _authorised(self):
-            given = [self.headers.get("X-A2A-Notification-Token") or ""]
-            auth = self.headers.get("Authorization") or ""
-            if auth[:7].lower() == "bearer ":
-                given.append(auth[7:].strip())
-            return any(hmac.compare_digest(g.encode(), token.encode()) for g in given if g)
-
         def do_GET(self):   # some agents check a webhook before they use it
             from urllib.parse import parse_qs, urlsplit
             self._answer(200, parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0])
 
         def do_POST(self):
-            if token and not self._authorised():
-                if on_problem:
-                    on_problem(f"rejected a notification to {self.path} without the right token")
+            auth = self.headers.get("Authorization") or ""
+            given = (self.headers.get("X-A2A-Notification-Token"),
+                     auth[:7].lower() == "bearer " and auth[7:].strip())
+            if token and not any(g and hmac.compare_digest(g.encode(), token.encode())
+                                 for g in given):
+                problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
                 length = int(self.headers["Content-Length"])
@@ -3416,9 +3413,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
-                if on_problem:
-                    reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
-                    on_problem(f"ignored a malformed notification to {self.path}: {reason}")
+                reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
+                problem(f"ignored a malformed notification to {self.path}: {reason}")
                 return self._answer(400, "not an A2A notification\n")
             try:
                 if on_event:
@@ -3484,8 +3480,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def handle_error(self, request, client_address):   # a sender that went away is no news
             exc = sys.exc_info()[1]
-            if on_problem and not isinstance(exc, OSError):
-                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+            if not isinstance(exc, OSError):
+                problem(f"dropped a notification from {client_address[0]}: {exc!r}")
 
     return PushServer((host, port), PushHandler)
 
@@ -3636,10 +3632,12 @@ class McpServer:
                      for key in arguments if key not in props]
         for key, value in arguments.items():
             spec = props.get(key) if value is not None else None
-            kind = spec and spec["type"]
-            if spec and type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
+            if not spec:
+                continue
+            kind = spec["type"]
+            if type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
-            elif spec and not spec.get("minimum", value) <= value <= spec.get("maximum", value):
+            elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
                 high = spec.get("maximum", "")
                 problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
         return "; ".join(problems)
@@ -3674,20 +3672,18 @@ class McpServer:
             if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
                 reply = _rpc_error(self._skip_line(stdin, line), -32600,
                                    f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
-                stdout.write(json.dumps(reply) + "\n")
-                stdout.flush()
-                continue
-            try:
-                message = loads(line)
-            except JSON_ERRORS:
-                reply = _rpc_error(None, -32700, "not valid JSON")
             else:
-                if message == []:
-                    reply = _rpc_error(None, -32600, "an empty batch")
-                elif isinstance(message, list):   # a batch (2025-03-26)
-                    reply = [r for r in map(self._safely, message) if r is not None] or None
+                try:
+                    message = loads(line)
+                except JSON_ERRORS:
+                    reply = _rpc_error(None, -32700, "not valid JSON")
                 else:
-                    reply = self._safely(message)
+                    if message == []:
+                        reply = _rpc_error(None, -32600, "an empty batch")
+                    elif isinstance(message, list):   # a batch (2025-03-26)
+                        reply = [r for r in map(self._safely, message) if r is not None] or None
+                    else:
+                        reply = self._safely(message)
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
@@ -4115,9 +4111,9 @@ def check_secrets(args, out):
     literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
         ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
-    said = f"{literal} on the command line can be read by any user of this machine (ps); use '-' " \
-        f"to read it from stdin{more}"
-    _LITERAL[:] = [lambda: out.warn(said)] if literal else []
+    _LITERAL[:] = [lambda: out.warn(f"{literal} on the command line can be read by any user of "
+                                    f"this machine (ps); use '-' to read it from stdin{more}")
+                   ] if literal else []
     readers = [flag + " -" for flag, value in given if value == "-"] + \
         ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
     text = getattr(args, "text", "")
@@ -4257,12 +4253,12 @@ def make_transport(args, out, session=None):
             raise usage_error(f"HANDLER_RETRIES: {exc}") from None
     retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
-    stored = (session.client_cert if session else None) or {}
+    stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
     key = _setting(args, "key", "HANDLER_KEY") or (stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = bool(getattr(args, "insecure", False)) or \
+    insecure = getattr(args, "insecure", False) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
     return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
                      MAX_BODY if size is None else parse_size(size), _setting(args, "ca_file", "HANDLER_CA_FILE"),
@@ -4395,7 +4391,7 @@ def _claim(directory, names):
             return path, os.open(path, flags, 0o666)
         except FileExistsError:
             pass
-    raise HandlerError(f"no free name like {os.path.basename(path)} left in {directory}")
+    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
 
 
 def save_artifacts(task, args, out):
@@ -4407,20 +4403,18 @@ def save_artifacts(task, args, out):
     if not directory:
         return
     import base64
+    import itertools
     import mimetypes
     plan = []
     for n, artifact in enumerate(task.get("artifacts") or [], 1):
         base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
-        groups = []   # consecutive text parts are one text (streamed chunks)
-        for part in artifact.get("parts") or []:
-            if "text" in part and groups and "text" in groups[-1][-1]:
-                groups[-1].append(part)
-            else:
-                groups.append([part])
+        # consecutive text parts are one text (streamed chunks); any other part is one on its own
+        groups = [list(group) for _, group in itertools.groupby(
+            artifact.get("parts") or [], lambda part: "text" in part or object())]
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part:
-                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode("utf-8")))
+                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
             elif "data" in part:
                 plan.append((stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
             elif "raw" in part:
@@ -4443,13 +4437,10 @@ def save_artifacts(task, args, out):
             for name, _ in plan:
                 names = name_variants(name, limit)
                 if args.force:   # a temp file now, renamed over the name at the end
-                    paths = (os.path.join(directory, v) for v in names)
-                    saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                    saved.append(next(p for p in (os.path.join(directory, v) for v in names)
+                                      if p not in saved and not os.path.isdir(p)))
                     names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-                path, fd = _claim(directory, names)
-                claimed.append((path, fd))
-                if not args.force:
-                    saved.append(path)
+                claimed.append(_claim(directory, names))
             for (_, fd), (_, data) in zip(claimed, plan):
                 view = memoryview(data)
                 while view:
@@ -4472,7 +4463,7 @@ def save_artifacts(task, args, out):
         where = f" ({os.path.basename(name)})" if name else ""
         raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
                            hint="nothing was saved") from None
-    for path in saved:
+    for path in saved if args.force else (path for path, _ in claimed):
         out.note(f"saved {path}")
 
 
@@ -4639,38 +4630,36 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    kinds = [k for k in (args.bearer_token, args.api_key, args.oauth2_token_url) if k is not None]
     if args.key and not args.cert:
         raise usage_error("--key needs --cert")
-    if not (kinds or args.cert):
+    if args.bearer_token is None is args.api_key is args.oauth2_token_url and not args.cert:
         raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
     if args.oauth2_token_url and not (args.client_id and args.client_secret):
         raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
+        kind = "bearer token"
     elif args.api_key is not None:
         creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
+        kind = f"API key (header {args.header_name or 'X-API-Key'})"
     elif args.oauth2_token_url:
         check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
             "token_url": args.oauth2_token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"), "scopes": args.scope or []})
+        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert), "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
-    store = open_store(out)
-    store.update(url, credentials=creds, client_cert=cert)
-    said = []
-    if creds:
-        kind = {"bearer": "bearer token", "oauth2": f"OAuth2 client {args.client_id} at {args.oauth2_token_url}",
-                "api_key": f"API key (header {creds.header_name or 'X-API-Key'})"}[creds.auth_type]
-        said.append(f"{kind} for {url}" + (f": {mask_secret(creds.value)}" if creds.value else ""))
+    open_store(out).update(url, credentials=creds, client_cert=cert)
+    shown = mask_secret(creds.value) if creds and creds.value else None
+    said = [f"{kind} for {url}" + (f": {shown}" if shown else "")] if creds else []
     if cert:
         said.append(f"client certificate {cert['cert']} for {url}")
-    summary = {"agent_url": url, "auth_type": creds and creds.auth_type, "header_name": creds and creds.header_name,
-               "value": mask_secret(creds.value) if creds and creds.value else None, "client_cert": cert}
-    out.done("Stored " + "; ".join(said), summary)
+    out.done("Stored " + "; ".join(said), {
+        "agent_url": url, "auth_type": creds and creds.auth_type,
+        "header_name": creds and creds.header_name, "value": shown, "client_cert": cert})
 
 
 def cmd_auth_login(args, out):
