@@ -2839,13 +2839,56 @@ def push_config_get(client, task_id, config_id=None):
 # ============================================================================ built-in agent
 
 class AgentError(Exception):
-    def __init__(self, code, message):
+    """A failed operation: its JSON-RPC code, and the (field, why) of each invalid parameter."""
+
+    def __init__(self, code, message, violations=()):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.violations = code, message, violations
+
+    def details(self):
+        """The error details (JSON-RPC error.data, HTTP+JSON error.details, spec 9.5 and 11.6): a
+        google.rpc.ErrorInfo with the A2A reason, a google.rpc.BadRequest naming bad fields."""
+        reason = {-32603: "INTERNAL_ERROR", -32700: "PARSE_ERROR"}.get(self.code) or \
+            _reason(A2A_ERRORS.get(self.code, "InternalError"))
+        out = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+                "domain": "a2a-protocol.org"}]
+        if self.violations:
+            out.append({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+                {"field": f, "description": why} for f, why in self.violations]})
+        return out
+
+
+def invalid(*violations):
+    """InvalidParams naming each (field, why)."""
+    return AgentError(-32602, "; ".join(f"{f} {why}" for f, why in violations), violations)
 
 
 def _now():
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    """Now, as the spec writes timestamps (5.6.1): UTC, milliseconds, 'Z'."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (now % 1 * 1000)
+
+
+def _instant(text):
+    """An ISO 8601 timestamp (any fraction, 'Z' or an offset) -> seconds since the epoch; None when
+    it is not one."""
+    import re
+    from datetime import datetime, timezone
+    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(\.\d+)?"
+                     r"(?:[Zz]|([+-])(\d\d):(\d\d))", text if isinstance(text, str) else "")
+    try:
+        instant = datetime(*map(int, m.groups()[:6]), tzinfo=timezone.utc).timestamp()
+    except (AttributeError, ValueError):
+        return None
+    sign, hours, minutes = m.groups()[7:]
+    return instant + float(m[7] or 0) - (int(sign + hours) * 3600 + int(sign + minutes) * 60
+                                         if sign else 0)
+
+
+# The fields of a2a.proto's Message and Part: the agent keeps these and ignores the rest (spec 5.7).
+MESSAGE_FIELDS = ("messageId", "contextId", "taskId", "role", "metadata", "extensions",
+                  "referenceTaskIds")
+PART_FIELDS = ("text", "raw", "url", "data", "metadata", "filename", "mediaType")
 
 
 class EchoAgent:
@@ -2909,9 +2952,17 @@ class EchoAgent:
         optional push config for it. Returns (snapshot of the task, index of its next event)
         and starts the work on a thread."""
         import copy
-        if not isinstance(message, dict) or not isinstance(message.get("parts"), list) \
-                or not message["parts"] or not message.get("messageId"):
-            raise AgentError(-32602, "message needs messageId and at least one part")
+        parts = [{k: p[k] for k in PART_FIELDS if k in p} for p in message.get("parts") or []
+                 if isinstance(p, dict)]
+        problems = [(f, why) for f, bad, why in (
+            ("message.messageId", not message.get("messageId"), "is required"),
+            ("message.role", message.get("role") not in ("ROLE_USER", "ROLE_AGENT"),
+             "is required: ROLE_USER (0.3: user)"),
+            ("message.parts", not parts or not all(set(p) & set(PART_FIELDS[:4]) for p in parts),
+             "must hold at least one part, each with text, raw, url or data")) if bad]
+        if problems:
+            raise invalid(*problems)
+        message = {**{k: message[k] for k in MESSAGE_FIELDS if k in message}, "parts": parts}
         with self.cond:
             task_id = message.get("taskId")
             if task_id:
@@ -2974,18 +3025,31 @@ class EchoAgent:
         return self.get(task_id)
 
     def list(self, params):
-        """ListTasks: newest first, filtered by context and state, a page at a time."""
-        size = params.get("pageSize", 50)
-        if not isinstance(size, int) or not 1 <= size <= 100:
-            raise AgentError(-32602, "pageSize must be between 1 and 100")
-        token = params.get("pageToken") or "0"
-        if not str(token).isdigit():
-            raise AgentError(-32602, "invalid pageToken")
-        status = params.get("status")
+        """ListTasks: the most recently updated first, filtered by context, state and status time,
+        a page at a time. Every invalid parameter is named in one InvalidParams error."""
+        size, token, status = params.get("pageSize", 50), str(params.get("pageToken") or "0"), \
+            params.get("status")
+        history, after = params.get("historyLength"), params.get("statusTimestampAfter")
+        states = [wire_state(s)
+                  for s in ("submitted", "working") + TERMINAL_STATES + INTERRUPTED_STATES]
+        problems = [(f, why) for f, bad, why in (
+            ("pageSize", not (type(size) is int and 1 <= size <= 100),
+             f"must be between 1 and 100, got {size!r}"),
+            ("pageToken", not token.isdigit(), f"is not a token from this agent: {token!r}"),
+            ("historyLength", history is not None and not (type(history) is int and history >= 0),
+             f"must be a non-negative integer, got {history!r}"),
+            ("status", status and status not in states,
+             f"must be one of {', '.join(states)}, got {status!r}"),
+            ("statusTimestampAfter", after is not None and _instant(after) is None,
+             f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}")) if bad]
+        if problems:
+            raise invalid(*problems)
         with self.cond:
-            tasks = [t for t in reversed(list(self.tasks.values()))
+            tasks = [t for t in sorted(reversed(list(self.tasks.values())), reverse=True,
+                                       key=lambda t: _instant(t["status"]["timestamp"]))
                      if params.get("contextId") in (None, t["contextId"])
-                     and (not status or t["status"]["state"] == wire_state(status))]
+                     and (not status or t["status"]["state"] == status)
+                     and (after is None or _instant(t["status"]["timestamp"]) >= _instant(after))]
             start = int(token)
             page = [self.get(t["id"], params.get("historyLength")) for t in tasks[start:start + size]]
         if not params.get("includeArtifacts"):
@@ -3015,11 +3079,14 @@ class EchoAgent:
             self.webhooks.setdefault(task_id, {})[config["id"]] = (config, version)
         return config
 
-    def push_get(self, task_id, config_id):
+    def push_get(self, task_id, config_id=None):
+        """A config of the task: the one named, or without a name (0.3) its first."""
         with self.cond:
-            found = self.webhooks.get(self._task(task_id)["id"], {}).get(config_id)
+            configs = self.webhooks.get(self._task(task_id)["id"], {})
+            found = configs.get(config_id) if config_id else next(iter(configs.values()), None)
         if found is None:
-            raise AgentError(-32001, f"task {task_id} has no push notification config {config_id}")
+            raise AgentError(-32001, " ".join(["task", task_id, "has no push notification config",
+                                               config_id or ""]).strip())
         return found[0]
 
     def push_list(self, task_id):
@@ -3027,9 +3094,9 @@ class EchoAgent:
             return [c for c, _ in self.webhooks.get(self._task(task_id)["id"], {}).values()]
 
     def push_delete(self, task_id, config_id):
-        self.push_get(task_id, config_id)
+        """Idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
         with self.cond:
-            del self.webhooks[task_id][config_id]
+            self.webhooks.get(self._task(task_id)["id"], {}).pop(config_id, None)
 
     def _deliver(self, task, event):
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
@@ -3155,8 +3222,18 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             return False
 
         def do_GET(self):
-            if self.path.split("?")[0] in CARD_PATHS:
-                self._send_json(200, self.server.agent.card(self._base_url(), bool(bearer_token)))
+            if self.path.split("?")[0] in CARD_PATHS:   # with the caching headers of spec 8.6.1
+                import hashlib
+                card = self.server.agent.card(self._base_url(), bool(bearer_token))
+                tag = '"%s"' % hashlib.sha256(json.dumps(card).encode("utf-8")).hexdigest()[:32]
+                cache = [("ETag", tag), ("Cache-Control", "max-age=60")]
+                match = self.headers.get("If-None-Match", "")
+                if tag not in match and match.strip() != "*":   # a quoted hash: W/"..." matches too
+                    return self._send_json(200, card, cache)
+                self.send_response(304)
+                for header in cache:
+                    self.send_header(*header)
+                self.end_headers()
             elif self.path.startswith("/rest/"):
                 self._rest("GET")
             else:
@@ -3183,25 +3260,29 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 return self._rest("POST")
             if self._refuse():
                 return
-            request = None
+            rid = None
             try:
                 request = self._body()
-                if not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
+                rid = request.get("id") if isinstance(request, dict) else None
+                bad_id, rid = (True, None) if isinstance(rid, (dict, list, bool)) else (False, rid)
+                if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
                         or not isinstance(request.get("method"), str):
-                    raise AgentError(-32600, "not a JSON-RPC 2.0 request")
-                method, rid = request["method"], request.get("id")
+                    raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a method, '
+                                             "an id that is a string, a number or null)")
+                method = request["method"]
                 v1 = method in V1_METHODS
                 op = V1_METHODS.get(method) or V03_METHODS.get(method)
                 if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
                     raise AgentError(-32601, f"method {method} not found")
-                if v1 and not str(self.headers.get("A2A-Version", "")).startswith("1."):
+                if v1 and not self._version().startswith("1."):
                     raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
                 result = self._dispatch(op, request.get("params"), v1, rid)
                 if result is not _STREAMED:
                     self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
             except AgentError as exc:
-                rid = request.get("id") if isinstance(request, dict) else None
-                self._send_json(200, _rpc_error(rid, exc.code, exc.message))
+                reply = _rpc_error(rid, exc.code, exc.message)
+                reply["error"]["data"] = exc.details()
+                self._send_json(200, reply)
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
@@ -3216,7 +3297,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             try:
                 if "1.0" not in self.server.agent.versions:
                     raise AgentError(-32601, "this agent does not speak A2A 1.x over HTTP+JSON")
-                if not str(self.headers.get("A2A-Version", "")).startswith("1."):
+                if not self._version().startswith("1."):
                     raise AgentError(-32009, "HTTP+JSON requests need the header A2A-Version: 1.0")
                 body = self._body() if verb == "POST" else {}
                 task = re.fullmatch(r"/tasks/([^/:]+)(:cancel|:subscribe)?(/pushNotificationConfigs)?(?:/([^/]+))?", path)
@@ -3246,13 +3327,13 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 result = self._dispatch(op, params, True, None, rest=True)
                 if result is not _STREAMED:
                     self._send_json(200, result)
-            except AgentError as exc:
-                status = {-32001: 404, -32603: 500}.get(exc.code, 400)
-                name = A2A_ERRORS.get(exc.code, "InternalError")
-                self._send_json(status, {"error": {
-                    "code": status, "status": {404: "NOT_FOUND", 500: "INTERNAL"}.get(status, "FAILED_PRECONDITION"),
-                    "message": exc.message, "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                                                         "reason": _reason(name), "domain": "a2a-protocol.org"}]}})
+            except AgentError as exc:   # the statuses of spec 5.4; the rest as the official SDK's
+                status = {-32001: 404, -32601: 404, -32603: 500, -32006: 500}.get(exc.code, 400)
+                bad = exc.code in (-32600, -32602, -32700, -32005)
+                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or \
+                    ("INVALID_ARGUMENT" if bad else "FAILED_PRECONDITION")
+                error = {"code": status, "status": grpc, "message": exc.message}
+                self._send_json(status, {"error": {**error, "details": exc.details()}})
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
@@ -3302,6 +3383,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 config_id = params.get("pushNotificationConfigId")
             if not isinstance(task_id, str):
                 raise AgentError(-32602, "the task id is missing")
+            if not isinstance(config_id, str) and (op == "push_delete" or v1 and op == "push_get"):
+                raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
             if op == "push_set":
                 config = params if v1 else {**normalise_push_config(params), "taskId": task_id}
                 result = [agent.push_set(config, "1.0" if v1 else "0.3")]
@@ -3315,6 +3398,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if not v1:
                 result = [{"taskId": c["taskId"], "pushNotificationConfig": to_v03_push_config(c)} for c in result]
             return ({"configs": result} if v1 else result) if op == "push_list" else result[0]
+
+        def _version(self):
+            """The A2A-Version asked for: the header, or the query parameter (spec 3.6.1)."""
+            from urllib.parse import parse_qs, urlsplit
+            return self.headers.get("A2A-Version") or \
+                parse_qs(urlsplit(self.path).query).get("A2A-Version", [""])[-1]
 
         def _base_url(self):
             scheme = "https" if hasattr(self.connection, "getpeercert") else "http"   # behind TLS (tests)

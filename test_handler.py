@@ -2481,6 +2481,280 @@ class _ServerAgent:
 versioned(_ServerAgent)
 
 
+def agent_http(url, method, path, body=None, headers=()):
+    """One raw request to the built-in agent: (status, headers, the body as JSON or None)."""
+    import http.client
+    from urllib.parse import urlsplit
+    conn = http.client.HTTPConnection("127.0.0.1", urlsplit(url).port, timeout=10)
+    try:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        conn.request(method, path, data, {"Content-Type": "application/json", **dict(headers)})
+        resp = conn.getresponse()
+        raw = resp.read()
+        return resp.status, resp.headers, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+
+class _AgentRaw:
+    """Raw JSON-RPC and HTTP+JSON requests to the built-in agent in this class's version."""
+
+    def rpc(self, url, method, params, rid=7, path="/"):
+        headers = {"A2A-Version": "1.0"} if self.V == "1.0" else {}
+        body = {"jsonrpc": "2.0", "id": rid, "method": method, "params": params}
+        status, _, reply = agent_http(url, "POST", path, body, headers)
+        self.assertEqual(status, 200, reply)
+        return reply
+
+    def rest(self, url, method, path, body=None, version=True):
+        headers = {"A2A-Version": "1.0"} if version else {}
+        return agent_http(url, method, "/rest" + path, body, headers)
+
+    def m(self, op):
+        return handler.METHODS[op][0 if self.V == "1.0" else 1]
+
+    def message(self, text="hi", **fields):
+        msg = {"messageId": "m-" + text, "role": "ROLE_USER" if self.V == "1.0" else "user",
+               "parts": [wtext(self.V, text)], **fields}
+        if self.V == "0.3":
+            msg["kind"] = "message"
+        return {k: v for k, v in msg.items() if v is not None}
+
+    def send(self, url, text="hi"):
+        reply = self.rpc(url, self.m("send"), {"message": self.message(text)})
+        return reply["result"]["task"] if self.V == "1.0" else reply["result"]
+
+    def assertDetails(self, error, reason, fields=()):
+        """error.data (JSON-RPC) or error.details (HTTP+JSON): an ErrorInfo with the reason, and
+        a BadRequest naming exactly these fields."""
+        details = error.get("data", error.get("details"))
+        info = {"@type": ERROR_INFO, "reason": reason, "domain": "a2a-protocol.org"}
+        self.assertEqual(details[0], info, error)
+        named = [v["field"] for d in details[1:] if d["@type"] == BAD_REQUEST
+                 for v in d["fieldViolations"]]
+        self.assertEqual(named, list(fields), error)
+
+    def push_params(self, task_id, config_id=None):
+        if self.V == "1.0":
+            return {"taskId": task_id, "id": config_id}
+        return {"id": task_id, "pushNotificationConfigId": config_id}
+
+
+class _AgentConformance(_AgentRaw):
+    """What the conformance kit checks of `server agent`, over JSON-RPC in each version (and
+    HTTP+JSON for 1.0)."""
+
+    def test_a_message_without_role_is_invalid_params(self):
+        url, server = self.agent()
+        error = self.rpc(url, self.m("send"), {"message": self.message(role=None)})["error"]
+        self.assertEqual(error["code"], -32602, error)
+        self.assertIn("role", error["message"])
+        self.assertDetails(error, "INVALID_PARAMS", ["message.role"])
+        error = self.rpc(url, self.m("stream"), {"message": self.message(role=None)})["error"]
+        self.assertEqual(error["code"], -32602, error)
+        self.assertEqual(server.agent.tasks, {})    # nothing was started
+        if self.V == "1.0":
+            body = {"message": self.message(role=None)}
+            status, _, body = self.rest(url, "POST", "/message:send", body)
+            self.assertEqual((status, body["error"]["status"]), (400, "INVALID_ARGUMENT"), body)
+            self.assertDetails(body["error"], "INVALID_PARAMS", ["message.role"])
+        self.assertEqual(self.send(url)["status"]["state"], wstate(self.V, "completed"))
+
+    def test_unknown_message_fields_are_ignored_and_never_echoed(self):
+        url, server = self.agent()
+        msg = self.message("hi", junk={"nested": 1}, metadata={"kept": True})
+        data = {"data": {"a": 1}, "junk": 3, **({"kind": "data"} if self.V == "0.3" else {})}
+        msg["parts"] = [dict(msg["parts"][0], junk=2), data]
+        task = self.rpc(url, self.m("send"), {"message": msg})["result"]
+        task = task["task"] if self.V == "1.0" else task
+        got = self.rpc(url, self.m("get"), {"id": task["id"]})["result"]
+        for seen in (task, got):
+            self.assertNotIn("junk", json.dumps(seen))
+            self.assertEqual(seen["history"][0]["metadata"], {"kept": True})
+            self.assertEqual(seen["artifacts"][0]["parts"][-1]["data"], {"a": 1})
+        if self.V == "1.0":
+            listed = self.rpc(url, "ListTasks", {"includeArtifacts": True})["result"]["tasks"]
+            self.assertEqual(len(listed), 1)
+            self.assertNotIn("junk", json.dumps(listed))
+            status, _, body = self.rest(url, "GET", "/tasks/%s" % task["id"])
+            self.assertNotIn("junk", json.dumps(body))
+
+    def test_an_id_that_is_not_a_string_number_or_null_is_invalid_request(self):
+        url, _ = self.agent()
+        for rid in ({"a": 1}, [1], True):
+            reply = self.rpc(url, self.m("get"), {"id": "x"}, rid=rid)
+            self.assertEqual((reply["id"], reply["error"]["code"]), (None, -32600), reply)
+            self.assertDetails(reply["error"], "INVALID_REQUEST")
+        for rid in ("s-1", 3, 2.5, None):   # the ids JSON-RPC 2.0 allows come back as they are
+            reply = self.rpc(url, self.m("get"), {"id": "x"}, rid=rid)
+            self.assertEqual((reply["id"], reply["error"]["code"]), (rid, -32001), reply)
+
+    def test_errors_carry_an_error_info(self):
+        url, _ = self.agent()
+        error = self.rpc(url, self.m("get"), {"id": "no-such-task"})["error"]
+        self.assertEqual(error["code"], -32001)
+        self.assertDetails(error, "TASK_NOT_FOUND")
+        self.assertDetails(self.rpc(url, "no/such/method", {})["error"], "METHOD_NOT_FOUND")
+        task = self.send(url)
+        error = self.rpc(url, self.m("cancel"), {"id": task["id"]})["error"]
+        self.assertDetails(error, "TASK_NOT_CANCELABLE")
+
+    def test_deleting_a_push_config_twice_succeeds(self):
+        url, _ = self.agent()
+        task = self.send(url)
+        config = {"id": "cfg-1", "url": "http://127.0.0.1:9/hook"}
+        params = {"taskId": task["id"], **config} if self.V == "1.0" \
+            else {"taskId": task["id"], "pushNotificationConfig": config}
+        self.assertNotIn("error", self.rpc(url, self.m("push_set"), params))
+        for _ in range(2):   # spec 3.1.10: idempotent
+            reply = self.rpc(url, self.m("push_delete"), self.push_params(task["id"], "cfg-1"))
+            self.assertEqual(reply.get("result", "none"), {} if self.V == "1.0" else None, reply)
+        params = {"taskId": task["id"]} if self.V == "1.0" else {"id": task["id"]}
+        listed = self.rpc(url, self.m("push_list"), params)["result"]
+        self.assertEqual(listed, {"configs": []} if self.V == "1.0" else [])
+        reply = self.rpc(url, self.m("push_delete"), self.push_params("no-such-task", "cfg-1"))
+        self.assertEqual(reply["error"]["code"], -32001)
+        if self.V == "1.0":
+            path = "/tasks/%s/pushNotificationConfigs/cfg-1" % task["id"]
+            self.assertEqual(self.rest(url, "DELETE", path)[::2], (200, {}))
+            self.assertEqual(self.rest(url, "DELETE", path)[::2], (200, {}))
+            status, _, body = self.rest(url, "DELETE", path.replace(task["id"], "no-such-task"))
+            self.assertEqual(status, 404)
+            self.assertDetails(body["error"], "TASK_NOT_FOUND")
+
+    def test_the_card_has_an_etag_and_cache_control(self):
+        url, _ = self.agent()
+        for path in handler.CARD_PATHS:
+            status, headers, card = agent_http(url, "GET", path)
+            self.assertEqual(status, 200)
+            tag = headers["ETag"]
+            self.assertRegex(tag, r'^"[0-9a-f]{16,}"$')
+            self.assertRegex(headers["Cache-Control"], r"max-age=\d+")
+            for match in (tag, "W/" + tag, '"other", ' + tag, "*"):
+                status, again, body = agent_http(url, "GET", path, headers={"If-None-Match": match})
+                self.assertEqual((status, body, again["ETag"]), (304, None, tag), match)
+                self.assertEqual(again["Cache-Control"], headers["Cache-Control"])
+            status, _, body = agent_http(url, "GET", path, headers={"If-None-Match": '"other"'})
+            self.assertEqual((status, body), (200, card))
+        _, headers, _ = agent_http(url, "GET", handler.CARD_PATHS[0], headers={"Host": "a.test"})
+        self.assertNotEqual(headers["ETag"], tag)   # another card (its URLs), another tag
+
+
+versioned(_AgentConformance, (("1.0",), ("0.3",)))
+
+
+class AgentPushGetV03Tests(_AgentRaw, HandlerTestCase):
+    """0.3 `tasks/pushNotificationConfig/get`: pushNotificationConfigId is optional (0.3 types.ts
+    GetTaskPushNotificationConfigParams); without it the task's first config, as the 0.3 SDK."""
+    VERSIONS = ("0.3",)
+
+    def test_push_config_get_without_a_config_id(self):
+        url, _ = self.agent()
+        task = self.send(url)
+        get = "tasks/pushNotificationConfig/get"
+        reply = self.rpc(url, get, {"id": task["id"]})
+        self.assertEqual(reply["error"]["code"], -32001)   # the task has no config yet
+        for cid in ("cfg-1", "cfg-2"):
+            config = {"id": cid, "url": "http://127.0.0.1:9/" + cid, "token": "t-" + cid}
+            params = {"taskId": task["id"], "pushNotificationConfig": config}
+            self.assertNotIn("error", self.rpc(url, "tasks/pushNotificationConfig/set", params))
+        first = {"id": "cfg-1", "url": "http://127.0.0.1:9/cfg-1", "token": "t-cfg-1"}
+        reply = self.rpc(url, get, {"id": task["id"]})
+        self.assertEqual(reply["result"], {"taskId": task["id"], "pushNotificationConfig": first})
+        reply = self.rpc(url, get, {"id": task["id"], "pushNotificationConfigId": "cfg-2"})
+        self.assertEqual(reply["result"]["pushNotificationConfig"]["id"], "cfg-2")
+        self.assertEqual(self.rpc(url, get, {"id": "no-such-task"})["error"]["code"], -32001)
+
+
+class AgentListTasksTests(_AgentRaw, HandlerTestCase):
+    """ListTasks on the built-in agent (1.0, JSON-RPC and HTTP+JSON): every parameter validated,
+    statusTimestampAfter honoured, the most recently updated task first (spec 3.1.4, 6.5)."""
+    VERSIONS = ("1.0",)
+
+    def test_invalid_parameters_are_named_in_one_invalid_params_error(self):
+        url, _ = self.agent()
+        self.send(url)
+        spec_example = {"pageSize": 150, "historyLength": -5, "status": "TASK_STATE_RUNNING"}
+        cases = [({"pageSize": 0}, ["pageSize"]), ({"pageSize": 101}, ["pageSize"]),
+                 ({"pageSize": -1}, ["pageSize"]), ({"pageSize": "10"}, ["pageSize"]),
+                 ({"historyLength": -1}, ["historyLength"]), ({"status": "INVALID"}, ["status"]),
+                 ({"statusTimestampAfter": "-1"}, ["statusTimestampAfter"]),
+                 ({"statusTimestampAfter": "2025-13-01T00:00:00Z"}, ["statusTimestampAfter"]),
+                 ({"pageToken": "invalid-token-xyz"}, ["pageToken"]),
+                 (spec_example, ["pageSize", "historyLength", "status"])]
+        for params, fields in cases:
+            error = self.rpc(url, "ListTasks", params)["error"]
+            self.assertEqual(error["code"], -32602, params)
+            self.assertDetails(error, "INVALID_PARAMS", fields)
+        query = "/tasks?pageSize=150&historyLength=-5&status=TASK_STATE_RUNNING"
+        status, _, body = self.rest(url, "GET", query)
+        error = body["error"]
+        self.assertEqual((status, error["code"], error["status"]), (400, 400, "INVALID_ARGUMENT"))
+        self.assertDetails(error, "INVALID_PARAMS", ["pageSize", "historyLength", "status"])
+        self.assertIn("TASK_STATE_RUNNING", error["message"])
+        for good in ({"pageSize": 1}, {"pageSize": 100}, {"historyLength": 0},
+                     {"status": "TASK_STATE_COMPLETED"},
+                     {"statusTimestampAfter": "2020-01-01T00:00:00Z"}):
+            self.assertEqual(self.rpc(url, "ListTasks", good)["result"]["totalSize"], 1, good)
+
+    def test_status_timestamp_after_and_the_order(self):
+        url, server = self.agent()
+        old, new = self.send(url, "old"), self.send(url, "new")
+        server.agent.tasks[old["id"]]["status"]["timestamp"] = "2020-01-01T00:00:00.000Z"
+
+        def listed(query=None, **params):
+            if query is not None:
+                status, _, body = self.rest(url, "GET", "/tasks?" + query)
+                self.assertEqual(status, 200, body)
+                return [t["id"] for t in body["tasks"]]
+            return [t["id"] for t in self.rpc(url, "ListTasks", params)["result"]["tasks"]]
+        both, newer = [new["id"], old["id"]], [new["id"]]
+        self.assertEqual(listed(), both)
+        for after, expected in (("2020-01-01T00:00:00Z", both), ("2020-01-01T00:00:00.001Z", newer),
+                                ("2020-01-01T01:00:00+01:00", both),
+                                ("2019-12-31T23:59:59.999-00:00", both),
+                                ("2020-01-01T00:00:00.000001+00:00", newer),
+                                ("2999-01-01T00:00:00Z", [])):
+            self.assertEqual(listed(statusTimestampAfter=after), expected, after)
+        self.assertEqual(listed("statusTimestampAfter=2020-06-01T00%3A00%3A00Z"), newer)
+        server.agent.tasks[new["id"]]["status"]["timestamp"] = "2019-01-01T00:00:00.000Z"
+        self.assertEqual(listed(), [old["id"], new["id"]])   # by status time, not by creation
+        stamp = self.send(url, "third")["status"]["timestamp"]
+        self.assertRegex(stamp, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")   # spec 5.6.1
+
+    def test_a2a_version_as_a_query_parameter(self):
+        url, _ = self.agent()
+        body = {"jsonrpc": "2.0", "id": 1, "method": "SendMessage",
+                "params": {"message": self.message()}}
+        status, _, reply = agent_http(url, "POST", "/?A2A-Version=1.0", body)
+        self.assertEqual(reply["result"]["task"]["status"]["state"], "TASK_STATE_COMPLETED", reply)
+        status, _, reply = agent_http(url, "POST", "/", body)
+        self.assertEqual(reply["error"]["code"], -32009)    # neither header nor parameter: 0.3
+        self.assertDetails(reply["error"], "VERSION_NOT_SUPPORTED")
+        status, _, reply = self.rest(url, "GET", "/tasks?A2A-Version=1.0&pageSize=5", version=False)
+        self.assertEqual((status, reply["totalSize"], reply["pageSize"]), (200, 1, 5), reply)
+        tid = reply["tasks"][0]["id"]
+        status, _, reply = self.rest(url, "GET", "/tasks/%s?A2A-Version=1.0" % tid, version=False)
+        self.assertEqual((status, reply["id"]), (200, tid))
+        status, _, reply = self.rest(url, "GET", "/tasks/%s" % tid, version=False)
+        self.assertEqual(status, 400)
+        self.assertDetails(reply["error"], "VERSION_NOT_SUPPORTED")
+
+    def test_push_config_get_and_delete_need_a_config_id_in_1_0(self):
+        url, _ = self.agent()
+        task = self.send(url)
+        config = {"taskId": task["id"], "url": "http://127.0.0.1:9/h"}
+        self.assertNotIn("error", self.rpc(url, "CreateTaskPushNotificationConfig", config))
+        for method in ("GetTaskPushNotificationConfig", "DeleteTaskPushNotificationConfig"):
+            error = self.rpc(url, method, {"taskId": task["id"]})["error"]
+            self.assertEqual(error["code"], -32602, method)
+            self.assertDetails(error, "INVALID_PARAMS", ["id"])
+
+
 class _BuiltinAgentRpc:
     """The built-in agent's own JSON-RPC surface: get and cancel besides send, in both versions."""
 
