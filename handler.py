@@ -754,7 +754,7 @@ def url_groups(raw):
 
 
 def merge_entries(raw, key, keys):
-    """File the entries of one URL's raw keys under key alone and return it ({} when none): the
+    """File the entries of one URL's raw keys under key alone and return it ({} for none): the
     newest updated_at wins field by field; credentials survive from whichever entry has them."""
     entry = {}
     for k in keys:
@@ -763,8 +763,7 @@ def merge_entries(raw, key, keys):
         entry.update(raw[k], **kept)
         if k != key:
             del raw[k]
-    if keys:
-        raw[key] = entry
+    raw[key] = entry
     return entry
 
 
@@ -1013,26 +1012,31 @@ class SessionStore:
             make_dirs(os.path.abspath(self.home))
             self._check_modes()
 
-    def _transaction(self, change=None):
-        """Lock, re-read the file, apply change(raw), write it back atomically, unlock. With no
-        change, only check that a write would work (before a message is sent): take the lock,
-        and write and remove a temp file a little larger than the sessions file."""
+    def _transaction(self, change=None, urls=None):
+        """Lock, re-read the file, apply change(key, entry) to the merged entry of each URL of urls
+        (None: every URL in the file), write the file back atomically, unlock; an entry that change
+        returns false for is removed. With no change, only check that a write would work (before
+        a message is sent): take the lock, and write and remove a temp file a little larger than
+        the sessions file."""
         import errno
         try:
             with self._locked():
-                raw = None if change is None else self._read(quarantine=True)
-                if change is not None:
-                    change(raw)
+                raw = change and self._read(quarantine=True)
+                if change:
+                    groups = url_groups(raw)
+                    for key in groups if urls is None else urls:
+                        if not change(key, merge_entries(raw, key, groups.get(key, []))):
+                            del raw[key]
                 self._write(raw)
         except OSError as exc:   # name the cause: each has its own fix
             full = ("the disk is full", "free some space there, or set HANDLER_HOME elsewhere")
             denied = ("permission denied", f"{self.home} and its files must be yours and writable, "
                       "or set HANDLER_HOME elsewhere")
-            cause, fix = {errno.ENOSPC: full, errno.EDQUOT: full, errno.EACCES: denied,
-                          errno.EPERM: denied, errno.EROFS: ("the file system is read-only",
-                          "set HANDLER_HOME to a directory on a writable file system")}.get(
-                exc.errno, (exc.strerror or str(exc), "check HANDLER_HOME"))
             name = errno.errorcode.get(exc.errno, exc.errno)
+            cause, fix = {"ENOSPC": full, "EDQUOT": full, "EACCES": denied, "EPERM": denied,
+                          "EROFS": ("the file system is read-only",
+                                    "set HANDLER_HOME to a directory on a writable file system")}.get(
+                name, (exc.strerror or str(exc), "check HANDLER_HOME"))
             raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
                                hint=fix) from None
         if raw is not None:
@@ -1097,17 +1101,15 @@ class SessionStore:
     def list_all(self):
         return list(self.sessions.values())
 
-    def update(self, agent_url, context_id=None, task_id=None, credentials=None, task_state=None,
-               client_cert=None):
-        """Change the given values of one session and save, leaving every other entry as it is."""
-        key = normalise_url(agent_url)
-
-        def change(raw):
-            entry = merge_entries(raw, key, url_groups(raw).get(key, []))
+    def update(self, agent_url, *values, **named):
+        """Change the given values of one session (AgentSession.update's) and save, leaving every
+        other entry as it is."""
+        def change(key, entry):
             session = AgentSession.from_entry(key, entry)
-            session.update(context_id, task_id, credentials, task_state, client_cert)
-            raw[key] = session.write_entry(entry)
-        self._transaction(change)
+            session.update(*values, **named)
+            return session.write_entry(entry)
+        key = normalise_url(agent_url)
+        self._transaction(change, [key])
         return self.get(key)
 
     def set_credentials(self, agent_url, credentials):
@@ -1122,39 +1124,27 @@ class SessionStore:
     def clear(self, agent_url=None, keep_credentials=False):
         """Forget the session of one URL, or of all with None: context, task and credentials, as
         the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
-        return self.forget(agent_url, ("context", "task") if keep_credentials else tuple(CLEARED))
+        return self.forget(agent_url, ("context", "task") if keep_credentials else CLEARED)
 
     def forget(self, agent_url, what):
         """Remove what (names of CLEARED) from one URL's session, under every raw key the file has
         for it, or from every session when agent_url is None. An entry left with nothing of
         CLEARED is removed. Returns {URL: the names of what was there and is now gone}."""
-        wanted = agent_url and normalise_url(agent_url)
         removed = {}
 
-        def change(raw):
-            groups = url_groups(raw)
-            for key in [wanted] if wanted else groups:
-                entry = merge_entries(raw, key, groups.get(key, []))
-                gone = [name for name in what if any(entry.get(f) is not None
-                                                     for f in CLEARED[name])]
-                if gone:
-                    removed[key] = gone
-                entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
-                if all(entry.get(f) is None for fields in CLEARED.values() for f in fields):
-                    raw.pop(key, None)
-        self._transaction(change)
+        def change(key, entry):
+            gone = [name for name in what if any(entry.get(f) is not None for f in CLEARED[name])]
+            if gone:
+                removed[key] = gone
+            entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
+            return any(entry.get(f) is not None for fields in CLEARED.values() for f in fields)
+        self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
 
     def save(self):
         """Write every session held in memory (each entry replaced, other entries kept)."""
-        sessions = list(self.sessions.values())
-
-        def change(raw):
-            groups = url_groups(raw)
-            for session in sessions:
-                key = session.agent_url
-                raw[key] = session.write_entry(merge_entries(raw, key, groups.get(key, [])))
-        self._transaction(change)
+        self._transaction(lambda key, entry: self.sessions[key].write_entry(entry),
+                          list(self.sessions))
 
 
 class _FileLock:
