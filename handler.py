@@ -1004,7 +1004,41 @@ class SessionStore:
 
     # -- writing
     def _locked(self):
-        return _FileLock(self.path + ".lock", self.LOCK_WAIT, self._ensure_home)
+        """Take an exclusive advisory lock (flock) on a lock file beside the sessions file, waited
+        for a bounded time so that a stuck process cannot hang every cron job behind it. Returns
+        its file descriptor, a context manager: closing it releases the lock."""
+        import fcntl
+        self._ensure_home()
+        path = self.path + ".lock"
+        fd = open_own(path, os.O_RDWR | os.O_CREAT)
+        deadline, delay = time.monotonic() + self.LOCK_WAIT, 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    try:   # the holder wrote its pid when it took the lock: named if it still runs
+                        pid = int(os.pread(fd, 16, 0))
+                        os.kill(pid, 0)
+                    except PermissionError:
+                        pass   # it runs, as another user
+                    except (ValueError, OSError, OverflowError):
+                        pid = 0
+                    who = f"handler process (pid {pid})" if pid > 0 else "process"
+                    os.close(fd)
+                    raise HandlerError(
+                        f"sessions file is locked by another {who} for more than "
+                        f"{self.LOCK_WAIT:g} s ({path})",
+                        hint="wait for it to finish, or end it; the lock goes with its process "
+                             "(do not remove the lock file)")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        try:   # fixed width: written in place, no block to allocate after the first time
+            os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
+        except OSError:
+            pass
+        return _Locked(fd)
 
     def _ensure_home(self):
         self._check_modes()
@@ -1147,49 +1181,14 @@ class SessionStore:
                           list(self.sessions))
 
 
-class _FileLock:
-    """An exclusive advisory lock (flock) on a lock file beside the sessions file, waited for
-    a bounded time so that a stuck process cannot hang every cron job behind it."""
-
-    def __init__(self, path, wait, before):
-        self.path, self.wait, self.before, self.fd = path, wait, before, None
-
+class _Locked(int):
+    """The file descriptor of a lock taken by SessionStore._locked(): `with` closes it, which
+    releases the lock."""
     def __enter__(self):
-        import fcntl
-        self.before()
-        self.fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
-        deadline = time.monotonic() + self.wait
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    try:   # the holder wrote its pid when it took the lock: named if it still runs
-                        pid = int(os.pread(self.fd, 16, 0))
-                        os.kill(pid, 0)
-                    except PermissionError:
-                        pass   # it runs, as another user
-                    except (ValueError, OSError, OverflowError):
-                        pid = 0
-                    who = f"another handler process (pid {pid})" if pid > 0 else "another process"
-                    os.close(self.fd)
-                    raise HandlerError(
-                        f"sessions file is locked by {who} for more than {self.wait:g} s "
-                        f"({self.path})",
-                        hint="wait for it to finish, or end it; the lock goes with its process "
-                             "(do not remove the lock file)")
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        try:   # fixed width: written in place, no block to allocate after the first time
-            os.pwrite(self.fd, b"%-10d\n" % os.getpid(), 0)
-        except OSError:
-            pass
         return self
 
     def __exit__(self, *exc):
-        os.close(self.fd)   # closing releases the lock
+        os.close(self)
 
 
 # ============================================================================ transport
