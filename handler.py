@@ -4026,10 +4026,6 @@ class Chat:
 def _prompt_reader(home):
     """input() with line editing and a history file (0600) when readline is there. The history is
     only read and written when it is this user's own regular file, never through a link."""
-    try:
-        import readline
-    except ImportError:
-        readline = None
     path = os.path.join(home, "chat_history")
 
     def own(flags):
@@ -4040,32 +4036,27 @@ def _prompt_reader(home):
             return False
         try:
             st = os.fstat(fd)
-            mine = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
-            if mine:
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
                 os.fchmod(fd, 0o600)
-            return mine
+                return True
         finally:
             os.close(fd)
-    if readline is not None:
-        try:
-            readline.read_history_file(path if own(os.O_RDONLY) else os.devnull)
-        except OSError:
-            pass
-        except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines
-            readline = None
-        else:
-            readline.set_history_length(1000)
-
-    def read():
-        return input("you> ")
+    try:
+        import readline
+        readline.read_history_file(path if own(os.O_RDONLY) else os.devnull)
+        readline.set_history_length(1000)
+    except OSError:
+        pass
+    except Exception:   # none, or PyPy's (pyrepl), which cannot drive some terminals (TERM=dumb)
+        readline = None
 
     def save():
         try:
-            if readline is not None and own(os.O_RDONLY | os.O_CREAT):
+            if readline and own(os.O_RDONLY | os.O_CREAT):
                 readline.write_history_file(path)
         except OSError:
             pass
-    return read, save
+    return lambda: input("you> "), save
 
 
 # ============================================================================ command line
