@@ -692,8 +692,9 @@ def handler_home():
 def make_dirs(path, mode=0o700):
     """os.makedirs whose leaf gets mode and whose parents are never looser than 0755, whatever the
     umask (makedirs gives parents 0777 under umask 000)."""
-    if not os.path.isdir(os.path.dirname(path)):
-        make_dirs(os.path.dirname(path), 0o755)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        make_dirs(parent, 0o755)
     try:
         os.mkdir(path, mode)
         os.chmod(path, mode)
@@ -742,12 +743,11 @@ def url_groups(raw):
     unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
     groups = {}
     for k, value in raw.items():
-        try:
-            key = normalise_url(k)
-        except HandlerError:   # not an agent URL: kept as it is
-            continue
         if isinstance(value, dict):
-            groups.setdefault(key, []).append(k)
+            try:
+                groups.setdefault(normalise_url(k), []).append(k)
+            except HandlerError:   # not an agent URL: kept as it is
+                pass
     for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
         keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
     return groups
@@ -906,17 +906,17 @@ class SessionStore:
             problem = f"cannot be read ({exc.strerror})"
         else:
             try:
-                mode = os.fstat(fd).st_mode
+                mode = stat.S_IFMT(os.fstat(fd).st_mode)
                 data = b""
-                if stat.S_ISREG(mode):
+                if mode == stat.S_IFREG:
                     with open(fd, "rb", closefd=False) as f:
                         data = f.read(self.MAX_FILE + 1)
             finally:
                 os.close(fd)
-            what = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(stat.S_IFMT(mode))
-            if not stat.S_ISREG(mode) or len(data) > self.MAX_FILE:
-                what = f"{what or 'a device'}, not a regular file" if not data else \
-                    f"larger than {self.MAX_FILE >> 20} MiB"
+            if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
+                what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
+                    stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
+                    + ", not a regular file"
                 raise HandlerError(f"sessions file {path} is {what}",
                                    hint="move it away, or set HANDLER_HOME to another directory")
             try:
@@ -930,7 +930,6 @@ class SessionStore:
         if quarantine:
             self._move_aside(path, problem)
             return {}
-        return None
 
     def _file(self):
         """The file to read and replace: sessions.json, or the file it links to when the link and
@@ -1092,7 +1091,7 @@ class SessionStore:
                     json.dump(raw, f, indent=2)
                     f.write("\n")
                     f.flush()
-                    os.fsync(f.fileno())
+                    os.fsync(fd)
             if raw is None:
                 return os.unlink(tmp)
             os.replace(tmp, path)
@@ -2681,11 +2680,10 @@ def remember(store, url, obj):
     kept in store.unsaved (no more saves are tried) and raised once the reply is shown."""
     if store is None or obj is None or store.unsaved:
         return
+    task = "status" in obj   # or a message: no task waits for an answer
     try:
-        if "status" in obj:      # a task
-            store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
-        else:                    # a message: no task waits for an answer
-            store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+        store.update(url, obj.get("contextId"), obj.get("id" if task else "taskId"),
+                     task_state=task_state(obj) if task else "")
     except HandlerError as exc:
         if store.unsaved is None:
             raise
@@ -2706,14 +2704,13 @@ def check_saving(store):
 
 def saved(store):
     """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
-    exc = store and store.unsaved
-    if store is not None:
-        store.unsaved = None
-    if exc:
-        error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
-                             hint=exc.hint)
-        error.after_reply = True
-        raise error
+    if store:
+        exc, store.unsaved = store.unsaved, None
+        if exc:
+            error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
+                                 hint=exc.hint)
+            error.after_reply = True
+            raise error
 
 
 def timed_out(exc, obj, url):
