@@ -829,10 +829,10 @@ class AgentSession(_Record):
     client_cert, {"cert": path, "key": path} for mutual TLS (paths, never keys)."""
     FIELDS = ("agent_url", "context_id", "task_id", "credentials", "task_state", "client_cert")
 
-    def update(self, context_id=None, task_id=None, credentials=None, task_state=None, client_cert=None):
-        """Change only the values that are provided."""
-        for name, value in (("context_id", context_id), ("task_id", task_id), ("credentials", credentials),
-                            ("task_state", task_state), ("client_cert", client_cert)):
+    def update(self, *values, **named):
+        """Change only the values that are provided: the FIELDS after agent_url, in their order
+        or by name."""
+        for name, value in (*zip(self.FIELDS[1:], values), *named.items()):
             if value is not None:
                 setattr(self, name, value)
 
@@ -1085,15 +1085,13 @@ class SessionStore:
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
             with open(fd, "w", encoding="utf-8") as f:
-                if raw is None:
+                if raw is None:   # the probe: written, then removed
                     os.write(fd, bytes(4096 + (os.path.getsize(path) if os.path.exists(path) else 0)))
-                else:
-                    json.dump(raw, f, indent=2)
-                    f.write("\n")
-                    f.flush()
-                    os.fsync(fd)
-            if raw is None:
-                return os.unlink(tmp)
+                    return os.unlink(tmp)
+                json.dump(raw, f, indent=2)
+                f.write("\n")
+                f.flush()
+                os.fsync(fd)
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -4607,9 +4605,9 @@ def cmd_session_clear(args, out):
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
     if removed:
-        text = ("Cleared all sessions: " if url is None else "Cleared session for ") + said
+        text = ("Cleared session for " if url else "Cleared all sessions: ") + said
     else:
-        text = "No sessions stored" if url is None else f"No session stored for {url}"
+        text = f"No session stored for {url}" if url else "No sessions stored"
         text += "; nothing cleared"
     out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
