@@ -1111,15 +1111,13 @@ class SessionStore:
     def _remove_stale(self, folder):
         """Remove the temp files (credentials inside) of writers killed more than a minute ago:
         only this user's regular files named .sessions.*.tmp."""
-        import stat
-        for name in os.listdir(folder):
-            path = os.path.join(folder, name)
+        for entry in os.scandir(folder):
             try:
-                st = os.lstat(path)
-                if (name.startswith(".sessions.") and name.endswith(".tmp")
-                        and stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                st = entry.stat(follow_symlinks=False)
+                if (entry.name.startswith(".sessions.") and entry.name.endswith(".tmp")
+                        and entry.is_file(follow_symlinks=False) and st.st_uid == os.geteuid()
                         and time.time() - st.st_mtime > self.STALE_TEMP):
-                    os.unlink(path)
+                    os.unlink(entry)
             except OSError:
                 pass
 
@@ -1164,10 +1162,10 @@ class SessionStore:
         removed = {}
 
         def change(key, entry):
-            gone = [name for name in what if any(entry.get(f) is not None for f in CLEARED[name])]
-            if gone:
-                removed[key] = gone
-            entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
+            for name in what:
+                if any(entry.get(f) is not None for f in CLEARED[name]):
+                    removed.setdefault(key, []).append(name)
+                entry.update({f: None for f in CLEARED[name] if f in entry})
             return any(entry.get(f) is not None for fields in CLEARED.values() for f in fields)
         self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
@@ -4594,7 +4592,8 @@ def cmd_session_list(args, out):
 def cmd_session_show(args, out):
     url = args.agent_url or args.url or os.environ.get("HANDLER_URL")
     if not url:
-        raise usage_error("session show needs an agent URL", f"for example: {PROG} session show http://127.0.0.1:8000")
+        raise usage_error("session show needs an agent URL",
+                          f"for example: {PROG} session show http://127.0.0.1:8000")
     out.session(open_store(out).get(url))
 
 
