@@ -1067,8 +1067,8 @@ class SessionStore:
                       "or set HANDLER_HOME elsewhere")
             name = errno.errorcode.get(exc.errno, exc.errno)
             cause, fix = {"ENOSPC": full, "EDQUOT": full, "EACCES": denied, "EPERM": denied,
-                          "EROFS": ("the file system is read-only",
-                                    "set HANDLER_HOME to a directory on a writable file system")}.get(
+                          "EROFS": ("the file system is read-only", "set HANDLER_HOME to a "
+                                    "directory on a writable file system")}.get(
                 name, (exc.strerror or str(exc), "check HANDLER_HOME"))
             raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
                                hint=fix) from None
