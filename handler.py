@@ -692,8 +692,9 @@ def handler_home():
 def make_dirs(path, mode=0o700):
     """os.makedirs whose leaf gets mode and whose parents are never looser than 0755, whatever the
     umask (makedirs gives parents 0777 under umask 000)."""
-    if not os.path.isdir(os.path.dirname(path)):
-        make_dirs(os.path.dirname(path), 0o755)
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        make_dirs(parent, 0o755)
     try:
         os.mkdir(path, mode)
         os.chmod(path, mode)
@@ -742,19 +743,18 @@ def url_groups(raw):
     unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
     groups = {}
     for k, value in raw.items():
-        try:
-            key = normalise_url(k)
-        except HandlerError:   # not an agent URL: kept as it is
-            continue
         if isinstance(value, dict):
-            groups.setdefault(key, []).append(k)
+            try:
+                groups.setdefault(normalise_url(k), []).append(k)
+            except HandlerError:   # not an agent URL: kept as it is
+                pass
     for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
         keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
     return groups
 
 
 def merge_entries(raw, key, keys):
-    """File the entries of one URL's raw keys under key alone and return it ({} when none): the
+    """File the entries of one URL's raw keys under key alone and return it ({} for none): the
     newest updated_at wins field by field; credentials survive from whichever entry has them."""
     entry = {}
     for k in keys:
@@ -763,8 +763,7 @@ def merge_entries(raw, key, keys):
         entry.update(raw[k], **kept)
         if k != key:
             del raw[k]
-    if keys:
-        raw[key] = entry
+    raw[key] = entry
     return entry
 
 
@@ -830,10 +829,10 @@ class AgentSession(_Record):
     client_cert, {"cert": path, "key": path} for mutual TLS (paths, never keys)."""
     FIELDS = ("agent_url", "context_id", "task_id", "credentials", "task_state", "client_cert")
 
-    def update(self, context_id=None, task_id=None, credentials=None, task_state=None, client_cert=None):
-        """Change only the values that are provided."""
-        for name, value in (("context_id", context_id), ("task_id", task_id), ("credentials", credentials),
-                            ("task_state", task_state), ("client_cert", client_cert)):
+    def update(self, *values, **named):
+        """Change only the values that are provided: the FIELDS after agent_url, in their order
+        or by name."""
+        for name, value in (*zip(self.FIELDS[1:], values), *named.items()):
             if value is not None:
                 setattr(self, name, value)
 
@@ -907,17 +906,17 @@ class SessionStore:
             problem = f"cannot be read ({exc.strerror})"
         else:
             try:
-                mode = os.fstat(fd).st_mode
+                mode = stat.S_IFMT(os.fstat(fd).st_mode)
                 data = b""
-                if stat.S_ISREG(mode):
+                if mode == stat.S_IFREG:
                     with open(fd, "rb", closefd=False) as f:
                         data = f.read(self.MAX_FILE + 1)
             finally:
                 os.close(fd)
-            what = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(stat.S_IFMT(mode))
-            if not stat.S_ISREG(mode) or len(data) > self.MAX_FILE:
-                what = f"{what or 'a device'}, not a regular file" if not data else \
-                    f"larger than {self.MAX_FILE >> 20} MiB"
+            if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
+                what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
+                    stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
+                    + ", not a regular file"
                 raise HandlerError(f"sessions file {path} is {what}",
                                    hint="move it away, or set HANDLER_HOME to another directory")
             try:
@@ -931,7 +930,6 @@ class SessionStore:
         if quarantine:
             self._move_aside(path, problem)
             return {}
-        return None
 
     def _file(self):
         """The file to read and replace: sessions.json, or the file it links to when the link and
@@ -1005,7 +1003,41 @@ class SessionStore:
 
     # -- writing
     def _locked(self):
-        return _FileLock(self.path + ".lock", self.LOCK_WAIT, self._ensure_home)
+        """Take an exclusive advisory lock (flock) on a lock file beside the sessions file, waited
+        for a bounded time so that a stuck process cannot hang every cron job behind it. Returns
+        its file descriptor, a context manager: closing it releases the lock."""
+        import fcntl
+        self._ensure_home()
+        path = self.path + ".lock"
+        fd = open_own(path, os.O_RDWR | os.O_CREAT)
+        deadline, delay = time.monotonic() + self.LOCK_WAIT, 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    try:   # the holder wrote its pid when it took the lock: named if it still runs
+                        pid = int(os.pread(fd, 16, 0))
+                        os.kill(pid, 0)
+                    except PermissionError:
+                        pass   # it runs, as another user
+                    except (ValueError, OSError, OverflowError):
+                        pid = 0
+                    who = f"handler process (pid {pid})" if pid > 0 else "process"
+                    os.close(fd)
+                    raise HandlerError(
+                        f"sessions file is locked by another {who} for more than "
+                        f"{self.LOCK_WAIT:g} s ({path})",
+                        hint="wait for it to finish, or end it; the lock goes with its process "
+                             "(do not remove the lock file)")
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        try:   # fixed width: written in place, no block to allocate after the first time
+            os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
+        except OSError:
+            pass
+        return _Locked(fd)
 
     def _ensure_home(self):
         self._check_modes()
@@ -1013,26 +1045,31 @@ class SessionStore:
             make_dirs(os.path.abspath(self.home))
             self._check_modes()
 
-    def _transaction(self, change=None):
-        """Lock, re-read the file, apply change(raw), write it back atomically, unlock. With no
-        change, only check that a write would work (before a message is sent): take the lock,
-        and write and remove a temp file a little larger than the sessions file."""
+    def _transaction(self, change=None, urls=None):
+        """Lock, re-read the file, apply change(key, entry) to the merged entry of each URL of urls
+        (None: every URL in the file), write the file back atomically, unlock; an entry that change
+        returns false for is removed. With no change, only check that a write would work (before
+        a message is sent): take the lock, and write and remove a temp file a little larger than
+        the sessions file."""
         import errno
         try:
             with self._locked():
-                raw = None if change is None else self._read(quarantine=True)
-                if change is not None:
-                    change(raw)
+                raw = change and self._read(quarantine=True)
+                if change:
+                    groups = url_groups(raw)
+                    for key in groups if urls is None else urls:
+                        if not change(key, merge_entries(raw, key, groups.get(key, []))):
+                            del raw[key]
                 self._write(raw)
         except OSError as exc:   # name the cause: each has its own fix
             full = ("the disk is full", "free some space there, or set HANDLER_HOME elsewhere")
             denied = ("permission denied", f"{self.home} and its files must be yours and writable, "
                       "or set HANDLER_HOME elsewhere")
-            cause, fix = {errno.ENOSPC: full, errno.EDQUOT: full, errno.EACCES: denied,
-                          errno.EPERM: denied, errno.EROFS: ("the file system is read-only",
-                          "set HANDLER_HOME to a directory on a writable file system")}.get(
-                exc.errno, (exc.strerror or str(exc), "check HANDLER_HOME"))
             name = errno.errorcode.get(exc.errno, exc.errno)
+            cause, fix = {"ENOSPC": full, "EDQUOT": full, "EACCES": denied, "EPERM": denied,
+                          "EROFS": ("the file system is read-only", "set HANDLER_HOME to a "
+                                    "directory on a writable file system")}.get(
+                name, (exc.strerror or str(exc), "check HANDLER_HOME"))
             raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
                                hint=fix) from None
         if raw is not None:
@@ -1048,15 +1085,13 @@ class SessionStore:
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
             with open(fd, "w", encoding="utf-8") as f:
-                if raw is None:
+                if raw is None:   # the probe: written, then removed
                     os.write(fd, bytes(4096 + (os.path.getsize(path) if os.path.exists(path) else 0)))
-                else:
-                    json.dump(raw, f, indent=2)
-                    f.write("\n")
-                    f.flush()
-                    os.fsync(f.fileno())
-            if raw is None:
-                return os.unlink(tmp)
+                    return os.unlink(tmp)
+                json.dump(raw, f, indent=2)
+                f.write("\n")
+                f.flush()
+                os.fsync(fd)
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -1076,15 +1111,13 @@ class SessionStore:
     def _remove_stale(self, folder):
         """Remove the temp files (credentials inside) of writers killed more than a minute ago:
         only this user's regular files named .sessions.*.tmp."""
-        import stat
-        for name in os.listdir(folder):
-            path = os.path.join(folder, name)
+        for entry in os.scandir(folder):
             try:
-                st = os.lstat(path)
-                if (name.startswith(".sessions.") and name.endswith(".tmp")
-                        and stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                st = entry.stat(follow_symlinks=False)
+                if (entry.name.startswith(".sessions.") and entry.name.endswith(".tmp")
+                        and entry.is_file(follow_symlinks=False) and st.st_uid == os.geteuid()
                         and time.time() - st.st_mtime > self.STALE_TEMP):
-                    os.unlink(path)
+                    os.unlink(entry)
             except OSError:
                 pass
 
@@ -1097,17 +1130,15 @@ class SessionStore:
     def list_all(self):
         return list(self.sessions.values())
 
-    def update(self, agent_url, context_id=None, task_id=None, credentials=None, task_state=None,
-               client_cert=None):
-        """Change the given values of one session and save, leaving every other entry as it is."""
-        key = normalise_url(agent_url)
-
-        def change(raw):
-            entry = merge_entries(raw, key, url_groups(raw).get(key, []))
+    def update(self, agent_url, *values, **named):
+        """Change the given values of one session (AgentSession.update's) and save, leaving every
+        other entry as it is."""
+        def change(key, entry):
             session = AgentSession.from_entry(key, entry)
-            session.update(context_id, task_id, credentials, task_state, client_cert)
-            raw[key] = session.write_entry(entry)
-        self._transaction(change)
+            session.update(*values, **named)
+            return session.write_entry(entry)
+        key = normalise_url(agent_url)
+        self._transaction(change, [key])
         return self.get(key)
 
     def set_credentials(self, agent_url, credentials):
@@ -1122,84 +1153,37 @@ class SessionStore:
     def clear(self, agent_url=None, keep_credentials=False):
         """Forget the session of one URL, or of all with None: context, task and credentials, as
         the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
-        return self.forget(agent_url, ("context", "task") if keep_credentials else tuple(CLEARED))
+        return self.forget(agent_url, ("context", "task") if keep_credentials else CLEARED)
 
     def forget(self, agent_url, what):
         """Remove what (names of CLEARED) from one URL's session, under every raw key the file has
         for it, or from every session when agent_url is None. An entry left with nothing of
         CLEARED is removed. Returns {URL: the names of what was there and is now gone}."""
-        wanted = agent_url and normalise_url(agent_url)
         removed = {}
 
-        def change(raw):
-            groups = url_groups(raw)
-            for key in [wanted] if wanted else groups:
-                entry = merge_entries(raw, key, groups.get(key, []))
-                gone = [name for name in what if any(entry.get(f) is not None
-                                                     for f in CLEARED[name])]
-                if gone:
-                    removed[key] = gone
-                entry.update({f: None for name in what for f in CLEARED[name] if f in entry})
-                if all(entry.get(f) is None for fields in CLEARED.values() for f in fields):
-                    raw.pop(key, None)
-        self._transaction(change)
+        def change(key, entry):
+            for name in what:
+                if any(entry.get(f) is not None for f in CLEARED[name]):
+                    removed.setdefault(key, []).append(name)
+                entry.update({f: None for f in CLEARED[name] if f in entry})
+            return any(entry.get(f) is not None for fields in CLEARED.values() for f in fields)
+        self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
 
     def save(self):
         """Write every session held in memory (each entry replaced, other entries kept)."""
-        sessions = list(self.sessions.values())
-
-        def change(raw):
-            groups = url_groups(raw)
-            for session in sessions:
-                key = session.agent_url
-                raw[key] = session.write_entry(merge_entries(raw, key, groups.get(key, [])))
-        self._transaction(change)
+        self._transaction(lambda key, entry: self.sessions[key].write_entry(entry),
+                          list(self.sessions))
 
 
-class _FileLock:
-    """An exclusive advisory lock (flock) on a lock file beside the sessions file, waited for
-    a bounded time so that a stuck process cannot hang every cron job behind it."""
-
-    def __init__(self, path, wait, before):
-        self.path, self.wait, self.before, self.fd = path, wait, before, None
-
+class _Locked(int):
+    """The file descriptor of a lock taken by SessionStore._locked(): `with` closes it, which
+    releases the lock."""
     def __enter__(self):
-        import fcntl
-        self.before()
-        self.fd = open_own(self.path, os.O_RDWR | os.O_CREAT)
-        deadline = time.monotonic() + self.wait
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    try:   # the holder wrote its pid when it took the lock: named if it still runs
-                        pid = int(os.pread(self.fd, 16, 0))
-                        os.kill(pid, 0)
-                    except PermissionError:
-                        pass   # it runs, as another user
-                    except (ValueError, OSError, OverflowError):
-                        pid = 0
-                    who = f"another handler process (pid {pid})" if pid > 0 else "another process"
-                    os.close(self.fd)
-                    raise HandlerError(
-                        f"sessions file is locked by {who} for more than {self.wait:g} s "
-                        f"({self.path})",
-                        hint="wait for it to finish, or end it; the lock goes with its process "
-                             "(do not remove the lock file)")
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        try:   # fixed width: written in place, no block to allocate after the first time
-            os.pwrite(self.fd, b"%-10d\n" % os.getpid(), 0)
-        except OSError:
-            pass
         return self
 
     def __exit__(self, *exc):
-        os.close(self.fd)   # closing releases the lock
+        os.close(self)
 
 
 # ============================================================================ transport
@@ -2692,11 +2676,10 @@ def remember(store, url, obj):
     kept in store.unsaved (no more saves are tried) and raised once the reply is shown."""
     if store is None or obj is None or store.unsaved:
         return
+    task = "status" in obj   # or a message: no task waits for an answer
     try:
-        if "status" in obj:      # a task
-            store.update(url, obj.get("contextId"), obj.get("id"), task_state=task_state(obj))
-        else:                    # a message: no task waits for an answer
-            store.update(url, obj.get("contextId"), obj.get("taskId"), task_state="")
+        store.update(url, obj.get("contextId"), obj.get("id" if task else "taskId"),
+                     task_state=task_state(obj) if task else "")
     except HandlerError as exc:
         if store.unsaved is None:
             raise
@@ -2717,14 +2700,13 @@ def check_saving(store):
 
 def saved(store):
     """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
-    exc = store and store.unsaved
-    if store is not None:
-        store.unsaved = None
-    if exc:
-        error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
-                             hint=exc.hint)
-        error.after_reply = True
-        raise error
+    if store:
+        exc, store.unsaved = store.unsaved, None
+        if exc:
+            error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
+                                 hint=exc.hint)
+            error.after_reply = True
+            raise error
 
 
 def timed_out(exc, obj, url):
@@ -4122,10 +4104,6 @@ class Chat:
 def _prompt_reader(home):
     """input() with line editing and a history file (0600) when readline is there. The history is
     only read and written when it is this user's own regular file, never through a link."""
-    try:
-        import readline
-    except ImportError:
-        readline = None
     path = os.path.join(home, "chat_history")
 
     def own(flags):
@@ -4136,32 +4114,27 @@ def _prompt_reader(home):
             return False
         try:
             st = os.fstat(fd)
-            mine = stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
-            if mine:
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
                 os.fchmod(fd, 0o600)
-            return mine
+                return True
         finally:
             os.close(fd)
-    if readline is not None:
-        try:
-            readline.read_history_file(path if own(os.O_RDONLY) else os.devnull)
-        except OSError:
-            pass
-        except Exception:   # PyPy's readline (pyrepl) cannot drive some terminals (TERM=dumb): plain lines
-            readline = None
-        else:
-            readline.set_history_length(1000)
-
-    def read():
-        return input("you> ")
+    try:
+        import readline
+        readline.read_history_file(path if own(os.O_RDONLY) else os.devnull)
+        readline.set_history_length(1000)
+    except OSError:
+        pass
+    except Exception:   # none, or PyPy's (pyrepl), which cannot drive some terminals (TERM=dumb)
+        readline = None
 
     def save():
         try:
-            if readline is not None and own(os.O_RDONLY | os.O_CREAT):
+            if readline and own(os.O_RDONLY | os.O_CREAT):
                 readline.write_history_file(path)
         except OSError:
             pass
-    return read, save
+    return lambda: input("you> "), save
 
 
 # ============================================================================ command line
@@ -4699,7 +4672,8 @@ def cmd_session_list(args, out):
 def cmd_session_show(args, out):
     url = args.agent_url or args.url or os.environ.get("HANDLER_URL")
     if not url:
-        raise usage_error("session show needs an agent URL", f"for example: {PROG} session show http://127.0.0.1:8000")
+        raise usage_error("session show needs an agent URL",
+                          f"for example: {PROG} session show http://127.0.0.1:8000")
     out.session(open_store(out).get(url))
 
 
@@ -4710,9 +4684,9 @@ def cmd_session_clear(args, out):
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
     if removed:
-        text = ("Cleared all sessions: " if url is None else "Cleared session for ") + said
+        text = ("Cleared session for " if url else "Cleared all sessions: ") + said
     else:
-        text = "No sessions stored" if url is None else f"No session stored for {url}"
+        text = f"No session stored for {url}" if url else "No sessions stored"
         text += "; nothing cleared"
     out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
