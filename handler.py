@@ -4035,7 +4035,9 @@ class Chat:
             task = cancel_task(self.client, task["id"])
             remember(self.store, self.url, task)
             warning = cancel_warning(task, self.url)
-            self.out.warn(warning) if warning else self.out.note(f"canceled task {task['id']}")
+            if warning:
+                return self.out.warn(warning)
+            self.out.note(f"canceled task {task['id']} ({task_state(task)})")
         except HandlerError as exc:
             self.out.warn(f"could not cancel task {task['id']}: {exc.message}")
 
@@ -4073,7 +4075,9 @@ class Chat:
             task = cancel_task(self.client, session.task_id)
             remember(self.store, self.url, task)
             self.out.task_ids(task)
-            return cancel_warning(task, self.url) and self.out.warn(cancel_warning(task, self.url))
+            if cancel_warning(task, self.url):
+                self.out.warn(cancel_warning(task, self.url))
+            return None
         task = self.client.get_task(session.task_id)
         remember(self.store, self.url, task)
         if name == "/task":
