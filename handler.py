@@ -2039,8 +2039,12 @@ class A2AClient:
             if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
                 raise a2a_error(payload["error"])
         snippet = body_snippet(resp.body, resp.content_type)
+        hint = None if card or self.binding != "JSONRPC" else "the agent does not answer A2A " \
+            f"JSON-RPC at the URL its card names; see its interfaces: {PROG} card get --url " \
+            + self.url
+        code = "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError"
         raise HandlerError(f"{what} at {resp.url} failed: {status}" + (f": {snippet}" if snippet else ""),
-                           EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError")
+                           EXIT_FAILURE, code, hint)
 
     def _prepare(self, op, params):
         """The method name, request id, body bytes and headers of one JSON-RPC call."""
@@ -2313,11 +2317,32 @@ def parts_text(parts):
     return "\n".join(pieces)
 
 
+def stream_text(parts, text=""):
+    """text, then parts as a stream shows them: text parts run on, any other part on a line of
+    its own."""
+    for part in parts or []:
+        if "text" in part:
+            text += str(part["text"])
+        else:
+            text += ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
+    return text
+
+
+def status_message(task):
+    """The agent's message in a task's status. A task that waits for input without one: the
+    agent's last message in its history (some agents can only put the question there)."""
+    said = [task.get("status", {}).get("message")]
+    if task_state(task) in INTERRUPTED_STATES:
+        said += reversed(task.get("history") or [])
+    return next((m for m in said if isinstance(m, dict) and m.get("role") != "ROLE_USER"
+                 and m.get("parts")), None)
+
+
 def reply_text(task):
     """What the agent said in a task: its artifacts, then its status message."""
     texts = [parts_text(a.get("parts")) for a in task.get("artifacts") or []]
-    message = task.get("status", {}).get("message")
-    if isinstance(message, dict) and message.get("role") != "ROLE_USER":
+    message = status_message(task)
+    if message:
         texts.append(parts_text(message.get("parts")))
     return "\n".join(t for t in texts if t)
 
@@ -2340,8 +2365,8 @@ class Output:
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._midline = False
-        self._artifact = None
-        self._shown = set()   # ids of the artifacts and messages a stream has shown
+        self._artifact = self._answers = self._held = None
+        self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
         self._lock = threading.Lock()
 
     @property
@@ -2425,54 +2450,71 @@ class Output:
         self.fields([("Task ID", task.get("id")), ("Context ID", task.get("contextId")),
                      ("State", task_state(task))])
 
+    def answering(self, task_id):
+        """The next stream answers task_id (the message carries its id): the question the user
+        answers is not shown again when the stream opens with the task as it stands, still
+        waiting (the spec's first event). It is shown at the end if nothing newer came."""
+        self._answers = task_id
+
     def event(self, event):
         """One stream event, as it arrives: a JSON line, or its text written at once."""
         if self.json:
             return self.json_line(event)
+        answers, self._answers = self._answers, None
         if "artifactUpdate" in event:
-            artifact = event["artifactUpdate"]["artifact"]
-            if artifact.get("artifactId") != self._artifact:
-                self._newline()
-            self._artifact = artifact.get("artifactId")
-            self._shown.add(self._artifact)
-            self._write_parts(artifact.get("parts"))
+            update = event["artifactUpdate"]
+            self._artifact_text(update["artifact"], update.get("append"))
         elif "statusUpdate" in event or "task" in event:
             body = event.get("statusUpdate") or event.get("task")
-            # A task snapshot (the first event of a resubscribe, or a last event that repeats the
-            # task) shows only what the updates before it have not shown.
+            # A task snapshot (the first event of a stream, or a last event that repeats the
+            # task) replaces its artifacts: only what they add to what was shown is shown.
             self._artifact = None
             for artifact in body.get("artifacts") or []:
-                if artifact.get("artifactId") not in self._shown:
-                    self._shown.add(artifact.get("artifactId"))
-                    self._newline()
-                    self._write_parts(artifact.get("parts"))
-                    self._artifact = artifact.get("artifactId")   # its next chunk continues the line
-            if self._message(body.get("status", {}).get("message")):
+                self._artifact_text(artifact, False)
+            message = status_message(body)
+            if answers and answers in (body.get("id"), body.get("taskId")) and message \
+                    and task_state(body) in INTERRUPTED_STATES:
+                self._held = message
+            elif self._message(message):
                 self._artifact = None
         elif "message" in event:
             self._message(event["message"])
         self.out.flush()
 
+    def _artifact_text(self, artifact, append):
+        """An artifact's new content. What extends the text shown is written on; a replacement
+        that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
+        aid = artifact.get("artifactId")
+        old = self._texts.get(aid)
+        new = stream_text(artifact.get("parts"), old if append and old else "")
+        rest = new[len(old or ""):]
+        if old and not new.startswith(old):
+            name = str(artifact.get("name") or aid).replace("\n", "^J")
+            self._newline()
+            self._write(f"[artifact {name} replaced]\n")
+            rest = new
+        self._texts[aid] = new
+        if rest:
+            if aid != self._artifact:
+                self._newline()
+            self._write(rest)
+            self._artifact = aid   # its next chunk continues the line
+
     def _message(self, message):
         if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts") \
                 and (message.get("messageId") is None or message.get("messageId") not in self._shown):
             self._shown.add(message.get("messageId"))
+            self._held = None
             self._newline()
-            self._write_parts(message["parts"])
+            self._write(stream_text(message["parts"]))
             self._newline()
             return True
         return False
 
-    def _write_parts(self, parts):
-        for part in parts or []:
-            if "text" in part:
-                text = str(part["text"])
-            else:
-                self._newline()
-                text = part_text(part) + "\n"
-            if text:
-                self.out.write(visible(text))
-                self._midline = not text.endswith("\n")
+    def _write(self, text):
+        if text:
+            self.out.write(visible(text))
+            self._midline = not text.endswith("\n")
 
     def _newline(self):
         if self._midline:
@@ -2481,9 +2523,13 @@ class Output:
 
     def stream_end(self, task, message=None, ids=True):
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
-        self._midline, self._artifact, self._shown = self._midline and not self.json, None, set()
+        held = self._held if task_state(task) in INTERRUPTED_STATES else None
+        self._midline = self._midline and not self.json
+        self._artifact = self._answers = self._held = None
+        self._texts, self._shown = {}, set()
         if self.json:
             return
+        self._message(held)
         self._newline()
         if task is not None and ids:
             self.task_ids(task)
@@ -2568,8 +2614,9 @@ class Output:
                     (f" with key {cert['key']}" if cert.get("key") else "")
             self.line(f"{prefix or row['agent_url'] + ': '}{kind}")
 
-    def tasks(self, result):
-        """A ListTasks result: one line per task (id, state, context, last update)."""
+    def tasks(self, result, more="--page-token {}, or --all"):
+        """A ListTasks result: one line per task (id, state, context, last update); `more` says
+        how to get the next page."""
         if self.json:
             return self.document(result)
         tasks = result.get("tasks") or []
@@ -2579,7 +2626,7 @@ class Output:
             self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
                       f"{task.get('status', {}).get('timestamp') or '-'}")
         if result.get("nextPageToken"):
-            self.line(f"(more: --page-token {result['nextPageToken']}, or --all)")
+            self.line(f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
@@ -2806,6 +2853,18 @@ def cancel_task(client, task_id):
             raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
                                exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
         return task
+
+
+def cancel_warning(task, url):
+    """What to say when an agent answered CancelTask with a task that is not canceled (yet), or
+    None. Some cancel a moment later; some return a finished task instead of an error."""
+    state, task_id = task_state(task), task.get("id")
+    if state in TERMINAL_STATES and state != "canceled":
+        return f"task {task_id} had already ended {state}: nothing was canceled"
+    if state != "canceled":
+        return (f"task {task_id} is still {state}: the agent has not canceled it yet; see "
+                f"whether it stops with: {PROG} task get {task_id} --url {url} --wait")
+    return None
 
 
 def push_config_get(client, task_id, config_id=None):
@@ -3846,7 +3905,7 @@ class McpServer:
         client = self._agent(agent_url)[2]
         result = client.list_tasks(contextId=context_id, status=wire_state(status) if status else None,
                                    pageSize=page_size, pageToken=page_token)
-        return self._text("tasks", result), result
+        return self._text("tasks", result, 'call list_tasks again with page_token "{}"'), result
 
     def tool_cancel_task(self, agent_url, task_id=None):
         store, session, client = self._agent(agent_url)
@@ -3984,6 +4043,7 @@ class Chat:
 
     def _stream(self, message):
         task = reply = None
+        self.out.answering(message.get("taskId"))
         try:
             for event in self.client.stream_message(message):
                 if "message" in event:
@@ -4041,6 +4101,9 @@ class Chat:
         try:
             task = cancel_task(self.client, task["id"])
             remember(self.store, self.url, task)
+            warning = cancel_warning(task, self.url)
+            if warning:
+                return self.out.warn(warning)
             self.out.note(f"canceled task {task['id']} ({task_state(task)})")
         except HandlerError as exc:
             self.out.warn(f"could not cancel task {task['id']}: {exc.message}")
@@ -4078,7 +4141,10 @@ class Chat:
         if name == "/cancel":
             task = cancel_task(self.client, session.task_id)
             remember(self.store, self.url, task)
-            return self.out.task_ids(task)
+            self.out.task_ids(task)
+            if cancel_warning(task, self.url):
+                self.out.warn(cancel_warning(task, self.url))
+            return None
         task = self.client.get_task(session.task_id)
         remember(self.store, self.url, task)
         if name == "/task":
@@ -4381,6 +4447,7 @@ def cmd_message_send(args, out):
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     check_saving(store)
     if args.stream and client.streaming:
+        out.answering(message.get("taskId"))
         return stream_reply(client, client.stream_message(message, push), out, store, url, args)
     with out.busy("waiting for the agent"):
         result = send_and_wait(client, message, store, url, args.timeout, args.async_, push)
@@ -4632,6 +4699,8 @@ def cmd_task_cancel(args, out):
         out.document(task)
     else:
         out.task_ids(task)
+    if cancel_warning(task, url):
+        out.warn(cancel_warning(task, url))
 
 
 def cmd_task_resubscribe(args, out):

@@ -4087,6 +4087,255 @@ PUSH_TOKEN = "push-token-0123456789SECRET"
 PUSH_CREDS = "push-creds-9876543210SECRET"
 
 
+# ============================================================================ issue 11: output real servers trip
+
+def wreplace(v, text, aid="a1"):
+    """An artifact update that replaces the artifact: the same id, `append: false` said outright."""
+    event = wchunk(v, text, last=True, aid=aid)
+    (event if v == "0.3" else event["artifactUpdate"])["append"] = False
+    return event
+
+
+def wasked(v, text, mid="q-1", snapshot=False, history=False, tid="t-1"):
+    """An input-required status update (or task snapshot) asking `text`: in status.message, or
+    (history=True) only as the agent's last message in the task's history."""
+    question = wmessage(v, text)
+    question.pop("messageId") if mid is None else question.update(messageId=mid)
+    task = wtask(v, "input-required", tid=tid)
+    if history:
+        user = dict(wmessage(v, "ask me"), messageId="m-user", role="user" if v == "0.3" else "ROLE_USER")
+        task["history"] = [user, question]
+    else:
+        task["status"]["message"] = question
+    if snapshot or history:
+        return wsend(v, task)
+    event = wstatus(v, "input-required", tid=tid)
+    (event if v == "0.3" else event["statusUpdate"])["status"]["message"] = question
+    return event
+
+
+def ids_text(state, tid="t-1"):
+    return "Task ID: %s\nContext ID: c-1\nState: %s\n" % (tid, state)
+
+
+class _ReplacedArtifact:
+    """A server streams chunks with append, then the whole artifact again with append: false."""
+    def events(self, replacement):
+        return wevents(self.V, final=None) + [wreplace(self.V, replacement), wstatus(self.V, "completed")]
+
+    def stream(self, url, *options, fmt="text", command=("message", "stream")):
+        target = "hi" if command[0] == "message" else "t-1"
+        return self.assertOk(self.run_cli("-o", fmt, *command, "--url", url, *options, target))
+
+    def test_a_replacement_that_repeats_or_extends_prints_only_the_rest(self):
+        url, srv = self.scripted()
+        for replacement, shown in (("Echo: hi", "Echo: hi"), ("Echo: hi there", "Echo: hi there")):
+            with self.subTest(replacement=replacement):
+                srv.posts.append(sse_reply(sse(self.events(replacement))))
+                r = self.stream(url)
+                self.assertEqual(r.out, shown + "\n" + ids_text("completed"))
+                self.assertEqual(r.err, "")
+
+    def test_a_replacement_that_differs_is_marked_and_shown_whole(self):
+        url, srv = self.scripted()
+        saved = os.path.join(self.tmp, "saved")
+        srv.posts.append(sse_reply(sse(self.events("Bye"))))
+        r = self.stream(url, "--save-artifacts", saved)
+        self.assertEqual(r.out, "Echo: hi\n[artifact a1 replaced]\nBye\n" + ids_text("completed"))
+        with open(os.path.join(saved, "a1.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"Bye")
+        srv.posts.append(sse_reply(sse(self.events("Bye"))))
+        r = self.stream(url, fmt="json")
+        last = [json.loads(line) for line in r.out.splitlines()][-2]["artifactUpdate"]
+        self.assertEqual((last["append"], last["artifact"]["parts"]), (False, [{"text": "Bye"}]))
+
+    def test_task_resubscribe(self):
+        url, srv = self.scripted()
+        snapshot = wtask(self.V, "working", "Echo: ")
+        events = [wsend(self.V, snapshot), wchunk(self.V, "hi", append=True), wreplace(self.V, "Echo: hi"),
+                  wstatus(self.V, "completed"), wsend(self.V, wtask(self.V, "completed", "Echo: hi"))]
+        srv.posts.append(sse_reply(sse(events)))
+        saved = os.path.join(self.tmp, "saved")
+        r = self.stream(url, "--save-artifacts", saved, command=("task", "resubscribe"))
+        self.assertEqual(r.out, "Echo: hi\n" + ids_text("completed"))
+        srv.posts.append(sse_reply(sse(events[:2] + [wreplace(self.V, "Other")] + events[3:4])))
+        r = self.stream(url, "--save-artifacts", saved, command=("task", "resubscribe"))
+        self.assertEqual(r.out, "Echo: hi\n[artifact a1 replaced]\nOther\n" + ids_text("completed"))
+        with open(os.path.join(saved, "a1.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"Echo: hi")
+        with open(os.path.join(saved, "a1-1.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"Other")
+        method = "SubscribeToTask" if self.V == "1.0" else "tasks/resubscribe"
+        self.assertEqual({b["method"] for b in srv.post_bodies()}, {method})
+
+    def test_chat_piped(self):
+        url, srv = self.scripted()
+        srv.posts += [sse_reply(sse(self.events("Echo: hi"))), sse_reply(sse(self.events("Bye")))]
+        r = self.run_proc("chat", "--url", url, stdin="hi\nhi\n")
+        self.assertEqual(r.out, "Echo: hi\n" + ids_text("completed")
+                         + "Echo: hi\n[artifact a1 replaced]\nBye\n" + ids_text("completed"))
+        self.assertEqual(r.err, "")
+        srv.posts.append(sse_reply(sse(self.events("Bye"))))
+        r = self.run_proc("-o", "json", "chat", "--url", url, stdin="hi\n")
+        self.assertEqual(json.loads(r.out)["task"]["artifacts"], [{"artifactId": "a1", "parts": [{"text": "Bye"}]}])
+
+
+versioned(_ReplacedArtifact, (("1.0",), ("0.3",)))
+
+
+class _StreamAnswersQuestion:
+    """A stream that answers an input-required task opens with the task as it stands: still
+    input-required, the old question in status.message."""
+
+    def ask(self, url, srv, mid="q-1"):
+        srv.posts.append(sse_reply(sse([wsend(self.V, wtask(self.V, "submitted")), wasked(self.V, "What?", mid)])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "ask me"))
+        self.assertEqual(r.out, "What?\n" + ids_text("input-required"))
+
+    def answer(self, snapshot_mid="q-1"):
+        return [wasked(self.V, "What?", snapshot_mid, snapshot=True), wstatus(self.V, "working"),
+                wchunk(self.V, "Echo: green", last=True), wstatus(self.V, "completed")]
+
+    def test_message_stream_in_a_new_process(self):
+        for mid in ("q-1", None):
+            with self.subTest(message_id=mid):
+                url, srv = self.scripted()
+                self.ask(url, srv, mid)
+                srv.posts.append(sse_reply(sse(self.answer(mid))))
+                r = self.assertOk(self.run_proc("message", "stream", "--url", url, "green"))
+                self.assertEqual(r.out, "Echo: green\n" + ids_text("completed"))
+                self.assertEqual(srv.post_bodies()[-1]["params"]["message"]["taskId"], "t-1")
+
+    def test_a_new_question_is_shown(self):
+        url, srv = self.scripted()
+        self.ask(url, srv)
+        srv.posts.append(sse_reply(sse(self.answer()[:2] + [wasked(self.V, "And the size?", "q-2")])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "green"))
+        self.assertEqual(r.out, "And the size?\n" + ids_text("input-required"))
+        srv.posts.append(sse_reply(sse(self.answer("q-2")[:2] + [wstatus(self.V, "input-required")])))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "blue"))   # still asked
+        self.assertEqual(r.out, "What?\n" + ids_text("input-required"))
+        srv.posts.append(sse_reply(sse([wasked(self.V, "What?", snapshot=True)])))   # not an answer
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--new", "hi"))
+        self.assertEqual(r.out, "What?\n" + ids_text("input-required"))
+
+    def test_chat_piped_prints_what_message_send_does(self):
+        url, srv = self.scripted()
+        srv.posts += [sse_reply(sse([wsend(self.V, wtask(self.V, "submitted")), wasked(self.V, "What?", None)])),
+                      sse_reply(sse(self.answer(None)))]
+        r = self.run_proc("chat", "--url", url, stdin="ask me\ngreen\n")
+        self.assertEqual(r.out, "What?\n" + ids_text("input-required") + "Echo: green\n" + ids_text("completed"))
+        self.assertEqual(srv.post_bodies()[-1]["params"]["message"]["taskId"], "t-1")
+
+
+versioned(_StreamAnswersQuestion, (("1.0",), ("0.3",)))
+
+
+class _QuestionInHistory:
+    """An input-required task whose question is only the agent's last message in its history."""
+
+    def test_message_send_and_task_get(self):
+        url, srv = self.scripted()
+        asked = wasked(self.V, "What should I echo?", history=True)
+        srv.posts += [Reply(rpc(asked)), Reply(rpc(asked if self.V == "0.3" else asked["task"]))]
+        expected = "What should I echo?\n" + ids_text("input-required")
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "ask me"))
+        self.assertEqual(r.out, expected)
+        r = self.assertOk(self.run_cli("task", "get", "--url", url))
+        self.assertEqual(r.out, expected)
+        srv.posts.append(Reply(rpc(asked if self.V == "0.3" else asked["task"])))
+        doc = json.loads(self.assertOk(self.run_cli("-o", "json", "task", "get", "--url", url)).out)
+        self.assertNotIn("message", doc["status"])        # display only
+        done = wtask(self.V, "completed", "Echo: hi")
+        done["history"] = [wmessage(self.V, "earlier words")]
+        srv.posts.append(Reply(rpc(wsend(self.V, done))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))   # only a waiting task's
+        self.assertEqual(r.out, "Echo: hi\n" + ids_text("completed"))
+
+    def test_chat_piped_and_streams(self):
+        url, srv = self.scripted()
+        asked = wasked(self.V, "What should I echo?", history=True)
+        srv.posts += [sse_reply(sse([asked])), sse_reply(sse([asked]))]
+        expected = "What should I echo?\n" + ids_text("input-required")
+        self.assertEqual(self.run_proc("chat", "--url", url, stdin="ask me\n").out, expected)
+        self.assertEqual(self.assertOk(self.run_cli("task", "resubscribe", "--url", url)).out, expected)
+        card = wcard(self.V, url + "/")
+        card["capabilities"] = {"streaming": False}
+        srv.card = card
+        srv.posts.append(Reply(rpc(asked)))
+        self.assertEqual(self.run_proc("chat", "--url", url, stdin="ask me\n").out, expected)
+
+
+versioned(_QuestionInHistory, (("1.0",), ("0.3",)))
+
+
+class _CancelNotCanceled:
+    """CancelTask answered with a task that is not canceled: still working, or already completed."""
+
+    def test_still_working(self):
+        url, srv = self.scripted()
+        srv.posts += [Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "working")))]
+        r = self.assertOk(self.run_cli("task", "cancel", "t-1", "--url", url))
+        self.assertEqual(r.out, ids_text("working"))
+        self.assertEqual(r.err, "warning: task t-1 is still working: the agent has not canceled it yet; "
+                         "see whether it stops with: handler.py task get t-1 --url %s --wait\n" % url)
+        r = self.assertOk(self.run_cli("-o", "json", "task", "cancel", "t-1", "--url", url))
+        self.assertEqual(json.loads(r.out)["status"]["state"], wstate("1.0", "working"))
+        self.assertTrue(r.err.startswith("warning: task t-1 is still working"), r)
+
+    def test_already_completed(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wtask(self.V, "completed", "done"))))
+        r = self.assertOk(self.run_cli("task", "cancel", "t-1", "--url", url))
+        self.assertEqual(r.out, ids_text("completed"))
+        self.assertEqual(r.err, "warning: task t-1 had already ended completed: nothing was canceled\n")
+        method = "CancelTask" if self.V == "1.0" else "tasks/cancel"
+        self.assertEqual([b["method"] for b in srv.post_bodies()], [method])
+
+    def test_chat_cancel(self):
+        url, srv = self.scripted()
+        srv.posts += [sse_reply(sse([wasked(self.V, "What?")])), Reply(rpc(wtask(self.V, "working")))]
+        r = self.run_proc("chat", "--url", url, stdin="ask me\n/cancel\n")
+        self.assertEqual(r.out, "What?\n" + ids_text("input-required") + ids_text("working"))
+        self.assertTrue(r.err.startswith("warning: task t-1 is still working"), r)
+
+
+versioned(_CancelNotCanceled, (("1.0",), ("0.3",)))
+
+
+class _NotJsonRpcEndpoint:
+    def test_a_500_that_is_not_json_rpc_gets_a_hint(self):
+        url, srv = self.scripted()
+        for reply in (Reply(b"Internal Server Error", 500, "text/plain"),
+                      Reply(b"<html><body><h1>Oops</h1></body></html>", 500, "text/html"),
+                      Reply(b'{"detail": "Method Not Allowed"}', 405)):
+            with self.subTest(body=reply.body):
+                srv.posts.append(reply)
+                r = self.run_cli("message", "send", "--url", url, "hi")
+                self.assertError(r, 1, "HTTP %d" % reply.status,
+                                 "the agent does not answer A2A JSON-RPC at the URL its card names",
+                                 "card get --url " + url)
+        srv.posts.append(Reply(rpc_error(-32603, "the agent broke"), 500))   # a JSON-RPC error: no hint
+        self.assertNotIn("does not answer", self.assertError(self.run_cli("message", "send", "--url", url, "hi"),
+                                                             1, "the agent broke"))
+
+
+versioned(_NotJsonRpcEndpoint, (("1.0",), ("0.3",)))
+
+
+class McpListTasksNextPageTests(HandlerTestCase):
+    def test_the_next_page_is_named_by_the_tools_own_argument(self):
+        url, srv = self.scripted("1.0")
+        tasks = {"tasks": [wtask("1.0", "completed")], "nextPageToken": "p-2", "pageSize": 1, "totalSize": 2}
+        srv.posts.append(Reply(rpc(tasks)))
+        proc = McpProc(self)
+        proc.initialize(MCP_NEWEST)
+        text, result = proc.ok("list_tasks", agent_url=url, page_size=1)
+        self.assertEqual(text.splitlines()[-1], '(more: call list_tasks again with page_token "p-2")')
+        self.assertNotIn("--", text)
+        self.assertEqual(result["nextPageToken"], "p-2")
+
+
 def http_post(url, body, headers=(), timeout=10):
     """POST body (bytes, or a JSON value) to url, any path; (status, text), or (None, the error's name)
     when the server closed the connection without answering."""
@@ -9285,6 +9534,7 @@ class RestBindingTests(HandlerTestCase):
                 rest = self.assertError(self.run_cli("message", "send", "--url", url, "hi"), code, fragment,
                                         "SendMessage at %s/api/message:send " % url)
                 rpc_line = self.assertError(self.run_cli("message", "send", "--url", rurl, "hi"), code, fragment)
+                rpc_line = rpc_line.split("; the agent does not answer A2A JSON-RPC")[0]   # its hint (issue 11)
                 self.assertEqual(rest.replace(url + "/api/message:send", "<url>"), rpc_line.replace(rurl + "/", "<url>"))
         self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "unavailable", "404")
         self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "unavailable", "404")
