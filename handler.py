@@ -574,7 +574,7 @@ def validate_card(card):
     http(s) URL, got '/a2a'"), empty for a valid card. A 1.x card is held to a2a.proto, where a
     required string, array or map must not be empty either (proto JSON drops empty values). A 1.x
     card with url or protocolVersion has a 0.3 half too, which needs both; there a security scheme
-    in the 0.3 form only belongs to that half, unless a (1.x) securityRequirements names it. Every
+    is held to the rules of the form(s) it is in, and of the half whose requirements name it. Every
     security scheme that a requirement names must be defined in securitySchemes. Never raises."""
     version = card_protocol_version(card)
     if not isinstance(card, dict):
@@ -591,7 +591,8 @@ def validate_card(card):
     if not isinstance(schemes, dict):   # reported above, and what the requirements name cannot be checked
         return version, problems
     skills = card.get("skills") if isinstance(card.get("skills"), list) else []
-    defined, named_1x = ", ".join(map(str, schemes)) or "none", set()
+    defined = ", ".join(map(str, schemes)) or "none"
+    named = {"securityRequirements": set(), "security": set()}   # what each half requires
     for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills) if isinstance(s, dict)]:
         for field in ("securityRequirements", "security"):   # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
             for i, names in enumerate(holder.get(field) if isinstance(holder.get(field), list) else []):
@@ -599,17 +600,16 @@ def validate_card(card):
                 names = names.get("schemes") if wrapped and isinstance(names, dict) else names
                 where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
                 for name in names if isinstance(names, dict) else ():
-                    if wrapped:
-                        named_1x.add(name)
+                    named[field].add(name)
                     if name not in schemes:
                         problems.append((_at(where, name), f"names security scheme {name!r}, which securitySchemes "
                                                            f"does not define (it defines: {defined})"))
-    for name, scheme in schemes.items():
+    for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
-        if version != "0.3" and not (both and in03 and name not in named_1x
-                                     and not any(k in scheme for k in _SCHEME_1X)):
+        in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
+        if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
             _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
-        if version == "0.3" or in03:
+        if version == "0.3" or in03 or both and name in named["security"]:
             _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
     return version, problems
 
