@@ -489,8 +489,9 @@ def part_text(part):
 # What an agent card may hold: 1.x from specification/a2a.proto (field_behavior REQUIRED), 0.3 from
 # types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url" (absolute
 # http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an object mapping names
-# to them), a dict (an object with these fields, others ignored), a _OneOf or a _ByType. Fields of the other
-# version are type-checked when present: the official SDK 1.3.0 serves the 0.3 fields beside the 1.x ones.
+# to them), a dict (an object with these fields, others ignored), a _OneOf or a _ByType. A card
+# may hold both halves (the official SDKs serve the 0.3 fields beside supportedInterfaces): each
+# is judged by its own version's rules.
 
 class _OneOf(dict):
     """A table for an object that holds exactly one of its fields (a proto oneof)."""
@@ -519,8 +520,9 @@ _CARD = {
     "supportsAuthenticatedExtendedCard": "bool"}
 _CARD_TABLES = {
     "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str", "!protocolVersion": "str",
-                                      "tenant": "str"}], **_CARD, "protocolVersion": "str", "url": "url"},
+                                      "tenant": "str"}], **_CARD},
     "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
+    "0.3 half": {"!protocolVersion": "str", "!url": "url"},   # of a 1.x card that has either
     "unknown": _CARD}
 _FLOWS_03 = {
     "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES,
@@ -570,9 +572,10 @@ def validate_card(card):
     Returns (version, problems): version as card_protocol_version() tells it; problems a list of
     (JSON path, message) pairs, e.g. ("$.supportedInterfaces[0].url", "expected an absolute
     http(s) URL, got '/a2a'"), empty for a valid card. A 1.x card is held to a2a.proto, where a
-    required string, array or map must not be empty either (proto JSON drops empty values); the
-    0.3 fields it also carries, to their 0.3 types. Every security scheme that a requirement names
-    must be defined in securitySchemes. Never raises."""
+    required string, array or map must not be empty either (proto JSON drops empty values). A 1.x
+    card with url or protocolVersion has a 0.3 half too, which needs both; there a security scheme
+    is held to the rules of the form(s) it is in, and of the half whose requirements name it. Every
+    security scheme that a requirement names must be defined in securitySchemes. Never raises."""
     version = card_protocol_version(card)
     if not isinstance(card, dict):
         return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
@@ -581,16 +584,15 @@ def validate_card(card):
         problems.append(("$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
                                                   "or url and protocolVersion (A2A 0.3)"))
     _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
+    both = version == "1.x" and any(card.get(k) is not None for k in ("url", "protocolVersion"))
+    if both:
+        _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
     if not isinstance(schemes, dict):   # reported above, and what the requirements name cannot be checked
         return version, problems
-    for name, scheme in schemes.items():
-        if version != "0.3":
-            _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
-        if version == "0.3" or isinstance(scheme, dict) and "type" in scheme:   # 0.3 form, maybe beside 1.x
-            _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
     skills = card.get("skills") if isinstance(card.get("skills"), list) else []
     defined = ", ".join(map(str, schemes)) or "none"
+    named = {"securityRequirements": set(), "security": set()}   # what each half requires
     for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills) if isinstance(s, dict)]:
         for field in ("securityRequirements", "security"):   # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
             for i, names in enumerate(holder.get(field) if isinstance(holder.get(field), list) else []):
@@ -598,9 +600,17 @@ def validate_card(card):
                 names = names.get("schemes") if wrapped and isinstance(names, dict) else names
                 where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
                 for name in names if isinstance(names, dict) else ():
+                    named[field].add(name)
                     if name not in schemes:
                         problems.append((_at(where, name), f"names security scheme {name!r}, which securitySchemes "
                                                            f"does not define (it defines: {defined})"))
+    for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
+        in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
+        in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
+        if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
+            _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
+        if version == "0.3" or in03 or both and name in named["security"]:
+            _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
     return version, problems
 
 
@@ -637,10 +647,20 @@ def _check(value, kind, path, problems, strict):
             _check(item, kind[0], f"{path}[{i}]", problems, strict)
     elif isinstance(kind, _OneOf):
         present = [key for key in kind if value.get(key) is not None]
+        others = [k for k in value if k not in kind]
+        wrapped = [(k, value[k]["$case"]) for k in others
+                   if isinstance(value[k], dict) and value[k].get("$case") in kind]
         if len(present) == 1:
             _check(value[present[0]], kind[present[0]], _at(path, present[0]), problems, strict)
+        elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
+            key, case = wrapped[0]
+            got = f'{{"{key}": {{"$case": "{case}", ...}}}}'
+            problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
+                                             f"{path}, got {got}"))
         else:
-            problems.append((path, f"expected exactly one of {', '.join(kind)}, got {', '.join(present) or 'none'}"))
+            got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
+                                                  if others else "")
+            problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
     elif isinstance(kind, _ByType):
         if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
             _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems, strict)
@@ -1711,24 +1731,25 @@ BINDING_NAMES = {"JSONRPC": "JSON-RPC", "HTTP+JSON": "HTTP+JSON"}   # the bindin
 def pick_interface(card, card_url, order=None):
     """Choose the interface to use: (url, binding, protocol version, tenant, why). A 1.x
     interface when the card offers one, else a 0.3 one; among them the first, in the card's
-    order or in `order` (the user's --transport bindings), whose binding Handler speaks."""
+    order or in `order` (the user's --transport bindings), whose binding Handler speaks. A card
+    with both halves (0.3 fields beside supportedInterfaces) offers the interfaces of both."""
     from urllib.parse import urljoin
     entries = []   # (url, binding, version, tenant), in the card's order
     interfaces = card.get("supportedInterfaces")
-    if isinstance(interfaces, list) and interfaces:
-        for entry in interfaces:
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                version = str(entry.get("protocolVersion") or "1.0")
-                version = "1.0" if version.split(".")[0] == "1" else "0.3" if version.startswith("0.3") else version
-                entries.append((entry["url"], str(entry.get("protocolBinding") or "").upper(), version,
-                                entry.get("tenant") or None))
-    else:
-        if isinstance(card.get("url"), str):
-            entries.append((card["url"], str(card.get("preferredTransport") or "JSONRPC").upper(), "0.3", None))
-        extra = card.get("additionalInterfaces")
-        for entry in extra if isinstance(extra, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-                entries.append((entry["url"], str(entry.get("transport") or "").upper(), "0.3", None))
+    for entry in interfaces if isinstance(interfaces, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            version = str(entry.get("protocolVersion") or "1.0")
+            version = "1.0" if version.split(".")[0] == "1" else \
+                "0.3" if version.startswith("0.3") else version
+            entries.append((entry["url"], str(entry.get("protocolBinding") or "").upper(), version,
+                            entry.get("tenant") or None))
+    if isinstance(card.get("url"), str):
+        binding = str(card.get("preferredTransport") or "JSONRPC").upper()
+        entries.append((card["url"], binding, "0.3", None))
+    extra = card.get("additionalInterfaces")
+    for entry in extra if isinstance(extra, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            entries.append((entry["url"], str(entry.get("transport") or "").upper(), "0.3", None))
     wanted = order or list(BINDING_NAMES)
     for version in ("1.0", "0.3"):
         found = [e for e in entries if e[2] == version and e[1] in wanted]
@@ -1932,13 +1953,15 @@ class A2AClient:
 
     # -- the card and the interface
     def card_response(self):
-        """The HTTP response that holds the card (any body), after the well-known fallbacks."""
+        """The HTTP response that holds the card (any body), after the well-known fallbacks. It asks
+        with A2A-Version: 1.0 (spec 3.6.1: on every request; 0.3 servers ignore it), which a server
+        speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl."""
         from urllib.parse import urlsplit, urlunsplit
         parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
         urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
-            resp = self._send(card_url, headers=self.headers)
+            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers})
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             self._check_status(resp, "agent card", card=True)

@@ -3635,6 +3635,201 @@ def every_path(value, keys=()):
         yield from every_path(item, keys + (key,))
 
 
+# ============================================================================ issue 11: cards
+
+# What @a2a-js/sdk 1.3.0 serves at /.well-known/agent-card.json (agentCardHandler with legacyCompat;
+# the card has a 1.0 and a 0.3 interface per binding and one bearer scheme), BASE for its origin.
+# Without A2A-Version (a 0.3 client): the hybrid card, 0.3 fields plus supportedInterfaces, its
+# scheme in the 0.3 form. With A2A-Version: 1.0: the 1.0 card, its scheme in ts-proto's in-memory
+# oneof form {"scheme": {"$case": ..., "value": ...}}, not the proto JSON a2a.proto defines.
+JS_HYBRID_CARD = (
+    '{"name":"JS echo","description":"echo","version":"1.0.0","url":"BASE/a2a/jsonrpc","preferred'
+    'Transport":"JSONRPC","protocolVersion":"0.3","capabilities":{"streaming":true,"pushNotificat'
+    'ions":false},"defaultInputModes":["text/plain"],"defaultOutputModes":["text/plain"],"skills"'
+    ':[{"id":"echo","name":"Echo","description":"echoes","tags":["echo"]}],"additionalInterfaces"'
+    ':[{"url":"BASE/a2a/rest","transport":"HTTP+JSON"}],"securitySchemes":{"bearer":{"type":"http'
+    '","scheme":"bearer","bearerFormat":"JWT"}},"security":[{"bearer":[]}],"supportedInterfaces":'
+    '[{"url":"BASE/a2a/jsonrpc","protocolBinding":"JSONRPC","protocolVersion":"1.0","tenant":""},'
+    '{"url":"BASE/a2a/rest","protocolBinding":"HTTP+JSON","protocolVersion":"1.0","tenant":""},{"'
+    'url":"BASE/a2a/jsonrpc","protocolBinding":"JSONRPC","protocolVersion":"0.3","tenant":""},{"u'
+    'rl":"BASE/a2a/rest","protocolBinding":"HTTP+JSON","protocolVersion":"0.3","tenant":""}]}'
+)
+JS_V1_CARD = (
+    '{"name":"JS echo","description":"echo","version":"1.0.0","supportedInterfaces":[{"url":"BASE'
+    '/a2a/jsonrpc","protocolBinding":"JSONRPC","protocolVersion":"1.0","tenant":""},{"url":"BASE/'
+    'a2a/rest","protocolBinding":"HTTP+JSON","protocolVersion":"1.0","tenant":""},{"url":"BASE/a2'
+    'a/jsonrpc","protocolBinding":"JSONRPC","protocolVersion":"0.3","tenant":""},{"url":"BASE/a2a'
+    '/rest","protocolBinding":"HTTP+JSON","protocolVersion":"0.3","tenant":""}],"capabilities":{"'
+    'streaming":true,"pushNotifications":false,"extensions":[]},"securitySchemes":{"bearer":{"sch'
+    'eme":{"$case":"httpAuthSecurityScheme","value":{"description":"","scheme":"bearer","bearerFo'
+    'rmat":"JWT"}}}},"securityRequirements":[{"schemes":{"bearer":{"list":[]}}}],"defaultInputMod'
+    'es":["text/plain"],"defaultOutputModes":["text/plain"],"skills":[{"id":"echo","name":"Echo",'
+    '"description":"echoes","tags":["echo"],"examples":[],"inputModes":[],"outputModes":[],"secur'
+    'ityRequirements":[]}],"signatures":[]}'
+)
+JS_WRAPPED_MESSAGE = ('not an A2A field: expected {"httpAuthSecurityScheme": {...}} in '
+                      '$.securitySchemes.bearer, got {"scheme": {"$case": '
+                      '"httpAuthSecurityScheme", ...}}')
+SCHEME_KINDS = ("apiKeySecurityScheme, httpAuthSecurityScheme, oauth2SecurityScheme, "
+                "openIdConnectSecurityScheme, mtlsSecurityScheme")
+
+
+def js_card(text, base="http://127.0.0.1:1"):
+    return json.loads(text.replace("BASE", base))
+
+
+class HybridCardValidationTests(unittest.TestCase):
+    """card validate on a card with both halves judges each by its own version's rules; a 1.x
+    security scheme in a code generator's wrapper names the field and what was expected."""
+
+    def test_the_js_sdk_hybrid_card_is_valid(self):
+        self.assertEqual(validate_card(js_card(JS_HYBRID_CARD)), ("1.x", []))
+        for card in (SDK_13_SECURED_CARD, HANDLER_CARD):   # both forms in one scheme; 1.x form only
+            self.assertEqual(validate_card(card), ("1.x", []))
+
+    def test_the_js_sdk_10_card_names_the_wrapped_scheme_and_what_was_expected(self):
+        self.assertEqual(validate_card(js_card(JS_V1_CARD)),
+                         ("1.x", [("$.securitySchemes.bearer.scheme", JS_WRAPPED_MESSAGE)]))
+
+    def test_a_wrapped_oauth_flow_is_named_at_its_field(self):
+        flow = {"tokenUrl": "https://auth.example.com/token", "scopes": {}}
+        card = mutated(V1_CARD, ("securitySchemes", "oauth", "oauth2SecurityScheme", "flows"),
+                       {"flow": {"$case": "clientCredentials", "value": flow}})
+        where = "$.securitySchemes.oauth.oauth2SecurityScheme.flows"
+        self.assertEqual(validate_card(card)[1], [(where + ".flow", (
+            'not an A2A field: expected {"clientCredentials": {...}} in %s, '
+            'got {"flow": {"$case": "clientCredentials", ...}}' % where))])
+
+    def test_a_scheme_of_neither_form_names_the_fields_it_has(self):
+        card = mutated(V1_CARD, ("securitySchemes", "bearer"), {"kind": "bearer"})
+        expected = "expected exactly one of %s, got none (it has: kind)" % SCHEME_KINDS
+        self.assertEqual(validate_card(card)[1], [("$.securitySchemes.bearer", expected)])
+
+    def test_each_half_holds_its_own_schemes_and_requirements(self):
+        hybrid, scheme03 = js_card(JS_HYBRID_CARD), {"type": "http", "scheme": "bearer"}
+        bearer, scheme1x = ("securitySchemes", "bearer"), {"mtlsSecurityScheme": {}}
+        cases = [   # (card, the JSON paths of its problems below $.securitySchemes.bearer)
+            (mutated(hybrid, bearer + ("scheme",), DELETE), [".scheme"]),   # by the 0.3 rules only
+            (mutated(hybrid, bearer + ("type",), "kerberos"), [".type"]),
+            ({**hybrid, "securityRequirements": [{"schemes": {"bearer": {}}}]}, [""]),   # 1.x needs
+            (mutated(hybrid, bearer, scheme1x), [".type"]),                 # 0.3 security: needs
+            (mutated(V1_CARD, bearer, scheme03), [""]),                     # a 1.x card: 1.x rules
+            (mutated(SDK_13_SECURED_CARD, bearer + ("httpAuthSecurityScheme",), DELETE), [""]),
+        ]
+        for card, paths in cases:
+            with self.subTest(paths=paths):
+                version, problems = validate_card(card)
+                self.assertEqual((version, [p for p, _ in problems]),
+                                 ("1.x", ["$.securitySchemes.bearer" + p for p in paths]), problems)
+
+    def test_the_03_half_needs_both_url_and_protocol_version(self):
+        for gone, kept in (("url", "protocolVersion"), ("protocolVersion", "url")):
+            with self.subTest(missing=gone):
+                card = mutated(js_card(JS_HYBRID_CARD), (gone,), DELETE)
+                self.assertEqual(validate_card(card), ("1.x", [("$." + gone, "missing: expected "
+                                 + ("an absolute http(s) URL" if gone == "url" else "a string"))]))
+                card = mutated(card, (kept,), DELETE)   # a 1.x card, its scheme in 0.3 form only
+                got = "expected exactly one of %s, got none (it has: type, scheme, bearerFormat)"
+                self.assertEqual(validate_card(card),
+                                 ("1.x", [("$.securitySchemes.bearer", got % SCHEME_KINDS)]))
+        problems = validate_card(mutated(SDK_13_CARD, ("url",), "a2a"))[1]
+        self.assertEqual([p for p, _ in problems], ["$.url"])
+
+
+class HybridCardInterfaceTests(unittest.TestCase):
+    """A card with both halves offers the interfaces of both: 1.x first, the 0.3 half after."""
+
+    def pick(self, card, order=None):
+        return handler.pick_interface(card, "http://a.example/", order)[:3]
+
+    def test_the_03_half_serves_a_binding_the_1x_half_lacks(self):
+        card = {**wcard("1.0", "http://a.example/rpc"), "url": "http://a.example/rest",
+                "protocolVersion": "0.3", "preferredTransport": "HTTP+JSON"}
+        self.assertEqual(self.pick(card), ("http://a.example/rpc", "JSONRPC", "1.0"))
+        self.assertEqual(self.pick(card, ["HTTP+JSON"]),
+                         ("http://a.example/rest", "HTTP+JSON", "0.3"))
+        grpc = {**card, "preferredTransport": "JSONRPC", "supportedInterfaces": [
+            {"url": "a.example:443", "protocolBinding": "GRPC", "protocolVersion": "1.0"}]}
+        self.assertEqual(self.pick(grpc), ("http://a.example/rest", "JSONRPC", "0.3"))
+
+    def test_the_js_sdk_cards_pick_its_10_interfaces(self):
+        for text in (JS_HYBRID_CARD, JS_V1_CARD):
+            card = js_card(text, "http://a.example")
+            self.assertEqual(self.pick(card), ("http://a.example/a2a/jsonrpc", "JSONRPC", "1.0"))
+            self.assertEqual(self.pick(card, ["HTTP+JSON"]),
+                             ("http://a.example/a2a/rest", "HTTP+JSON", "1.0"))
+        card = js_card(JS_HYBRID_CARD, "http://a.example")   # its 1.0 JSON-RPC interface only:
+        card["supportedInterfaces"] = card["supportedInterfaces"][:1]   # REST from the 0.3 half
+        self.assertEqual(self.pick(card, ["HTTP+JSON"]),
+                         ("http://a.example/a2a/rest", "HTTP+JSON", "0.3"))
+
+
+class _CardVersionHeader:
+    """The card request carries A2A-Version: 1.0 (spec 3.6.1), to 0.3 servers too; -H wins."""
+
+    def test_every_card_request_says_a2a_version_10(self):
+        url, srv = self.scripted()
+        srv.card = None
+        srv.gets["/.well-known/agent.json"] = srv.gets["/x/card.json"] = Reply(
+            json.dumps(wcard(self.V, url + "/")).encode())
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "ok")))))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual([(r.path, r.headers.get("A2A-Version")) for r in srv.requests[:2]],
+                         [(path, "1.0") for path in handler.CARD_PATHS])
+        self.assertWire(srv.requests[-1], "SendMessage", "message/send")   # a 0.3 call: none
+        r = self.assertOk(self.run_cli("--debug", "card", "get", "--url", url + "/x/card.json"))
+        self.assertIn("debug: >   A2A-Version: 1.0\n", r.err)
+
+    def test_the_users_header_wins(self):
+        url, srv = self.scripted()
+        for name in ("", "A2A-Version", "a2a-version"):
+            with self.subTest(name=name):
+                argv = ["-H", name + ": 0.3"] if name else []
+                self.assertOk(self.run_cli("card", "get", "--url", url, *argv))
+                self.assertEqual(srv.requests[-1].headers.get_all("A2A-Version"),
+                                 ["0.3" if name else "1.0"])
+
+
+versioned(_CardVersionHeader, (("1.0",), ("0.3",)))
+
+
+class JsSdkCardTests(HandlerTestCase):
+    """A scripted @a2a-js/sdk 1.3.0: the hybrid card without A2A-Version, its 1.0 card with it."""
+
+    def js_agent(self):
+        url, srv = self.scripted("1.0")
+
+        def card(req):
+            v1 = req.headers.get("A2A-Version") == "1.0"
+            return (JS_V1_CARD if v1 else JS_HYBRID_CARD).replace("BASE", url).encode()
+        srv.gets["/.well-known/agent-card.json"] = Reply(card)
+        return url, srv
+
+    def test_handler_gets_the_10_card_and_speaks_10_to_its_10_interface(self):
+        url, srv = self.js_agent()
+        srv.posts.append(Reply(rpc(wsend("1.0", wtask("1.0", "completed", "Echo: hi")))))
+        r = self.assertOk(self.run_cli("--debug", "message", "send", "--url", url, "hi"))
+        self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
+        self.assertIn("debug: using JSON-RPC, A2A 1.0, at %s/a2a/jsonrpc" % url, r.err)
+        card, send = srv.requests
+        self.assertEqual(card.headers.get("A2A-Version"), "1.0")
+        self.assertEqual((send.path, send.json["method"], send.headers.get("A2A-Version")),
+                         ("/a2a/jsonrpc", "SendMessage", "1.0"))
+
+    def test_card_validate_judges_the_card_each_header_gets(self):
+        url, srv = self.js_agent()
+        source = url + "/.well-known/agent-card.json"
+        r = self.run_cli("card", "validate", "--url", url)
+        self.assertEqual((r.code, r.err), (1, ""))
+        self.assertEqual(r.out, "$.securitySchemes.bearer.scheme: %s\nFAIL: %s (A2A 1.x): "
+                                "1 problem\n" % (JS_WRAPPED_MESSAGE, source))
+        r = self.assertOk(self.run_cli("-o", "json", "card", "validate", "--url", url,
+                                       "-H", "A2A-Version: 0.3"))
+        self.assertEqual(json.loads(r.out), {"source": source, "protocolVersion": "1.x",
+                                             "valid": True, "problems": []})
+        self.assertEqual([r.headers.get("A2A-Version") for r in srv.requests], ["1.0", "0.3"])
+
+
 class ValidCardTests(unittest.TestCase):
     def test_real_and_hand_written_cards_are_valid(self):
         expected = {"SDK 0.3.26": "0.3", "SDK 0.3.26 secured": "0.3"}
