@@ -2,8 +2,9 @@
 // interop tests of Handler. The JavaScript twin of dev/sdk_agent.py: the same card name, skills,
 // texts and flows, so dev/interop.py runs the same checks against both.
 //
-//   node dev/js_agent.mjs --port 0 [--host 127.0.0.1] [--node-modules DIR] [--protocol both|1.0|0.3]
-//       [--rpc-path /] [--rest | --rest-first | --rest-only] [--rest-path PREFIX]
+//   node dev/js_agent.mjs --port 0 [--host 127.0.0.1] [--node-modules DIR]
+//       [--protocol both|1.0|0.3] [--rpc-path /] [--rest | --rest-first | --rest-only]
+//       [--rest-path PREFIX]
 //       [--bearer-token T] [--no-streaming] [--no-push] [--no-extended-card]
 //
 // Prints `READY http://HOST:PORT` (the real port) on stdout once listening.
@@ -54,7 +55,8 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 
 const USAGE = 'usage: node dev/js_agent.mjs --port PORT [--host H] [--node-modules DIR] ' +
-  '[--protocol both|1.0|0.3] [--rpc-path P] [--rest|--rest-first|--rest-only] [--rest-path PREFIX] ' +
+  '[--protocol both|1.0|0.3] [--rpc-path P] [--rest|--rest-first|--rest-only] ' +
+  '[--rest-path PREFIX] ' +
   '[--bearer-token T] [--no-streaming] [--no-push] [--no-extended-card]';
 
 function fail(message) {
@@ -110,8 +112,8 @@ try {
   express = require('express');
   SDK_VERSION = JSON.parse(readFileSync(join(modules, '@a2a-js', 'sdk', 'package.json'))).version;
 } catch (e) {
-  fail(`cannot load @a2a-js/sdk and express from ${modules} (npm install @a2a-js/sdk@1.3.0 express ` +
-       `there, or give --node-modules DIR): ${e.message}`);
+  fail(`cannot load @a2a-js/sdk and express from ${modules} (npm install @a2a-js/sdk@1.3.0 ` +
+       `express there, or give --node-modules DIR): ${e.message}`);
 }
 const { TaskState, Role, A2A_PROTOCOL_VERSION, AGENT_CARD_PATH } = sdk;
 const { AgentEvent, DefaultRequestHandler, InMemoryTaskStore, InMemoryPushNotificationStore,
@@ -200,7 +202,7 @@ function buildApp(baseUrl) {
   const push = !opts['no-push'];
   const ext = !opts['no-extended-card'];
   const bindings = [];
-  if (serveRpc) bindings.push({ url: baseUrl + (rpcPath === '/' ? '/' : rpcPath), protocolBinding: 'JSONRPC' });
+  if (serveRpc) bindings.push({ url: baseUrl + rpcPath, protocolBinding: 'JSONRPC' });
   if (serveRest) {
     const rest = { url: baseUrl + restPath, protocolBinding: 'HTTP+JSON' };
     if (opts['rest-first']) bindings.unshift(rest); else bindings.push(rest);
@@ -219,7 +221,8 @@ function buildApp(baseUrl) {
   const bearer = opts['bearer-token'];
   const card = (name, skills) => ({
     name,
-    description: `Echo agent built with the official @a2a-js/sdk ${SDK_VERSION} for Handler interop tests.`,
+    description: `Echo agent built with the official @a2a-js/sdk ${SDK_VERSION} for Handler ` +
+      'interop tests.',
     supportedInterfaces: interfaces,
     version: SDK_VERSION,
     capabilities: { streaming, pushNotifications: push, extensions: [], extendedAgentCard: ext },
@@ -244,7 +247,8 @@ function buildApp(baseUrl) {
                                             ext ? async () => extended : undefined);
   const app = express();
   const compatOption = legacy ? { legacyCompat: { enabled: true } } : {};
-  const common = { requestHandler: handler, userBuilder: UserBuilder.noAuthentication, ...compatOption };
+  const common = { requestHandler: handler, userBuilder: UserBuilder.noAuthentication,
+    ...compatOption };
   app.use('/' + AGENT_CARD_PATH, agentCardHandler({ agentCardProvider: handler, ...compatOption }));
   if (bearer) {
     app.use((req, res, next) => {
@@ -256,8 +260,11 @@ function buildApp(baseUrl) {
   if (serveRpc) {
     // Only POSTs to the endpoint itself: the JSON-RPC router would also guard other paths.
     const rpc = jsonRpcHandler(common);
-    app.use((req, res, next) => (req.method === 'POST' && req.path === rpcPath
-      ? rpc(Object.assign(req, { url: '/' + req.url.slice(req.path.length) }), res, next) : next()));
+    app.use((req, res, next) => {
+      if (req.method !== 'POST' || req.path !== rpcPath) return next();
+      req.url = '/' + req.url.slice(req.path.length);
+      return rpc(req, res, next);
+    });
   }
   if (serveRest) app.use(restPath || '/', restHandler(common));
   return app;
