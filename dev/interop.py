@@ -2,6 +2,7 @@
 
     python3 dev/interop.py --agent-python /tmp/venv13/bin/python   # a2a-sdk 1.x
     python3 dev/interop.py --agent-python /tmp/venv03/bin/python   # a2a-sdk 0.3.x
+    python3 dev/interop.py --agent-js /tmp/js/node_modules         # @a2a-js/sdk 1.x (node)
     python3 dev/interop.py --url http://127.0.0.1:PORT             # agent already running
 
 Three passes, each against its own agent: JSON-RPC (sdk_agent.py as is), the
@@ -11,6 +12,14 @@ list or delete, which a2a-sdk 0.3's REST routes do not implement: they are
 reported as SKIP), and, with a2a-sdk 1.x, REST with a tenant (--rest-only
 --tenant acme: the agent refuses requests without it; a subset of the checks).
 --pass jsonrpc|rest|tenant (repeatable) runs only some of them.
+
+--agent-js NODE_MODULES (a folder where `npm install @a2a-js/sdk@1.3.0 express` ran) starts
+dev/js_agent.mjs with `node` instead, the same agent on the official JavaScript SDK, in five
+passes: JSON-RPC and REST-only in A2A 1.0 (the card declares 1.0 and 0.3 interfaces, as the
+Python SDK's does, and the SDK's 0.3 compatibility layer is on), JSON-RPC and REST-only in the
+SDK's 0.3 compatibility mode alone (--protocol 0.3: the card, a "hybrid" one, declares only 0.3
+interfaces, so Handler speaks 0.3), and a bearer pass (--bearer-token: 401 without credentials,
+then the usual commands with `auth set`). --pass jsonrpc|rest|jsonrpc-0.3|rest-0.3|bearer picks.
 
 For each pass: starts dev/sdk_agent.py with the given interpreter on port 0, waits (30 s at
 most) for its `READY <url>` line, runs `python3 handler.py ...` subcommands
@@ -58,6 +67,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 AGENT = os.path.join(HERE, "sdk_agent.py")
+JS_AGENT = os.path.join(HERE, "js_agent.mjs")
+BEARER = "interop-bearer-token-77c2"   # the JS agent's --bearer-token in the bearer pass
 EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
 PUSH_TOKEN = "interop-push-token-5b1f"
 PUSH_WAIT = 15.0          # seconds a pushed notification may take to arrive
@@ -919,6 +930,42 @@ TENANT_CHECKS = [row for row in CHECKS if row[0] in {
 assert len(TENANT_CHECKS) == 24, "a TENANT_CHECKS name does not match a row of CHECKS"
 
 
+def bearer_refused(r, st):
+    clean_failure(r, "401", rc=4)
+    if BEARER in r.out + r.err:
+        raise Fail("the token is printed")
+
+
+def bearer_store(r, st):
+    """`auth set --url URL --bearer-token -` with the token on stdin."""
+    argv = ["auth", "set", "--url", st["url"], "--bearer-token", "-"]
+    p = subprocess.run([sys.executable, st["_handler"]] + argv, env=st["_env"], input=BEARER + "\n",
+                       capture_output=True, text=True, timeout=60)
+    r = st["_shown"] = Result(p.returncode, p.stdout, p.stderr)
+    r.argv = argv
+    expect_rc(r)
+    if BEARER in r.out + r.err:
+        raise Fail("the token is printed")
+
+
+# what runs against the JS agent in its bearer mode (401 without `Authorization: Bearer T`)
+BEARER_CHECKS = [
+    ("without credentials: message send fails cleanly (exit 4)", SEND + ["hello"], bearer_refused),
+    ("auth set --bearer-token - (the token from stdin)", None, bearer_store),
+] + [row for row in CHECKS if row[0] in {
+    "card get (text)", "message send (text)", "session continuity", "message stream (text)",
+    "input-required", "input-required follow-up", "task get ID (text)",
+    "message send --async (slow, to wait for)",
+    "message send --async (slow, to cancel)",
+    "task cancel, a running task", "message send --async (slow, to follow)",
+    "task resubscribe (text)",
+    "task list (json; 0.3: refused)", "server push starts (port 0, -o json, --token)",
+    "task notification set (json)", "task notification get --config-id (text)",
+    "task notification list (json)", "push delivery: message send --push-url --push-token",
+    "card get --extended (json)"}]
+assert len(BEARER_CHECKS) == 21, "a BEARER_CHECKS name does not match a row of CHECKS"
+
+
 def expand(args, st):
     """The argument list of a row with its {placeholders} filled from the state."""
     if callable(args):
@@ -932,9 +979,17 @@ def expand(args, st):
 
 # ---------------------------------------------------------------- agent
 
-def start_agent(python, wait, log, env, options=()):
-    proc = subprocess.Popen([python, "-u", AGENT, "--port", "0", "--host", "127.0.0.1"] + list(options), env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+def agent_command(a):
+    """The command that starts the agent: sdk_agent.py under --agent-python, js_agent.mjs under node
+    with --agent-js."""
+    if a.agent_js:
+        return ["node", JS_AGENT, "--node-modules", os.path.abspath(a.agent_js)]
+    return [a.agent_python, "-u", AGENT]
+
+
+def start_agent(command, wait, log, env, options=()):
+    proc = subprocess.Popen(list(command) + ["--port", "0", "--host", "127.0.0.1"] + list(options),
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     deadline, buf = time.monotonic() + wait, b""
@@ -995,10 +1050,20 @@ def run_handler(handler, args, env, timeout):
         return Result(None, out, "timed out after %ss" % timeout)
 
 
-def run_checks(url, handler, timeout, verbose, checks=CHECKS, binding=None, tenant=None):
+def card_v1(card):
+    """The card offers an A2A 1.x interface (a "hybrid" card of the JS SDK's 0.3 mode has
+    supportedInterfaces, all of them 0.3)."""
+    interfaces = card.get("supportedInterfaces")
+    return isinstance(interfaces, list) and any(
+        isinstance(i, dict) and str(i.get("protocolVersion") or "1.0").startswith("1")
+        for i in interfaces)
+
+
+def run_checks(url, handler, timeout, verbose, checks=CHECKS, binding=None, tenant=None, gaps=None):
     """Run the checks against the agent at url; returns {"PASS": n, "FAIL": n, "SKIP": n}.
     binding: the one the agent offers ("HTTP+JSON" or "JSON-RPC"), when known; tenant: the
-    tenant its 1.x interfaces declare."""
+    tenant its 1.x interfaces declare; gaps: {check name: why} of the checks to skip, or None
+    for a2a-sdk 0.3's REST gaps (SDK03_REST_GAPS, over REST to a 0.3 agent)."""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
 
     def report(ok, name, why=""):
@@ -1011,8 +1076,8 @@ def run_checks(url, handler, timeout, verbose, checks=CHECKS, binding=None, tena
         with DIRECT.open(url + "/.well-known/agent-card.json", timeout=10) as resp:
             card = json.load(resp)
         report(card.get("name") == "SDK Echo Agent", "agent serves its card",
-               "%r, a2a-sdk %s, A2A %s" % (card.get("name"), card.get("version"),
-                                          "1.x" if "supportedInterfaces" in card else "0.3"))
+               "%r, SDK %s, A2A %s" % (card.get("name"), card.get("version"),
+                                       "1.x" if card_v1(card) else "0.3"))
     except Exception as e:  # noqa: BLE001 - report anything
         report(False, "agent serves its card", str(e))
     if not os.path.isfile(handler):
@@ -1029,15 +1094,20 @@ def run_checks(url, handler, timeout, verbose, checks=CHECKS, binding=None, tena
         f.write(BLOB)
     env = dict(quiet_env(), HANDLER_HOME=home)
     env.pop("HANDLER_URL", None)
-    state = {"url": url, "tmp": tmp, "v1": "supportedInterfaces" in card, "_handler": handler, "_env": env,
+    state = {"url": url, "tmp": tmp, "v1": card_v1(card), "_handler": handler, "_env": env,
              "_run": lambda argv: run_handler(handler, argv, env, timeout), "want_binding": binding,
              "tenant": tenant}
     try:
         for name, args, checker in checks:
             r, argv = None, None
-            gap = SDK03_REST_GAPS.get(name) if state.get("binding") == "HTTP+JSON" and not state["v1"] else None
+            if gaps is not None:
+                gap = gaps.get(name)
+            else:
+                rest03 = state.get("binding") == "HTTP+JSON" and not state["v1"]
+                gap = SDK03_REST_GAPS.get(name) if rest03 else None
+                gap = gap and "needs %s, which a2a-sdk 0.3's REST routes do not implement" % gap
             if gap:
-                report("SKIP", name, "needs %s, which a2a-sdk 0.3's REST routes do not implement" % gap)
+                report("SKIP", name, gap)
                 continue
             try:
                 if args is not None:
@@ -1069,22 +1139,43 @@ def run_checks(url, handler, timeout, verbose, checks=CHECKS, binding=None, tena
     return counts
 
 
-# (title, sdk_agent.py options, the checks, the binding the card offers, the tenant it declares, 1.x only)
+# (key, title, sdk_agent.py options, the checks, the binding the card offers, the tenant it
+# declares, 1.x only)
 PASSES = [
-    ("JSON-RPC", [], CHECKS, "JSON-RPC", None, False),
-    ("HTTP+JSON (REST) only", ["--rest-only"], CHECKS, "HTTP+JSON", None, False),
-    ("HTTP+JSON (REST) only, tenant " + TENANT, ["--rest-only", "--tenant", TENANT], TENANT_CHECKS, "HTTP+JSON",
-     TENANT, True),
+    ("jsonrpc", "JSON-RPC", [], CHECKS, "JSON-RPC", None, False),
+    ("rest", "HTTP+JSON (REST) only", ["--rest-only"], CHECKS, "HTTP+JSON", None, False),
+    ("tenant", "HTTP+JSON (REST) only, tenant " + TENANT, ["--rest-only", "--tenant", TENANT],
+     TENANT_CHECKS, "HTTP+JSON", TENANT, True),
 ]
+# the same for js_agent.mjs (--agent-js); 0.3 is the SDK's compatibility layer (--protocol 0.3)
+JS_PASSES = [
+    ("jsonrpc", "JSON-RPC, A2A 1.0", [], CHECKS, "JSON-RPC", None, False),
+    ("rest", "HTTP+JSON (REST) only, A2A 1.0", ["--rest-only"], CHECKS, "HTTP+JSON", None, False),
+    ("jsonrpc-0.3", "JSON-RPC, A2A 0.3 compatibility", ["--protocol", "0.3"], CHECKS, "JSON-RPC",
+     None, False),
+    ("rest-0.3", "HTTP+JSON (REST) only, A2A 0.3 compatibility",
+     ["--rest-only", "--protocol", "0.3"], CHECKS, "HTTP+JSON", None, False),
+    ("bearer", "JSON-RPC, bearer token required", ["--bearer-token", BEARER], BEARER_CHECKS,
+     "JSON-RPC", None, False),
+]
+# checks the JS SDK cannot pass because it lacks the feature: {pass key: {check name: why}}
+NO_FILE_NAME = ("needs the file's name back, which the JS SDK's 0.3 HTTP+JSON drops: it follows "
+                "the 0.3 proto, whose FilePart has no name field")
+JS_GAPS = {"rest-0.3": {name: NO_FILE_NAME for name in (
+    "message send --file --data (json)", "message send --file --data --save-artifacts (text)",
+    "task get --save-artifacts")}}
 
 
-def run_pass(a, title, options, checks, binding, tenant):
-    """Start sdk_agent.py with the options, run the checks against it, stop it; the counts."""
-    print("== %s (sdk_agent.py %s)" % (title, " ".join(options) or "without options"), flush=True)
+def run_pass(a, key, title, options, checks, binding, tenant):
+    """Start the agent with the options, run the checks against it, stop it; the counts."""
+    name = "js_agent.mjs" if a.agent_js else "sdk_agent.py"
+    shown = ["--bearer-token", "***"] if "--bearer-token" in options else options
+    print("== %s (%s %s)" % (title, name, " ".join(shown) or "without options"), flush=True)
     log = tempfile.NamedTemporaryFile(prefix="sdk-agent-", suffix=".log", delete=False)
     proc, counts = None, {"PASS": 0, "FAIL": 1, "SKIP": 0}
+    gaps = JS_GAPS.get(key, {}) if a.agent_js else None
     try:
-        proc, url = start_agent(a.agent_python, a.ready_timeout, log, quiet_env(), options)
+        proc, url = start_agent(agent_command(a), a.ready_timeout, log, quiet_env(), options)
         if not url:
             try:
                 why = "agent exited with code %s before READY" % proc.wait(1)
@@ -1092,8 +1183,9 @@ def run_pass(a, title, options, checks, binding, tenant):
                 why = "no READY line within %ss" % a.ready_timeout
             print("FAIL  agent start  -- %s" % why, flush=True)
         else:
-            print("agent %s (pid %d, %s)" % (url, proc.pid, a.agent_python), flush=True)
-            counts = run_checks(url, a.handler, a.timeout, a.verbose, checks, binding, tenant)
+            print("agent %s (pid %d, %s)" % (url, proc.pid, a.agent_js or a.agent_python),
+                  flush=True)
+            counts = run_checks(url, a.handler, a.timeout, a.verbose, checks, binding, tenant, gaps)
             counts["v1"] = card_is_v1(url)
     finally:
         if proc is not None:
@@ -1108,23 +1200,36 @@ def run_pass(a, title, options, checks, binding, tenant):
 def card_is_v1(url):
     try:
         with DIRECT.open(url + "/.well-known/agent-card.json", timeout=10) as resp:
-            return "supportedInterfaces" in json.load(resp)
+            return card_v1(json.load(resp))
     except Exception:  # noqa: BLE001 - the checks have reported it
         return False
 
 
 def main():
-    p = argparse.ArgumentParser(description="Handler interop checks against the official a2a-sdk")
+    p = argparse.ArgumentParser(description="Handler interop checks against the official A2A SDKs")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--agent-python", help="python of a venv with a2a-sdk and uvicorn")
+    g.add_argument("--agent-js", metavar="NODE_MODULES",
+                   help="a node_modules folder with @a2a-js/sdk and express: "
+                        "run dev/js_agent.mjs with node")
     g.add_argument("--url", help="use an already running agent instead of starting one")
     p.add_argument("--handler", default=os.path.join(ROOT, "handler.py"))
     p.add_argument("--timeout", type=float, default=60, help="seconds per handler command")
     p.add_argument("--ready-timeout", type=float, default=30)
-    p.add_argument("--pass", dest="passes", action="append", choices=("jsonrpc", "rest", "tenant"),
-                   help="run only these passes against started agents (default: all; tenant needs a2a-sdk 1.x)")
+    p.add_argument("--pass", dest="passes", action="append",
+                   choices=("jsonrpc", "rest", "tenant", "jsonrpc-0.3", "rest-0.3", "bearer"),
+                   help="run only these passes against started agents (default: all; tenant "
+                        "needs a2a-sdk 1.x; jsonrpc-0.3, rest-0.3 and bearer need --agent-js)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every command's output")
     a = p.parse_args()
+    passes = JS_PASSES if a.agent_js else PASSES
+    unknown = sorted(set(a.passes or ()) - {row[0] for row in passes})
+    if unknown:
+        p.error("--pass %s: not a pass of %s"
+                % (", ".join(unknown), "--agent-js" if a.agent_js else "--agent-python"))
+    if a.agent_js and not os.path.isdir(os.path.join(a.agent_js, "@a2a-js", "sdk")):
+        p.error("--agent-js %s: no @a2a-js/sdk in it (npm install @a2a-js/sdk@1.3.0 express)"
+                % a.agent_js)
 
     started = time.monotonic()
     totals = {"PASS": 0, "FAIL": 0, "SKIP": 0}
@@ -1132,13 +1237,13 @@ def main():
         totals = run_checks(a.url.rstrip("/"), a.handler, a.timeout, a.verbose)
     else:
         v1 = None
-        for key, (title, options, checks, binding, tenant, v1_only) in zip(("jsonrpc", "rest", "tenant"), PASSES):
+        for key, title, options, checks, binding, tenant, v1_only in passes:
             if a.passes and key not in a.passes:
                 continue
             if v1_only and v1 is False:
                 print("== %s: skipped, A2A 0.3 has no tenants" % title, flush=True)
                 continue
-            counts = run_pass(a, title, options, checks, binding, tenant)
+            counts = run_pass(a, key, title, options, checks, binding, tenant)
             v1 = counts.pop("v1", v1)
             for k in totals:
                 totals[k] += counts[k]
