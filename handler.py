@@ -1986,10 +1986,11 @@ class A2AClient:
         # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
         self.twice = self.binding == "HTTP+JSON" and not self.v1 and "supportedInterfaces" not in self.card
         if self.transport.log:
-            self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}"
-                               + ("" if self.v1 or self.binding != "HTTP+JSON" else
-                                  "; inline file bytes base64-encoded " + ("twice, as a2a-python 0.3 does (a 0.3 "
-                                   "card)" if self.twice else "once, the proto JSON mapping (a 1.x SDK's card)")))
+            self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
+            if self.binding == "HTTP+JSON" and not self.v1:
+                self.transport.log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
+                    "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
+                    "once, the proto JSON mapping (a 1.x SDK's card)"))
         try:
             endpoint_origin = origin_of(self.endpoint)
         except HandlerError:   # the card's fault, not a usage error
