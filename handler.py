@@ -380,10 +380,10 @@ def rest_error(status, payload, what=""):
     return a2a_error({"code": code, "message": str(message)}, what)
 
 
-def to_proto03_message(msg):
+def to_proto03_message(msg, twice=False):
     """A 1.x message -> the 0.3 REST (proto JSON) one: content, and file/data parts wrapped.
-    Inline bytes go base64-encoded twice, as the official 0.3 SDK sends and reads them (its
-    proto bytes field holds the base64 text)."""
+    Inline bytes go base64-encoded once, the proto JSON mapping of a bytes field (a2a-js reads
+    that); twice for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
     import base64
     out = _copy(msg, ("parts",))
     out["content"] = []
@@ -393,28 +393,28 @@ def to_proto03_message(msg):
         elif "data" in part:
             out["content"].append({"data": {"data": part["data"]}})
         else:
-            file = {"fileWithBytes": base64.b64encode(str(part["raw"]).encode("ascii")).decode("ascii")} \
+            raw = str(part.get("raw"))
+            file = {"fileWithBytes": base64.b64encode(raw.encode("ascii")).decode("ascii") if twice else raw} \
                 if "raw" in part else {"fileWithUri": part.get("url")}
             file.update({k: part[n] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if n in part})
             out["content"].append({"file": file})
     return out
 
 
-def from_proto03(obj):
+def from_proto03(obj, twice=False):
     """0.3 REST (proto JSON) -> what the JSON-RPC normalisers read: messages' content as parts,
-    file and data parts unwrapped, push configs with their task id."""
+    file and data parts unwrapped, push configs with their task id. twice: inline bytes are
+    base64-encoded twice (see to_proto03_message)."""
     if isinstance(obj, list):
-        return [from_proto03(o) for o in obj]
+        return [from_proto03(o, twice) for o in obj]
     if not isinstance(obj, dict):
         return obj
     out = {}
     for key, value in obj.items():
-        if key == "content" and isinstance(value, list):
-            out["parts"] = [_from_proto03_part(p) for p in value]
-        elif key == "parts" and isinstance(value, list):
-            out["parts"] = [_from_proto03_part(p) for p in value]
+        if key in ("content", "parts") and isinstance(value, list):
+            out["parts"] = [_from_proto03_part(p, twice) for p in value]
         else:
-            out[key] = from_proto03(value)
+            out[key] = from_proto03(value, twice)
     if isinstance(obj.get("name"), str) and isinstance(out.get("pushNotificationConfig"), dict):
         names = out.pop("name").split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
         out["taskId"] = names[1] if len(names) > 1 else None
@@ -422,13 +422,13 @@ def from_proto03(obj):
     return out
 
 
-def _from_proto03_part(part):
+def _from_proto03_part(part, twice):
     if not isinstance(part, dict):
         return part
     file, data = part.get("file"), part.get("data")
     if isinstance(file, dict):
         out = {"raw": file["fileWithBytes"]} if "fileWithBytes" in file else {"url": file.get("fileWithUri")}
-        if "raw" in out:   # base64 twice (see to_proto03_message); once from an agent that does not
+        if "raw" in out and twice:   # kept as it is when it was not encoded twice after all
             import base64
             try:
                 text = base64.b64decode(str(out["raw"]), validate=True).decode("ascii")
@@ -1911,6 +1911,7 @@ class A2AClient:
         self.warn = warn or (lambda message: None)
         self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
         self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
+        self.twice = False   # inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect)
         self._auth = credentials.headers() if credentials else {}
         self._same_origin, self._renewed, self._fetched = True, False, False   # renewed: in this call
         transport.secrets.update(self._auth)
@@ -1988,8 +1989,15 @@ class A2AClient:
             self.fetch_card()
         self.endpoint, self.binding, self.version, self.tenant, why = \
             pick_interface(self.card, self.card_url, self.bindings)
+        # 0.3 servers disagree on inline bytes over HTTP+JSON: a2a-python 0.3 (whose card lists no
+        # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
+        self.twice = self.binding == "HTTP+JSON" and not self.v1 and "supportedInterfaces" not in self.card
         if self.transport.log:
             self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
+            if self.binding == "HTTP+JSON" and not self.v1:
+                self.transport.log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
+                    "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
+                    "once, the proto JSON mapping (a 1.x SDK's card)"))
         try:
             endpoint_origin = origin_of(self.endpoint)
         except HandlerError:   # the card's fault, not a usage error
@@ -2119,10 +2127,11 @@ class A2AClient:
         """One call over the chosen binding; returns the raw result."""
         self._renewed = False   # one new token per call, however long the client lives (chat)
         self.connect()
-        if self.binding == "HTTP+JSON":
+        endpoint = self._rpc_for_files(op, params)
+        if self.binding == "HTTP+JSON" and not endpoint:
             return self._rest_call(op, params)
         method, request_id, body, headers = self._prepare(op, params)
-        resp = self._send(self.endpoint, body, headers, idempotent=op in SAFE_OPS)
+        resp = self._send(endpoint or self.endpoint, body, headers, idempotent=op in SAFE_OPS)
         self._check_status(resp, method)
         return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
@@ -2130,11 +2139,12 @@ class A2AClient:
         """One streaming call over the chosen binding; yields each normalised event as it arrives."""
         self._renewed = self._renewed and _retry   # as in call(); its retry after a 401 is not renewed again
         self.connect()
-        if self.binding == "HTTP+JSON":
+        endpoint = self._rpc_for_files(op, params)
+        if self.binding == "HTTP+JSON" and not endpoint:
             yield from self._rest_stream(op, params)
             return
         method, request_id, body, headers = self._prepare(op, params)
-        items = self.transport.stream(self.endpoint, body, {**headers, **self._auth_headers()})
+        items = self.transport.stream(endpoint or self.endpoint, body, {**headers, **self._auth_headers()})
         for item in items:
             if isinstance(item, Response) and self._may_renew(item):   # once, with a new token
                 items.close()
@@ -2151,6 +2161,25 @@ class A2AClient:
                                    f"{shown_json(exc, item[1][:120])}") from None
             yield normalise_event(self._unwrap(payload, request_id, method))
 
+    def _rpc_for_files(self, op, params):
+        """The card's 0.3 JSON-RPC URL for a message with inline file bytes to a 0.3 agent used over
+        HTTP+JSON (on the same origin, and if --transport allows it): the 0.3 SDKs agree on them
+        over JSON-RPC only. None otherwise."""
+        if self.v1 or self.binding != "HTTP+JSON" or op not in ("send", "stream") \
+                or not any("raw" in p for p in params["message"].get("parts") or []) \
+                or (self.bindings and "JSONRPC" not in self.bindings):
+            return None
+        try:
+            url, _, version, _, _ = pick_interface(self.card, self.card_url, ["JSONRPC"])
+            if version != "0.3" or origin_of(url) != origin_of(self.endpoint):
+                return None
+        except HandlerError:
+            return None
+        if self.transport.log:
+            self.transport.log(f"inline file bytes: using the card's A2A 0.3 JSON-RPC interface at {url}, "
+                               "where every 0.3 SDK reads them the same way")
+        return url
+
     # -- HTTP+JSON (REST)
     def _rest_request(self, op, params):
         """(method, URL, body bytes or None) of one REST call: the 1.x paths, or the 0.3 ones
@@ -2166,7 +2195,7 @@ class A2AClient:
             path = "/message:send" if op == "send" else "/message:stream"
             body = self._params_v03(op, params) if v03 else params
             if v03:
-                body = {**body, "message": to_proto03_message(params["message"])}
+                body = {**body, "message": to_proto03_message(params["message"], self.twice)}
                 if "pushNotificationConfig" in body["configuration"]:
                     body["configuration"]["pushNotification"] = body["configuration"].pop("pushNotificationConfig")
         elif op in ("get", "cancel", "resubscribe"):
@@ -2183,8 +2212,10 @@ class A2AClient:
                 config_body = {k: v for k, v in params.items() if k != "taskId"}
                 if v03:   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then stores as the
                     config_body.setdefault("id", params["taskId"])   # id; its JSON-RPC default: the task id
-                body = {"parent": f"tasks/{params['taskId']}", "config": {"pushNotificationConfig": to_v03_push_config(
-                    config_body)}, **({"configId": params["id"]} if params.get("id") else {})} if v03 else config_body
+                name = f"tasks/{task}/pushNotificationConfigs/{quote(str(config_body.get('id')), safe='')}"
+                body = {"parent": f"tasks/{params['taskId']}", "config": {"name": name, "pushNotificationConfig":
+                        to_v03_push_config(config_body)}, **({"configId": params["id"]} if params.get("id") else {})} \
+                    if v03 else config_body
         query = {k: ("true" if v is True else "false" if v is False else v) for k, v in query.items() if v is not None}
         method = "POST" if body is not None else "DELETE" if op == "push_delete" else "GET"
         url = base + path + (f"?{urlencode(query)}" if query else "")
@@ -2197,11 +2228,19 @@ class A2AClient:
         method, url, body = self._rest_request(op, params)
         what = METHODS[op][0]   # errors name the operation, as over JSON-RPC (the URL follows)
         resp = self._send(url, body, self._rest_headers(), method=method, idempotent=op in SAFE_OPS)
+        if op == "push_set" and not self.v1 and resp.status == 400 and b"missing pushNotificationConfig" in resp.body:
+            # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the spec's text and
+            # a2a-python: {"parent", "config"}); it names the wrapper's content as missing
+            if self.transport.log:
+                self.transport.log("the agent wants the bare push config (the 0.3 proto's body: config): "
+                                   "sending it so")
+            body = json.dumps(loads(body)["config"]).encode("utf-8")
+            resp = self._send(url, body, self._rest_headers(), method=method, idempotent=False)
         self._check_status(resp, what)
         if op == "push_delete":
             return None
         result = resp.json(f"answer to {what}")
-        return result if self.v1 else from_proto03(result)
+        return result if self.v1 else from_proto03(result, self.twice)
 
     def _rest_stream(self, op, params):
         method, url, body = self._rest_request(op, params)
@@ -2215,7 +2254,7 @@ class A2AClient:
             if isinstance(item, Response):   # an error, or a whole answer without a stream
                 self._check_status(item, what)
                 result = item.json(f"answer to {what}")
-                yield normalise_event(result if self.v1 else from_proto03(result))
+                yield normalise_event(result if self.v1 else from_proto03(result, self.twice))
                 return
             try:
                 payload = loads(item[1])
@@ -2224,7 +2263,7 @@ class A2AClient:
                                    f"{shown_json(exc, item[1][:120])}") from None
             if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
                 raise rest_error(200, payload, what)
-            yield normalise_event(payload if self.v1 else from_proto03(payload))
+            yield normalise_event(payload if self.v1 else from_proto03(payload, self.twice))
 
     # -- what the card offers
     def capability(self, name):

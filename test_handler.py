@@ -6148,6 +6148,158 @@ SECRET_ARGUMENT = re.compile(r"token|passw|secret|api_?key|bearer|credential", r
 NOT_A_SECRET = {"page_token"}      # a pagination cursor
 
 
+class Sdk03RestFake(ThreadingHTTPServer):
+    """A 0.3 agent that reads and writes HTTP+JSON (and 0.3 JSON-RPC at /rpc) the way one official SDK
+    does. sdk "python" (a2a-python 0.3: its proto bytes field holds the base64 text, so inline bytes
+    travel base64-encoded twice; push config set wants {"parent", "config"}, else 500) or "js"
+    (a2a-js 1.3.0: bytes once, the proto JSON mapping; set wants the bare config, else the 400
+    below). `stored`: the file bytes the agent got; `bodies`: (path, JSON body) of every POST."""
+    JS_400 = b'{"code":-32602,"message":"TaskPushNotificationConfig missing pushNotificationConfig"}'
+
+    def __init__(self, sdk, rpc=False):
+        super().__init__(("127.0.0.1", 0), self.Handler)
+        self.sdk, self.rpc, self.stored, self.bodies = sdk, rpc, [], []
+
+    def card(self, url):
+        card = {"name": "SDK", "description": "d", "version": "1", "protocolVersion": "0.3.0", "url": url,
+                "preferredTransport": "HTTP+JSON", "skills": [],
+                "capabilities": {"streaming": True, "pushNotifications": True},
+                "additionalInterfaces": [{"url": url + "/rpc", "transport": "JSONRPC"}] if self.rpc else []}
+        if self.sdk == "js":   # a 1.x SDK's card for a 0.3 agent: its interfaces in 1.x form too
+            card["supportedInterfaces"] = [{"url": url + path, "protocolBinding": binding, "protocolVersion": "0.3"}
+                                           for binding, path in (("HTTP+JSON", ""), ("JSONRPC", "/rpc"))
+                                           if path == "" or self.rpc]
+        return card
+
+    def file_in(self, value, twice):
+        data = base64.b64decode(value, validate=True)
+        return base64.b64decode(data.decode("utf-8"), validate=True) if twice else data
+
+    def task(self, parts):
+        return {"id": "t-1", "contextId": "c-1", "status": {"state": "TASK_STATE_COMPLETED"},
+                "artifacts": [{"artifactId": "a1", "parts": parts}]}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def answer(self, status, body):
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            self.answer(200, json.dumps(self.server.card("http://127.0.0.1:%d" % self.server.server_address[1])
+                                        ).encode())
+
+        def do_POST(self):
+            fake = self.server
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            fake.bodies.append((self.path, body))
+            twice = fake.sdk == "python"
+            try:
+                if self.path == "/rpc":   # 0.3 JSON-RPC: both SDKs read file.bytes as the file's base64
+                    for part in body["params"]["message"]["parts"]:
+                        if part["kind"] == "file":
+                            fake.stored.append(fake.file_in(part["file"]["bytes"], False))
+                    parts = [{"kind": "file", "file": {"bytes": base64.b64encode(d).decode()}} for d in fake.stored]
+                    task = dict(fake.task(parts), kind="task",
+                                status={"state": "completed"})
+                    return self.answer(200, json.dumps({"jsonrpc": "2.0", "id": body["id"], "result": task}).encode())
+                if self.path == "/v1/message:send":
+                    for part in body["message"]["content"]:
+                        if "file" in part:
+                            fake.stored.append(fake.file_in(part["file"]["fileWithBytes"], twice))
+                    out = [base64.b64encode(base64.b64encode(d) if twice else d).decode() for d in fake.stored]
+                    return self.answer(200, json.dumps({"task": fake.task(
+                        [{"file": {"fileWithBytes": v}} for v in out])}).encode())
+                config = body.get("config") if twice else body   # the push config set
+                if twice and not set(body) <= {"parent", "configId", "config"}:
+                    raise ValueError("no field named ...")        # the SDK's strict proto JSON parse
+                if not twice and "pushNotificationConfig" not in body:
+                    return self.answer(400, fake.JS_400)
+                config = dict(config, name="tasks/t-1/pushNotificationConfigs/t-1")
+                return self.answer(201, json.dumps(config).encode())
+            except (ValueError, KeyError):
+                return self.answer(500, b'{"message":"unknown exception"}')
+
+
+class Rest03FileBytesTests(HandlerTestCase):
+    """A2A 0.3 over HTTP+JSON: inline file bytes reach each official SDK's agent unchanged, and
+    come back unchanged; push config set works with both."""
+    BLOB = bytes(range(256)) + b"\x00\xff\r\n"   # binary: not UTF-8
+    B64ISH = b"test"                              # a file that is itself valid base64 text
+
+    def fake(self, sdk, rpc=False):
+        server = Sdk03RestFake(sdk, rpc)
+        return self._serve(server), server
+
+    def send(self, url, data, *options):
+        path = os.path.join(self.tmp, "f.bin")
+        with open(path, "wb") as f:
+            f.write(data)
+        r = self.assertOk(self.run_cli("--debug", "-o", "json", "message", "send", *options, "--url", url,
+                                       "--file", path, "hi"))
+        raws = [p["raw"] for a in json.loads(r.out)["task"]["artifacts"] for p in a["parts"] if "raw" in p]
+        return [base64.b64decode(raw) for raw in raws], r.err
+
+    def test_each_sdk_gets_and_gives_back_the_exact_bytes_over_http_json(self):
+        for sdk, wire in (("js", lambda d: base64.b64encode(d)),
+                          ("python", lambda d: base64.b64encode(base64.b64encode(d)))):
+            for data in (self.BLOB, self.B64ISH):
+                with self.subTest(sdk=sdk, data=data[:8]):
+                    url, server = self.fake(sdk)
+                    echoed, err = self.send(url, data)
+                    self.assertEqual(server.stored, [data])      # what the agent got
+                    self.assertEqual(echoed, [data])             # what Handler shows and saves
+                    path, body = server.bodies[0]
+                    self.assertEqual(path, "/v1/message:send")
+                    self.assertEqual(body["message"]["content"][1]["file"]["fileWithBytes"], wire(data).decode())
+                    self.assertIn("inline file bytes over 0.3 HTTP+JSON: base64-encoded "
+                                  + ("once" if sdk == "js" else "twice"), err)
+
+    def test_the_cards_json_rpc_interface_carries_file_bytes(self):
+        for sdk in ("js", "python"):
+            with self.subTest(sdk=sdk):
+                url, server = self.fake(sdk, rpc=True)
+                echoed, err = self.send(url, self.BLOB)
+                self.assertEqual((server.stored, echoed), ([self.BLOB], [self.BLOB]))
+                self.assertEqual([p for p, _ in server.bodies], ["/rpc"])
+                self.assertEqual(server.bodies[0][1]["method"], "message/send")
+                self.assertEqual(server.bodies[0][1]["params"]["message"]["parts"][1]["file"]["bytes"],
+                                 base64.b64encode(self.BLOB).decode())
+                self.assertIn("inline file bytes: using the card's A2A 0.3 JSON-RPC interface at %s/rpc" % url, err)
+                self.assertOk(self.run_cli("task", "notification", "set", "t-1", "--url", url,
+                                           "--webhook-url", "http://127.0.0.1:9/h"))   # no file: over REST
+                self.assertEqual(server.bodies[-1][0], "/v1/tasks/t-1/pushNotificationConfigs")
+        # --transport http+json alone keeps the file on HTTP+JSON
+        url, server = self.fake("js", rpc=True)
+        self.assertEqual(self.send(url, self.BLOB, "--transport", "http+json")[0], [self.BLOB])
+        self.assertEqual((server.stored, [p for p, _ in server.bodies]), ([self.BLOB], ["/v1/message:send"]))
+
+    def test_push_config_set_works_with_both_sdks(self):
+        wrapped = {"parent": "tasks/t-1", "config": {
+            "name": "tasks/t-1/pushNotificationConfigs/t-1",
+            "pushNotificationConfig": {"url": "http://127.0.0.1:9/h", "token": "tok-0123456789", "id": "t-1"}}}
+        for sdk, bodies in (("python", [wrapped]), ("js", [wrapped, wrapped["config"]])):
+            with self.subTest(sdk=sdk):
+                url, server = self.fake(sdk)
+                r = self.assertOk(self.run_cli("--debug", "-o", "json", "task", "notification", "set", "t-1",
+                                               "--url", url, "--webhook-url", "http://127.0.0.1:9/h",
+                                               "--token", "tok-0123456789"))
+                self.assertEqual(json.loads(r.out), {"taskId": "t-1", "id": "t-1", "url": "http://127.0.0.1:9/h",
+                                                     "token": mock.ANY})
+                self.assertEqual(server.bodies, [("/v1/tasks/t-1/pushNotificationConfigs", b) for b in bodies])
+                self.assertEqual("the agent wants the bare push config" in r.err, sdk == "js")
+        url, server = self.fake("js")   # any other 400 is the agent's answer, not retried
+        server.JS_400 = b'{"code":-32602,"message":"Invalid or missing task ID"}'
+        self.assertError(self.run_cli("task", "notification", "set", "t-1", "--url", url, "--webhook-url",
+                                      "http://127.0.0.1:9/h"), 1, "Invalid or missing task ID")
+        self.assertEqual(len(server.bodies), 1)
+
+
 def mcp_text(result):
     """The text of a tool result's (first) text block."""
     return next(block["text"] for block in result["content"] if block.get("type") == "text")

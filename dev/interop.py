@@ -803,6 +803,36 @@ def files_get_saved(r, st):
     expect_saved(os.path.join(st["tmp"], "saved-again"))
 
 
+BLOB2 = bytes((i * 7 + 3) % 256 for i in range(1024))   # binary; its base64 is not valid UTF-8 base64 text
+B64ISH = b"QUJD" * 8                                    # bytes that are valid base64 text themselves
+
+
+def files_stream_args(st):
+    """Two more files, written here: BLOB2 and B64ISH (an agent that reads inline bytes once must
+    get them as they are, one that reads them twice too)."""
+    for name, data in (("blob2.bin", BLOB2), ("b64ish.bin", B64ISH)):
+        with open(os.path.join(st["tmp"], name), "wb") as f:
+            f.write(data)
+    return ["--debug", "-o", "json", "message", "stream"] + URL + [
+        "--file", "{tmp}/blob2.bin", "--file", "{tmp}/b64ish.bin", "hi"]
+
+
+def files_stream(r, st):
+    """message stream --file: the echoed files are byte-exact, and --debug names how 0.3 over
+    HTTP+JSON sends inline bytes."""
+    expect_rc(r)
+    events = json_lines(r)
+    raws = [p["raw"] for ev in events for p in (ev.get("artifactUpdate") or {}).get("artifact", {}).get("parts", [])
+            if "raw" in p] or [p["raw"] for ev in events for p in _parts(ev.get("task") or {}) if "raw" in p]
+    got = [base64.b64decode(raw) for raw in raws]
+    for name, data in (("blob2.bin", BLOB2), ("b64ish.bin", B64ISH)):
+        if data not in got:
+            raise Fail("the echoed %s is not byte-exact (got %d file(s): %s)" % (
+                name, len(got), [g[:12] for g in got]))
+    if st.get("want_binding") == "HTTP+JSON" and not st.get("v1") and "inline file bytes" not in r.err:
+        raise Fail("--debug does not say how inline file bytes go over 0.3 HTTP+JSON")
+
+
 # -- the extended card
 
 def extended_text(r, st):
@@ -898,6 +928,7 @@ CHECKS = [
      files_saved),
     ("task get --save-artifacts", ["task", "get", "{file_task_id}", "--save-artifacts", "{tmp}/saved-again"] + URL,
      files_get_saved),
+    ("message stream --file, binary files byte-exact (JSON Lines)", files_stream_args, files_stream),
 
     # the extended card
     ("card get --extended (text)", ["card", "get", "--extended"] + URL, extended_text),
