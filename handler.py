@@ -373,7 +373,8 @@ def rest_error(status, payload, what=""):
         if isinstance(error.get("details"), list) else []
     by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
     by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
-    code = next((by_reason[r] for r in reasons if r in by_reason), REST_STATUS_ERRORS.get(status))
+    code = next((by_reason[r] for r in reasons if r in by_reason),   # else an A2A code (a2a-js 0.3)
+                error.get("code") if error.get("code") in A2A_ERRORS else REST_STATUS_ERRORS.get(status))
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
         return bad_response(f"{what} failed: HTTP {status}: {message}")

@@ -9851,6 +9851,20 @@ class RestBindingTests(HandlerTestCase):
         self.assertError(self.run_cli("task", "get", "t-9", "--url", url), 1, "TaskNotCancelableError: busy")
         self.assertError(self.run_cli("task", "get", "t-9", "--url", url), 1, "TaskNotFoundError: Task not found")
 
+    def test_an_a2a_code_in_a_bare_error_names_it(self):
+        # a2a-js in 0.3 compatibility: 400 {"code": -32002, "message": ...} for a finished task
+        url, server = self.rest_scripted("1.0")
+        server.card = rest_card(url)
+        server.routes[("POST", "/api/tasks/t-9:cancel")] = [
+            Reply(json.dumps({"code": -32002, "message": "Task not cancelable: t-9"}).encode(), 400)]
+        task = json.dumps(wtask("1.0", "completed", tid="t-9")).encode()
+        server.routes[("GET", "/api/tasks/t-9")] = [Reply(task)]
+        self.assertError(self.run_cli("task", "cancel", "t-9", "--url", url), 1,
+                         "TaskNotCancelableError: Task not cancelable: t-9")
+        server.routes[("GET", "/api/tasks/t-8")] = [   # a code that is no A2A error: the status decides
+            Reply(json.dumps({"code": 7, "message": "odd"}).encode(), 404)]
+        self.assertError(self.run_cli("task", "get", "t-8", "--url", url), 1, "TaskNotFoundError: odd")
+
     def test_authentication_failures_exit_4(self):
         url, server = self.rest_scripted("1.0")
         server.card = rest_card(url)
