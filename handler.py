@@ -15,12 +15,10 @@ Every agent URL keeps its conversation (context id, task id) and its credentials
 Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable,
 4 authentication, 5 timeout, 130 interrupted.
 """
-from __future__ import annotations
-
+import _thread
 import json
 import os
 import sys
-import threading
 import time
 
 # ============================================================================ constants
@@ -1318,6 +1316,7 @@ def bounded(produce, timeout, what, limit=None):
     up with a timeout error (exit 5) when `timeout` seconds pass without an item. Closing the
     generator tells the worker to stop at its next item."""
     import queue
+    import threading
     items = queue.Queue()
     stop = threading.Event()
 
@@ -2430,7 +2429,7 @@ class Output:
         self._midline = False
         self._artifact = self._answers = self._held = None
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
 
     @property
     def json(self):
@@ -2753,10 +2752,11 @@ class _Spinner:
 
     def __init__(self, stream, label, enabled):
         self.stream, self.label, self.enabled = stream, label, enabled
-        self.stop = threading.Event()
 
     def __enter__(self):
         if self.enabled:
+            import threading
+            self.stop = threading.Event()
             self.thread = threading.Thread(target=self._spin, daemon=True)
             self.thread.start()
         return self
@@ -3009,6 +3009,7 @@ class EchoAgent:
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
+        import threading
         self.cond = threading.Condition()
         self._outbox = None
 
@@ -3088,6 +3089,7 @@ class EchoAgent:
                 self.push_set({**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": copy.deepcopy(task)})
             snapshot, index = copy.deepcopy(task), len(self.events[task_id])
+        import threading
         threading.Thread(target=self._work, args=(task_id, message["parts"]), daemon=True).start()
         return snapshot, index
 
@@ -3213,6 +3215,7 @@ class EchoAgent:
         if self._outbox is None:
             import queue
             self._outbox = queue.Queue()
+            import threading
             threading.Thread(target=self._post_loop, daemon=True).start()
         for job in jobs:
             self._outbox.put(job)
@@ -3548,6 +3551,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     import hmac
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
     slots = threading.BoundedSemaphore(max_connections)
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
@@ -5186,9 +5190,19 @@ def build_parser(argv=None):
     """The argument parser; given argv, only the parts that argv needs."""
     import argparse
 
+    def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
+        try:
+            columns = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            except (AttributeError, ValueError, OSError):
+                columns = 80
+        return argparse.HelpFormatter(prog, width=columns - 2)
+
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, allow_abbrev=False, **kwargs)
+            super().__init__(*args, allow_abbrev=False, formatter_class=formatter, **kwargs)
 
         def error(self, message):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
