@@ -46,7 +46,8 @@ EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
 TERMINAL = ("completed", "canceled", "failed", "rejected")
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
-    "__future__", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses", "email", "errno",
+    "__future__", "_thread", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses",
+    "datetime", "email", "errno", "hashlib", "itertools",
     "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline",
     "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal", "socket",
     "socketserver", "ssl", "stat", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
