@@ -1542,7 +1542,13 @@ class Transport:
                         for name in [k for k in new.headers if is_secret_header(k)]:
                             del new.headers[name]
                     return new
-            self._opener = urllib.request.build_opener(Redirect, urllib.request.HTTPSHandler(context=self.tls()))
+            transport = self
+
+            class Https(urllib.request.HTTPSHandler):   # TLS set up at the first https request only
+                def https_open(self, req):
+                    self._context = self._context or transport.tls()
+                    return super().https_open(req)
+            self._opener = urllib.request.build_opener(Redirect, Https())
         return self._opener
 
     def tls(self):

@@ -7805,6 +7805,17 @@ class ForwardProxyHandler(BaseHTTPRequestHandler):
             upstream.close()
 
 
+class NoTlsForHttpTests(HandlerTestCase):
+    def test_an_http_agent_costs_no_tls_context(self):
+        # building one loads the CA bundle: 15-20 ms and a MiB of every call, for nothing over http
+        url, _ = self.agent()
+        with mock.patch.object(handler.Transport, "tls", side_effect=AssertionError("TLS set up")):
+            r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+            self.assertIn("Echo: hi", r.out)
+            # a bad --ca-file does not matter to an http:// agent, as with curl --cacert
+            self.assertOk(self.run_cli("--ca-file", "/nonexistent", "card", "get", "--url", url))
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
