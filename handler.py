@@ -21,6 +21,10 @@ import os
 import sys
 import time
 
+# The clock seam: every wait and deadline of the client goes through this pair, which tests replace
+# with a fake clock (tqdm's DiscreteTimer is the model). The built-in agent's threads keep real time.
+sleep, monotonic = time.sleep, time.monotonic
+
 # ============================================================================ constants
 
 VERSION = "0.1.0"
@@ -1029,13 +1033,13 @@ class SessionStore:
         self._ensure_home()
         path = self.path + ".lock"
         fd = open_own(path, os.O_RDWR | os.O_CREAT)
-        deadline, delay = time.monotonic() + self.LOCK_WAIT, 0.001
+        deadline, delay = monotonic() + self.LOCK_WAIT, 0.001
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
+                if monotonic() > deadline:
                     try:   # the holder wrote its pid when it took the lock: named if it still runs
                         pid = int(os.pread(fd, 16, 0))
                         os.kill(pid, 0)
@@ -1050,7 +1054,7 @@ class SessionStore:
                         f"{self.LOCK_WAIT:g} s ({path})",
                         hint="wait for it to finish, or end it; the lock goes with its process "
                              "(do not remove the lock file)")
-                time.sleep(delay)
+                sleep(delay)
                 delay = min(delay * 2, 0.05)
         try:   # fixed width: written in place, no block to allocate after the first time
             os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
@@ -1635,7 +1639,7 @@ class Transport:
         method = method or ("POST" if body is not None else "GET")
         idempotent = method == "GET" if idempotent is None else idempotent
         request = self._request(url, body, headers or {}, method, content_type)
-        deadline = time.monotonic() + self.timeout
+        deadline = monotonic() + self.timeout
 
         def produce(put):
             with self._open(request, self.timeout) as resp:
@@ -1677,11 +1681,11 @@ class Transport:
                     delay = max(delay, parsedate_to_datetime(retry_after).timestamp() - time.time())
                 except (TypeError, ValueError):
                     pass
-        if time.monotonic() + delay >= deadline:
+        if monotonic() + delay >= deadline:
             return False
         if self.log:
             self.log(f"retrying in {delay:.2f} s ({why})")
-        time.sleep(delay)
+        sleep(delay)
         return True
 
     def stream(self, url, body, headers, method="POST"):
@@ -1702,7 +1706,7 @@ class Transport:
                     if self.log:
                         self.log(f"<   event: {loggable(event[1])}")
                     put(event)
-        deadline = time.monotonic() + self.timeout
+        deadline = monotonic() + self.timeout
         for attempt in range(self.retries + 1):
             started = False
             try:
@@ -1717,7 +1721,7 @@ class Transport:
 
     def _run(self, produce, url, deadline):
         """The items produce() puts, each awaited at most the timeout (or until the deadline)."""
-        timeout = self.timeout if deadline is None else max(0.01, deadline - time.monotonic())
+        timeout = self.timeout if deadline is None else max(0.01, deadline - monotonic())
         try:
             yield from bounded(produce, timeout, f"waiting for {url}", self.timeout)
         except HandlerError:
@@ -1884,12 +1888,12 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
         interval, lifetime = float(data.get("interval", 5)), float(data.get("expires_in", 600))
     except (TypeError, ValueError):
         interval, lifetime = 5.0, 600.0
-    deadline = time.monotonic() + lifetime
+    deadline = monotonic() + lifetime
     while True:
-        if time.monotonic() + interval > deadline:
+        if monotonic() + interval > deadline:
             raise HandlerError("the sign-in code expired before the sign-in was finished", EXIT_AUTH,
                                "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
-        time.sleep(max(interval, 0.05))
+        sleep(max(interval, 0.05))
         answer = form_post(transport, token_url, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                                                   "device_code": data["device_code"], "client_id": client_id})
         if isinstance(answer.get("access_token"), str) and answer["access_token"]:
@@ -2840,14 +2844,14 @@ def timed_out(exc, obj, url):
 def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
     """Poll GetTask until the task ends or waits for input (also for agents that answer a
     blocking send early), backing off from `first` to `cap` seconds, for at most `timeout`."""
-    deadline, delay = time.monotonic() + timeout, first
+    deadline, delay = monotonic() + timeout, first
     while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        left = deadline - time.monotonic()
+        left = deadline - monotonic()
         if left <= 0:
             raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
                                EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout, or wait on "
                                f"with: {PROG} task get {task['id']} --url {url} --wait")
-        time.sleep(min(delay, left))
+        sleep(min(delay, left))
         delay = min(delay * 1.5, cap)
         task = client.get_task(task["id"], history_length)
         remember(store, url, task)
