@@ -828,29 +828,38 @@ class AuthCredentials(_Record):
         return {"Authorization": f"Bearer {self.value}"} if self.value else {}
 
     def to_dict(self):
-        data = {"auth_type": self.auth_type, "value": self.value, "header_name": self.header_name}
-        return {**data, "oauth": self.oauth} if self.oauth else data
+        data = vars(self).copy()
+        if not self.oauth:
+            del data["oauth"]
+        return data
 
     @classmethod
     def from_dict(cls, data):
-        if (not isinstance(data, dict) or data.get("auth_type") not in ("bearer", "api_key", "oauth2")
-                or not isinstance(data.get("value"), str)):
-            return None
-        header, oauth = data.get("header_name"), data.get("oauth")
-        return cls(data["auth_type"], data["value"], header if isinstance(header, str) else None,
-                   oauth if isinstance(oauth, dict) else None)
+        if isinstance(data, dict) and data.get("auth_type") in ("bearer", "api_key", "oauth2") \
+                and isinstance(data.get("value"), str):
+            return cls(*(data.get(k) if isinstance(data.get(k), t) else None
+                         for k, t in zip(cls.FIELDS, (str, str, str, dict))))
 
 
-# What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in.
+# What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in
+# (the cached card goes with the context: see forget).
 CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"),
            "credentials": ("credentials",), "client certificate": ("client_cert",)}
 
 
+def _typed(value, *checks):
+    """value when it is a dict whose keys have the types given as (key, type), else None."""
+    ok = isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in checks)
+    return value if ok else None
+
+
 class AgentSession(_Record):
     """What Handler remembers about one agent URL: its conversation (context_id, task_id and
-    task_state, the saved task's last known state, e.g. "input-required"), its credentials, and
-    client_cert, {"cert": path, "key": path} for mutual TLS (paths, never keys)."""
-    FIELDS = ("agent_url", "context_id", "task_id", "credentials", "task_state", "client_cert")
+    task_state, the saved task's last known state, e.g. "input-required"), its credentials,
+    client_cert, {"cert": path, "key": path} for mutual TLS (paths, never keys), and card, the
+    agent's card as Handler uses it (see A2AClient.fetch_card)."""
+    FIELDS = ("agent_url", "context_id", "task_id", "credentials", "task_state", "client_cert",
+              "card")
 
     def update(self, *values, **named):
         """Change only the values that are provided: the FIELDS after agent_url, in their order
@@ -864,16 +873,17 @@ class AgentSession(_Record):
 
     def summary(self):
         """The session as shown to users and scripts: never the secret."""
-        return {"agent_url": self.agent_url, "context_id": self.context_id, "task_id": self.task_id,
-                "task_state": self.task_state, "has_credentials": self.credentials is not None}
+        return {**{k: vars(self)[k] for k in self.FIELDS[:3]}, "task_state": self.task_state,
+                "has_credentials": self.credentials is not None}
 
     @classmethod
     def from_entry(cls, url, entry):
-        def text(key):
-            return entry[key] if isinstance(entry.get(key), str) else None
-        cert = entry.get("client_cert")
-        return cls(url, text("context_id"), text("task_id"), AuthCredentials.from_dict(entry.get("credentials")),
-                   text("task_state"), cert if isinstance(cert, dict) and isinstance(cert.get("cert"), str) else None)
+        text = [entry.get(k) if isinstance(entry.get(k), str) else None
+                for k in ("context_id", "task_id", "task_state")]
+        return cls(url, *text[:2], AuthCredentials.from_dict(entry.get("credentials")), text[2],
+                   _typed(entry.get("client_cert"), ("cert", str)),
+                   _typed(entry.get("card"), ("card", dict), ("url", str), ("until", (int, float)),
+                          ("etag", (str, type(None))), ("asked", str)))
 
     def write_entry(self, entry):
         """Write this session's fields into its raw file entry, keeping keys Handler does not know."""
@@ -881,8 +891,9 @@ class AgentSession(_Record):
                      credentials=self.credentials.to_dict() if self.credentials else None,
                      task_state=self.task_state or None,
                      updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        if self.client_cert or "client_cert" in entry:
-            entry["client_cert"] = self.client_cert
+        for name in ("client_cert", "card"):   # written once there is one ({} removes a card)
+            if getattr(self, name) or name in entry:
+                entry[name] = getattr(self, name) or None
         return entry
 
 
@@ -1151,7 +1162,10 @@ class SessionStore:
         return self.sessions.get(key) or AgentSession(key)
 
     def list_all(self):
-        return list(self.sessions.values())
+        """The sessions, but not the entries that hold nothing but a cached card."""
+        return [s for s in self.sessions.values()
+                if any(v is not None for k, v in vars(s).items() if k not in ("agent_url", "card"))
+                or not s.card]
 
     def update(self, agent_url, *values, **named):
         """Change the given values of one session (AgentSession.update's) and save, leaving every
@@ -1185,6 +1199,8 @@ class SessionStore:
         removed = {}
 
         def change(key, entry):
+            if "context" in what:   # the cached card goes with the conversation, unnamed
+                entry.pop("card", None)
             for name in what:
                 if any(entry.get(f) is not None for f in CLEARED[name]):
                     removed.setdefault(key, []).append(name)
@@ -1736,6 +1752,21 @@ class Transport:
 # ============================================================================ A2A client
 
 BINDING_NAMES = {"JSONRPC": "JSON-RPC", "HTTP+JSON": "HTTP+JSON"}   # the bindings Handler speaks
+# The keys of a card that Handler reads to talk to the agent, kept with its session; its skills,
+# descriptions and the like are shown by `card get`, which always fetches the card.
+CARD_KEPT = ("supportedInterfaces", "url", "preferredTransport", "additionalInterfaces",
+             "capabilities", "securitySchemes", "supportsAuthenticatedExtendedCard")
+CARD_FRESH = 300   # seconds a card is used from the session when its Cache-Control says nothing
+
+
+def card_lifetime(headers):
+    """Seconds a fetched card may be used from the session: its Cache-Control max-age, 0 for
+    no-cache (revalidated before each use), None for no-store (never kept), else CARD_FRESH."""
+    import re
+    value = str(headers and headers.get("Cache-Control") or "").lower()
+    age = re.search(r"max-age\s*=\s*\"?(\d{1,9})", value)
+    return None if "no-store" in value else 0 if "no-cache" in value else int(age[1]) if age \
+        else CARD_FRESH
 
 
 def pick_interface(card, card_url, order=None):
@@ -1911,21 +1942,31 @@ class A2AClient:
     touches the session store."""
 
     def __init__(self, url, transport, headers=None, credentials=None, warn=None, on_credentials=None,
-                 bindings=None):
+                 bindings=None, cache=None, on_card=None):
         self.url = url.strip()
         self.bindings = bindings   # the user's order of bindings (--transport), or None
         self.origin = origin_of(self.url)
-        self.transport = transport
-        self.headers = dict(headers or {})
-        self.credentials = credentials
+        self.transport, self.credentials, self.cache = transport, credentials, cache
+        self.given = dict(headers or {})
         self.warn = warn or (lambda message: None)
         self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
+        self.on_card = on_card or (lambda entry: None)   # saves the card's cache entry
         self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
         self.twice = False   # inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect)
-        self._auth = credentials.headers() if credentials else {}
-        self._same_origin, self._renewed, self._fetched = True, False, False   # renewed: in this call
+        self.card_from = self.last = None   # "cache", "revalidated" or "fetched"; the last answer
+        self._renewed = self._fetched = False   # renewed: in this call
+        self._reset()
         transport.secrets.update(self._auth)
         self._next_id = 0
+
+    def _reset(self):
+        """The headers and credentials as given, before a card sends them elsewhere."""
+        self._auth = self.credentials.headers() if self.credentials else {}
+        self.headers, self._same_origin = dict(self.given), True
+
+    def _log(self, line):
+        if self.transport.log:
+            self.transport.log(line)
 
     # -- credentials
     def _auth_headers(self):
@@ -1948,7 +1989,7 @@ class A2AClient:
 
     def _may_renew(self, resp):
         """True (after renewing the token) when a 401 deserves one retry with a fresh token."""
-        creds = self.credentials
+        self.last, creds = resp, self.credentials
         if resp.status != 401 or self._renewed or not self._same_origin or not creds \
                 or creds.auth_type != "oauth2":
             return False
@@ -1957,62 +1998,91 @@ class A2AClient:
 
     def _send(self, url, body=None, headers=None, **options):
         """transport.request with the credentials, and one retry with a new OAuth2 token on 401."""
-        resp = self.transport.request(url, body, {**(headers or {}), **self._auth_headers()}, **options)
-        if self._may_renew(resp):
-            resp = self.transport.request(url, body, {**(headers or {}), **self._auth}, **options)
-        return resp
+        while True:
+            resp = self.transport.request(url, body, {**(headers or {}), **self._auth_headers()},
+                                          **options)
+            if not self._may_renew(resp):
+                return resp
 
     # -- the card and the interface
-    def card_response(self):
+    def card_response(self, headers=None):
         """The HTTP response that holds the card (any body), after the well-known fallbacks. It asks
         with A2A-Version: 1.0 (spec 3.6.1: on every request; 0.3 servers ignore it), which a server
-        speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl."""
+        speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl.
+        With headers (If-None-Match), a 304 is an answer too."""
         from urllib.parse import urlsplit, urlunsplit
         parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
         urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
-            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers})
+            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers, **(headers or {})})
             if resp.status == 404 and card_url != urls[-1]:
                 continue
-            self._check_status(resp, "agent card", card=True)
+            if resp.status != 304 or not headers:
+                self._check_status(resp, "agent card", card=True)
             return resp
 
-    def fetch_card(self):
-        resp = self.card_response()
-        try:
-            card = resp.json("agent card")
-        except HandlerError as exc:
-            raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
-                               "check that --url is the agent's base URL") from None
-        if not isinstance(card, dict):
-            raise HandlerError(f"agent card at {resp.url} is not a JSON object", EXIT_FAILURE,
-                               "A2ACLI_ERR_CARD_INVALID")
+    def _asked(self):
+        """The A2A-Version the card is asked for: part of the cache key, as it may change the card."""
+        return next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
+
+    def fetch_card(self, cache=None):
+        """Fetch the card, or with a cache entry revalidate it (If-None-Match: its ETag; a 304
+        keeps it), and hand on_card the new entry ({} when Cache-Control says no-store): the keys
+        of the card that Handler reads (CARD_KEPT), its URL, ETag, A2A-Version asked, and the
+        time until which it is fresh (card_lifetime)."""
+        etag = cache and cache["etag"]
+        resp = self.card_response(etag and {"If-None-Match": etag})
+        if resp.status == 304:
+            card, self.card_from, etag = cache["card"], "revalidated", resp.headers.get("ETag") or etag
+        else:
+            try:
+                card = resp.json("agent card")
+            except HandlerError as exc:
+                raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
+                                   "check that --url is the agent's base URL") from None
+            if not isinstance(card, dict):
+                raise HandlerError(f"agent card at {resp.url} is not a JSON object", EXIT_FAILURE,
+                                   "A2ACLI_ERR_CARD_INVALID")
+            self.card_from, etag = "fetched", resp.headers.get("ETag")
         self.card, self.card_url = card, resp.url
+        life = card_lifetime(resp.headers)
+        self._log(f"agent card: {self.card_from}" + (
+            " (304 Not Modified)" if resp.status == 304 else "") + (
+            "; not kept (Cache-Control: no-store)" if life is None else f"; kept for {life} s"))
+        self.on_card({} if life is None else {
+            "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url, "etag": etag,
+            "until": time.time() + life, "asked": self._asked()})
         return card
 
     def connect(self):
-        """Fetch the card once and choose the endpoint, version and credentials to use."""
+        """Choose the endpoint, version and credentials to use from the card: the session's
+        cached card while it is fresh (no request), else the card fetched or revalidated."""
         if self.endpoint:
             return self
-        if self.card is None:
-            self.fetch_card()
+        cache = self.cache if (self.cache or {}).get("asked") == self._asked() else None
+        if self.card is None and cache and cache["until"] > time.time():
+            self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
+            self._log(f"agent card: from the session cache (fresh for "
+                      f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
+        elif self.card is None:
+            self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
             pick_interface(self.card, self.card_url, self.bindings)
         # 0.3 servers disagree on inline bytes over HTTP+JSON: a2a-python 0.3 (whose card lists no
         # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
         self.twice = self.binding == "HTTP+JSON" and not self.v1 and "supportedInterfaces" not in self.card
-        if self.transport.log:
-            self.transport.log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
-            if self.binding == "HTTP+JSON" and not self.v1:
-                self.transport.log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
-                    "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
-                    "once, the proto JSON mapping (a 1.x SDK's card)"))
+        self._log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
+        if self.binding == "HTTP+JSON" and not self.v1:
+            self._log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
+                "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
+                "once, the proto JSON mapping (a 1.x SDK's card)"))
         try:
             endpoint_origin = origin_of(self.endpoint)
         except HandlerError:   # the card's fault, not a usage error
             raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an http(s) URL",
                                EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
+        self._reset()
         if endpoint_origin != self.origin:
             dropped = [k for k in self.headers if is_secret_header(k)]
             if self._auth or dropped or self.credentials:
@@ -2022,6 +2092,30 @@ class A2AClient:
             for k in dropped:
                 del self.headers[k]
         return self
+
+    def _card_changed(self, error):
+        """After a failed call: True, with the card fetched again and the interface chosen anew,
+        when the card came from the session cache unchecked and the failure is one a changed card
+        explains: HTTP 404 or 405 (not an A2A error), MethodNotFound, VersionNotSupported, or a 401
+        whose WWW-Authenticate names a scheme the card does not declare. Each is a refusal: the
+        request was not processed, so sending it again is safe, even a message. False when the
+        card turns out unchanged (304)."""
+        import re
+        resp, self.last = self.last, None
+        status = resp.status if resp is not None and self.card_from == "cache" else 0
+        known = json.dumps(self.card.get("securitySchemes") or {}).lower()
+        known += " bearer" if "oauth2" in known or "openidconnect" in known else ""
+        named = re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)",
+                           str(status == 401 and resp.headers.get("WWW-Authenticate") or ""))
+        if not (status and error.a2a_code in (-32601, -32009) or status in (404, 405)
+                and error.a2a_code is None or any(n.lower() not in known for n in named)):
+            return False
+        self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
+                  "fetching the agent card again")
+        self.card = self.endpoint = None
+        self.fetch_card(self.cache)
+        self.connect()
+        return self.card_from == "fetched"
 
     @property
     def v1(self):
@@ -2134,7 +2228,16 @@ class A2AClient:
         return payload.get("result")
 
     def call(self, op, params):
-        """One call over the chosen binding; returns the raw result."""
+        """One call over the chosen binding; returns the raw result. Made once more when the card
+        came from the session and the failure says that it changed (_card_changed)."""
+        try:
+            return self._call(op, params)
+        except HandlerError as exc:
+            if not self._card_changed(exc):
+                raise
+        return self._call(op, params)
+
+    def _call(self, op, params):
         self._renewed = False   # one new token per call, however long the client lives (chat)
         self.connect()
         endpoint = self._rpc_for_files(op, params)
@@ -2146,7 +2249,19 @@ class A2AClient:
         return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
 
     def call_stream(self, op, params, _retry=False):
-        """One streaming call over the chosen binding; yields each normalised event as it arrives."""
+        """One streaming call over the chosen binding; yields each normalised event as it arrives.
+        Made once more as call() is, when it failed before its first event."""
+        started = False
+        try:
+            for event in self._call_stream(op, params, _retry):
+                started = True
+                yield event
+        except HandlerError as exc:
+            if started or not self._card_changed(exc):
+                raise
+            yield from self._call_stream(op, params)
+
+    def _call_stream(self, op, params, _retry=False):
         self._renewed = self._renewed and _retry   # as in call(); its retry after a 401 is not renewed again
         self.connect()
         endpoint = self._rpc_for_files(op, params)
@@ -4481,16 +4596,25 @@ def transport_order(args):
     return [{"jsonrpc": "JSONRPC", "http+json": "HTTP+JSON"}[n] for n in names] or None
 
 
-def make_client(args, out, session, store=None):
-    """The client for --url, with its credentials; renewed OAuth2 tokens are saved in store."""
+def make_client(args, out, session, store=None, cached=True):
+    """The client for --url, with its credentials and the card kept in its session (unless not
+    cached); renewed OAuth2 tokens and fetched cards are saved in store."""
     url = require_url(args)
     creds = pick_credentials(args, session)
 
     def save(renewed):
-        if store is not None and session is not None and creds is session.credentials:
+        if store is not None and creds is session.credentials:
             store.set_credentials(url, renewed)
+
+    def keep(card):   # at best: a card that could not be saved is fetched again next time
+        try:
+            if store is not None and (card or session.card):
+                store.update(url, card=card)
+        except HandlerError:
+            pass
     return A2AClient(url, make_transport(args, out, session), parse_headers(getattr(args, "header", None)),
-                     creds, out.warn, save, transport_order(args))
+                     creds, out.warn, save, transport_order(args),
+                     session.card if store is not None and cached else None, keep)
 
 
 def open_store(out):
@@ -4940,7 +5064,7 @@ def cmd_server_push(args, out):
 def cmd_chat(args, out):
     url = require_url(args)
     store = open_store(out)
-    client = make_client(args, out, store.get(url), store).connect()
+    client = make_client(args, out, store.get(url), store, cached=False).connect()   # the whole card
     interactive = _is_tty(sys.stdin)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it

@@ -7617,6 +7617,223 @@ class _TlsAgents:
         return self._serve(server).replace("http://", "https://"), server
 
 
+# ============================================================================ issue 12: the card cache
+
+class CardCacheTests(HandlerTestCase):
+    """One round trip per message to an agent in the session: its card is kept with the session
+    while its Cache-Control allows (5 minutes when it says nothing), revalidated with its ETag,
+    and fetched again once when a failure says it changed."""
+    VERSIONS = ("1.0",)
+    OK = Reply(rpc(wsend("1.0", wtask("1.0", "completed", "done"))))
+
+    def send(self, url, *extra):
+        return self.assertOk(self.run_cli("--debug", "message", "send", "--url", url, *extra, "hi"))
+
+    def card_lines(self, r):
+        return [line for line in r.err.splitlines() if line.startswith("debug: agent card")]
+
+    def expire(self, url):
+        raw = self.saved()
+        raw[url]["card"]["until"] = 0
+        with open(self.sessions_path, "w") as f:
+            json.dump(raw, f)
+
+    def scripted_card(self, server, *headers, endpoint=None):
+        """The scripted agent's card, served with these headers, its interface at endpoint."""
+        def body(req):
+            return json.dumps(wcard("1.0", endpoint or "http://%s/" % req.headers["Host"])).encode()
+        server.gets["/.well-known/agent-card.json"] = Reply(body, headers=headers)
+
+    def wire(self, server):
+        return [(r.method, r.path) for r in server.requests]
+
+    def test_second_send_is_one_request_and_an_expired_card_is_revalidated(self):
+        url, agent = self.agent()
+        r = self.send(url)
+        self.assertEqual([q.method for q in agent.received], ["GET", "POST"])
+        self.assertEqual(self.card_lines(r), ["debug: agent card: fetched; kept for 60 s"])
+        kept = self.saved()[url]["card"]
+        self.assertEqual(set(kept["card"]), {"supportedInterfaces", "capabilities"})   # no skills...
+        self.assertTrue(kept["etag"])
+        del agent.received[:]
+        r = self.send(url)
+        self.assertEqual([q.method for q in agent.received], ["POST"])
+        self.assertEqual(len(self.card_lines(r)), 1)
+        self.assertIn("agent card: from the session cache (fresh for", r.err)
+        self.expire(url)
+        del agent.received[:]
+        r = self.send(url)
+        self.assertEqual([q.method for q in agent.received], ["GET", "POST"])
+        self.assertEqual(agent.received[0].headers["If-None-Match"], kept["etag"])
+        self.assertEqual(self.card_lines(r),
+                         ["debug: agent card: revalidated (304 Not Modified); kept for 60 s"])
+        self.assertGreater(self.saved()[url]["card"]["until"], time.time() + 30)
+        self.assertEqual(self.saved()[url]["card"]["card"], kept["card"])
+
+    def test_card_get_always_fetches_and_refreshes_the_cache(self):
+        url, agent = self.agent()
+        self.send(url)
+        self.expire(url)
+        del agent.received[:]
+        r = self.assertOk(self.run_cli("--debug", "card", "get", "--url", url))
+        self.assertEqual([q.method for q in agent.received], ["GET"])
+        self.assertNotIn("If-None-Match", agent.received[0].headers)
+        self.assertIn("Skills (1):", r.out)
+        self.assertEqual(self.card_lines(r), ["debug: agent card: fetched; kept for 60 s"])
+        self.assertGreater(self.saved()[url]["card"]["until"], time.time() + 30)
+
+    def test_a_card_alone_is_no_session_and_goes_with_session_clear(self):
+        url, agent = self.agent()
+        self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertIn("card", self.saved()[url])
+        self.assertEqual(self.assertOk(self.run_cli("session", "list")).out, "No saved sessions\n")
+        self.send(url)
+        self.assertIn("Saved Sessions (1)", self.assertOk(self.run_cli("session", "list")).out)
+        r = self.assertOk(self.run_cli("session", "clear", url))
+        self.assertEqual(r.out.strip(), "Cleared session for %s (context, task)" % url)
+        self.assertEqual(self.saved(), {})
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "tok"))
+        self.send(url)
+        self.assertOk(self.run_cli("session", "clear", url, "--keep-credentials"))
+        self.assertNotIn("card", self.saved()[url])
+
+    def test_transport_and_version_header_choose_afresh(self):
+        url, agent = self.agent()
+        self.send(url)
+        del agent.received[:]
+        r = self.send(url, "--transport", "http+json")
+        self.assertEqual([(q.method, q.path) for q in agent.received], [("POST", "/rest/message:send")])
+        self.assertIn("in your --transport order", r.err)
+        del agent.received[:]
+        r = self.send(url, "-H", "A2A-Version: 0.3")   # the card asked for another version
+        self.assertEqual([q.method for q in agent.received], ["GET", "POST"])
+        self.assertEqual(agent.received[0].headers["A2A-Version"], "0.3")
+        self.assertNotIn("If-None-Match", agent.received[0].headers)
+
+    def test_no_store_is_never_kept_and_no_cache_always_revalidates(self):
+        url, server = self.scripted()
+        self.scripted_card(server, ("Cache-Control", "no-store"), ("ETag", '"v1"'))
+        server.posts = [self.OK, self.OK]
+        r = self.send(url)
+        self.assertEqual(self.card_lines(r), ["debug: agent card: fetched; not kept (Cache-Control: no-store)"])
+        self.send(url)
+        self.assertEqual([m for m, _ in self.wire(server)], ["GET", "POST", "GET", "POST"])
+        self.assertNotIn("card", self.saved()[url])
+        self.assertIsNone(server.requests[2].headers["If-None-Match"])
+        url, server = self.scripted()
+        self.scripted_card(server, ("Cache-Control", "no-cache"), ("ETag", '"v1"'))
+        server.posts = [self.OK, self.OK]
+        self.send(url)
+        self.send(url)
+        self.assertEqual([m for m, _ in self.wire(server)], ["GET", "POST", "GET", "POST"])
+        self.assertEqual(server.requests[2].headers["If-None-Match"], '"v1"')
+
+    def test_default_freshness_when_the_card_says_nothing(self):
+        url, server = self.scripted()
+        server.posts = [self.OK, self.OK]
+        r = self.send(url)
+        self.assertEqual(self.card_lines(r), ["debug: agent card: fetched; kept for 300 s"])
+        until = self.saved()[url]["card"]["until"]
+        self.assertAlmostEqual(until, time.time() + 300, delta=30)
+        self.assertIsNone(self.saved()[url]["card"]["etag"])
+        self.send(url)
+        self.assertEqual([m for m, _ in self.wire(server)], ["GET", "POST", "POST"])
+        self.assertEqual(handler.card_lifetime({"Cache-Control": "private, max-age=7"}), 7)
+        self.assertEqual(handler.card_lifetime({"Cache-Control": "s-maxage=9"}), 300)
+        self.assertEqual(handler.card_lifetime({"Cache-Control": "max-age=%s" % ("9" * 5000)}), 999999999)
+
+    def moved(self, failure, refetched_card=True):
+        """A cached card whose endpoint /old now fails with `failure`; the agent moved to /new."""
+        url, server = self.scripted()
+        self.scripted_card(server, endpoint=self.scripted_url(server) + "/old")
+        server.posts = [self.OK]
+        self.send(url)
+        if refetched_card:
+            self.scripted_card(server, endpoint=self.scripted_url(server) + "/new")
+        server.posts = [failure, self.OK, self.OK]
+        del server.requests[:]
+        return url, server
+
+    @staticmethod
+    def scripted_url(server):
+        return "http://127.0.0.1:%d" % server.server_address[1]
+
+    def test_a_moved_endpoint_is_fetched_again_and_the_message_sent_once_more(self):
+        for failure in (Reply(b"gone", 404, "text/plain"), Reply(b"", 405, "text/plain"),
+                        Reply(rpc_error(-32601, "no such method")),
+                        Reply(rpc_error(-32009, "version not supported"))):
+            with self.subTest(status=failure.status, body=failure.body):
+                url, server = self.moved(failure)
+                r = self.send(url)
+                self.assertEqual(self.wire(server), [("POST", "/old"), ("GET", "/.well-known/agent-card.json"),
+                                                     ("POST", "/new")])
+                self.assertIn("the call failed as a changed card would explain", r.err)
+                self.assertEqual(self.card_lines(r)[-1], "debug: agent card: fetched; kept for 300 s")
+                self.assertTrue(self.saved()[url]["card"]["card"]["supportedInterfaces"][0]["url"]
+                                .endswith("/new"))
+
+    def test_the_retry_is_made_once_and_only_for_a_cached_card(self):
+        url, server = self.moved(Reply(b"gone", 404, "text/plain"))
+        server.posts[1] = Reply(b"gone too", 404, "text/plain")
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "unavailable (HTTP 404")
+        self.assertEqual([m for m, _ in self.wire(server)], ["POST", "GET", "POST"])
+        url, server = self.scripted()   # a card just fetched: a 404 is the answer
+        server.posts = [Reply(b"gone", 404, "text/plain")]
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "unavailable (HTTP 404")
+        self.assertEqual([m for m, _ in self.wire(server)], ["GET", "POST"])
+        url, server = self.moved(Reply(rpc_error(-32001, "task not found")))   # an A2A answer
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 1, "TaskNotFoundError")
+        self.assertEqual([m for m, _ in self.wire(server)], ["POST"])
+
+    def test_an_unchanged_card_304_is_no_reason_to_send_again(self):
+        url, server = self.scripted()
+        self.scripted_card(server, ("ETag", '"v1"'))
+        server.posts = [self.OK]
+        self.send(url)
+        server.gets["/.well-known/agent-card.json"] = Reply(b"", 304, headers=[("ETag", '"v1"')])
+        server.posts = [Reply(b"gone", 404, "text/plain"), self.OK]
+        del server.requests[:]
+        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "unavailable (HTTP 404")
+        self.assertEqual([m for m, _ in self.wire(server)], ["POST", "GET"])
+        self.assertEqual(server.requests[1].headers["If-None-Match"], '"v1"')
+
+    def test_a_401_naming_a_scheme_the_card_lacks(self):
+        denied = Reply(b"", 401, "text/plain", headers=[("WWW-Authenticate", 'Bearer realm="a2a"')])
+        url, server = self.moved(denied)
+        r = self.send(url)
+        self.assertEqual(self.wire(server), [("POST", "/old"), ("GET", "/.well-known/agent-card.json"),
+                                             ("POST", "/new")])
+        url, server = self.scripted()   # a scheme the card declares: the card explains nothing
+        self.scripted_card(server)
+        server.gets["/.well-known/agent-card.json"] = Reply(json.dumps(dict(
+            wcard("1.0", self.scripted_url(server) + "/"),
+            securitySchemes={"bearer": {"httpAuthSecurityScheme": {"scheme": "Bearer"}}})).encode())
+        server.posts = [self.OK, denied]
+        self.send(url)
+        del server.requests[:]
+        self.assertEqual(self.run_cli("message", "send", "--url", url, "hi").code, 4)
+        self.assertEqual([m for m, _ in self.wire(server)], ["POST"])
+
+    def test_a_stream_is_made_once_more_before_its_first_event(self):
+        url, server = self.moved(Reply(b"gone", 404, "text/plain"))
+        server.posts[1] = sse_reply(sse([wsend("1.0", wtask("1.0", "completed", "done"))]))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertIn("done", r.out)
+        self.assertEqual([m for m, _ in self.wire(server)], ["POST", "GET", "POST"])
+
+    def test_an_old_sessions_file_loads_and_a_bad_cache_entry_is_ignored(self):
+        url, server = self.scripted()
+        os.makedirs(self.home, 0o700)
+        with open(self.sessions_path, "w") as f:
+            json.dump({url: {"context_id": "c-1", "task_id": None,
+                             "card": {"card": [], "url": url, "until": 1e12, "asked": "1.0"}}}, f)
+        os.chmod(self.sessions_path, 0o600)
+        server.posts = [self.OK]
+        self.send(url)
+        self.assertEqual([m for m, _ in self.wire(server)], ["GET", "POST"])
+        self.assertIsInstance(self.saved()[url]["card"]["card"], dict)
+
+
 class TlsTests(_TlsAgents, HandlerTestCase):
     """Verification always on, --ca-file / SSL_CERT_FILE / HANDLER_CA_FILE, --insecure, mutual TLS."""
 
