@@ -912,7 +912,7 @@ class SessionStore:
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
         self.path = os.path.join(self.home, "sessions.json")
-        self.sessions = {}
+        self.sessions, self.cards = {}, {}   # cards: of new agents, saved with their sessions
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
         self._checked_modes = False
 
@@ -1162,17 +1162,14 @@ class SessionStore:
         return self.sessions.get(key) or AgentSession(key)
 
     def list_all(self):
-        """The sessions, but not the entries that hold nothing but a cached card."""
-        return [s for s in self.sessions.values()
-                if any(v is not None for k, v in vars(s).items() if k not in ("agent_url", "card"))
-                or not s.card]
+        return list(self.sessions.values())
 
     def update(self, agent_url, *values, **named):
         """Change the given values of one session (AgentSession.update's) and save, leaving every
         other entry as it is."""
         def change(key, entry):
             session = AgentSession.from_entry(key, entry)
-            session.update(*values, **named)
+            session.update(*values, **{"card": self.cards.pop(key, None), **named})
             return session.write_entry(entry)
         key = normalise_url(agent_url)
         self._transaction(change, [key])
@@ -4606,10 +4603,14 @@ def make_client(args, out, session, store=None, cached=True):
         if store is not None and creds is session.credentials:
             store.set_credentials(url, renewed)
 
-    def keep(card):   # at best: a card that could not be saved is fetched again next time
+    def keep(card):   # at best: a card not saved is fetched again next time
+        if store is None or not (card or session.card):
+            return
+        if session.agent_url not in store.sessions:   # a new agent: with its session, if any
+            store.cards[session.agent_url] = card
+            return
         try:
-            if store is not None and (card or session.card):
-                store.update(url, card=card)
+            store.update(url, card=card)
         except HandlerError:
             pass
     return A2AClient(url, make_transport(args, out, session), parse_headers(getattr(args, "header", None)),

@@ -7682,12 +7682,15 @@ class CardCacheTests(HandlerTestCase):
         self.assertEqual(self.card_lines(r), ["debug: agent card: fetched; kept for 60 s"])
         self.assertGreater(self.saved()[url]["card"]["until"], time.time() + 30)
 
-    def test_a_card_alone_is_no_session_and_goes_with_session_clear(self):
+    def test_a_new_agents_card_is_saved_with_its_session_and_goes_with_session_clear(self):
         url, agent = self.agent()
         self.assertOk(self.run_cli("card", "get", "--url", url))
+        self.assertFalse(os.path.exists(self.sessions_path))   # no session: nothing to keep it in
+        with mock.patch.object(handler.SessionStore, "_write", autospec=True,
+                               side_effect=handler.SessionStore._write) as write:
+            self.send(url)
+        self.assertEqual(len([c for c in write.call_args_list if c.args[1] is not None]), 1)
         self.assertIn("card", self.saved()[url])
-        self.assertEqual(self.assertOk(self.run_cli("session", "list")).out, "No saved sessions\n")
-        self.send(url)
         self.assertIn("Saved Sessions (1)", self.assertOk(self.run_cli("session", "list")).out)
         r = self.assertOk(self.run_cli("session", "clear", url))
         self.assertEqual(r.out.strip(), "Cleared session for %s (context, task)" % url)
