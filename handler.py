@@ -1772,22 +1772,18 @@ def pick_interface(card, card_url, order=None):
     order or in `order` (the user's --transport bindings), whose binding Handler speaks. A card
     with both halves (0.3 fields beside supportedInterfaces) offers the interfaces of both."""
     from urllib.parse import urljoin
-    entries = []   # (url, binding, version, tenant), in the card's order
-    interfaces = card.get("supportedInterfaces")
-    for entry in interfaces if isinstance(interfaces, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            version = str(entry.get("protocolVersion") or "1.0")
-            version = "1.0" if version.split(".")[0] == "1" else \
-                "0.3" if version.startswith("0.3") else version
-            entries.append((entry["url"], str(entry.get("protocolBinding") or "").upper(), version,
-                            entry.get("tenant") or None))
-    if isinstance(card.get("url"), str):
-        binding = str(card.get("preferredTransport") or "JSONRPC").upper()
-        entries.append((card["url"], binding, "0.3", None))
-    extra = card.get("additionalInterfaces")
-    for entry in extra if isinstance(extra, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            entries.append((entry["url"], str(entry.get("transport") or "").upper(), "0.3", None))
+
+    def listed(key):
+        return [e for e in card.get(key) or [] if isinstance(e, dict)] \
+            if isinstance(card.get(key), list) else []
+    entries = [(e.get("url"), str(e.get("protocolBinding") or "").upper(),   # in the card's order
+                "1.0" if str(e.get("protocolVersion") or "1").split(".")[0] == "1" else
+                "0.3" if str(e["protocolVersion"]).startswith("0.3") else str(e["protocolVersion"]),
+                e.get("tenant") or None) for e in listed("supportedInterfaces")]
+    entries += [(e.get("url"), str(e.get(k) or d).upper(), "0.3", None)
+                for e, k, d in [(card, "preferredTransport", "JSONRPC")]
+                + [(e, "transport", "") for e in listed("additionalInterfaces")]]
+    entries = [e for e in entries if isinstance(e[0], str)]
     wanted = order or list(BINDING_NAMES)
     for version in ("1.0", "0.3"):
         found = [e for e in entries if e[2] == version and e[1] in wanted]
@@ -1800,14 +1796,14 @@ def pick_interface(card, card_url, order=None):
             return urljoin(card_url, url), binding, version, tenant, why
     offered = sorted({e[1] or "?" for e in entries})
     if offered == ["GRPC"]:
-        raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard library "
-                           "does not speak it", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID",
+        raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard "
+                           "library does not speak it", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID",
                            "ask for a JSON-RPC or HTTP+JSON interface")
+    asked = f"; you asked for {', '.join(order)}" if order else ""
     raise HandlerError(
         "the agent card offers no interface that Handler speaks"
-        + (f" (it offers: {', '.join(offered)}" + (f"; you asked for {', '.join(order)}" if order else "") + ")"
-           if offered else ""),
-        EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON")
+        + (f" (it offers: {', '.join(offered)}{asked})" if offered else ""), EXIT_FAILURE,
+        "A2ACLI_ERR_CARD_INVALID", "Handler speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON")
 
 
 def check_token_url(url, what="token endpoint"):
@@ -2030,25 +2026,21 @@ class A2AClient:
         time until which it is fresh (card_lifetime)."""
         etag = cache and cache["etag"]
         resp = self.card_response(etag and {"If-None-Match": etag})
-        if resp.status == 304:
-            card, self.card_from, etag = cache["card"], "revalidated", resp.headers.get("ETag") or etag
-        else:
-            try:
-                card = resp.json("agent card")
-            except HandlerError as exc:
-                raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
-                                   "check that --url is the agent's base URL") from None
-            if not isinstance(card, dict):
-                raise HandlerError(f"agent card at {resp.url} is not a JSON object", EXIT_FAILURE,
-                                   "A2ACLI_ERR_CARD_INVALID")
-            self.card_from, etag = "fetched", resp.headers.get("ETag")
-        self.card, self.card_url = card, resp.url
-        life = card_lifetime(resp.headers)
-        self._log(f"agent card: {self.card_from}" + (
-            " (304 Not Modified)" if resp.status == 304 else "") + (
-            "; not kept (Cache-Control: no-store)" if life is None else f"; kept for {life} s"))
-        self.on_card({} if life is None else {
-            "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url, "etag": etag,
+        self.card_from = "fetched" if resp.status != 304 else "revalidated (304 Not Modified)"
+        try:
+            card = cache["card"] if resp.status == 304 else resp.json("agent card")
+        except HandlerError as exc:
+            raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
+                               "check that --url is the agent's base URL") from None
+        if not isinstance(card, dict):
+            raise HandlerError(f"agent card at {resp.url} is not a JSON object", EXIT_FAILURE,
+                               "A2ACLI_ERR_CARD_INVALID")
+        self.card, self.card_url, life = card, resp.url, card_lifetime(resp.headers)
+        self._log(f"agent card: {self.card_from}; " + (
+            "not kept (Cache-Control: no-store)" if life is None else f"kept for {life} s"))
+        self.on_card(life is not None and {
+            "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url,
+            "etag": resp.headers.get("ETag") or resp.status == 304 and etag or None,
             "until": time.time() + life, "asked": self._asked()})
         return card
 
@@ -2099,20 +2091,19 @@ class A2AClient:
         card turns out unchanged (304)."""
         import re
         resp, self.last = self.last, None
-        status = resp.status if resp is not None and self.card_from == "cache" else 0
-        known = json.dumps(self.card.get("securitySchemes") or {}).lower()
-        known += " bearer" if "oauth2" in known or "openidconnect" in known else ""
-        named = re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)",
-                           str(status == 401 and resp.headers.get("WWW-Authenticate") or ""))
-        if not (status and error.a2a_code in (-32601, -32009) or status in (404, 405)
-                and error.a2a_code is None or any(n.lower() not in known for n in named)):
+        if resp is None or self.card_from != "cache":
             return False
-        self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
-                  "fetching the agent card again")
-        self.card = self.endpoint = None
-        self.fetch_card(self.cache)
-        self.connect()
-        return self.card_from == "fetched"
+        known = json.dumps(self.card.get("securitySchemes") or {}).lower()
+        named = resp.status == 401 and re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)", str(
+            resp.headers.get("WWW-Authenticate") or "").lower())
+        if error.a2a_code in (-32601, -32009) or resp.status in (404, 405) and not error.a2a_code \
+                or named and not {*named} <= {*re.findall(r"[\w.-]+", known)}:
+            self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
+                      "fetching the agent card again")
+            self.card = self.endpoint = None
+            self.fetch_card(self.cache)
+            return self.connect().card_from == "fetched"
+        return False
 
     @property
     def v1(self):
