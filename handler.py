@@ -2094,6 +2094,7 @@ class A2AClient:
         if resp is None or self.card_from != "cache":
             return False
         known = json.dumps(self.card.get("securitySchemes") or {}).lower()
+        known += " bearer" * ("oauth2" in known or "openidconnect" in known)   # their tokens
         named = resp.status == 401 and re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)", str(
             resp.headers.get("WWW-Authenticate") or "").lower())
         if error.a2a_code in (-32601, -32009) or resp.status in (404, 405) and not error.a2a_code \
