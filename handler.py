@@ -886,7 +886,8 @@ class AgentSession(_Record):
                           ("etag", (str, type(None))), ("asked", str)))
 
     def write_entry(self, entry):
-        """Write this session's fields into its raw file entry, keeping keys Handler does not know."""
+        """Write this session's fields into its raw file entry, keeping keys Handler does not
+        know."""
         entry.update(context_id=self.context_id, task_id=self.task_id,
                      credentials=self.credentials.to_dict() if self.credentials else None,
                      task_state=self.task_state or None,
@@ -995,7 +996,8 @@ class SessionStore:
         except OSError as exc:
             os.unlink(kept)
             raise HandlerError(f"sessions file {path} {problem} and could not be moved aside "
-                               f"({exc.strerror})", hint="move it away yourself, or set HANDLER_HOME") from None
+                               f"({exc.strerror})",
+                               hint="move it away yourself, or set HANDLER_HOME") from None
         self.warn(f"sessions file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
@@ -1120,7 +1122,7 @@ class SessionStore:
         try:
             with open(fd, "w", encoding="utf-8") as f:
                 if raw is None:   # the probe: written, then removed
-                    os.write(fd, bytes(4096 + (os.path.getsize(path) if os.path.exists(path) else 0)))
+                    os.write(fd, bytes(4096 + (os.path.exists(path) and os.path.getsize(path))))
                     return os.unlink(tmp)
                 json.dump(raw, f, indent=2)
                 f.write("\n")
@@ -1934,8 +1936,8 @@ class A2AClient:
     Returns normalised (1.x-shaped) objects. It never prints (warnings go to `warn`) and never
     touches the session store."""
 
-    def __init__(self, url, transport, headers=None, credentials=None, warn=None, on_credentials=None,
-                 bindings=None, cache=None, on_card=None):
+    def __init__(self, url, transport, headers=None, credentials=None, warn=None,
+                 on_credentials=None, bindings=None, cache=None, on_card=None):
         self.url = url.strip()
         self.bindings = bindings   # the user's order of bindings (--transport), or None
         self.origin = origin_of(self.url)
@@ -1945,7 +1947,7 @@ class A2AClient:
         self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
         self.on_card = on_card or (lambda entry: None)   # saves the card's cache entry
         self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
-        self.twice = False   # inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect)
+        self.twice = False   # inline file bytes base64-encoded twice over 0.3 HTTP+JSON (connect)
         self.card_from = self.last = None   # "cache", "revalidated" or "fetched"; the last answer
         self._renewed = self._fetched = False   # renewed: in this call
         self._reset()
@@ -1969,7 +1971,8 @@ class A2AClient:
         creds = self.credentials
         if creds and creds.auth_type == "oauth2" and self._same_origin:
             expires, margin = (creds.oauth or {}).get("expires_at"), 0 if self._fetched else 60
-            if not creds.value or (isinstance(expires, (int, float)) and expires < time.time() + margin):
+            if not creds.value or isinstance(expires, (int, float)) and \
+                    expires < time.time() + margin:
                 self.renew_token()
         return self._auth
 
@@ -2008,7 +2011,8 @@ class A2AClient:
         urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
-            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers, **(headers or {})})
+            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers,
+                                                 **(headers or {})})
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             if resp.status != 304 or not headers:
@@ -2016,7 +2020,8 @@ class A2AClient:
             return resp
 
     def _asked(self):
-        """The A2A-Version the card is asked for: part of the cache key, as it may change the card."""
+        """The A2A-Version the card is asked for: part of the cache key (it may change the
+        card)."""
         return next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
 
     def fetch_card(self, cache=None):
@@ -2060,8 +2065,10 @@ class A2AClient:
             pick_interface(self.card, self.card_url, self.bindings)
         # 0.3 servers disagree on inline bytes over HTTP+JSON: a2a-python 0.3 (whose card lists no
         # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
-        self.twice = self.binding == "HTTP+JSON" and not self.v1 and "supportedInterfaces" not in self.card
-        self._log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: {why}")
+        self.twice = self.binding == "HTTP+JSON" and not self.v1 and \
+            "supportedInterfaces" not in self.card
+        self._log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: "
+                  + why)
         if self.binding == "HTTP+JSON" and not self.v1:
             self._log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
                 "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
@@ -2069,8 +2076,8 @@ class A2AClient:
         try:
             endpoint_origin = origin_of(self.endpoint)
         except HandlerError:   # the card's fault, not a usage error
-            raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an http(s) URL",
-                               EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
+            raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an "
+                               "http(s) URL", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
         self._reset()
         if endpoint_origin != self.origin:
             dropped = [k for k in self.headers if is_secret_header(k)]
@@ -3652,8 +3659,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
 # ============================================================================ push receiver
 
-def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None, timeout=30,
-                     max_connections=32, limit=MAX_SSE_LINE):
+def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None,
+                     timeout=30, max_connections=32, limit=MAX_SSE_LINE):
     """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
     notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
     on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
@@ -3737,7 +3744,8 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             self._answer(200)
 
     class PushServer(ThreadingHTTPServer):
-        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN retries
+        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN
+        # retries
 
         def process_request(self, request, client_address):
             if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread
@@ -4564,14 +4572,15 @@ def make_transport(args, out, session=None):
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
-    key = _setting(args, "key", "HANDLER_KEY") or (stored.get("key") if cert == stored.get("cert") else None)
+    key = _setting(args, "key", "HANDLER_KEY") or \
+        (stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = getattr(args, "insecure", False) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
     return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
-                     MAX_BODY if size is None else parse_size(size), _setting(args, "ca_file", "HANDLER_CA_FILE"),
-                     cert, key, insecure, out.warn)
+                     MAX_BODY if size is None else parse_size(size),
+                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
 
 
 def transport_order(args):
@@ -4582,7 +4591,7 @@ def transport_order(args):
     for name in names:
         if name not in ("jsonrpc", "http+json"):
             raise usage_error(f"unknown transport {name!r}", "use jsonrpc or http+json")
-    return [{"jsonrpc": "JSONRPC", "http+json": "HTTP+JSON"}[n] for n in names] or None
+    return [n.upper() for n in names] or None
 
 
 def make_client(args, out, session, store=None, cached=True):
@@ -4595,19 +4604,17 @@ def make_client(args, out, session, store=None, cached=True):
         if store is not None and creds is session.credentials:
             store.set_credentials(url, renewed)
 
-    def keep(card):   # at best: a card not saved is fetched again next time
-        if store is None or not (card or session.card):
-            return
-        if session.agent_url not in store.sessions:   # a new agent: with its session, if any
+    def keep(card):   # at best; a new agent's card waits for the first save of its session
+        if store is not None and (card or session.card):
             store.cards[session.agent_url] = card
-            return
-        try:
-            store.update(url, card=card)
-        except HandlerError:
-            pass
-    return A2AClient(url, make_transport(args, out, session), parse_headers(getattr(args, "header", None)),
-                     creds, out.warn, save, transport_order(args),
-                     session.card if store is not None and cached else None, keep)
+            try:
+                session.agent_url in store.sessions and store.update(url)
+            except HandlerError:
+                pass
+    return A2AClient(url, make_transport(args, out, session),
+                     parse_headers(getattr(args, "header", None)), creds, out.warn, save,
+                     transport_order(args), session.card if store is not None and cached else None,
+                     keep)
 
 
 def open_store(out):
