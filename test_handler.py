@@ -600,7 +600,7 @@ class ProtocolModelTests(unittest.TestCase):
         self.assertEqual(handler.normalise_part(url), {"url": "https://x/y.png", "filename": "y.png", "mediaType": "image/png"})
         self.assertEqual(handler.normalise_part(data), {"data": {"a": [1, "é"]}})
         for part in (raw, url, data):
-            self.assertEqual(handler.to_v03_part(handler.normalise_part(part)), part)
+            self.assertEqual(handler.to_v03(handler.normalise_part(part), "part"), part)
         self.assertEqual(handler.parts_text([handler.normalise_part(data)]), '{"a": [1, "é"]}')
         line = handler.parts_text([handler.normalise_part(url)])
         self.assertEqual(line.count("\n"), 0)
@@ -624,9 +624,9 @@ class ProtocolModelTests(unittest.TestCase):
                 self.assertEqual(handler.to_v03_event(normalised), e03)
                 self.assertEqual(handler.normalise_event(handler.to_v03_event(normalised)), normalised)
         task = handler.normalise_task(wtask("0.3", "completed", "done"))
-        self.assertEqual(handler.to_v03_task(task), wtask("0.3", "completed", "done"))
+        self.assertEqual(handler.to_v03(task, "task"), wtask("0.3", "completed", "done"))
         msg = handler.normalise_message(wmessage("0.3", "m"))
-        self.assertEqual(handler.to_v03_message(msg), wmessage("0.3", "m"))
+        self.assertEqual(handler.to_v03(msg, "message"), wmessage("0.3", "m"))
 
     def test_apply_event_builds_and_folds(self):
         for v in ("1.0", "0.3"):
@@ -2516,7 +2516,7 @@ class _AgentRaw:
         return agent_http(url, method, "/rest" + path, body, headers)
 
     def m(self, op):
-        return handler.METHODS[op][0 if self.V == "1.0" else 1]
+        return handler.OPS[op][0 if self.V == "1.0" else 1]
 
     def message(self, text="hi", **fields):
         msg = {"messageId": "m-" + text, "role": "ROLE_USER" if self.V == "1.0" else "user",
