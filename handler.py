@@ -115,16 +115,12 @@ def a2a_error(error, method=""):
     """Turn a JSON-RPC error object into a HandlerError named for its A2A error."""
     if not isinstance(error, dict):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
-    code = error.get("code")
-    name = A2A_ERRORS.get(code, "A2AError") if isinstance(code, int) else "A2AError"
-    text = str(error.get("message") or "no message").strip()
-    hint = None
-    if code == -32009:
-        hint = "the agent does not speak this A2A version"
-    elif code == -32601 and method:
-        hint = f"the agent does not implement {method}"
-    return HandlerError(f"{name}: {text}", EXIT_FAILURE, name, hint,
-                        code if isinstance(code, int) else None)
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    name = A2A_ERRORS.get(code, "A2AError")
+    hint = "the agent does not speak this A2A version" if code == -32009 else \
+        f"the agent does not implement {method}" if code == -32601 and method else None
+    return HandlerError(f"{name}: {str(error.get('message') or 'no message').strip()}",
+                        EXIT_FAILURE, name, hint, code)
 
 
 # ============================================================================ protocol model
@@ -395,8 +391,9 @@ def mask_secrets(obj):
     return obj
 
 
-REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005, 400: -32600,
-                      500: -32603}   # what 0.3 REST (and a 1.x answer without a reason) means by a status
+REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005,
+                      400: -32600, 500: -32603}   # what 0.3 REST (and a 1.x answer without a
+#                                                   reason) means by a status
 
 
 def _reason(name):
@@ -409,12 +406,13 @@ def rest_error(status, payload, what=""):
     """An HTTP+JSON error answer -> a HandlerError named for its A2A error: 1.x sends
     {"error": {code, status, message, details: [{reason}]}}, 0.3 {"message"} with the status."""
     error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
-    reasons = [d.get("reason") for d in error.get("details") or [] if isinstance(d, dict)] \
-        if isinstance(error.get("details"), list) else []
+    details = error.get("details") if isinstance(error.get("details"), list) else []
     by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
     by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
-    code = next((by_reason[r] for r in reasons if r in by_reason),   # else an A2A code (a2a-js 0.3)
-                error.get("code") if error.get("code") in A2A_ERRORS else REST_STATUS_ERRORS.get(status))
+    code = next((by_reason[d.get("reason")] for d in details   # else an A2A code (a2a-js 0.3)
+                 if isinstance(d, dict) and d.get("reason") in by_reason),
+                error.get("code") if error.get("code") in A2A_ERRORS
+                else REST_STATUS_ERRORS.get(status))
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
         return bad_response(f"{what} failed: HTTP {status}: {message}")
@@ -2074,61 +2072,58 @@ class A2AClient:
     def _check_status(self, resp, what, card=False):
         """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
         .status (so that a retry can judge it); nothing for a 2xx answer."""
-        code, head = resp.status, resp.headers or {}
+        code, head, body = resp.status, resp.headers or {}, resp.body
         if 200 <= code < 300:
             return
-        status, json_body = f"HTTP {code} {resp.reason or ''}".strip(), resp.content_type in (
-            "application/json", "application/a2a+json")
-        at, rest = f"{what} at {resp.url}", self.binding == "HTTP+JSON"
-        rejected = self._auth or any(is_secret_header(k) for k in self.headers)
+        status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
+            self.binding == "HTTP+JSON"
+        json_body = resp.content_type in ("application/json", "application/a2a+json")
+        down, internal = (EXIT_UNREACHABLE, "A2ACLI_ERR_UNREACHABLE"), \
+            "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError"
         payload = None
         if not card and json_body:
             try:
-                payload = loads(resp.body)
+                payload = loads(body)
             except JSON_ERRORS:
                 pass
         if code in (401, 403):
-            error = HandlerError(
-                f"{at}: {status}: the agent " + ("rejected the credentials" if rejected
-                                                  else "requires authentication"),
-                EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
-                "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
-                if self._renewed and self._auth else
-                f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
+            rejected = self._auth or any(is_secret_header(k) for k in self.headers)
+            args = (f"{at}: {status}: the agent " + (
+                "rejected the credentials" if rejected else "requires authentication"), EXIT_AUTH,
+                    "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
+                    "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
+                    if self._renewed and self._auth else
+                    f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
         elif code == 407:
-            error = proxy_auth_error(resp.url)
+            args = None
         elif code == 429:   # after the retries a read gets (a send is never retried on 429)
             wait = str(head.get("Retry-After") or "").strip()[:40]
-            error = HandlerError(f"{at}: the agent is rate limiting ({status}"
-                                 + (f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
-                                 "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
+            args = (f"{at}: the agent is rate limiting ({status}" + (
+                f", Retry-After: {wait}" if wait else "") + ")", *down, "wait a while and try again")
         elif 300 <= code < 400:   # a redirect Handler did not follow
             where = str(head.get("Location") or "").strip()[:200]
-            error = HandlerError(f"{at} was redirected ({status}) "
-                                 + (f"to {where}" if where else "without a Location") + ", not followed",
-                                 EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
-                                 "Handler follows redirects of GET requests only, to http(s) URLs; "
-                                 "use the agent's real URL")
+            args = (f"{at} was redirected ({status}) " + (
+                f"to {where}" if where else "without a Location") + ", not followed", EXIT_FAILURE,
+                    internal, "Handler follows redirects of GET requests only, to http(s) URLs; "
+                              "use the agent's real URL")
         elif code == 404 and card:
-            error = HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
-                                 "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
+            args = (f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
+                    "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
         elif code in (404, 502, 503, 504) and not (code == 404 and rest and json_body and (
-                b'"reason"' in resp.body or "/tasks/" in resp.url and b'"detail"' not in resp.body)):
-            # (a 404 with an A2A error in the body: 1.x names it, 0.3's TaskNotFoundError has only the status)
-            error = HandlerError(f"{at} is unavailable ({status})", EXIT_UNREACHABLE,
-                                 "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
-        elif rest and isinstance(payload, dict):
-            error = rest_error(code, payload, what)
-        elif isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            error = a2a_error(payload["error"])
+                b'"reason"' in body or "/tasks/" in resp.url and b'"detail"' not in body)):
+            # (not a 404 with an A2A error: 1.x names it, 0.3's TaskNotFoundError only has the status)
+            args = (f"{at} is unavailable ({status})", *down,
+                    "check that the agent is running, and --url")
+        elif isinstance(payload, dict) and (rest or isinstance(payload.get("error"), dict)):
+            args = None
         else:
-            snippet = body_snippet(resp.body, resp.content_type)
-            error = HandlerError(
-                f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
-                "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
-                None if card or self.binding != "JSONRPC" else "the agent does not answer A2A "
-                f"JSON-RPC at the URL its card names; see its interfaces: {PROG} card get --url "
-                + self.url)
+            snippet = body_snippet(body, resp.content_type)
+            args = (f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
+                    internal, None if card or self.binding != "JSONRPC" else "the agent does not "
+                    f"answer A2A JSON-RPC at the URL its card names; see its interfaces: {PROG} card "
+                    f"get --url {self.url}")
+        error = HandlerError(*args) if args else proxy_auth_error(resp.url) if code == 407 else \
+            rest_error(code, payload, what) if rest else a2a_error(payload["error"])
         error.status = code
         raise error
 
@@ -3298,15 +3293,6 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if body:
                 self.wfile.write(body)
 
-        def _refuse(self):
-            """True (after answering 401) when --bearer-token is set and the request lacks it."""
-            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                self._send_json(401, {"error": {"code": 401,
-                                                "message": "missing or wrong bearer token"}},
-                                (("WWW-Authenticate", 'Bearer realm="handler-agent"'),))
-                return True
-            return False
-
         def do_GET(self):
             if self.path.split("?")[0] in CARD_PATHS:   # with the caching headers of spec 8.6.1
                 import hashlib
@@ -3317,13 +3303,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 if tag not in match and match.strip() != "*":   # a quoted hash: W/"..." matches too
                     return self._send_json(200, card, cache)
                 self._head(304, cache)
-            elif self.path.startswith("/rest/"):
-                self._rest("GET")
             else:
-                self._send_json(404, {"error": {"code": 404, "message": "not found"}})
+                self.do_POST("GET")
 
         def do_DELETE(self):
-            self._rest("DELETE") if self.path.startswith("/rest/") else self._send_json(404, {})
+            self.do_POST("DELETE")
 
         def _body(self):
             """The request's JSON body; AgentError when it is too large or not JSON."""
@@ -3338,71 +3322,67 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             except JSON_ERRORS:
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
-        def do_POST(self):
-            if self.path.startswith("/rest/"):
-                return self._rest("POST")
-            if self._refuse():
-                return
-            rid = None
-            try:
-                request = self._body()
-                rid = request.get("id") if isinstance(request, dict) else None
-                bad_id, rid = (True, None) if isinstance(rid, (dict, list, bool)) else (False, rid)
-                if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
-                        or not isinstance(request.get("method"), str):
-                    raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a method, '
-                                             "an id that is a string, a number or null)")
-                method = request["method"]
-                op, v1 = methods.get(method, (None, False))
-                if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
-                    raise AgentError(-32601, f"method {method} not found")
-                if v1 and not self._version().startswith("1."):
-                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
-                result = self._dispatch(op, request.get("params"), v1, rid)
-                if result is not _STREAMED:
-                    self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
-            except AgentError as exc:
-                reply = _rpc_error(rid, exc.code, exc.message)
-                reply["error"]["data"] = exc.details()
-                self._send_json(200, reply)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def _rest(self, verb):
-            """The 1.x HTTP+JSON binding under /rest: the routes of OPS, errors as google.rpc.Status."""
+        def do_POST(self, verb="POST"):
+            """JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON binding with its
+            errors as google.rpc.Status: both matched against OPS."""
             from urllib.parse import parse_qsl, unquote, urlsplit
-            if self._refuse():
-                return
             parts = urlsplit(self.path)
-            path, query = parts.path[len("/rest"):], dict(parse_qsl(parts.query))
+            path, query, rest = parts.path[5:], dict(parse_qsl(parts.query)), parts.path[:6] == "/rest/"
+            if not rest and verb != "POST":
+                return self._send_json(404, {"error": {"code": 404, "message": "not found"}}
+                                       if verb == "GET" else {})
+            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
+                return self._send_json(401, {"error": {"code": 401,
+                                                       "message": "missing or wrong bearer token"}},
+                                       (("WWW-Authenticate", 'Bearer realm="handler-agent"'),))
+            rid, agent = None, self.server.agent
             try:
-                if "1.0" not in self.server.agent.versions:
+                if rest and "1.0" not in agent.versions:
                     raise AgentError(-32601, "this agent does not speak A2A 1.x over HTTP+JSON")
-                if not self._version().startswith("1."):
+                if rest and not self._version().startswith("1."):
                     raise AgentError(-32009, "HTTP+JSON requests need the header A2A-Version: 1.0")
-                body = self._body() if verb == "POST" else {}
-                for key in ("pageSize", "historyLength"):
-                    if query.get(key, "").lstrip("-").isdigit():
-                        query[key] = int(query[key])
-                if "includeArtifacts" in query:
-                    query["includeArtifacts"] = query["includeArtifacts"] == "true"
-                found = next(((op, m) for op, verbs, route in routes if verb in verbs
-                              for m in [route.fullmatch(path)] if m), None)
-                if found is None:
-                    return self._send_json(404, {"error": {"code": 404, "status": "NOT_FOUND",
-                                                           "message": f"no route {verb} {path}"}})
-                params = {**query, **(body if isinstance(body, dict) else {}),
-                          **{k: unquote(v) for k, v in found[1].groupdict().items()}}
-                result = self._dispatch(found[0], params, True, None, rest=True)
+                request = self._body() if verb == "POST" else {}
+                if rest:
+                    for key in ("pageSize", "historyLength"):
+                        if query.get(key, "").lstrip("-").isdigit():
+                            query[key] = int(query[key])
+                    if "includeArtifacts" in query:
+                        query["includeArtifacts"] = query["includeArtifacts"] == "true"
+                    op, found, v1 = next(((op, m, True) for op, verbs, route in routes
+                                          if verb in verbs for m in [route.fullmatch(path)] if m),
+                                         (None, None, True))
+                    if op is None:
+                        return self._send_json(404, {"error": {"code": 404, "status": "NOT_FOUND",
+                                                               "message": f"no route {verb} {path}"}})
+                    params = {**query, **(request if isinstance(request, dict) else {}),
+                              **{k: unquote(v) for k, v in found.groupdict().items()}}
+                else:
+                    rid = request.get("id") if isinstance(request, dict) else None
+                    bad_id, rid = (True, None) if isinstance(rid, (dict, list, bool)) else (False, rid)
+                    if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
+                            or not isinstance(request.get("method"), str):
+                        raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
+                                                 "method, an id that is a string, a number or null)")
+                    method, params = request["method"], request.get("params")
+                    op, v1 = methods.get(method, (None, False))
+                    if op is None or ("1.0" if v1 else "0.3") not in agent.versions:
+                        raise AgentError(-32601, f"method {method} not found")
+                    if v1 and not self._version().startswith("1."):
+                        raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                result = self._dispatch(op, params, v1, rid, rest)
                 if result is not _STREAMED:
-                    self._send_json(200, result)
-            except AgentError as exc:   # the statuses of spec 5.4; the rest as the official SDK's
+                    self._send_json(200, result if rest else {"jsonrpc": "2.0", "id": rid,
+                                                              "result": result})
+            except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
                 status = {-32001: 404, -32601: 404, -32603: 500, -32006: 500}.get(exc.code, 400)
-                bad = exc.code in (-32600, -32602, -32700, -32005)
-                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or \
-                    ("INVALID_ARGUMENT" if bad else "FAILED_PRECONDITION")
-                error = {"code": status, "status": grpc, "message": exc.message}
-                self._send_json(status, {"error": {**error, "details": exc.details()}})
+                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or (
+                    "INVALID_ARGUMENT" if exc.code in (-32600, -32602, -32700, -32005)
+                    else "FAILED_PRECONDITION")
+                error = {"code": status, "status": grpc, "message": exc.message} if rest else \
+                    _rpc_error(rid, exc.code, exc.message)["error"]
+                error[rest and "details" or "data"] = exc.details()
+                self._send_json(status if rest else 200, {"error": error} if rest else
+                                {"jsonrpc": "2.0", "id": rid, "error": error})
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
