@@ -147,7 +147,8 @@ def short_state(state):
 def wire_state(state):
     """Any spelling of a state -> the 1.x enum name, e.g. 'TASK_STATE_COMPLETED'."""
     short = short_state(state)
-    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown" else short.upper().replace("-", "_"))
+    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown"
+                            else short.upper().replace("-", "_"))
 
 
 # A file part's fields: the 1.x part's, the 0.3 JSON-RPC file's, the 0.3 HTTP+JSON (proto) file's.
@@ -224,13 +225,14 @@ def normalise_event(result):
     if not isinstance(result, dict):
         raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
     kind = result.get("kind")
-    if "task" in result or kind == "task" or (kind is None and "status" in result and "id" in result):
+    if "task" in result or kind == "task" or kind is None and "status" in result and "id" in result:
         return {"task": normalise_task(result.get("task", result))}
     if "message" in result or kind == "message" or (kind is None and "messageId" in result):
         return {"message": normalise_message(result.get("message", result))}
     for key, tag, field, normalise, what in (
             ("statusUpdate", "status-update", "status", normalise_status, "a status update"),
-            ("artifactUpdate", "artifact-update", "artifact", normalise_artifact, "an artifact update")):
+            ("artifactUpdate", "artifact-update", "artifact", normalise_artifact,
+             "an artifact update")):
         if key in result or kind == tag:
             event = _copy(_object(result.get(key, result), what), ("kind", "final"))
             return {key: {**event, field: normalise(event.get(field))}}
@@ -256,7 +258,8 @@ def to_v03(obj, kind):
             return {"kind": "text", **obj}
         if "data" in obj:
             data = obj["data"]
-            return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data}, **meta}
+            return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
+                    **meta}
         return {"kind": "file", "file": {old: obj[new] for new, old, _ in FILE_FIELDS
                                          if obj.get(new) is not None}, **meta}
     tag, fields = V03_SHAPES[kind]
@@ -353,7 +356,8 @@ def result_to_v03(op, result):
 
 def is_secret_key(key):
     key = str(key).lower()
-    return any(word in key for word in SECRET_KEY_WORDS) and not key.endswith(("url", "pagetoken", "type"))
+    return any(word in key for word in SECRET_KEY_WORDS) \
+        and not key.endswith(("url", "pagetoken", "type"))
 
 
 def loads(text):
@@ -391,9 +395,9 @@ def mask_secrets(obj):
     return obj
 
 
+# What 0.3 REST (and a 1.x answer without a reason) means by a status.
 REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005,
-                      400: -32600, 500: -32603}   # what 0.3 REST (and a 1.x answer without a
-#                                                   reason) means by a status
+                      400: -32600, 500: -32603}
 
 
 def _reason(name):
@@ -425,7 +429,8 @@ def to_proto03(op, params, twice=False):
     for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
     from urllib.parse import quote
     if op == "push_set":   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then
-        config = {"id": params["taskId"], **_copy(params, ("taskId",))}   # stores: its JSON-RPC default
+        config = {"id": params["taskId"], **_copy(params, ("taskId",))}   # stores: name it as over
+        # JSON-RPC (by default the task id)
         name = f"tasks/{quote(params['taskId'], safe='')}/pushNotificationConfigs/" \
             + quote(str(config["id"]), safe="")
         return {"parent": f"tasks/{params['taskId']}", "config": {
@@ -439,9 +444,9 @@ def to_proto03(op, params, twice=False):
     for part in params["message"].get("parts") or []:
         file = {proto: part[new] for new, _, proto in FILE_FIELDS if new in part}
         if twice and "raw" in part:
-            file["fileWithBytes"] = base64.b64encode(str(part["raw"]).encode("ascii")).decode("ascii")
-        content.append({"text": part["text"]} if "text" in part else {"data": {"data": part["data"]}}
-                       if "data" in part else {"file": file})
+            file["fileWithBytes"] = base64.b64encode(str(part["raw"]).encode("ascii")).decode()
+        content.append({"text": part["text"]} if "text" in part else
+                       {"data": {"data": part["data"]}} if "data" in part else {"file": file})
     return {**body, "message": {**_copy(params["message"], ("parts",)), "content": content}}
 
 
@@ -1555,9 +1560,10 @@ class Transport:
     (verification, --ca-file, client certificates), redirects (GET only, credentials dropped
     off-origin), retries with backoff, size limits, and failures turned into HandlerErrors."""
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY, ca_file=None,
-                 cert=None, key=None, insecure=False, warn=None):
-        self.timeout, self.log, self.retries, self.max_response = timeout, log, retries, max_response
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
+                 ca_file=None, cert=None, key=None, insecure=False, warn=None):
+        self.timeout, self.log, self.retries = timeout, log, retries
+        self.max_response = max_response
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
@@ -1578,8 +1584,8 @@ class Transport:
                 max_redirections = 5
 
                 def redirect_request(self, req, fp, code, msg, headers, newurl):
-                    if req.get_method() not in ("GET", "HEAD") or \
-                            not newurl.lower().startswith(("http://", "https://")):   # urllib would try ftp:
+                    if req.get_method() not in ("GET", "HEAD") or not newurl.lower().startswith(
+                            ("http://", "https://")):   # (urllib would try ftp:)
                         return None   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if new is not None and _origin(newurl) != _origin(req.full_url):
@@ -1604,8 +1610,8 @@ class Transport:
             try:
                 context = ssl.create_default_context(cafile=self.ca_file)
             except (OSError, ssl.SSLError) as exc:
-                raise usage_error(f"cannot use --ca-file {self.ca_file}: {getattr(exc, 'strerror', None) or exc}") \
-                    from None
+                raise usage_error(f"cannot use --ca-file {self.ca_file}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
         if self.cert:
             key = self.key or self.cert
             for path, what in ((self.cert, "client certificate (--cert, $HANDLER_CERT)"),
@@ -1652,16 +1658,17 @@ class Transport:
         try:
             return self.opener().open(request, timeout=timeout + 5)
         except urllib.error.HTTPError as exc:
-            if 300 <= exc.code < 400 and str(exc.msg).startswith(urllib.request.HTTPRedirectHandler.inf_msg):
+            url, msg = request.full_url, str(exc.msg)
+            if 300 <= exc.code < 400 and msg.startswith(urllib.request.HTTPRedirectHandler.inf_msg):
                 exc.close()   # urllib's "infinite loop" error: a loop, or more than 5 redirects
-                raise bad_response(f"{request.full_url} redirected more than 5 times (or in a loop)",
+                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
                                    "Handler follows at most 5 redirects; check --url") from None
-            if 300 <= exc.code < 400 and " - Redirection to url " in str(exc.msg):   # urllib's refusal
+            if 300 <= exc.code < 400 and " - Redirection to url " in msg:   # urllib's refusal
                 exc.close()
-                raise bad_response(f"{request.full_url} redirected to {str(exc.url)[:200]}, which is not an "
+                raise bad_response(f"{url} redirected to {str(exc.url)[:200]}, which is not an "
                                    "http(s) URL: not followed") from None
             return exc   # an HTTP error is still an answer: its status and body tell what failed
-        except ConnectionError as exc:   # reset or closed before the answer's status line and headers
+        except ConnectionError as exc:   # reset or closed before the answer's status and headers
             exc.no_answer = True
             raise
 
@@ -1718,7 +1725,8 @@ class Transport:
             try:
                 for item in answers:
                     if idempotent and item.status in (429, 502, 503, 504) and self._pause(
-                            attempt, item.headers.get("Retry-After"), deadline, f"HTTP {item.status}"):
+                            attempt, item.headers.get("Retry-After"), deadline,
+                            f"HTTP {item.status}"):
                         break
                     started = 1
                     yield item
@@ -2093,13 +2101,15 @@ class A2AClient:
                     "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
                     "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
                     if self._renewed and self._auth else
-                    f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
+                    f"store credentials with: handler.py auth set --url {self.url} "
+                    "--bearer-token -")
         elif code == 407:
             args = None
         elif code == 429:   # after the retries a read gets (a send is never retried on 429)
             wait = str(head.get("Retry-After") or "").strip()[:40]
             args = (f"{at}: the agent is rate limiting ({status}" + (
-                f", Retry-After: {wait}" if wait else "") + ")", *down, "wait a while and try again")
+                f", Retry-After: {wait}" if wait else "") + ")", *down,
+                    "wait a while and try again")
         elif 300 <= code < 400:   # a redirect Handler did not follow
             where = str(head.get("Location") or "").strip()[:200]
             args = (f"{at} was redirected ({status}) " + (
@@ -2111,7 +2121,7 @@ class A2AClient:
                     "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
         elif code in (404, 502, 503, 504) and not (code == 404 and rest and json_body and (
                 b'"reason"' in body or "/tasks/" in resp.url and b'"detail"' not in body)):
-            # (not a 404 with an A2A error: 1.x names it, 0.3's TaskNotFoundError only has the status)
+            # (not a 404 with an A2A error: 1.x names it; 0.3's TaskNotFoundError: only the status)
             args = (f"{at} is unavailable ({status})", *down,
                     "check that the agent is running, and --url")
         elif isinstance(payload, dict) and (rest or isinstance(payload.get("error"), dict)):
@@ -2120,8 +2130,8 @@ class A2AClient:
             snippet = body_snippet(body, resp.content_type)
             args = (f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
                     internal, None if card or self.binding != "JSONRPC" else "the agent does not "
-                    f"answer A2A JSON-RPC at the URL its card names; see its interfaces: {PROG} card "
-                    f"get --url {self.url}")
+                    "answer A2A JSON-RPC at the URL its card names; see its interfaces: "
+                    f"{PROG} card get --url {self.url}")
         error = HandlerError(*args) if args else proxy_auth_error(resp.url) if code == 407 else \
             rest_error(code, payload, what) if rest else a2a_error(payload["error"])
         error.status = code
@@ -2157,9 +2167,11 @@ class A2AClient:
                  if v is not None}
 
         def decode(payload, kind=None):
-            if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+            if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
+                                                                          dict):
                 raise rest_error(200, payload, v1m)
-            return None if op == "push_delete" else payload if v1 else from_proto03(payload, self.twice)
+            return None if op == "push_delete" else payload if v1 else \
+                from_proto03(payload, self.twice)
         return url + (f"?{urlencode(query)}" if query else ""), verb, rest, headers, v1m, decode
 
     def _unwrap(self, payload, request_id, method, empty_ok=False):
@@ -2207,8 +2219,9 @@ class A2AClient:
                     break
                 if item.status == 400 and "parent" in (body or ()) \
                         and b"missing pushNotificationConfig" in item.body:
-                    # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the
-                    # spec's text and a2a-python: {"parent", "config"}); it names the content missing
+                    # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says
+                    # (the spec's text and a2a-python: {"parent", "config"}); it names the
+                    # content missing
                     if self.transport.log:
                         self.transport.log("the agent wants the bare push config (the 0.3 proto's "
                                            "body: config): sending it so")
@@ -2254,17 +2267,18 @@ class A2AClient:
         if not (self.v1 or v03m):
             raise HandlerError(f"the agent speaks A2A 0.3, which has no {v1m}", EXIT_FAILURE,
                                "UnsupportedOperationError", "use task get with a task id")
-        if cap and not (self.streaming if cap == "streaming" else self.capability(cap) or cap ==
-                        "extendedAgentCard" and self.card.get("supportsAuthenticatedExtendedCard") is True):
-            raise HandlerError(*{
-                "pushNotifications": ("the agent does not support push notifications (its card does "
-                                      "not set capabilities.pushNotifications)", EXIT_FAILURE,
-                                      "PushNotificationNotSupportedError"),
-                "streaming": ("the agent does not stream (its card does not set capabilities."
-                              "streaming)", EXIT_FAILURE, "UnsupportedOperationError",
-                              "use task get --wait")}.get(cap, (
-                                  "the agent offers no extended card", EXIT_FAILURE,
-                                  "UnsupportedOperationError")))
+        if cap == "streaming" and not self.streaming:
+            raise HandlerError("the agent does not stream (its card does not set "
+                               "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
+                               "use task get --wait")
+        if cap == "pushNotifications" and not self.capability(cap):
+            raise HandlerError("the agent does not support push notifications (its card does not "
+                               "set capabilities.pushNotifications)", EXIT_FAILURE,
+                               "PushNotificationNotSupportedError")
+        if cap == "extendedAgentCard" and not (self.capability(cap) or self.card.get(
+                "supportsAuthenticatedExtendedCard") is True):   # (how a 0.3 card says it)
+            raise HandlerError("the agent offers no extended card", EXIT_FAILURE,
+                               "UnsupportedOperationError")
         return self
 
     # -- operations
@@ -2289,7 +2303,8 @@ class A2AClient:
 
     def list_tasks(self, **params):
         """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
-        result = self.require("list").call("list", {k: v for k, v in params.items() if v is not None})
+        result = self.require("list").call("list", {k: v for k, v in params.items()
+                                                    if v is not None})
         if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
             raise bad_response("the agent's answer to ListTasks has no list of tasks")
         result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
@@ -2300,7 +2315,8 @@ class A2AClient:
         result = self.require(op).call(op, {"taskId": task_id, **{
             k: v for k, v in params.items() if v is not None}})
         if op == "push_list":
-            result = result.get("configs", []) if isinstance(result, dict) else result   # 1.x omits []
+            # (1.x omits an empty list)
+            result = result.get("configs", []) if isinstance(result, dict) else result
             if not isinstance(result, list):
                 raise bad_response("the agent's answer to the push config list is not a list")
             return [normalise_push_config(c) for c in result]
@@ -2986,19 +3002,22 @@ class EchoAgent:
     def card(self, base_url, secured=False):
         card = {
             "name": "Handler Echo Agent",
-            "description": "Echoes your message back as an artifact (built into handler.py, for testing). "
-                           "Start a message with 'ask' to be asked a question, or 'slow' for a slow task.",
+            "description": "Echoes your message back as an artifact (built into handler.py, for "
+                           "testing). Start a message with 'ask' to be asked a question, or 'slow' "
+                           "for a slow task.",
             "version": VERSION,
             "provider": {"organization": "Handler", "url": "https://github.com/"},
         }
         if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
-            card["supportedInterfaces"] = [{"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
-                                           for v in self.versions] + \
-                [{"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
+            card["supportedInterfaces"] = [
+                {"url": base_url + path, "protocolBinding": binding, "protocolVersion": v}
+                for path, binding, v in [("", "JSONRPC", v) for v in self.versions]
+                + [("rest", "HTTP+JSON", "1.0")]]
         if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
             card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
         card.update({
-            "capabilities": {"streaming": True, "pushNotifications": True, "extendedAgentCard": secured},
+            "capabilities": {"streaming": True, "pushNotifications": True,
+                             "extendedAgentCard": secured},
             "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
@@ -3043,7 +3062,8 @@ class EchoAgent:
             if task_id:
                 task = self._task(task_id)
                 if task_state(task) not in INTERRUPTED_STATES:
-                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; it takes no more messages")
+                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                                             "it takes no more messages")
                 if message.get("contextId") not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
                 task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
@@ -3127,7 +3147,7 @@ class EchoAgent:
                      and (not status or t["status"]["state"] == status)
                      and (after is None or _instant(t["status"]["timestamp"]) >= _instant(after))]
             start = int(token)
-            page = [self.get(t["id"], params.get("historyLength")) for t in tasks[start:start + size]]
+            page = [self.get(t["id"], history) for t in tasks[start:start + size]]
         if not params.get("includeArtifacts"):
             for task in page:
                 task.pop("artifacts", None)
@@ -3141,7 +3161,8 @@ class EchoAgent:
         with self.cond:
             task = self._task(task_id)
             if task_state(task) in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; there is nothing to follow")
+                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                                         "there is nothing to follow")
             return copy.deepcopy(task), len(self.events[task_id])
 
     def push_set(self, params, version):
@@ -3200,9 +3221,11 @@ class EchoAgent:
             auth = config.get("authentication") or {}
             if auth.get("credentials"):
                 headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
-            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"), headers)
+            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"),
+                                             headers)
             try:
-                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5).close()
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                    request, timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
@@ -3244,8 +3267,10 @@ class EchoAgent:
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
             status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
-                                 "parts": [{"text": text}], "taskId": task_id, "contextId": task["contextId"]}
-        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"], "status": status}})
+                                 "parts": [{"text": text}], "taskId": task_id,
+                                 "contextId": task["contextId"]}
+        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"],
+                                            "status": status}})
 
     def _emit(self, event):
         """Record an event and apply it to its task; False once the task has ended (canceled)."""
@@ -3304,10 +3329,10 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     return self._send_json(200, card, cache)
                 self._head(304, cache)
             else:
-                self.do_POST("GET")
+                self._serve("GET")
 
         def do_DELETE(self):
-            self.do_POST("DELETE")
+            self._serve("DELETE")
 
         def _body(self):
             """The request's JSON body; AgentError when it is too large or not JSON."""
@@ -3322,12 +3347,16 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             except JSON_ERRORS:
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
-        def do_POST(self, verb="POST"):
+        def do_POST(self):
+            self._serve("POST")
+
+        def _serve(self, verb):
             """JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON binding with its
             errors as google.rpc.Status: both matched against OPS."""
             from urllib.parse import parse_qsl, unquote, urlsplit
             parts = urlsplit(self.path)
-            path, query, rest = parts.path[5:], dict(parse_qsl(parts.query)), parts.path[:6] == "/rest/"
+            path, query = parts.path[5:], dict(parse_qsl(parts.query))
+            rest = parts.path[:6] == "/rest/"
             if not rest and verb != "POST":
                 return self._send_json(404, {"error": {"code": 404, "message": "not found"}}
                                        if verb == "GET" else {})
@@ -3352,17 +3381,19 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                           if verb in verbs for m in [route.fullmatch(path)] if m),
                                          (None, None, True))
                     if op is None:
-                        return self._send_json(404, {"error": {"code": 404, "status": "NOT_FOUND",
-                                                               "message": f"no route {verb} {path}"}})
+                        return self._send_json(404, {"error": {
+                            "code": 404, "status": "NOT_FOUND",
+                            "message": f"no route {verb} {path}"}})
                     params = {**query, **(request if isinstance(request, dict) else {}),
                               **{k: unquote(v) for k, v in found.groupdict().items()}}
                 else:
                     rid = request.get("id") if isinstance(request, dict) else None
-                    bad_id, rid = (True, None) if isinstance(rid, (dict, list, bool)) else (False, rid)
+                    bad_id, rid = isinstance(rid, (dict, list, bool)), rid
+                    rid = None if bad_id else rid
                     if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
                             or not isinstance(request.get("method"), str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
-                                                 "method, an id that is a string, a number or null)")
+                                         "method, an id that is a string, a number or null)")
                     method, params = request["method"], request.get("params")
                     op, v1 = methods.get(method, (None, False))
                     if op is None or ("1.0" if v1 else "0.3") not in agent.versions:
@@ -3395,7 +3426,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if log:
                 log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
             params = params if v1 else params_from_v03(op, params)
-            task_id, config_id = params.get("taskId" if op[:4] == "push" else "id"), params.get("id")
+            push, config_id = op[:4] == "push", params.get("id")
+            task_id = params.get("taskId" if push else "id")
             if op in ("send", "stream"):
                 try:
                     message = normalise_message(params.get("message"))
@@ -3416,10 +3448,10 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                              "(start it with --bearer-token)")
                 result = agent.extended_card(self._base_url())
             elif not isinstance(task_id, str):
-                raise AgentError(-32602, "the task id is missing" if op[:4] == "push"
+                raise AgentError(-32602, "the task id is missing" if push
                                  else "params.id must be a task id")
-            elif op[:4] == "push":
-                if not isinstance(config_id, str) and (op == "push_delete" or v1 and op == "push_get"):
+            elif push:
+                if not isinstance(config_id, str) and op in ("push_delete", v1 and "push_get"):
                     raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
                 result = agent.push_set(params, version) if op == "push_set" else \
                     {"configs": agent.push_list(task_id)} if op == "push_list" else \
