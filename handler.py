@@ -3351,12 +3351,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             self._serve("POST")
 
         def _serve(self, verb):
-            """JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON binding with its
-            errors as google.rpc.Status: both matched against OPS."""
+            """One request: JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON
+            binding with errors as google.rpc.Status, both matched against OPS. The operation
+            runs in 1.x shapes (0.3 params and results renamed on the way)."""
             from urllib.parse import parse_qsl, unquote, urlsplit
-            parts = urlsplit(self.path)
-            path, query = parts.path[5:], dict(parse_qsl(parts.query))
-            rest = parts.path[:6] == "/rest/"
+            url = urlsplit(self.path)
+            rest, path = url.path[:6] == "/rest/", url.path[5:]
             if not rest and verb != "POST":
                 return self._send_json(404, {"error": {"code": 404, "message": "not found"}}
                                        if verb == "GET" else {})
@@ -3364,31 +3364,35 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 return self._send_json(401, {"error": {"code": 401,
                                                        "message": "missing or wrong bearer token"}},
                                        (("WWW-Authenticate", 'Bearer realm="handler-agent"'),))
-            rid, agent = None, self.server.agent
+            rid, agent, v1, op = None, self.server.agent, True, None
             try:
-                if rest and "1.0" not in agent.versions:
-                    raise AgentError(-32601, "this agent does not speak A2A 1.x over HTTP+JSON")
-                if rest and not self._version().startswith("1."):
-                    raise AgentError(-32009, "HTTP+JSON requests need the header A2A-Version: 1.0")
-                request = self._body() if verb == "POST" else {}
                 if rest:
-                    for key in ("pageSize", "historyLength"):
-                        if query.get(key, "").lstrip("-").isdigit():
-                            query[key] = int(query[key])
-                    if "includeArtifacts" in query:
-                        query["includeArtifacts"] = query["includeArtifacts"] == "true"
-                    op, found, v1 = next(((op, m, True) for op, verbs, route in routes
-                                          if verb in verbs for m in [route.fullmatch(path)] if m),
-                                         (None, None, True))
-                    if op is None:
+                    if "1.0" not in agent.versions:
+                        raise AgentError(-32601, "this agent does not speak A2A 1.x over "
+                                                 "HTTP+JSON")
+                    if not self._version().startswith("1."):
+                        raise AgentError(-32009, "HTTP+JSON requests need the header "
+                                                 "A2A-Version: 1.0")
+                    body = self._body() if verb == "POST" else {}
+                    params = {k: int(v) if k in ("pageSize", "historyLength")
+                              and v.lstrip("-").isdigit() else v == "true"
+                              if k == "includeArtifacts" else v
+                              for k, v in parse_qsl(url.query)}
+                    for name, verbs, route in routes:
+                        found = verb in verbs and route.fullmatch(path)
+                        if found:
+                            op = name
+                            params.update(body if isinstance(body, dict) else {},
+                                          **{k: unquote(v) for k, v in found.groupdict().items()})
+                            break
+                    else:
                         return self._send_json(404, {"error": {
                             "code": 404, "status": "NOT_FOUND",
                             "message": f"no route {verb} {path}"}})
-                    params = {**query, **(request if isinstance(request, dict) else {}),
-                              **{k: unquote(v) for k, v in found.groupdict().items()}}
                 else:
+                    request = self._body()
                     rid = request.get("id") if isinstance(request, dict) else None
-                    bad_id, rid = isinstance(rid, (dict, list, bool)), rid
+                    bad_id = isinstance(rid, (dict, list, bool))
                     rid = None if bad_id else rid
                     if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
                             or not isinstance(request.get("method"), str):
@@ -3400,69 +3404,64 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                         raise AgentError(-32601, f"method {method} not found")
                     if v1 and not self._version().startswith("1."):
                         raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
-                result = self._dispatch(op, params, v1, rid, rest)
-                if result is not _STREAMED:
-                    self._send_json(200, result if rest else {"jsonrpc": "2.0", "id": rid,
-                                                              "result": result})
+                if not isinstance(params, dict):
+                    raise AgentError(-32602, "params must be an object")
+                version = "1.0" if v1 else "0.3"
+                if log:
+                    log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
+                params = params if v1 else params_from_v03(op, params)
+                push, config_id = op[:4] == "push", params.get("id")
+                task_id = params.get("taskId" if push else "id")
+                if op in ("send", "stream"):
+                    try:
+                        message = normalise_message(params.get("message"))
+                    except HandlerError:
+                        raise AgentError(-32602, "params.message must be a message object") \
+                            from None
+                    config = params.get("configuration") or {}
+                    snapshot, index = agent.start(message, config.get("taskPushNotificationConfig"),
+                                                  version)
+                    if op == "stream":
+                        return self._stream(rid, v1, snapshot, index, rest)
+                    result = {"task": snapshot if config.get("returnImmediately")
+                              else agent.wait(snapshot["id"])}
+                elif op == "list":
+                    result = agent.list(params)
+                elif op == "extended_card":
+                    if not bearer_token:
+                        raise AgentError(-32007, "this agent has no extended card "
+                                                 "(start it with --bearer-token)")
+                    result = agent.extended_card(self._base_url())
+                elif not isinstance(task_id, str):
+                    raise AgentError(-32602, "the task id is missing" if push
+                                     else "params.id must be a task id")
+                elif push:
+                    if not isinstance(config_id, str) and op in ("push_delete", v1 and "push_get"):
+                        raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
+                    result = agent.push_set(params, version) if op == "push_set" else \
+                        {"configs": agent.push_list(task_id)} if op == "push_list" else \
+                        agent.push_get(task_id, config_id) if op == "push_get" else \
+                        agent.push_delete(task_id, config_id) or {}
+                elif op == "resubscribe":
+                    return self._stream(rid, v1, *agent.subscribe(task_id), rest)
+                else:
+                    result = agent.get(task_id, params.get("historyLength")) if op == "get" \
+                        else agent.cancel(task_id)
+                result = result if v1 else result_to_v03(op, result)
+                self._send_json(200, result if rest else {"jsonrpc": "2.0", "id": rid,
+                                                          "result": result})
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
                 status = {-32001: 404, -32601: 404, -32603: 500, -32006: 500}.get(exc.code, 400)
                 grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or (
                     "INVALID_ARGUMENT" if exc.code in (-32600, -32602, -32700, -32005)
                     else "FAILED_PRECONDITION")
                 error = {"code": status, "status": grpc, "message": exc.message} if rest else \
-                    _rpc_error(rid, exc.code, exc.message)["error"]
-                error[rest and "details" or "data"] = exc.details()
+                    {"code": exc.code, "message": exc.message}
+                error["details" if rest else "data"] = exc.details()
                 self._send_json(status if rest else 200, {"error": error} if rest else
                                 {"jsonrpc": "2.0", "id": rid, "error": error})
             except (BrokenPipeError, ConnectionResetError):
                 pass
-
-        def _dispatch(self, op, params, v1, rid, rest=False):
-            """One operation, in 1.x shapes (0.3 params and results renamed on the way); its
-            result, or _STREAMED once it has answered with a stream."""
-            if not isinstance(params, dict):
-                raise AgentError(-32602, "params must be an object")
-            agent, version = self.server.agent, "1.0" if v1 else "0.3"
-            if log:
-                log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
-            params = params if v1 else params_from_v03(op, params)
-            push, config_id = op[:4] == "push", params.get("id")
-            task_id = params.get("taskId" if push else "id")
-            if op in ("send", "stream"):
-                try:
-                    message = normalise_message(params.get("message"))
-                except HandlerError:
-                    raise AgentError(-32602, "params.message must be a message object") from None
-                config = params.get("configuration") or {}
-                snapshot, index = agent.start(message, config.get("taskPushNotificationConfig"),
-                                              version)
-                if op == "stream":
-                    return self._stream(rid, v1, snapshot, index, rest)
-                result = {"task": snapshot if config.get("returnImmediately")
-                          else agent.wait(snapshot["id"])}
-            elif op == "list":
-                result = agent.list(params)
-            elif op == "extended_card":
-                if not bearer_token:
-                    raise AgentError(-32007, "this agent has no extended card "
-                                             "(start it with --bearer-token)")
-                result = agent.extended_card(self._base_url())
-            elif not isinstance(task_id, str):
-                raise AgentError(-32602, "the task id is missing" if push
-                                 else "params.id must be a task id")
-            elif push:
-                if not isinstance(config_id, str) and op in ("push_delete", v1 and "push_get"):
-                    raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
-                result = agent.push_set(params, version) if op == "push_set" else \
-                    {"configs": agent.push_list(task_id)} if op == "push_list" else \
-                    agent.push_get(task_id, config_id) if op == "push_get" else \
-                    agent.push_delete(task_id, config_id) or {}
-            elif op == "resubscribe":
-                return self._stream(rid, v1, *agent.subscribe(task_id), rest)
-            else:
-                result = agent.get(task_id, params.get("historyLength")) if op == "get" \
-                    else agent.cancel(task_id)
-            return result if v1 else result_to_v03(op, result)
 
         def _version(self):
             """The A2A-Version asked for: the header, or the query parameter (spec 3.6.1)."""
@@ -3485,7 +3484,6 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                               "result": event if v1 else to_v03_event(event)}
                 self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
                 self.wfile.flush()
-            return _STREAMED
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
     server.daemon_threads = True
@@ -3654,9 +3652,6 @@ def serve(server, out, banner, host, secured):
     finally:
         server.server_close()
     return EXIT_OK
-
-
-_STREAMED = object()   # what the agent's handler returns once it has answered with a stream
 
 
 def _rpc_error(rid, code, message):
