@@ -1686,12 +1686,11 @@ class Transport:
         method = method or ("POST" if body is not None else "GET")
         answers = self._exchange(url, body, headers or {}, method, content_type,
                                  method == "GET" if idempotent is None else idempotent)
-        try:
-            return next(answers)
-        except StopIteration:
-            raise bad_response(f"no answer from {url}") from None
-        finally:
-            answers.close()
+        response = next(answers, None)
+        answers.close()
+        if response is None:
+            raise bad_response(f"no answer from {url}")
+        return response
 
     def stream(self, url, body, headers, method="POST"):
         """Send a request and yield a Response when the answer is not an event stream, else each
@@ -2150,9 +2149,23 @@ class A2AClient:
             rid, method = self._next_id, v1m if v1 else v03m
             params = {**params, **({"tenant": self.tenant} if self.tenant else {})} if v1 \
                 else params_to_v03(op, params)
+
+            def unwrap(payload, kind=None):
+                if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
+                    raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 "
+                                       "response")
+                if payload.get("error") is not None:
+                    raise a2a_error(payload["error"], method)
+                if "result" not in payload and op != "push_delete":   # the 0.3 SDK drops a null
+                    raise bad_response(f"the agent's answer to {method} has neither result nor "
+                                       "error")
+                if payload.get("id") != rid:
+                    raise bad_response(f"the agent answered {method} with the id of another "
+                                       f"request ({payload.get('id')!r} instead of {rid!r})")
+                return payload.get("result")
             return files_url or self.endpoint, "POST", {
                 "jsonrpc": "2.0", "id": rid, "method": method, "params": params}, headers, method, \
-                lambda payload, kind=None: self._unwrap(payload, rid, method, op == "push_delete")
+                unwrap
         rest, template = dict(params), path if v1 else path03
         url = self.endpoint.rstrip("/") + (f"/{quote(self.tenant, safe='')}" if self.tenant and v1
                                            else "") + template.format(**{
@@ -2173,18 +2186,6 @@ class A2AClient:
             return None if op == "push_delete" else payload if v1 else \
                 from_proto03(payload, self.twice)
         return url + (f"?{urlencode(query)}" if query else ""), verb, rest, headers, v1m, decode
-
-    def _unwrap(self, payload, request_id, method, empty_ok=False):
-        if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
-            raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 response")
-        if payload.get("error") is not None:
-            raise a2a_error(payload["error"], method)
-        if "result" not in payload and not empty_ok:   # the 0.3 SDK drops a null result
-            raise bad_response(f"the agent's answer to {method} has neither result nor error")
-        if payload.get("id") != request_id:
-            raise bad_response(f"the agent answered {method} with the id of another request "
-                               f"({payload.get('id')!r} instead of {request_id!r})")
-        return payload.get("result")
 
     def call(self, op, params, stream=False):
         """One operation over the chosen binding: its raw result or, streaming, an iterator of its
