@@ -47,21 +47,35 @@ A2A_ERRORS = {
     -32006: "InvalidAgentResponseError", -32007: "ExtendedAgentCardNotConfiguredError",
     -32008: "ExtensionSupportRequiredError", -32009: "VersionNotSupportedError",
 }
-# One operation, two protocol versions: the 1.x method and the 0.3 method.
-METHODS = {
-    "send": ("SendMessage", "message/send"),
-    "stream": ("SendStreamingMessage", "message/stream"),
-    "get": ("GetTask", "tasks/get"),
-    "cancel": ("CancelTask", "tasks/cancel"),
-    "list": ("ListTasks", None),
-    "resubscribe": ("SubscribeToTask", "tasks/resubscribe"),
-    "push_set": ("CreateTaskPushNotificationConfig", "tasks/pushNotificationConfig/set"),
-    "push_get": ("GetTaskPushNotificationConfig", "tasks/pushNotificationConfig/get"),
-    "push_list": ("ListTaskPushNotificationConfigs", "tasks/pushNotificationConfig/list"),
-    "push_delete": ("DeleteTaskPushNotificationConfig", "tasks/pushNotificationConfig/delete"),
-    "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard"),
+# Every A2A operation, for the client (which builds its requests from it) and the built-in agent
+# (which matches requests against it): the 1.x and 0.3 JSON-RPC methods, the HTTP+JSON verbs (the
+# client uses the first) and path templates of 1.x and 0.3 (None: 0.3 has no such operation),
+# whether a retry is safe (1: it changes nothing) and the card capability it needs.
+OPS = {
+    "send": ("SendMessage", "message/send", "POST", "/message:send", "/v1/message:send", 0, ""),
+    "stream": ("SendStreamingMessage", "message/stream", "POST", "/message:stream",
+               "/v1/message:stream", 0, ""),
+    "get": ("GetTask", "tasks/get", "GET", "/tasks/{id}", "/v1/tasks/{id}", 1, ""),
+    "cancel": ("CancelTask", "tasks/cancel", "POST", "/tasks/{id}:cancel", "/v1/tasks/{id}:cancel",
+               0, ""),
+    "list": ("ListTasks", None, "GET", "/tasks", None, 1, ""),
+    "resubscribe": ("SubscribeToTask", "tasks/resubscribe", "GET POST", "/tasks/{id}:subscribe",
+                    "/v1/tasks/{id}:subscribe", 0, "streaming"),
+    "push_set": ("CreateTaskPushNotificationConfig", "tasks/pushNotificationConfig/set", "POST",
+                 "/tasks/{taskId}/pushNotificationConfigs",
+                 "/v1/tasks/{taskId}/pushNotificationConfigs", 0, "pushNotifications"),
+    "push_get": ("GetTaskPushNotificationConfig", "tasks/pushNotificationConfig/get", "GET",
+                 "/tasks/{taskId}/pushNotificationConfigs/{id}",
+                 "/v1/tasks/{taskId}/pushNotificationConfigs/{id}", 1, "pushNotifications"),
+    "push_list": ("ListTaskPushNotificationConfigs", "tasks/pushNotificationConfig/list", "GET",
+                  "/tasks/{taskId}/pushNotificationConfigs",
+                  "/v1/tasks/{taskId}/pushNotificationConfigs", 1, "pushNotifications"),
+    "push_delete": ("DeleteTaskPushNotificationConfig", "tasks/pushNotificationConfig/delete",
+                    "DELETE", "/tasks/{taskId}/pushNotificationConfigs/{id}",
+                    "/v1/tasks/{taskId}/pushNotificationConfigs/{id}", 0, "pushNotifications"),
+    "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard", "GET",
+                      "/extendedAgentCard", "/v1/card", 1, "extendedAgentCard"),
 }
-SAFE_OPS = ("get", "list", "push_get", "push_list", "extended_card")   # retried like a GET
 SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
 JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or too deep input
 MAX_DEPTH = 100   # the deepest JSON Handler reads (as Ruby's JSON); walks stay far from the limit
@@ -101,16 +115,12 @@ def a2a_error(error, method=""):
     """Turn a JSON-RPC error object into a HandlerError named for its A2A error."""
     if not isinstance(error, dict):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
-    code = error.get("code")
-    name = A2A_ERRORS.get(code, "A2AError") if isinstance(code, int) else "A2AError"
-    text = str(error.get("message") or "no message").strip()
-    hint = None
-    if code == -32009:
-        hint = "the agent does not speak this A2A version"
-    elif code == -32601 and method:
-        hint = f"the agent does not implement {method}"
-    return HandlerError(f"{name}: {text}", EXIT_FAILURE, name, hint,
-                        code if isinstance(code, int) else None)
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    name = A2A_ERRORS.get(code, "A2AError")
+    hint = "the agent does not speak this A2A version" if code == -32009 else \
+        f"the agent does not implement {method}" if code == -32601 and method else None
+    return HandlerError(f"{name}: {str(error.get('message') or 'no message').strip()}",
+                        EXIT_FAILURE, name, hint, code)
 
 
 # ============================================================================ protocol model
@@ -137,7 +147,13 @@ def short_state(state):
 def wire_state(state):
     """Any spelling of a state -> the 1.x enum name, e.g. 'TASK_STATE_COMPLETED'."""
     short = short_state(state)
-    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown" else short.upper().replace("-", "_"))
+    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown"
+                            else short.upper().replace("-", "_"))
+
+
+# A file part's fields: the 1.x part's, the 0.3 JSON-RPC file's, the 0.3 HTTP+JSON (proto) file's.
+FILE_FIELDS = (("raw", "bytes", "fileWithBytes"), ("url", "uri", "fileWithUri"),
+               ("filename", "name", "name"), ("mediaType", "mimeType", "mimeType"))
 
 
 def _copy(obj, drop=()):
@@ -163,46 +179,19 @@ def _object(value, what):
 def normalise_part(part):
     if not isinstance(part, dict):
         return {"text": str(part)}
-    out = _copy(part, ("kind", "file"))
-    file = part.get("file")
-    if isinstance(file, dict):                       # 0.3 file part
-        for old, new in (("bytes", "raw"), ("uri", "url"), ("name", "filename"),
-                         ("mimeType", "mediaType")):
-            if file.get(old) is not None:
-                out[new] = file[old]
-    return out
-
-
-def to_v03_part(part):
-    if "text" in part:
-        return {"kind": "text", "text": part["text"], **_copy(part, ("text",))}
-    if "data" in part:
-        data = part["data"]
-        return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
-                **({"metadata": part["metadata"]} if "metadata" in part else {})}
-    file = {}
-    for new, old in (("raw", "bytes"), ("url", "uri"), ("filename", "name"), ("mediaType", "mimeType")):
-        if part.get(new) is not None:
-            file[old] = part[new]
-    return {"kind": "file", "file": file, **({"metadata": part["metadata"]} if "metadata" in part else {})}
+    file = part.get("file")                          # 0.3 file part: its fields renamed, flat
+    return {**_copy(part, ("kind", "file")), **({new: file[old] for new, old, _ in FILE_FIELDS
+                                                  if file.get(old) is not None}
+                                                 if isinstance(file, dict) else {})}
 
 
 def normalise_message(msg):
     if not isinstance(msg, dict):
         raise bad_response("agent sent a message that is not a JSON object")
-    out = _copy(msg, ("kind",))
     role = str(msg.get("role", "")).lower()
-    out["role"] = "ROLE_AGENT" if "agent" in role else "ROLE_USER" if "user" in role else msg.get("role")
-    out["parts"] = [normalise_part(p) for p in _items(msg, "parts", "a message")]
-    return out
-
-
-def to_v03_message(msg):
-    out = _copy(msg)
-    out["kind"] = "message"
-    out["role"] = "agent" if msg.get("role") == "ROLE_AGENT" else "user"
-    out["parts"] = [to_v03_part(p) for p in msg.get("parts") or []]
-    return out
+    return {**_copy(msg, ("kind",)), "role": "ROLE_AGENT" if "agent" in role else "ROLE_USER"
+            if "user" in role else msg.get("role"),
+            "parts": [normalise_part(p) for p in _items(msg, "parts", "a message")]}
 
 
 def normalise_status(status):
@@ -214,9 +203,8 @@ def normalise_status(status):
 
 
 def normalise_artifact(artifact):
-    out = _copy(_object(artifact, "an artifact"))
-    out["parts"] = [normalise_part(p) for p in _items(artifact, "parts", "an artifact")]
-    return out
+    return {**_object(artifact, "an artifact"),
+            "parts": [normalise_part(p) for p in _items(artifact, "parts", "an artifact")]}
 
 
 def normalise_task(task):
@@ -224,32 +212,10 @@ def normalise_task(task):
         raise bad_response("agent sent a task without an id")
     if not isinstance(task.get("status"), dict):
         raise bad_response(f"agent sent task {str(task['id'])[:80]} without a status object")
-    out = _copy(task, ("kind",))
-    out["status"] = normalise_status(task.get("status"))
-    if task.get("history") is not None:
-        out["history"] = [normalise_message(m) for m in _items(task, "history", "a task")]
-    if task.get("artifacts") is not None:
-        out["artifacts"] = [normalise_artifact(a) for a in _items(task, "artifacts", "a task")]
-    return out
-
-
-def to_v03_task(task):
-    out = _copy(task)
-    out["kind"] = "task"
-    out["status"] = _status_to_v03(task["status"])
-    if "history" in task:
-        out["history"] = [to_v03_message(m) for m in task["history"]]
-    if "artifacts" in task:
-        out["artifacts"] = [_copy(a) | {"parts": [to_v03_part(p) for p in a["parts"]]}
-                            for a in task["artifacts"]]
-    return out
-
-
-def _status_to_v03(status):
-    out = _copy(status)
-    out["state"] = short_state(status.get("state"))
-    if "message" in status:
-        out["message"] = to_v03_message(status["message"])
+    out = {**_copy(task, ("kind",)), "status": normalise_status(task.get("status"))}
+    for key, normalise in (("history", normalise_message), ("artifacts", normalise_artifact)):
+        if task.get(key) is not None:
+            out[key] = [normalise(m) for m in _items(task, key, "a task")]
     return out
 
 
@@ -259,36 +225,62 @@ def normalise_event(result):
     if not isinstance(result, dict):
         raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
     kind = result.get("kind")
-    if "task" in result or kind == "task" or (kind is None and "status" in result and "id" in result):
+    if "task" in result or kind == "task" or kind is None and "status" in result and "id" in result:
         return {"task": normalise_task(result.get("task", result))}
     if "message" in result or kind == "message" or (kind is None and "messageId" in result):
         return {"message": normalise_message(result.get("message", result))}
-    if "statusUpdate" in result or kind == "status-update":
-        event = _copy(_object(result.get("statusUpdate", result), "a status update"), ("kind", "final"))
-        event["status"] = normalise_status(event.get("status"))
-        return {"statusUpdate": event}
-    if "artifactUpdate" in result or kind == "artifact-update":
-        event = _copy(_object(result.get("artifactUpdate", result), "an artifact update"), ("kind",))
-        event["artifact"] = normalise_artifact(event.get("artifact"))
-        return {"artifactUpdate": event}
+    for key, tag, field, normalise, what in (
+            ("statusUpdate", "status-update", "status", normalise_status, "a status update"),
+            ("artifactUpdate", "artifact-update", "artifact", normalise_artifact,
+             "an artifact update")):
+        if key in result or kind == tag:
+            event = _copy(_object(result.get(key, result), what), ("kind", "final"))
+            return {key: {**event, field: normalise(event.get(field))}}
     raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+
+
+# The 0.3 shape of each 1.x object: its "kind", and the fields that hold other objects (field: kind,
+# [kind]: a list of them). to_v03 walks it; the normalisers above walk the other way.
+V03_SHAPES = {
+    "message": ("message", {"parts": ["part"]}), "status": (None, {"message": "message"}),
+    "task": ("task", {"status": "status", "history": ["message"], "artifacts": ["artifact"]}),
+    "artifact": (None, {"parts": ["part"]}),
+    "statusUpdate": ("status-update", {"status": "status"}),
+    "artifactUpdate": ("artifact-update", {"artifact": "artifact"}),
+}
+
+
+def to_v03(obj, kind):
+    """A 1.x object of this kind (a key of V03_SHAPES, or "part") -> its 0.3 shape."""
+    if kind == "part":
+        meta = {"metadata": obj["metadata"]} if "metadata" in obj else {}
+        if "text" in obj:
+            return {"kind": "text", **obj}
+        if "data" in obj:
+            data = obj["data"]
+            return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
+                    **meta}
+        return {"kind": "file", "file": {old: obj[new] for new, old, _ in FILE_FIELDS
+                                         if obj.get(new) is not None}, **meta}
+    tag, fields = V03_SHAPES[kind]
+    out = {**obj, **({"kind": tag} if tag else {})}
+    for field, sub in fields.items():
+        if field in obj:
+            out[field] = [to_v03(o, sub[0]) for o in obj[field]] if isinstance(sub, list) \
+                else to_v03(obj[field], sub)
+    if kind == "message":
+        out["role"] = "agent" if obj.get("role") == "ROLE_AGENT" else "user"
+    if kind == "status":
+        out["state"] = short_state(obj.get("state"))
+    if kind == "statusUpdate":
+        out["final"] = out["status"]["state"] in TERMINAL_STATES + INTERRUPTED_STATES
+    return out
 
 
 def to_v03_event(event):
     """A 1.x StreamResponse -> the 0.3 object (a Task, Message or update with kind)."""
-    if "task" in event:
-        return to_v03_task(event["task"])
-    if "message" in event:
-        return to_v03_message(event["message"])
-    if "statusUpdate" in event:
-        update = event["statusUpdate"]
-        state = short_state(update["status"]["state"])
-        return {"kind": "status-update", **_copy(update), "status": _status_to_v03(update["status"]),
-                "final": state in TERMINAL_STATES + INTERRUPTED_STATES}
-    update = event["artifactUpdate"]
-    artifact = update["artifact"]
-    return {"kind": "artifact-update", **_copy(update),
-            "artifact": _copy(artifact) | {"parts": [to_v03_part(p) for p in artifact["parts"]]}}
+    (kind, obj), = event.items()
+    return to_v03(obj, kind)
 
 
 def normalise_push_config(config):
@@ -317,9 +309,55 @@ def to_v03_push_config(config):
     return out
 
 
+def params_to_v03(op, params):
+    """The 1.x params of an operation -> its 0.3 JSON-RPC params (params_from_v03 undoes it)."""
+    if op in ("send", "stream"):
+        config = dict(params.get("configuration") or {})
+        config["blocking"] = not config.pop("returnImmediately", False)
+        push = config.pop("taskPushNotificationConfig", None)
+        if push:
+            config["pushNotificationConfig"] = to_v03_push_config(push)
+        return {"message": to_v03(params["message"], "message"), "configuration": config,
+                **({"metadata": params["metadata"]} if "metadata" in params else {})}
+    if op == "push_set":
+        return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
+    if op[:4] == "push":
+        return {"id": params["taskId"], **({"pushNotificationConfigId": params["id"]}
+                                           if "id" in params else {})}
+    return dict(params)
+
+
+def params_from_v03(op, params):
+    """The 0.3 JSON-RPC params of an operation -> its 1.x params (the message left as it is)."""
+    if op in ("send", "stream"):
+        config = dict(params.get("configuration") or {})
+        push = config.pop("pushNotificationConfig", None)
+        return {**params, "configuration": {
+            **config, "returnImmediately": config.get("blocking") is False,
+            "taskPushNotificationConfig": push and normalise_push_config(
+                {"pushNotificationConfig": push})}}
+    if op == "push_set":
+        return normalise_push_config(params)
+    if op[:4] == "push":
+        return {"taskId": params.get("id"), "id": params.get("pushNotificationConfigId")}
+    return params
+
+
+def result_to_v03(op, result):
+    """A 1.x result of an operation -> its 0.3 JSON-RPC result."""
+    if op == "push_list":
+        return [result_to_v03("push_get", c) for c in result["configs"]]
+    if op[:4] == "push":
+        return result and {"taskId": result["taskId"],
+                           "pushNotificationConfig": to_v03_push_config(result)} or None
+    return to_v03(result, "task") if op in ("get", "cancel") else \
+        to_v03_event(result) if op == "send" else result
+
+
 def is_secret_key(key):
     key = str(key).lower()
-    return any(word in key for word in SECRET_KEY_WORDS) and not key.endswith(("url", "pagetoken", "type"))
+    return any(word in key for word in SECRET_KEY_WORDS) \
+        and not key.endswith(("url", "pagetoken", "type"))
 
 
 def loads(text):
@@ -357,8 +395,9 @@ def mask_secrets(obj):
     return obj
 
 
-REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005, 400: -32600,
-                      500: -32603}   # what 0.3 REST (and a 1.x answer without a reason) means by a status
+# What 0.3 REST (and a 1.x answer without a reason) means by a status.
+REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -32005,
+                      400: -32600, 500: -32603}
 
 
 def _reason(name):
@@ -371,43 +410,50 @@ def rest_error(status, payload, what=""):
     """An HTTP+JSON error answer -> a HandlerError named for its A2A error: 1.x sends
     {"error": {code, status, message, details: [{reason}]}}, 0.3 {"message"} with the status."""
     error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
-    reasons = [d.get("reason") for d in error.get("details") or [] if isinstance(d, dict)] \
-        if isinstance(error.get("details"), list) else []
+    details = error.get("details") if isinstance(error.get("details"), list) else []
     by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
     by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
-    code = next((by_reason[r] for r in reasons if r in by_reason),   # else an A2A code (a2a-js 0.3)
-                error.get("code") if error.get("code") in A2A_ERRORS else REST_STATUS_ERRORS.get(status))
+    code = next((by_reason[d.get("reason")] for d in details   # else an A2A code (a2a-js 0.3)
+                 if isinstance(d, dict) and d.get("reason") in by_reason),
+                error.get("code") if error.get("code") in A2A_ERRORS
+                else REST_STATUS_ERRORS.get(status))
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
         return bad_response(f"{what} failed: HTTP {status}: {message}")
     return a2a_error({"code": code, "message": str(message)}, what)
 
 
-def to_proto03_message(msg, twice=False):
-    """A 1.x message -> the 0.3 REST (proto JSON) one: content, and file/data parts wrapped.
-    Inline bytes go base64-encoded once, the proto JSON mapping of a bytes field (a2a-js reads
-    that); twice for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
+def to_proto03(op, params, twice=False):
+    """The 1.x params of a send or push_set -> the 0.3 HTTP+JSON (proto JSON) body. Inline bytes
+    go base64-encoded once, the proto JSON mapping of a bytes field (a2a-js reads that); twice
+    for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
+    from urllib.parse import quote
+    if op == "push_set":   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then
+        config = {"id": params["taskId"], **_copy(params, ("taskId",))}   # stores: name it as over
+        # JSON-RPC (by default the task id)
+        name = f"tasks/{quote(params['taskId'], safe='')}/pushNotificationConfigs/" \
+            + quote(str(config["id"]), safe="")
+        return {"parent": f"tasks/{params['taskId']}", "config": {
+            "name": name, "pushNotificationConfig": to_v03_push_config(config)},
+            **({"configId": params["id"]} if params.get("id") else {})}
     import base64
-    out = _copy(msg, ("parts",))
-    out["content"] = []
-    for part in msg.get("parts") or []:
-        if "text" in part:
-            out["content"].append({"text": part["text"]})
-        elif "data" in part:
-            out["content"].append({"data": {"data": part["data"]}})
-        else:
-            raw = str(part.get("raw"))
-            file = {"fileWithBytes": base64.b64encode(raw.encode("ascii")).decode("ascii") if twice else raw} \
-                if "raw" in part else {"fileWithUri": part.get("url")}
-            file.update({k: part[n] for k, n in (("mimeType", "mediaType"), ("name", "filename")) if n in part})
-            out["content"].append({"file": file})
-    return out
+    body = params_to_v03(op, params)
+    config, content = body["configuration"], []
+    if "pushNotificationConfig" in config:
+        config["pushNotification"] = config.pop("pushNotificationConfig")
+    for part in params["message"].get("parts") or []:
+        file = {proto: part[new] for new, _, proto in FILE_FIELDS if new in part}
+        if twice and "raw" in part:
+            file["fileWithBytes"] = base64.b64encode(str(part["raw"]).encode("ascii")).decode()
+        content.append({"text": part["text"]} if "text" in part else
+                       {"data": {"data": part["data"]}} if "data" in part else {"file": file})
+    return {**body, "message": {**_copy(params["message"], ("parts",)), "content": content}}
 
 
 def from_proto03(obj, twice=False):
     """0.3 REST (proto JSON) -> what the JSON-RPC normalisers read: messages' content as parts,
     file and data parts unwrapped, push configs with their task id. twice: inline bytes are
-    base64-encoded twice (see to_proto03_message)."""
+    base64-encoded twice (see to_proto03)."""
     if isinstance(obj, list):
         return [from_proto03(o, twice) for o in obj]
     if not isinstance(obj, dict):
@@ -430,7 +476,7 @@ def _from_proto03_part(part, twice):
         return part
     file, data = part.get("file"), part.get("data")
     if isinstance(file, dict):
-        out = {"raw": file["fileWithBytes"]} if "fileWithBytes" in file else {"url": file.get("fileWithUri")}
+        out = {new: file[proto] for new, _, proto in FILE_FIELDS if file.get(proto) is not None}
         if "raw" in out and twice:   # kept as it is when it was not encoded twice after all
             import base64
             try:
@@ -439,7 +485,6 @@ def _from_proto03_part(part, twice):
                 out["raw"] = text
             except ValueError:
                 pass
-        out.update({n: file[k] for k, n in (("name", "filename"), ("mimeType", "mediaType")) if file.get(k)})
         return out
     if isinstance(data, dict) and set(data) == {"data"}:
         return {**part, "data": data["data"]}
@@ -1530,9 +1575,10 @@ class Transport:
     (verification, --ca-file, client certificates), redirects (GET only, credentials dropped
     off-origin), retries with backoff, size limits, and failures turned into HandlerErrors."""
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY, ca_file=None,
-                 cert=None, key=None, insecure=False, warn=None):
-        self.timeout, self.log, self.retries, self.max_response = timeout, log, retries, max_response
+    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
+                 ca_file=None, cert=None, key=None, insecure=False, warn=None):
+        self.timeout, self.log, self.retries = timeout, log, retries
+        self.max_response = max_response
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
@@ -1553,8 +1599,8 @@ class Transport:
                 max_redirections = 5
 
                 def redirect_request(self, req, fp, code, msg, headers, newurl):
-                    if req.get_method() not in ("GET", "HEAD") or \
-                            not newurl.lower().startswith(("http://", "https://")):   # urllib would try ftp:
+                    if req.get_method() not in ("GET", "HEAD") or not newurl.lower().startswith(
+                            ("http://", "https://")):   # (urllib would try ftp:)
                         return None   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if new is not None and _origin(newurl) != _origin(req.full_url):
@@ -1579,8 +1625,8 @@ class Transport:
             try:
                 context = ssl.create_default_context(cafile=self.ca_file)
             except (OSError, ssl.SSLError) as exc:
-                raise usage_error(f"cannot use --ca-file {self.ca_file}: {getattr(exc, 'strerror', None) or exc}") \
-                    from None
+                raise usage_error(f"cannot use --ca-file {self.ca_file}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
         if self.cert:
             key = self.key or self.cert
             for path, what in ((self.cert, "client certificate (--cert, $HANDLER_CERT)"),
@@ -1627,16 +1673,17 @@ class Transport:
         try:
             return self.opener().open(request, timeout=timeout + 5)
         except urllib.error.HTTPError as exc:
-            if 300 <= exc.code < 400 and str(exc.msg).startswith(urllib.request.HTTPRedirectHandler.inf_msg):
+            url, msg = request.full_url, str(exc.msg)
+            if 300 <= exc.code < 400 and msg.startswith(urllib.request.HTTPRedirectHandler.inf_msg):
                 exc.close()   # urllib's "infinite loop" error: a loop, or more than 5 redirects
-                raise bad_response(f"{request.full_url} redirected more than 5 times (or in a loop)",
+                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
                                    "Handler follows at most 5 redirects; check --url") from None
-            if 300 <= exc.code < 400 and " - Redirection to url " in str(exc.msg):   # urllib's refusal
+            if 300 <= exc.code < 400 and " - Redirection to url " in msg:   # urllib's refusal
                 exc.close()
-                raise bad_response(f"{request.full_url} redirected to {str(exc.url)[:200]}, which is not an "
+                raise bad_response(f"{url} redirected to {str(exc.url)[:200]}, which is not an "
                                    "http(s) URL: not followed") from None
             return exc   # an HTTP error is still an answer: its status and body tell what failed
-        except ConnectionError as exc:   # reset or closed before the answer's status line and headers
+        except ConnectionError as exc:   # reset or closed before the answer's status and headers
             exc.no_answer = True
             raise
 
@@ -1652,33 +1699,60 @@ class Transport:
         nothing (GET, unless told otherwise) is retried on connection failures, 429 and
         502/503/504; any request is retried when the connection failed before it was sent."""
         method = method or ("POST" if body is not None else "GET")
-        idempotent = method == "GET" if idempotent is None else idempotent
-        request = self._request(url, body, headers or {}, method, content_type)
+        answers = self._exchange(url, body, headers or {}, method, content_type,
+                                 method == "GET" if idempotent is None else idempotent)
+        response = next(answers, None)
+        answers.close()
+        if response is None:
+            raise bad_response(f"no answer from {url}")
+        return response
+
+    def stream(self, url, body, headers, method="POST"):
+        """Send a request and yield a Response when the answer is not an event stream, else each
+        (event type, data) of the stream as it arrives; the timeout is the longest silence.
+        Retried only when the connection failed before the request was sent."""
+        return self._exchange(url, body, {**headers, "Accept": "text/event-stream"}, method)
+
+    def _exchange(self, url, body, headers, method, content_type="application/json",
+                  idempotent=None):
+        """The one retry loop of request (idempotent: True or False) and stream (None): yield
+        the answer, or each event of a stream, with backoff (or Retry-After) between attempts,
+        all within the timeout."""
+        request = self._request(url, body, headers, method, content_type)
         deadline = monotonic() + self.timeout
 
         def produce(put):
             with self._open(request, self.timeout) as resp:
-                data = read_body(resp, url, self.max_response)
-                self._log_response(resp, data)
-                put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason, resp.headers, data))
+                if idempotent is not None or resp.status != 200 \
+                        or resp.headers.get_content_type() != "text/event-stream":
+                    data = read_body(resp, url, self.max_response)
+                    self._log_response(resp, data)
+                    return put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason,
+                                        resp.headers, data))
+                self._log_response(resp)
+                for event in read_sse(decoded(resp).readline):
+                    if self.log:
+                        self.log(f"<   event: {loggable(event[1])}")
+                    put(event)
         for attempt in range(self.retries + 1):
-            answers = self._run(produce, url, deadline)
+            answers, started = self._run(produce, url, None if idempotent is None else deadline), 0
             try:
-                response = next(answers)
-            except StopIteration:
-                raise bad_response(f"no answer from {url}") from None
+                for item in answers:
+                    if idempotent and item.status in (429, 502, 503, 504) and self._pause(
+                            attempt, item.headers.get("Retry-After"), deadline,
+                            f"HTTP {item.status}"):
+                        break
+                    started = 1
+                    yield item
+                else:
+                    return
             except HandlerError as exc:
-                if getattr(exc, "retry", None) in ("unsent", "any" if idempotent else "unsent") \
-                        and self._pause(attempt, None, deadline, exc.message):
-                    continue
-                raise
+                if started or getattr(exc, "retry", None) not in ("unsent", "any" if idempotent
+                                                                  else "unsent") \
+                        or not self._pause(attempt, None, deadline, exc.message):
+                    raise
             finally:
                 answers.close()
-            if idempotent and response.status in (429, 502, 503, 504) \
-                    and self._pause(attempt, response.headers.get("Retry-After"), deadline,
-                                    f"HTTP {response.status}"):
-                continue
-            return response
 
     def _pause(self, attempt, retry_after, deadline, why):
         """Wait before the next attempt (exponential backoff with jitter, or Retry-After); False
@@ -1702,37 +1776,6 @@ class Transport:
             self.log(f"retrying in {delay:.2f} s ({why})")
         sleep(delay)
         return True
-
-    def stream(self, url, body, headers, method="POST"):
-        """Send a request and yield a Response when the answer is not an event stream, else each
-        (event type, data) of the stream as it arrives; the timeout is the longest silence.
-        Retried only when the connection failed before the request was sent."""
-        request = self._request(url, body, {**headers, "Accept": "text/event-stream"}, method, "application/json")
-
-        def produce(put):
-            with self._open(request, self.timeout) as resp:
-                if resp.status != 200 or resp.headers.get_content_type() != "text/event-stream":
-                    data = read_body(resp, url, self.max_response)
-                    self._log_response(resp, data)
-                    put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason, resp.headers, data))
-                    return
-                self._log_response(resp)
-                for event in read_sse(decoded(resp).readline):
-                    if self.log:
-                        self.log(f"<   event: {loggable(event[1])}")
-                    put(event)
-        deadline = monotonic() + self.timeout
-        for attempt in range(self.retries + 1):
-            started = False
-            try:
-                for item in self._run(produce, url, None):
-                    started = True
-                    yield item
-                return
-            except HandlerError as exc:
-                if started or getattr(exc, "retry", None) != "unsent" \
-                        or not self._pause(attempt, None, deadline, exc.message):
-                    raise
 
     def _run(self, produce, url, deadline):
         """The items produce() puts, each awaited at most the timeout (or until the deadline)."""
@@ -2122,165 +2165,178 @@ class A2AClient:
         caps = (self.card or {}).get("capabilities")
         return bool(caps.get("streaming")) if isinstance(caps, dict) else False
 
-    # -- JSON-RPC
+    # -- one exchange, over either binding
     def _check_status(self, resp, what, card=False):
-        if 200 <= resp.status < 300:
+        """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
+        .status (so that a retry can judge it); nothing for a 2xx answer."""
+        code, head, body = resp.status, resp.headers or {}, resp.body
+        if 200 <= code < 300:
             return
-        status = f"HTTP {resp.status} {resp.reason or ''}".strip()
-        if resp.status in (401, 403):
-            rejected = self._auth or any(is_secret_header(k) for k in self.headers)
-            raise HandlerError(
-                f"{what} at {resp.url}: {status}: " + (
-                    "the agent rejected the credentials" if rejected else "the agent requires authentication"),
-                EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
-                "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
-                if self._renewed and self._auth else
-                f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
-        if resp.status == 407:
-            raise proxy_auth_error(resp.url)
-        if resp.status == 429:   # after the retries a read gets (a send is never retried on 429)
-            wait = str(resp.headers.get("Retry-After") or "").strip()[:40] if resp.headers else ""
-            raise HandlerError(f"{what} at {resp.url}: the agent is rate limiting ({status}"
-                               + (f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
-                               "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
-        if 300 <= resp.status < 400:   # a redirect Handler did not follow
-            where = str(resp.headers.get("Location") or "").strip()[:200] if resp.headers else ""
-            raise HandlerError(f"{what} at {resp.url} was redirected ({status}) "
-                               + (f"to {where}" if where else "without a Location") + ", not followed",
-                               EXIT_FAILURE, "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
-                               "Handler follows redirects of GET requests only, to http(s) URLs; "
-                               "use the agent's real URL")
-        if resp.status == 404 and card:
-            raise HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
-                               "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
-        if resp.status == 404 and self.binding == "HTTP+JSON" and resp.content_type in (
-                "application/json", "application/a2a+json") and (b'"reason"' in resp.body or (
-                    "/tasks/" in resp.url and b'"detail"' not in resp.body)):
-            pass   # an A2A error in the body (1.x names it; 0.3's TaskNotFoundError has only the status)
-        elif resp.status in (404, 502, 503, 504):
-            raise HandlerError(f"{what} at {resp.url} is unavailable ({status})", EXIT_UNREACHABLE,
-                               "A2ACLI_ERR_UNREACHABLE", "check that the agent is running, and --url")
-        if not card and resp.content_type in ("application/json", "application/a2a+json"):
+        status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
+            self.binding == "HTTP+JSON"
+        json_body = resp.content_type in ("application/json", "application/a2a+json")
+        down, internal = (EXIT_UNREACHABLE, "A2ACLI_ERR_UNREACHABLE"), \
+            "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError"
+        payload = None
+        if not card and json_body:
             try:
-                payload = loads(resp.body)
+                payload = loads(body)
             except JSON_ERRORS:
-                payload = None
-            if self.binding == "HTTP+JSON" and isinstance(payload, dict):
-                raise rest_error(resp.status, payload, what)
-            if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-                raise a2a_error(payload["error"])
-        snippet = body_snippet(resp.body, resp.content_type)
-        hint = None if card or self.binding != "JSONRPC" else "the agent does not answer A2A " \
-            f"JSON-RPC at the URL its card names; see its interfaces: {PROG} card get --url " \
-            + self.url
-        code = "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError"
-        raise HandlerError(f"{what} at {resp.url} failed: {status}" + (f": {snippet}" if snippet else ""),
-                           EXIT_FAILURE, code, hint)
-
-    def _prepare(self, op, params):
-        """The method name, request id, body bytes and headers of one JSON-RPC call."""
-        self.connect()
-        method = METHODS[op][0 if self.v1 else 1]
-        if self.v1:
-            params = {**params, **({"tenant": self.tenant} if self.tenant else {})}
+                pass
+        if code in (401, 403):
+            rejected = self._auth or any(is_secret_header(k) for k in self.headers)
+            args = (f"{at}: {status}: the agent " + (
+                "rejected the credentials" if rejected else "requires authentication"), EXIT_AUTH,
+                    "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
+                    "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
+                    if self._renewed and self._auth else
+                    f"store credentials with: handler.py auth set --url {self.url} "
+                    "--bearer-token -")
+        elif code == 407:
+            args = None
+        elif code == 429:   # after the retries a read gets (a send is never retried on 429)
+            wait = str(head.get("Retry-After") or "").strip()[:40]
+            args = (f"{at}: the agent is rate limiting ({status}" + (
+                f", Retry-After: {wait}" if wait else "") + ")", *down,
+                    "wait a while and try again")
+        elif 300 <= code < 400:   # a redirect Handler did not follow
+            where = str(head.get("Location") or "").strip()[:200]
+            args = (f"{at} was redirected ({status}) " + (
+                f"to {where}" if where else "without a Location") + ", not followed", EXIT_FAILURE,
+                    internal, "Handler follows redirects of GET requests only, to http(s) URLs; "
+                              "use the agent's real URL")
+        elif code == 404 and card:
+            args = (f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
+                    "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
+        elif code in (404, 502, 503, 504) and not (code == 404 and rest and json_body and (
+                b'"reason"' in body or "/tasks/" in resp.url and b'"detail"' not in body)):
+            # (not a 404 with an A2A error: 1.x names it; 0.3's TaskNotFoundError: only the status)
+            args = (f"{at} is unavailable ({status})", *down,
+                    "check that the agent is running, and --url")
+        elif isinstance(payload, dict) and (rest or isinstance(payload.get("error"), dict)):
+            args = None
         else:
-            params = self._params_v03(op, params)
-        self._next_id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method,
-                           "params": params}).encode("utf-8")
-        headers = dict(self.headers)
-        if self.v1:
-            headers["A2A-Version"] = "1.0"
-        return method, self._next_id, body, headers
+            snippet = body_snippet(body, resp.content_type)
+            args = (f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
+                    internal, None if card or self.binding != "JSONRPC" else "the agent does not "
+                    "answer A2A JSON-RPC at the URL its card names; see its interfaces: "
+                    f"{PROG} card get --url {self.url}")
+        error = HandlerError(*args) if args else proxy_auth_error(resp.url) if code == 407 else \
+            rest_error(code, payload, what) if rest else a2a_error(payload["error"])
+        error.status = code
+        raise error
 
-    @staticmethod
-    def _params_v03(op, params):
-        if op in ("send", "stream"):
-            config = dict(params.get("configuration") or {})
-            config["blocking"] = not config.pop("returnImmediately", False)
-            push = config.pop("taskPushNotificationConfig", None)
-            if push:
-                config["pushNotificationConfig"] = to_v03_push_config(push)
-            return {"message": to_v03_message(params["message"]), "configuration": config,
-                    **({"metadata": params["metadata"]} if "metadata" in params else {})}
-        if op == "push_set":
-            return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
-        if op in ("push_get", "push_delete"):
-            return {"id": params["taskId"], "pushNotificationConfigId": params["id"]}
-        if op == "push_list":
-            return {"id": params["taskId"]}
-        return dict(params)
+    def _encode(self, op, params):
+        """The binding codec: (URL, verb, body, headers, what, decode) of one operation, as a
+        JSON-RPC envelope or an HTTP+JSON path and body, from OPS; decode(payload, event type)
+        turns an answer into the operation's result (raw, in the shape the normalisers read)."""
+        from urllib.parse import quote, urlencode
+        v1m, v03m, verbs, path, path03 = OPS[op][:5]
+        v1, files_url = self.v1, self._rpc_for_files(op, params)
+        headers = {**self.headers, **({"A2A-Version": "1.0"} if v1 else {})}
+        if self.binding == "JSONRPC" or files_url:
+            self._next_id += 1
+            rid, method = self._next_id, v1m if v1 else v03m
+            params = {**params, **({"tenant": self.tenant} if self.tenant else {})} if v1 \
+                else params_to_v03(op, params)
 
-    def _unwrap(self, payload, request_id, method, empty_ok=False):
-        if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
-            raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 response")
-        if payload.get("error") is not None:
-            raise a2a_error(payload["error"], method)
-        if "result" not in payload and not empty_ok:   # the 0.3 SDK drops a null result
-            raise bad_response(f"the agent's answer to {method} has neither result nor error")
-        if payload.get("id") != request_id:
-            raise bad_response(f"the agent answered {method} with the id of another request "
-                               f"({payload.get('id')!r} instead of {request_id!r})")
-        return payload.get("result")
+            def unwrap(payload, kind=None):
+                if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
+                    raise bad_response(f"the agent's answer to {method} is not a JSON-RPC 2.0 "
+                                       "response")
+                if payload.get("error") is not None:
+                    raise a2a_error(payload["error"], method)
+                if "result" not in payload and op != "push_delete":   # the 0.3 SDK drops a null
+                    raise bad_response(f"the agent's answer to {method} has neither result nor "
+                                       "error")
+                if payload.get("id") != rid:
+                    raise bad_response(f"the agent answered {method} with the id of another "
+                                       f"request ({payload.get('id')!r} instead of {rid!r})")
+                return payload.get("result")
+            return files_url or self.endpoint, "POST", {
+                "jsonrpc": "2.0", "id": rid, "method": method, "params": params}, headers, method, \
+                unwrap
+        rest, template = dict(params), path if v1 else path03
+        url = self.endpoint.rstrip("/") + (f"/{quote(self.tenant, safe='')}" if self.tenant and v1
+                                           else "") + template.format(**{
+                                               k: quote(str(rest.pop(k, "") or ""), safe="")
+                                               for k in ("id", "taskId") if f"{{{k}}}" in template})
+        verb, query = verbs.split()[0], {}
+        if verb != "POST":
+            query, rest = rest, None
+        elif not v1 and op in ("send", "stream", "push_set"):
+            rest = to_proto03(op, params, self.twice)
+        query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()
+                 if v is not None}
 
-    def call(self, op, params):
-        """One call over the chosen binding; returns the raw result. Made once more when the card
-        came from the session and the failure says that it changed (_card_changed)."""
-        try:
-            return self._call(op, params)
-        except HandlerError as exc:
-            if not self._card_changed(exc):
-                raise
-        return self._call(op, params)
+        def decode(payload, kind=None):
+            if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
+                                                                          dict):
+                raise rest_error(200, payload, v1m)
+            return None if op == "push_delete" else payload if v1 else \
+                from_proto03(payload, self.twice)
+        return url + (f"?{urlencode(query)}" if query else ""), verb, rest, headers, v1m, decode
 
-    def _call(self, op, params):
-        self._renewed = False   # one new token per call, however long the client lives (chat)
-        self.connect()
-        endpoint = self._rpc_for_files(op, params)
-        if self.binding == "HTTP+JSON" and not endpoint:
-            return self._rest_call(op, params)
-        method, request_id, body, headers = self._prepare(op, params)
-        resp = self._send(endpoint or self.endpoint, body, headers, idempotent=op in SAFE_OPS)
-        self._check_status(resp, method)
-        return self._unwrap(resp.json(f"answer to {method}"), request_id, method, op == "push_delete")
+    def call(self, op, params, stream=False):
+        """One operation over the chosen binding: its raw result or, streaming, an iterator of its
+        normalised events as they arrive. Made once more when the card came from the session and
+        the failure, before any event, says that it changed (_card_changed)."""
+        items = self._retried(op, params, stream)
+        return items if stream else next(items)
 
-    def call_stream(self, op, params, _retry=False):
-        """One streaming call over the chosen binding; yields each normalised event as it arrives.
-        Made once more as call() is, when it failed before its first event."""
+    def _retried(self, op, params, stream):
         started = False
         try:
-            for event in self._call_stream(op, params, _retry):
+            for item in self._exchange(op, params, stream):
                 started = True
-                yield event
+                yield item
         except HandlerError as exc:
             if started or not self._card_changed(exc):
                 raise
-            yield from self._call_stream(op, params)
+            yield from self._exchange(op, params, stream)
 
-    def _call_stream(self, op, params, _retry=False):
-        self._renewed = self._renewed and _retry   # as in call(); its retry after a 401 is not renewed again
+    def _exchange(self, op, params, stream):
+        """Yield the result (or each event) of one operation: one request through the codec, with
+        one retry after a 401 with a new OAuth2 token (and one after an a2a-js 0.3 push config
+        refusal, with the bare config)."""
+        self._renewed = False   # one new token per call, however long the client lives (chat)
         self.connect()
-        endpoint = self._rpc_for_files(op, params)
-        if self.binding == "HTTP+JSON" and not endpoint:
-            yield from self._rest_stream(op, params)
-            return
-        method, request_id, body, headers = self._prepare(op, params)
-        items = self.transport.stream(endpoint or self.endpoint, body, {**headers, **self._auth_headers()})
-        for item in items:
-            if isinstance(item, Response) and self._may_renew(item):   # once, with a new token
-                items.close()
-                yield from self.call_stream(op, params, True)
+        url, verb, body, headers, what, decode = self._encode(op, params)
+        auth = self._auth_headers()
+        while True:
+            data = None if body is None else json.dumps(body).encode("utf-8")
+            items = self.transport.stream(url, data, {**headers, **auth}, verb) if stream else \
+                [self.transport.request(url, data, {**headers, **auth}, method=verb,
+                                        idempotent=OPS[op][5])]
+            for item in items:
+                if not isinstance(item, Response):
+                    try:
+                        payload = loads(item[1])
+                    except JSON_ERRORS as exc:
+                        raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                           f"{shown_json(exc, item[1][:120])}") from None
+                    yield normalise_event(decode(payload, item[0]))
+                    continue
+                if self._may_renew(item):
+                    auth = self._auth
+                    break
+                if item.status == 400 and "parent" in (body or ()) \
+                        and b"missing pushNotificationConfig" in item.body:
+                    # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says
+                    # (the spec's text and a2a-python: {"parent", "config"}); it names the
+                    # content missing
+                    if self.transport.log:
+                        self.transport.log("the agent wants the bare push config (the 0.3 proto's "
+                                           "body: config): sending it so")
+                    body = body["config"]
+                    break
+                self._check_status(item, what)
+                result = decode(None if op == "push_delete" and verb == "DELETE"
+                                else item.json(f"answer to {what}"))
+                yield normalise_event(result) if stream else result
                 return
-            if isinstance(item, Response):   # an error, or an agent that answered without a stream
-                self._check_status(item, method)
-                yield normalise_event(self._unwrap(item.json(f"answer to {method}"), request_id, method))
+            else:
                 return
-            try:
-                payload = loads(item[1])
-            except JSON_ERRORS as exc:
-                raise bad_response(f"the agent sent a stream event that is not JSON: "
-                                   f"{shown_json(exc, item[1][:120])}") from None
-            yield normalise_event(self._unwrap(payload, request_id, method))
 
     def _rpc_for_files(self, op, params):
         """The card's 0.3 JSON-RPC URL for a message with inline file bytes to a 0.3 agent used over
@@ -2297,94 +2353,9 @@ class A2AClient:
         except HandlerError:
             return None
         if self.transport.log:
-            self.transport.log(f"inline file bytes: using the card's A2A 0.3 JSON-RPC interface at {url}, "
-                               "where every 0.3 SDK reads them the same way")
+            self.transport.log(f"inline file bytes: using the card's A2A 0.3 JSON-RPC interface at "
+                               f"{url}, where every 0.3 SDK reads them the same way")
         return url
-
-    # -- HTTP+JSON (REST)
-    def _rest_request(self, op, params):
-        """(method, URL, body bytes or None) of one REST call: the 1.x paths, or the 0.3 ones
-        under /v1 with their proto JSON bodies."""
-        from urllib.parse import quote, urlencode
-        task = quote(str(params.get("taskId") or params.get("id") or ""), safe="")
-        config = quote(str(params.get("id") or ""), safe="")
-        v03 = not self.v1
-        base = self.endpoint.rstrip("/") + (f"/{quote(self.tenant, safe='')}" if self.tenant and not v03 else "") \
-            + ("/v1" if v03 else "")
-        body, query = None, {}
-        if op in ("send", "stream"):
-            path = "/message:send" if op == "send" else "/message:stream"
-            body = self._params_v03(op, params) if v03 else params
-            if v03:
-                body = {**body, "message": to_proto03_message(params["message"], self.twice)}
-                if "pushNotificationConfig" in body["configuration"]:
-                    body["configuration"]["pushNotification"] = body["configuration"].pop("pushNotificationConfig")
-        elif op in ("get", "cancel", "resubscribe"):
-            path = f"/tasks/{task}" + {"get": "", "cancel": ":cancel", "resubscribe": ":subscribe"}[op]
-            query = {"historyLength": params.get("historyLength")} if op == "get" else {}
-            body = {} if op == "cancel" else None
-        elif op == "list":
-            path, query = "/tasks", {k: v for k, v in params.items() if k != "tenant"}
-        elif op == "extended_card":
-            path = "/card" if v03 else "/extendedAgentCard"
-        else:
-            path = f"/tasks/{task}/pushNotificationConfigs" + (f"/{config}" if op in ("push_get", "push_delete") else "")
-            if op == "push_set":
-                config_body = {k: v for k, v in params.items() if k != "taskId"}
-                if v03:   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then stores as the
-                    config_body.setdefault("id", params["taskId"])   # id; its JSON-RPC default: the task id
-                name = f"tasks/{task}/pushNotificationConfigs/{quote(str(config_body.get('id')), safe='')}"
-                body = {"parent": f"tasks/{params['taskId']}", "config": {"name": name, "pushNotificationConfig":
-                        to_v03_push_config(config_body)}, **({"configId": params["id"]} if params.get("id") else {})} \
-                    if v03 else config_body
-        query = {k: ("true" if v is True else "false" if v is False else v) for k, v in query.items() if v is not None}
-        method = "POST" if body is not None else "DELETE" if op == "push_delete" else "GET"
-        url = base + path + (f"?{urlencode(query)}" if query else "")
-        return method, url, None if body is None else json.dumps(body).encode("utf-8")
-
-    def _rest_headers(self):
-        return {**self.headers, **({"A2A-Version": "1.0"} if self.v1 else {})}
-
-    def _rest_call(self, op, params):
-        method, url, body = self._rest_request(op, params)
-        what = METHODS[op][0]   # errors name the operation, as over JSON-RPC (the URL follows)
-        resp = self._send(url, body, self._rest_headers(), method=method, idempotent=op in SAFE_OPS)
-        if op == "push_set" and not self.v1 and resp.status == 400 and b"missing pushNotificationConfig" in resp.body:
-            # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the spec's text and
-            # a2a-python: {"parent", "config"}); it names the wrapper's content as missing
-            if self.transport.log:
-                self.transport.log("the agent wants the bare push config (the 0.3 proto's body: config): "
-                                   "sending it so")
-            body = json.dumps(loads(body)["config"]).encode("utf-8")
-            resp = self._send(url, body, self._rest_headers(), method=method, idempotent=False)
-        self._check_status(resp, what)
-        if op == "push_delete":
-            return None
-        result = resp.json(f"answer to {what}")
-        return result if self.v1 else from_proto03(result, self.twice)
-
-    def _rest_stream(self, op, params):
-        method, url, body = self._rest_request(op, params)
-        what = METHODS[op][0]
-        items = self.transport.stream(url, body, {**self._rest_headers(), **self._auth_headers()}, method)
-        for item in items:
-            if isinstance(item, Response) and self._may_renew(item):
-                items.close()
-                yield from self._rest_stream(op, params)
-                return
-            if isinstance(item, Response):   # an error, or a whole answer without a stream
-                self._check_status(item, what)
-                result = item.json(f"answer to {what}")
-                yield normalise_event(result if self.v1 else from_proto03(result, self.twice))
-                return
-            try:
-                payload = loads(item[1])
-            except JSON_ERRORS as exc:
-                raise bad_response(f"the agent sent a stream event that is not JSON: "
-                                   f"{shown_json(exc, item[1][:120])}") from None
-            if item[0] == "error" or (isinstance(payload, dict) and isinstance(payload.get("error"), dict)):
-                raise rest_error(200, payload, what)
-            yield normalise_event(payload if self.v1 else from_proto03(payload, self.twice))
 
     # -- what the card offers
     def capability(self, name):
@@ -2392,20 +2363,23 @@ class A2AClient:
         return isinstance(caps, dict) and caps.get(name) is True
 
     def require(self, op):
-        """Refuse, in one clear line, an operation that the card says will fail."""
+        """Refuse, in one clear line, an operation that the card says will fail (OPS names the
+        capability each needs)."""
         self.connect()
-        if op == "list" and not self.v1:
-            raise HandlerError("the agent speaks A2A 0.3, which has no ListTasks", EXIT_FAILURE,
+        v1m, v03m, *_, cap = OPS[op]
+        if not (self.v1 or v03m):
+            raise HandlerError(f"the agent speaks A2A 0.3, which has no {v1m}", EXIT_FAILURE,
                                "UnsupportedOperationError", "use task get with a task id")
-        if op.startswith("push") and not self.capability("pushNotifications"):
-            raise HandlerError("the agent does not support push notifications "
-                               "(its card does not set capabilities.pushNotifications)", EXIT_FAILURE,
+        if cap == "streaming" and not self.streaming:
+            raise HandlerError("the agent does not stream (its card does not set "
+                               "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
+                               "use task get --wait")
+        if cap == "pushNotifications" and not self.capability(cap):
+            raise HandlerError("the agent does not support push notifications (its card does not "
+                               "set capabilities.pushNotifications)", EXIT_FAILURE,
                                "PushNotificationNotSupportedError")
-        if op == "resubscribe" and not self.streaming:
-            raise HandlerError("the agent does not stream (its card does not set capabilities.streaming)",
-                               EXIT_FAILURE, "UnsupportedOperationError", "use task get --wait")
-        if op == "extended_card" and not (self.capability("extendedAgentCard")
-                                          or self.card.get("supportsAuthenticatedExtendedCard") is True):
+        if cap == "extendedAgentCard" and not (self.capability(cap) or self.card.get(
+                "supportsAuthenticatedExtendedCard") is True):   # (how a 0.3 card says it)
             raise HandlerError("the agent offers no extended card", EXIT_FAILURE,
                                "UnsupportedOperationError")
         return self
@@ -2413,30 +2387,27 @@ class A2AClient:
     # -- operations
     def send_message(self, message, return_immediately=False, push=None):
         """SendMessage: returns {"task": …} or {"message": …}. push: {url, token?} to register."""
-        params = {"message": message, "configuration": {}}
-        if return_immediately:
-            params["configuration"]["returnImmediately"] = True
+        config = {"returnImmediately": True} if return_immediately else {}
         if push:
-            self.require("push_set")
-            params["configuration"]["taskPushNotificationConfig"] = push
-        result = normalise_event(self.call("send", params))
+            config["taskPushNotificationConfig"] = self.require("push_set") and push
+        result = normalise_event(self.call("send", {"message": message, "configuration": config}))
         if "task" not in result and "message" not in result:
-            raise bad_response("the agent answered SendMessage with a stream event, not a task or message")
+            raise bad_response("the agent answered SendMessage with a stream event, not a task or "
+                               "message")
         return result
 
     def stream_message(self, message, push=None):
-        params = {"message": message}
-        if push:
-            self.require("push_set")
-            params["configuration"] = {"taskPushNotificationConfig": push}
-        return self.call_stream("stream", params)
+        return self.call("stream", {"message": message, **(
+            {"configuration": {"taskPushNotificationConfig": self.require("push_set") and push}}
+            if push else {})}, True)
 
     def resubscribe(self, task_id):
-        return self.require("resubscribe").call_stream("resubscribe", {"id": task_id})
+        return self.require("resubscribe").call("resubscribe", {"id": task_id}, True)
 
     def list_tasks(self, **params):
         """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
-        result = self.require("list").call("list", {k: v for k, v in params.items() if v is not None})
+        result = self.require("list").call("list", {k: v for k, v in params.items()
+                                                    if v is not None})
         if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
             raise bad_response("the agent's answer to ListTasks has no list of tasks")
         result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
@@ -2444,16 +2415,15 @@ class A2AClient:
 
     def push_config(self, op, task_id, **params):
         """Create, get, list or delete push notification configs; configs in the 1.x shape."""
-        self.require(op)
-        result = self.call(op, {"taskId": task_id, **{k: v for k, v in params.items() if v is not None}})
-        if op == "push_delete":
-            return None
+        result = self.require(op).call(op, {"taskId": task_id, **{
+            k: v for k, v in params.items() if v is not None}})
         if op == "push_list":
-            configs = result.get("configs", []) if isinstance(result, dict) else result   # 1.x omits []
-            if not isinstance(configs, list):
+            # (1.x omits an empty list)
+            result = result.get("configs", []) if isinstance(result, dict) else result
+            if not isinstance(result, list):
                 raise bad_response("the agent's answer to the push config list is not a list")
-            return [normalise_push_config(c) for c in configs]
-        return normalise_push_config(result)
+            return [normalise_push_config(c) for c in result]
+        return None if op == "push_delete" else normalise_push_config(result)
 
     def extended_card(self):
         card = self.require("extended_card").call("extended_card", {})
@@ -2462,10 +2432,8 @@ class A2AClient:
         return card
 
     def get_task(self, task_id, history_length=None):
-        params = {"id": task_id}
-        if history_length is not None:
-            params["historyLength"] = history_length
-        return normalise_task(self.call("get", params))
+        return normalise_task(self.call("get", {"id": task_id, **(
+            {"historyLength": history_length} if history_length is not None else {})}))
 
     def cancel_task(self, task_id):
         return normalise_task(self.call("cancel", {"id": task_id}))
@@ -3137,19 +3105,22 @@ class EchoAgent:
     def card(self, base_url, secured=False):
         card = {
             "name": "Handler Echo Agent",
-            "description": "Echoes your message back as an artifact (built into handler.py, for testing). "
-                           "Start a message with 'ask' to be asked a question, or 'slow' for a slow task.",
+            "description": "Echoes your message back as an artifact (built into handler.py, for "
+                           "testing). Start a message with 'ask' to be asked a question, or 'slow' "
+                           "for a slow task.",
             "version": VERSION,
             "provider": {"organization": "Handler", "url": "https://github.com/"},
         }
         if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
-            card["supportedInterfaces"] = [{"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
-                                           for v in self.versions] + \
-                [{"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
+            card["supportedInterfaces"] = [
+                {"url": base_url + path, "protocolBinding": binding, "protocolVersion": v}
+                for path, binding, v in [("", "JSONRPC", v) for v in self.versions]
+                + [("rest", "HTTP+JSON", "1.0")]]
         if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
             card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
         card.update({
-            "capabilities": {"streaming": True, "pushNotifications": True, "extendedAgentCard": secured},
+            "capabilities": {"streaming": True, "pushNotifications": True,
+                             "extendedAgentCard": secured},
             "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
@@ -3194,7 +3165,8 @@ class EchoAgent:
             if task_id:
                 task = self._task(task_id)
                 if task_state(task) not in INTERRUPTED_STATES:
-                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; it takes no more messages")
+                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                                             "it takes no more messages")
                 if message.get("contextId") not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
                 task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
@@ -3278,7 +3250,7 @@ class EchoAgent:
                      and (not status or t["status"]["state"] == status)
                      and (after is None or _instant(t["status"]["timestamp"]) >= _instant(after))]
             start = int(token)
-            page = [self.get(t["id"], params.get("historyLength")) for t in tasks[start:start + size]]
+            page = [self.get(t["id"], history) for t in tasks[start:start + size]]
         if not params.get("includeArtifacts"):
             for task in page:
                 task.pop("artifacts", None)
@@ -3292,7 +3264,8 @@ class EchoAgent:
         with self.cond:
             task = self._task(task_id)
             if task_state(task) in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; there is nothing to follow")
+                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                                         "there is nothing to follow")
             return copy.deepcopy(task), len(self.events[task_id])
 
     def push_set(self, params, version):
@@ -3329,7 +3302,7 @@ class EchoAgent:
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
         import copy
-        jobs = [(config, to_v03_task(copy.deepcopy(task)) if version == "0.3" else event)
+        jobs = [(config, to_v03(copy.deepcopy(task), "task") if version == "0.3" else event)
                 for config, version in self.webhooks.get(task["id"], {}).values()]
         if not jobs:
             return
@@ -3351,9 +3324,11 @@ class EchoAgent:
             auth = config.get("authentication") or {}
             if auth.get("credentials"):
                 headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
-            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"), headers)
+            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"),
+                                             headers)
             try:
-                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5).close()
+                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
+                    request, timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
@@ -3395,8 +3370,10 @@ class EchoAgent:
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
             status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
-                                 "parts": [{"text": text}], "taskId": task_id, "contextId": task["contextId"]}
-        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"], "status": status}})
+                                 "parts": [{"text": text}], "taskId": task_id,
+                                 "contextId": task["contextId"]}
+        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"],
+                                            "status": status}})
 
     def _emit(self, event):
         """Record an event and apply it to its task; False once the task has ended (canceled)."""
@@ -3416,13 +3393,14 @@ class EchoAgent:
             return True
 
 
-V1_METHODS = {v1: op for op, (v1, _) in METHODS.items()}
-V03_METHODS = {v03: op for op, (_, v03) in METHODS.items() if v03}
-
-
 def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
-    """An HTTP server (not yet serving) running the built-in agent on host:port."""
+    """An HTTP server (not yet serving) running the built-in agent on host:port. It matches
+    JSON-RPC methods and HTTP+JSON routes against OPS, the table the client builds them from."""
+    import re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    methods = {row[i]: (op, not i) for op, row in OPS.items() for i in (0, 1) if row[i]}
+    routes = [(op, verbs.split(), re.compile(re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
+              for op, (_, _, verbs, path, *_) in OPS.items()]
 
     class AgentHandler(BaseHTTPRequestHandler):
         server_version = f"handler-agent/{VERSION}"
@@ -3432,43 +3410,32 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 log(f"{self.address_string()} {fmt % args}")
 
         def _send_json(self, status, obj, headers=()):
-            body = json.dumps(obj).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            self._head(status, (("Content-Type", "application/json"), *headers),
+                       json.dumps(obj).encode("utf-8"))
 
-        def _refuse(self):
-            """True (after answering 401) when --bearer-token is set and the request lacks it."""
-            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                self._send_json(401, {"error": {"code": 401, "message": "missing or wrong bearer token"}},
-                                [("WWW-Authenticate", 'Bearer realm="handler-agent"')])
-                return True
-            return False
+        def _head(self, status, headers, body=None):
+            self.send_response(status)
+            for header in headers + ((("Content-Length", str(len(body))),) if body else ()):
+                self.send_header(*header)
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
 
         def do_GET(self):
             if self.path.split("?")[0] in CARD_PATHS:   # with the caching headers of spec 8.6.1
                 import hashlib
                 card = self.server.agent.card(self._base_url(), bool(bearer_token))
                 tag = '"%s"' % hashlib.sha256(json.dumps(card).encode("utf-8")).hexdigest()[:32]
-                cache = [("ETag", tag), ("Cache-Control", "max-age=60")]
+                cache = (("ETag", tag), ("Cache-Control", "max-age=60"))
                 match = self.headers.get("If-None-Match", "")
                 if tag not in match and match.strip() != "*":   # a quoted hash: W/"..." matches too
                     return self._send_json(200, card, cache)
-                self.send_response(304)
-                for header in cache:
-                    self.send_header(*header)
-                self.end_headers()
-            elif self.path.startswith("/rest/"):
-                self._rest("GET")
+                self._head(304, cache)
             else:
-                self._send_json(404, {"error": {"code": 404, "message": "not found"}})
+                self._serve("GET")
 
         def do_DELETE(self):
-            self._rest("DELETE") if self.path.startswith("/rest/") else self._send_json(404, {})
+            self._serve("DELETE")
 
         def _body(self):
             """The request's JSON body; AgentError when it is too large or not JSON."""
@@ -3484,148 +3451,120 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
         def do_POST(self):
-            if self.path.startswith("/rest/"):
-                return self._rest("POST")
-            if self._refuse():
-                return
-            rid = None
-            try:
-                request = self._body()
-                rid = request.get("id") if isinstance(request, dict) else None
-                bad_id, rid = (True, None) if isinstance(rid, (dict, list, bool)) else (False, rid)
-                if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
-                        or not isinstance(request.get("method"), str):
-                    raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a method, '
-                                             "an id that is a string, a number or null)")
-                method = request["method"]
-                v1 = method in V1_METHODS
-                op = V1_METHODS.get(method) or V03_METHODS.get(method)
-                if op is None or ("1.0" if v1 else "0.3") not in self.server.agent.versions:
-                    raise AgentError(-32601, f"method {method} not found")
-                if v1 and not self._version().startswith("1."):
-                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
-                result = self._dispatch(op, request.get("params"), v1, rid)
-                if result is not _STREAMED:
-                    self._send_json(200, {"jsonrpc": "2.0", "id": rid, "result": result})
-            except AgentError as exc:
-                reply = _rpc_error(rid, exc.code, exc.message)
-                reply["error"]["data"] = exc.details()
-                self._send_json(200, reply)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            self._serve("POST")
 
-        def _rest(self, verb):
-            """The 1.x HTTP+JSON binding under /rest: the same operations, errors as google.rpc.Status."""
-            import re
-            from urllib.parse import parse_qs, unquote, urlsplit
-            if self._refuse():
-                return
-            parts = urlsplit(self.path)
-            path, query = parts.path[len("/rest"):], {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        def _serve(self, verb):
+            """One request: JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON
+            binding with errors as google.rpc.Status, both matched against OPS. The operation
+            runs in 1.x shapes (0.3 params and results renamed on the way)."""
+            from urllib.parse import parse_qsl, unquote, urlsplit
+            url = urlsplit(self.path)
+            rest, path = url.path[:6] == "/rest/", url.path[5:]
+            if not rest and verb != "POST":
+                return self._send_json(404, {"error": {"code": 404, "message": "not found"}}
+                                       if verb == "GET" else {})
+            if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
+                return self._send_json(401, {"error": {"code": 401,
+                                                       "message": "missing or wrong bearer token"}},
+                                       (("WWW-Authenticate", 'Bearer realm="handler-agent"'),))
+            rid, agent, v1, op = None, self.server.agent, True, None
             try:
-                if "1.0" not in self.server.agent.versions:
-                    raise AgentError(-32601, "this agent does not speak A2A 1.x over HTTP+JSON")
-                if not self._version().startswith("1."):
-                    raise AgentError(-32009, "HTTP+JSON requests need the header A2A-Version: 1.0")
-                body = self._body() if verb == "POST" else {}
-                task = re.fullmatch(r"/tasks/([^/:]+)(:cancel|:subscribe)?(/pushNotificationConfigs)?(?:/([^/]+))?", path)
-                tid, action, push, cid = [unquote(g) if g else g for g in task.groups()] if task else [None] * 4
-                for key in ("pageSize", "historyLength"):
-                    if key in query:
-                        query[key] = int(query[key]) if query[key].lstrip("-").isdigit() else query[key]
-                if "includeArtifacts" in query:
-                    query["includeArtifacts"] = query["includeArtifacts"] == "true"
-                route = {("POST", "/message:send"): ("send", body), ("POST", "/message:stream"): ("stream", body),
-                         ("GET", "/tasks"): ("list", query), ("GET", "/extendedAgentCard"): ("extended_card", {})}
-                if (verb, path) in route:
-                    op, params = route[verb, path]
-                elif task and push:
-                    op = {("POST", False): "push_set", ("GET", False): "push_list", ("GET", True): "push_get",
-                          ("DELETE", True): "push_delete"}.get((verb, bool(cid)))
-                    params = {**(body if isinstance(body, dict) else {}), "taskId": tid, **({"id": cid} if cid else {})}
-                elif task and not cid:
-                    op = {("GET", None): "get", ("POST", ":cancel"): "cancel", ("GET", ":subscribe"): "resubscribe",
-                          ("POST", ":subscribe"): "resubscribe"}.get((verb, action))
-                    params = {"id": tid, **query}
+                if rest:
+                    if "1.0" not in agent.versions:
+                        raise AgentError(-32601, "this agent does not speak A2A 1.x over "
+                                                 "HTTP+JSON")
+                    if not self._version().startswith("1."):
+                        raise AgentError(-32009, "HTTP+JSON requests need the header "
+                                                 "A2A-Version: 1.0")
+                    body = self._body() if verb == "POST" else {}
+                    params = {k: int(v) if k in ("pageSize", "historyLength")
+                              and v.lstrip("-").isdigit() else v == "true"
+                              if k == "includeArtifacts" else v
+                              for k, v in parse_qsl(url.query)}
+                    for name, verbs, route in routes:
+                        found = verb in verbs and route.fullmatch(path)
+                        if found:
+                            op = name
+                            params.update(body if isinstance(body, dict) else {},
+                                          **{k: unquote(v) for k, v in found.groupdict().items()})
+                            break
+                    else:
+                        return self._send_json(404, {"error": {
+                            "code": 404, "status": "NOT_FOUND",
+                            "message": f"no route {verb} {path}"}})
                 else:
-                    op = None
-                if op is None:
-                    return self._send_json(404, {"error": {"code": 404, "status": "NOT_FOUND",
-                                                           "message": f"no route {verb} {path}"}})
-                result = self._dispatch(op, params, True, None, rest=True)
-                if result is not _STREAMED:
-                    self._send_json(200, result)
-            except AgentError as exc:   # the statuses of spec 5.4; the rest as the official SDK's
+                    request = self._body()
+                    rid = request.get("id") if isinstance(request, dict) else None
+                    bad_id = isinstance(rid, (dict, list, bool))
+                    rid = None if bad_id else rid
+                    if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
+                            or not isinstance(request.get("method"), str):
+                        raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
+                                         "method, an id that is a string, a number or null)")
+                    method, params = request["method"], request.get("params")
+                    op, v1 = methods.get(method, (None, False))
+                    if op is None or ("1.0" if v1 else "0.3") not in agent.versions:
+                        raise AgentError(-32601, f"method {method} not found")
+                    if v1 and not self._version().startswith("1."):
+                        raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                if not isinstance(params, dict):
+                    raise AgentError(-32602, "params must be an object")
+                version = "1.0" if v1 else "0.3"
+                if log:
+                    log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
+                params = params if v1 else params_from_v03(op, params)
+                push, config_id = op[:4] == "push", params.get("id")
+                task_id = params.get("taskId" if push else "id")
+                if op in ("send", "stream"):
+                    try:
+                        message = normalise_message(params.get("message"))
+                    except HandlerError:
+                        raise AgentError(-32602, "params.message must be a message object") \
+                            from None
+                    config = params.get("configuration") or {}
+                    snapshot, index = agent.start(message, config.get("taskPushNotificationConfig"),
+                                                  version)
+                    if op == "stream":
+                        return self._stream(rid, v1, snapshot, index, rest)
+                    result = {"task": snapshot if config.get("returnImmediately")
+                              else agent.wait(snapshot["id"])}
+                elif op == "list":
+                    result = agent.list(params)
+                elif op == "extended_card":
+                    if not bearer_token:
+                        raise AgentError(-32007, "this agent has no extended card "
+                                                 "(start it with --bearer-token)")
+                    result = agent.extended_card(self._base_url())
+                elif not isinstance(task_id, str):
+                    raise AgentError(-32602, "the task id is missing" if push
+                                     else "params.id must be a task id")
+                elif push:
+                    if not isinstance(config_id, str) and op in ("push_delete", v1 and "push_get"):
+                        raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
+                    result = agent.push_set(params, version) if op == "push_set" else \
+                        {"configs": agent.push_list(task_id)} if op == "push_list" else \
+                        agent.push_get(task_id, config_id) if op == "push_get" else \
+                        agent.push_delete(task_id, config_id) or {}
+                elif op == "resubscribe":
+                    return self._stream(rid, v1, *agent.subscribe(task_id), rest)
+                else:
+                    result = agent.get(task_id, params.get("historyLength")) if op == "get" \
+                        else agent.cancel(task_id)
+                result = result if v1 else result_to_v03(op, result)
+                self._send_json(200, result if rest else {"jsonrpc": "2.0", "id": rid,
+                                                          "result": result})
+            except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
                 status = {-32001: 404, -32601: 404, -32603: 500, -32006: 500}.get(exc.code, 400)
-                bad = exc.code in (-32600, -32602, -32700, -32005)
-                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or \
-                    ("INVALID_ARGUMENT" if bad else "FAILED_PRECONDITION")
-                error = {"code": status, "status": grpc, "message": exc.message}
-                self._send_json(status, {"error": {**error, "details": exc.details()}})
+                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or (
+                    "INVALID_ARGUMENT" if exc.code in (-32600, -32602, -32700, -32005)
+                    else "FAILED_PRECONDITION")
+                error = {"code": status, "status": grpc, "message": exc.message} if rest else \
+                    {"code": exc.code, "message": exc.message}
+                error["details" if rest else "data"] = exc.details()
+                self._send_json(status if rest else 200, {"error": error} if rest else
+                                {"jsonrpc": "2.0", "id": rid, "error": error})
             except (BrokenPipeError, ConnectionResetError):
                 pass
-
-        def _dispatch(self, op, params, v1, rid, rest=False):
-            """One operation; its result, or _STREAMED once it has answered with a stream."""
-            if not isinstance(params, dict):
-                raise AgentError(-32602, "params must be an object")
-            agent = self.server.agent
-            if log:
-                log(f"{op} ({'1.0' if v1 else '0.3'}{', HTTP+JSON' if rest else ''})")
-            if op in ("send", "stream"):
-                try:
-                    message = normalise_message(params.get("message"))
-                except HandlerError:
-                    raise AgentError(-32602, "params.message must be a message object") from None
-                config = params.get("configuration") or {}
-                push = config.get("taskPushNotificationConfig") if v1 else config.get("pushNotificationConfig")
-                if push and not v1:
-                    push = normalise_push_config({"pushNotificationConfig": push})
-                snapshot, index = agent.start(message, push, "1.0" if v1 else "0.3")
-                if op == "stream":
-                    return self._stream(rid, v1, snapshot, index, rest)
-                later = config.get("returnImmediately") if v1 else config.get("blocking") is False
-                task = snapshot if later else agent.wait(snapshot["id"])
-                return {"task": task} if v1 else to_v03_task(task)
-            if op == "list":
-                return agent.list(params)
-            if op == "extended_card":
-                if not bearer_token:
-                    raise AgentError(-32007, "this agent has no extended card (start it with --bearer-token)")
-                return agent.extended_card(self._base_url())
-            if op.startswith("push"):
-                return self._push(agent, op, params, v1)
-            task_id = params.get("id")
-            if not isinstance(task_id, str):
-                raise AgentError(-32602, "params.id must be a task id")
-            if op == "resubscribe":
-                return self._stream(rid, v1, *agent.subscribe(task_id), rest)
-            task = agent.get(task_id, params.get("historyLength")) if op == "get" else agent.cancel(task_id)
-            return task if v1 else to_v03_task(task)
-
-        def _push(self, agent, op, params, v1):
-            if v1:
-                task_id, config_id = params.get("taskId"), params.get("id")
-            else:
-                task_id = params.get("taskId") if op == "push_set" else params.get("id")
-                config_id = params.get("pushNotificationConfigId")
-            if not isinstance(task_id, str):
-                raise AgentError(-32602, "the task id is missing")
-            if not isinstance(config_id, str) and (op == "push_delete" or v1 and op == "push_get"):
-                raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
-            if op == "push_set":
-                config = params if v1 else {**normalise_push_config(params), "taskId": task_id}
-                result = [agent.push_set(config, "1.0" if v1 else "0.3")]
-            elif op == "push_list":
-                result = agent.push_list(task_id)
-            elif op == "push_get":
-                result = [agent.push_get(task_id, config_id)]
-            else:
-                agent.push_delete(task_id, config_id)
-                return {} if v1 else None
-            if not v1:
-                result = [{"taskId": c["taskId"], "pushNotificationConfig": to_v03_push_config(c)} for c in result]
-            return ({"configs": result} if v1 else result) if op == "push_list" else result[0]
 
         def _version(self):
             """The A2A-Version asked for: the header, or the query parameter (spec 3.6.1)."""
@@ -3634,22 +3573,20 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 parse_qs(urlsplit(self.path).query).get("A2A-Version", [""])[-1]
 
         def _base_url(self):
-            scheme = "https" if hasattr(self.connection, "getpeercert") else "http"   # behind TLS (tests)
+            scheme = "https" if hasattr(self.connection, "getpeercert") else "http"   # behind TLS
             return f"{scheme}://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
         def _stream(self, rid, v1, snapshot, index, rest=False):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()
+            from itertools import chain
+            self._head(200, (("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")))
             # the task first, then its events as they happen (none while it waits for input)
             waiting = task_state(snapshot) in INTERRUPTED_STATES
             later = () if waiting else self.server.agent.follow(snapshot["id"], index)
-            for event in _chain([{"task": snapshot}], later):
-                payload = event if rest else {"jsonrpc": "2.0", "id": rid, "result": event if v1 else to_v03_event(event)}
+            for event in chain([{"task": snapshot}], later):
+                payload = event if rest else {"jsonrpc": "2.0", "id": rid,
+                                              "result": event if v1 else to_v03_event(event)}
                 self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
                 self.wfile.flush()
-            return _STREAMED
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
     server.daemon_threads = True
@@ -3819,14 +3756,6 @@ def serve(server, out, banner, host, secured):
     finally:
         server.server_close()
     return EXIT_OK
-
-
-_STREAMED = object()   # what the agent's handler returns once it has answered with a stream
-
-
-def _chain(*iterables):
-    for iterable in iterables:
-        yield from iterable
 
 
 def _rpc_error(rid, code, message):

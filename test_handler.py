@@ -600,7 +600,7 @@ class ProtocolModelTests(unittest.TestCase):
         self.assertEqual(handler.normalise_part(url), {"url": "https://x/y.png", "filename": "y.png", "mediaType": "image/png"})
         self.assertEqual(handler.normalise_part(data), {"data": {"a": [1, "é"]}})
         for part in (raw, url, data):
-            self.assertEqual(handler.to_v03_part(handler.normalise_part(part)), part)
+            self.assertEqual(handler.to_v03(handler.normalise_part(part), "part"), part)
         self.assertEqual(handler.parts_text([handler.normalise_part(data)]), '{"a": [1, "é"]}')
         line = handler.parts_text([handler.normalise_part(url)])
         self.assertEqual(line.count("\n"), 0)
@@ -624,9 +624,9 @@ class ProtocolModelTests(unittest.TestCase):
                 self.assertEqual(handler.to_v03_event(normalised), e03)
                 self.assertEqual(handler.normalise_event(handler.to_v03_event(normalised)), normalised)
         task = handler.normalise_task(wtask("0.3", "completed", "done"))
-        self.assertEqual(handler.to_v03_task(task), wtask("0.3", "completed", "done"))
+        self.assertEqual(handler.to_v03(task, "task"), wtask("0.3", "completed", "done"))
         msg = handler.normalise_message(wmessage("0.3", "m"))
-        self.assertEqual(handler.to_v03_message(msg), wmessage("0.3", "m"))
+        self.assertEqual(handler.to_v03(msg, "message"), wmessage("0.3", "m"))
 
     def test_apply_event_builds_and_folds(self):
         for v in ("1.0", "0.3"):
@@ -2516,7 +2516,7 @@ class _AgentRaw:
         return agent_http(url, method, "/rest" + path, body, headers)
 
     def m(self, op):
-        return handler.METHODS[op][0 if self.V == "1.0" else 1]
+        return handler.OPS[op][0 if self.V == "1.0" else 1]
 
     def message(self, text="hi", **fields):
         msg = {"messageId": "m-" + text, "role": "ROLE_USER" if self.V == "1.0" else "user",
@@ -9680,6 +9680,119 @@ class RestScriptedServer(ScriptedServer):
     def calls(self):
         """(method, path) of every request but the card's."""
         return [(r.method, r.path) for r in self.requests if "/.well-known/" not in r.path]
+
+
+class OperationsTableTests(HandlerTestCase):
+    """One operations table (handler.OPS): the client builds its JSON-RPC methods and HTTP+JSON
+    verbs and paths from it, and the built-in agent matches what it receives against it."""
+    VERSIONS = ("1.0",)
+
+    def rest_first(self):
+        server = handler.make_agent_server("127.0.0.1", 0, agent=RestFirstAgent(self.VERSIONS))
+        received = server.received = []
+        base = server.RequestHandlerClass
+
+        class Recording(base):
+            def log_request(self, *args):
+                received.append((self.command, self.path))
+        server.RequestHandlerClass = Recording
+        return self._serve(server), server
+
+    def test_a_changed_route_changes_the_client_and_the_agent_alike(self):
+        row = handler.OPS["get"]
+        moved = row[:3] + ("/tasks/{id}:look",) + row[4:]
+        with mock.patch.dict(handler.OPS, get=moved):
+            url, server = self.rest_first()
+            sent = self.assertOk(self.run_cli("-o", "json", "message", "send", "--url", url, "hi"))
+            task_id = json.loads(sent.out)["task"]["id"]
+            got = self.assertOk(self.run_cli("-o", "json", "task", "get", task_id, "--url", url))
+        self.assertEqual(json.loads(got.out)["id"], task_id)
+        self.assertIn(("GET", f"/rest/tasks/{task_id}:look"), server.received)
+        # the old route is gone from the agent too
+        self.assertEqual(agent_http(url, "GET", f"/rest/tasks/{task_id}", None,
+                                    {"A2A-Version": "1.0"})[0], 404)
+
+    def test_a_changed_method_changes_the_client_and_the_agent_alike(self):
+        moved = ("GetTaskNow",) + handler.OPS["get"][1:]
+        with mock.patch.dict(handler.OPS, get=moved):
+            url, server = self.agent()
+            task_id = self.assertOk(self.run_cli("-o", "json", "message", "send", "--url", url,
+                                                 "hi"))
+            task_id = json.loads(task_id.out)["task"]["id"]
+            got = self.assertOk(self.run_cli("-o", "json", "task", "get", task_id, "--url", url))
+        self.assertEqual(json.loads(got.out)["id"], task_id)
+        self.assertEqual(json.loads(self.posts(server)[-1].body)["method"], "GetTaskNow")
+
+    def test_every_operation_has_a_route_the_agent_knows(self):
+        url, _ = self.agent()
+        for op, (v1, v03, verbs, path, path03, safe, capability) in handler.OPS.items():
+            with self.subTest(op=op):
+                self.assertTrue(v1 and verbs and path.startswith("/"))
+                self.assertTrue(path03 is None or path03.startswith("/v1/"))
+                self.assertIn(safe, (0, 1))
+                filled = path.replace("{id}", "no-such").replace("{taskId}", "no-such")
+                for verb in verbs.split():
+                    status, _, reply = agent_http(url, verb, "/rest" + filled,
+                                                  {} if verb == "POST" else None,
+                                                  {"A2A-Version": "1.0"})
+                    self.assertNotIn("no route", json.dumps(reply), (verb, filled))
+        self.assertEqual(agent_http(url, "DELETE", "/rest/tasks/x", None,
+                                    {"A2A-Version": "1.0"})[2]["error"]["message"],
+                         "no route DELETE /tasks/x")
+
+
+class ExchangeTests(HandlerTestCase):
+    """One exchange path under both bindings: a failed HTTP answer becomes a HandlerError that
+    carries the HTTP status; the 0.3 renames are one table walked both ways."""
+
+    def client(self, url, bindings):
+        transport = handler.Transport(timeout=10, retries=0)
+        return handler.A2AClient(url, transport, bindings=bindings)
+
+    def test_an_error_from_an_answer_carries_its_http_status(self):
+        url, _ = self.agent(("1.0",))
+        with self.assertRaises(handler.HandlerError) as cm:
+            self.client(url, ["HTTP+JSON"]).get_task("no-such-task")
+        self.assertEqual((cm.exception.code, cm.exception.status), ("TaskNotFoundError", 404))
+        with self.assertRaises(handler.HandlerError) as cm:   # an error inside a 200 answer
+            self.client(url, ["JSONRPC"]).get_task("no-such-task")
+        self.assertEqual(cm.exception.code, "TaskNotFoundError")
+        self.assertIsNone(getattr(cm.exception, "status", None))
+        url, server = self.scripted("1.0")
+        server.posts += [Reply(b"busy", 503)]
+        with self.assertRaises(handler.HandlerError) as cm:
+            self.client(url, None).get_task("t-1")
+        self.assertEqual((cm.exception.exit_code, cm.exception.status), (3, 503))
+
+    def test_the_params_renames_round_trip(self):
+        message = {"messageId": "m-1", "role": "ROLE_USER", "parts": [
+            {"text": "hi"}, {"raw": "aGk=", "filename": "a.txt", "mediaType": "text/plain"},
+            {"url": "https://x/y.png"}, {"data": {"k": 1}}]}
+        push = {"url": "http://127.0.0.1:9/hook", "token": "tok",
+                "authentication": {"scheme": "Bearer", "credentials": "c"}}
+        cases = [("send", {"message": message, "configuration": {
+                      "returnImmediately": True, "taskPushNotificationConfig": push}}),
+                 ("push_set", {"taskId": "t-1", "id": "p-1", **push}),
+                 ("push_get", {"taskId": "t-1", "id": "p-1"}), ("push_list", {"taskId": "t-1"}),
+                 ("get", {"id": "t-1", "historyLength": 2})]
+        for op, params in cases:
+            with self.subTest(op=op):
+                v03 = handler.params_to_v03(op, params)
+                self.assertNotIn("taskPushNotificationConfig", json.dumps(v03))
+                back = handler.params_from_v03(op, v03)
+                if op == "send":
+                    self.assertEqual(handler.normalise_message(back["message"]), message)
+                    self.assertEqual(back["configuration"], {**params["configuration"],
+                                                             "blocking": False})
+                else:
+                    self.assertEqual({k: v for k, v in back.items() if v is not None}, params)
+        self.assertEqual(handler.params_to_v03("push_get", {"taskId": "t", "id": "p"}),
+                         {"id": "t", "pushNotificationConfigId": "p"})
+        body = handler.to_proto03("send", {"message": message}, twice=False)
+        parts = handler.from_proto03(body)["message"]["parts"]
+        self.assertEqual([handler.normalise_part(p) for p in parts], message["parts"])
+        self.assertEqual(body["message"]["content"][1]["file"],
+                         {"fileWithBytes": "aGk=", "name": "a.txt", "mimeType": "text/plain"})
 
 
 class RestBindingTests(HandlerTestCase):
