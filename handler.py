@@ -940,14 +940,9 @@ class SessionStore:
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
         else:
-            try:
+            with _Fd(fd):
                 mode = stat.S_IFMT(os.fstat(fd).st_mode)
-                data = b""
-                if mode == stat.S_IFREG:
-                    with open(fd, "rb", closefd=False) as f:
-                        data = f.read(self.MAX_FILE + 1)
-            finally:
-                os.close(fd)
+                data = mode == stat.S_IFREG and open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
                 what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
                     stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
@@ -955,7 +950,7 @@ class SessionStore:
                 raise HandlerError(f"sessions file {path} is {what}",
                                    hint="move it away, or set HANDLER_HOME to another directory")
             try:
-                text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
+                text = data.decode("utf-8-sig")   # without a BOM (Windows editors write one)
                 raw = loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
@@ -990,7 +985,7 @@ class SessionStore:
                 os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
                 break
             except FileExistsError:
-                continue
+                pass
         try:
             os.rename(path, kept)
         except OSError as exc:
@@ -1073,7 +1068,7 @@ class SessionStore:
             os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
         except OSError:
             pass
-        return _Locked(fd)
+        return _Fd(fd)
 
     def _ensure_home(self):
         self._check_modes()
@@ -1136,11 +1131,8 @@ class SessionStore:
                 pass
             raise
         try:
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
+            with _Fd(os.open(folder, os.O_RDONLY)) as dir_fd:
                 os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
         except OSError:
             pass
 
@@ -1208,15 +1200,11 @@ class SessionStore:
         self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
 
-    def save(self):
-        """Write every session held in memory (each entry replaced, other entries kept)."""
-        self._transaction(lambda key, entry: self.sessions[key].write_entry(entry),
-                          list(self.sessions))
 
 
-class _Locked(int):
-    """The file descriptor of a lock taken by SessionStore._locked(): `with` closes it, which
-    releases the lock."""
+class _Fd(int):
+    """A file descriptor that `with` closes (one of SessionStore._locked(): the lock goes with
+    it)."""
     def __enter__(self):
         return self
 
