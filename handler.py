@@ -835,8 +835,8 @@ class AuthCredentials(_Record):
 
     @classmethod
     def from_dict(cls, data):
-        if isinstance(data, dict) and data.get("auth_type") in ("bearer", "api_key", "oauth2") \
-                and isinstance(data.get("value"), str):
+        if _typed(data, ("value", str)) and \
+                data.get("auth_type") in ("bearer", "api_key", "oauth2"):
             return cls(*(data.get(k) if isinstance(data.get(k), t) else None
                          for k, t in zip(cls.FIELDS, (str, str, str, dict))))
 
@@ -1115,12 +1115,11 @@ class SessionStore:
         tmp = os.path.join(folder, f".sessions.{os.urandom(6).hex()}.tmp")
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
-            with open(fd, "w", encoding="utf-8") as f:
+            with open(fd, "wb") as f:
                 if raw is None:   # the probe: written, then removed
                     os.write(fd, bytes(4096 + (os.path.exists(path) and os.path.getsize(path))))
                     return os.unlink(tmp)
-                json.dump(raw, f, indent=2)
-                f.write("\n")
+                f.write(json.dumps(raw, indent=2).encode() + b"\n")
                 f.flush()
                 os.fsync(fd)
             os.replace(tmp, path)
@@ -3722,7 +3721,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
-                reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
+                reason = getattr(exc, "message", "not JSON")   # a HandlerError's, or bad JSON
                 problem(f"ignored a malformed notification to {self.path}: {reason}")
                 return self._answer(400, "not an A2A notification\n")
             try:
@@ -4559,7 +4558,6 @@ def make_transport(args, out, session=None):
             retries = _number(int, 0, MAX_RETRIES)(retries)
         except argparse.ArgumentTypeError as exc:
             raise usage_error(f"HANDLER_RETRIES: {exc}") from None
-    retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4569,7 +4567,8 @@ def make_transport(args, out, session=None):
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = getattr(args, "insecure", False) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
+    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None,
+                     2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
 
