@@ -942,7 +942,8 @@ class SessionStore:
         else:
             with _Fd(fd):
                 mode = stat.S_IFMT(os.fstat(fd).st_mode)
-                data = mode == stat.S_IFREG and open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
+                data = mode == stat.S_IFREG and \
+                    open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
                 what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
                     stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
@@ -1766,7 +1767,7 @@ def pick_interface(card, card_url, order=None):
         value = card.get(key)
         return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
     entries = [(e.get("url"), e.get("protocolBinding"), str(e.get("protocolVersion") or "1"),
-                e.get("tenant") or None) for e in listed("supportedInterfaces")]   # the card's order
+                e.get("tenant") or None) for e in listed("supportedInterfaces")]   # card's order
     entries += [(e.get("url"), e.get(k) or d, "0.3", None) for e, k, d in [
         (card, "preferredTransport", "JSONRPC"),
         *[(e, "transport", "") for e in listed("additionalInterfaces")]]]
