@@ -880,8 +880,8 @@ class AuthCredentials(_Record):
 
     @classmethod
     def from_dict(cls, data):
-        if isinstance(data, dict) and data.get("auth_type") in ("bearer", "api_key", "oauth2") \
-                and isinstance(data.get("value"), str):
+        if _typed(data, ("value", str)) and \
+                data.get("auth_type") in ("bearer", "api_key", "oauth2"):
             return cls(*(data.get(k) if isinstance(data.get(k), t) else None
                          for k, t in zip(cls.FIELDS, (str, str, str, dict))))
 
@@ -985,14 +985,10 @@ class SessionStore:
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
         else:
-            try:
+            with _Fd(fd):
                 mode = stat.S_IFMT(os.fstat(fd).st_mode)
-                data = b""
-                if mode == stat.S_IFREG:
-                    with open(fd, "rb", closefd=False) as f:
-                        data = f.read(self.MAX_FILE + 1)
-            finally:
-                os.close(fd)
+                data = mode == stat.S_IFREG and \
+                    open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
                 what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
                     stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
@@ -1000,7 +996,7 @@ class SessionStore:
                 raise HandlerError(f"sessions file {path} is {what}",
                                    hint="move it away, or set HANDLER_HOME to another directory")
             try:
-                text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")   # a BOM: Windows editors
+                text = data.decode("utf-8-sig")   # without a BOM (Windows editors write one)
                 raw = loads(text) if text.strip() else {}
                 if isinstance(raw, dict):
                     return raw
@@ -1035,7 +1031,7 @@ class SessionStore:
                 os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
                 break
             except FileExistsError:
-                continue
+                pass
         try:
             os.rename(path, kept)
         except OSError as exc:
@@ -1118,7 +1114,7 @@ class SessionStore:
             os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
         except OSError:
             pass
-        return _Locked(fd)
+        return _Fd(fd)
 
     def _ensure_home(self):
         self._check_modes()
@@ -1165,12 +1161,11 @@ class SessionStore:
         tmp = os.path.join(folder, f".sessions.{os.urandom(6).hex()}.tmp")
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
-            with open(fd, "w", encoding="utf-8") as f:
+            with open(fd, "wb") as f:
                 if raw is None:   # the probe: written, then removed
                     os.write(fd, bytes(4096 + (os.path.exists(path) and os.path.getsize(path))))
                     return os.unlink(tmp)
-                json.dump(raw, f, indent=2)
-                f.write("\n")
+                f.write(json.dumps(raw, indent=2).encode() + b"\n")
                 f.flush()
                 os.fsync(fd)
             os.replace(tmp, path)
@@ -1181,11 +1176,8 @@ class SessionStore:
                 pass
             raise
         try:
-            dir_fd = os.open(folder, os.O_RDONLY)
-            try:
+            with _Fd(os.open(folder, os.O_RDONLY)) as dir_fd:
                 os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
         except OSError:
             pass
 
@@ -1253,15 +1245,11 @@ class SessionStore:
         self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
 
-    def save(self):
-        """Write every session held in memory (each entry replaced, other entries kept)."""
-        self._transaction(lambda key, entry: self.sessions[key].write_entry(entry),
-                          list(self.sessions))
 
 
-class _Locked(int):
-    """The file descriptor of a lock taken by SessionStore._locked(): `with` closes it, which
-    releases the lock."""
+class _Fd(int):
+    """A file descriptor that `with` closes (one of SessionStore._locked(): the lock goes with
+    it)."""
     def __enter__(self):
         return self
 
@@ -1819,22 +1807,20 @@ def pick_interface(card, card_url, order=None):
     from urllib.parse import urljoin
 
     def listed(key):
-        return [e for e in card.get(key) or [] if isinstance(e, dict)] \
-            if isinstance(card.get(key), list) else []
-    entries = [(e.get("url"), str(e.get("protocolBinding") or "").upper(),   # in the card's order
-                "1.0" if str(e.get("protocolVersion") or "1").split(".")[0] == "1" else
-                "0.3" if str(e["protocolVersion"]).startswith("0.3") else str(e["protocolVersion"]),
-                e.get("tenant") or None) for e in listed("supportedInterfaces")]
-    entries += [(e.get("url"), str(e.get(k) or d).upper(), "0.3", None)
-                for e, k, d in [(card, "preferredTransport", "JSONRPC")]
-                + [(e, "transport", "") for e in listed("additionalInterfaces")]]
-    entries = [e for e in entries if isinstance(e[0], str)]
+        value = card.get(key)
+        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+    entries = [(e.get("url"), e.get("protocolBinding"), str(e.get("protocolVersion") or "1"),
+                e.get("tenant") or None) for e in listed("supportedInterfaces")]   # card's order
+    entries += [(e.get("url"), e.get(k) or d, "0.3", None) for e, k, d in [
+        (card, "preferredTransport", "JSONRPC"),
+        *[(e, "transport", "") for e in listed("additionalInterfaces")]]]
+    entries = [(url, str(binding or "").upper(), "1.0" if v.split(".")[0] == "1" else v[:3], tenant)
+               for url, binding, v, tenant in entries if isinstance(url, str)]
     wanted = order or list(BINDING_NAMES)
     for version in ("1.0", "0.3"):
         found = [e for e in entries if e[2] == version and e[1] in wanted]
-        found.sort(key=lambda e: wanted.index(e[1]) if order else 0)
         if found:
-            url, binding, _, tenant = found[0]
+            url, binding, _, tenant = min(found, key=lambda e: wanted.index(e[1]) if order else 0)
             why = (f"the first A2A {version} interface Handler speaks, in "
                    + ("your --transport order" if order else "the card's order")
                    + ("" if version == "1.0" else "; the card offers no 1.x one"))
@@ -1986,16 +1972,18 @@ class A2AClient:
         self.origin = origin_of(self.url)
         self.transport, self.credentials, self.cache = transport, credentials, cache
         self.given = dict(headers or {})
-        self.warn = warn or (lambda message: None)
-        self.on_credentials = on_credentials or (lambda credentials: None)   # saves renewed tokens
-        self.on_card = on_card or (lambda entry: None)   # saves the card's cache entry
-        self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = None
-        self.twice = False   # inline file bytes base64-encoded twice over 0.3 HTTP+JSON (connect)
-        self.card_from = self.last = None   # "cache", "revalidated" or "fetched"; the last answer
-        self._renewed = self._fetched = False   # renewed: in this call
+        # on_credentials saves renewed tokens, on_card the card's cache entry
+        self.warn, self.on_credentials, self.on_card = (
+            f or (lambda value: None) for f in (warn, on_credentials, on_card))
+        # card_from: "cache", "revalidated" or "fetched"; last: the last answer
+        self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = \
+            self.card_from = self.last = None
+        # twice: inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect);
+        # _renewed: in this call
+        self.twice = self._renewed = self._fetched = False
+        self._next_id = 0
         self._reset()
         transport.secrets.update(self._auth)
-        self._next_id = 0
 
     def _reset(self):
         """The headers and credentials as given, before a card sends them elsewhere."""
@@ -2011,13 +1999,18 @@ class A2AClient:
         """The credential headers, with an OAuth2 token fetched or renewed when it is missing or
         about to expire (one this client fetched itself: expired, so that tokens living under a
         minute are not fetched anew for every request)."""
-        creds = self.credentials
-        if creds and creds.auth_type == "oauth2" and self._same_origin:
-            expires, margin = (creds.oauth or {}).get("expires_at"), 0 if self._fetched else 60
+        creds = self._oauth2()
+        if creds:
+            expires = (creds.oauth or {}).get("expires_at")
             if not creds.value or isinstance(expires, (int, float)) and \
-                    expires < time.time() + margin:
+                    expires < time.time() + 60 * (not self._fetched):
                 self.renew_token()
         return self._auth
+
+    def _oauth2(self):
+        """The credentials when they are an OAuth2 token this client renews (for its origin)."""
+        creds = self.credentials
+        return self._same_origin and creds and creds.auth_type == "oauth2" and creds
 
     def renew_token(self):
         oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
@@ -2028,12 +2021,10 @@ class A2AClient:
 
     def _may_renew(self, resp):
         """True (after renewing the token) when a 401 deserves one retry with a fresh token."""
-        self.last, creds = resp, self.credentials
-        if resp.status != 401 or self._renewed or not self._same_origin or not creds \
-                or creds.auth_type != "oauth2":
-            return False
-        self.renew_token()
-        return True
+        self.last = resp
+        if resp.status == 401 and not self._renewed and self._oauth2():
+            self.renew_token()
+            return True
 
     def _send(self, url, body=None, headers=None, **options):
         """transport.request with the credentials, and one retry with a new OAuth2 token on 401."""
@@ -2074,9 +2065,10 @@ class A2AClient:
         time until which it is fresh (card_lifetime)."""
         etag = cache and cache["etag"]
         resp = self.card_response(etag and {"If-None-Match": etag})
-        self.card_from = "fetched" if resp.status != 304 else "revalidated (304 Not Modified)"
+        same = resp.status == 304
+        self.card_from = "revalidated (304 Not Modified)" if same else "fetched"
         try:
-            card = cache["card"] if resp.status == 304 else resp.json("agent card")
+            card = cache["card"] if same else resp.json("agent card")
         except HandlerError as exc:
             raise HandlerError(exc.message, EXIT_UNREACHABLE, "A2ACLI_ERR_CARD_NOT_FOUND",
                                "check that --url is the agent's base URL") from None
@@ -2088,7 +2080,7 @@ class A2AClient:
             "not kept (Cache-Control: no-store)" if life is None else f"kept for {life} s"))
         self.on_card(life is not None and {
             "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url,
-            "etag": resp.headers.get("ETag") or resp.status == 304 and etag or None,
+            "etag": resp.headers.get("ETag") or same and etag or None,
             "until": time.time() + life, "asked": self._asked()})
         return card
 
@@ -2097,22 +2089,23 @@ class A2AClient:
         cached card while it is fresh (no request), else the card fetched or revalidated."""
         if self.endpoint:
             return self
-        cache = self.cache if (self.cache or {}).get("asked") == self._asked() else None
-        if self.card is None and cache and cache["until"] > time.time():
-            self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
-            self._log(f"agent card: from the session cache (fresh for "
-                      f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
-        elif self.card is None:
-            self.fetch_card(cache)
+        if self.card is None:
+            cache = self.cache if (self.cache or {}).get("asked") == self._asked() else None
+            if cache and cache["until"] > time.time():
+                self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
+                self._log(f"agent card: from the session cache (fresh for "
+                          f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
+            else:
+                self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
             pick_interface(self.card, self.card_url, self.bindings)
+        rest03 = self.binding == "HTTP+JSON" and not self.v1
         # 0.3 servers disagree on inline bytes over HTTP+JSON: a2a-python 0.3 (whose card lists no
         # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
-        self.twice = self.binding == "HTTP+JSON" and not self.v1 and \
-            "supportedInterfaces" not in self.card
+        self.twice = rest03 and "supportedInterfaces" not in self.card
         self._log(f"using {BINDING_NAMES[self.binding]}, A2A {self.version}, at {self.endpoint}: "
                   + why)
-        if self.binding == "HTTP+JSON" and not self.v1:
+        if rest03:
             self._log("inline file bytes over 0.3 HTTP+JSON: base64-encoded " + (
                 "twice, as a2a-python 0.3 does (a 0.3 card)" if self.twice else
                 "once, the proto JSON mapping (a 1.x SDK's card)"))
@@ -2123,13 +2116,11 @@ class A2AClient:
                                "http(s) URL", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
         self._reset()
         if endpoint_origin != self.origin:
-            dropped = [k for k in self.headers if is_secret_header(k)]
-            if self._auth or dropped or self.credentials:
+            kept = {k: v for k, v in self.given.items() if not is_secret_header(k)}
+            if self.credentials or kept != self.given:
                 self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
                           "your credentials are not sent there")
-            self._auth, self._same_origin = {}, False
-            for k in dropped:
-                del self.headers[k]
+            self.headers, self._auth, self._same_origin = kept, {}, False
         return self
 
     def _card_changed(self, error):
@@ -3668,7 +3659,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:
-                reason = exc.message if isinstance(exc, HandlerError) else "not JSON"
+                reason = getattr(exc, "message", "not JSON")   # a HandlerError's, or bad JSON
                 problem(f"ignored a malformed notification to {self.path}: {reason}")
                 return self._answer(400, "not an A2A notification\n")
             try:
@@ -4497,7 +4488,6 @@ def make_transport(args, out, session=None):
             retries = _number(int, 0, MAX_RETRIES)(retries)
         except argparse.ArgumentTypeError as exc:
             raise usage_error(f"HANDLER_RETRIES: {exc}") from None
-    retries = 2 if retries is None else retries
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4507,7 +4497,8 @@ def make_transport(args, out, session=None):
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = getattr(args, "insecure", False) or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None, retries,
+    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None,
+                     2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
 

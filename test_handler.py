@@ -813,13 +813,12 @@ class SessionModelTests(HandlerTestCase):
         self.assertEqual((raw["http://a"]["context_id"], raw["http://a"]["task_id"]), ("c", "t2"))
         self.assertEqual(raw["http://new"]["context_id"], "c2")
 
-    def test_save_writes_memory_and_keeps_other_entries(self):
+    def test_update_writes_its_change_and_keeps_other_entries(self):
         store = handler.SessionStore().load()
         store.update("http://a", "c1")
         handler.SessionStore().load().update("http://b", "from-another-process")
-        store.sessions["http://a"].update(task_id="t1")
-        store.sessions["http://c"] = handler.AgentSession("http://c", "c3")
-        store.save()
+        store.update("http://a", task_id="t1")
+        store.update("http://c", "c3")
         raw = self.saved()
         self.assertEqual(raw["http://a"]["task_id"], "t1")
         self.assertEqual(raw["http://b"]["context_id"], "from-another-process")
@@ -924,7 +923,7 @@ class SessionModelTests(HandlerTestCase):
             store.update("http://a%d" % i, "c", "t")
         store.clear("http://a1")
         store.clear_credentials("http://a2")
-        store.save()
+        store.update("http://a0", task_id="t1")
         leftovers = [n for n in os.listdir(self.home) if n not in ("sessions.json", "sessions.json.lock")]
         self.assertEqual(leftovers, [])
 
