@@ -4507,12 +4507,6 @@ def report_outcome(out, task, url):
 
 
 def cmd_message_send(args, out):
-    if args.stream and args.async_:
-        raise usage_error("--stream cannot be combined with --async")
-    if args.new and (args.context_id or args.task_id):
-        raise usage_error("--new cannot be combined with --context-id or --task-id")
-    if args.push_token and not args.push_url:
-        raise usage_error("--push-token needs --push-url")
     url = require_url(args)
     parts = read_message_parts(args)
     push = webhook_config(args.push_url, args.push_token) if args.push_url else None
@@ -4691,8 +4685,6 @@ def cmd_card_get(args, out):
 
 def cmd_card_validate(args, out):
     url = args.url or (None if args.file else os.environ.get("HANDLER_URL"))
-    if bool(url) == bool(args.file):
-        raise usage_error("card validate needs --url or --file (one of them)")
     if args.file:
         source = args.file
         try:
@@ -4787,14 +4779,6 @@ def cmd_task_resubscribe(args, out):
 
 def cmd_task_notification(args, out):
     op = args.op
-    if op != "set" and (args.webhook_url or args.token or args.auth_scheme or args.auth_credentials):
-        raise usage_error(f"--webhook-url, --token and --auth-* belong to 'task notification set', not {op}")
-    if op == "delete" and not args.config_id:
-        raise usage_error("task notification delete needs --config-id")
-    if op == "set" and not args.webhook_url:
-        raise usage_error("task notification set needs --webhook-url")
-    if op == "set" and bool(args.auth_scheme) != bool(args.auth_credentials):
-        raise usage_error("--auth-scheme and --auth-credentials go together")
     url, store, session, client, task_id = task_target(args, out)
     if op == "set":
         config = webhook_config(args.webhook_url, args.token)
@@ -4824,8 +4808,6 @@ def cmd_session_show(args, out):
 
 
 def cmd_session_clear(args, out):
-    if bool(args.agent_url) == bool(args.all):
-        raise usage_error("session clear needs an agent URL or --all (not both)")
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
@@ -4839,12 +4821,6 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    if args.key and not args.cert:
-        raise usage_error("--key needs --cert")
-    if args.bearer_token is None is args.api_key is args.oauth2_token_url and not args.cert:
-        raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
-    if args.oauth2_token_url and not (args.client_id and args.client_secret):
-        raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
@@ -4965,21 +4941,10 @@ def cmd_mcp(args, out):
     return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(stdin, sys.stdout)
 
 
-def _agent_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--bearer-token", metavar="T", help="a bearer token for this call only")
-    auth.add_argument("--api-key", metavar="K", help="an API key for this call only")
-    parser.add_argument("--api-key-header", metavar="NAME", help="the API key's header (default X-API-Key)")
-    parser.add_argument("-H", "--header", action="append", metavar="'Name: Value'",
-                        help="an extra HTTP header (repeatable)")
-
-
 def _number(kind, low, high=None):
     """An argparse type: a number of `kind` from low to high."""
-    import argparse
-
     def convert(text):
+        import argparse
         try:
             value = kind(text)
         except ValueError:
@@ -4990,210 +4955,196 @@ def _number(kind, low, high=None):
     return convert
 
 
-def _part_options(parser):
+def _seconds(text):
     import argparse
-
-    class AddPart(argparse.Action):
-        """--file, --file-url and --data in their order; --media-type changes the file before it."""
-
-        def __call__(self, parser, namespace, value, option_string=None):
-            parts = list(getattr(namespace, "parts", None) or [])
-            if self.const == "media-type":
-                if not parts or parts[-1][0] == "data":
-                    raise argparse.ArgumentError(self, "must follow --file or --file-url")
-                parts[-1] = (parts[-1][0], parts[-1][1], value)
-            else:
-                parts.append((self.const, value, None))
-            namespace.parts = parts
-
-    parser.add_argument("--file", action=AddPart, const="file", metavar="PATH",
-                        help="attach a file, sent inline (10 MiB at most; repeatable)")
-    parser.add_argument("--media-type", action=AddPart, const="media-type", metavar="TYPE",
-                        help="the media type of the --file or --file-url before it")
-    parser.add_argument("--file-url", action=AddPart, const="file-url", metavar="URL",
-                        help="attach a file by reference (repeatable)")
-    parser.add_argument("--data", action=AddPart, const="data", metavar="JSON",
-                        help="attach JSON data; @path reads a file, - reads stdin (repeatable)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 10 ** 7:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
 
 
-def _save_options(parser):
-    parser.add_argument("--save-artifacts", metavar="DIR", help="write the task's artifacts into DIR")
-    parser.add_argument("--force", action="store_true", help="with --save-artifacts: overwrite files")
+# The options of every command, as data: (flags, metavar, help, argparse keywords). A metavar of
+# None makes a flag (store_true), "" keeps argparse's own; a dict sets defaults.
+_GLOBALS = (
+    ("-o --output", "", "text for people (default), json for scripts (JSON Lines when streaming)",
+     {"choices": ("text", "json"), "default": "text"}),
+    ("--timeout", "SECONDS", "give up after this long without an answer (default 120; for "
+     "streams, the longest silence)", {"type": _seconds, "default": DEFAULT_TIMEOUT}),
+    ("--debug", None, "log every request and response on stderr (credentials redacted)"),
+    ("-q --quiet", None, "no notes or progress on stderr"),
+    ("--transport", "", "the binding to use, in order of preference (repeatable; default: the "
+     "agent's order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+    ("--ca-file", "PATH", "trust the CA certificates in this file ($HANDLER_CA_FILE; also "
+     "SSL_CERT_FILE)"),
+    ("--cert", "PATH", "a client certificate for mutual TLS ($HANDLER_CERT)"),
+    ("--key", "PATH", "its private key, readable by you only ($HANDLER_KEY)"),
+    ("--insecure", None, "do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)"),
+    ("--retries", "N", "retries of reads on connection errors, 429 and 502-504 (default 2)",
+     {"type": _number(int, 0, MAX_RETRIES)}),
+    ("--max-response", "BYTES", "the largest answer to accept, e.g. 64M (default; "
+     "$HANDLER_MAX_RESPONSE)"))
+_URL_OPTION = ("--url", "URL", "the agent's base URL (default: $HANDLER_URL)")
+_AGENT = (
+    _URL_OPTION, ("--bearer-token", "T", "a bearer token for this call only"),
+    ("--api-key", "K", "an API key for this call only"),
+    ("--api-key-header", "NAME", "the API key's header (default X-API-Key)"),
+    ("-H --header", "'Name: Value'", "an extra HTTP header (repeatable)", {"action": "append"}))
+_TASK = _AGENT + (("task_id", "ID", "the task (default: the session's)", {"nargs": "?"}),)
+_SAVE = (("--save-artifacts", "DIR", "write the task's artifacts into DIR"),
+         ("--force", None, "with --save-artifacts: overwrite files"))
+_MESSAGE = _AGENT + (
+    ("text", "TEXT", "the message; '-' or none reads stdin", {"nargs": "?"}),
+    ("--file", "PATH", "attach a file, sent inline (10 MiB at most; repeatable)",
+     {"action": "part", "const": "file"}),
+    ("--media-type", "TYPE", "the media type of the --file or --file-url before it",
+     {"action": "part", "const": "media-type"}),
+    ("--file-url", "URL", "attach a file by reference (repeatable)",
+     {"action": "part", "const": "file-url"}),
+    ("--data", "JSON", "attach JSON data; @path reads a file, - reads stdin (repeatable)",
+     {"action": "part", "const": "data"}),
+    ("--context-id", "ID", "continue this conversation"), ("--task-id", "ID", "answer this task"),
+    ("--new", None, "start a new conversation"),
+    ("--no-session", None, "neither read nor save the session"),
+    ("--push-url", "URL", "register this webhook for the task's notifications"),
+    ("--push-token", "T", "the token the agent sends to the webhook")) + _SAVE
+_PORT = "0 to 65535"
 
-
-def _message_options(parser, stream):
-    _agent_options(parser)
-    parser.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
-    _part_options(parser)
-    parser.add_argument("--context-id", metavar="ID", help="continue this conversation")
-    parser.add_argument("--task-id", metavar="ID", help="answer this task")
-    parser.add_argument("--new", action="store_true", help="start a new conversation")
-    parser.add_argument("--no-session", action="store_true", help="neither read nor save the session")
-    parser.add_argument("--push-url", metavar="URL", help="register this webhook for the task's notifications")
-    parser.add_argument("--push-token", metavar="T", help="the token the agent sends to the webhook")
-    _save_options(parser)
-    if stream:
-        parser.set_defaults(stream=True, async_=False)
-    else:
-        parser.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
-        parser.add_argument("--async", dest="async_", action="store_true", help="return at once with the task id")
-
-
-def _task_options(parser, save=False):
-    _agent_options(parser)
-    parser.add_argument("task_id", nargs="?", metavar="ID", help="the task (default: the session's)")
-    if save:
-        _save_options(parser)
-
-
-def _task_get_options(parser):
-    _task_options(parser, save=True)
-    parser.add_argument("--history-length", type=_number(int, 0), metavar="N", help="at most N history messages")
-    parser.add_argument("--wait", action="store_true", help="wait until the task ends or needs input")
-    parser.add_argument("--poll-interval", type=_number(float, 0.05), default=1.0, metavar="S",
-                        help="with --wait: seconds between the first polls (default 1, backing off to 5)")
-
-
-def _task_list_options(parser):
-    _agent_options(parser)
-    parser.add_argument("--context-id", metavar="ID", help="only this conversation's tasks")
-    parser.add_argument("--status", metavar="STATE", help="only tasks in this state, e.g. working")
-    parser.add_argument("--page-size", type=_number(int, 1, 100), metavar="N", help="tasks a page (1-100)")
-    parser.add_argument("--page-token", metavar="T", help="the page to show (from the last page)")
-    parser.add_argument("--all", action="store_true", help="every page")
-
-
-def _notification_options(parser):
-    parser.add_argument("op", choices=("set", "get", "list", "delete"))
-    _task_options(parser)
-    parser.add_argument("--webhook-url", metavar="URL", help="set: where the agent POSTs notifications")
-    parser.add_argument("--token", metavar="T", help="set: the token the agent sends with each notification")
-    parser.add_argument("--auth-scheme", metavar="SCHEME", help="set: e.g. Bearer, for the Authorization header")
-    parser.add_argument("--auth-credentials", metavar="C", help="set: the credentials for that scheme ('-': stdin)")
-    parser.add_argument("--config-id", metavar="C", help="the config (get, delete; set: choose its id)")
-
-
-def _card_options(parser, validate=False):
-    _agent_options(parser)
-    if validate:
-        parser.add_argument("--file", metavar="PATH", help="validate a card saved in a file")
-    else:
-        parser.add_argument("--extended", action="store_true",
-                            help="the extended card the agent shows authenticated clients")
-
-
-def _push_server_options(parser):
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=_number(int, 0, 65535), default=9000, help="0 to 65535")
-    parser.add_argument("--token", metavar="T", help="accept only notifications with this token ('-': stdin)")
-
-
-def _session_url(parser, all_flag=False):
-    parser.add_argument("agent_url", nargs="?", metavar="URL")
-    if all_flag:
-        parser.add_argument("--all", action="store_true", help="every session")
-        parser.add_argument("--keep-credentials", action="store_true",
-                            help="keep the credentials and client certificate")
-    else:
-        parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-
-
-def _auth_set_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    kind = parser.add_mutually_exclusive_group()   # one credential an agent: say which conflict
-    kind.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
-    kind.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
-    parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
-    kind.add_argument("--oauth2-token-url", metavar="URL",
-                      help="OAuth2 client credentials: the token endpoint")
-    parser.add_argument("--client-id", metavar="ID", help="OAuth2: the client id")
-    parser.add_argument("--client-secret", metavar="S", help="OAuth2: the client secret ('-': stdin)")
-    parser.add_argument("--scope", action="append", metavar="S", help="OAuth2: a scope to ask for (repeatable)")
-    parser.set_defaults(store_cert=True)   # --cert and --key (global options) are stored, as paths
-
-
-def _auth_login_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    parser.add_argument("--client-id", metavar="ID", help="the OAuth2 client id (remembered)")
-    parser.add_argument("--scope", action="append", metavar="S", help="a scope to ask for (repeatable)")
-
-
-def _url_option(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-
-
-def _chat_options(parser):
-    _agent_options(parser)
-    parser.add_argument("--new", action="store_true", help="start a new conversation")
-
-
-def _agent_server_options(parser):
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=_number(int, 0, 65535), default=8000, help="0 to 65535")
-    parser.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
-    parser.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
-                        help="the A2A versions it speaks and its card offers (default both)")
-
-
-# Every command: group -> (help, {action: (function, help, adds its options)}), or
-# group -> (help, (function, adds its options)) for a command without actions.
+# Every command: group -> (help, {action: (function, help, its options)}), or
+# group -> (help, (function, its options)) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
-        "send": (cmd_message_send, "send a message and wait for the reply",
-                 lambda p: _message_options(p, False)),
+        "send": (cmd_message_send, "send a message and wait for the reply", _MESSAGE + (
+            ("--stream", None, "stream the reply as it arrives"),
+            ("--async", None, "return at once with the task id", {"dest": "async_"}))),
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
-                   lambda p: _message_options(p, True))}),
+                   _MESSAGE + ({"stream": True, "async_": False},))}),
     "card": ("agent cards", {
-        "get": (cmd_card_get, "fetch and show the agent's card", _card_options),
+        "get": (cmd_card_get, "fetch and show the agent's card", _AGENT + (
+            ("--extended", None, "the extended card the agent shows authenticated clients"),)),
         "validate": (cmd_card_validate, "check a card against the rules of its A2A version",
-                     lambda p: _card_options(p, validate=True))}),
+                     _AGENT + (("--file", "PATH", "validate a card saved in a file"),))}),
     "task": ("tasks and their push notifications", {
-        "get": (cmd_task_get, "show a task (--wait: until it ends)", _task_get_options),
-        "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _task_list_options),
-        "cancel": (cmd_task_cancel, "cancel a task", _task_options),
-        "resubscribe": (cmd_task_resubscribe, "follow a running task's events",
-                        lambda p: _task_options(p, save=True)),
+        "get": (cmd_task_get, "show a task (--wait: until it ends)", _TASK + _SAVE + (
+            ("--history-length", "N", "at most N history messages", {"type": _number(int, 0)}),
+            ("--wait", None, "wait until the task ends or needs input"),
+            ("--poll-interval", "S", "with --wait: seconds between the first polls (default 1, "
+             "backing off to 5)", {"type": _number(float, 0.05), "default": 1.0}))),
+        "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _AGENT + (
+            ("--context-id", "ID", "only this conversation's tasks"),
+            ("--status", "STATE", "only tasks in this state, e.g. working"),
+            ("--page-size", "N", "tasks a page (1-100)", {"type": _number(int, 1, 100)}),
+            ("--page-token", "T", "the page to show (from the last page)"),
+            ("--all", None, "every page"))),
+        "cancel": (cmd_task_cancel, "cancel a task", _TASK),
+        "resubscribe": (cmd_task_resubscribe, "follow a running task's events", _TASK + _SAVE),
         "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
-                         _notification_options)}),
+                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),) + _TASK + (
+            ("--webhook-url", "URL", "set: where the agent POSTs notifications"),
+            ("--token", "T", "set: the token the agent sends with each notification"),
+            ("--auth-scheme", "SCHEME", "set: e.g. Bearer, for the Authorization header"),
+            ("--auth-credentials", "C", "set: the credentials for that scheme ('-': stdin)"),
+            ("--config-id", "C", "the config (get, delete; set: choose its id)")))}),
     "session": ("saved conversations", {
-        "list": (cmd_session_list, "list saved sessions", None),
-        "show": (cmd_session_show, "show one agent's session", _session_url),
-        "clear": (cmd_session_clear, "forget sessions: context, task and credentials",
-                  lambda p: _session_url(p, all_flag=True))}),
+        "list": (cmd_session_list, "list saved sessions", ()),
+        "show": (cmd_session_show, "show one agent's session",
+                 (("agent_url", "URL", None, {"nargs": "?"}), _URL_OPTION)),
+        "clear": (cmd_session_clear, "forget sessions: context, task and credentials", (
+            ("agent_url", "URL", None, {"nargs": "?"}), ("--all", None, "every session"),
+            ("--keep-credentials", None, "keep the credentials and client certificate")))}),
     "auth": ("stored credentials", {
-        "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
-        "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares",
-                  _auth_login_options),
-        "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
-        "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
+        "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
+            _URL_OPTION, ("--bearer-token", "T", "a bearer token ('-': stdin)"),
+            ("--api-key", "K", "an API key ('-': stdin)"),
+            ("--header-name", "NAME", "the API key's header (default X-API-Key)"),
+            ("--oauth2-token-url", "URL", "OAuth2 client credentials: the token endpoint"),
+            ("--client-id", "ID", "OAuth2: the client id"),
+            ("--client-secret", "S", "OAuth2: the client secret ('-': stdin)"),
+            ("--scope", "S", "OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+        "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
+            _URL_OPTION, ("--client-id", "ID", "the OAuth2 client id (remembered)"),
+            ("--scope", "S", "a scope to ask for (repeatable)", {"action": "append"}))),
+        "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
+        "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
+                  (_URL_OPTION,))}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
-             (cmd_chat, _chat_options)),
-    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents", (cmd_mcp, None)),
+             (cmd_chat, _AGENT + (("--new", None, "start a new conversation"),))),
+    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
+            (cmd_mcp, ())),
     "server": ("local servers for testing", {
-        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options),
-        "push": (cmd_server_push, "receive push notifications on a webhook and print them",
-                 _push_server_options)}),
+        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
+            ("--host", "", None, {"default": "127.0.0.1"}),
+            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 8000}),
+            ("--bearer-token", "T", "require this token ('-' reads it from stdin)"),
+            ("--protocol", "", "the A2A versions it speaks and its card offers (default both)",
+             {"choices": ("both", "1.0", "0.3"), "default": "both"}))),
+        "push": (cmd_server_push, "receive push notifications on a webhook and print them", (
+            ("--host", "", None, {"default": "127.0.0.1"}),
+            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 9000}),
+            ("--token", "T", "accept only notifications with this token ('-': stdin)")))}),
 }
+
+# Options that conflict, or that need another: (command, the test of its options, message, hint).
+# Checked in one place, check_options, before the command runs (git-filter-repo's
+# sanity_check_args); an option a command lacks reads as None.
+CONFLICTS = (
+    ("", lambda a: None not in (a.bearer_token, a.api_key),
+     "{prog}: argument --api-key: not allowed with argument --bearer-token", "see: {prog} --help"),
+    ("auth set", lambda a: a.oauth2_token_url is not None and (a.bearer_token, a.api_key) != (None,) * 2,
+     "{prog}: argument --oauth2-token-url: not allowed with argument --bearer-token or --api-key",
+     "see: {prog} --help"),
+    ("message send", lambda a: a.stream and a.async_, "--stream cannot be combined with --async"),
+    ("message", lambda a: a.new and (a.context_id or a.task_id),
+     "--new cannot be combined with --context-id or --task-id"),
+    ("message", lambda a: a.push_token and not a.push_url, "--push-token needs --push-url"),
+    ("card validate", lambda a: a.url and a.file or not (a.url or a.file or os.environ.get("HANDLER_URL")),
+     "card validate needs --url or --file (one of them)"),
+    ("task notification", lambda a: a.op != "set" and (a.webhook_url or a.token or a.auth_scheme
+                                                       or a.auth_credentials),
+     "--webhook-url, --token and --auth-* belong to 'task notification set', not {op}"),
+    ("task notification", lambda a: a.op == "delete" and not a.config_id,
+     "task notification delete needs --config-id"),
+    ("task notification", lambda a: a.op == "set" and not a.webhook_url,
+     "task notification set needs --webhook-url"),
+    ("task notification", lambda a: a.op == "set" and bool(a.auth_scheme) != bool(a.auth_credentials),
+     "--auth-scheme and --auth-credentials go together"),
+    ("session clear", lambda a: bool(a.agent_url) == bool(a.all),
+     "session clear needs an agent URL or --all (not both)"),
+    ("auth set", lambda a: a.key and not a.cert, "--key needs --cert"),
+    ("auth set", lambda a: a.bearer_token is None is a.api_key is a.oauth2_token_url and not a.cert,
+     "auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)"),
+    ("auth set", lambda a: a.oauth2_token_url and not (a.client_id and a.client_secret),
+     "--oauth2-token-url needs --client-id and --client-secret"))
+
+
+class _Options(dict):
+    """A command's options by name; one it does not have is None."""
+    __getattr__ = dict.get
+
+
+def check_options(args):
+    """Refuse the first combination of options that CONFLICTS forbids."""
+    command = " ".join(filter(None, (args.command, args.action)))
+    given = _Options(vars(args), prog=f"{PROG} {command}")
+    for where, test, message, *hint in CONFLICTS:
+        if command.startswith(where) and test(given):
+            raise usage_error(message.format(**given), hint and hint[0].format(**given))
 
 
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
     (building every parser costs more than the command itself); None to build them all."""
+    takes_value = {f for flags, metavar, *_ in _GLOBALS if metavar is not None for f in flags.split()}
     words, skip = [], False
     for arg in argv:
-        if skip or arg in ("-o", "--output", "--timeout", "--transport", "--ca-file", "--cert", "--key",
-                           "--retries", "--max-response"):
-            skip = not skip
-            continue
-        if arg == "--":
+        if not skip and (arg == "--" or len(words) == 2):
             break
-        if not arg.startswith("-"):
+        if not skip and arg[:1] != "-":
             words.append(arg)
-            if len(words) == 2:
-                break
-    if not words or words[0] not in COMMANDS:
-        return None
-    return words[0], words[1] if len(words) > 1 else None
+        skip = not skip and arg in takes_value
+    return (words + [None])[:2] if words and words[0] in COMMANDS else None
 
 
 def build_parser(argv=None):
@@ -5210,74 +5161,63 @@ def build_parser(argv=None):
                 columns = 80
         return argparse.HelpFormatter(prog, width=columns - 2)
 
+    class AddPart(argparse.Action):
+        """--file, --file-url and --data in their order; --media-type changes the file before it."""
+
+        def __call__(self, parser, namespace, value, option_string=None):
+            parts = list(getattr(namespace, "parts", None) or [])
+            if self.const != "media-type":
+                parts.append((self.const, value, None))
+            elif not parts or parts[-1][0] == "data":
+                raise argparse.ArgumentError(self, "must follow --file or --file-url")
+            else:
+                parts[-1] = parts[-1][:2] + (value,)
+            namespace.parts = parts
+
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, allow_abbrev=False, formatter_class=formatter, **kwargs)
+            self.register("action", "part", AddPart)
 
         def error(self, message):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
-    def seconds(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-        if not 0 < value < 10 ** 7:
-            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-        return value
-
-    def add_globals(parser, suppress):
-        d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
-        parser.add_argument("-o", "--output", choices=("text", "json"), default=d("text"),
-                            help="text for people (default), json for scripts (JSON Lines when streaming)")
-        parser.add_argument("--timeout", type=seconds, default=d(DEFAULT_TIMEOUT), metavar="SECONDS",
-                            help="give up after this long without an answer (default 120; "
-                                 "for streams, the longest silence)")
-        parser.add_argument("--debug", action="store_true", default=d(False),
-                            help="log every request and response on stderr (credentials redacted)")
-        parser.add_argument("-q", "--quiet", action="store_true", default=d(False),
-                            help="no notes or progress on stderr")
-        parser.add_argument("--transport", action="append", choices=("jsonrpc", "http+json"), default=d(None),
-                            help="the binding to use, in order of preference (repeatable; default: the "
-                                 "agent's order; $HANDLER_TRANSPORT)")
-        parser.add_argument("--ca-file", metavar="PATH", default=d(None),
-                            help="trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)")
-        parser.add_argument("--cert", metavar="PATH", default=d(None),
-                            help="a client certificate for mutual TLS ($HANDLER_CERT)")
-        parser.add_argument("--key", metavar="PATH", default=d(None),
-                            help="its private key, readable by you only ($HANDLER_KEY)")
-        parser.add_argument("--insecure", action="store_true", default=d(False),
-                            help="do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)")
-        parser.add_argument("--retries", type=_number(int, 0, MAX_RETRIES), metavar="N",
-                            default=d(None),
-                            help="retries of reads on connection errors, 429 and 502-504 (default 2)")
-        parser.add_argument("--max-response", metavar="BYTES", default=d(None),
-                            help="the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+        def options(self, specs, suppress=False):
+            for spec in specs:
+                if isinstance(spec, dict):
+                    self.set_defaults(**spec)
+                    continue
+                flags, metavar, help_text, *more = spec
+                kw = dict(*more, help=help_text)
+                if metavar is None:
+                    kw["action"] = "store_true"
+                elif metavar:
+                    kw["metavar"] = metavar
+                if suppress:   # a global option after the command overrides, and only when given
+                    kw["default"] = argparse.SUPPRESS
+                self.add_argument(*flags.split(), **kw)
 
     common = Parser(add_help=False)
-    add_globals(common, True)
+    common.options(_GLOBALS, True)
     parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
                     epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 authentication, "
                            "5 timeout, 130 interrupted. Sessions live in $HANDLER_HOME (~/.handler).")
-    add_globals(parser, False)
+    parser.options(_GLOBALS)
     parser.add_argument("--version", action="version", version=f"handler {VERSION} (A2A 1.0 and 0.3)")
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    chosen = None if argv is None else _chosen_command(argv)
+    chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
         sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
+        wanted = not chosen or chosen[0] == group
         if isinstance(actions, tuple):   # a command without actions
             sub.set_defaults(func=actions[0], action=None)
-            if actions[1] and (not chosen or chosen[0] == group):
-                actions[1](sub)
-            continue
-        if chosen and chosen[0] != group:
-            continue
-        subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
-        for name, (func, help_text, add_options) in actions.items():
-            command = subs.add_parser(name, help=help_text, description=help_text, parents=[common])
-            command.set_defaults(func=func)
-            if add_options and (not chosen or chosen[1] == name):
-                add_options(command)
+            sub.options(actions[1] if wanted else ())
+        elif wanted:
+            subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+            for name, (func, help_text, specs) in actions.items():
+                command = subs.add_parser(name, help=help_text, description=help_text, parents=[common])
+                command.set_defaults(func=func)
+                command.options(specs if not chosen or chosen[1] == name else ())
     return parser
 
 
@@ -5318,6 +5258,7 @@ def _run(argv):
     try:
         args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet, args.debug)
+        check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
     except HandlerError as exc:   # it may quote what it could not use: never a secret
