@@ -16,10 +16,24 @@ Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failur
 4 authentication, 5 timeout, 130 interrupted.
 """
 import _thread
-import json
 import os
 import sys
 import time
+
+
+class _Lazy:
+    """A module imported at its first use: --help and --version need no json."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        value = getattr(__import__(self._name), attr)
+        setattr(self, attr, value)   # found directly next time
+        return value
+
+
+json = _Lazy("json")
 
 # The clock seam: every wait and deadline of the client goes through this pair, which tests replace
 # with a fake clock (tqdm's DiscreteTimer is the model). The built-in agent's threads keep real time.
