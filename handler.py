@@ -2445,19 +2445,17 @@ class Output:
     (streams); warnings, notes, progress and errors go to stderr."""
 
     def __init__(self, fmt="text", quiet=False, debug=False, stdout=None, stderr=None):
-        self.fmt, self.quiet, self.debug_on = fmt, quiet, debug
-        self.out = stdout or sys.stdout
-        self.err = stderr or sys.stderr
+        self.json, self.quiet, self.debug_on = fmt == "json", quiet, debug
+        self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._midline = False
+        self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
+        self._reset()
+
+    def _reset(self):
         self._artifact = self._answers = self._held = None
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
-        self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
-
-    @property
-    def json(self):
-        return self.fmt == "json"
 
     def _json(self, obj, indent=None):
         """obj as JSON that a terminal shows as is: DEL and C1 controls escaped too, and all but
@@ -2470,8 +2468,8 @@ class Output:
             text = json.dumps(obj, indent=indent)
         return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
-    def json_line(self, obj):
-        self.out.write(self._json(obj) + "\n")
+    def json_line(self, obj, indent=None):
+        self.out.write(self._json(obj, indent) + "\n")
         self.out.flush()
 
     # -- stderr
@@ -2507,34 +2505,31 @@ class Output:
         self.out.write(visible(f"{text}\n"))
 
     def document(self, obj):
-        self.out.write(self._json(obj, 2) + "\n")
-        self.out.flush()
+        self.json_line(obj, 2)
 
     def fields(self, pairs, indent=""):
         for name, value in pairs:
             if value is not None:
                 self.line(f"{indent}{name}: {value}")
 
-    def reply(self, result):
-        """The result of message send: a task or a message."""
+    def _text(self, obj, *lines):
+        """obj as one JSON document, or else the lines that are not empty."""
         if self.json:
-            return self.document(result)
-        if "message" in result:
-            message = result["message"]
-            text = parts_text(message.get("parts"))
+            return self.document(obj)
+        for text in lines:
             if text:
                 self.line(text)
-            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
-            return
-        task = result["task"]
-        text = reply_text(task)
-        if text:
-            self.line(text)
-        self.task_ids(task)
+        return True
 
-    def task_ids(self, task):
-        self.fields([("Task ID", task.get("id")), ("Context ID", task.get("contextId")),
-                     ("State", task_state(task))])
+    def reply(self, result):
+        """The result of message send: a task or a message."""
+        body = result.get("task") or result.get("message")
+        if self._text(result, reply_text(body) if "task" in result else parts_text(body.get("parts"))):
+            self.task_ids(body, "task" in result)
+
+    def task_ids(self, task, is_task=True):
+        self.fields([("Task ID", task.get("id" if is_task else "taskId")),
+                     ("Context ID", task.get("contextId")), ("State", task_state(task) if is_task else None)])
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2547,11 +2542,10 @@ class Output:
         if self.json:
             return self.json_line(event)
         answers, self._answers = self._answers, None
-        if "artifactUpdate" in event:
-            update = event["artifactUpdate"]
+        update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
+        if update:
             self._artifact_text(update["artifact"], update.get("append"))
-        elif "statusUpdate" in event or "task" in event:
-            body = event.get("statusUpdate") or event.get("task")
+        elif body:
             # A task snapshot (the first event of a stream, or a last event that repeats the
             # task) replaces its artifacts: only what they add to what was shown is shown.
             self._artifact = None
@@ -2563,20 +2557,20 @@ class Output:
                 self._held = message
             elif self._message(message):
                 self._artifact = None
-        elif "message" in event:
-            self._message(event["message"])
+        else:
+            self._message(event.get("message"))
         self.out.flush()
 
     def _artifact_text(self, artifact, append):
         """An artifact's new content. What extends the text shown is written on; a replacement
         that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
         aid = artifact.get("artifactId")
-        old = self._texts.get(aid)
-        new = stream_text(artifact.get("parts"), old if append and old else "")
-        rest = new[len(old or ""):]
-        if old and not new.startswith(old):
-            name = str(artifact.get("name") or aid).replace("\n", "^J")
+        old = self._texts.get(aid) or ""
+        new = stream_text(artifact.get("parts"), old if append else "")
+        rest = new[len(old):]
+        if not new.startswith(old):
             self._newline()
+            name = str(artifact.get("name") or aid).replace("\n", "^J")
             self._write(f"[artifact {name} replaced]\n")
             rest = new
         self._texts[aid] = new
@@ -2587,15 +2581,15 @@ class Output:
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
-        if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts") \
-                and (message.get("messageId") is None or message.get("messageId") not in self._shown):
-            self._shown.add(message.get("messageId"))
-            self._held = None
-            self._newline()
-            self._write(stream_text(message["parts"]))
-            self._newline()
-            return True
-        return False
+        if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
+                or not message.get("parts") or message.get("messageId") in self._shown - {None}:
+            return False
+        self._shown.add(message.get("messageId"))
+        self._held = None
+        self._newline()
+        self._write(stream_text(message["parts"]))
+        self._newline()
+        return True
 
     def _write(self, text):
         if text:
@@ -2611,63 +2605,54 @@ class Output:
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
         held = self._held if task_state(task) in INTERRUPTED_STATES else None
         self._midline = self._midline and not self.json
-        self._artifact = self._answers = self._held = None
-        self._texts, self._shown = {}, set()
+        self._reset()
         if self.json:
             return
         self._message(held)
         self._newline()
-        if task is not None and ids:
-            self.task_ids(task)
-        elif message is not None and ids:
-            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
+        body = message if task is None else task
+        if ids and body is not None:
+            self.task_ids(body, task is not None)
         self.out.flush()
 
     def card(self, card, client=None):
-        if self.json:
-            return self.document(card)
-        provider = card.get("provider") if isinstance(card.get("provider"), dict) else {}
-        caps = card.get("capabilities") if isinstance(card.get("capabilities"), dict) else {}
-        self.fields([("Name", card.get("name")), ("Description", card.get("description")),
-                     ("Version", card.get("version")),
-                     ("Provider", " ".join(str(provider[k]) for k in ("organization", "url") if provider.get(k))
-                      or None)])
-        if client is not None and client.endpoint:
-            self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, {client.endpoint}")
-        self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
-                     ("Push notifications", "yes" if caps.get("pushNotifications") else "no")])
-        schemes = card.get("securitySchemes")
-        if isinstance(schemes, dict) and schemes:
-            self.line(f"Security: {', '.join(schemes)}")
-        skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
-        self.line(f"Skills ({len(skills)}):")
-        for skill in skills:
-            name = skill.get("name") or skill.get("id")
-            self.line(f"  - {name}" + (f": {skill['description']}" if skill.get("description") else ""))
+        if self._text(card):
+            dicts = {k: card[k] if isinstance(card.get(k), dict) else {} for k in
+                     ("provider", "capabilities", "securitySchemes")}
+            caps = dicts["capabilities"]
+            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")] + [
+                ("Provider", " ".join(str(v) for v in map(dicts["provider"].get, ("organization", "url"))
+                                      if v) or None)])
+            if client is not None and client.endpoint:
+                self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
+                          f"{client.endpoint}")
+            self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
+                         ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
+                         ("Security", ", ".join(dicts["securitySchemes"]) or None)])
+            skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+            self.line(f"Skills ({len(skills)}):")
+            for skill in skills:
+                said = f": {skill['description']}" if skill.get("description") else ""
+                self.line(f"  - {skill.get('name') or skill.get('id')}{said}")
 
     def sessions(self, sessions):
-        if self.json:
-            return self.document({"count": len(sessions), "sessions": [s.summary() for s in sessions]})
-        if not sessions:
-            return self.line("No saved sessions")
-        self.line(f"Saved Sessions ({len(sessions)})")
-        for session in sessions:
-            self.line()
-            self.line(session.agent_url)
-            self._session_fields(session, "  ", brief=True)
+        if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
+                      f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
+            for session in sessions:
+                self.line()
+                self.line(session.agent_url)
+                self._session_fields(session, "  ", None)
 
     def session(self, session):
-        if self.json:
-            return self.document(session.summary())
-        self.line(f"Session for {session.agent_url}")
-        self._session_fields(session, "")
+        if self._text(session.summary(), f"Session for {session.agent_url}"):
+            self._session_fields(session, "", "none")
 
-    def _session_fields(self, session, indent, brief=False):
+    def _session_fields(self, session, indent, none):
         state = f" ({session.task_state})" if session.task_id and session.task_state else ""
         creds = session.credentials
-        self.fields([("Context ID", session.context_id or (None if brief else "none")),
-                     ("Task ID", (session.task_id + state) if session.task_id else (None if brief else "none")),
-                     ("Credentials", creds.auth_type if creds else (None if brief else "none"))], indent)
+        self.fields([("Context ID", session.context_id or none),
+                     ("Task ID", (session.task_id + state) if session.task_id else none),
+                     ("Credentials", creds.auth_type if creds else none)], indent)
 
     def credentials(self, sessions, prefix=""):
         """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
@@ -2679,56 +2664,52 @@ class Output:
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
                            value=mask_secret(creds.value) if creds.value else None)
                 if creds.oauth:
-                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes", "expires_at")})
+                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                                 "expires_at")})
             if session.client_cert:
                 row["client_cert"] = session.client_cert
             rows.append(row)
-        if self.json:
-            return self.document({"count": len(rows), "credentials": rows})
-        if not rows:
-            return self.line("No stored credentials")
+        if not self._text({"count": len(rows), "credentials": rows},
+                          "" if rows else "No stored credentials"):
+            return
         for row in rows:
-            kind = {"bearer": f"bearer token {row.get('value')}", "oauth2": "OAuth2 (client "
-                    f"{row.get('client_id')} at {row.get('token_url')}), token {row.get('value') or 'not fetched yet'}",
-                    "api_key": f"API key in header {row.get('header_name') or 'X-API-Key'} {row.get('value')}"
-                    }.get(row.get("auth_type"), "")
-            if row.get("expires_at"):
-                kind += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(row["expires_at"]))
-            if row.get("client_cert"):
-                cert = row["client_cert"]
-                kind += ("; " if kind else "") + f"client certificate {cert['cert']}" + \
-                    (f" with key {cert['key']}" if cert.get("key") else "")
-            self.line(f"{prefix or row['agent_url'] + ': '}{kind}")
+            kind, cert, row = row.get("auth_type"), row.get("client_cert"), _Options(row)
+            said = [{"bearer": "bearer token {value}",
+                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}",
+                     "api_key": "API key in header {header_name} {value}"}.get(kind, "").format_map(
+                _Options(row, value=row.value or ("not fetched yet" if kind == "oauth2" else None),
+                         header_name=row.header_name or "X-API-Key"))]
+            if row.expires_at:
+                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(row.expires_at))
+            if cert:
+                said.append(f"client certificate {cert['cert']}"
+                            + (f" with key {cert['key']}" if cert.get("key") else ""))
+            self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
         how to get the next page."""
-        if self.json:
-            return self.document(result)
         tasks = result.get("tasks") or []
-        if not tasks:
-            self.line("No tasks")
-        for task in tasks:
-            self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
-                      f"{task.get('status', {}).get('timestamp') or '-'}")
-        if result.get("nextPageToken"):
-            self.line(f"(more: {more.format(result['nextPageToken'])})")
+        if self._text(result, "" if tasks else "No tasks"):
+            for task in tasks:
+                self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
+                          f"{task.get('status', {}).get('timestamp') or '-'}")
+            if result.get("nextPageToken"):
+                self.line(f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
         configs = [mask_secrets(c) for c in configs]
-        if self.json:
-            return self.document(configs[0] if single else {"configs": configs})
-        if not configs:
-            self.line("No push notification configs")
-        for i, config in enumerate(configs):
-            if i:
-                self.line()
-            auth = config.get("authentication") or {}
-            self.fields([("Config ID", config.get("id")), ("Task ID", config.get("taskId")),
-                         ("Webhook URL", config.get("url")), ("Token", config.get("token")),
-                         ("Authentication", f"{auth.get('scheme')} {auth.get('credentials') or ''}".strip()
-                          if auth else None)])
+        if self._text(configs[0] if single else {"configs": configs},
+                      "" if configs else "No push notification configs"):
+            for i, config in enumerate(configs):
+                if i:
+                    self.line()
+                auth = config.get("authentication")
+                self.fields([(name, config.get(key)) for name, key in (
+                    ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
+                    ("Token", "token"))] + [("Authentication", " ".join(filter(None, (
+                        str(auth.get("scheme")), auth.get("credentials")))) if auth else None)])
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
@@ -2736,20 +2717,19 @@ class Output:
             line = self._json(event)
         else:
             kind, body = next(iter(event.items()))
-            task_id = body.get("taskId") or body.get("id") or "-"
             if kind == "artifactUpdate":
                 artifact = body["artifact"]
                 what = f"artifact {artifact.get('name') or artifact.get('artifactId')}: " \
-                       f"{parts_text(artifact.get('parts'))}"
+                       + parts_text(artifact.get("parts"))
             elif kind == "message":
                 what = f"message: {parts_text(body.get('parts'))}"
             else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state = task_state(body)
-                message = body.get("status", {}).get("message")
+                state, message = task_state(body), body.get("status", {}).get("message")
                 said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
                 if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
                     said = reply_text(body)
                 what = state + (f": {said}" if said else "")
+            task_id = body.get("taskId") or body.get("id") or "-"
             line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
         with self._lock:
             self.out.write(line + "\n")
@@ -2757,18 +2737,16 @@ class Output:
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
-        verdict = "FAIL" if problems else "PASS"
-        if self.json:
-            return self.document({"source": source, "protocolVersion": version, "valid": not problems,
-                                  "problems": [{"path": p, "message": m} for p, m in problems]})
-        for path, message in problems:
-            self.line(f"{path}: {message}")
-        self.line(f"{verdict}: {source} (A2A {version}): "
-                  + (f"{len(problems)} problem{'s' if len(problems) > 1 else ''}" if problems else "valid card"))
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        self._text({"source": source, "protocolVersion": version, "valid": not problems,
+                    "problems": [{"path": p, "message": m} for p, m in problems]},
+                   *[f"{path}: {message}" for path, message in problems],
+                   f"{'FAIL' if problems else 'PASS'}: {source} (A2A {version}): "
+                   + (count if problems else "valid card"))
 
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
-        self.document(obj) if self.json else self.line(text)
+        self._text(obj, text)
 
 
 class _Spinner:
