@@ -1276,53 +1276,56 @@ def network_error(exc, url):
     import socket
     import ssl
     import urllib.error
-    import http.client
+    import http.client as hc
     wrapped = isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
     reason = exc.reason if wrapped else exc
-    where, unsent = url, wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
-    if isinstance(reason, (socket.timeout, TimeoutError)):
-        error = HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                             "raise --timeout, or check that the agent is healthy")
-    elif isinstance(reason, ssl.SSLCertVerificationError):
-        error = HandlerError(f"TLS certificate of {where} was not accepted: "
-                             f"{reason.verify_message or reason.reason}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file")
+    unsent = wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
+    what, said = type(reason).__name__, " ".join(str(reason).split())[:80]
+    if isinstance(reason, ssl.SSLError):
         unsent = None
-    elif isinstance(reason, ssl.SSLError):
         why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
-               "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)",
-               "UNEXPECTED_EOF_WHILE_READING": "the agent closed the connection during the handshake"}
-        why = why.get(reason.reason) or (why["UNEXPECTED_EOF_WHILE_READING"] if isinstance(reason, ssl.SSLEOFError)
+               "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)"}
+        eof = "the agent closed the connection during the handshake"
+        why = why.get(reason.reason) or (eof if isinstance(reason, ssl.SSLEOFError) or
+                                         reason.reason == "UNEXPECTED_EOF_WHILE_READING"
                                          else reason.reason or str(reason))
-        error = HandlerError(f"TLS connection to {where} failed: {why}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the URL's scheme, and --cert/--key if the agent "
-                             "wants a client certificate")
-        unsent = None
-    elif isinstance(reason, socket.gaierror):
-        error = HandlerError(f"cannot resolve the host of {where}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the host name in --url")
-    elif isinstance(reason, ConnectionRefusedError):
-        error = HandlerError(f"cannot connect to {where}: connection refused", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
-    elif isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
-        error = bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
-    elif isinstance(reason, http.client.HTTPException) and not isinstance(reason, ConnectionError):
-        shown = " ".join(str(reason).split())[:80]   # what the agent sent, on one line
-        error = bad_response(f"the answer from {where} is not HTTP: {shown!r}" if isinstance(
-            reason, http.client.BadStatusLine) else f"the answer from {where} is malformed: {shown}",
-            "check --url: is an A2A agent listening there?")
-    elif isinstance(reason, (ConnectionError, http.client.HTTPException)):
-        detail = "closed the connection without an answer" if isinstance(
-            reason, http.client.RemoteDisconnected) else (str(reason) or type(reason).__name__)
-        error = HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
-    elif isinstance(reason, OSError) and " 407 " in str(reason):   # urllib's CONNECT to the proxy
-        error = proxy_auth_error(where)
-    elif isinstance(reason, OSError):
-        error = HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
+        verify = getattr(reason, "verify_message", None) or reason.reason
+    # (exception types, message, exit code or None for a bad answer, hint); the first that fits
+    for kinds, message, code, hint in (
+            ((socket.timeout, TimeoutError), "timed out talking to {url}", EXIT_TIMEOUT,
+             "raise --timeout, or check that the agent is healthy"),
+            (ssl.SSLCertVerificationError, "TLS certificate of {url} was not accepted: {verify}",
+             EXIT_UNREACHABLE, "check the host name, or give its CA with --ca-file"),
+            (ssl.SSLError, "TLS connection to {url} failed: {why}", EXIT_UNREACHABLE,
+             "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
+            (socket.gaierror, "cannot resolve the host of {url}", EXIT_UNREACHABLE,
+             "check the host name in --url"),
+            (ConnectionRefusedError, "cannot connect to {url}: connection refused", EXIT_UNREACHABLE,
+             "is the agent running? check --url"),
+            ((hc.IncompleteRead, hc.LineTooLong), "the answer from {url} was cut off or malformed "
+             "({what})", None, None),
+            (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
+             "answer", EXIT_UNREACHABLE, "check that the agent is running and healthy"),
+            (hc.BadStatusLine, "the answer from {url} is not HTTP: {said!r}", None,
+             "check --url: is an A2A agent listening there?"),
+            (ConnectionError, "connection to {url} failed: {detail}", EXIT_UNREACHABLE,
+             "check that the agent is running and healthy"),
+            (hc.HTTPException, "the answer from {url} is malformed: {said}", None,
+             "check --url: is an A2A agent listening there?"),
+            (OSError, "cannot reach {url}: {strerror}", EXIT_UNREACHABLE,
+             "check --url and your network or proxy settings")):
+        if isinstance(reason, kinds):
+            break
     else:
         return None
+    if kinds is OSError and " 407 " in str(reason):   # urllib's CONNECT to the proxy
+        error = proxy_auth_error(url)
+    else:
+        message = message.format(**locals(), detail=str(reason) or what,
+                                 strerror=getattr(reason, "strerror", None) or reason)
+        error = bad_response(message, hint) if code is None else \
+            HandlerError(message, code, "A2ACLI_ERR_TIMEOUT" if code == EXIT_TIMEOUT
+                         else "A2ACLI_ERR_UNREACHABLE", hint)
     error.retry = "unsent" if unsent else "any" if unsent is False else None
     return error
 
