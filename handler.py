@@ -519,38 +519,45 @@ class _ByType(dict):
 
 
 _SCOPES = {"*": "str"}
-_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<scheme>": {"list": [scopes]}}}
+_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<name>": {"list": [..]}}}
 _REQUIREMENT_03 = {"*": ["str"]}                          # {"<scheme>": [scopes]}
-_SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"], "examples": ["str"],
+_SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"],
+          "examples": ["str"],
           "inputModes": ["str"], "outputModes": ["str"],
           "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03]}
 _CAPABILITIES = {"streaming": "bool", "pushNotifications": "bool", "extendedAgentCard": "bool",
                  "stateTransitionHistory": "bool",
-                 "extensions": [{"uri": "str", "description": "str", "required": "bool", "params": {}}]}
+                 "extensions": [{"uri": "str", "description": "str", "required": "bool",
+                                 "params": {}}]}
 _CARD = {
     "!name": "str", "!description": "str", "!version": "str", "!capabilities": _CAPABILITIES,
     "!defaultInputModes": ["str"], "!defaultOutputModes": ["str"], "!skills": [_SKILL],
-    "provider": {"!organization": "str", "!url": "url"}, "documentationUrl": "url", "iconUrl": "url",
+    "provider": {"!organization": "str", "!url": "url"}, "documentationUrl": "url",
+    "iconUrl": "url",
     "securitySchemes": {}, "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03],
     "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
     "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
     "supportsAuthenticatedExtendedCard": "bool"}
 _CARD_TABLES = {
-    "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str", "!protocolVersion": "str",
+    "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str",
+                                      "!protocolVersion": "str",
                                       "tenant": "str"}], **_CARD},
     "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
     "0.3 half": {"!protocolVersion": "str", "!url": "url"},   # of a 1.x card that has either
     "unknown": _CARD}
 _FLOWS_03 = {
-    "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES,
+    "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
+                          "!scopes": _SCOPES,
                           "pkceRequired": "bool"},
     "clientCredentials": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
     "implicit": {"!authorizationUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
     "password": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES}}
-_FLOWS_1X = _OneOf(_FLOWS_03,   # implicit and password are deprecated in 1.x, and nothing in them required
+# implicit and password are deprecated in 1.x, and nothing in them required
+_FLOWS_1X = _OneOf(_FLOWS_03,
                    implicit={"authorizationUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
                    password={"tokenUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
-                   deviceCode={"!deviceAuthorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
+                   deviceCode={"!deviceAuthorizationUrl": "url", "!tokenUrl": "url",
+                               "refreshUrl": "url",
                                "!scopes": _SCOPES})
 _SCHEME_1X = _OneOf(
     apiKeySecurityScheme={"!location": "query|header|cookie", "!name": "str", "description": "str"},
@@ -559,8 +566,10 @@ _SCHEME_1X = _OneOf(
     openIdConnectSecurityScheme={"!openIdConnectUrl": "url", "description": "str"},
     mtlsSecurityScheme={"description": "str"})
 _SCHEME_03 = _ByType(
-    apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str", "bearerFormat": "str"},
-    oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"}, openIdConnect={"!openIdConnectUrl": "url"},
+    apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str",
+                                                                 "bearerFormat": "str"},
+    oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"},
+    openIdConnect={"!openIdConnectUrl": "url"},
     mutualTLS={})
 
 
@@ -575,12 +584,14 @@ def validate_card_bytes(body):
 
 def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
-    carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else "unknown"."""
+    carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
+    "unknown"."""
     if not isinstance(card, dict):
         return "unknown"
     if card.get("supportedInterfaces") is not None:
         return "1.x"
-    return "0.3" if card.get("url") is not None or card.get("protocolVersion") is not None else "unknown"
+    has03 = card.get("url") is not None or card.get("protocolVersion") is not None
+    return "0.3" if has03 else "unknown"
 
 
 def validate_card(card):
@@ -598,29 +609,35 @@ def validate_card(card):
         return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
     problems = []
     if version == "unknown":
-        problems.append(("$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
+        problems.append(("$.supportedInterfaces",
+                         "missing: expected supportedInterfaces (A2A 1.x), "
                                                   "or url and protocolVersion (A2A 0.3)"))
     _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
     both = version == "1.x" and any(card.get(k) is not None for k in ("url", "protocolVersion"))
     if both:
         _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
-    if not isinstance(schemes, dict):   # reported above, and what the requirements name cannot be checked
+    if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
         return version, problems
     skills = card.get("skills") if isinstance(card.get("skills"), list) else []
     defined = ", ".join(map(str, schemes)) or "none"
     named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills) if isinstance(s, dict)]:
-        for field in ("securityRequirements", "security"):   # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-            for i, names in enumerate(holder.get(field) if isinstance(holder.get(field), list) else []):
+    holders = [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills)
+                               if isinstance(s, dict)]
+    for path, holder in holders:
+        # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
+        for field in ("securityRequirements", "security"):
+            listed = holder.get(field)
+            for i, names in enumerate(listed if isinstance(listed, list) else []):
                 wrapped = field == "securityRequirements"
                 names = names.get("schemes") if wrapped and isinstance(names, dict) else names
                 where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
                 for name in names if isinstance(names, dict) else ():
                     named[field].add(name)
                     if name not in schemes:
-                        problems.append((_at(where, name), f"names security scheme {name!r}, which securitySchemes "
-                                                           f"does not define (it defines: {defined})"))
+                        problems.append((_at(where, name),
+                                         f"names security scheme {name!r}, which securitySchemes "
+                                         f"does not define (it defines: {defined})"))
     for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
@@ -637,11 +654,12 @@ def _check_fields(obj, table, path, problems, strict):
     for key, kind in table.items():
         name = key.lstrip("!")
         value, where = obj.get(name), _at(path, name)
-        if value is None:   # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+        # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+        if value is None:
             if key != name:
                 problems.append((where, f"missing: expected {_expected(kind)}"))
         elif (_check(value, kind, where, problems, strict) and strict and key != name
-              and (value in ("", []) or value == {} and "*" in kind)):   # an empty map; an empty message is set
+              and (value in ("", []) or value == {} and "*" in kind)):   # a map; a message is set
             problems.append((where, "is empty: A2A 1.x requires at least one "
                                     + ("character" if value == "" else "entry")))
     return len(problems) == before
@@ -680,7 +698,8 @@ def _check(value, kind, path, problems, strict):
             problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
     elif isinstance(kind, _ByType):
         if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
-            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems, strict)
+            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems,
+                          strict)
     elif isinstance(kind, dict) and "*" in kind:
         for key, item in value.items():
             _check(item, kind["*"], _at(path, key), problems, strict)
@@ -691,16 +710,19 @@ def _check(value, kind, path, problems, strict):
 
 def _expected(kind):
     if isinstance(kind, (list, dict)):
-        return "an array of strings" if kind == ["str"] else "an array" if isinstance(kind, list) else "an object"
+        return "an array of strings" if kind == ["str"] else \
+            "an array" if isinstance(kind, list) else "an object"
     named = {"str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}
     return named.get(kind) or "one of " + ", ".join(kind.split("|"))
 
 
 def _show(value):
-    """A value as a message names it: a string quoted (cut short), anything else by its JSON type."""
+    """A value as a message names it: a string quoted (cut short), anything else by its JSON
+    type."""
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
-    return {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object",
+    return {bool: "a boolean", int: "a number", float: "a number", list: "an array",
+            dict: "an object",
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
@@ -1229,7 +1251,8 @@ class Response:
     """A whole HTTP response: status, headers (an email.message.Message) and body bytes."""
 
     def __init__(self, url, status, reason, headers, body):
-        self.url, self.status, self.reason, self.headers, self.body = url, status, reason, headers, body
+        self.url, self.status, self.reason = url, status, reason
+        self.headers, self.body = headers, body
 
     @property
     def content_type(self):
@@ -1240,7 +1263,8 @@ class Response:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
             snippet = shown_json(exc, body_snippet(self.body, self.content_type))
-            raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
+            raise bad_response(f"{what} at {self.url} is not JSON "
+                               f"({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet}") from None
 
 
@@ -1259,12 +1283,15 @@ def is_secret_header(name):
 
 
 def redact_headers(headers, secrets=()):
-    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v) for k, v in headers.items()}
+    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v)
+            for k, v in headers.items()}
 
 
 def proxy_auth_error(url):
-    return HandlerError(f"the proxy refused to reach {url} without its password (HTTP 407)", EXIT_AUTH,
-                        "A2ACLI_ERR_AUTH_FAILED", "put the proxy's user and password in HTTPS_PROXY / HTTP_PROXY: "
+    return HandlerError(f"the proxy refused to reach {url} without its password (HTTP 407)",
+                        EXIT_AUTH,
+                        "A2ACLI_ERR_AUTH_FAILED",
+                        "put the proxy's user and password in HTTPS_PROXY / HTTP_PROXY: "
                         "http://user:password@proxy:port")
 
 
@@ -1284,7 +1311,8 @@ def network_error(exc, url):
     if isinstance(reason, ssl.SSLError):
         unsent = None
         why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
-               "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)"}
+               "WRONG_VERSION_NUMBER":
+                   "the agent does not speak TLS on this port (http:// instead?)"}
         eof = "the agent closed the connection during the handshake"
         why = why.get(reason.reason) or (eof if isinstance(reason, ssl.SSLEOFError) or
                                          reason.reason == "UNEXPECTED_EOF_WHILE_READING"
@@ -1300,7 +1328,8 @@ def network_error(exc, url):
              "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
             (socket.gaierror, "cannot resolve the host of {url}", EXIT_UNREACHABLE,
              "check the host name in --url"),
-            (ConnectionRefusedError, "cannot connect to {url}: connection refused", EXIT_UNREACHABLE,
+            (ConnectionRefusedError, "cannot connect to {url}: connection refused",
+             EXIT_UNREACHABLE,
              "is the agent running? check --url"),
             ((hc.IncompleteRead, hc.LineTooLong), "the answer from {url} was cut off or malformed "
              "({what})", None, None),
@@ -1362,7 +1391,8 @@ def bounded(produce, timeout, what, limit=None):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s", EXIT_TIMEOUT,
+                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
+                                       EXIT_TIMEOUT,
                                        "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
                 try:
                     kind, item = items.get(timeout=min(left, 0.2))
@@ -1392,7 +1422,8 @@ def loggable(body):
     except JSON_ERRORS:
         if "=" in text and " " not in text.strip():   # a form (OAuth2 token requests)
             from urllib.parse import parse_qsl
-            text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}" for k, v in parse_qsl(text))
+            text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}"
+                            for k, v in parse_qsl(text))
     return text[:2000]
 
 
@@ -1412,9 +1443,11 @@ class _Inflate:
 
     def __init__(self, raw, bare_ok=False):
         import zlib
-        self.raw, self.inflate, self.buffer, self.done = raw, zlib.decompressobj(32 + zlib.MAX_WBITS), b"", False
+        self.raw, self.buffer, self.done = raw, b"", False
+        self.inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)
         self.bare_ok = bare_ok   # "deflate" without its zlib header, as some servers send it
-        self.read_raw = getattr(raw, "read1", None) or raw.read   # read1: what has come, without waiting for more
+        # read1: what has come, without waiting for more
+        self.read_raw = getattr(raw, "read1", None) or raw.read
 
     def _fill(self):
         import zlib
@@ -1459,21 +1492,24 @@ def decoded(resp):
     """The response, or a reader that undoes its gzip or deflate content encoding."""
     encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which Handler does not "
-                           "decode", "Handler asks for gzip or deflate only (Accept-Encoding)")
-    return _Inflate(resp, encoding == "deflate") if encoding in ("gzip", "x-gzip", "deflate") else resp
+        raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which "
+                           "Handler does not decode",
+                           "Handler asks for gzip or deflate only (Accept-Encoding)")
+    packed = encoding in ("gzip", "x-gzip", "deflate")
+    return _Inflate(resp, encoding == "deflate") if packed else resp
 
 
 def read_body(resp, url, limit=MAX_BODY):
-    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the limit)."""
+    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the
+    limit)."""
     chunks, size, reader = [], 0, decoded(resp)
     while True:
         chunk = reader.read(65536)
         if not chunk:
             left = getattr(resp, "length", None)   # http.client: Content-Length bytes still missing
             if isinstance(left, int) and left > 0:
-                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its Content-Length "
-                                   "never came")
+                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
+                                   "Content-Length never came")
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
@@ -1813,22 +1849,25 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
     """POST an OAuth2 form; the JSON answer (an error answer too: the caller reads its "error")."""
     from urllib.parse import urlencode
     check_token_url(url, what)
-    resp = transport.request(url, urlencode(form).encode("ascii"), {"Accept": "application/json", **(headers or {})},
-                             "POST", idempotent=False, content_type="application/x-www-form-urlencoded")
+    resp = transport.request(url, urlencode(form).encode("ascii"),
+                             {"Accept": "application/json", **(headers or {})}, "POST",
+                             idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
         data = loads(resp.body.decode("utf-8"))
     except JSON_ERRORS:
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
-        raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a usable JSON body",
-                           EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED")
+        raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a "
+                           "usable JSON body", EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED")
     return data
 
 
 def _oauth_failure(url, data, hint, what="token endpoint", wanted="an access_token"):
     detail = f": {data['error_description']}" if data.get("error_description") else ""
-    said = f"refused: {data['error']}{detail}" if data.get("error") else f"answered without {wanted}"
-    return HandlerError(f"the OAuth2 {what} {url} " + " ".join(str(said).split())[:300],   # one line
+    said = f"refused: {data['error']}{detail}" if data.get("error") else \
+        f"answered without {wanted}"
+    said = " ".join(str(said).split())[:300]   # one line
+    return HandlerError(f"the OAuth2 {what} {url} {said}",
                         EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED", hint)
 
 
@@ -1843,7 +1882,8 @@ def fetch_oauth_token(transport, oauth):
         (["client_credentials"] if oauth.get("client_secret") else [])
     if not grants:
         raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
-                           "A2ACLI_ERR_CREDENTIALS_MISSING", f"sign in again with: {PROG} auth login")
+                           "A2ACLI_ERR_CREDENTIALS_MISSING",
+                           f"sign in again with: {PROG} auth login")
     for grant in grants:
         form, headers = {"grant_type": grant}, {}
         if grant == "refresh_token":
@@ -1851,7 +1891,8 @@ def fetch_oauth_token(transport, oauth):
         if oauth.get("scopes"):
             form["scope"] = " ".join(oauth["scopes"])
         if oauth.get("client_secret"):   # client_secret_basic (RFC 6749, 2.3.1)
-            pair = f"{quote(oauth.get('client_id') or '', safe='')}:{quote(oauth['client_secret'], safe='')}"
+            pair = ":".join(quote(oauth.get(k) or "", safe="")
+                            for k in ("client_id", "client_secret"))
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         else:
             form["client_id"] = oauth.get("client_id") or ""
@@ -1859,8 +1900,9 @@ def fetch_oauth_token(transport, oauth):
         if isinstance(data.get("access_token"), str) and data["access_token"]:
             return _took(oauth, data)
         if grant == grants[-1]:
-            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set --oauth2-token-url ..."
-                                 if oauth.get("client_secret") else f"sign in again with: {PROG} auth login")
+            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set "
+                                 "--oauth2-token-url ..." if oauth.get("client_secret")
+                                 else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
 
 
@@ -1883,8 +1925,10 @@ def device_flow(card):
     for scheme in schemes.values():
         if not isinstance(scheme, dict):
             continue
-        oauth = scheme.get("oauth2SecurityScheme") if isinstance(scheme.get("oauth2SecurityScheme"), dict) else scheme
-        flow = (oauth.get("flows") or {}).get("deviceCode") if isinstance(oauth.get("flows"), dict) else None
+        oauth = scheme.get("oauth2SecurityScheme")
+        oauth = oauth if isinstance(oauth, dict) else scheme
+        flows = oauth.get("flows")
+        flow = flows.get("deviceCode") if isinstance(flows, dict) else None
         if isinstance(flow, dict) and flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
             scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
             return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(scopes)
@@ -1908,11 +1952,13 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     deadline = monotonic() + lifetime
     while True:
         if monotonic() + interval > deadline:
-            raise HandlerError("the sign-in code expired before the sign-in was finished", EXIT_AUTH,
+            raise HandlerError("the sign-in code expired before the sign-in was finished",
+                               EXIT_AUTH,
                                "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
         sleep(max(interval, 0.05))
-        answer = form_post(transport, token_url, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                                                  "device_code": data["device_code"], "client_id": client_id})
+        answer = form_post(transport, token_url,
+                           {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                            "device_code": data["device_code"], "client_id": client_id})
         if isinstance(answer.get("access_token"), str) and answer["access_token"]:
             return _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
         if answer.get("error") == "slow_down":
@@ -2527,12 +2573,14 @@ class Output:
     def reply(self, result):
         """The result of message send: a task or a message."""
         body = result.get("task") or result.get("message")
-        if self._text(result, reply_text(body) if "task" in result else parts_text(body.get("parts"))):
+        if self._text(result,
+                      reply_text(body) if "task" in result else parts_text(body.get("parts"))):
             self.task_ids(body, "task" in result)
 
     def task_ids(self, task, is_task=True):
         self.fields([("Task ID", task.get("id" if is_task else "taskId")),
-                     ("Context ID", task.get("contextId")), ("State", task_state(task) if is_task else None)])
+                     ("Context ID", task.get("contextId")),
+                     ("State", task_state(task) if is_task else None)])
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2623,9 +2671,9 @@ class Output:
             dicts = {k: card[k] if isinstance(card.get(k), dict) else {} for k in
                      ("provider", "capabilities", "securitySchemes")}
             caps = dicts["capabilities"]
-            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")] + [
-                ("Provider", " ".join(str(v) for v in map(dicts["provider"].get, ("organization", "url"))
-                                      if v) or None)])
+            provider = map(dicts["provider"].get, ("organization", "url"))
+            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
+                        + [("Provider", " ".join(str(v) for v in provider if v) or None)])
             if client is not None and client.endpoint:
                 self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
                           f"{client.endpoint}")
@@ -2683,7 +2731,8 @@ class Output:
                 _Options(row, value=row.value or ("not fetched yet" if kind == "oauth2" else None),
                          header_name=row.header_name or "X-API-Key"))]
             if row.expires_at:
-                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(row.expires_at))
+                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                         time.gmtime(row.expires_at))
             if cert:
                 said.append(f"client certificate {cert['cert']}"
                             + (f" with key {cert['key']}" if cert.get("key") else ""))
@@ -2695,7 +2744,8 @@ class Output:
         tasks = result.get("tasks") or []
         if self._text(result, "" if tasks else "No tasks"):
             for task in tasks:
-                self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
+                self.line(f"{task.get('id')}  {task_state(task):<14}  "
+                          f"{task.get('contextId') or '-'}  "
                           f"{task.get('status', {}).get('timestamp') or '-'}")
             if result.get("nextPageToken"):
                 self.line(f"(more: {more.format(result['nextPageToken'])})")
@@ -4283,7 +4333,8 @@ def require_url(args):
     url = getattr(args, "url", None) or os.environ.get("HANDLER_URL")
     if not url:
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
-                          f"for example: {PROG} {args.command} {args.action} --url http://127.0.0.1:8000")
+                          f"for example: {PROG} {args.command} {args.action} "
+                          "--url http://127.0.0.1:8000")
     normalise_url(url)   # fails early, with a clear line, on a URL that is not one
     return url.strip()
 
@@ -4351,7 +4402,8 @@ def read_message_parts(args):
     extra = getattr(args, "parts", None) or []
     text = args.text
     stdin_taken = any(kind == "data" and value == "-" for kind, value, _ in extra)
-    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None and not _is_tty(sys.stdin)):
+    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None
+                       and not _is_tty(sys.stdin)):
         text = sys.stdin.read().rstrip("\r\n")
     parts = [{"text": text}] if text and text.strip() else []
     for kind, value, media_type in extra:
@@ -4373,7 +4425,8 @@ def file_part(path, media_type=None):
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE:
-            raise usage_error(f"--file {path} is {size} bytes; files sent inline may be at most 10 MiB",
+            raise usage_error(f"--file {path} is {size} bytes; files sent inline may be at most "
+                              "10 MiB",
                               "put it somewhere the agent can fetch it and use --file-url")
         with open(path, "rb") as f:
             data = f.read()
@@ -4426,7 +4479,8 @@ def pick_credentials(args, session):
     if getattr(args, "bearer_token", None):
         return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
     if getattr(args, "api_key", None):
-        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.api_key_header)
+        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
+                               args.api_key_header)
     if env.get("HANDLER_BEARER_TOKEN"):
         return AuthCredentials("bearer", env["HANDLER_BEARER_TOKEN"])
     if env.get("HANDLER_API_KEY"):
@@ -4437,7 +4491,7 @@ def pick_credentials(args, session):
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
     value = getattr(args, name, None)
-    unset = value is None or value is False or value == []   # not `in (None, False, [])`: 0 == False
+    unset = value is None or value is False or value == []   # not `in (...)`: 0 == False
     return os.environ.get(env) or None if unset else value
 
 
@@ -4611,12 +4665,14 @@ def save_artifacts(task, args, out):
             if "text" in part:
                 plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
             elif "data" in part:
-                plan.append((stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
+                plan.append((stem + ".json", json.dumps(part["data"], indent=2,
+                                                        ensure_ascii=False).encode()))
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
                 except ValueError:
-                    raise bad_response(f"artifact {base} holds a file that is not valid base64") from None
+                    raise bad_response(f"artifact {base} holds a file that is not valid "
+                                       "base64") from None
                 ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
@@ -4827,10 +4883,12 @@ def cmd_auth_set(args, out):
         check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
             "token_url": args.oauth2_token_url, "client_id": args.client_id,
-            "client_secret": read_secret(args.client_secret, "--client-secret"), "scopes": args.scope or []})
+            "client_secret": read_secret(args.client_secret, "--client-secret"),
+            "scopes": args.scope or []})
         kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if args.cert:   # paths only; the key must be private, as ssh wants
-        cert = {"cert": os.path.abspath(args.cert), "key": os.path.abspath(args.key) if args.key else None}
+        cert = {"cert": os.path.abspath(args.cert),
+                "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
     open_store(out).update(url, credentials=creds, client_cert=cert)
     shown = mask_secret(creds.value) if creds and creds.value else None
@@ -4849,8 +4907,10 @@ def cmd_auth_login(args, out):
     client = make_client(args, out, session, store)
     flow = device_flow(client.fetch_card())
     if flow is None:
-        raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow", EXIT_FAILURE,
-                           "A2ACLI_ERR_CARD_INVALID", f"for a client secret use: {PROG} auth set --oauth2-token-url")
+        raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow",
+                           EXIT_FAILURE,
+                           "A2ACLI_ERR_CARD_INVALID",
+                           f"for a client secret use: {PROG} auth set --oauth2-token-url")
     old = (session.credentials.oauth or {}) if session.credentials else {}
     client_id = args.client_id or old.get("client_id")
     if not client_id:
@@ -4971,7 +5031,8 @@ _GLOBALS = (
     ("--debug", None, "log every request and response on stderr (credentials redacted)"),
     ("-q --quiet", None, "no notes or progress on stderr"),
     ("--transport", "", "the binding to use, in order of preference (repeatable; default: the "
-     "agent's order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+     "agent's order; $HANDLER_TRANSPORT)", {"action": "append",
+                                            "choices": ("jsonrpc", "http+json")}),
     ("--ca-file", "PATH", "trust the CA certificates in this file ($HANDLER_CA_FILE; also "
      "SSL_CERT_FILE)"),
     ("--cert", "PATH", "a client certificate for mutual TLS ($HANDLER_CERT)"),
@@ -5036,7 +5097,8 @@ COMMANDS = {
         "cancel": (cmd_task_cancel, "cancel a task", _TASK),
         "resubscribe": (cmd_task_resubscribe, "follow a running task's events", _TASK + _SAVE),
         "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
-                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),) + _TASK + (
+                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),)
+                         + _TASK + (
             ("--webhook-url", "URL", "set: where the agent POSTs notifications"),
             ("--token", "T", "set: the token the agent sends with each notification"),
             ("--auth-scheme", "SCHEME", "set: e.g. Bearer, for the Authorization header"),
@@ -5087,14 +5149,15 @@ COMMANDS = {
 CONFLICTS = (
     ("", lambda a: None not in (a.bearer_token, a.api_key),
      "{prog}: argument --api-key: not allowed with argument --bearer-token", "see: {prog} --help"),
-    ("auth set", lambda a: a.oauth2_token_url is not None and (a.bearer_token, a.api_key) != (None,) * 2,
+    ("auth set", lambda a: a.oauth2_token_url is not None and {a.bearer_token, a.api_key} != {None},
      "{prog}: argument --oauth2-token-url: not allowed with argument --bearer-token or --api-key",
      "see: {prog} --help"),
     ("message send", lambda a: a.stream and a.async_, "--stream cannot be combined with --async"),
     ("message", lambda a: a.new and (a.context_id or a.task_id),
      "--new cannot be combined with --context-id or --task-id"),
     ("message", lambda a: a.push_token and not a.push_url, "--push-token needs --push-url"),
-    ("card validate", lambda a: a.url and a.file or not (a.url or a.file or os.environ.get("HANDLER_URL")),
+    ("card validate",
+     lambda a: a.url and a.file or not (a.url or a.file or os.environ.get("HANDLER_URL")),
      "card validate needs --url or --file (one of them)"),
     ("task notification", lambda a: a.op != "set" and (a.webhook_url or a.token or a.auth_scheme
                                                        or a.auth_credentials),
@@ -5103,7 +5166,8 @@ CONFLICTS = (
      "task notification delete needs --config-id"),
     ("task notification", lambda a: a.op == "set" and not a.webhook_url,
      "task notification set needs --webhook-url"),
-    ("task notification", lambda a: a.op == "set" and bool(a.auth_scheme) != bool(a.auth_credentials),
+    ("task notification",
+     lambda a: a.op == "set" and bool(a.auth_scheme) != bool(a.auth_credentials),
      "--auth-scheme and --auth-credentials go together"),
     ("session clear", lambda a: bool(a.agent_url) == bool(a.all),
      "session clear needs an agent URL or --all (not both)"),
@@ -5131,7 +5195,8 @@ def check_options(args):
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
     (building every parser costs more than the command itself); None to build them all."""
-    takes_value = {f for flags, metavar, *_ in _GLOBALS if metavar is not None for f in flags.split()}
+    takes_value = {flag for flags, metavar, *_ in _GLOBALS if metavar is not None
+                   for flag in flags.split()}
     words, skip = [], False
     for arg in argv:
         if not skip and (arg == "--" or len(words) == 2):
@@ -5195,10 +5260,12 @@ def build_parser(argv=None):
     common = Parser(add_help=False)
     common.options(_GLOBALS, True)
     parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
-                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 authentication, "
-                           "5 timeout, 130 interrupted. Sessions live in $HANDLER_HOME (~/.handler).")
+                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 "
+                           "authentication, 5 timeout, 130 interrupted. Sessions live in "
+                           "$HANDLER_HOME (~/.handler).")
     parser.options(_GLOBALS)
-    parser.add_argument("--version", action="version", version=f"handler {VERSION} (A2A 1.0 and 0.3)")
+    parser.add_argument("--version", action="version",
+                        version=f"handler {VERSION} (A2A 1.0 and 0.3)")
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
@@ -5210,7 +5277,8 @@ def build_parser(argv=None):
         elif wanted:
             subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
             for name, (func, help_text, specs) in actions.items():
-                command = subs.add_parser(name, help=help_text, description=help_text, parents=[common])
+                command = subs.add_parser(name, help=help_text, description=help_text,
+                                          parents=[common])
                 command.set_defaults(func=func)
                 command.options(specs if not chosen or chosen[1] == name else ())
     return parser
@@ -5219,7 +5287,8 @@ def build_parser(argv=None):
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
     for i, arg in enumerate(argv):
-        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson", "--output=json"):
+        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson",
+                                                                                  "--output=json"):
             return "json"
     return "text"
 
@@ -5269,7 +5338,8 @@ def _run(argv):
     except SystemExit as exc:   # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except OSError as exc:
-        out.error(HandlerError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")))
+        where = f": {exc.filename}" if exc.filename else ""
+        out.error(HandlerError(f"{exc.strerror or exc}{where}"))
         return EXIT_FAILURE
     except Exception as exc:   # a bug: still one line, and the traceback only with --debug
         if args is not None and getattr(args, "debug", False):
