@@ -1451,25 +1451,22 @@ class _Inflate:
 
     def _fill(self):
         import zlib
+        chunk = self.inflate.unconsumed_tail or self.read_raw(65536)
         try:
-            if self.inflate.unconsumed_tail:
-                self.buffer += self.inflate.decompress(self.inflate.unconsumed_tail, 65536)
-                return
-            chunk = self.read_raw(65536)
-            if chunk and self.bare_ok:
-                self.bare_ok = False
-                try:
-                    self.buffer += self.inflate.decompress(chunk, 65536)
-                except zlib.error:
-                    self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                    self.buffer += self.inflate.decompress(chunk, 65536)
-            elif chunk:
-                self.buffer += self.inflate.decompress(chunk, 65536)
-            else:
+            if not chunk:
                 self.buffer += self.inflate.flush()
                 self.done = True
                 if not self.inflate.eof:
                     raise bad_response("the agent's compressed answer was cut off before its end")
+                return
+            try:
+                self.buffer += self.inflate.decompress(chunk, 65536)
+            except zlib.error:
+                if not self.bare_ok:
+                    raise
+                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.buffer += self.inflate.decompress(chunk, 65536)
+            self.bare_ok = False
         except zlib.error as exc:
             raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
 
