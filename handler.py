@@ -16,10 +16,24 @@ Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failur
 4 authentication, 5 timeout, 130 interrupted.
 """
 import _thread
-import json
 import os
 import sys
 import time
+
+
+class _Lazy:
+    """A module imported at its first use: --help and --version need no json."""
+
+    def __init__(self, name):
+        self._name = name
+
+    def __getattr__(self, attr):
+        value = getattr(__import__(self._name), attr)
+        setattr(self, attr, value)   # found directly next time
+        return value
+
+
+json = _Lazy("json")
 
 # The clock seam: every wait and deadline of the client goes through this pair, which tests replace
 # with a fake clock (tqdm's DiscreteTimer is the model). The built-in agent's threads keep real time.
@@ -550,38 +564,45 @@ class _ByType(dict):
 
 
 _SCOPES = {"*": "str"}
-_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<scheme>": {"list": [scopes]}}}
+_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<name>": {"list": [..]}}}
 _REQUIREMENT_03 = {"*": ["str"]}                          # {"<scheme>": [scopes]}
-_SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"], "examples": ["str"],
+_SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"],
+          "examples": ["str"],
           "inputModes": ["str"], "outputModes": ["str"],
           "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03]}
 _CAPABILITIES = {"streaming": "bool", "pushNotifications": "bool", "extendedAgentCard": "bool",
                  "stateTransitionHistory": "bool",
-                 "extensions": [{"uri": "str", "description": "str", "required": "bool", "params": {}}]}
+                 "extensions": [{"uri": "str", "description": "str", "required": "bool",
+                                 "params": {}}]}
 _CARD = {
     "!name": "str", "!description": "str", "!version": "str", "!capabilities": _CAPABILITIES,
     "!defaultInputModes": ["str"], "!defaultOutputModes": ["str"], "!skills": [_SKILL],
-    "provider": {"!organization": "str", "!url": "url"}, "documentationUrl": "url", "iconUrl": "url",
+    "provider": {"!organization": "str", "!url": "url"}, "documentationUrl": "url",
+    "iconUrl": "url",
     "securitySchemes": {}, "securityRequirements": [_REQUIREMENT_1X], "security": [_REQUIREMENT_03],
     "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
     "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
     "supportsAuthenticatedExtendedCard": "bool"}
 _CARD_TABLES = {
-    "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str", "!protocolVersion": "str",
+    "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str",
+                                      "!protocolVersion": "str",
                                       "tenant": "str"}], **_CARD},
     "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
     "0.3 half": {"!protocolVersion": "str", "!url": "url"},   # of a 1.x card that has either
     "unknown": _CARD}
 _FLOWS_03 = {
-    "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES,
+    "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
+                          "!scopes": _SCOPES,
                           "pkceRequired": "bool"},
     "clientCredentials": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
     "implicit": {"!authorizationUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES},
     "password": {"!tokenUrl": "url", "refreshUrl": "url", "!scopes": _SCOPES}}
-_FLOWS_1X = _OneOf(_FLOWS_03,   # implicit and password are deprecated in 1.x, and nothing in them required
+# implicit and password are deprecated in 1.x, and nothing in them required
+_FLOWS_1X = _OneOf(_FLOWS_03,
                    implicit={"authorizationUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
                    password={"tokenUrl": "url", "refreshUrl": "url", "scopes": _SCOPES},
-                   deviceCode={"!deviceAuthorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
+                   deviceCode={"!deviceAuthorizationUrl": "url", "!tokenUrl": "url",
+                               "refreshUrl": "url",
                                "!scopes": _SCOPES})
 _SCHEME_1X = _OneOf(
     apiKeySecurityScheme={"!location": "query|header|cookie", "!name": "str", "description": "str"},
@@ -590,8 +611,10 @@ _SCHEME_1X = _OneOf(
     openIdConnectSecurityScheme={"!openIdConnectUrl": "url", "description": "str"},
     mtlsSecurityScheme={"description": "str"})
 _SCHEME_03 = _ByType(
-    apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str", "bearerFormat": "str"},
-    oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"}, openIdConnect={"!openIdConnectUrl": "url"},
+    apiKey={"!in": "query|header|cookie", "!name": "str"}, http={"!scheme": "str",
+                                                                 "bearerFormat": "str"},
+    oauth2={"!flows": _FLOWS_03, "oauth2MetadataUrl": "url"},
+    openIdConnect={"!openIdConnectUrl": "url"},
     mutualTLS={})
 
 
@@ -606,12 +629,14 @@ def validate_card_bytes(body):
 
 def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
-    carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else "unknown"."""
+    carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
+    "unknown"."""
     if not isinstance(card, dict):
         return "unknown"
     if card.get("supportedInterfaces") is not None:
         return "1.x"
-    return "0.3" if card.get("url") is not None or card.get("protocolVersion") is not None else "unknown"
+    has03 = card.get("url") is not None or card.get("protocolVersion") is not None
+    return "0.3" if has03 else "unknown"
 
 
 def validate_card(card):
@@ -629,29 +654,35 @@ def validate_card(card):
         return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
     problems = []
     if version == "unknown":
-        problems.append(("$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
+        problems.append(("$.supportedInterfaces",
+                         "missing: expected supportedInterfaces (A2A 1.x), "
                                                   "or url and protocolVersion (A2A 0.3)"))
     _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
     both = version == "1.x" and any(card.get(k) is not None for k in ("url", "protocolVersion"))
     if both:
         _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
-    if not isinstance(schemes, dict):   # reported above, and what the requirements name cannot be checked
+    if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
         return version, problems
     skills = card.get("skills") if isinstance(card.get("skills"), list) else []
     defined = ", ".join(map(str, schemes)) or "none"
     named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills) if isinstance(s, dict)]:
-        for field in ("securityRequirements", "security"):   # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-            for i, names in enumerate(holder.get(field) if isinstance(holder.get(field), list) else []):
+    holders = [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills)
+                               if isinstance(s, dict)]
+    for path, holder in holders:
+        # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
+        for field in ("securityRequirements", "security"):
+            listed = holder.get(field)
+            for i, names in enumerate(listed if isinstance(listed, list) else []):
                 wrapped = field == "securityRequirements"
                 names = names.get("schemes") if wrapped and isinstance(names, dict) else names
                 where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
                 for name in names if isinstance(names, dict) else ():
                     named[field].add(name)
                     if name not in schemes:
-                        problems.append((_at(where, name), f"names security scheme {name!r}, which securitySchemes "
-                                                           f"does not define (it defines: {defined})"))
+                        problems.append((_at(where, name),
+                                         f"names security scheme {name!r}, which securitySchemes "
+                                         f"does not define (it defines: {defined})"))
     for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
@@ -668,11 +699,12 @@ def _check_fields(obj, table, path, problems, strict):
     for key, kind in table.items():
         name = key.lstrip("!")
         value, where = obj.get(name), _at(path, name)
-        if value is None:   # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+        # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+        if value is None:
             if key != name:
                 problems.append((where, f"missing: expected {_expected(kind)}"))
         elif (_check(value, kind, where, problems, strict) and strict and key != name
-              and (value in ("", []) or value == {} and "*" in kind)):   # an empty map; an empty message is set
+              and (value in ("", []) or value == {} and "*" in kind)):   # a map; a message is set
             problems.append((where, "is empty: A2A 1.x requires at least one "
                                     + ("character" if value == "" else "entry")))
     return len(problems) == before
@@ -711,7 +743,8 @@ def _check(value, kind, path, problems, strict):
             problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
     elif isinstance(kind, _ByType):
         if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
-            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems, strict)
+            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems,
+                          strict)
     elif isinstance(kind, dict) and "*" in kind:
         for key, item in value.items():
             _check(item, kind["*"], _at(path, key), problems, strict)
@@ -722,16 +755,19 @@ def _check(value, kind, path, problems, strict):
 
 def _expected(kind):
     if isinstance(kind, (list, dict)):
-        return "an array of strings" if kind == ["str"] else "an array" if isinstance(kind, list) else "an object"
+        return "an array of strings" if kind == ["str"] else \
+            "an array" if isinstance(kind, list) else "an object"
     named = {"str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}
     return named.get(kind) or "one of " + ", ".join(kind.split("|"))
 
 
 def _show(value):
-    """A value as a message names it: a string quoted (cut short), anything else by its JSON type."""
+    """A value as a message names it: a string quoted (cut short), anything else by its JSON
+    type."""
     if isinstance(value, str):
         return repr(value if len(value) <= 60 else value[:57] + "...")
-    return {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object",
+    return {bool: "a boolean", int: "a number", float: "a number", list: "an array",
+            dict: "an object",
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
@@ -1263,7 +1299,8 @@ class Response:
     """A whole HTTP response: status, headers (an email.message.Message) and body bytes."""
 
     def __init__(self, url, status, reason, headers, body):
-        self.url, self.status, self.reason, self.headers, self.body = url, status, reason, headers, body
+        self.url, self.status, self.reason = url, status, reason
+        self.headers, self.body = headers, body
 
     @property
     def content_type(self):
@@ -1274,7 +1311,8 @@ class Response:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
             snippet = shown_json(exc, body_snippet(self.body, self.content_type))
-            raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type or 'no content type'}, "
+            raise bad_response(f"{what} at {self.url} is not JSON "
+                               f"({self.content_type or 'no content type'}, "
                                f"HTTP {self.status}): {snippet}") from None
 
 
@@ -1293,12 +1331,15 @@ def is_secret_header(name):
 
 
 def redact_headers(headers, secrets=()):
-    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v) for k, v in headers.items()}
+    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v)
+            for k, v in headers.items()}
 
 
 def proxy_auth_error(url):
-    return HandlerError(f"the proxy refused to reach {url} without its password (HTTP 407)", EXIT_AUTH,
-                        "A2ACLI_ERR_AUTH_FAILED", "put the proxy's user and password in HTTPS_PROXY / HTTP_PROXY: "
+    return HandlerError(f"the proxy refused to reach {url} without its password (HTTP 407)",
+                        EXIT_AUTH,
+                        "A2ACLI_ERR_AUTH_FAILED",
+                        "put the proxy's user and password in HTTPS_PROXY / HTTP_PROXY: "
                         "http://user:password@proxy:port")
 
 
@@ -1310,53 +1351,58 @@ def network_error(exc, url):
     import socket
     import ssl
     import urllib.error
-    import http.client
+    import http.client as hc
     wrapped = isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
     reason = exc.reason if wrapped else exc
-    where, unsent = url, wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
-    if isinstance(reason, (socket.timeout, TimeoutError)):
-        error = HandlerError(f"timed out talking to {where}", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                             "raise --timeout, or check that the agent is healthy")
-    elif isinstance(reason, ssl.SSLCertVerificationError):
-        error = HandlerError(f"TLS certificate of {where} was not accepted: "
-                             f"{reason.verify_message or reason.reason}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file")
+    unsent = wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
+    what, said = type(reason).__name__, " ".join(str(reason).split())[:80]
+    if isinstance(reason, ssl.SSLError):
         unsent = None
-    elif isinstance(reason, ssl.SSLError):
         why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
-               "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)",
-               "UNEXPECTED_EOF_WHILE_READING": "the agent closed the connection during the handshake"}
-        why = why.get(reason.reason) or (why["UNEXPECTED_EOF_WHILE_READING"] if isinstance(reason, ssl.SSLEOFError)
+               "WRONG_VERSION_NUMBER":
+                   "the agent does not speak TLS on this port (http:// instead?)"}
+        eof = "the agent closed the connection during the handshake"
+        why = why.get(reason.reason) or (eof if isinstance(reason, ssl.SSLEOFError) or
+                                         reason.reason == "UNEXPECTED_EOF_WHILE_READING"
                                          else reason.reason or str(reason))
-        error = HandlerError(f"TLS connection to {where} failed: {why}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the URL's scheme, and --cert/--key if the agent "
-                             "wants a client certificate")
-        unsent = None
-    elif isinstance(reason, socket.gaierror):
-        error = HandlerError(f"cannot resolve the host of {where}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check the host name in --url")
-    elif isinstance(reason, ConnectionRefusedError):
-        error = HandlerError(f"cannot connect to {where}: connection refused", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url")
-    elif isinstance(reason, (http.client.IncompleteRead, http.client.LineTooLong)):
-        error = bad_response(f"the answer from {where} was cut off or malformed ({type(reason).__name__})")
-    elif isinstance(reason, http.client.HTTPException) and not isinstance(reason, ConnectionError):
-        shown = " ".join(str(reason).split())[:80]   # what the agent sent, on one line
-        error = bad_response(f"the answer from {where} is not HTTP: {shown!r}" if isinstance(
-            reason, http.client.BadStatusLine) else f"the answer from {where} is malformed: {shown}",
-            "check --url: is an A2A agent listening there?")
-    elif isinstance(reason, (ConnectionError, http.client.HTTPException)):
-        detail = "closed the connection without an answer" if isinstance(
-            reason, http.client.RemoteDisconnected) else (str(reason) or type(reason).__name__)
-        error = HandlerError(f"connection to {where} failed: {detail}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy")
-    elif isinstance(reason, OSError) and " 407 " in str(reason):   # urllib's CONNECT to the proxy
-        error = proxy_auth_error(where)
-    elif isinstance(reason, OSError):
-        error = HandlerError(f"cannot reach {where}: {reason.strerror or reason}", EXIT_UNREACHABLE,
-                             "A2ACLI_ERR_UNREACHABLE", "check --url and your network or proxy settings")
+        verify = getattr(reason, "verify_message", None) or reason.reason
+    # (exception types, message, exit code or None for a bad answer, hint); the first that fits
+    for kinds, message, code, hint in (
+            ((socket.timeout, TimeoutError), "timed out talking to {url}", EXIT_TIMEOUT,
+             "raise --timeout, or check that the agent is healthy"),
+            (ssl.SSLCertVerificationError, "TLS certificate of {url} was not accepted: {verify}",
+             EXIT_UNREACHABLE, "check the host name, or give its CA with --ca-file"),
+            (ssl.SSLError, "TLS connection to {url} failed: {why}", EXIT_UNREACHABLE,
+             "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
+            (socket.gaierror, "cannot resolve the host of {url}", EXIT_UNREACHABLE,
+             "check the host name in --url"),
+            (ConnectionRefusedError, "cannot connect to {url}: connection refused",
+             EXIT_UNREACHABLE,
+             "is the agent running? check --url"),
+            ((hc.IncompleteRead, hc.LineTooLong), "the answer from {url} was cut off or malformed "
+             "({what})", None, None),
+            (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
+             "answer", EXIT_UNREACHABLE, "check that the agent is running and healthy"),
+            (hc.BadStatusLine, "the answer from {url} is not HTTP: {said!r}", None,
+             "check --url: is an A2A agent listening there?"),
+            (ConnectionError, "connection to {url} failed: {detail}", EXIT_UNREACHABLE,
+             "check that the agent is running and healthy"),
+            (hc.HTTPException, "the answer from {url} is malformed: {said}", None,
+             "check --url: is an A2A agent listening there?"),
+            (OSError, "cannot reach {url}: {strerror}", EXIT_UNREACHABLE,
+             "check --url and your network or proxy settings")):
+        if isinstance(reason, kinds):
+            break
     else:
         return None
+    if kinds is OSError and " 407 " in str(reason):   # urllib's CONNECT to the proxy
+        error = proxy_auth_error(url)
+    else:
+        message = message.format(**locals(), detail=str(reason) or what,
+                                 strerror=getattr(reason, "strerror", None) or reason)
+        error = bad_response(message, hint) if code is None else \
+            HandlerError(message, code, "A2ACLI_ERR_TIMEOUT" if code == EXIT_TIMEOUT
+                         else "A2ACLI_ERR_UNREACHABLE", hint)
     error.retry = "unsent" if unsent else "any" if unsent is False else None
     return error
 
@@ -1393,7 +1439,8 @@ def bounded(produce, timeout, what, limit=None):
             while True:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s", EXIT_TIMEOUT,
+                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
+                                       EXIT_TIMEOUT,
                                        "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
                 try:
                     kind, item = items.get(timeout=min(left, 0.2))
@@ -1423,7 +1470,8 @@ def loggable(body):
     except JSON_ERRORS:
         if "=" in text and " " not in text.strip():   # a form (OAuth2 token requests)
             from urllib.parse import parse_qsl
-            text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}" for k, v in parse_qsl(text))
+            text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}"
+                            for k, v in parse_qsl(text))
     return text[:2000]
 
 
@@ -1443,31 +1491,30 @@ class _Inflate:
 
     def __init__(self, raw, bare_ok=False):
         import zlib
-        self.raw, self.inflate, self.buffer, self.done = raw, zlib.decompressobj(32 + zlib.MAX_WBITS), b"", False
+        self.raw, self.buffer, self.done = raw, b"", False
+        self.inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)
         self.bare_ok = bare_ok   # "deflate" without its zlib header, as some servers send it
-        self.read_raw = getattr(raw, "read1", None) or raw.read   # read1: what has come, without waiting for more
+        # read1: what has come, without waiting for more
+        self.read_raw = getattr(raw, "read1", None) or raw.read
 
     def _fill(self):
         import zlib
+        chunk = self.inflate.unconsumed_tail or self.read_raw(65536)
         try:
-            if self.inflate.unconsumed_tail:
-                self.buffer += self.inflate.decompress(self.inflate.unconsumed_tail, 65536)
-                return
-            chunk = self.read_raw(65536)
-            if chunk and self.bare_ok:
-                self.bare_ok = False
-                try:
-                    self.buffer += self.inflate.decompress(chunk, 65536)
-                except zlib.error:
-                    self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                    self.buffer += self.inflate.decompress(chunk, 65536)
-            elif chunk:
-                self.buffer += self.inflate.decompress(chunk, 65536)
-            else:
+            if not chunk:
                 self.buffer += self.inflate.flush()
                 self.done = True
                 if not self.inflate.eof:
                     raise bad_response("the agent's compressed answer was cut off before its end")
+                return
+            try:
+                self.buffer += self.inflate.decompress(chunk, 65536)
+            except zlib.error:
+                if not self.bare_ok:
+                    raise
+                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                self.buffer += self.inflate.decompress(chunk, 65536)
+            self.bare_ok = False
         except zlib.error as exc:
             raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
 
@@ -1490,21 +1537,24 @@ def decoded(resp):
     """The response, or a reader that undoes its gzip or deflate content encoding."""
     encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
     if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which Handler does not "
-                           "decode", "Handler asks for gzip or deflate only (Accept-Encoding)")
-    return _Inflate(resp, encoding == "deflate") if encoding in ("gzip", "x-gzip", "deflate") else resp
+        raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which "
+                           "Handler does not decode",
+                           "Handler asks for gzip or deflate only (Accept-Encoding)")
+    packed = encoding in ("gzip", "x-gzip", "deflate")
+    return _Inflate(resp, encoding == "deflate") if packed else resp
 
 
 def read_body(resp, url, limit=MAX_BODY):
-    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the limit)."""
+    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the
+    limit)."""
     chunks, size, reader = [], 0, decoded(resp)
     while True:
         chunk = reader.read(65536)
         if not chunk:
             left = getattr(resp, "length", None)   # http.client: Content-Length bytes still missing
             if isinstance(left, int) and left > 0:
-                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its Content-Length "
-                                   "never came")
+                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
+                                   "Content-Length never came")
             return b"".join(chunks)
         size += len(chunk)
         if size > limit:
@@ -1851,22 +1901,25 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
     """POST an OAuth2 form; the JSON answer (an error answer too: the caller reads its "error")."""
     from urllib.parse import urlencode
     check_token_url(url, what)
-    resp = transport.request(url, urlencode(form).encode("ascii"), {"Accept": "application/json", **(headers or {})},
-                             "POST", idempotent=False, content_type="application/x-www-form-urlencoded")
+    resp = transport.request(url, urlencode(form).encode("ascii"),
+                             {"Accept": "application/json", **(headers or {})}, "POST",
+                             idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
         data = loads(resp.body.decode("utf-8"))
     except JSON_ERRORS:
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
-        raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a usable JSON body",
-                           EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED")
+        raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a "
+                           "usable JSON body", EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED")
     return data
 
 
 def _oauth_failure(url, data, hint, what="token endpoint", wanted="an access_token"):
     detail = f": {data['error_description']}" if data.get("error_description") else ""
-    said = f"refused: {data['error']}{detail}" if data.get("error") else f"answered without {wanted}"
-    return HandlerError(f"the OAuth2 {what} {url} " + " ".join(str(said).split())[:300],   # one line
+    said = f"refused: {data['error']}{detail}" if data.get("error") else \
+        f"answered without {wanted}"
+    said = " ".join(str(said).split())[:300]   # one line
+    return HandlerError(f"the OAuth2 {what} {url} {said}",
                         EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED", hint)
 
 
@@ -1881,7 +1934,8 @@ def fetch_oauth_token(transport, oauth):
         (["client_credentials"] if oauth.get("client_secret") else [])
     if not grants:
         raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
-                           "A2ACLI_ERR_CREDENTIALS_MISSING", f"sign in again with: {PROG} auth login")
+                           "A2ACLI_ERR_CREDENTIALS_MISSING",
+                           f"sign in again with: {PROG} auth login")
     for grant in grants:
         form, headers = {"grant_type": grant}, {}
         if grant == "refresh_token":
@@ -1889,7 +1943,8 @@ def fetch_oauth_token(transport, oauth):
         if oauth.get("scopes"):
             form["scope"] = " ".join(oauth["scopes"])
         if oauth.get("client_secret"):   # client_secret_basic (RFC 6749, 2.3.1)
-            pair = f"{quote(oauth.get('client_id') or '', safe='')}:{quote(oauth['client_secret'], safe='')}"
+            pair = ":".join(quote(oauth.get(k) or "", safe="")
+                            for k in ("client_id", "client_secret"))
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
         else:
             form["client_id"] = oauth.get("client_id") or ""
@@ -1897,8 +1952,9 @@ def fetch_oauth_token(transport, oauth):
         if isinstance(data.get("access_token"), str) and data["access_token"]:
             return _took(oauth, data)
         if grant == grants[-1]:
-            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set --oauth2-token-url ..."
-                                 if oauth.get("client_secret") else f"sign in again with: {PROG} auth login")
+            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set "
+                                 "--oauth2-token-url ..." if oauth.get("client_secret")
+                                 else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
 
 
@@ -1921,8 +1977,10 @@ def device_flow(card):
     for scheme in schemes.values():
         if not isinstance(scheme, dict):
             continue
-        oauth = scheme.get("oauth2SecurityScheme") if isinstance(scheme.get("oauth2SecurityScheme"), dict) else scheme
-        flow = (oauth.get("flows") or {}).get("deviceCode") if isinstance(oauth.get("flows"), dict) else None
+        oauth = scheme.get("oauth2SecurityScheme")
+        oauth = oauth if isinstance(oauth, dict) else scheme
+        flows = oauth.get("flows")
+        flow = flows.get("deviceCode") if isinstance(flows, dict) else None
         if isinstance(flow, dict) and flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
             scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
             return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(scopes)
@@ -1946,11 +2004,13 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     deadline = monotonic() + lifetime
     while True:
         if monotonic() + interval > deadline:
-            raise HandlerError("the sign-in code expired before the sign-in was finished", EXIT_AUTH,
+            raise HandlerError("the sign-in code expired before the sign-in was finished",
+                               EXIT_AUTH,
                                "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
         sleep(max(interval, 0.05))
-        answer = form_post(transport, token_url, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
-                                                  "device_code": data["device_code"], "client_id": client_id})
+        answer = form_post(transport, token_url,
+                           {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+                            "device_code": data["device_code"], "client_id": client_id})
         if isinstance(answer.get("access_token"), str) and answer["access_token"]:
             return _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
         if answer.get("error") == "slow_down":
@@ -2501,19 +2561,17 @@ class Output:
     (streams); warnings, notes, progress and errors go to stderr."""
 
     def __init__(self, fmt="text", quiet=False, debug=False, stdout=None, stderr=None):
-        self.fmt, self.quiet, self.debug_on = fmt, quiet, debug
-        self.out = stdout or sys.stdout
-        self.err = stderr or sys.stderr
+        self.json, self.quiet, self.debug_on = fmt == "json", quiet, debug
+        self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._midline = False
+        self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
+        self._reset()
+
+    def _reset(self):
         self._artifact = self._answers = self._held = None
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
-        self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
-
-    @property
-    def json(self):
-        return self.fmt == "json"
 
     def _json(self, obj, indent=None):
         """obj as JSON that a terminal shows as is: DEL and C1 controls escaped too, and all but
@@ -2526,8 +2584,8 @@ class Output:
             text = json.dumps(obj, indent=indent)
         return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
-    def json_line(self, obj):
-        self.out.write(self._json(obj) + "\n")
+    def json_line(self, obj, indent=None):
+        self.out.write(self._json(obj, indent) + "\n")
         self.out.flush()
 
     # -- stderr
@@ -2563,34 +2621,33 @@ class Output:
         self.out.write(visible(f"{text}\n"))
 
     def document(self, obj):
-        self.out.write(self._json(obj, 2) + "\n")
-        self.out.flush()
+        self.json_line(obj, 2)
 
     def fields(self, pairs, indent=""):
         for name, value in pairs:
             if value is not None:
                 self.line(f"{indent}{name}: {value}")
 
-    def reply(self, result):
-        """The result of message send: a task or a message."""
+    def _text(self, obj, *lines):
+        """obj as one JSON document, or else the lines that are not empty."""
         if self.json:
-            return self.document(result)
-        if "message" in result:
-            message = result["message"]
-            text = parts_text(message.get("parts"))
+            return self.document(obj)
+        for text in lines:
             if text:
                 self.line(text)
-            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
-            return
-        task = result["task"]
-        text = reply_text(task)
-        if text:
-            self.line(text)
-        self.task_ids(task)
+        return True
 
-    def task_ids(self, task):
-        self.fields([("Task ID", task.get("id")), ("Context ID", task.get("contextId")),
-                     ("State", task_state(task))])
+    def reply(self, result):
+        """The result of message send: a task or a message."""
+        body = result.get("task") or result.get("message")
+        if self._text(result,
+                      reply_text(body) if "task" in result else parts_text(body.get("parts"))):
+            self.task_ids(body, "task" in result)
+
+    def task_ids(self, task, is_task=True):
+        self.fields([("Task ID", task.get("id" if is_task else "taskId")),
+                     ("Context ID", task.get("contextId")),
+                     ("State", task_state(task) if is_task else None)])
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2603,11 +2660,10 @@ class Output:
         if self.json:
             return self.json_line(event)
         answers, self._answers = self._answers, None
-        if "artifactUpdate" in event:
-            update = event["artifactUpdate"]
+        update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
+        if update:
             self._artifact_text(update["artifact"], update.get("append"))
-        elif "statusUpdate" in event or "task" in event:
-            body = event.get("statusUpdate") or event.get("task")
+        elif body:
             # A task snapshot (the first event of a stream, or a last event that repeats the
             # task) replaces its artifacts: only what they add to what was shown is shown.
             self._artifact = None
@@ -2619,20 +2675,20 @@ class Output:
                 self._held = message
             elif self._message(message):
                 self._artifact = None
-        elif "message" in event:
-            self._message(event["message"])
+        else:
+            self._message(event.get("message"))
         self.out.flush()
 
     def _artifact_text(self, artifact, append):
         """An artifact's new content. What extends the text shown is written on; a replacement
         that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
         aid = artifact.get("artifactId")
-        old = self._texts.get(aid)
-        new = stream_text(artifact.get("parts"), old if append and old else "")
-        rest = new[len(old or ""):]
-        if old and not new.startswith(old):
-            name = str(artifact.get("name") or aid).replace("\n", "^J")
+        old = self._texts.get(aid) or ""
+        new = stream_text(artifact.get("parts"), old if append else "")
+        rest = new[len(old):]
+        if not new.startswith(old):
             self._newline()
+            name = str(artifact.get("name") or aid).replace("\n", "^J")
             self._write(f"[artifact {name} replaced]\n")
             rest = new
         self._texts[aid] = new
@@ -2643,15 +2699,15 @@ class Output:
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
-        if isinstance(message, dict) and message.get("role") != "ROLE_USER" and message.get("parts") \
-                and (message.get("messageId") is None or message.get("messageId") not in self._shown):
-            self._shown.add(message.get("messageId"))
-            self._held = None
-            self._newline()
-            self._write(stream_text(message["parts"]))
-            self._newline()
-            return True
-        return False
+        if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
+                or not message.get("parts") or message.get("messageId") in self._shown - {None}:
+            return False
+        self._shown.add(message.get("messageId"))
+        self._held = None
+        self._newline()
+        self._write(stream_text(message["parts"]))
+        self._newline()
+        return True
 
     def _write(self, text):
         if text:
@@ -2667,63 +2723,54 @@ class Output:
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
         held = self._held if task_state(task) in INTERRUPTED_STATES else None
         self._midline = self._midline and not self.json
-        self._artifact = self._answers = self._held = None
-        self._texts, self._shown = {}, set()
+        self._reset()
         if self.json:
             return
         self._message(held)
         self._newline()
-        if task is not None and ids:
-            self.task_ids(task)
-        elif message is not None and ids:
-            self.fields([("Task ID", message.get("taskId")), ("Context ID", message.get("contextId"))])
+        body = message if task is None else task
+        if ids and body is not None:
+            self.task_ids(body, task is not None)
         self.out.flush()
 
     def card(self, card, client=None):
-        if self.json:
-            return self.document(card)
-        provider = card.get("provider") if isinstance(card.get("provider"), dict) else {}
-        caps = card.get("capabilities") if isinstance(card.get("capabilities"), dict) else {}
-        self.fields([("Name", card.get("name")), ("Description", card.get("description")),
-                     ("Version", card.get("version")),
-                     ("Provider", " ".join(str(provider[k]) for k in ("organization", "url") if provider.get(k))
-                      or None)])
-        if client is not None and client.endpoint:
-            self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, {client.endpoint}")
-        self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
-                     ("Push notifications", "yes" if caps.get("pushNotifications") else "no")])
-        schemes = card.get("securitySchemes")
-        if isinstance(schemes, dict) and schemes:
-            self.line(f"Security: {', '.join(schemes)}")
-        skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
-        self.line(f"Skills ({len(skills)}):")
-        for skill in skills:
-            name = skill.get("name") or skill.get("id")
-            self.line(f"  - {name}" + (f": {skill['description']}" if skill.get("description") else ""))
+        if self._text(card):
+            dicts = {k: card[k] if isinstance(card.get(k), dict) else {} for k in
+                     ("provider", "capabilities", "securitySchemes")}
+            caps = dicts["capabilities"]
+            provider = map(dicts["provider"].get, ("organization", "url"))
+            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
+                        + [("Provider", " ".join(str(v) for v in provider if v) or None)])
+            if client is not None and client.endpoint:
+                self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
+                          f"{client.endpoint}")
+            self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
+                         ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
+                         ("Security", ", ".join(dicts["securitySchemes"]) or None)])
+            skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+            self.line(f"Skills ({len(skills)}):")
+            for skill in skills:
+                said = f": {skill['description']}" if skill.get("description") else ""
+                self.line(f"  - {skill.get('name') or skill.get('id')}{said}")
 
     def sessions(self, sessions):
-        if self.json:
-            return self.document({"count": len(sessions), "sessions": [s.summary() for s in sessions]})
-        if not sessions:
-            return self.line("No saved sessions")
-        self.line(f"Saved Sessions ({len(sessions)})")
-        for session in sessions:
-            self.line()
-            self.line(session.agent_url)
-            self._session_fields(session, "  ", brief=True)
+        if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
+                      f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
+            for session in sessions:
+                self.line()
+                self.line(session.agent_url)
+                self._session_fields(session, "  ", None)
 
     def session(self, session):
-        if self.json:
-            return self.document(session.summary())
-        self.line(f"Session for {session.agent_url}")
-        self._session_fields(session, "")
+        if self._text(session.summary(), f"Session for {session.agent_url}"):
+            self._session_fields(session, "", "none")
 
-    def _session_fields(self, session, indent, brief=False):
+    def _session_fields(self, session, indent, none):
         state = f" ({session.task_state})" if session.task_id and session.task_state else ""
         creds = session.credentials
-        self.fields([("Context ID", session.context_id or (None if brief else "none")),
-                     ("Task ID", (session.task_id + state) if session.task_id else (None if brief else "none")),
-                     ("Credentials", creds.auth_type if creds else (None if brief else "none"))], indent)
+        self.fields([("Context ID", session.context_id or none),
+                     ("Task ID", (session.task_id + state) if session.task_id else none),
+                     ("Credentials", creds.auth_type if creds else none)], indent)
 
     def credentials(self, sessions, prefix=""):
         """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
@@ -2735,56 +2782,54 @@ class Output:
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
                            value=mask_secret(creds.value) if creds.value else None)
                 if creds.oauth:
-                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes", "expires_at")})
+                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                                 "expires_at")})
             if session.client_cert:
                 row["client_cert"] = session.client_cert
             rows.append(row)
-        if self.json:
-            return self.document({"count": len(rows), "credentials": rows})
-        if not rows:
-            return self.line("No stored credentials")
+        if not self._text({"count": len(rows), "credentials": rows},
+                          "" if rows else "No stored credentials"):
+            return
         for row in rows:
-            kind = {"bearer": f"bearer token {row.get('value')}", "oauth2": "OAuth2 (client "
-                    f"{row.get('client_id')} at {row.get('token_url')}), token {row.get('value') or 'not fetched yet'}",
-                    "api_key": f"API key in header {row.get('header_name') or 'X-API-Key'} {row.get('value')}"
-                    }.get(row.get("auth_type"), "")
-            if row.get("expires_at"):
-                kind += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(row["expires_at"]))
-            if row.get("client_cert"):
-                cert = row["client_cert"]
-                kind += ("; " if kind else "") + f"client certificate {cert['cert']}" + \
-                    (f" with key {cert['key']}" if cert.get("key") else "")
-            self.line(f"{prefix or row['agent_url'] + ': '}{kind}")
+            kind, cert, row = row.get("auth_type"), row.get("client_cert"), _Options(row)
+            said = [{"bearer": "bearer token {value}",
+                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}",
+                     "api_key": "API key in header {header_name} {value}"}.get(kind, "").format_map(
+                _Options(row, value=row.value or ("not fetched yet" if kind == "oauth2" else None),
+                         header_name=row.header_name or "X-API-Key"))]
+            if row.expires_at:
+                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                         time.gmtime(row.expires_at))
+            if cert:
+                said.append(f"client certificate {cert['cert']}"
+                            + (f" with key {cert['key']}" if cert.get("key") else ""))
+            self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
         how to get the next page."""
-        if self.json:
-            return self.document(result)
         tasks = result.get("tasks") or []
-        if not tasks:
-            self.line("No tasks")
-        for task in tasks:
-            self.line(f"{task.get('id')}  {task_state(task):<14}  {task.get('contextId') or '-'}  "
-                      f"{task.get('status', {}).get('timestamp') or '-'}")
-        if result.get("nextPageToken"):
-            self.line(f"(more: {more.format(result['nextPageToken'])})")
+        if self._text(result, "" if tasks else "No tasks"):
+            for task in tasks:
+                self.line(f"{task.get('id')}  {task_state(task):<14}  "
+                          f"{task.get('contextId') or '-'}  "
+                          f"{task.get('status', {}).get('timestamp') or '-'}")
+            if result.get("nextPageToken"):
+                self.line(f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
         configs = [mask_secrets(c) for c in configs]
-        if self.json:
-            return self.document(configs[0] if single else {"configs": configs})
-        if not configs:
-            self.line("No push notification configs")
-        for i, config in enumerate(configs):
-            if i:
-                self.line()
-            auth = config.get("authentication") or {}
-            self.fields([("Config ID", config.get("id")), ("Task ID", config.get("taskId")),
-                         ("Webhook URL", config.get("url")), ("Token", config.get("token")),
-                         ("Authentication", f"{auth.get('scheme')} {auth.get('credentials') or ''}".strip()
-                          if auth else None)])
+        if self._text(configs[0] if single else {"configs": configs},
+                      "" if configs else "No push notification configs"):
+            for i, config in enumerate(configs):
+                if i:
+                    self.line()
+                auth = config.get("authentication")
+                self.fields([(name, config.get(key)) for name, key in (
+                    ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
+                    ("Token", "token"))] + [("Authentication", " ".join(filter(None, (
+                        str(auth.get("scheme")), auth.get("credentials")))) if auth else None)])
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
@@ -2792,20 +2837,19 @@ class Output:
             line = self._json(event)
         else:
             kind, body = next(iter(event.items()))
-            task_id = body.get("taskId") or body.get("id") or "-"
             if kind == "artifactUpdate":
                 artifact = body["artifact"]
                 what = f"artifact {artifact.get('name') or artifact.get('artifactId')}: " \
-                       f"{parts_text(artifact.get('parts'))}"
+                       + parts_text(artifact.get("parts"))
             elif kind == "message":
                 what = f"message: {parts_text(body.get('parts'))}"
             else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state = task_state(body)
-                message = body.get("status", {}).get("message")
+                state, message = task_state(body), body.get("status", {}).get("message")
                 said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
                 if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
                     said = reply_text(body)
                 what = state + (f": {said}" if said else "")
+            task_id = body.get("taskId") or body.get("id") or "-"
             line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
         with self._lock:
             self.out.write(line + "\n")
@@ -2813,18 +2857,16 @@ class Output:
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
-        verdict = "FAIL" if problems else "PASS"
-        if self.json:
-            return self.document({"source": source, "protocolVersion": version, "valid": not problems,
-                                  "problems": [{"path": p, "message": m} for p, m in problems]})
-        for path, message in problems:
-            self.line(f"{path}: {message}")
-        self.line(f"{verdict}: {source} (A2A {version}): "
-                  + (f"{len(problems)} problem{'s' if len(problems) > 1 else ''}" if problems else "valid card"))
+        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        self._text({"source": source, "protocolVersion": version, "valid": not problems,
+                    "problems": [{"path": p, "message": m} for p, m in problems]},
+                   *[f"{path}: {message}" for path, message in problems],
+                   f"{'FAIL' if problems else 'PASS'}: {source} (A2A {version}): "
+                   + (count if problems else "valid card"))
 
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
-        self.document(obj) if self.json else self.line(text)
+        self._text(obj, text)
 
 
 class _Spinner:
@@ -4320,7 +4362,8 @@ def require_url(args):
     url = getattr(args, "url", None) or os.environ.get("HANDLER_URL")
     if not url:
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
-                          f"for example: {PROG} {args.command} {args.action} --url http://127.0.0.1:8000")
+                          f"for example: {PROG} {args.command} {args.action} "
+                          "--url http://127.0.0.1:8000")
     normalise_url(url)   # fails early, with a clear line, on a URL that is not one
     return url.strip()
 
@@ -4388,7 +4431,8 @@ def read_message_parts(args):
     extra = getattr(args, "parts", None) or []
     text = args.text
     stdin_taken = any(kind == "data" and value == "-" for kind, value, _ in extra)
-    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None and not _is_tty(sys.stdin)):
+    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None
+                       and not _is_tty(sys.stdin)):
         text = sys.stdin.read().rstrip("\r\n")
     parts = [{"text": text}] if text and text.strip() else []
     for kind, value, media_type in extra:
@@ -4410,7 +4454,8 @@ def file_part(path, media_type=None):
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE:
-            raise usage_error(f"--file {path} is {size} bytes; files sent inline may be at most 10 MiB",
+            raise usage_error(f"--file {path} is {size} bytes; files sent inline may be at most "
+                              "10 MiB",
                               "put it somewhere the agent can fetch it and use --file-url")
         with open(path, "rb") as f:
             data = f.read()
@@ -4463,7 +4508,8 @@ def pick_credentials(args, session):
     if getattr(args, "bearer_token", None):
         return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
     if getattr(args, "api_key", None):
-        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.api_key_header)
+        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
+                               args.api_key_header)
     if env.get("HANDLER_BEARER_TOKEN"):
         return AuthCredentials("bearer", env["HANDLER_BEARER_TOKEN"])
     if env.get("HANDLER_API_KEY"):
@@ -4474,7 +4520,7 @@ def pick_credentials(args, session):
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
     value = getattr(args, name, None)
-    unset = value is None or value is False or value == []   # not `in (None, False, [])`: 0 == False
+    unset = value is None or value is False or value == []   # not `in (...)`: 0 == False
     return os.environ.get(env) or None if unset else value
 
 
@@ -4551,12 +4597,6 @@ def report_outcome(out, task, url):
 
 
 def cmd_message_send(args, out):
-    if args.stream and args.async_:
-        raise usage_error("--stream cannot be combined with --async")
-    if args.new and (args.context_id or args.task_id):
-        raise usage_error("--new cannot be combined with --context-id or --task-id")
-    if args.push_token and not args.push_url:
-        raise usage_error("--push-token needs --push-url")
     url = require_url(args)
     parts = read_message_parts(args)
     push = webhook_config(args.push_url, args.push_token) if args.push_url else None
@@ -4666,12 +4706,14 @@ def save_artifacts(task, args, out):
             if "text" in part:
                 plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
             elif "data" in part:
-                plan.append((stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
+                plan.append((stem + ".json", json.dumps(part["data"], indent=2,
+                                                        ensure_ascii=False).encode()))
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
                 except ValueError:
-                    raise bad_response(f"artifact {base} holds a file that is not valid base64") from None
+                    raise bad_response(f"artifact {base} holds a file that is not valid "
+                                       "base64") from None
                 ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
@@ -4735,8 +4777,6 @@ def cmd_card_get(args, out):
 
 def cmd_card_validate(args, out):
     url = args.url or (None if args.file else os.environ.get("HANDLER_URL"))
-    if bool(url) == bool(args.file):
-        raise usage_error("card validate needs --url or --file (one of them)")
     if args.file:
         source = args.file
         try:
@@ -4831,14 +4871,6 @@ def cmd_task_resubscribe(args, out):
 
 def cmd_task_notification(args, out):
     op = args.op
-    if op != "set" and (args.webhook_url or args.token or args.auth_scheme or args.auth_credentials):
-        raise usage_error(f"--webhook-url, --token and --auth-* belong to 'task notification set', not {op}")
-    if op == "delete" and not args.config_id:
-        raise usage_error("task notification delete needs --config-id")
-    if op == "set" and not args.webhook_url:
-        raise usage_error("task notification set needs --webhook-url")
-    if op == "set" and bool(args.auth_scheme) != bool(args.auth_credentials):
-        raise usage_error("--auth-scheme and --auth-credentials go together")
     url, store, session, client, task_id = task_target(args, out)
     if op == "set":
         config = webhook_config(args.webhook_url, args.token)
@@ -4868,8 +4900,6 @@ def cmd_session_show(args, out):
 
 
 def cmd_session_clear(args, out):
-    if bool(args.agent_url) == bool(args.all):
-        raise usage_error("session clear needs an agent URL or --all (not both)")
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
@@ -4883,12 +4913,6 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    if args.key and not args.cert:
-        raise usage_error("--key needs --cert")
-    if args.bearer_token is None is args.api_key is args.oauth2_token_url and not args.cert:
-        raise usage_error("auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)")
-    if args.oauth2_token_url and not (args.client_id and args.client_secret):
-        raise usage_error("--oauth2-token-url needs --client-id and --client-secret")
     creds = cert = None
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
@@ -4900,10 +4924,12 @@ def cmd_auth_set(args, out):
         check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
             "token_url": args.oauth2_token_url, "client_id": args.client_id,
-            "client_secret": read_secret(args.client_secret, "--client-secret"), "scopes": args.scope or []})
+            "client_secret": read_secret(args.client_secret, "--client-secret"),
+            "scopes": args.scope or []})
         kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if args.cert:   # paths only; the key must be private, as ssh wants
-        cert = {"cert": os.path.abspath(args.cert), "key": os.path.abspath(args.key) if args.key else None}
+        cert = {"cert": os.path.abspath(args.cert),
+                "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
     open_store(out).update(url, credentials=creds, client_cert=cert)
     shown = mask_secret(creds.value) if creds and creds.value else None
@@ -4922,8 +4948,10 @@ def cmd_auth_login(args, out):
     client = make_client(args, out, session, store)
     flow = device_flow(client.fetch_card())
     if flow is None:
-        raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow", EXIT_FAILURE,
-                           "A2ACLI_ERR_CARD_INVALID", f"for a client secret use: {PROG} auth set --oauth2-token-url")
+        raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow",
+                           EXIT_FAILURE,
+                           "A2ACLI_ERR_CARD_INVALID",
+                           f"for a client secret use: {PROG} auth set --oauth2-token-url")
     old = (session.credentials.oauth or {}) if session.credentials else {}
     client_id = args.client_id or old.get("client_id")
     if not client_id:
@@ -5009,21 +5037,10 @@ def cmd_mcp(args, out):
     return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(stdin, sys.stdout)
 
 
-def _agent_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--bearer-token", metavar="T", help="a bearer token for this call only")
-    auth.add_argument("--api-key", metavar="K", help="an API key for this call only")
-    parser.add_argument("--api-key-header", metavar="NAME", help="the API key's header (default X-API-Key)")
-    parser.add_argument("-H", "--header", action="append", metavar="'Name: Value'",
-                        help="an extra HTTP header (repeatable)")
-
-
 def _number(kind, low, high=None):
     """An argparse type: a number of `kind` from low to high."""
-    import argparse
-
     def convert(text):
+        import argparse
         try:
             value = kind(text)
         except ValueError:
@@ -5034,210 +5051,201 @@ def _number(kind, low, high=None):
     return convert
 
 
-def _part_options(parser):
+def _seconds(text):
     import argparse
-
-    class AddPart(argparse.Action):
-        """--file, --file-url and --data in their order; --media-type changes the file before it."""
-
-        def __call__(self, parser, namespace, value, option_string=None):
-            parts = list(getattr(namespace, "parts", None) or [])
-            if self.const == "media-type":
-                if not parts or parts[-1][0] == "data":
-                    raise argparse.ArgumentError(self, "must follow --file or --file-url")
-                parts[-1] = (parts[-1][0], parts[-1][1], value)
-            else:
-                parts.append((self.const, value, None))
-            namespace.parts = parts
-
-    parser.add_argument("--file", action=AddPart, const="file", metavar="PATH",
-                        help="attach a file, sent inline (10 MiB at most; repeatable)")
-    parser.add_argument("--media-type", action=AddPart, const="media-type", metavar="TYPE",
-                        help="the media type of the --file or --file-url before it")
-    parser.add_argument("--file-url", action=AddPart, const="file-url", metavar="URL",
-                        help="attach a file by reference (repeatable)")
-    parser.add_argument("--data", action=AddPart, const="data", metavar="JSON",
-                        help="attach JSON data; @path reads a file, - reads stdin (repeatable)")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 10 ** 7:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
+    return value
 
 
-def _save_options(parser):
-    parser.add_argument("--save-artifacts", metavar="DIR", help="write the task's artifacts into DIR")
-    parser.add_argument("--force", action="store_true", help="with --save-artifacts: overwrite files")
+# The options of every command, as data: (flags, metavar, help, argparse keywords). A metavar of
+# None makes a flag (store_true), "" keeps argparse's own; a dict sets defaults.
+_GLOBALS = (
+    ("-o --output", "", "text for people (default), json for scripts (JSON Lines when streaming)",
+     {"choices": ("text", "json"), "default": "text"}),
+    ("--timeout", "SECONDS", "give up after this long without an answer (default 120; for "
+     "streams, the longest silence)", {"type": _seconds, "default": DEFAULT_TIMEOUT}),
+    ("--debug", None, "log every request and response on stderr (credentials redacted)"),
+    ("-q --quiet", None, "no notes or progress on stderr"),
+    ("--transport", "", "the binding to use, in order of preference (repeatable; default: the "
+     "agent's order; $HANDLER_TRANSPORT)", {"action": "append",
+                                            "choices": ("jsonrpc", "http+json")}),
+    ("--ca-file", "PATH", "trust the CA certificates in this file ($HANDLER_CA_FILE; also "
+     "SSL_CERT_FILE)"),
+    ("--cert", "PATH", "a client certificate for mutual TLS ($HANDLER_CERT)"),
+    ("--key", "PATH", "its private key, readable by you only ($HANDLER_KEY)"),
+    ("--insecure", None, "do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)"),
+    ("--retries", "N", "retries of reads on connection errors, 429 and 502-504 (default 2)",
+     {"type": _number(int, 0, MAX_RETRIES)}),
+    ("--max-response", "BYTES", "the largest answer to accept, e.g. 64M (default; "
+     "$HANDLER_MAX_RESPONSE)"))
+_URL_OPTION = ("--url", "URL", "the agent's base URL (default: $HANDLER_URL)")
+_AGENT = (
+    _URL_OPTION, ("--bearer-token", "T", "a bearer token for this call only"),
+    ("--api-key", "K", "an API key for this call only"),
+    ("--api-key-header", "NAME", "the API key's header (default X-API-Key)"),
+    ("-H --header", "'Name: Value'", "an extra HTTP header (repeatable)", {"action": "append"}))
+_TASK = _AGENT + (("task_id", "ID", "the task (default: the session's)", {"nargs": "?"}),)
+_SAVE = (("--save-artifacts", "DIR", "write the task's artifacts into DIR"),
+         ("--force", None, "with --save-artifacts: overwrite files"))
+_MESSAGE = _AGENT + (
+    ("text", "TEXT", "the message; '-' or none reads stdin", {"nargs": "?"}),
+    ("--file", "PATH", "attach a file, sent inline (10 MiB at most; repeatable)",
+     {"action": "part", "const": "file"}),
+    ("--media-type", "TYPE", "the media type of the --file or --file-url before it",
+     {"action": "part", "const": "media-type"}),
+    ("--file-url", "URL", "attach a file by reference (repeatable)",
+     {"action": "part", "const": "file-url"}),
+    ("--data", "JSON", "attach JSON data; @path reads a file, - reads stdin (repeatable)",
+     {"action": "part", "const": "data"}),
+    ("--context-id", "ID", "continue this conversation"), ("--task-id", "ID", "answer this task"),
+    ("--new", None, "start a new conversation"),
+    ("--no-session", None, "neither read nor save the session"),
+    ("--push-url", "URL", "register this webhook for the task's notifications"),
+    ("--push-token", "T", "the token the agent sends to the webhook")) + _SAVE
+_PORT = "0 to 65535"
 
-
-def _message_options(parser, stream):
-    _agent_options(parser)
-    parser.add_argument("text", nargs="?", metavar="TEXT", help="the message; '-' or none reads stdin")
-    _part_options(parser)
-    parser.add_argument("--context-id", metavar="ID", help="continue this conversation")
-    parser.add_argument("--task-id", metavar="ID", help="answer this task")
-    parser.add_argument("--new", action="store_true", help="start a new conversation")
-    parser.add_argument("--no-session", action="store_true", help="neither read nor save the session")
-    parser.add_argument("--push-url", metavar="URL", help="register this webhook for the task's notifications")
-    parser.add_argument("--push-token", metavar="T", help="the token the agent sends to the webhook")
-    _save_options(parser)
-    if stream:
-        parser.set_defaults(stream=True, async_=False)
-    else:
-        parser.add_argument("--stream", action="store_true", help="stream the reply as it arrives")
-        parser.add_argument("--async", dest="async_", action="store_true", help="return at once with the task id")
-
-
-def _task_options(parser, save=False):
-    _agent_options(parser)
-    parser.add_argument("task_id", nargs="?", metavar="ID", help="the task (default: the session's)")
-    if save:
-        _save_options(parser)
-
-
-def _task_get_options(parser):
-    _task_options(parser, save=True)
-    parser.add_argument("--history-length", type=_number(int, 0), metavar="N", help="at most N history messages")
-    parser.add_argument("--wait", action="store_true", help="wait until the task ends or needs input")
-    parser.add_argument("--poll-interval", type=_number(float, 0.05), default=1.0, metavar="S",
-                        help="with --wait: seconds between the first polls (default 1, backing off to 5)")
-
-
-def _task_list_options(parser):
-    _agent_options(parser)
-    parser.add_argument("--context-id", metavar="ID", help="only this conversation's tasks")
-    parser.add_argument("--status", metavar="STATE", help="only tasks in this state, e.g. working")
-    parser.add_argument("--page-size", type=_number(int, 1, 100), metavar="N", help="tasks a page (1-100)")
-    parser.add_argument("--page-token", metavar="T", help="the page to show (from the last page)")
-    parser.add_argument("--all", action="store_true", help="every page")
-
-
-def _notification_options(parser):
-    parser.add_argument("op", choices=("set", "get", "list", "delete"))
-    _task_options(parser)
-    parser.add_argument("--webhook-url", metavar="URL", help="set: where the agent POSTs notifications")
-    parser.add_argument("--token", metavar="T", help="set: the token the agent sends with each notification")
-    parser.add_argument("--auth-scheme", metavar="SCHEME", help="set: e.g. Bearer, for the Authorization header")
-    parser.add_argument("--auth-credentials", metavar="C", help="set: the credentials for that scheme ('-': stdin)")
-    parser.add_argument("--config-id", metavar="C", help="the config (get, delete; set: choose its id)")
-
-
-def _card_options(parser, validate=False):
-    _agent_options(parser)
-    if validate:
-        parser.add_argument("--file", metavar="PATH", help="validate a card saved in a file")
-    else:
-        parser.add_argument("--extended", action="store_true",
-                            help="the extended card the agent shows authenticated clients")
-
-
-def _push_server_options(parser):
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=_number(int, 0, 65535), default=9000, help="0 to 65535")
-    parser.add_argument("--token", metavar="T", help="accept only notifications with this token ('-': stdin)")
-
-
-def _session_url(parser, all_flag=False):
-    parser.add_argument("agent_url", nargs="?", metavar="URL")
-    if all_flag:
-        parser.add_argument("--all", action="store_true", help="every session")
-        parser.add_argument("--keep-credentials", action="store_true",
-                            help="keep the credentials and client certificate")
-    else:
-        parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-
-
-def _auth_set_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    kind = parser.add_mutually_exclusive_group()   # one credential an agent: say which conflict
-    kind.add_argument("--bearer-token", metavar="T", help="a bearer token ('-': stdin)")
-    kind.add_argument("--api-key", metavar="K", help="an API key ('-': stdin)")
-    parser.add_argument("--header-name", metavar="NAME", help="the API key's header (default X-API-Key)")
-    kind.add_argument("--oauth2-token-url", metavar="URL",
-                      help="OAuth2 client credentials: the token endpoint")
-    parser.add_argument("--client-id", metavar="ID", help="OAuth2: the client id")
-    parser.add_argument("--client-secret", metavar="S", help="OAuth2: the client secret ('-': stdin)")
-    parser.add_argument("--scope", action="append", metavar="S", help="OAuth2: a scope to ask for (repeatable)")
-    parser.set_defaults(store_cert=True)   # --cert and --key (global options) are stored, as paths
-
-
-def _auth_login_options(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-    parser.add_argument("--client-id", metavar="ID", help="the OAuth2 client id (remembered)")
-    parser.add_argument("--scope", action="append", metavar="S", help="a scope to ask for (repeatable)")
-
-
-def _url_option(parser):
-    parser.add_argument("--url", help="the agent's base URL (default: $HANDLER_URL)")
-
-
-def _chat_options(parser):
-    _agent_options(parser)
-    parser.add_argument("--new", action="store_true", help="start a new conversation")
-
-
-def _agent_server_options(parser):
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=_number(int, 0, 65535), default=8000, help="0 to 65535")
-    parser.add_argument("--bearer-token", metavar="T", help="require this token ('-' reads it from stdin)")
-    parser.add_argument("--protocol", choices=("both", "1.0", "0.3"), default="both",
-                        help="the A2A versions it speaks and its card offers (default both)")
-
-
-# Every command: group -> (help, {action: (function, help, adds its options)}), or
-# group -> (help, (function, adds its options)) for a command without actions.
+# Every command: group -> (help, {action: (function, help, its options)}), or
+# group -> (help, (function, its options)) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
-        "send": (cmd_message_send, "send a message and wait for the reply",
-                 lambda p: _message_options(p, False)),
+        "send": (cmd_message_send, "send a message and wait for the reply", _MESSAGE + (
+            ("--stream", None, "stream the reply as it arrives"),
+            ("--async", None, "return at once with the task id", {"dest": "async_"}))),
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
-                   lambda p: _message_options(p, True))}),
+                   _MESSAGE + ({"stream": True, "async_": False},))}),
     "card": ("agent cards", {
-        "get": (cmd_card_get, "fetch and show the agent's card", _card_options),
+        "get": (cmd_card_get, "fetch and show the agent's card", _AGENT + (
+            ("--extended", None, "the extended card the agent shows authenticated clients"),)),
         "validate": (cmd_card_validate, "check a card against the rules of its A2A version",
-                     lambda p: _card_options(p, validate=True))}),
+                     _AGENT + (("--file", "PATH", "validate a card saved in a file"),))}),
     "task": ("tasks and their push notifications", {
-        "get": (cmd_task_get, "show a task (--wait: until it ends)", _task_get_options),
-        "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _task_list_options),
-        "cancel": (cmd_task_cancel, "cancel a task", _task_options),
-        "resubscribe": (cmd_task_resubscribe, "follow a running task's events",
-                        lambda p: _task_options(p, save=True)),
+        "get": (cmd_task_get, "show a task (--wait: until it ends)", _TASK + _SAVE + (
+            ("--history-length", "N", "at most N history messages", {"type": _number(int, 0)}),
+            ("--wait", None, "wait until the task ends or needs input"),
+            ("--poll-interval", "S", "with --wait: seconds between the first polls (default 1, "
+             "backing off to 5)", {"type": _number(float, 0.05), "default": 1.0}))),
+        "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _AGENT + (
+            ("--context-id", "ID", "only this conversation's tasks"),
+            ("--status", "STATE", "only tasks in this state, e.g. working"),
+            ("--page-size", "N", "tasks a page (1-100)", {"type": _number(int, 1, 100)}),
+            ("--page-token", "T", "the page to show (from the last page)"),
+            ("--all", None, "every page"))),
+        "cancel": (cmd_task_cancel, "cancel a task", _TASK),
+        "resubscribe": (cmd_task_resubscribe, "follow a running task's events", _TASK + _SAVE),
         "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
-                         _notification_options)}),
+                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),)
+                         + _TASK + (
+            ("--webhook-url", "URL", "set: where the agent POSTs notifications"),
+            ("--token", "T", "set: the token the agent sends with each notification"),
+            ("--auth-scheme", "SCHEME", "set: e.g. Bearer, for the Authorization header"),
+            ("--auth-credentials", "C", "set: the credentials for that scheme ('-': stdin)"),
+            ("--config-id", "C", "the config (get, delete; set: choose its id)")))}),
     "session": ("saved conversations", {
-        "list": (cmd_session_list, "list saved sessions", None),
-        "show": (cmd_session_show, "show one agent's session", _session_url),
-        "clear": (cmd_session_clear, "forget sessions: context, task and credentials",
-                  lambda p: _session_url(p, all_flag=True))}),
+        "list": (cmd_session_list, "list saved sessions", ()),
+        "show": (cmd_session_show, "show one agent's session",
+                 (("agent_url", "URL", None, {"nargs": "?"}), _URL_OPTION)),
+        "clear": (cmd_session_clear, "forget sessions: context, task and credentials", (
+            ("agent_url", "URL", None, {"nargs": "?"}), ("--all", None, "every session"),
+            ("--keep-credentials", None, "keep the credentials and client certificate")))}),
     "auth": ("stored credentials", {
-        "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", _auth_set_options),
-        "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares",
-                  _auth_login_options),
-        "show": (cmd_auth_show, "show stored credentials, masked", _url_option),
-        "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)", _url_option)}),
+        "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
+            _URL_OPTION, ("--bearer-token", "T", "a bearer token ('-': stdin)"),
+            ("--api-key", "K", "an API key ('-': stdin)"),
+            ("--header-name", "NAME", "the API key's header (default X-API-Key)"),
+            ("--oauth2-token-url", "URL", "OAuth2 client credentials: the token endpoint"),
+            ("--client-id", "ID", "OAuth2: the client id"),
+            ("--client-secret", "S", "OAuth2: the client secret ('-': stdin)"),
+            ("--scope", "S", "OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+        "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
+            _URL_OPTION, ("--client-id", "ID", "the OAuth2 client id (remembered)"),
+            ("--scope", "S", "a scope to ask for (repeatable)", {"action": "append"}))),
+        "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
+        "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
+                  (_URL_OPTION,))}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
-             (cmd_chat, _chat_options)),
-    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents", (cmd_mcp, None)),
+             (cmd_chat, _AGENT + (("--new", None, "start a new conversation"),))),
+    "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
+            (cmd_mcp, ())),
     "server": ("local servers for testing", {
-        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", _agent_server_options),
-        "push": (cmd_server_push, "receive push notifications on a webhook and print them",
-                 _push_server_options)}),
+        "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
+            ("--host", "", None, {"default": "127.0.0.1"}),
+            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 8000}),
+            ("--bearer-token", "T", "require this token ('-' reads it from stdin)"),
+            ("--protocol", "", "the A2A versions it speaks and its card offers (default both)",
+             {"choices": ("both", "1.0", "0.3"), "default": "both"}))),
+        "push": (cmd_server_push, "receive push notifications on a webhook and print them", (
+            ("--host", "", None, {"default": "127.0.0.1"}),
+            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 9000}),
+            ("--token", "T", "accept only notifications with this token ('-': stdin)")))}),
 }
+
+# Options that conflict, or that need another: (command, the test of its options, message, hint).
+# Checked in one place, check_options, before the command runs (git-filter-repo's
+# sanity_check_args); an option a command lacks reads as None.
+CONFLICTS = (
+    ("", lambda a: None not in (a.bearer_token, a.api_key),
+     "{prog}: argument --api-key: not allowed with argument --bearer-token", "see: {prog} --help"),
+    ("auth set", lambda a: a.oauth2_token_url is not None and {a.bearer_token, a.api_key} != {None},
+     "{prog}: argument --oauth2-token-url: not allowed with argument --bearer-token or --api-key",
+     "see: {prog} --help"),
+    ("message send", lambda a: a.stream and a.async_, "--stream cannot be combined with --async"),
+    ("message", lambda a: a.new and (a.context_id or a.task_id),
+     "--new cannot be combined with --context-id or --task-id"),
+    ("message", lambda a: a.push_token and not a.push_url, "--push-token needs --push-url"),
+    ("card validate",
+     lambda a: a.url and a.file or not (a.url or a.file or os.environ.get("HANDLER_URL")),
+     "card validate needs --url or --file (one of them)"),
+    ("task notification", lambda a: a.op != "set" and (a.webhook_url or a.token or a.auth_scheme
+                                                       or a.auth_credentials),
+     "--webhook-url, --token and --auth-* belong to 'task notification set', not {op}"),
+    ("task notification", lambda a: a.op == "delete" and not a.config_id,
+     "task notification delete needs --config-id"),
+    ("task notification", lambda a: a.op == "set" and not a.webhook_url,
+     "task notification set needs --webhook-url"),
+    ("task notification",
+     lambda a: a.op == "set" and bool(a.auth_scheme) != bool(a.auth_credentials),
+     "--auth-scheme and --auth-credentials go together"),
+    ("session clear", lambda a: bool(a.agent_url) == bool(a.all),
+     "session clear needs an agent URL or --all (not both)"),
+    ("auth set", lambda a: a.key and not a.cert, "--key needs --cert"),
+    ("auth set", lambda a: a.bearer_token is None is a.api_key is a.oauth2_token_url and not a.cert,
+     "auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)"),
+    ("auth set", lambda a: a.oauth2_token_url and not (a.client_id and a.client_secret),
+     "--oauth2-token-url needs --client-id and --client-secret"))
+
+
+class _Options(dict):
+    """A command's options by name; one it does not have is None."""
+    __getattr__ = dict.get
+
+
+def check_options(args):
+    """Refuse the first combination of options that CONFLICTS forbids."""
+    command = " ".join(filter(None, (args.command, args.action)))
+    given = _Options(vars(args), prog=f"{PROG} {command}")
+    for where, test, message, *hint in CONFLICTS:
+        if command.startswith(where) and test(given):
+            raise usage_error(message.format(**given), hint and hint[0].format(**given))
 
 
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
     (building every parser costs more than the command itself); None to build them all."""
+    takes_value = {flag for flags, metavar, *_ in _GLOBALS if metavar is not None
+                   for flag in flags.split()}
     words, skip = [], False
     for arg in argv:
-        if skip or arg in ("-o", "--output", "--timeout", "--transport", "--ca-file", "--cert", "--key",
-                           "--retries", "--max-response"):
-            skip = not skip
-            continue
-        if arg == "--":
+        if not skip and (arg == "--" or len(words) == 2):
             break
-        if not arg.startswith("-"):
+        if not skip and arg[:1] != "-":
             words.append(arg)
-            if len(words) == 2:
-                break
-    if not words or words[0] not in COMMANDS:
-        return None
-    return words[0], words[1] if len(words) > 1 else None
+        skip = not skip and arg in takes_value
+    return (words + [None])[:2] if words and words[0] in COMMANDS else None
 
 
 def build_parser(argv=None):
@@ -5254,81 +5262,74 @@ def build_parser(argv=None):
                 columns = 80
         return argparse.HelpFormatter(prog, width=columns - 2)
 
+    class AddPart(argparse.Action):
+        """--file, --file-url and --data in their order; --media-type changes the file before it."""
+
+        def __call__(self, parser, namespace, value, option_string=None):
+            parts = list(getattr(namespace, "parts", None) or [])
+            if self.const != "media-type":
+                parts.append((self.const, value, None))
+            elif not parts or parts[-1][0] == "data":
+                raise argparse.ArgumentError(self, "must follow --file or --file-url")
+            else:
+                parts[-1] = parts[-1][:2] + (value,)
+            namespace.parts = parts
+
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, allow_abbrev=False, formatter_class=formatter, **kwargs)
+            self.register("action", "part", AddPart)
 
         def error(self, message):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
-    def seconds(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-        if not 0 < value < 10 ** 7:
-            raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-        return value
-
-    def add_globals(parser, suppress):
-        d = (lambda v: argparse.SUPPRESS) if suppress else (lambda v: v)
-        parser.add_argument("-o", "--output", choices=("text", "json"), default=d("text"),
-                            help="text for people (default), json for scripts (JSON Lines when streaming)")
-        parser.add_argument("--timeout", type=seconds, default=d(DEFAULT_TIMEOUT), metavar="SECONDS",
-                            help="give up after this long without an answer (default 120; "
-                                 "for streams, the longest silence)")
-        parser.add_argument("--debug", action="store_true", default=d(False),
-                            help="log every request and response on stderr (credentials redacted)")
-        parser.add_argument("-q", "--quiet", action="store_true", default=d(False),
-                            help="no notes or progress on stderr")
-        parser.add_argument("--transport", action="append", choices=("jsonrpc", "http+json"), default=d(None),
-                            help="the binding to use, in order of preference (repeatable; default: the "
-                                 "agent's order; $HANDLER_TRANSPORT)")
-        parser.add_argument("--ca-file", metavar="PATH", default=d(None),
-                            help="trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)")
-        parser.add_argument("--cert", metavar="PATH", default=d(None),
-                            help="a client certificate for mutual TLS ($HANDLER_CERT)")
-        parser.add_argument("--key", metavar="PATH", default=d(None),
-                            help="its private key, readable by you only ($HANDLER_KEY)")
-        parser.add_argument("--insecure", action="store_true", default=d(False),
-                            help="do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)")
-        parser.add_argument("--retries", type=_number(int, 0, MAX_RETRIES), metavar="N",
-                            default=d(None),
-                            help="retries of reads on connection errors, 429 and 502-504 (default 2)")
-        parser.add_argument("--max-response", metavar="BYTES", default=d(None),
-                            help="the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+        def options(self, specs, suppress=False):
+            for spec in specs:
+                if isinstance(spec, dict):
+                    self.set_defaults(**spec)
+                    continue
+                flags, metavar, help_text, *more = spec
+                kw = dict(*more, help=help_text)
+                if metavar is None:
+                    kw["action"] = "store_true"
+                elif metavar:
+                    kw["metavar"] = metavar
+                if suppress:   # a global option after the command overrides, and only when given
+                    kw["default"] = argparse.SUPPRESS
+                self.add_argument(*flags.split(), **kw)
 
     common = Parser(add_help=False)
-    add_globals(common, True)
+    common.options(_GLOBALS, True)
     parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
-                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 authentication, "
-                           "5 timeout, 130 interrupted. Sessions live in $HANDLER_HOME (~/.handler).")
-    add_globals(parser, False)
-    parser.add_argument("--version", action="version", version=f"handler {VERSION} (A2A 1.0 and 0.3)")
+                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 "
+                           "authentication, 5 timeout, 130 interrupted. Sessions live in "
+                           "$HANDLER_HOME (~/.handler).")
+    parser.options(_GLOBALS)
+    parser.add_argument("--version", action="version",
+                        version=f"handler {VERSION} (A2A 1.0 and 0.3)")
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    chosen = None if argv is None else _chosen_command(argv)
+    chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
         sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
+        wanted = not chosen or chosen[0] == group
         if isinstance(actions, tuple):   # a command without actions
             sub.set_defaults(func=actions[0], action=None)
-            if actions[1] and (not chosen or chosen[0] == group):
-                actions[1](sub)
-            continue
-        if chosen and chosen[0] != group:
-            continue
-        subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
-        for name, (func, help_text, add_options) in actions.items():
-            command = subs.add_parser(name, help=help_text, description=help_text, parents=[common])
-            command.set_defaults(func=func)
-            if add_options and (not chosen or chosen[1] == name):
-                add_options(command)
+            sub.options(actions[1] if wanted else ())
+        elif wanted:
+            subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+            for name, (func, help_text, specs) in actions.items():
+                command = subs.add_parser(name, help=help_text, description=help_text,
+                                          parents=[common])
+                command.set_defaults(func=func)
+                command.options(specs if not chosen or chosen[1] == name else ())
     return parser
 
 
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
     for i, arg in enumerate(argv):
-        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson", "--output=json"):
+        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson",
+                                                                                  "--output=json"):
             return "json"
     return "text"
 
@@ -5362,6 +5363,7 @@ def _run(argv):
     try:
         args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet, args.debug)
+        check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
     except HandlerError as exc:   # it may quote what it could not use: never a secret
@@ -5377,7 +5379,8 @@ def _run(argv):
     except SystemExit as exc:   # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except OSError as exc:
-        out.error(HandlerError(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")))
+        where = f": {exc.filename}" if exc.filename else ""
+        out.error(HandlerError(f"{exc.strerror or exc}{where}"))
         return EXIT_FAILURE
     except Exception as exc:   # a bug: still one line, and the traceback only with --debug
         if args is not None and getattr(args, "debug", False):

@@ -3451,6 +3451,81 @@ class SecretsOnTheCommandLineTests(HandlerTestCase):
         self.assertEqual(self.assertOk(self.run_cli("message", "send", "--url", local, "hi")).err, "")
 
 
+class OptionsTableTests(HandlerTestCase):
+    """Options that conflict, or that need another, are one table, checked in one place before
+    the command runs."""
+    FILE = os.path.join(HERE, "handler.py")
+    CASES = (   # argv that breaks each row of handler.CONFLICTS, in its order; what the line says
+        (("message", "send", "--url", "http://a", "--bearer-token", "t", "--api-key", "k", "hi"),
+         "Error: handler.py message send: argument --api-key: not allowed with argument --bearer-token; "
+         "see: handler.py message send --help"),
+        (("auth", "set", "--url", "http://a", "--oauth2-token-url", "https://t", "--api-key", "k"),
+         "Error: handler.py auth set: argument --oauth2-token-url: not allowed with argument "
+         "--bearer-token or --api-key; see: handler.py auth set --help"),
+        (("message", "send", "--url", "http://a", "--stream", "--async", "hi"),
+         "Error: --stream cannot be combined with --async"),
+        (("message", "send", "--url", "http://a", "--new", "--task-id", "t", "hi"),
+         "Error: --new cannot be combined with --context-id or --task-id"),
+        (("message", "stream", "--url", "http://a", "--push-token", "t", "hi"),
+         "Error: --push-token needs --push-url"),
+        (("card", "validate", "--url", "http://a", "--file", FILE),
+         "Error: card validate needs --url or --file (one of them)"),
+        (("task", "notification", "get", "--url", "http://a", "--token", "t"),
+         "Error: --webhook-url, --token and --auth-* belong to 'task notification set', not get"),
+        (("task", "notification", "delete", "--url", "http://a"),
+         "Error: task notification delete needs --config-id"),
+        (("task", "notification", "set", "--url", "http://a"),
+         "Error: task notification set needs --webhook-url"),
+        (("task", "notification", "set", "--url", "http://a", "--webhook-url", "http://h", "--auth-scheme",
+          "Bearer"), "Error: --auth-scheme and --auth-credentials go together"),
+        (("session", "clear"), "Error: session clear needs an agent URL or --all (not both)"),
+        (("auth", "set", "--url", "http://a", "--bearer-token", "t", "--key", "k"), "Error: --key needs --cert"),
+        (("auth", "set", "--url", "http://a"),
+         "Error: auth set needs one of --bearer-token, --api-key, --oauth2-token-url (or --cert)"),
+        (("auth", "set", "--url", "http://a", "--oauth2-token-url", "https://t", "--client-id", "c"),
+         "Error: --oauth2-token-url needs --client-id and --client-secret"))
+
+    def test_every_row_of_the_table_is_one_usage_line(self):
+        self.assertEqual(len(self.CASES), len(handler.CONFLICTS))
+        for argv, line in self.CASES:
+            with self.subTest(argv=argv):
+                self.assertEqual(self.assertError(self.run_cli(*argv), 2), line)
+                self.assertJsonError(self.run_cli("-o", "json", *argv), "A2ACLI_ERR_USAGE", 2)
+        self.assertFalse(os.path.exists(self.home))
+
+    def test_no_command_checks_its_options_itself(self):
+        with open(self.FILE, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+        messages = [row[2].split("{")[0] for row in handler.CONFLICTS]
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("cmd_"):
+                for const in ast.walk(node):
+                    if isinstance(const, ast.Constant) and isinstance(const.value, str):
+                        self.assertFalse([m for m in messages if m and m in const.value], node.name)
+
+    def test_conflicting_options_are_refused_before_stdin_is_read(self):
+        r = self.run_cli("message", "send", "--url", "http://127.0.0.1:1", "--stream", "--async",
+                         "--bearer-token", "-", "-", stdin="token\nhi\n")
+        self.assertError(r, 2, "--stream cannot be combined with --async")
+
+
+class StartupImportTests(HandlerTestCase):
+    """--help, --version and session list import only what they use: no json for the first two,
+    nor for session list while there is no sessions file."""
+
+    def test_light_commands_do_not_import_json(self):
+        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+                  "for argv in (['--help'], ['--version'], ['session', 'list']):\n"
+                  "    with contextlib.redirect_stdout(io.StringIO()):\n"
+                  "        assert handler.main(argv) == 0, argv\n"
+                  "print('json' in sys.modules)\n"
+                  "handler.main(['-o', 'json', 'session', 'list'])")
+        p = subprocess.run([sys.executable, "-c", script, HERE], capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ))
+        self.assertEqual((p.returncode, p.stdout, p.stderr), (0, 'False\n{\n  "count": 0,\n  "sessions": []\n}\n',
+                                                              ""))
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
