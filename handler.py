@@ -3792,7 +3792,8 @@ MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
 _STR = {"type": "string"}
 # The tools' arguments, by name: an inputSchema names them (a trailing * marks one required).
 MCP_ARGUMENTS = {
-    "agent_url": {"type": "string", "description": "the agent's base URL, e.g. http://127.0.0.1:8000"},
+    "agent_url": {"type": "string",
+                  "description": "the agent's base URL, e.g. http://127.0.0.1:8000"},
     "message": _STR, "context_id": _STR, "webhook_url": _STR, "config_id": _STR, "page_token": _STR,
     "task_id": {"type": "string",
                 "description": "the task id (default: the task saved in the agent's session)"},
@@ -4736,11 +4737,11 @@ def cmd_task_get(args, out):
 
 
 def cmd_task_list(args, out):
-    status = None
-    if args.status:
-        status = wire_state(args.status)
-        if short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + ("submitted", "working"):
-            raise usage_error(f"unknown --status {args.status!r}", "use e.g. working, completed, input-required")
+    status = wire_state(args.status) if args.status else None
+    if status and short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + (
+            "submitted", "working"):
+        raise usage_error(f"unknown --status {args.status!r}",
+                          "use e.g. working, completed, input-required")
     store = open_store(out)
     client = make_client(args, out, store.get(require_url(args)), store)
     query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
@@ -4775,8 +4776,10 @@ def cmd_task_resubscribe(args, out):
 
 def cmd_task_notification(args, out):
     op = args.op
-    if op != "set" and (args.webhook_url or args.token or args.auth_scheme or args.auth_credentials):
-        raise usage_error(f"--webhook-url, --token and --auth-* belong to 'task notification set', not {op}")
+    if op != "set" and (args.webhook_url or args.token or args.auth_scheme
+                        or args.auth_credentials):
+        raise usage_error("--webhook-url, --token and --auth-* belong to 'task notification "
+                          f"set', not {op}")
     if op == "delete" and not args.config_id:
         raise usage_error("task notification delete needs --config-id")
     if op == "set" and not args.webhook_url:
