@@ -2881,22 +2881,22 @@ def show_task(out, task, brief=False):
 
 
 def push_operation(client, op, task_id, config_id=None, config=None):
-    """A push notification config operation: (the Output method that shows its result, and
-    its arguments). Without a config id, get reads the task's only config."""
-    if op == "set":
-        return Output.push_configs, [client.push_config("push_set", task_id, id=config_id,
-                                                        **config)], True
+    """A push notification config operation (set, get, list or delete): the Output method that
+    shows its result, and its arguments. Without a config id, get reads the task's only one."""
     if op == "delete":
         client.push_config("push_delete", task_id, id=config_id)
         return Output.done, f"Deleted push notification config {config_id} of task {task_id}", \
             {"deleted": config_id, "taskId": task_id}
-    if op == "get" and config_id:
-        return Output.push_configs, [client.push_config("push_get", task_id, id=config_id)], True
-    configs = client.push_config("push_list", task_id)
-    if op == "get" and len(configs) != 1:
-        raise usage_error(f"task {task_id} has {len(configs)} push notification configs; name "
-                          "one with --config-id")
-    return (Output.push_configs, configs) if op == "list" else (Output.push_configs, configs, True)
+    if op == "set" or config_id and op == "get":
+        configs = [client.push_config("push_" + op, task_id, id=config_id, **config or {})]
+    else:
+        configs = client.push_config("push_list", task_id)
+        if op == "list":
+            return Output.push_configs, configs
+        if len(configs) != 1:
+            raise usage_error(f"task {task_id} has {len(configs)} push notification configs; "
+                              "name one with --config-id")
+    return Output.push_configs, configs, True
 
 
 class Conversation:
