@@ -2899,23 +2899,12 @@ class _Spinner:
 
 
 # ============================================================================ conversations
-# What the command line, the MCP server and chat share: messages that continue a session, and
-# task operations that save what the agent returns.
+# The service layer under the command line, the MCP server and chat: messages that continue a
+# session, and task operations that save what the agent returns. Nothing here prints.
 
-def remember(store, url, obj):
-    """Save the ids and state an agent returned (a task or a message) in the URL's session.
-    Between check_saving() and saved(), a failed save does not end the conversation: it is
-    kept in store.unsaved (no more saves are tried) and raised once the reply is shown."""
-    if store is None or obj is None or store.unsaved:
-        return
-    task = "status" in obj   # or a message: no task waits for an answer
-    try:
-        store.update(url, obj.get("contextId"), obj.get("id" if task else "taskId"),
-                     task_state=task_state(obj) if task else "")
-    except HandlerError as exc:
-        if store.unsaved is None:
-            raise
-        store.unsaved = exc
+def settled(task):
+    """Whether a task has ended or waits for input: no more waiting for it."""
+    return task_state(task) in TERMINAL_STATES + INTERRUPTED_STATES
 
 
 def check_saving(store):
@@ -2953,23 +2942,6 @@ def timed_out(exc, obj, url):
     return exc
 
 
-def wait_for_task(client, task, store, url, timeout, first=0.2, cap=2.0, history_length=None):
-    """Poll GetTask until the task ends or waits for input (also for agents that answer a
-    blocking send early), backing off from `first` to `cap` seconds, for at most `timeout`."""
-    deadline, delay = monotonic() + timeout, first
-    while task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        left = deadline - monotonic()
-        if left <= 0:
-            raise HandlerError(f"task {task['id']} is still {task_state(task)} after {timeout:g} s",
-                               EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT", "raise --timeout, or wait on "
-                               f"with: {PROG} task get {task['id']} --url {url} --wait")
-        sleep(min(delay, left))
-        delay = min(delay * 1.5, cap)
-        task = client.get_task(task["id"], history_length)
-        remember(store, url, task)
-    return task
-
-
 def compose_message(parts, session, context_id=None, task_id=None, new=False):
     """A user message that continues the session's conversation: its context, and its task
     only when that task waits for input (a finished task takes no more messages). Explicit
@@ -2986,58 +2958,19 @@ def compose_message(parts, session, context_id=None, task_id=None, new=False):
     return message
 
 
-def send_and_wait(client, message, store, url, timeout, return_immediately=False, push=None):
-    """SendMessage, the session saved, then (unless return_immediately) polling until the task
-    ends or waits for input if the agent answered early."""
-    try:
-        result = client.send_message(message, return_immediately=return_immediately, push=push)
-    except HandlerError as exc:
-        raise timed_out(exc, None, url)
-    remember(store, url, result.get("task") or result.get("message"))
-    if "task" in result and not return_immediately:
-        result["task"] = wait_for_task(client, result["task"], store, url, timeout)
-    return result
-
-
-def finish_stream(client, task, reply, store, url, out):
-    """The task after its stream closed: when the stream ended before the task did (some
-    agents drop the last event), the task as GetTask tells it now."""
-    if task is None:
-        if reply is None:
-            raise bad_response("the agent's stream ended without a task or a message")
-        return None
-    if task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
-        try:
-            latest = client.get_task(task["id"])
-        except HandlerError:
-            latest = None
-        if latest is not None and task_state(latest) in TERMINAL_STATES + INTERRUPTED_STATES:
-            out.event({"task": latest})
-            remember(store, url, latest)
-            return latest
-    return task
+def target_task(session, task_id, what="one"):
+    """The task a task operation is for: the id given, else the one saved in the session."""
+    if not (task_id or session.task_id):
+        raise usage_error(f"no task id: give {what}, or send a message to {session.agent_url} "
+                          "first")
+    return task_id or session.task_id
 
 
 def check_finished(task):
-    state = task_state(task)
-    if state not in TERMINAL_STATES + INTERRUPTED_STATES:
-        raise bad_response(f"the stream ended while task {task['id']} was still {state}",
-                           f"the task id is saved; look later with: {PROG} task get {task['id']}")
-
-
-def cancel_task(client, task_id):
-    """CancelTask; a task that is already canceled is done, not an error."""
-    try:
-        return client.cancel_task(task_id)
-    except HandlerError as exc:
-        if exc.code != "TaskNotCancelableError":
-            raise
-        task = client.get_task(task_id)
-        state = task_state(task)
-        if state != "canceled":
-            raise HandlerError(exc.message + ("" if state in exc.message else f" (it is {state})"),
-                               exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
-        return task
+    if not settled(task):
+        raise bad_response(f"the stream ended while task {task['id']} was still "
+                           f"{task_state(task)}", "the task id is saved; look later with: "
+                           f"{PROG} task get {task['id']}")
 
 
 def cancel_warning(task, url):
@@ -3052,14 +2985,140 @@ def cancel_warning(task, url):
     return None
 
 
-def push_config_get(client, task_id, config_id=None):
-    """One push config; without an id, the task's only one (when it has exactly one)."""
-    if config_id:
-        return client.push_config("push_get", task_id, id=config_id)
-    configs = client.push_config("push_list", task_id)
-    if len(configs) != 1:
-        raise usage_error(f"task {task_id} has {len(configs)} push notification configs; name one with --config-id")
-    return configs[0]
+def show_task(out, task, brief=False):
+    """A task as task get (or, brief, as task cancel) shows it: its ids and state (and reply)."""
+    if out.json:
+        return out.document(task)
+    return out.task_ids(task) if brief else out.reply({"task": task})
+
+
+def push_operation(client, op, task_id, config_id=None, config=None):
+    """A push notification config operation (set, get, list or delete): the Output method that
+    shows its result, and its arguments. Without a config id, get reads the task's only one."""
+    if op == "delete":
+        client.push_config("push_delete", task_id, id=config_id)
+        return Output.done, f"Deleted push notification config {config_id} of task {task_id}", \
+            {"deleted": config_id, "taskId": task_id}
+    if op == "set" or config_id and op == "get":
+        configs = [client.push_config("push_" + op, task_id, id=config_id, **config or {})]
+    else:
+        configs = client.push_config("push_list", task_id)
+        if op == "list":
+            return Output.push_configs, configs
+        if len(configs) != 1:
+            raise usage_error(f"task {task_id} has {len(configs)} push notification configs; "
+                              "name one with --config-id")
+    return Output.push_configs, configs, True
+
+
+class Conversation:
+    """One agent's conversation, as the command line, the MCP server and chat all hold it: the
+    client, the session store (None: nothing is saved), the agent's URL and the wait limit.
+    Sending, waiting, streaming and canceling save the ids and states the agent returns."""
+
+    def __init__(self, client, store, url, timeout=DEFAULT_TIMEOUT, new=False):
+        self.client, self.store, self.url, self.timeout, self.new = client, store, url, timeout, new
+        self.task = None   # the task of the reply under way, as far as it is known
+
+    def remember(self, obj, reply=False):
+        """Save the ids and state an agent returned (a task or a message) in the URL's session.
+        Between check_saving() and saved(), a failed save does not end the conversation: it is
+        kept in store.unsaved (no more saves are tried) and raised once the reply is shown.
+        From a reply on, a new conversation (new=True) is the current one."""
+        store = self.store
+        if store is not None and obj is not None and not store.unsaved:
+            task = "status" in obj   # or a message: no task waits for an answer
+            try:
+                store.update(self.url, obj.get("contextId"), obj.get("id" if task else "taskId"),
+                             task_state=task_state(obj) if task else "")
+            except HandlerError as exc:
+                if store.unsaved is None:
+                    raise
+                store.unsaved = exc
+        self.new = self.new and not reply
+
+    def remember_task(self, task):
+        """Save a task's state when it is the session's task (or the session has none)."""
+        if self.store and self.store.get(self.url).task_id in (None, task.get("id")):
+            self.remember(task)
+
+    def send(self, message, return_immediately=False, push=None):
+        """SendMessage, the session saved, then (unless return_immediately) waiting until the
+        task ends or waits for input if the agent answered early."""
+        try:
+            result = self.client.send_message(message, return_immediately, push)
+        except HandlerError as exc:
+            raise timed_out(exc, None, self.url)
+        self.remember(result.get("task") or result.get("message"), True)
+        self.task = result.get("task")
+        if self.task and not return_immediately:
+            result["task"] = self.wait(self.task)
+        return result
+
+    def wait(self, task, first=0.2, cap=2.0, history_length=None, save=True):
+        """Poll GetTask until the task ends or waits for input (also for agents that answer a
+        blocking send early), backing off from `first` to `cap` seconds, for at most the
+        timeout; each state is saved (unless save is false)."""
+        deadline, delay = monotonic() + self.timeout, first
+        while not settled(task):
+            left = deadline - monotonic()
+            if left <= 0:
+                raise HandlerError(f"task {task['id']} is still {task_state(task)} after "
+                                   f"{self.timeout:g} s", EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
+                                   f"raise --timeout, or wait on with: {PROG} task get "
+                                   f"{task['id']} --url {self.url} --wait")
+            sleep(min(delay, left))
+            delay = min(delay * 1.5, cap)
+            self.task = task = self.client.get_task(task["id"], history_length)
+            if save:
+                self.remember(task)
+        return task
+
+    def stream(self, events, show):
+        """Pass a stream's events to show() as they come, saving the ids and states; (the task,
+        the reply message). When the stream ended before the task did (some agents drop the
+        last event), the task as GetTask tells it now."""
+        task = reply = None
+        try:
+            for event in events:
+                if "message" in event:
+                    reply = event["message"]
+                else:
+                    self.task = task = apply_event(task, event)
+                show(event)
+                if "artifactUpdate" not in event:
+                    self.remember(task or reply, True)   # once the ids are known, at each state
+        except HandlerError as exc:
+            raise timed_out(exc, task or reply, self.url)
+        if task is None and reply is None:
+            raise bad_response("the agent's stream ended without a task or a message")
+        if task is not None and not settled(task):
+            try:
+                latest = self.client.get_task(task["id"])
+            except HandlerError:
+                latest = None
+            if latest is not None and settled(latest):
+                show({"task": latest})
+                self.remember(latest)
+                task = latest
+        return task, reply
+
+    def cancel(self, task_id):
+        """CancelTask (a task that is already canceled is done, not an error), saved when it is
+        the session's task; (the task, a warning when it is not canceled, or None)."""
+        try:
+            task = self.client.cancel_task(task_id)
+        except HandlerError as exc:
+            if exc.code != "TaskNotCancelableError":
+                raise
+            task = self.client.get_task(task_id)
+            state = task_state(task)
+            if state != "canceled":
+                raise HandlerError(exc.message + ("" if state in exc.message else
+                                                  f" (it is {state})"),
+                                   exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+        self.remember_task(task)
+        return task, cancel_warning(task, self.url)
 
 
 # ============================================================================ built-in agent
@@ -3804,58 +3863,68 @@ def _rpc_error(rid, code, message):
 MCP_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")   # oldest to newest
 MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
 
-
-def _schema(required=(), **properties):
-    return {"type": "object", "properties": properties, "required": list(required)}
-
-
-_URL = {"type": "string", "description": "the agent's base URL, e.g. http://127.0.0.1:8000"}
-_TASK = {"type": "string", "description": "the task id (default: the task saved in the agent's session)"}
 _STR = {"type": "string"}
+# The tools' arguments, by name: an inputSchema names them (a trailing * marks one required).
+MCP_ARGUMENTS = {
+    "agent_url": {"type": "string",
+                  "description": "the agent's base URL, e.g. http://127.0.0.1:8000"},
+    "message": _STR, "context_id": _STR, "webhook_url": _STR, "config_id": _STR, "page_token": _STR,
+    "task_id": {"type": "string",
+                "description": "the task id (default: the task saved in the agent's session)"},
+    "use_session": {"type": "boolean", "default": True},
+    "history_length": {"type": "integer", "minimum": 0},
+    "status": {"type": "string", "description": "e.g. working, completed"},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": 100},
+    "all": {"type": "boolean", "default": False}}
+
+
+def _schema(names):
+    names = names.split()
+    return {"type": "object", "properties": {n.rstrip("*"): MCP_ARGUMENTS[n.rstrip("*")]
+                                             for n in names},
+            "required": [n[:-1] for n in names if n[-1] == "*"]}
+
+
+class _Document(Output):
+    """An Output that keeps the JSON document -o json would print: a tool's structured content."""
+    def document(self, obj):
+        self.doc = obj
 
 
 class McpServer:
     """The MCP protocol and the tools: each tool reads the session file afresh and writes
     through the store's locked update, so a long-running server loses no other process's work."""
 
-    TOOLS = {
-        "validate_agent_card": ("Check an A2A agent's card against the rules of its protocol version.",
-                                _schema(["agent_url"], agent_url=_URL)),
-        "get_agent_card": ("Fetch an A2A agent's card: name, skills, capabilities, interface.",
-                           _schema(["agent_url"], agent_url=_URL)),
-        "send_message": ("Send a text message to an A2A agent and wait for its reply. With use_session "
-                         "(default true) it continues the saved conversation with that agent and saves "
-                         "the new context and task ids.",
-                         _schema(["agent_url", "message"], agent_url=_URL, message=_STR,
-                                 context_id=_STR, task_id=_STR,
-                                 use_session={"type": "boolean", "default": True})),
-        "get_task": ("Get a task's state, artifacts and (optionally) history.",
-                     _schema(["agent_url"], agent_url=_URL, task_id=_TASK,
-                             history_length={"type": "integer", "minimum": 0})),
-        "list_tasks": ("List an agent's tasks (A2A 1.x agents), newest first, one page.",
-                       _schema(["agent_url"], agent_url=_URL, context_id=_STR,
-                               status={"type": "string", "description": "e.g. working, completed"},
-                               page_size={"type": "integer", "minimum": 1, "maximum": 100},
-                               page_token=_STR)),
-        "cancel_task": ("Cancel a task.", _schema(["agent_url"], agent_url=_URL, task_id=_TASK)),
-        "set_task_notification": ("Register a webhook for a task's push notifications (its token, if "
-                                  "any, comes from HANDLER_PUSH_TOKEN in the server's environment).",
-                                  _schema(["agent_url", "webhook_url"], agent_url=_URL, task_id=_TASK,
-                                          webhook_url=_STR, config_id=_STR)),
-        "get_task_notification": ("Get a task's push notification config (its only one without config_id).",
-                                  _schema(["agent_url"], agent_url=_URL, task_id=_TASK, config_id=_STR)),
-        "list_task_notifications": ("List a task's push notification configs.",
-                                    _schema(["agent_url"], agent_url=_URL, task_id=_TASK)),
-        "delete_task_notification": ("Delete a task's push notification config.",
-                                     _schema(["agent_url", "config_id"], agent_url=_URL, task_id=_TASK,
-                                             config_id=_STR)),
-        "list_sessions": ("List the saved sessions (agent URL, context id, task id, whether credentials "
-                          "are stored; never a secret).", _schema()),
-        "get_session_info": ("Show the saved session for one agent URL.", _schema(["agent_url"], agent_url=_URL)),
-        "clear_session_data": ("Forget the saved conversation (context and task) with one agent, or with "
-                               "all when all is true; stored credentials stay.",
-                               _schema([], agent_url=_URL, all={"type": "boolean", "default": False})),
-    }
+    TOOLS = {name: {"name": name, "description": text, "inputSchema": _schema(names)}
+             for name, names, text in (
+        ("validate_agent_card", "agent_url*",
+         "Check an A2A agent's card against the rules of its protocol version."),
+        ("get_agent_card", "agent_url*",
+         "Fetch an A2A agent's card: name, skills, capabilities, interface."),
+        ("send_message", "agent_url* message* context_id task_id use_session",
+         "Send a text message to an A2A agent and wait for its reply. With use_session (default "
+         "true) it continues the saved conversation with that agent and saves the new context "
+         "and task ids."),
+        ("get_task", "agent_url* task_id history_length",
+         "Get a task's state, artifacts and (optionally) history."),
+        ("list_tasks", "agent_url* context_id status page_size page_token",
+         "List an agent's tasks (A2A 1.x agents), newest first, one page."),
+        ("cancel_task", "agent_url* task_id", "Cancel a task."),
+        ("set_task_notification", "agent_url* task_id webhook_url* config_id",
+         "Register a webhook for a task's push notifications (its token, if any, comes from "
+         "HANDLER_PUSH_TOKEN in the server's environment)."),
+        ("get_task_notification", "agent_url* task_id config_id",
+         "Get a task's push notification config (its only one without config_id)."),
+        ("list_task_notifications", "agent_url* task_id",
+         "List a task's push notification configs."),
+        ("delete_task_notification", "agent_url* task_id config_id*",
+         "Delete a task's push notification config."),
+        ("list_sessions", "", "List the saved sessions (agent URL, context id, task id, whether "
+         "credentials are stored; never a secret)."),
+        ("get_session_info", "agent_url*", "Show the saved session for one agent URL."),
+        ("clear_session_data", "agent_url all", "Forget the saved conversation (context and "
+         "task) with one agent, or with all when all is true; stored credentials stay."))}
+    TOOLS["send_message"]["inputSchema"]["properties"]["task_id"] = _STR   # sent as given
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
         self.timeout, self.log = timeout, log or (lambda line: None)
@@ -3870,43 +3939,45 @@ class McpServer:
                 or not isinstance(message.get("method"), str):
             return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32600,
                               "not a JSON-RPC 2.0 request")
-        method, rid, params = message["method"], message.get("id"), message.get("params") or {}
-        if "id" not in message:            # a notification: nothing to answer
-            return None
+        if "id" in message:            # else a notification: nothing to answer
+            result = self._answer(message["method"], message.get("params") or {})
+            return _rpc_error(message["id"], *result) if isinstance(result, tuple) else \
+                {"jsonrpc": "2.0", "id": message["id"], "result": result}
+
+    def _answer(self, method, params):
+        """A request's result, or (code, message) for its error."""
         if not isinstance(params, dict):
-            return _rpc_error(rid, -32602, "params must be an object")
+            return -32602, "params must be an object"
         if method == "initialize":
             wanted = params.get("protocolVersion")
             self.version = wanted if wanted in MCP_VERSIONS else MCP_VERSIONS[-1]
-            return {"jsonrpc": "2.0", "id": rid, "result": {
-                "protocolVersion": self.version, "capabilities": {"tools": {"listChanged": False}},
-                "serverInfo": {"name": "handler", "version": VERSION},
-                "instructions": "Tools to talk to A2A (Agent2Agent) agents by URL; conversations with each "
-                                "agent continue across calls."}}
+            return {"protocolVersion": self.version,
+                    "capabilities": {"tools": {"listChanged": False}},
+                    "serverInfo": {"name": "handler", "version": VERSION},
+                    "instructions": "Tools to talk to A2A (Agent2Agent) agents by URL; "
+                                    "conversations with each agent continue across calls."}
         if method == "ping":
-            return {"jsonrpc": "2.0", "id": rid, "result": {}}
+            return {}
         if method not in ("tools/list", "tools/call"):
-            return _rpc_error(rid, -32601, f"method {method} not found")
+            return -32601, f"method {method} not found"
         if self.version is None:
-            return _rpc_error(rid, -32002, "the server is not initialized: send initialize first")
+            return -32002, "the server is not initialized: send initialize first"
         if method == "tools/list":
-            return {"jsonrpc": "2.0", "id": rid, "result": {"tools": [
-                {"name": name, "description": text, "inputSchema": schema}
-                for name, (text, schema) in self.TOOLS.items()]}}
+            return {"tools": list(self.TOOLS.values())}
         name, arguments = params.get("name"), params.get("arguments")
         arguments = {} if arguments is None else arguments
         if not isinstance(name, str) or name not in self.TOOLS:
-            return _rpc_error(rid, -32602, f"unknown tool: {name}")
+            return -32602, f"unknown tool: {name}"
         if not isinstance(arguments, dict):
-            return _rpc_error(rid, -32602, "arguments must be an object")
+            return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
         if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
-            return _rpc_error(rid, -32602, f"invalid arguments for {name}: {problem}")
-        return {"jsonrpc": "2.0", "id": rid, "result": self.call(name, arguments, problem)}
+            return -32602, f"invalid arguments for {name}: {problem}"
+        return self.call(name, arguments, problem)
 
     def invalid(self, name, arguments):
         """What makes arguments unfit for the tool's inputSchema ("": nothing); null is absent."""
-        schema = self.TOOLS[name][1]
+        schema = self.TOOLS[name]["inputSchema"]
         props = schema["properties"]
         problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
         problems += [f"takes no {key} (its arguments: {', '.join(props) or 'none'})"
@@ -3929,13 +4000,16 @@ class McpServer:
         try:
             if problem:
                 raise usage_error(f"{name}: {problem}")
-            text, structured = getattr(self, "tool_" + name)(**arguments)
+            op, _, what = name.partition("_")
+            text, structured = self.tool_push(op, **arguments) if "notification" in what \
+                else getattr(self, "tool_" + name)(**arguments)
             error = False
         except HandlerError as exc:
             text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
             structured, error = exc.envelope(), True
         except Exception as exc:   # a bug must not end the server: the host gets a tool error
-            text, structured, error = f"Error: internal error: {type(exc).__name__}: {exc}", None, True
+            text = f"Error: internal error: {type(exc).__name__}: {exc}"
+            structured, error = None, True
         self.log(f"{name}: {'error' if error else 'ok'}")
         result = {"content": [{"type": "text", "text": text}], "isError": error}
         if structured is not None and self.version >= MCP_STRUCTURED:
@@ -3993,51 +4067,51 @@ class McpServer:
                               f"internal error: {type(exc).__name__}")
 
     # -- the tools: each returns (text, structured content)
-    def _agent(self, agent_url, store=True):
-        """(store, session, client) for an agent URL, the session file read afresh."""
-        store = SessionStore(warn=self.warn).load() if store else None
+    def _agent(self, agent_url, task_id=False, use_session=True):
+        """The conversation with an agent, its session file read afresh; with task_id (None:
+        the session's task), also the task id."""
+        store = use_session and SessionStore(warn=self.warn).load()
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
-        save = store.set_credentials if store and creds is session.credentials else None   # renewed OAuth2 tokens
-        client = A2AClient(agent_url, self.transport(), credentials=creds, warn=self.warn,
-                           on_credentials=save and (lambda renewed: save(agent_url, renewed)))
-        return store, session, client
-
-    def _task_id(self, session, task_id):
-        if not (task_id or session.task_id):
-            raise usage_error(f"no task id: give task_id, or send a message to {session.agent_url} first")
-        return task_id or session.task_id
+        save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
+        conv = Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn,
+                                      save and (lambda renewed: save(agent_url, renewed))),
+                            store or None, agent_url, self.timeout)
+        return conv if task_id is False else (conv, target_task(session, task_id, "task_id"))
 
     @staticmethod
-    def _text(method, *args):
-        """What the command line prints for a result, as text."""
+    def _shown(show, *args):
+        """(text, JSON document) of what the command line shows for a result with show (an
+        Output method) in text, and in JSON."""
         import io
-        buffer = io.StringIO()
-        getattr(Output("text", stdout=buffer, stderr=io.StringIO()), method)(*args)
-        return buffer.getvalue().rstrip("\n")
+        text, doc = io.StringIO(), _Document("json", stdout=io.StringIO(), stderr=io.StringIO())
+        show(Output("text", stdout=text, stderr=io.StringIO()), *args)
+        show(doc, *args)
+        return text.getvalue().rstrip("\n"), doc.doc
 
     def tool_validate_agent_card(self, agent_url):
-        response = self._agent(agent_url, False)[2].card_response()
-        version, problems = validate_card_bytes(response.body)
-        report = {"agent_url": agent_url, "source": response.url, "protocolVersion": version,
-                  "valid": not problems, "problems": [{"path": p, "message": m} for p, m in problems]}
-        return self._text("validation", response.url, version, problems), report
+        response = self._agent(agent_url, use_session=False).client.card_response()
+        text, report = self._shown(Output.validation, response.url,
+                                   *validate_card_bytes(response.body))
+        return text, {"agent_url": agent_url, **report}
 
     def tool_get_agent_card(self, agent_url):
-        store, session, client = self._agent(agent_url)
+        client = self._agent(agent_url).client
         card = client.fetch_card()
         try:
             client.connect()
         except HandlerError:
             pass
-        return self._text("card", card, client), card
+        return self._shown(Output.card, card, client)
 
-    def tool_send_message(self, agent_url, message, context_id=None, task_id=None, use_session=True):
-        store, session, client = self._agent(agent_url, use_session)
-        request = compose_message([{"text": str(message)}], session if use_session else None, context_id, task_id)
+    def tool_send_message(self, agent_url, message, context_id=None, task_id=None,
+                          use_session=True):
+        conv = self._agent(agent_url, use_session=use_session)
+        store = conv.store
+        request = compose_message([{"text": str(message)}], store and store.get(agent_url),
+                                  context_id, task_id)
         check_saving(store)
-        result = send_and_wait(client, request, store, agent_url, self.timeout)
-        text = self._text("reply", result)
+        text, result = self._shown(Output.reply, conv.send(request))
         try:   # not an isError result: that would invite the assistant to send the message again
             saved(store)
         except HandlerError as exc:
@@ -4046,64 +4120,43 @@ class McpServer:
         return text, result
 
     def tool_get_task(self, agent_url, task_id=None, history_length=None):
-        store, session, client = self._agent(agent_url)
-        task = client.get_task(self._task_id(session, task_id), history_length)
-        if session.task_id in (None, task["id"]):
-            remember(store, agent_url, task)
-        return self._text("reply", {"task": task}), task
+        conv, task_id = self._agent(agent_url, task_id)
+        task = conv.client.get_task(task_id, history_length)
+        conv.remember_task(task)
+        return self._shown(show_task, task)
 
-    def tool_list_tasks(self, agent_url, context_id=None, status=None, page_size=None, page_token=None):
-        client = self._agent(agent_url)[2]
-        result = client.list_tasks(contextId=context_id, status=wire_state(status) if status else None,
-                                   pageSize=page_size, pageToken=page_token)
-        return self._text("tasks", result, 'call list_tasks again with page_token "{}"'), result
+    def tool_list_tasks(self, agent_url, context_id=None, status=None, page_size=None,
+                        page_token=None):
+        result = self._agent(agent_url).client.list_tasks(
+            contextId=context_id, status=status and wire_state(status), pageSize=page_size,
+            pageToken=page_token)
+        return self._shown(Output.tasks, result, 'call list_tasks again with page_token "{}"')
 
     def tool_cancel_task(self, agent_url, task_id=None):
-        store, session, client = self._agent(agent_url)
-        task = cancel_task(client, self._task_id(session, task_id))
-        if session.task_id in (None, task["id"]):
-            remember(store, agent_url, task)
-        return self._text("task_ids", task), task
+        conv, task_id = self._agent(agent_url, task_id)
+        return self._shown(show_task, conv.cancel(task_id)[0], True)
 
-    def tool_set_task_notification(self, agent_url, webhook_url, task_id=None, config_id=None):
-        store, session, client = self._agent(agent_url)
-        config = webhook_config(webhook_url)
-        if os.environ.get("HANDLER_PUSH_TOKEN"):
+    def tool_push(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
+        """The four *_task_notification tools (op: set, get, list or delete)."""
+        config = webhook_url and webhook_config(webhook_url)
+        if config and os.environ.get("HANDLER_PUSH_TOKEN"):
             config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
-        config = client.push_config("push_set", self._task_id(session, task_id), id=config_id, **config)
-        return self._text("push_configs", [config], True), mask_secrets(config)
-
-    def tool_get_task_notification(self, agent_url, task_id=None, config_id=None):
-        store, session, client = self._agent(agent_url)
-        config = push_config_get(client, self._task_id(session, task_id), config_id)
-        return self._text("push_configs", [config], True), mask_secrets(config)
-
-    def tool_list_task_notifications(self, agent_url, task_id=None):
-        store, session, client = self._agent(agent_url)
-        configs = client.push_config("push_list", self._task_id(session, task_id))
-        return self._text("push_configs", configs), {"configs": mask_secrets(configs)}
-
-    def tool_delete_task_notification(self, agent_url, config_id, task_id=None):
-        store, session, client = self._agent(agent_url)
-        task_id = self._task_id(session, task_id)
-        client.push_config("push_delete", task_id, id=config_id)
-        return f"Deleted push notification config {config_id} of task {task_id}", \
-            {"deleted": config_id, "taskId": task_id}
+        conv, task_id = self._agent(agent_url, task_id)
+        return self._shown(*push_operation(conv.client, op, task_id, config_id, config))
 
     def tool_list_sessions(self):
-        sessions = SessionStore(warn=self.warn).load().list_all()
-        return self._text("sessions", sessions), {"count": len(sessions), "sessions": [s.summary() for s in sessions]}
+        return self._shown(Output.sessions, SessionStore(warn=self.warn).load().list_all())
 
     def tool_get_session_info(self, agent_url):
-        session = SessionStore(warn=self.warn).load().get(agent_url)
-        return self._text("session", session), session.summary()
+        return self._shown(Output.session, SessionStore(warn=self.warn).load().get(agent_url))
 
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
         SessionStore(warn=self.warn).load().clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
-        return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), {"cleared": cleared}
+        return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
+            {"cleared": cleared}
 
 
 # ============================================================================ chat
@@ -4122,29 +4175,30 @@ CHAT_HELP = """/help            this list
 /quit            leave (so do Ctrl-D, and Ctrl-C at the prompt)"""
 
 
-class Chat:
+class Chat(Conversation):
+    """The conversation, shown in a terminal or to a script; /new is the current conversation
+    from its first reply on (until then a failed turn leaves the next one new as well)."""
+
     def __init__(self, client, store, url, out, timeout, new=False, interactive=True):
-        self.client, self.store, self.url, self.out, self.timeout = client, store, url, out, timeout
-        self.new, self.interactive = new, interactive
-        self.failed = EXIT_OK
+        super().__init__(client, store, url, timeout, new)
+        self.out, self.interactive, self.failed = out, interactive, EXIT_OK
 
     def session(self):
         """The agent's session, read afresh (other processes may have written it)."""
         return self.store.load().get(self.url)
 
     def banner(self):
-        card, client = self.client.card, self.client
-        skills = [s.get("name") or s.get("id") for s in card.get("skills") or [] if isinstance(s, dict)]
-        session = self.session()
-        lines = [f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": "),
-                 f"A2A {client.version} over {BINDING_NAMES[client.binding]} at {client.endpoint}"
-                 + ("; streams replies" if client.streaming else ""),
-                 "Skills: " + (", ".join(map(str, skills)) or "none"),
-                 f"Continuing the saved conversation (context {session.context_id})"
-                 if session.context_id and not self.new else "A new conversation",
-                 "Type /help for commands; Ctrl-D leaves."]
-        for line in lines:
-            self.out.line(line)
+        client, context = self.client, self.session().context_id
+        card = client.card
+        skills = [str(s.get("name") or s.get("id")) for s in card.get("skills") or []
+                  if isinstance(s, dict)]
+        self.out.line(f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": ")
+                      + f"\nA2A {client.version} over {BINDING_NAMES[client.binding]} at "
+                      f"{client.endpoint}{'; streams replies' if client.streaming else ''}\n"
+                      f"Skills: {', '.join(skills) or 'none'}\n" + (
+                          f"Continuing the saved conversation (context {context})"
+                          if context and not self.new else "A new conversation")
+                      + "\nType /help for commands; Ctrl-D leaves.")
         self.out.out.flush()
 
     def run(self, read_line):
@@ -4158,164 +4212,125 @@ class Chat:
             if line is None:
                 break
             line = line.strip()
-            if not line:
-                continue
             if line.startswith("/"):
                 if self.command(line) == "quit":
                     break
-                continue
-            self.turn(line)
+            elif line:
+                self.turn(line)
         return self.failed
 
     def turn(self, text):
-        task = None
+        """One message and its reply: streamed when the agent streams; on a terminal, only
+        its text, and whether the agent waits for an answer."""
+        out, self.task = self.out, None
         try:
-            session = self.session()
-            message = compose_message([{"text": text}], session, new=self.new)
+            message = compose_message([{"text": text}], self.session(), new=self.new)
             check_saving(self.store)
-            if self.client.streaming:
-                task = self._stream(message)
+            streamed = self.client.streaming
+            if streamed:
+                out.answering(message.get("taskId"))
+                task, reply = self.stream(self.client.stream_message(message),
+                                          (lambda event: None) if out.json else out.event)
+                out.stream_end(task, reply, ids=not self.interactive)
+                result = {"task": task} if task else {"message": reply}
             else:
-                with self.out.busy("waiting for the agent"):
-                    result = self.client.send_message(message)
-                    self._remember(result.get("task") or result.get("message"))
-                    task = result.get("task")
-                    if task:
-                        result["task"] = task = wait_for_task(self.client, task, self.store, self.url, self.timeout)
-                self._show(result)
+                with out.busy("waiting for the agent"):
+                    result = self.send(message)
+            task = result.get("task")
+            if out.json:
+                out.json_line(result)
+            elif not (self.interactive or streamed):
+                out.reply(result)
+            elif self.interactive:
+                text = "" if streamed else reply_text(task) if task else \
+                    parts_text(result["message"].get("parts"))
+                if text:
+                    out.line(text)
+                state = task and task_state(task)
+                if state in INTERRUPTED_STATES:
+                    out.note(f"the agent waits for your answer ({state}); your next line "
+                             "answers it")
+                elif state and state != "completed":
+                    out.warn(f"the task ended {state}")
+            if task:
+                check_finished(task)
             saved(self.store)
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
-            self._cancel_running(task)
+            out.stream_end(None, ids=False)
+            self._cancel(self.task, True)
         except HandlerError as exc:
-            self.out.error(exc)
+            out.error(exc)
             self.failed = self.failed or exc.exit_code
         finally:
             self.store.unsaved = None   # slash commands save (and fail) as they go
 
-    def _stream(self, message):
-        task = reply = None
-        self.out.answering(message.get("taskId"))
+    def _cancel(self, task, ctrl_c=False):
+        """Cancel a task: for /cancel (its ids shown), or after Ctrl-C (a note or a warning)."""
+        out = self.out
+        if not (task and task.get("id")):
+            return out.note("interrupted")
         try:
-            for event in self.client.stream_message(message):
-                if "message" in event:
-                    reply = event["message"]
-                else:
-                    task = apply_event(task, event)
-                if not self.out.json:
-                    self.out.event(event)
-                if "artifactUpdate" not in event:
-                    self._remember(task or reply)
-        except KeyboardInterrupt:
-            self.out.stream_end(None, ids=False)
-            self._cancel_running(task)
-            return None
+            task, warning = self.cancel(task["id"])
         except HandlerError as exc:
-            raise timed_out(exc, task or reply, self.url)
-        task = finish_stream(self.client, task, reply, self.store, self.url, self.out)
-        self.out.stream_end(task, reply, ids=not self.interactive)
-        if self.out.json:
-            self.out.json_line({"task": task} if task else {"message": reply})
-        elif self.interactive and task:
-            self._state(task)
-        if task is not None:
-            check_finished(task)
-        return task
-
-    def _remember(self, obj):
-        """Save the reply's ids; from the first reply on, a /new conversation is the current one
-        (until then a failed turn leaves the next one new as well)."""
-        remember(self.store, self.url, obj)
-        self.new = False
-
-    def _show(self, result):
-        if self.out.json:
-            return self.out.json_line(result)
-        if not self.interactive:
-            return self.out.reply(result)
-        text = reply_text(result["task"]) if "task" in result else parts_text(result["message"].get("parts"))
-        if text:
-            self.out.line(text)
-        if "task" in result:
-            self._state(result["task"])
-
-    def _state(self, task):
-        state = task_state(task)
-        if state in INTERRUPTED_STATES:
-            self.out.note(f"the agent waits for your answer ({state}); your next line answers it")
-        elif state != "completed":
-            self.out.warn(f"the task ended {state}")
-
-    def _cancel_running(self, task):
-        if task is None or not task.get("id"):
-            self.out.note("interrupted")
-            return
-        try:
-            task = cancel_task(self.client, task["id"])
-            remember(self.store, self.url, task)
-            warning = cancel_warning(task, self.url)
-            if warning:
-                return self.out.warn(warning)
-            self.out.note(f"canceled task {task['id']} ({task_state(task)})")
-        except HandlerError as exc:
-            self.out.warn(f"could not cancel task {task['id']}: {exc.message}")
+            if not ctrl_c:
+                raise
+            return out.warn(f"could not cancel task {task['id']}: {exc.message}")
+        if not ctrl_c:
+            out.task_ids(task)
+        if warning:
+            return out.warn(warning)
+        if ctrl_c:
+            out.note(f"canceled task {task['id']} ({task_state(task)})")
 
     # -- slash commands
     def command(self, line):
         name, _, rest = line.partition(" ")
-        rest = rest.strip()
+        out, rest = self.out, rest.strip()
+        if name in ("/quit", "/exit"):
+            return "quit"
         try:
-            if name in ("/quit", "/exit"):
-                return "quit"
             if name == "/help":
-                self.out.line(CHAT_HELP)
+                out.line(CHAT_HELP)
             elif name == "/card":
-                self.out.card(self.client.card, self.client)
+                out.card(self.client.card, self.client)
             elif name == "/new":
                 self.new = True
-                self.out.line("The next message starts a new conversation.")
+                out.line("The next message starts a new conversation.")
             elif name == "/session":
-                self.out.session(self.session())
-            elif name in ("/task", "/cancel", "/history", "/save"):
-                self._task_command(name, rest)
+                out.session(self.session())
+            elif name not in ("/task", "/cancel", "/history", "/save"):
+                out.line(f"Unknown command {name}; /help lists them.")
             else:
-                self.out.line(f"Unknown command {name}; /help lists them.")
+                self._task_command(name, rest)
         except HandlerError as exc:
-            self.out.error(exc)
-        return None
+            out.error(exc)
 
     def _task_command(self, name, rest):
-        session = self.session()
+        session, out = self.session(), self.out
         if not session.task_id:
-            return self.out.line("No task yet: send a message first.")
+            return out.line("No task yet: send a message first.")
         if name == "/save" and not rest:
-            return self.out.line("Usage: /save DIR")
+            return out.line("Usage: /save DIR")
         if name == "/cancel":
-            task = cancel_task(self.client, session.task_id)
-            remember(self.store, self.url, task)
-            self.out.task_ids(task)
-            if cancel_warning(task, self.url):
-                self.out.warn(cancel_warning(task, self.url))
-            return None
+            return self._cancel({"id": session.task_id})
         task = self.client.get_task(session.task_id)
-        remember(self.store, self.url, task)
+        self.remember(task)
         if name == "/task":
-            self.out.task_ids(task)
-        elif name == "/save":
+            return out.task_ids(task)
+        if name == "/save":
             import types
-            save_artifacts(task, types.SimpleNamespace(save_artifacts=rest, force=False), self.out)
-        else:
-            self._history(session, task)
-
-    def _history(self, session, task):
+            return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest, force=False),
+                                  out)
         tasks = [task]
         if self.client.v1 and session.context_id:   # every task of the conversation, oldest first
-            tasks = list(reversed(self.client.list_tasks(contextId=session.context_id, includeArtifacts=True)["tasks"]))
+            tasks = self.client.list_tasks(contextId=session.context_id,
+                                           includeArtifacts=True)["tasks"][::-1]
         for each in tasks:
             for message in each.get("history") or []:
-                who = "you" if message.get("role") == "ROLE_USER" else "agent"
-                self.out.line(f"{who}> {parts_text(message.get('parts'))}")
+                out.line(f"{'you' if message.get('role') == 'ROLE_USER' else 'agent'}> "
+                         f"{parts_text(message.get('parts'))}")
             for artifact in each.get("artifacts") or []:
-                self.out.line(f"agent> {parts_text(artifact.get('parts'))}")
+                out.line(f"agent> {parts_text(artifact.get('parts'))}")
 
 
 def _prompt_reader(home):
@@ -4603,15 +4618,16 @@ def cmd_message_send(args, out):
     store = None if args.no_session else open_store(out)
     session = store.get(url) if store else None
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
-    client = make_client(args, out, session, store).connect()
-    if args.stream and not client.streaming:
+    conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
+    stream = args.stream and conv.client.streaming
+    if args.stream and not stream:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     check_saving(store)
-    if args.stream and client.streaming:
+    if stream:
         out.answering(message.get("taskId"))
-        return stream_reply(client, client.stream_message(message, push), out, store, url, args)
+        return stream_reply(conv, conv.client.stream_message(message, push), out, args)
     with out.busy("waiting for the agent"):
-        result = send_and_wait(client, message, store, url, args.timeout, args.async_, push)
+        result = conv.send(message, args.async_, push)
     out.reply(result)
     if "task" in result:
         save_artifacts(result["task"], args, out)
@@ -4630,27 +4646,15 @@ def webhook_config(url, token=None):
     return config
 
 
-def stream_reply(client, events, out, store, url, args):
+def stream_reply(conv, events, out, args):
     """Show a stream of events as they arrive, saving the session as the ids and states come."""
-    task = reply = None
-    try:
-        for event in events:
-            if "message" in event:
-                reply = event["message"]
-            else:
-                task = apply_event(task, event)
-            out.event(event)
-            if "artifactUpdate" not in event:
-                remember(store, url, task or reply)   # once the ids are known, and at each state
-    except HandlerError as exc:
-        raise timed_out(exc, task or reply, url)
-    task = finish_stream(client, task, reply, store, url, out)
+    task, reply = conv.stream(events, out.event)
     out.stream_end(task, reply)
     if task is not None:
         save_artifacts(task, args, out)
         check_finished(task)
-        report_outcome(out, task, url)
-    saved(store)
+        report_outcome(out, task, conv.url)
+    saved(conv.store)
 
 
 def safe_name(name, fallback):
@@ -4794,45 +4798,34 @@ def cmd_card_validate(args, out):
 
 
 def task_target(args, out):
-    """(url, store, session, client, task id) of a task command: the id given, else the one
-    saved in the session for --url."""
+    """(conversation, task id) of a task command: the id given, else the one saved in the
+    session for --url."""
     url = require_url(args)
     store = open_store(out)
     session = store.get(url)
-    task_id = args.task_id or session.task_id
-    if not task_id:
-        raise usage_error(f"no task id: give one, or send a message to {url} first")
-    return url, store, session, make_client(args, out, session, store), task_id
-
-
-def remember_task(store, url, session, task):
-    """Save a task's state in the session when it is the session's task."""
-    if session.task_id in (None, task.get("id")):
-        remember(store, url, task)
+    task_id = target_task(session, args.task_id)
+    return Conversation(make_client(args, out, session, store), store, url, args.timeout), task_id
 
 
 def cmd_task_get(args, out):
-    url, store, session, client, task_id = task_target(args, out)
-    task = client.get_task(task_id, args.history_length)
-    if args.wait and task_state(task) not in TERMINAL_STATES + INTERRUPTED_STATES:
+    conv, task_id = task_target(args, out)
+    task = conv.client.get_task(task_id, args.history_length)
+    if args.wait and not settled(task):
         out.note(f"waiting for task {task_id} (now {task_state(task)}); Ctrl-C stops waiting")
-        task = wait_for_task(client, task, None, url, args.timeout, args.poll_interval,
-                             max(args.poll_interval, 5.0), args.history_length)
-    remember_task(store, url, session, task)
-    if out.json:
-        out.document(task)
-    else:
-        out.reply({"task": task})
+        task = conv.wait(task, args.poll_interval, max(args.poll_interval, 5.0),
+                         args.history_length, save=False)
+    conv.remember_task(task)
+    show_task(out, task)
     save_artifacts(task, args, out)
-    report_outcome(out, task, url)
+    report_outcome(out, task, conv.url)
 
 
 def cmd_task_list(args, out):
-    status = None
-    if args.status:
-        status = wire_state(args.status)
-        if short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + ("submitted", "working"):
-            raise usage_error(f"unknown --status {args.status!r}", "use e.g. working, completed, input-required")
+    status = wire_state(args.status) if args.status else None
+    if status and short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + (
+            "submitted", "working"):
+        raise usage_error(f"unknown --status {args.status!r}",
+                          "use e.g. working, completed, input-required")
     store = open_store(out)
     client = make_client(args, out, store.get(require_url(args)), store)
     query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
@@ -4853,38 +4846,29 @@ def cmd_task_list(args, out):
 
 
 def cmd_task_cancel(args, out):
-    url, store, session, client, task_id = task_target(args, out)
-    task = cancel_task(client, task_id)
-    remember_task(store, url, session, task)
-    if out.json:
-        out.document(task)
-    else:
-        out.task_ids(task)
-    if cancel_warning(task, url):
-        out.warn(cancel_warning(task, url))
+    conv, task_id = task_target(args, out)
+    task, warning = conv.cancel(task_id)
+    show_task(out, task, True)
+    if warning:
+        out.warn(warning)
 
 
 def cmd_task_resubscribe(args, out):
-    url, store, session, client, task_id = task_target(args, out)
-    stream_reply(client, client.resubscribe(task_id), out, store, url, args)
+    conv, task_id = task_target(args, out)
+    stream_reply(conv, conv.client.resubscribe(task_id), out, args)
 
 
 def cmd_task_notification(args, out):
     op = args.op
-    url, store, session, client, task_id = task_target(args, out)
+    conv, task_id = task_target(args, out)
+    config = None
     if op == "set":
         config = webhook_config(args.webhook_url, args.token)
         if args.auth_scheme:
-            config["authentication"] = {"scheme": args.auth_scheme,
-                                        "credentials": read_secret(args.auth_credentials, "--auth-credentials")}
-        return out.push_configs([client.push_config("push_set", task_id, id=args.config_id, **config)], True)
-    if op == "list":
-        return out.push_configs(client.push_config("push_list", task_id))
-    if op == "get":
-        return out.push_configs([push_config_get(client, task_id, args.config_id)], True)
-    client.push_config("push_delete", task_id, id=args.config_id)
-    out.done(f"Deleted push notification config {args.config_id} of task {task_id}",
-             {"deleted": args.config_id, "taskId": task_id})
+            config["authentication"] = {"scheme": args.auth_scheme, "credentials": read_secret(
+                args.auth_credentials, "--auth-credentials")}
+    show, *shown = push_operation(conv.client, op, task_id, args.config_id, config)
+    show(out, *shown)
 
 
 def cmd_session_list(args, out):
@@ -4979,45 +4963,43 @@ def cmd_auth_clear(args, out):
 
 
 def listen(make, args):
+    """The server make() starts, and its URL."""
     try:
-        return make()
+        server = make()
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
-
-
-def _address(server):
     host, port = server.server_address[:2]
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return server, f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 def cmd_server_agent(args, out):
-    token = read_secret(args.bearer_token, "--bearer-token") if args.bearer_token else None
+    token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-    server = listen(lambda: make_agent_server(args.host, args.port, token, log, EchoAgent(versions, log=log)),
-                    args)
-    url = _address(server)
-    return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, JSON-RPC); "
-                 f'Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"', args.host, token)
+    server, url = listen(lambda: make_agent_server(args.host, args.port, token, log,
+                                                   EchoAgent(versions, log=log)), args)
+    return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, "
+                 f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"',
+                 args.host, token)
 
 
 def cmd_server_push(args, out):
-    token = read_secret(args.token, "--token") if args.token else None
-    server = listen(lambda: make_push_server(args.host, args.port, token, out.notification, out.warn), args)
-    return serve(server, out, f"Handler push receiver on {_address(server)}/ (any path); Ctrl-C stops it",
+    token = args.token and read_secret(args.token, "--token")
+    server, url = listen(lambda: make_push_server(args.host, args.port, token, out.notification,
+                                                  out.warn), args)
+    return serve(server, out, f"Handler push receiver on {url}/ (any path); Ctrl-C stops it",
                  args.host, token)
 
 
 def cmd_chat(args, out):
     url = require_url(args)
     store = open_store(out)
-    client = make_client(args, out, store.get(url), store, cached=False).connect()   # the whole card
     interactive = _is_tty(sys.stdin)
+    client = make_client(args, out, store.get(url), store, cached=False)   # the whole card
+    chat = Chat(client.connect(), store, url, out, args.timeout, args.new, interactive)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
-    chat = Chat(client, store, url, out, args.timeout, args.new, interactive)
-    if not interactive:
         return chat.run(lambda: sys.stdin.readline() or None)
     chat.banner()
     store._ensure_home()
@@ -5029,12 +5011,9 @@ def cmd_chat(args, out):
 
 
 def cmd_mcp(args, out):
-    log = (lambda line: out._stderr("mcp:", "2", line)) if args.debug else None
-    try:
-        stdin = sys.stdin.buffer
-    except AttributeError:
-        stdin = sys.stdin
-    return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(stdin, sys.stdout)
+    log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
+    return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
+        getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
 
 
 def _number(kind, low, high=None):

@@ -7167,6 +7167,33 @@ class _ChatPiped:
 versioned(_ChatPiped, (("1.0",), ("0.3",)))
 
 
+class ChatSendTimeoutTests(HandlerTestCase):
+    """chat's blocking send goes through the same send-and-wait as message send: a timeout says
+    whether the agent gave a task id, and how to pick the task up."""
+    V = "1.0"
+
+    def no_streaming(self):
+        url, srv = self.scripted()
+        srv.card = wcard(self.V, url + "/")
+        srv.card["capabilities"] = {"streaming": False}
+        return url, srv
+
+    def test_blocking_send_without_an_answer_says_no_task_id(self):
+        url, srv = self.no_streaming()
+        srv.posts.append(Reply(hang=True))
+        r = self.run_cli("chat", "--url", url, "--timeout", "0.5", stdin="hi\n")
+        self.assertError(r, 5, "0.5 s", "the agent gave no task id", "--async")
+        self.assertEqual(r.out, "")
+
+    def test_poll_timeout_names_the_saved_task(self):
+        url, srv = self.no_streaming()
+        srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
+            [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
+        r = self.run_cli("chat", "--url", url, "--timeout", "0.6", stdin="hi\n")
+        self.assertError(r, 5, "task t-1 is still working", "task get t-1 --url %s --wait" % url)
+        self.assertEqual(self.saved()[url]["task_id"], "t-1")
+
+
 class ChatCommandLineTests(HandlerTestCase):
     def test_unreachable_agent_is_one_error_line(self):
         os.environ["HANDLER_RETRIES"] = "0"
