@@ -298,6 +298,26 @@ class ScriptedServer(ThreadingHTTPServer):
         return [r.json for r in self.requests if r.method == "POST"]
 
 
+class FakeClock:
+    """tqdm's DiscreteTimer for handler's clock seam: sleep(s) moves the fake monotonic time on by
+    s at once and records s in `slept`, so waits are asserted in fake time without waiting.
+    Socket timeouts stay real on purpose."""
+
+    def __init__(self, now=1000.0):
+        self.now, self.slept = now, []
+
+    then = None   # called after each sleep: a test's next step (e.g. gate.release)
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += max(seconds, 0)
+        if self.then:
+            self.then()
+
+    def monotonic(self):
+        return self.now
+
+
 class Result:
     def __init__(self, code, out, err):
         self.code, self.out, self.err = code, out, err
@@ -367,6 +387,21 @@ class HandlerTestCase(unittest.TestCase):
         self.addCleanup(stop)
         return proc
 
+    def fake_clock(self, now=1000.0):
+        """A FakeClock in place of handler.sleep and handler.monotonic until the test ends."""
+        clock = FakeClock(now)
+        for name in ("sleep", "monotonic"):
+            patcher = mock.patch.object(handler, name, getattr(clock, name))
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        return clock
+
+    def hold(self, server):
+        """Hold the slow tasks of a built-in agent: a chunk per gate.release(), all let go at the end."""
+        server.agent.pace = None
+        self.addCleanup(server.agent.gate.release, 1000)
+        return server.agent.gate
+
     # -- assertions
     def assertClean(self, r):
         self.assertNotIn("Traceback", r.err, r)
@@ -409,7 +444,7 @@ class HandlerTestCase(unittest.TestCase):
 
         def run():
             ready.set()
-            server.serve_forever(0.05)
+            server.serve_forever(0.01)   # shutdown() waits for the poll: 10 ms, not 50, a server
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
         self.assertTrue(ready.wait(5))
@@ -1456,6 +1491,7 @@ class _MessageSend:
 
     def test_async_returns_at_once(self):
         url, agent = self.agent()
+        self.hold(agent)                                   # the task keeps running until the end
         start = time.monotonic()
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow x"))
         self.assertLess(time.monotonic() - start, 1.0)     # the task itself takes 1 s
@@ -1582,13 +1618,15 @@ class _StreamBuiltin:
 
     def test_stream_timeout_is_the_longest_silence(self):
         url, agent = self.agent()
-        start = time.monotonic()       # three events 0.5 s apart: longer than --timeout 1 in all
-        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "1", "slow a b"))
-        self.assertGreater(time.monotonic() - start, 1.0)
+        agent.agent.pace = 0.25        # four events 0.25 s apart: longer than --timeout 0.5 in all
+        start = time.monotonic()
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.5", "slow a b"))
+        self.assertGreater(time.monotonic() - start, 0.5)
         self.assertEqual(self.ids(r)[2], "completed")
 
     def test_stream_in_a_subprocess(self):
         url, agent = self.agent()
+        self.hold(agent).release(3)                        # the three chunks without waiting
         r = self.assertOk(self.run_proc("message", "stream", "--url", url, "slow a"))
         self.assertTrue(r.out.startswith("Echo: slow a\nTask ID: "), r)
         self.assertEqual(self.ids(r)[2], "completed")
@@ -2800,6 +2838,7 @@ class _BuiltinAgentRpc:
         self.assertEqual(got["result"]["history"], [])
         _, _, reply = self.call(url, self.method("cancel"), {"id": task["id"]})
         self.assertEqual(reply["error"]["code"], -32002)
+        self.hold(agent)
         slow = self.send(url, "slow a b c", later=True)
         self.assertIn(slow["status"]["state"], (wstate(self.V, "submitted"), wstate(self.V, "working")))
         _, _, reply = self.call(url, self.method("cancel"), {"id": slow["id"]})
@@ -3150,6 +3189,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_spinner_only_on_a_terminal(self):
         url, agent = self.agent()
+        agent.agent.pace = 0.2         # 0.6 s of waiting: the spinner draws every 0.1 s
         del os.environ["NO_COLOR"]
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "slow x"])
         self.assertEqual(code, 0)
@@ -4699,7 +4739,10 @@ class _TaskGet:
 
     def test_wait_until_a_slow_task_completes(self):
         url, agent = self.agent()
+        gate = self.hold(agent)
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
+        clock = self.fake_clock()
+        clock.then = gate.release                              # a chunk of the task every poll
         r = self.assertOk(self.run_cli("task", "get", "--url", url, "--wait", "--poll-interval", "0.1"))
         self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
         self.assertIn(task_id, r.err.splitlines()[0])
@@ -4907,6 +4950,7 @@ class TaskListV03Tests(HandlerTestCase):
 class _TaskCancel:
     def test_cancel_a_running_task_and_again(self):
         url, agent = self.agent()
+        self.hold(agent)
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
         expected = "Task ID: %s\nContext ID: %s\nState: canceled\n" % (task_id, ctx)
@@ -4945,6 +4989,19 @@ versioned(_TaskCancel, (("1.0",), ("0.3",)))
 class _TaskResubscribe:
     def test_follow_a_running_task(self):
         url, agent = self.agent()
+        gate, subscribe, subscribed = self.hold(agent), agent.agent.subscribe, threading.Semaphore(0)
+
+        def counted(task_id):
+            try:
+                return subscribe(task_id)
+            finally:
+                subscribed.release()
+
+        def release_when_both_follow():   # the task runs on once both clients follow it
+            subscribed.acquire(timeout=20) and subscribed.acquire(timeout=20)
+            gate.release(2)
+        agent.agent.subscribe = counted
+        threading.Thread(target=release_when_both_follow, daemon=True).start()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
         proc = self.popen([sys.executable, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -6718,6 +6775,7 @@ class _McpTools(_Mcp):
 
     def test_cancel_task(self):
         url, agent = self.agent()
+        self.hold(agent)
         proc = self.mcp()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
@@ -7427,6 +7485,7 @@ class _ChatTerminal:
 
     def test_ctrl_c_cancels_a_running_reply_and_leaves_at_the_prompt(self):
         url, agent = self.agent()
+        self.hold(agent).release(2)                             # "Echo: ", "slow ", then it waits
         tasks = agent.agent.tasks
         os.environ.pop("NO_COLOR")
         os.environ["TERM"] = "xterm"
@@ -9511,6 +9570,7 @@ class RestBindingTests(HandlerTestCase):
         """Every main command against a fresh built-in agent with --transport; returns (url, server,
         [(label, exit code, stdout, stderr)])."""
         url, agent = self.rest_agent()
+        self.hold(agent)                                   # "send --async slow" stays running
         notes = self.write("notes.txt", b"hello\x00\xff")
         steps, ids = [], {}
 
