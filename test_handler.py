@@ -7971,7 +7971,7 @@ class OAuthHandler(BaseHTTPRequestHandler):
         srv = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         req = Req("POST", self.path, self.headers, body)
-        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), time.monotonic()
+        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), handler.monotonic()   # fake?
         with srv.lock:
             srv.requests.append(req)
             status, answer, headers = srv.answer(req)
@@ -8450,8 +8450,9 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
                          (self.oauth.url + "/device", self.token_url, ["read", "write"]))
 
     def test_login_polls_as_told_stores_tokens_and_send_uses_them(self):
-        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # the one slow test: slow_down adds 5 s
+        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down adds 5 s
         url, agent = self.resource()
+        clock = self.fake_clock()                                       # arrival times: in its fake time
         r = self.assertOk(self.login(url))
         lines = r.err.splitlines()
         self.assertEqual(lines, ["sign in: To sign in, open %s/activate and enter the code %s" % (self.oauth.url,
@@ -8470,6 +8471,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertGreaterEqual(gaps[1], 0.2 - 0.01)
         self.assertLess(gaps[1], 3)
         self.assertGreaterEqual(gaps[2], 5.2 - 0.01)                    # slow_down: 5 s more (RFC 8628, 3.5)
+        self.assertEqual(clock.slept, [0.2, 0.2, 5.2])
         [access] = self.oauth.issued
         creds = self.stored(url)
         self.assertEqual((creds["auth_type"], creds["value"]), ("oauth2", access))
@@ -8522,6 +8524,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
 
     def test_login_refused_or_expired_is_one_line(self):
         url, agent = self.resource()
+        self.fake_clock()
         for outcome in ("access_denied", "expired_token"):
             with self.subTest(outcome=outcome):
                 self.oauth.device = ["authorization_pending", outcome]
@@ -8646,7 +8649,7 @@ class FaultHandler(ScriptedHandler):
         req = Req(self.command, self.path, self.headers, body)
         with srv.lock:
             srv.requests.append(req)
-            srv.arrived.append(time.monotonic())
+            srv.arrived.append(handler.monotonic())   # in fake time under a FakeClock
         if self.command == "POST":
             srv.posted.set()
         reply = srv.reply_for(req)
@@ -9046,7 +9049,11 @@ versioned(_FaultCorpus, (("1.0",), ("0.3",)))
 
 
 class _Retries(_FaultAgents):
-    """--retries: which requests are tried again, when, how often, and with what."""
+    """--retries: which requests are tried again, when, how often, and with what (in fake time)."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
 
     def gaps(self, srv, method):
         """Seconds between the arrivals of the agent's requests of `method`."""
@@ -9196,7 +9203,11 @@ versioned(_Retries, (("1.0",), ("0.3",)))
 
 class _RetryOptions(_FaultAgents):
     """--retries and HANDLER_RETRIES, and --timeout over all attempts: the card fetch, the same in
-    every version."""
+    every version. Waits in fake time."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
 
     def test_retries_option_and_environment(self):
         url, srv = self.serve_fault()
