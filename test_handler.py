@@ -1972,6 +1972,7 @@ class _NoWorkLost:
         patch = mock.patch.object(handler.SessionStore, "LOCK_WAIT", 0.3)
         patch.start()
         self.addCleanup(patch.stop)
+        return self.fake_clock()                        # the 0.3 s pass in fake time
 
 
 class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
@@ -2923,6 +2924,7 @@ class _Misbehaving:
 
     def test_connection_refused(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                               # the retries' backoff in fake time (in-process)
         self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "refused")
         self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
         self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
@@ -2933,12 +2935,12 @@ class _Misbehaving:
     def test_never_answers(self):
         url, srv = self.scripted()
         start = time.monotonic()
-        r = self.send(srv, url, Reply(hang=True), "--timeout", "1")
+        r = self.send(srv, url, Reply(hang=True), "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
-        self.assertError(r, 5, "1 s")
+        self.assertError(r, 5, "0.3 s")
         srv.gets["/.well-known/agent-card.json"] = Reply(hang=True)
         start = time.monotonic()
-        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "1")
+        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
         self.assertJsonError(r, "A2ACLI_ERR_TIMEOUT", 5)
 
@@ -4775,6 +4777,7 @@ class _TaskGetScripted:
     def test_wait_gives_up_at_timeout(self):
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wtask(self.V, "working"))) for _ in range(60)]
+        clock = self.fake_clock()                       # the polls' waits in fake time
         start = time.monotonic()
         r = self.run_cli("task", "get", "t-1", "--url", url, "--wait", "--timeout", "1", "--poll-interval", "0.05")
         self.assertLess(time.monotonic() - start, 5)
