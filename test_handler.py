@@ -2887,6 +2887,7 @@ class _Misbehaving:
 
     def test_html_502(self):
         url, srv = self.scripted()
+        self.fake_clock()                               # the retries' backoff in fake time
         page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>"
         line = self.assertError(self.send(srv, url, Reply(page, 502, "text/html")), 3, "502")
         self.assertNotIn("<", line)
@@ -3000,6 +3001,7 @@ class _Misbehaving:
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
+        self.fake_clock()                               # the polls' waits in fake time
         start = time.monotonic()
         r = self.run_cli("message", "send", "--url", url, "--timeout", "1", "hi")
         self.assertLess(time.monotonic() - start, 4)
@@ -7637,14 +7639,24 @@ PEMS = {"ca.pem": PEM_CA_CERT, "server.pem": PEM_SERVER_CERT, "server.key": PEM_
         "wronghost.pem": PEM_WRONGHOST_CERT, "client.pem": PEM_CLIENT_CERT, "client.key": PEM_CLIENT_KEY}
 
 
+SERVER_CONTEXTS = {}   # (certificate, key, client CA) PEM texts -> its server-side SSLContext
+
+
 def serve_tls(server, cert, key, client_ca=None):
     """Wrap a server's accepted connections in TLS; the handshake happens in the request's own
-    thread (on first read), so a client that gives up cannot stall serve_forever."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    if client_ca:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(client_ca)
+    thread (on first read), so a client that gives up cannot stall serve_forever. One context
+    per certificate for the whole run: building one costs milliseconds."""
+    pems = []
+    for path in (cert, key, client_ca):
+        with open(path or os.devnull, encoding="ascii") as f:
+            pems.append(f.read())
+    context = SERVER_CONTEXTS.get(tuple(pems))
+    if context is None:
+        context = SERVER_CONTEXTS[tuple(pems)] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        if client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(client_ca)
     accept = server.get_request
 
     def get_request():
