@@ -2872,12 +2872,15 @@ versioned(_BuiltinAgentRpc)
 
 # ============================================================================ 12. misbehaving agents
 
+HELD_PORTS = []   # bound for the whole run, never listening: refused, and no other server takes them
+
+
 def closed_port():
+    """A port that refuses connections, even while other test runs start servers on port 0."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    HELD_PORTS.append(sock)
+    return sock.getsockname()[1]
 
 
 class _Misbehaving:
