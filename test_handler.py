@@ -2157,6 +2157,7 @@ class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
+        self.fake_clock()                               # the polls' waits in fake time
         r = self.run_cli("message", "send", "--url", url, "--timeout", "0.6", "hi")
         self.assertError(r, 5, "task t-1 is still working", "task get t-1 --url %s --wait" % url)
         self.assertEqual(self.saved()[url]["task_id"], "t-1")
@@ -2883,6 +2884,13 @@ def closed_port():
     return sock.getsockname()[1]
 
 
+def free_port():
+    """A port nothing listens on just now, for a server to take."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class _Misbehaving:
     def send(self, srv, url, reply, *extra):
         srv.posts.append(reply)
@@ -3408,7 +3416,7 @@ class SecretsOnTheCommandLineTests(HandlerTestCase):
         self.assertEqual(self.warnings(r)[0].split(" on the")[0], "warning: --bearer-token")   # not --push-token
         sent = [p.json["params"] for p in self.posts(agent)][-1]
         self.assertIn("push-0123456789", json.dumps(sent))
-        port = closed_port()
+        port = free_port()
         proc = serving(self, "server", "agent", "--port", port, "--bearer-token", "-", stdin=self.TOKEN)
         srv = "http://127.0.0.1:%d" % port
         self.assertError(self.run_cli("card", "get", "--extended", "--url", srv), 4)
@@ -3523,7 +3531,7 @@ class ClearUsageErrorTests(HandlerTestCase):
         self.assertOk(self.run_cli("--retries", "0", "message", "send", "--url", url, "hi"))   # the flag wins
 
     def test_server_agent_quiet_prints_nothing_but_errors(self):
-        port = closed_port()
+        port = free_port()
         proc = serving(self, "server", "agent", "-q", "--port", port)
         url = "http://127.0.0.1:%d" % port
         self.assertIn("Echo: quiet", self.assertOk(self.run_cli("message", "send", "--url", url, "quiet")).out)
