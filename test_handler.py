@@ -8832,6 +8832,10 @@ class _FaultAgents:
 class _FaultCorpus(_FaultAgents):
     """Every misbehaviour of corpus(), each as a subTest with its own agents."""
 
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
+
     def corpus(self):
         v = self.V
         done = wsend(v, wtask(v, "completed", "Echo: hi"))
@@ -8921,10 +8925,10 @@ class _FaultCorpus(_FaultAgents):
             fault("bad chunk size", SEND, 1, "cut off",
                   posts=[Raw(http_bytes(headers=[("Transfer-Encoding", "chunked")], body=b"zz\r\n{}\r\n0\r\n\r\n",
                                         length=False))]),
-            # a byte every 0.25 s: never silent for --timeout, yet the whole answer takes longer
-            fault("body trickles", SEND + ("--timeout", "1"), 5, "1 s",
-                  posts=[Raw(http_bytes(body=task), burst=60, every=0.25)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
-            fault("never answers", SEND + ("--timeout", "0.5"), 5, "0.5 s", posts=[Reply(hang=True)], once=True),
+            # 60 bytes every 0.1 s: never silent for --timeout, yet the whole answer takes longer
+            fault("body trickles", SEND + ("--timeout", "0.4"), 5, "0.4 s",
+                  posts=[Raw(http_bytes(body=task), burst=60, every=0.1)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
+            fault("never answers", SEND + ("--timeout", "0.3"), 5, "0.3 s", posts=[Reply(hang=True)], once=True),
             fault("connection reset before any byte", SEND, 3, "reset", posts=[Raw(end="reset")] * 3,
                   counts=(1, 3), json_code="A2ACLI_ERR_UNREACHABLE", once=True),
             fault("connection closed before any byte", SEND + ("--retries", "0"), 3, "closed the connection",
@@ -8980,7 +8984,7 @@ class _FaultCorpus(_FaultAgents):
                   gets={CARD_PATH: Reply(gzip.compress(b" " * (8 << 20)), headers=[("Content-Encoding", "gzip")])}),
             fault("unknown Content-Encoding", CARD, 1, "br",
                   gets={CARD_PATH: Reply(b"\x1b\x00\x00", headers=[("Content-Encoding", "br")])}),
-            fault("card never comes", CARD + ("--timeout", "0.5"), 5, "0.5 s", gets={CARD_PATH: Reply(hang=True)},
+            fault("card never comes", CARD + ("--timeout", "0.3"), 5, "0.3 s", gets={CARD_PATH: Reply(hang=True)},
                   json_code="A2ACLI_ERR_TIMEOUT", once=True),
             fault("card connection reset every time", CARD + ("--retries", "1"), 3, "reset", counts=(2, 0),
                   gets={CARD_PATH: [Raw(end="reset")] * 2}, once=True),
@@ -9018,9 +9022,9 @@ class _FaultCorpus(_FaultAgents):
                   posts=[sse_reply([b"data: " + b"x" * 1000 + b"\r\n"] * 10 + [b"\r\n"])]),
             fault("SSE stream with broken gzip", STREAM, 1, "cannot be decoded",
                   posts=[sse_reply([b"not gzip at all"], headers=[("Content-Encoding", "gzip")])]),
-            fault("SSE stream trickling", STREAM + ("--timeout", "1"), 5, "1 s",
+            fault("SSE stream trickling", STREAM + ("--timeout", "0.4"), 5, "0.4 s",
                   posts=[Raw(http_bytes(headers=[("Content-Type", "text/event-stream")], body=lambda req: b"".join(
-                      ev(req)), length=False), burst=100, every=0.25)], once=True),
+                      ev(req)), length=False), burst=100, every=0.1)], once=True),
             fault("SSE chunked stream cut mid-event", STREAM, 1, "not JSON",
                   posts=[sse_reply(lambda req: ev(req)[:1] + [ev(req)[1][:20]], chunked=True, cut=True)]),
         ]
