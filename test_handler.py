@@ -1794,7 +1794,7 @@ class _StreamScripted:
         url, srv = self.scripted()
         srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
         start = time.monotonic()
-        r = self.run_cli("message", "stream", "--url", url, "--timeout", "1", "hi")
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.3", "hi")
         self.assertLess(time.monotonic() - start, 5)
         self.assertEqual(r.code, 5, r)
         self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
@@ -3161,6 +3161,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_errors_go_to_stderr_results_to_stdout(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                               # the retries' backoff in fake time
         r = self.run_cli("message", "send", "--url", url, "hi")
         self.assertEqual(r.out, "")
         self.assertError(r, 3)
@@ -6198,6 +6199,7 @@ class CardValidateCommandTests(HandlerTestCase):
 
     def test_unreachable_and_usage(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                               # the retries' backoff in fake time
         self.assertError(self.run_cli("card", "validate", "--url", url), 3)
         self.assertJsonError(self.run_cli("-o", "json", "card", "validate", "--url", url), "A2ACLI_ERR_UNREACHABLE", 3)
         path = self.write("good.json", V1_CARD)
@@ -8381,6 +8383,7 @@ class _ClientCredentials(_OAuth):
         self.assertIn("invalid_client", error["message"])
         # unreachable: the exit code of a network failure, and the token endpoint named
         self.edit_stored(url, token_url="http://127.0.0.1:%d/token" % closed_port())
+        self.fake_clock()                               # the retries' backoff in fake time
         self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "connection refused",
                          self.stored(url)["oauth"]["token_url"])
         self.assertEqual(agent.posts(), [])
