@@ -3119,9 +3119,14 @@ class CommandLineTests(HandlerTestCase):
         for argv in (["session", "list"], ["-o", "json", "session", "list"], ["--version"], ["--help"]):
             with self.subTest(argv=argv, size="small"):
                 self.assertEqual(self.to_closed_pipe(argv), (0, b""))
-        store = handler.SessionStore().load()
-        for i in range(300):
-            store.update("http://agent-%d.example" % i, "ctx-%d" % i, "task-%d" % i)
+        handler.SessionStore().load().update("http://agent-0.example", "ctx-0", "task-0")
+        raw = self.saved()      # 299 more sessions like the first one, written at once (300 saves take seconds)
+        entry = raw["http://agent-0.example"]
+        raw.update(("http://agent-%d.example" % i, dict(entry, context_id="ctx-%d" % i, task_id="task-%d" % i))
+                   for i in range(1, 300))
+        with open(self.sessions_path, "w", encoding="utf-8") as f:
+            json.dump(raw, f)
+        self.assertEqual(len(handler.SessionStore().load().list_all()), 300)
         for argv in (["session", "list"], ["-o", "json", "session", "list"]):
             with self.subTest(argv=argv, size="large"):
                 self.assertEqual(self.to_closed_pipe(argv), (0, b""))
