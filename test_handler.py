@@ -2996,6 +2996,7 @@ class _Misbehaving:
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working")))),
                       Reply(rpc(wtask(self.V, "working"))),
                       Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        self.fake_clock()                               # the polls' waits in fake time
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
         self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
         bodies = srv.post_bodies()
@@ -3198,6 +3199,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_colour_only_on_a_terminal_without_no_color(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        os.environ["HANDLER_RETRIES"] = "0"             # the error's colour, not the backoff before it
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
         self.assertEqual(code, 3)
         self.assertNotIn("\033[", err)                 # NO_COLOR=1
@@ -7978,11 +7980,7 @@ class ProxyTests(_TlsAgents, HandlerTestCase):
 
     def test_an_unreachable_proxy_is_one_line(self):
         url, _ = self.agent()
-        port = socket.socket()
-        port.bind(("127.0.0.1", 0))
-        closed = port.getsockname()[1]
-        port.close()
-        self.use_proxy("http://127.0.0.1:%d" % closed)
+        self.use_proxy("http://127.0.0.1:%d" % closed_port())
         self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3, "refused")
 
 
