@@ -397,7 +397,7 @@ class HandlerTestCase(unittest.TestCase):
         return clock
 
     def hold(self, server):
-        """Hold the slow tasks of a built-in agent: a chunk per gate.release(), all let go at the end."""
+        """Hold a built-in agent's slow tasks: a chunk per gate.release(), all let go at the end."""
         server.agent.pace = None
         self.addCleanup(server.agent.gate.release, 1000)
         return server.agent.gate
@@ -1620,7 +1620,8 @@ class _StreamBuiltin:
         url, agent = self.agent()
         agent.agent.pace = 0.25        # four events 0.25 s apart: longer than --timeout 0.5 in all
         start = time.monotonic()
-        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.5", "slow a b"))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.5",
+                                       "slow a b"))
         self.assertGreater(time.monotonic() - start, 0.5)
         self.assertEqual(self.ids(r)[2], "completed")
 
@@ -2873,7 +2874,7 @@ versioned(_BuiltinAgentRpc)
 
 # ============================================================================ 12. misbehaving agents
 
-HELD_PORTS = []   # bound for the whole run, never listening: refused, and no other server takes them
+HELD_PORTS = []   # bound for the whole run, never listening: refused, and no server can take them
 
 
 def closed_port():
@@ -2936,7 +2937,7 @@ class _Misbehaving:
 
     def test_connection_refused(self):
         url = "http://127.0.0.1:%d" % closed_port()
-        self.fake_clock()                               # the retries' backoff in fake time (in-process)
+        self.fake_clock()                               # in-process: the backoff in fake time
         self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 3, "refused")
         self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
         self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
@@ -3121,10 +3122,10 @@ class CommandLineTests(HandlerTestCase):
             with self.subTest(argv=argv, size="small"):
                 self.assertEqual(self.to_closed_pipe(argv), (0, b""))
         handler.SessionStore().load().update("http://agent-0.example", "ctx-0", "task-0")
-        raw = self.saved()      # 299 more sessions like the first one, written at once (300 saves take seconds)
+        raw = self.saved()      # 299 more like it, written at once: 300 saves take seconds
         entry = raw["http://agent-0.example"]
-        raw.update(("http://agent-%d.example" % i, dict(entry, context_id="ctx-%d" % i, task_id="task-%d" % i))
-                   for i in range(1, 300))
+        for i in range(1, 300):
+            raw["http://agent-%d.example" % i] = dict(entry, context_id="ctx-%d" % i, task_id="task-%d" % i)
         with open(self.sessions_path, "w", encoding="utf-8") as f:
             json.dump(raw, f)
         self.assertEqual(len(handler.SessionStore().load().list_all()), 300)
@@ -3199,7 +3200,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_colour_only_on_a_terminal_without_no_color(self):
         url = "http://127.0.0.1:%d" % closed_port()
-        os.environ["HANDLER_RETRIES"] = "0"             # the error's colour, not the backoff before it
+        os.environ["HANDLER_RETRIES"] = "0"             # the error's colour, not the backoff
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
         self.assertEqual(code, 3)
         self.assertNotIn("\033[", err)                 # NO_COLOR=1
@@ -5013,7 +5014,8 @@ versioned(_TaskCancel, (("1.0",), ("0.3",)))
 class _TaskResubscribe:
     def test_follow_a_running_task(self):
         url, agent = self.agent()
-        gate, subscribe, subscribed = self.hold(agent), agent.agent.subscribe, threading.Semaphore(0)
+        gate, subscribe = self.hold(agent), agent.agent.subscribe
+        subscribed = threading.Semaphore(0)
 
         def counted(task_id):
             try:
@@ -8002,7 +8004,8 @@ class OAuthHandler(BaseHTTPRequestHandler):
         srv = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         req = Req("POST", self.path, self.headers, body)
-        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), handler.monotonic()   # fake?
+        req.form = dict(parse_qsl(body.decode("ascii", "replace")))
+        req.at = handler.monotonic()   # the client's clock: a test's FakeClock when it has one
         with srv.lock:
             srv.requests.append(req)
             status, answer, headers = srv.answer(req)
@@ -8484,7 +8487,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
     def test_login_polls_as_told_stores_tokens_and_send_uses_them(self):
         self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down adds 5 s
         url, agent = self.resource()
-        clock = self.fake_clock()                                       # arrival times: in its fake time
+        clock = self.fake_clock()                                   # arrival times in fake time
         r = self.assertOk(self.login(url))
         lines = r.err.splitlines()
         self.assertEqual(lines, ["sign in: To sign in, open %s/activate and enter the code %s" % (self.oauth.url,
