@@ -41,6 +41,9 @@ sys.path.insert(0, HERE)
 import handler  # noqa: E402
 
 HANDLER_PATH = os.path.join(HERE, "handler.py")
+# Subprocesses run without site (-S): Handler needs only the standard library, and a site .pth
+# (certifi here) would cost each of the suite's hundreds of starts ~30 ms of compile and import.
+PYTHON = (sys.executable, "-S")
 SECRET = "sk-live-0123456789abcdefSECRET"
 EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
 TERMINAL = ("completed", "canceled", "failed", "rejected")
@@ -365,7 +368,7 @@ class HandlerTestCase(unittest.TestCase):
 
     def run_proc(self, *argv, stdin="", timeout=30):
         """handler.py as a real subprocess."""
-        p = subprocess.run([sys.executable, HANDLER_PATH] + [str(a) for a in argv], input=stdin,
+        p = subprocess.run([*PYTHON, HANDLER_PATH] + [str(a) for a in argv], input=stdin,
                            capture_output=True, text=True, timeout=timeout, env=dict(os.environ), cwd=HERE)
         result = Result(p.returncode, p.stdout, p.stderr)
         self.assertClean(result)
@@ -1340,7 +1343,7 @@ class ConcurrencyTests(HandlerTestCase):
     PROCESSES = 8
 
     def test_concurrent_updates_are_never_lost(self):
-        procs = [self.popen([sys.executable, "-c", CONCURRENT_SCRIPT, HERE, str(n)], stdin=subprocess.PIPE,
+        procs = [self.popen([*PYTHON, "-c", CONCURRENT_SCRIPT, HERE, str(n)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE) for n in range(self.PROCESSES)]
         for proc in procs:
             proc.stdin.close()
@@ -1770,7 +1773,7 @@ class _StreamScripted:
             with self.subTest(output=fmt):
                 srv.go.clear()
                 srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=2))
-                proc = self.popen([sys.executable, HANDLER_PATH, "-o", fmt, "message", "stream", "--url", url,
+                proc = self.popen([*PYTHON, HANDLER_PATH, "-o", fmt, "message", "stream", "--url", url,
                                    "--timeout", "20", "hi"], stdin=subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 seen = read_until(proc.stdout, (lambda b: b.count(b"\n") >= 3) if fmt == "json"
@@ -1963,7 +1966,7 @@ class _NoWorkLost:
     def hold_lock(self, script=HOLD_LOCK, arg=HERE):
         """A real child process holding the sessions file's lock until the test ends."""
         os.makedirs(self.home, 0o700, exist_ok=True)
-        proc = self.popen([sys.executable, "-c", script, arg], stdin=subprocess.PIPE,
+        proc = self.popen([*PYTHON, "-c", script, arg], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE)
         self.assertEqual(proc.stdout.readline(), b"locked\n")
         return proc
@@ -2482,7 +2485,7 @@ class _ServerAgent:
 
     def test_server_agent_subprocess(self):
         protocol = "both" if len(self.VERSIONS) == 2 else self.VERSIONS[0]
-        proc = self.popen([sys.executable, HANDLER_PATH, "server", "agent", "--port", "0", "--protocol", protocol],
+        proc = self.popen([*PYTHON, HANDLER_PATH, "server", "agent", "--port", "0", "--protocol", protocol],
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         lines = queue.Queue()
 
@@ -3109,7 +3112,7 @@ class CommandLineTests(HandlerTestCase):
         read_end, write_end = os.pipe()
         os.close(read_end)                    # the reader is gone before the first write
         try:
-            p = subprocess.run([sys.executable, HANDLER_PATH] + argv, stdin=subprocess.DEVNULL,
+            p = subprocess.run([*PYTHON, HANDLER_PATH] + argv, stdin=subprocess.DEVNULL,
                                stdout=write_end, stderr=subprocess.PIPE, timeout=30, env=dict(os.environ))
         finally:
             os.close(write_end)
@@ -3132,7 +3135,7 @@ class CommandLineTests(HandlerTestCase):
             with self.subTest(argv=argv, size="large"):
                 self.assertEqual(self.to_closed_pipe(argv), (0, b""))
         # and like `| head -1`: the reader takes one line and goes away
-        proc = self.popen([sys.executable, HANDLER_PATH, "session", "list"], stdin=subprocess.DEVNULL,
+        proc = self.popen([*PYTHON, HANDLER_PATH, "session", "list"], stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.assertEqual(proc.stdout.readline(), b"Saved Sessions (300)\n")
         proc.stdout.close()
@@ -3144,7 +3147,7 @@ class CommandLineTests(HandlerTestCase):
             with self.subTest(version=version):
                 url, srv = self.scripted(version)
                 srv.posts.append(Reply(hang=True))
-                proc = self.popen([sys.executable, HANDLER_PATH, "message", "send", "--url", url, "hi"],
+                proc = self.popen([*PYTHON, HANDLER_PATH, "message", "send", "--url", url, "hi"],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 self.assertTrue(srv.posted.wait(15), "the request never arrived")
                 os.kill(proc.pid, signal.SIGINT)
@@ -3156,7 +3159,7 @@ class CommandLineTests(HandlerTestCase):
     def test_interrupt_during_a_stream_exits_130(self):
         url, srv = self.scripted("1.0")
         srv.posts.append(sse_reply(sse(wevents("1.0")), pause_after=2))
-        proc = self.popen([sys.executable, HANDLER_PATH, "message", "stream", "--url", url, "hi"],
+        proc = self.popen([*PYTHON, HANDLER_PATH, "message", "stream", "--url", url, "hi"],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         read_until(proc.stdout, lambda b: b"Echo: " in b, 15)
         os.kill(proc.pid, signal.SIGINT)
@@ -3181,7 +3184,7 @@ class CommandLineTests(HandlerTestCase):
         self.addCleanup(os.close, master)
         try:
             kw = {"stderr": slave} if stream == "stderr" else {"stdin": slave, "stderr": subprocess.PIPE}
-            p = subprocess.run([sys.executable, HANDLER_PATH] + argv, stdout=subprocess.PIPE, timeout=30,
+            p = subprocess.run([*PYTHON, HANDLER_PATH] + argv, stdout=subprocess.PIPE, timeout=30,
                                env=dict(os.environ), **({"stdin": subprocess.DEVNULL} if stream == "stderr" else {}),
                                **kw)
         finally:
@@ -3234,7 +3237,7 @@ class CommandLineTests(HandlerTestCase):
                   "    with contextlib.redirect_stdout(io.StringIO()):\n"
                   "        assert handler.main(argv) == 0, argv\n"
                   "print(sorted(m for m in ('urllib.request', 'http.client', 'ssl', 'socket') if m in sys.modules))")
-        p = subprocess.run([sys.executable, "-c", script, HERE], capture_output=True, text=True, timeout=30,
+        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True, timeout=30,
                            env=dict(os.environ))
         self.assertEqual((p.returncode, p.stdout, p.stderr), (0, "[]\n", ""))
 
@@ -3361,7 +3364,7 @@ VALID_CARDS = {"1.x hand-written": V1_CARD, "SDK 1.3.0": SDK_13_CARD, "SDK 0.3.2
 
 def serving(test, *argv, stdin=""):
     """`handler.py server ...` on a port given in argv, once it listens there: the Popen."""
-    proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv], stdin=subprocess.PIPE,
+    proc = test.popen([*PYTHON, HANDLER_PATH] + [str(a) for a in argv], stdin=subprocess.PIPE,
                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdin.write(stdin.encode() + b"\n")
     proc.stdin.close()
@@ -3584,7 +3587,7 @@ class StartupImportTests(HandlerTestCase):
                   "        assert handler.main(argv) == 0, argv\n"
                   "print('json' in sys.modules)\n"
                   "handler.main(['-o', 'json', 'session', 'list'])")
-        p = subprocess.run([sys.executable, "-c", script, HERE], capture_output=True, text=True, timeout=30,
+        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True, timeout=30,
                            env=dict(os.environ))
         self.assertEqual((p.returncode, p.stdout, p.stderr), (0, 'False\n{\n  "count": 0,\n  "sessions": []\n}\n',
                                                               ""))
@@ -4696,7 +4699,7 @@ class ProcServer:
 
     def __init__(self, test, *argv, stdin=None):
         self.test = test
-        self.proc = test.popen([sys.executable, HANDLER_PATH] + [str(a) for a in argv],
+        self.proc = test.popen([*PYTHON, HANDLER_PATH] + [str(a) for a in argv],
                                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if stdin is not None:   # a secret given as '-'
@@ -4857,7 +4860,7 @@ class _TaskGetScripted:
         done = rpc(wtask(self.V, "completed", "done"))
         srv.posts += [Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "working"))),
                       Reply(pieces=lambda req: [done(req)[:5], done(req)[5:]], pause_after=0)]   # held back
-        proc = self.popen([sys.executable, HANDLER_PATH, "task", "get", "t-1", "--url", url, "--wait",
+        proc = self.popen([*PYTHON, HANDLER_PATH, "task", "get", "t-1", "--url", url, "--wait",
                            "--poll-interval", "0.05"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)
         seen = read_until(proc.stderr, lambda b: b"t-1" in b and b"\n" in b, 10)
@@ -5103,7 +5106,7 @@ class _TaskResubscribe:
         agent.agent.subscribe = counted
         threading.Thread(target=release_when_both_follow, daemon=True).start()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
-        proc = self.popen([sys.executable, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
+        proc = self.popen([*PYTHON, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         saved = os.path.join(self.tmp, "saved")
         r = self.assertOk(self.run_cli("task", "resubscribe", "--url", url, "--save-artifacts", saved))
@@ -5500,7 +5503,7 @@ class PushServerCommandTests(HandlerTestCase):
 
     def test_a_closed_stdout_stops_it_quietly(self):
         read_end, write_end = os.pipe()
-        proc = self.popen([sys.executable, HANDLER_PATH, "server", "push", "--port", "0"], stdin=subprocess.DEVNULL,
+        proc = self.popen([*PYTHON, HANDLER_PATH, "server", "push", "--port", "0"], stdin=subprocess.DEVNULL,
                           stdout=write_end, stderr=subprocess.PIPE)
         os.close(write_end)
         banner = read_until(proc.stderr, lambda b: b"\n" in b, 10).decode()
@@ -6473,7 +6476,7 @@ class McpProc:
 
     def __init__(self, test, *argv):
         self.test, self.next_id, self.version, self.code = test, 0, None, None
-        self.proc = test.popen([sys.executable, HANDLER_PATH, "mcp"] + [str(a) for a in argv],
+        self.proc = test.popen([*PYTHON, HANDLER_PATH, "mcp"] + [str(a) for a in argv],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.raw, self.lines, self.err_chunks = [], queue.Queue(), []
         self.readers = [threading.Thread(target=self._read, args=(self.proc.stdout, self._out, self.lines.put),
@@ -7228,7 +7231,7 @@ class _ChatPiped:
     def test_agent_stopped_between_turns(self):
         os.environ["HANDLER_RETRIES"] = "0"
         url, agent = self.agent()
-        proc = self.popen([sys.executable, HANDLER_PATH, "chat", "--url", url], stdin=subprocess.PIPE,
+        proc = self.popen([*PYTHON, HANDLER_PATH, "chat", "--url", url], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         proc.stdin.write(b"hello\n")
         proc.stdin.flush()
@@ -7316,7 +7319,7 @@ def run_with_stderr_on_a_terminal(test, argv, stdin):
         done.set()
     threading.Thread(target=drain, daemon=True).start()
     try:
-        p = subprocess.run([sys.executable, HANDLER_PATH] + argv, input=stdin.encode(), stdout=subprocess.PIPE,
+        p = subprocess.run([*PYTHON, HANDLER_PATH] + argv, input=stdin.encode(), stdout=subprocess.PIPE,
                            stderr=slave, timeout=30, env=dict(os.environ), cwd=HERE)
     finally:
         os.close(slave)
@@ -7441,7 +7444,7 @@ class Terminal:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 os.chdir(HERE)
-                os.execve(sys.executable, [sys.executable, HANDLER_PATH] + argv, env)
+                os.execve(sys.executable, [*PYTHON, HANDLER_PATH] + argv, env)
             finally:
                 os._exit(127)
         self.pid, self.fd, self.raw, self.pos, self.code = pid, fd, b"", 0, None
