@@ -2907,36 +2907,12 @@ def settled(task):
     return task_state(task) in TERMINAL_STATES + INTERRUPTED_STATES
 
 
-def check_saving(store):
-    """Before a message is sent: refuse it unless its session can be saved (so that a rerun is
-    safe), and from here on let remember() keep a failed save for saved()."""
-    if store is not None:
-        try:
-            store._transaction()   # the lock, and a write beside the file
-        except HandlerError as exc:
-            raise HandlerError("message not sent, as its session could not be saved: "
-                               + exc.message, hint=exc.hint) from None
-        store.unsaved = False
-
-
-def saved(store):
-    """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
-    if store:
-        exc, store.unsaved = store.unsaved, None
-        if exc:
-            error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
-                                 hint=exc.hint)
-            error.after_reply = True
-            raise error
-
-
 def timed_out(exc, obj, url):
     """A send's timeout, saying whether the agent gave a task id: if it did, the id is saved
     (when the session is) and `task get --wait` picks the task up."""
     if exc.exit_code == EXIT_TIMEOUT:
         task_id = obj and obj.get("id" if "status" in obj else "taskId")
-        exc.message += f"; the agent gave task id {task_id}" if task_id else \
-            "; the agent gave no task id"
+        exc.message += f"; the agent gave {f'task id {task_id}' if task_id else 'no task id'}"
         exc.hint = f"the task goes on: wait for it with: {PROG} task get {task_id} --url {url} " \
             "--wait" if task_id else "it may still act on the message (--async gives a task id)"
     return exc
@@ -2977,12 +2953,11 @@ def cancel_warning(task, url):
     """What to say when an agent answered CancelTask with a task that is not canceled (yet), or
     None. Some cancel a moment later; some return a finished task instead of an error."""
     state, task_id = task_state(task), task.get("id")
-    if state in TERMINAL_STATES and state != "canceled":
-        return f"task {task_id} had already ended {state}: nothing was canceled"
     if state != "canceled":
-        return (f"task {task_id} is still {state}: the agent has not canceled it yet; see "
+        return f"task {task_id} had already ended {state}: nothing was canceled" \
+            if state in TERMINAL_STATES else (
+                f"task {task_id} is still {state}: the agent has not canceled it yet; see "
                 f"whether it stops with: {PROG} task get {task_id} --url {url} --wait")
-    return None
 
 
 def show_task(out, task, brief=False):
@@ -3019,6 +2994,27 @@ class Conversation:
     def __init__(self, client, store, url, timeout=DEFAULT_TIMEOUT, new=False):
         self.client, self.store, self.url, self.timeout, self.new = client, store, url, timeout, new
         self.task = None   # the task of the reply under way, as far as it is known
+
+    def check_saving(self):
+        """Before a message is sent: refuse it unless its session can be saved (so that a rerun
+        is safe), and from here on let remember() keep a failed save for saved()."""
+        if self.store is not None:
+            try:
+                self.store._transaction()   # the lock, and a write beside the file
+            except HandlerError as exc:
+                raise HandlerError("message not sent, as its session could not be saved: "
+                                   + exc.message, hint=exc.hint) from None
+            self.store.unsaved = False
+
+    def saved(self):
+        """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
+        if self.store:
+            exc, self.store.unsaved = self.store.unsaved, None
+            if exc:
+                error = HandlerError("the reply came, but the session was not saved: "
+                                     + exc.message, hint=exc.hint)
+                error.after_reply = True
+                raise error
 
     def remember(self, obj, reply=False):
         """Save the ids and state an agent returned (a task or a message) in the URL's session.
@@ -3096,8 +3092,8 @@ class Conversation:
             try:
                 latest = self.client.get_task(task["id"])
             except HandlerError:
-                latest = None
-            if latest is not None and settled(latest):
+                latest = task
+            if settled(latest):
                 show({"task": latest})
                 self.remember(latest)
                 task = latest
@@ -3934,15 +3930,21 @@ class McpServer:
 
     # -- the protocol
     def handle(self, message):
-        """One JSON-RPC message in, its response out (None for notifications)."""
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" \
-                or not isinstance(message.get("method"), str):
-            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32600,
-                              "not a JSON-RPC 2.0 request")
-        if "id" in message:            # else a notification: nothing to answer
-            result = self._answer(message["method"], message.get("params") or {})
-            return _rpc_error(message["id"], *result) if isinstance(result, tuple) else \
-                {"jsonrpc": "2.0", "id": message["id"], "result": result}
+        """One JSON-RPC message in, its response out (None for notifications). A bug must not end
+        the server: it is an internal error."""
+        message = message if isinstance(message, dict) else {}
+        try:
+            if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
+                result = -32600, "not a JSON-RPC 2.0 request"
+            elif "id" not in message:   # a notification: nothing to answer
+                return None
+            else:
+                result = self._answer(message["method"], message.get("params") or {})
+        except Exception as exc:
+            self.log(f"internal error: {type(exc).__name__}: {exc}")
+            result = -32603, f"internal error: {type(exc).__name__}"
+        return _rpc_error(message.get("id"), *result) if isinstance(result, tuple) else \
+            {"jsonrpc": "2.0", "id": message["id"], "result": result}
 
     def _answer(self, method, params):
         """A request's result, or (code, message) for its error."""
@@ -3965,9 +3967,9 @@ class McpServer:
         if method == "tools/list":
             return {"tools": list(self.TOOLS.values())}
         name, arguments = params.get("name"), params.get("arguments")
-        arguments = {} if arguments is None else arguments
         if not isinstance(name, str) or name not in self.TOOLS:
             return -32602, f"unknown tool: {name}"
+        arguments = {} if arguments is None else arguments
         if not isinstance(arguments, dict):
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
@@ -3980,65 +3982,60 @@ class McpServer:
         schema = self.TOOLS[name]["inputSchema"]
         props = schema["properties"]
         problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
-        problems += [f"takes no {key} (its arguments: {', '.join(props) or 'none'})"
-                     for key in arguments if key not in props]
         for key, value in arguments.items():
-            spec = props.get(key) if value is not None else None
+            spec = props.get(key, {})
+            kind = spec.get("type", "")
             if not spec:
+                problems.append(f"takes no {key} (its arguments: {', '.join(props) or 'none'})")
+            elif value is None:
                 continue
-            kind = spec["type"]
-            if type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
+            elif not kind.startswith(type(value).__name__):   # str, int or bool
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
             elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                high = spec.get("maximum", "")
-                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
+                problems.append(f"{key} is out of range: {spec['minimum']}.."
+                                f"{spec.get('maximum', '')}")
         return "; ".join(problems)
 
     def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
+        error = None
         try:
             if problem:
                 raise usage_error(f"{name}: {problem}")
             op, _, what = name.partition("_")
             text, structured = self.tool_push(op, **arguments) if "notification" in what \
                 else getattr(self, "tool_" + name)(**arguments)
-            error = False
-        except HandlerError as exc:
-            text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
-            structured, error = exc.envelope(), True
-        except Exception as exc:   # a bug must not end the server: the host gets a tool error
-            text = f"Error: internal error: {type(exc).__name__}: {exc}"
-            structured, error = None, True
+        except Exception as exc:   # a bug must not end the server either: a tool error
+            error = exc if isinstance(exc, HandlerError) else \
+                HandlerError(f"internal error: {type(exc).__name__}: {exc}")
+            text = f"Error: {error.message}" + (f"; {error.hint}" if error.hint else "")
+            structured = error.envelope()
         self.log(f"{name}: {'error' if error else 'ok'}")
-        result = {"content": [{"type": "text", "text": text}], "isError": error}
+        result = {"content": [{"type": "text", "text": text}], "isError": error is not None}
         if structured is not None and self.version >= MCP_STRUCTURED:
             result["structuredContent"] = structured
         return result
 
     def serve(self, stdin, stdout):
-        """Answer newline-delimited JSON-RPC from stdin until it ends."""
+        """Answer newline-delimited JSON-RPC from stdin (binary) until it ends."""
         while True:
             line = stdin.readline(MAX_SSE_LINE + 1)
             if not line:
                 return EXIT_OK
-            if not line.strip():
-                continue
-            if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
+            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":
                 reply = _rpc_error(self._skip_line(stdin, line), -32600,
                                    f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+            elif not line.strip():
+                continue
             else:
                 try:
                     message = loads(line)
                 except JSON_ERRORS:
                     reply = _rpc_error(None, -32700, "not valid JSON")
-                else:
-                    if message == []:
-                        reply = _rpc_error(None, -32600, "an empty batch")
-                    elif isinstance(message, list):   # a batch (2025-03-26)
-                        reply = [r for r in map(self._safely, message) if r is not None] or None
-                    else:
-                        reply = self._safely(message)
+                else:   # a batch (2025-03-26), or one message (an empty batch: not a request)
+                    reply = [r for r in map(self.handle, message) if r is not None] or None \
+                        if message and isinstance(message, list) else self.handle(message)
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
@@ -4048,23 +4045,14 @@ class McpServer:
         """Read the rest of an over-long line; its request id, when its start or end shows one."""
         import re
         tail = more = head
-        while more and more[-1:] not in (b"\n", "\n"):
+        while more and more[-1:] != b"\n":
             more = stdin.readline(65536)
             tail = tail[-4096:] + more
-        ends = [p if isinstance(p, str) else p.decode("utf-8", "replace")
-                for p in (head[:4096], tail[-4096:])]
+        text = (head[:4096] + b"{" + tail[-4096:]).decode("utf-8", "replace")   # { parts them
         rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, ends[0]) or \
-            re.search(rid + r'[^{}\[\]]*\}\s*$', ends[1])
+        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, text) or \
+            re.search(rid + r'[^{}\[\]]*\}\s*$', text)
         return json.loads(found.group(1)) if found else None
-
-    def _safely(self, message):
-        try:
-            return self.handle(message)
-        except Exception as exc:   # a bug must not end the server
-            self.log(f"internal error: {type(exc).__name__}: {exc}")
-            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32603,
-                              f"internal error: {type(exc).__name__}")
 
     # -- the tools: each returns (text, structured content)
     def _agent(self, agent_url, task_id=False, use_session=True):
@@ -4110,10 +4098,10 @@ class McpServer:
         store = conv.store
         request = compose_message([{"text": str(message)}], store and store.get(agent_url),
                                   context_id, task_id)
-        check_saving(store)
+        conv.check_saving()
         text, result = self._shown(Output.reply, conv.send(request))
         try:   # not an isError result: that would invite the assistant to send the message again
-            saved(store)
+            conv.saved()
         except HandlerError as exc:
             self.warn(exc.message)
             text += f"\nwarning: {exc.message}; {exc.hint}"
@@ -4222,65 +4210,43 @@ class Chat(Conversation):
     def turn(self, text):
         """One message and its reply: streamed when the agent streams; on a terminal, only
         its text, and whether the agent waits for an answer."""
-        out, self.task = self.out, None
+        out, self.task, streamed = self.out, None, self.client.streaming
         try:
-            message = compose_message([{"text": text}], self.session(), new=self.new)
-            check_saving(self.store)
-            streamed = self.client.streaming
-            if streamed:
-                out.answering(message.get("taskId"))
-                task, reply = self.stream(self.client.stream_message(message),
-                                          (lambda event: None) if out.json else out.event)
-                out.stream_end(task, reply, ids=not self.interactive)
-                result = {"task": task} if task else {"message": reply}
-            else:
-                with out.busy("waiting for the agent"):
-                    result = self.send(message)
+            result = deliver(self, out, compose_message([{"text": text}], self.session(),
+                                                        new=self.new),
+                             streamed, show=out.json and (lambda event: None),   # JSON: the result
+                             ids=not self.interactive)
             task = result.get("task")
             if out.json:
                 out.json_line(result)
-            elif not (self.interactive or streamed):
-                out.reply(result)
-            elif self.interactive:
-                text = "" if streamed else reply_text(task) if task else \
-                    parts_text(result["message"].get("parts"))
-                if text:
-                    out.line(text)
-                state = task and task_state(task)
-                if state in INTERRUPTED_STATES:
-                    out.note(f"the agent waits for your answer ({state}); your next line "
-                             "answers it")
-                elif state and state != "completed":
-                    out.warn(f"the task ended {state}")
+            elif not streamed:
+                if self.interactive:
+                    text = reply_text(task) if task else parts_text(result["message"]["parts"])
+                    if text:
+                        out.line(text)
+                else:
+                    out.reply(result)
             if task:
+                if self.interactive and not out.json:
+                    report_outcome(out, task)
                 check_finished(task)
-            saved(self.store)
+            self.saved()
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
             out.stream_end(None, ids=False)
-            self._cancel(self.task, True)
+            task = self.task
+            if not (task and task.get("id")):
+                return out.note("interrupted")
+            try:
+                task, warning = self.cancel(task["id"])
+            except HandlerError as exc:
+                return out.warn(f"could not cancel task {task['id']}: {exc.message}")
+            out.warn(warning) if warning else \
+                out.note(f"canceled task {task['id']} ({task_state(task)})")
         except HandlerError as exc:
             out.error(exc)
             self.failed = self.failed or exc.exit_code
         finally:
             self.store.unsaved = None   # slash commands save (and fail) as they go
-
-    def _cancel(self, task, ctrl_c=False):
-        """Cancel a task: for /cancel (its ids shown), or after Ctrl-C (a note or a warning)."""
-        out = self.out
-        if not (task and task.get("id")):
-            return out.note("interrupted")
-        try:
-            task, warning = self.cancel(task["id"])
-        except HandlerError as exc:
-            if not ctrl_c:
-                raise
-            return out.warn(f"could not cancel task {task['id']}: {exc.message}")
-        if not ctrl_c:
-            out.task_ids(task)
-        if warning:
-            return out.warn(warning)
-        if ctrl_c:
-            out.note(f"canceled task {task['id']} ({task_state(task)})")
 
     # -- slash commands
     def command(self, line):
@@ -4296,24 +4262,27 @@ class Chat(Conversation):
             elif name == "/new":
                 self.new = True
                 out.line("The next message starts a new conversation.")
+            elif name not in ("/session", "/task", "/cancel", "/history", "/save"):
+                out.line(f"Unknown command {name}; /help lists them.")
             elif name == "/session":
                 out.session(self.session())
-            elif name not in ("/task", "/cancel", "/history", "/save"):
-                out.line(f"Unknown command {name}; /help lists them.")
+            elif not self.session().task_id:
+                out.line("No task yet: send a message first.")
+            elif name == "/save" and not rest:
+                out.line("Usage: /save DIR")
+            elif name == "/cancel":
+                task, warning = self.cancel(self.session().task_id)
+                out.task_ids(task)
+                if warning:
+                    out.warn(warning)
             else:
-                self._task_command(name, rest)
+                self._task_command(name, rest, self.session())
         except HandlerError as exc:
             out.error(exc)
 
-    def _task_command(self, name, rest):
-        session, out = self.session(), self.out
-        if not session.task_id:
-            return out.line("No task yet: send a message first.")
-        if name == "/save" and not rest:
-            return out.line("Usage: /save DIR")
-        if name == "/cancel":
-            return self._cancel({"id": session.task_id})
-        task = self.client.get_task(session.task_id)
+    def _task_command(self, name, rest, session):
+        """/task, /save DIR and /history, of the session's task."""
+        out, task = self.out, self.client.get_task(session.task_id)
         self.remember(task)
         if name == "/task":
             return out.task_ids(task)
@@ -4325,12 +4294,10 @@ class Chat(Conversation):
         if self.client.v1 and session.context_id:   # every task of the conversation, oldest first
             tasks = self.client.list_tasks(contextId=session.context_id,
                                            includeArtifacts=True)["tasks"][::-1]
-        for each in tasks:
-            for message in each.get("history") or []:
-                out.line(f"{'you' if message.get('role') == 'ROLE_USER' else 'agent'}> "
-                         f"{parts_text(message.get('parts'))}")
-            for artifact in each.get("artifacts") or []:
-                out.line(f"agent> {parts_text(artifact.get('parts'))}")
+        for each in tasks:   # its messages, then its artifacts (the agent's)
+            for said in (each.get("history") or []) + (each.get("artifacts") or []):
+                out.line(f"{'you' if said.get('role') == 'ROLE_USER' else 'agent'}> "
+                         f"{parts_text(said.get('parts'))}")
 
 
 def _prompt_reader(home):
@@ -4602,13 +4569,44 @@ def open_store(out):
     return SessionStore(warn=out.warn).load()
 
 
-def report_outcome(out, task, url):
+def report_outcome(out, task, url=None):
+    """Warn of a task that failed, was rejected or canceled; tell of one that waits for an
+    answer how to give it (from chat: its next line, without url)."""
     state = task_state(task)
     if state in ("failed", "rejected", "canceled"):
         out.warn(f"the task ended {state}")
     elif state in INTERRUPTED_STATES:
-        out.note(f"the task is {state}: the agent waits for you; answer with "
-                 f'{PROG} message send --url {url} "..." (the task continues)')
+        out.note(f"the task is {state}: the agent waits for you; answer with {PROG} message "
+                 f'send --url {url} "..." (the task continues)' if url else
+                 f"the agent waits for your answer ({state}); your next line answers it")
+
+
+def deliver(conv, out, message, stream, push=None, async_=False, show=None, ids=True):
+    """Send a message once its session can be saved: streamed (each event to show, by default
+    as it comes) or waited for under a spinner; {"task": ...} or {"message": ...}."""
+    conv.check_saving()
+    if not stream:
+        with out.busy("waiting for the agent"):
+            return conv.send(message, async_, push)
+    out.answering(message.get("taskId"))
+    return stream_reply(conv, conv.client.stream_message(message, push), out, show, ids)
+
+
+def stream_reply(conv, events, out, show=None, ids=True):
+    task, reply = conv.stream(events, show or out.event)
+    out.stream_end(task, reply, ids=ids)
+    return {"task": task} if task else {"message": reply}
+
+
+def finish(conv, task, out, args):
+    """The command line's end of a reply shown: the task's artifacts saved and its outcome told
+    (unless --async), a failed save raised."""
+    if task:
+        save_artifacts(task, args, out)
+        if not getattr(args, "async_", False):
+            check_finished(task)
+            report_outcome(out, task, conv.url)
+    conv.saved()
 
 
 def cmd_message_send(args, out):
@@ -4616,24 +4614,16 @@ def cmd_message_send(args, out):
     parts = read_message_parts(args)
     push = webhook_config(args.push_url, args.push_token) if args.push_url else None
     store = None if args.no_session else open_store(out)
-    session = store.get(url) if store else None
+    session = store and store.get(url)
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
     conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
     stream = args.stream and conv.client.streaming
     if args.stream and not stream:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
-    check_saving(store)
-    if stream:
-        out.answering(message.get("taskId"))
-        return stream_reply(conv, conv.client.stream_message(message, push), out, args)
-    with out.busy("waiting for the agent"):
-        result = conv.send(message, args.async_, push)
-    out.reply(result)
-    if "task" in result:
-        save_artifacts(result["task"], args, out)
-        if not args.async_:
-            report_outcome(out, result["task"], url)
-    saved(store)
+    result = deliver(conv, out, message, stream, push, args.async_)
+    if not stream:
+        out.reply(result)
+    finish(conv, result.get("task"), out, args)
 
 
 def webhook_config(url, token=None):
@@ -4644,17 +4634,6 @@ def webhook_config(url, token=None):
     if token:
         config["token"] = read_secret(token, "the notification token")
     return config
-
-
-def stream_reply(conv, events, out, args):
-    """Show a stream of events as they arrive, saving the session as the ids and states come."""
-    task, reply = conv.stream(events, out.event)
-    out.stream_end(task, reply)
-    if task is not None:
-        save_artifacts(task, args, out)
-        check_finished(task)
-        report_outcome(out, task, conv.url)
-    saved(conv.store)
 
 
 def safe_name(name, fallback):
@@ -4855,7 +4834,7 @@ def cmd_task_cancel(args, out):
 
 def cmd_task_resubscribe(args, out):
     conv, task_id = task_target(args, out)
-    stream_reply(conv, conv.client.resubscribe(task_id), out, args)
+    finish(conv, stream_reply(conv, conv.client.resubscribe(task_id), out).get("task"), out, args)
 
 
 def cmd_task_notification(args, out):
@@ -5013,7 +4992,7 @@ def cmd_chat(args, out):
 def cmd_mcp(args, out):
     log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
     return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
-        getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
+        sys.stdin.buffer, sys.stdout)
 
 
 def _number(kind, low, high=None):
