@@ -3110,9 +3110,8 @@ class Conversation:
             task = self.client.get_task(task_id)
             state = task_state(task)
             if state != "canceled":
-                raise HandlerError(exc.message + ("" if state in exc.message else
-                                                  f" (it is {state})"),
-                                   exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+                exc.message += "" if state in exc.message else f" (it is {state})"
+                raise
         self.remember_task(task)
         return task, cancel_warning(task, self.url)
 
@@ -3924,7 +3923,7 @@ class McpServer:
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
         self.timeout, self.log = timeout, log or (lambda line: None)
-        self.warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr, flush=True))
+        self.warn = warn
         self.transport = transport or (lambda: Transport(timeout, warn=self.warn))
         self.version = None   # the negotiated revision, once initialized
 
@@ -4055,10 +4054,13 @@ class McpServer:
         return json.loads(found.group(1)) if found else None
 
     # -- the tools: each returns (text, structured content)
+    def _store(self):
+        return SessionStore(warn=self.warn).load()
+
     def _agent(self, agent_url, task_id=False, use_session=True):
         """The conversation with an agent, its session file read afresh; with task_id (None:
         the session's task), also the task id."""
-        store = use_session and SessionStore(warn=self.warn).load()
+        store = use_session and self._store()
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
@@ -4133,15 +4135,15 @@ class McpServer:
         return self._shown(*push_operation(conv.client, op, task_id, config_id, config))
 
     def tool_list_sessions(self):
-        return self._shown(Output.sessions, SessionStore(warn=self.warn).load().list_all())
+        return self._shown(Output.sessions, self._store().list_all())
 
     def tool_get_session_info(self, agent_url):
-        return self._shown(Output.session, SessionStore(warn=self.warn).load().get(agent_url))
+        return self._shown(Output.session, self._store().get(agent_url))
 
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        SessionStore(warn=self.warn).load().clear(None if all else agent_url, keep_credentials=True)
+        self._store().clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
             {"cleared": cleared}
@@ -4233,15 +4235,16 @@ class Chat(Conversation):
             self.saved()
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
             out.stream_end(None, ids=False)
-            task = self.task
-            if not (task and task.get("id")):
+            task_id = self.task and self.task.get("id")
+            if not task_id:
                 return out.note("interrupted")
             try:
-                task, warning = self.cancel(task["id"])
+                task, warning = self.cancel(task_id)
             except HandlerError as exc:
-                return out.warn(f"could not cancel task {task['id']}: {exc.message}")
-            out.warn(warning) if warning else \
-                out.note(f"canceled task {task['id']} ({task_state(task)})")
+                return out.warn(f"could not cancel task {task_id}: {exc.message}")
+            if warning:
+                return out.warn(warning)
+            out.note(f"canceled task {task_id} ({task_state(task)})")
         except HandlerError as exc:
             out.error(exc)
             self.failed = self.failed or exc.exit_code
@@ -4654,24 +4657,26 @@ def name_variants(name, limit=255):
         yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
-def _claim(directory, names):
+def _claim(directory, names, claimed):
     """The first of names that is free in directory, created there (O_EXCL, never through a
-    symbolic link, so two runs never take one name): (path, fd)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    symbolic link, so two runs never take one name): its fd; its path goes on claimed."""
     for name in names:
         path = os.path.join(directory, name)
         try:
-            return path, os.open(path, flags, 0o666)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                         | getattr(os, "O_NOFOLLOW", 0), 0o666)
         except FileExistsError:
-            pass
+            continue
+        claimed.append(path)
+        return fd
     raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
 
 
 def save_artifacts(task, args, out):
     """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
-    link itself and never its target). Every file is claimed before any is written, and on a
-    failure every one is removed again: all or nothing."""
+    link itself and never its target). On a failure every file this run created is removed
+    again: all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -4701,33 +4706,29 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
-    claimed, saved = [], []   # (path, fd) this run created; where each part ends up
+    claimed, saved = [], []   # the files this run created; where each part ends up (--force)
     try:
         os.makedirs(directory, exist_ok=True)
         try:
             limit = os.pathconf(directory, "PC_NAME_MAX")
         except (OSError, ValueError):
             limit = 255
-        try:
-            for name, _ in plan:
-                names = name_variants(name, limit)
-                if args.force:   # a temp file now, renamed over the name at the end
-                    saved.append(next(p for p in (os.path.join(directory, v) for v in names)
-                                      if p not in saved and not os.path.isdir(p)))
-                    names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-                claimed.append(_claim(directory, names))
-            for (_, fd), (_, data) in zip(claimed, plan):
-                view = memoryview(data)
+        for name, data in plan:
+            names = name_variants(name, limit)
+            if args.force:   # a temp file now, renamed over the name at the end
+                saved.append(next(p for p in (os.path.join(directory, v) for v in names)
+                                  if p not in saved and not os.path.isdir(p)))
+                names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
+            fd, view = _claim(directory, names, claimed), memoryview(data)
+            try:
                 while view:
                     view = view[os.write(fd, view):]
-        finally:
-            for _, fd in claimed:
+            finally:
                 os.close(fd)
-        if args.force:
-            for (temp, _), path in zip(claimed, saved):
-                os.replace(temp, path)
+        for temp, path in zip(claimed, saved):
+            os.replace(temp, path)
     except BaseException as exc:
-        for path, _ in claimed:
+        for path in claimed:
             try:
                 os.unlink(path)
             except OSError:
@@ -4738,7 +4739,7 @@ def save_artifacts(task, args, out):
         where = f" ({os.path.basename(name)})" if name else ""
         raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
                            hint="nothing was saved") from None
-    for path in saved if args.force else (path for path, _ in claimed):
+    for path in saved or claimed:
         out.note(f"saved {path}")
 
 
@@ -4838,15 +4839,12 @@ def cmd_task_resubscribe(args, out):
 
 
 def cmd_task_notification(args, out):
-    op = args.op
     conv, task_id = task_target(args, out)
-    config = None
-    if op == "set":
-        config = webhook_config(args.webhook_url, args.token)
-        if args.auth_scheme:
-            config["authentication"] = {"scheme": args.auth_scheme, "credentials": read_secret(
-                args.auth_credentials, "--auth-credentials")}
-    show, *shown = push_operation(conv.client, op, task_id, args.config_id, config)
+    config = args.webhook_url and webhook_config(args.webhook_url, args.token)   # set only
+    if args.auth_scheme:
+        config["authentication"] = {"scheme": args.auth_scheme, "credentials": read_secret(
+            args.auth_credentials, "--auth-credentials")}
+    show, *shown = push_operation(conv.client, args.op, task_id, args.config_id, config)
     show(out, *shown)
 
 
