@@ -4267,25 +4267,25 @@ class Chat(Conversation):
                 out.line("The next message starts a new conversation.")
             elif name not in ("/session", "/task", "/cancel", "/history", "/save"):
                 out.line(f"Unknown command {name}; /help lists them.")
-            elif name == "/session":
-                out.session(self.session())
-            elif not self.session().task_id:
-                out.line("No task yet: send a message first.")
-            elif name == "/save" and not rest:
-                out.line("Usage: /save DIR")
-            elif name == "/cancel":
-                task, warning = self.cancel(self.session().task_id)
-                out.task_ids(task)
-                if warning:
-                    out.warn(warning)
             else:
-                self._task_command(name, rest, self.session())
+                self._session_command(name, rest)
         except HandlerError as exc:
             out.error(exc)
 
-    def _task_command(self, name, rest, session):
-        """/task, /save DIR and /history, of the session's task."""
-        out, task = self.out, self.client.get_task(session.task_id)
+    def _session_command(self, name, rest):
+        """/session, and the commands of the session's task."""
+        session, out = self.session(), self.out
+        if name == "/session":
+            return out.session(session)
+        if not session.task_id:
+            return out.line("No task yet: send a message first.")
+        if name == "/save" and not rest:
+            return out.line("Usage: /save DIR")
+        if name == "/cancel":
+            task, warning = self.cancel(session.task_id)
+            out.task_ids(task)
+            return warning and out.warn(warning)
+        task = self.client.get_task(session.task_id)
         self.remember(task)
         if name == "/task":
             return out.task_ids(task)
@@ -4760,8 +4760,7 @@ def cmd_card_get(args, out):
 
 
 def cmd_card_validate(args, out):
-    url = args.url or (None if args.file else os.environ.get("HANDLER_URL"))
-    if args.file:
+    if args.file:   # else --url or $HANDLER_URL (check_options saw one)
         source = args.file
         try:
             with open(args.file, "rb") as f:
@@ -4769,7 +4768,6 @@ def cmd_card_validate(args, out):
         except OSError as exc:
             raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
     else:
-        args.url = url
         response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
         source, body = response.url, response.body
     version, problems = validate_card_bytes(body)
