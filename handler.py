@@ -2949,17 +2949,6 @@ def check_finished(task):
                            f"{PROG} task get {task['id']}")
 
 
-def cancel_warning(task, url):
-    """What to say when an agent answered CancelTask with a task that is not canceled (yet), or
-    None. Some cancel a moment later; some return a finished task instead of an error."""
-    state, task_id = task_state(task), task.get("id")
-    if state != "canceled":
-        return f"task {task_id} had already ended {state}: nothing was canceled" \
-            if state in TERMINAL_STATES else (
-                f"task {task_id} is still {state}: the agent has not canceled it yet; see "
-                f"whether it stops with: {PROG} task get {task_id} --url {url} --wait")
-
-
 def show_task(out, task, brief=False):
     """A task as task get (or, brief, as task cancel) shows it: its ids and state (and reply)."""
     if out.json:
@@ -3113,7 +3102,13 @@ class Conversation:
                 exc.message += "" if state in exc.message else f" (it is {state})"
                 raise
         self.remember_task(task)
-        return task, cancel_warning(task, self.url)
+        # some agents cancel a moment later; some return a finished task instead of an error
+        state, task_id = task_state(task), task.get("id")
+        return task, None if state == "canceled" else \
+            f"task {task_id} had already ended {state}: nothing was canceled" \
+            if state in TERMINAL_STATES else (
+                f"task {task_id} is still {state}: the agent has not canceled it yet; see "
+                f"whether it stops with: {PROG} task get {task_id} --url {self.url} --wait")
 
 
 # ============================================================================ built-in agent
@@ -4657,21 +4652,6 @@ def name_variants(name, limit=255):
         yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
-def _claim(directory, names, claimed):
-    """The first of names that is free in directory, created there (O_EXCL, never through a
-    symbolic link, so two runs never take one name): its fd; its path goes on claimed."""
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                         | getattr(os, "O_NOFOLLOW", 0), 0o666)
-        except FileExistsError:
-            continue
-        claimed.append(path)
-        return fd
-    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
-
-
 def save_artifacts(task, args, out):
     """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
@@ -4692,20 +4672,23 @@ def save_artifacts(task, args, out):
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part:
-                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
+                name, data = stem + ".txt", parts_text(group).encode()
             elif "data" in part:
-                plan.append((stem + ".json", json.dumps(part["data"], indent=2,
-                                                        ensure_ascii=False).encode()))
+                name, data = stem + ".json", json.dumps(part["data"], indent=2,
+                                                        ensure_ascii=False).encode()
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
                 except ValueError:
                     raise bad_response(f"artifact {base} holds a file that is not valid "
                                        "base64") from None
-                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
-                plan.append((safe_name(part.get("filename"), stem + ext), data))
-            elif "url" in part:
-                out.note(f"artifact {base}: not downloaded: {part['url']}")
+                name = safe_name(part.get("filename"), stem + (
+                    mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"))
+            else:   # a file by URL (or nothing to save)
+                if "url" in part:
+                    out.note(f"artifact {base}: not downloaded: {part['url']}")
+                continue
+            plan.append((name, data))
     claimed, saved = [], []   # the files this run created; where each part ends up (--force)
     try:
         os.makedirs(directory, exist_ok=True)
@@ -4719,7 +4702,18 @@ def save_artifacts(task, args, out):
                 saved.append(next(p for p in (os.path.join(directory, v) for v in names)
                                   if p not in saved and not os.path.isdir(p)))
                 names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-            fd, view = _claim(directory, names, claimed), memoryview(data)
+            for name in names:   # the first that is free, created (O_EXCL, never through a
+                path = os.path.join(directory, name)   # link: two runs never take one name)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                                 | getattr(os, "O_NOFOLLOW", 0), 0o666)
+                    break
+                except FileExistsError:
+                    pass
+            else:   # names hold no directory
+                raise HandlerError(f"no free name like {name} left in {directory}")
+            claimed.append(path)
+            view = memoryview(data)
             try:
                 while view:
                     view = view[os.write(fd, view):]
@@ -4862,11 +4856,8 @@ def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
-    if removed:
-        text = ("Cleared session for " if url else "Cleared all sessions: ") + said
-    else:
-        text = f"No session stored for {url}" if url else "No sessions stored"
-        text += "; nothing cleared"
+    text = ("Cleared session for " if url else "Cleared all sessions: ") + said if removed else \
+        (f"No session stored for {url}" if url else "No sessions stored") + "; nothing cleared"
     out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
@@ -4937,10 +4928,10 @@ def cmd_auth_clear(args, out):
     out.done(text, {"cleared": url, "removed": removed})
 
 
-def listen(make, args):
-    """The server make() starts, and its URL."""
+def listen(args, make, *more):
+    """The server make() starts on --host and --port, and its URL."""
     try:
-        server = make()
+        server = make(args.host, args.port, *more)
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
@@ -4952,8 +4943,7 @@ def cmd_server_agent(args, out):
     token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-    server, url = listen(lambda: make_agent_server(args.host, args.port, token, log,
-                                                   EchoAgent(versions, log=log)), args)
+    server, url = listen(args, make_agent_server, token, log, EchoAgent(versions, log=log))
     return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, "
                  f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"',
                  args.host, token)
@@ -4961,8 +4951,7 @@ def cmd_server_agent(args, out):
 
 def cmd_server_push(args, out):
     token = args.token and read_secret(args.token, "--token")
-    server, url = listen(lambda: make_push_server(args.host, args.port, token, out.notification,
-                                                  out.warn), args)
+    server, url = listen(args, make_push_server, token, out.notification, out.warn)
     return serve(server, out, f"Handler push receiver on {url}/ (any path); Ctrl-C stops it",
                  args.host, token)
 
