@@ -4007,7 +4007,7 @@ class McpServer:
             structured = error.envelope()
         self.log(f"{name}: {'error' if error else 'ok'}")
         result = {"content": [{"type": "text", "text": text}], "isError": error is not None}
-        if structured is not None and self.version >= MCP_STRUCTURED:
+        if self.version >= MCP_STRUCTURED:
             result["structuredContent"] = structured
         return result
 
@@ -4610,7 +4610,7 @@ def finish(conv, task, out, args):
 def cmd_message_send(args, out):
     url = require_url(args)
     parts = read_message_parts(args)
-    push = webhook_config(args.push_url, args.push_token) if args.push_url else None
+    push = args.push_url and webhook_config(args.push_url, args.push_token)
     store = None if args.no_session else open_store(out)
     session = store and store.get(url)
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
