@@ -2907,36 +2907,12 @@ def settled(task):
     return task_state(task) in TERMINAL_STATES + INTERRUPTED_STATES
 
 
-def check_saving(store):
-    """Before a message is sent: refuse it unless its session can be saved (so that a rerun is
-    safe), and from here on let remember() keep a failed save for saved()."""
-    if store is not None:
-        try:
-            store._transaction()   # the lock, and a write beside the file
-        except HandlerError as exc:
-            raise HandlerError("message not sent, as its session could not be saved: "
-                               + exc.message, hint=exc.hint) from None
-        store.unsaved = False
-
-
-def saved(store):
-    """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
-    if store:
-        exc, store.unsaved = store.unsaved, None
-        if exc:
-            error = HandlerError(f"the reply came, but the session was not saved: {exc.message}",
-                                 hint=exc.hint)
-            error.after_reply = True
-            raise error
-
-
 def timed_out(exc, obj, url):
     """A send's timeout, saying whether the agent gave a task id: if it did, the id is saved
     (when the session is) and `task get --wait` picks the task up."""
     if exc.exit_code == EXIT_TIMEOUT:
         task_id = obj and obj.get("id" if "status" in obj else "taskId")
-        exc.message += f"; the agent gave task id {task_id}" if task_id else \
-            "; the agent gave no task id"
+        exc.message += f"; the agent gave {f'task id {task_id}' if task_id else 'no task id'}"
         exc.hint = f"the task goes on: wait for it with: {PROG} task get {task_id} --url {url} " \
             "--wait" if task_id else "it may still act on the message (--async gives a task id)"
     return exc
@@ -2973,18 +2949,6 @@ def check_finished(task):
                            f"{PROG} task get {task['id']}")
 
 
-def cancel_warning(task, url):
-    """What to say when an agent answered CancelTask with a task that is not canceled (yet), or
-    None. Some cancel a moment later; some return a finished task instead of an error."""
-    state, task_id = task_state(task), task.get("id")
-    if state in TERMINAL_STATES and state != "canceled":
-        return f"task {task_id} had already ended {state}: nothing was canceled"
-    if state != "canceled":
-        return (f"task {task_id} is still {state}: the agent has not canceled it yet; see "
-                f"whether it stops with: {PROG} task get {task_id} --url {url} --wait")
-    return None
-
-
 def show_task(out, task, brief=False):
     """A task as task get (or, brief, as task cancel) shows it: its ids and state (and reply)."""
     if out.json:
@@ -3019,6 +2983,27 @@ class Conversation:
     def __init__(self, client, store, url, timeout=DEFAULT_TIMEOUT, new=False):
         self.client, self.store, self.url, self.timeout, self.new = client, store, url, timeout, new
         self.task = None   # the task of the reply under way, as far as it is known
+
+    def check_saving(self):
+        """Before a message is sent: refuse it unless its session can be saved (so that a rerun
+        is safe), and from here on let remember() keep a failed save for saved()."""
+        if self.store is not None:
+            try:
+                self.store._transaction()   # the lock, and a write beside the file
+            except HandlerError as exc:
+                raise HandlerError("message not sent, as its session could not be saved: "
+                                   + exc.message, hint=exc.hint) from None
+            self.store.unsaved = False
+
+    def saved(self):
+        """Once the reply is shown: raise the save failure that remember() kept (exit 1)."""
+        if self.store:
+            exc, self.store.unsaved = self.store.unsaved, None
+            if exc:
+                error = HandlerError("the reply came, but the session was not saved: "
+                                     + exc.message, hint=exc.hint)
+                error.after_reply = True
+                raise error
 
     def remember(self, obj, reply=False):
         """Save the ids and state an agent returned (a task or a message) in the URL's session.
@@ -3096,8 +3081,8 @@ class Conversation:
             try:
                 latest = self.client.get_task(task["id"])
             except HandlerError:
-                latest = None
-            if latest is not None and settled(latest):
+                latest = task
+            if settled(latest):
                 show({"task": latest})
                 self.remember(latest)
                 task = latest
@@ -3114,11 +3099,16 @@ class Conversation:
             task = self.client.get_task(task_id)
             state = task_state(task)
             if state != "canceled":
-                raise HandlerError(exc.message + ("" if state in exc.message else
-                                                  f" (it is {state})"),
-                                   exc.exit_code, exc.code, exc.hint, exc.a2a_code) from None
+                exc.message += "" if state in exc.message else f" (it is {state})"
+                raise
         self.remember_task(task)
-        return task, cancel_warning(task, self.url)
+        # some agents cancel a moment later; some return a finished task instead of an error
+        state, task_id = task_state(task), task.get("id")
+        return task, None if state == "canceled" else \
+            f"task {task_id} had already ended {state}: nothing was canceled" \
+            if state in TERMINAL_STATES else (
+                f"task {task_id} is still {state}: the agent has not canceled it yet; see "
+                f"whether it stops with: {PROG} task get {task_id} --url {self.url} --wait")
 
 
 # ============================================================================ built-in agent
@@ -3929,21 +3919,27 @@ class McpServer:
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
         self.timeout, self.log = timeout, log or (lambda line: None)
-        self.warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr, flush=True))
+        self.warn = warn
         self.transport = transport or (lambda: Transport(timeout, warn=self.warn))
         self.version = None   # the negotiated revision, once initialized
 
     # -- the protocol
     def handle(self, message):
-        """One JSON-RPC message in, its response out (None for notifications)."""
-        if not isinstance(message, dict) or message.get("jsonrpc") != "2.0" \
-                or not isinstance(message.get("method"), str):
-            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32600,
-                              "not a JSON-RPC 2.0 request")
-        if "id" in message:            # else a notification: nothing to answer
-            result = self._answer(message["method"], message.get("params") or {})
-            return _rpc_error(message["id"], *result) if isinstance(result, tuple) else \
-                {"jsonrpc": "2.0", "id": message["id"], "result": result}
+        """One JSON-RPC message in, its response out (None for notifications). A bug must not end
+        the server: it is an internal error."""
+        message = message if isinstance(message, dict) else {}
+        try:
+            if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
+                result = -32600, "not a JSON-RPC 2.0 request"
+            elif "id" not in message:   # a notification: nothing to answer
+                return None
+            else:
+                result = self._answer(message["method"], message.get("params") or {})
+        except Exception as exc:
+            self.log(f"internal error: {type(exc).__name__}: {exc}")
+            result = -32603, f"internal error: {type(exc).__name__}"
+        return _rpc_error(message.get("id"), *result) if isinstance(result, tuple) else \
+            {"jsonrpc": "2.0", "id": message["id"], "result": result}
 
     def _answer(self, method, params):
         """A request's result, or (code, message) for its error."""
@@ -3966,9 +3962,9 @@ class McpServer:
         if method == "tools/list":
             return {"tools": list(self.TOOLS.values())}
         name, arguments = params.get("name"), params.get("arguments")
-        arguments = {} if arguments is None else arguments
         if not isinstance(name, str) or name not in self.TOOLS:
             return -32602, f"unknown tool: {name}"
+        arguments = {} if arguments is None else arguments
         if not isinstance(arguments, dict):
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
@@ -3981,65 +3977,60 @@ class McpServer:
         schema = self.TOOLS[name]["inputSchema"]
         props = schema["properties"]
         problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
-        problems += [f"takes no {key} (its arguments: {', '.join(props) or 'none'})"
-                     for key in arguments if key not in props]
         for key, value in arguments.items():
-            spec = props.get(key) if value is not None else None
+            spec = props.get(key, {})
+            kind = spec.get("type", "")
             if not spec:
+                problems.append(f"takes no {key} (its arguments: {', '.join(props) or 'none'})")
+            elif value is None:
                 continue
-            kind = spec["type"]
-            if type(value) is not {"string": str, "integer": int, "boolean": bool}[kind]:
+            elif not kind.startswith(type(value).__name__):   # str, int or bool
                 problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
             elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                high = spec.get("maximum", "")
-                problems.append(f"{key} is out of range: {spec['minimum']}..{high}")
+                problems.append(f"{key} is out of range: {spec['minimum']}.."
+                                f"{spec.get('maximum', '')}")
         return "; ".join(problems)
 
     def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
+        error = None
         try:
             if problem:
                 raise usage_error(f"{name}: {problem}")
             op, _, what = name.partition("_")
             text, structured = self.tool_push(op, **arguments) if "notification" in what \
                 else getattr(self, "tool_" + name)(**arguments)
-            error = False
-        except HandlerError as exc:
-            text = f"Error: {exc.message}" + (f"; {exc.hint}" if exc.hint else "")
-            structured, error = exc.envelope(), True
-        except Exception as exc:   # a bug must not end the server: the host gets a tool error
-            text = f"Error: internal error: {type(exc).__name__}: {exc}"
-            structured, error = None, True
+        except Exception as exc:   # a bug must not end the server either: a tool error
+            error = exc if isinstance(exc, HandlerError) else \
+                HandlerError(f"internal error: {type(exc).__name__}: {exc}")
+            text = f"Error: {error.message}" + (f"; {error.hint}" if error.hint else "")
+            structured = error.envelope()
         self.log(f"{name}: {'error' if error else 'ok'}")
-        result = {"content": [{"type": "text", "text": text}], "isError": error}
-        if structured is not None and self.version >= MCP_STRUCTURED:
+        result = {"content": [{"type": "text", "text": text}], "isError": error is not None}
+        if self.version >= MCP_STRUCTURED:
             result["structuredContent"] = structured
         return result
 
     def serve(self, stdin, stdout):
-        """Answer newline-delimited JSON-RPC from stdin until it ends."""
+        """Answer newline-delimited JSON-RPC from stdin (binary) until it ends."""
         while True:
             line = stdin.readline(MAX_SSE_LINE + 1)
             if not line:
                 return EXIT_OK
-            if not line.strip():
-                continue
-            if len(line) > MAX_SSE_LINE and line[-1:] not in (b"\n", "\n"):
+            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":
                 reply = _rpc_error(self._skip_line(stdin, line), -32600,
                                    f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+            elif not line.strip():
+                continue
             else:
                 try:
                     message = loads(line)
                 except JSON_ERRORS:
                     reply = _rpc_error(None, -32700, "not valid JSON")
-                else:
-                    if message == []:
-                        reply = _rpc_error(None, -32600, "an empty batch")
-                    elif isinstance(message, list):   # a batch (2025-03-26)
-                        reply = [r for r in map(self._safely, message) if r is not None] or None
-                    else:
-                        reply = self._safely(message)
+                else:   # a batch (2025-03-26), or one message (an empty batch: not a request)
+                    reply = [r for r in map(self.handle, message) if r is not None] or None \
+                        if message and isinstance(message, list) else self.handle(message)
             if reply is not None:   # ASCII: no character can fail to encode
                 stdout.write(json.dumps(reply) + "\n")
                 stdout.flush()
@@ -4049,29 +4040,23 @@ class McpServer:
         """Read the rest of an over-long line; its request id, when its start or end shows one."""
         import re
         tail = more = head
-        while more and more[-1:] not in (b"\n", "\n"):
+        while more and more[-1:] != b"\n":
             more = stdin.readline(65536)
             tail = tail[-4096:] + more
-        ends = [p if isinstance(p, str) else p.decode("utf-8", "replace")
-                for p in (head[:4096], tail[-4096:])]
+        text = (head[:4096] + b"{" + tail[-4096:]).decode("utf-8", "replace")   # { parts them
         rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, ends[0]) or \
-            re.search(rid + r'[^{}\[\]]*\}\s*$', ends[1])
+        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, text) or \
+            re.search(rid + r'[^{}\[\]]*\}\s*$', text)
         return json.loads(found.group(1)) if found else None
 
-    def _safely(self, message):
-        try:
-            return self.handle(message)
-        except Exception as exc:   # a bug must not end the server
-            self.log(f"internal error: {type(exc).__name__}: {exc}")
-            return _rpc_error(message.get("id") if isinstance(message, dict) else None, -32603,
-                              f"internal error: {type(exc).__name__}")
-
     # -- the tools: each returns (text, structured content)
+    def _store(self):
+        return SessionStore(warn=self.warn).load()
+
     def _agent(self, agent_url, task_id=False, use_session=True):
         """The conversation with an agent, its session file read afresh; with task_id (None:
         the session's task), also the task id."""
-        store = use_session and SessionStore(warn=self.warn).load()
+        store = use_session and self._store()
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
@@ -4111,10 +4096,10 @@ class McpServer:
         store = conv.store
         request = compose_message([{"text": str(message)}], store and store.get(agent_url),
                                   context_id, task_id)
-        check_saving(store)
+        conv.check_saving()
         text, result = self._shown(Output.reply, conv.send(request))
         try:   # not an isError result: that would invite the assistant to send the message again
-            saved(store)
+            conv.saved()
         except HandlerError as exc:
             self.warn(exc.message)
             text += f"\nwarning: {exc.message}; {exc.hint}"
@@ -4146,15 +4131,15 @@ class McpServer:
         return self._shown(*push_operation(conv.client, op, task_id, config_id, config))
 
     def tool_list_sessions(self):
-        return self._shown(Output.sessions, SessionStore(warn=self.warn).load().list_all())
+        return self._shown(Output.sessions, self._store().list_all())
 
     def tool_get_session_info(self, agent_url):
-        return self._shown(Output.session, SessionStore(warn=self.warn).load().get(agent_url))
+        return self._shown(Output.session, self._store().get(agent_url))
 
     def tool_clear_session_data(self, agent_url=None, all=False):
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        SessionStore(warn=self.warn).load().clear(None if all else agent_url, keep_credentials=True)
+        self._store().clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
             {"cleared": cleared}
@@ -4223,65 +4208,44 @@ class Chat(Conversation):
     def turn(self, text):
         """One message and its reply: streamed when the agent streams; on a terminal, only
         its text, and whether the agent waits for an answer."""
-        out, self.task = self.out, None
+        out, self.task, streamed = self.out, None, self.client.streaming
         try:
-            message = compose_message([{"text": text}], self.session(), new=self.new)
-            check_saving(self.store)
-            streamed = self.client.streaming
-            if streamed:
-                out.answering(message.get("taskId"))
-                task, reply = self.stream(self.client.stream_message(message),
-                                          (lambda event: None) if out.json else out.event)
-                out.stream_end(task, reply, ids=not self.interactive)
-                result = {"task": task} if task else {"message": reply}
-            else:
-                with out.busy("waiting for the agent"):
-                    result = self.send(message)
+            result = deliver(self, out, compose_message([{"text": text}], self.session(),
+                                                        new=self.new),
+                             streamed, show=out.json and (lambda event: None),   # JSON: the result
+                             ids=not self.interactive)
             task = result.get("task")
             if out.json:
                 out.json_line(result)
-            elif not (self.interactive or streamed):
-                out.reply(result)
-            elif self.interactive:
-                text = "" if streamed else reply_text(task) if task else \
-                    parts_text(result["message"].get("parts"))
-                if text:
-                    out.line(text)
-                state = task and task_state(task)
-                if state in INTERRUPTED_STATES:
-                    out.note(f"the agent waits for your answer ({state}); your next line "
-                             "answers it")
-                elif state and state != "completed":
-                    out.warn(f"the task ended {state}")
+            elif not streamed:
+                if self.interactive:
+                    text = reply_text(task) if task else parts_text(result["message"]["parts"])
+                    if text:
+                        out.line(text)
+                else:
+                    out.reply(result)
             if task:
+                if self.interactive and not out.json:
+                    report_outcome(out, task)
                 check_finished(task)
-            saved(self.store)
+            self.saved()
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
             out.stream_end(None, ids=False)
-            self._cancel(self.task, True)
+            task_id = self.task and self.task.get("id")
+            if not task_id:
+                return out.note("interrupted")
+            try:
+                task, warning = self.cancel(task_id)
+            except HandlerError as exc:
+                return out.warn(f"could not cancel task {task_id}: {exc.message}")
+            if warning:
+                return out.warn(warning)
+            out.note(f"canceled task {task_id} ({task_state(task)})")
         except HandlerError as exc:
             out.error(exc)
             self.failed = self.failed or exc.exit_code
         finally:
             self.store.unsaved = None   # slash commands save (and fail) as they go
-
-    def _cancel(self, task, ctrl_c=False):
-        """Cancel a task: for /cancel (its ids shown), or after Ctrl-C (a note or a warning)."""
-        out = self.out
-        if not (task and task.get("id")):
-            return out.note("interrupted")
-        try:
-            task, warning = self.cancel(task["id"])
-        except HandlerError as exc:
-            if not ctrl_c:
-                raise
-            return out.warn(f"could not cancel task {task['id']}: {exc.message}")
-        if not ctrl_c:
-            out.task_ids(task)
-        if warning:
-            return out.warn(warning)
-        if ctrl_c:
-            out.note(f"canceled task {task['id']} ({task_state(task)})")
 
     # -- slash commands
     def command(self, line):
@@ -4297,23 +4261,26 @@ class Chat(Conversation):
             elif name == "/new":
                 self.new = True
                 out.line("The next message starts a new conversation.")
-            elif name == "/session":
-                out.session(self.session())
-            elif name not in ("/task", "/cancel", "/history", "/save"):
+            elif name not in ("/session", "/task", "/cancel", "/history", "/save"):
                 out.line(f"Unknown command {name}; /help lists them.")
             else:
-                self._task_command(name, rest)
+                self._session_command(name, rest)
         except HandlerError as exc:
             out.error(exc)
 
-    def _task_command(self, name, rest):
+    def _session_command(self, name, rest):
+        """/session, and the commands of the session's task."""
         session, out = self.session(), self.out
+        if name == "/session":
+            return out.session(session)
         if not session.task_id:
             return out.line("No task yet: send a message first.")
         if name == "/save" and not rest:
             return out.line("Usage: /save DIR")
         if name == "/cancel":
-            return self._cancel({"id": session.task_id})
+            task, warning = self.cancel(session.task_id)
+            out.task_ids(task)
+            return warning and out.warn(warning)
         task = self.client.get_task(session.task_id)
         self.remember(task)
         if name == "/task":
@@ -4326,12 +4293,10 @@ class Chat(Conversation):
         if self.client.v1 and session.context_id:   # every task of the conversation, oldest first
             tasks = self.client.list_tasks(contextId=session.context_id,
                                            includeArtifacts=True)["tasks"][::-1]
-        for each in tasks:
-            for message in each.get("history") or []:
-                out.line(f"{'you' if message.get('role') == 'ROLE_USER' else 'agent'}> "
-                         f"{parts_text(message.get('parts'))}")
-            for artifact in each.get("artifacts") or []:
-                out.line(f"agent> {parts_text(artifact.get('parts'))}")
+        for each in tasks:   # its messages, then its artifacts (the agent's)
+            for said in (each.get("history") or []) + (each.get("artifacts") or []):
+                out.line(f"{'you' if said.get('role') == 'ROLE_USER' else 'agent'}> "
+                         f"{parts_text(said.get('parts'))}")
 
 
 def _prompt_reader(home):
@@ -4603,38 +4568,61 @@ def open_store(out):
     return SessionStore(warn=out.warn).load()
 
 
-def report_outcome(out, task, url):
+def report_outcome(out, task, url=None):
+    """Warn of a task that failed, was rejected or canceled; tell of one that waits for an
+    answer how to give it (from chat: its next line, without url)."""
     state = task_state(task)
     if state in ("failed", "rejected", "canceled"):
         out.warn(f"the task ended {state}")
     elif state in INTERRUPTED_STATES:
-        out.note(f"the task is {state}: the agent waits for you; answer with "
-                 f'{PROG} message send --url {url} "..." (the task continues)')
+        out.note(f"the task is {state}: the agent waits for you; answer with {PROG} message "
+                 f'send --url {url} "..." (the task continues)' if url else
+                 f"the agent waits for your answer ({state}); your next line answers it")
+
+
+def deliver(conv, out, message, stream, push=None, async_=False, show=None, ids=True):
+    """Send a message once its session can be saved: streamed (each event to show, by default
+    as it comes) or waited for under a spinner; {"task": ...} or {"message": ...}."""
+    conv.check_saving()
+    if not stream:
+        with out.busy("waiting for the agent"):
+            return conv.send(message, async_, push)
+    out.answering(message.get("taskId"))
+    return stream_reply(conv, conv.client.stream_message(message, push), out, show, ids)
+
+
+def stream_reply(conv, events, out, show=None, ids=True):
+    task, reply = conv.stream(events, show or out.event)
+    out.stream_end(task, reply, ids=ids)
+    return {"task": task} if task else {"message": reply}
+
+
+def finish(conv, task, out, args):
+    """The command line's end of a reply shown: the task's artifacts saved and its outcome told
+    (unless --async), a failed save raised."""
+    if task:
+        save_artifacts(task, args, out)
+        if not getattr(args, "async_", False):
+            check_finished(task)
+            report_outcome(out, task, conv.url)
+    conv.saved()
 
 
 def cmd_message_send(args, out):
     url = require_url(args)
     parts = read_message_parts(args)
-    push = webhook_config(args.push_url, args.push_token) if args.push_url else None
+    push = args.push_url and webhook_config(args.push_url, args.push_token)
     store = None if args.no_session else open_store(out)
-    session = store.get(url) if store else None
+    session = store and store.get(url)
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
     conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
     stream = args.stream and conv.client.streaming
     if args.stream and not stream:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
-    check_saving(store)
-    if stream:
-        out.answering(message.get("taskId"))
-        return stream_reply(conv, conv.client.stream_message(message, push), out, args)
-    with out.busy("waiting for the agent"):
-        result = conv.send(message, args.async_, push)
-    out.reply(result)
-    if "task" in result:
-        save_artifacts(result["task"], args, out)
-        if not args.async_:
-            report_outcome(out, result["task"], url)
-    saved(store)
+    result = deliver(conv, out, message, stream, push, args.async_)
+    if not stream:
+        out.reply(result)
+    finish(conv, result.get("task"), out, args)
 
 
 def webhook_config(url, token=None):
@@ -4645,17 +4633,6 @@ def webhook_config(url, token=None):
     if token:
         config["token"] = read_secret(token, "the notification token")
     return config
-
-
-def stream_reply(conv, events, out, args):
-    """Show a stream of events as they arrive, saving the session as the ids and states come."""
-    task, reply = conv.stream(events, out.event)
-    out.stream_end(task, reply)
-    if task is not None:
-        save_artifacts(task, args, out)
-        check_finished(task)
-        report_outcome(out, task, conv.url)
-    saved(conv.store)
 
 
 def safe_name(name, fallback):
@@ -4676,24 +4653,11 @@ def name_variants(name, limit=255):
         yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
-def _claim(directory, names):
-    """The first of names that is free in directory, created there (O_EXCL, never through a
-    symbolic link, so two runs never take one name): (path, fd)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            return path, os.open(path, flags, 0o666)
-        except FileExistsError:
-            pass
-    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
-
-
 def save_artifacts(task, args, out):
     """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
-    link itself and never its target). Every file is claimed before any is written, and on a
-    failure every one is removed again: all or nothing."""
+    link itself and never its target). On a failure every file this run created is removed
+    again: all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -4709,47 +4673,57 @@ def save_artifacts(task, args, out):
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part:
-                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
+                name, data = stem + ".txt", parts_text(group).encode()
             elif "data" in part:
-                plan.append((stem + ".json", json.dumps(part["data"], indent=2,
-                                                        ensure_ascii=False).encode()))
+                name, data = stem + ".json", json.dumps(part["data"], indent=2,
+                                                        ensure_ascii=False).encode()
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
                 except ValueError:
                     raise bad_response(f"artifact {base} holds a file that is not valid "
                                        "base64") from None
-                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
-                plan.append((safe_name(part.get("filename"), stem + ext), data))
-            elif "url" in part:
-                out.note(f"artifact {base}: not downloaded: {part['url']}")
-    claimed, saved = [], []   # (path, fd) this run created; where each part ends up
+                name = safe_name(part.get("filename"), stem + (
+                    mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"))
+            else:   # a file by URL (or nothing to save)
+                if "url" in part:
+                    out.note(f"artifact {base}: not downloaded: {part['url']}")
+                continue
+            plan.append((name, data))
+    claimed, saved = [], []   # the files this run created; where each part ends up (--force)
     try:
         os.makedirs(directory, exist_ok=True)
         try:
             limit = os.pathconf(directory, "PC_NAME_MAX")
         except (OSError, ValueError):
             limit = 255
-        try:
-            for name, _ in plan:
-                names = name_variants(name, limit)
-                if args.force:   # a temp file now, renamed over the name at the end
-                    saved.append(next(p for p in (os.path.join(directory, v) for v in names)
-                                      if p not in saved and not os.path.isdir(p)))
-                    names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-                claimed.append(_claim(directory, names))
-            for (_, fd), (_, data) in zip(claimed, plan):
-                view = memoryview(data)
+        for name, data in plan:
+            names = name_variants(name, limit)
+            if args.force:   # a temp file now, renamed over the name at the end
+                saved.append(next(p for p in (os.path.join(directory, v) for v in names)
+                                  if p not in saved and not os.path.isdir(p)))
+                names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
+            for name in names:   # the first that is free, created (O_EXCL, never through a
+                path = os.path.join(directory, name)   # link: two runs never take one name)
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                                 | getattr(os, "O_NOFOLLOW", 0), 0o666)
+                    break
+                except FileExistsError:
+                    pass
+            else:   # names hold no directory
+                raise HandlerError(f"no free name like {name} left in {directory}")
+            claimed.append(path)
+            view = memoryview(data)
+            try:
                 while view:
                     view = view[os.write(fd, view):]
-        finally:
-            for _, fd in claimed:
+            finally:
                 os.close(fd)
-        if args.force:
-            for (temp, _), path in zip(claimed, saved):
-                os.replace(temp, path)
+        for temp, path in zip(claimed, saved):
+            os.replace(temp, path)
     except BaseException as exc:
-        for path, _ in claimed:
+        for path in claimed:
             try:
                 os.unlink(path)
             except OSError:
@@ -4760,7 +4734,7 @@ def save_artifacts(task, args, out):
         where = f" ({os.path.basename(name)})" if name else ""
         raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
                            hint="nothing was saved") from None
-    for path in saved if args.force else (path for path, _ in claimed):
+    for path in saved or claimed:
         out.note(f"saved {path}")
 
 
@@ -4781,8 +4755,7 @@ def cmd_card_get(args, out):
 
 
 def cmd_card_validate(args, out):
-    url = args.url or (None if args.file else os.environ.get("HANDLER_URL"))
-    if args.file:
+    if args.file:   # else --url or $HANDLER_URL (check_options saw one)
         source = args.file
         try:
             with open(args.file, "rb") as f:
@@ -4790,7 +4763,6 @@ def cmd_card_validate(args, out):
         except OSError as exc:
             raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
     else:
-        args.url = url
         response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
         source, body = response.url, response.body
     version, problems = validate_card_bytes(body)
@@ -4856,19 +4828,16 @@ def cmd_task_cancel(args, out):
 
 def cmd_task_resubscribe(args, out):
     conv, task_id = task_target(args, out)
-    stream_reply(conv, conv.client.resubscribe(task_id), out, args)
+    finish(conv, stream_reply(conv, conv.client.resubscribe(task_id), out).get("task"), out, args)
 
 
 def cmd_task_notification(args, out):
-    op = args.op
     conv, task_id = task_target(args, out)
-    config = None
-    if op == "set":
-        config = webhook_config(args.webhook_url, args.token)
-        if args.auth_scheme:
-            config["authentication"] = {"scheme": args.auth_scheme, "credentials": read_secret(
-                args.auth_credentials, "--auth-credentials")}
-    show, *shown = push_operation(conv.client, op, task_id, args.config_id, config)
+    config = args.webhook_url and webhook_config(args.webhook_url, args.token)   # set only
+    if args.auth_scheme:
+        config["authentication"] = {"scheme": args.auth_scheme, "credentials": read_secret(
+            args.auth_credentials, "--auth-credentials")}
+    show, *shown = push_operation(conv.client, args.op, task_id, args.config_id, config)
     show(out, *shown)
 
 
@@ -4888,11 +4857,8 @@ def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
     said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
-    if removed:
-        text = ("Cleared session for " if url else "Cleared all sessions: ") + said
-    else:
-        text = f"No session stored for {url}" if url else "No sessions stored"
-        text += "; nothing cleared"
+    text = ("Cleared session for " if url else "Cleared all sessions: ") + said if removed else \
+        (f"No session stored for {url}" if url else "No sessions stored") + "; nothing cleared"
     out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
@@ -4963,10 +4929,10 @@ def cmd_auth_clear(args, out):
     out.done(text, {"cleared": url, "removed": removed})
 
 
-def listen(make, args):
-    """The server make() starts, and its URL."""
+def listen(args, make, *more):
+    """The server make() starts on --host and --port, and its URL."""
     try:
-        server = make()
+        server = make(args.host, args.port, *more)
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
@@ -4978,8 +4944,7 @@ def cmd_server_agent(args, out):
     token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-    server, url = listen(lambda: make_agent_server(args.host, args.port, token, log,
-                                                   EchoAgent(versions, log=log)), args)
+    server, url = listen(args, make_agent_server, token, log, EchoAgent(versions, log=log))
     return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, "
                  f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"',
                  args.host, token)
@@ -4987,8 +4952,7 @@ def cmd_server_agent(args, out):
 
 def cmd_server_push(args, out):
     token = args.token and read_secret(args.token, "--token")
-    server, url = listen(lambda: make_push_server(args.host, args.port, token, out.notification,
-                                                  out.warn), args)
+    server, url = listen(args, make_push_server, token, out.notification, out.warn)
     return serve(server, out, f"Handler push receiver on {url}/ (any path); Ctrl-C stops it",
                  args.host, token)
 
@@ -5014,7 +4978,7 @@ def cmd_chat(args, out):
 def cmd_mcp(args, out):
     log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
     return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
-        getattr(sys.stdin, "buffer", sys.stdin), sys.stdout)
+        sys.stdin.buffer, sys.stdout)
 
 
 def _number(kind, low, high=None):
