@@ -3127,16 +3127,14 @@ class AgentError(Exception):
     """A failed operation: its JSON-RPC code, and the (field, why) of each invalid parameter."""
 
     def __init__(self, code, message, violations=()):
-        super().__init__(message)
         self.code, self.message, self.violations = code, message, violations
 
     def details(self):
         """The error details (JSON-RPC error.data, HTTP+JSON error.details, spec 9.5 and 11.6): a
         google.rpc.ErrorInfo with the A2A reason, a google.rpc.BadRequest naming bad fields."""
-        reason = {-32603: "INTERNAL_ERROR", -32700: "PARSE_ERROR"}.get(self.code) or \
-            _reason(A2A_ERRORS.get(self.code, "InternalError"))
-        return [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
-                 "domain": "a2a-protocol.org"}] + ([{
+        return [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": "a2a-protocol.org",
+                 "reason": "PARSE_ERROR" if self.code == -32700 else _reason(A2A_ERRORS[self.code])
+                 }] + ([{
                      "@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
                          {"field": f, "description": why} for f, why in self.violations]}]
                      if self.violations else [])
@@ -3151,8 +3149,8 @@ def invalid(*rules):
 
 def _now():
     """Now, as the spec writes timestamps (5.6.1): UTC, milliseconds, 'Z'."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (now % 1 * 1000)
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _instant(text):
@@ -3349,11 +3347,10 @@ class EchoAgent:
         """(snapshot, index of its next event) of a task that is still running."""
         import copy
         with self.cond:
-            task = self._task(task_id)
-            if task_state(task) in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
-                                         "there is nothing to follow")
-            return copy.deepcopy(task), len(self.events[task_id])
+            state = task_state(self._task(task_id))
+            if state in TERMINAL_STATES:
+                raise AgentError(-32004, f"task {task_id} is {state}; there is nothing to follow")
+            return copy.deepcopy(self.tasks[task_id]), len(self.events[task_id])
 
     def push_set(self, params, version):
         if not str(params.get("url")).startswith(("http://", "https://")):
@@ -3472,6 +3469,15 @@ class EchoAgent:
             return True
 
 
+def _respond(handler, status, body, *headers):
+    """An HTTP answer: the headers, then the body (bytes, with its length; None: none at all)."""
+    handler.send_response(status)
+    for header in headers + (() if body is None else (("Content-Length", len(body)),)):
+        handler.send_header(*header)
+    handler.end_headers()
+    handler.wfile.write(body or b"")
+
+
 def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
     """An HTTP server (not yet serving) running the built-in agent on host:port. It matches
     JSON-RPC methods and HTTP+JSON routes ("VERB path") against OPS, the table the client builds
@@ -3483,6 +3489,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                             re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
               for op, (_, _, verbs, path, *_) in OPS.items()}
 
+    def typed(key, text):   # ListTasks' and GetTask's numbers and booleans, in a query
+        try:
+            return loads(text) if key in ("pageSize", "historyLength", "includeArtifacts") else text
+        except JSON_ERRORS:
+            return text
+
     class AgentHandler(BaseHTTPRequestHandler):
         server_version = f"handler-agent/{VERSION}"
 
@@ -3490,15 +3502,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if log:
                 log(f"{self.address_string()} {fmt % args}")
 
-        def _head(self, status, obj=None, *headers):
-            """Answer with the headers, and obj (unless None) as the JSON body."""
-            body = b"" if obj is None else json.dumps(obj).encode()
-            self.send_response(status)
-            for header in headers + ((("Content-Type", "application/json"),
-                                      ("Content-Length", len(body))) if body else ()):
-                self.send_header(*header)
-            self.end_headers()
-            self.wfile.write(body)
+        def _head(self, status, obj, *headers):
+            _respond(self, status, json.dumps(obj).encode(), ("Content-Type", "application/json"),
+                     *headers)
 
         def do_GET(self):
             if self.path.split("?")[0] not in CARD_PATHS:
@@ -3506,10 +3512,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             import hashlib   # the card, with the caching headers of spec 8.6.1
             card = self.server.agent.card(self._base_url(), bool(bearer_token))
             tag = '"%s"' % hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]
-            match = self.headers.get("If-None-Match", "")
-            same = tag in match or match.strip() == "*"   # a quoted hash: W/"..." matches too
-            self._head(304 if same else 200, None if same else card, ("ETag", tag),
-                       ("Cache-Control", "max-age=60"))
+            match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
+                                                                    ("Cache-Control", "max-age=60"))
+            if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
+                return _respond(self, 304, None, *cache)
+            self._head(200, card, *cache)
 
         def _body(self):
             """The request's JSON body; AgentError when it is too large or not JSON."""
@@ -3549,10 +3556,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     method, params = OPS[op][0], self._body()
                 else:
                     request = self._body()
-                    rid = request.get("id") if isinstance(request, dict) else []
-                    if isinstance(rid, (dict, list, bool)):
-                        rid, request = None, {}
-                    method, params = request.get("method"), request.get("params")
+                    if not isinstance(request, dict) or isinstance(request.get("id"),
+                                                                   (dict, list, bool)):
+                        request = {}   # no id to answer with
+                    rid, method, params = request.get("id"), request.get("method"), \
+                        request.get("params")
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
                                          "method, an id that is a string, a number or null)")
@@ -3564,10 +3572,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                query.get("A2A-Version", "")).startswith("1."):
                     raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
                 invalid(("params", not isinstance(params, dict), "must be an object"))
-                if rest:   # the query's numbers and booleans typed, then the path's fields
-                    params.update({k: int(v) if k in ("pageSize", "historyLength")
-                                   and v.lstrip("-").isdigit() else v == "true"
-                                   if k == "includeArtifacts" else v for k, v in query.items()},
+                if rest:   # the query (its numbers and booleans typed), then the path's fields
+                    params.update({k: typed(k, v) for k, v in query.items()},
                                   **{k: unquote(v) for k, v in match.groupdict().items()})
                 if log:
                     log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
@@ -3581,8 +3587,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     snapshot, index = agent.subscribe(task_id)
                 if op in ("stream", "resubscribe"):   # the task, then its events as they happen
                     from itertools import chain
-                    self._head(200, None, ("Content-Type", "text/event-stream"),
-                               ("Cache-Control", "no-cache"))
+                    _respond(self, 200, None, ("Content-Type", "text/event-stream"),
+                             ("Cache-Control", "no-cache"))
                     for event in chain([{"task": snapshot}], () if task_state(snapshot) in
                                        INTERRUPTED_STATES else agent.follow(snapshot["id"], index)):
                         self.wfile.write(f"data: {json.dumps(framed(event, 'send'))}\r\n\r\n"
@@ -3607,15 +3613,13 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
                 }[op](), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
-                grpc = {-32001: "NOT_FOUND", -32601: "NOT_FOUND", -32603: "INTERNAL",
-                        -32006: "INTERNAL", -32600: "INVALID_ARGUMENT", -32602: "INVALID_ARGUMENT",
-                        -32700: "INVALID_ARGUMENT", -32005: "INVALID_ARGUMENT"
-                        }.get(exc.code, "FAILED_PRECONDITION")
-                status = {"NOT_FOUND": 404, "INTERNAL": 500}.get(grpc, 400)
-                if rest:
-                    return self._head(status, {"error": {"code": status, "status": grpc,
-                                                         "message": exc.message,
-                                                         "details": exc.details()}})
+                found = exc.code in (-32001, -32601)   # the only codes the agent raises, with
+                if rest:                               # -32600, -32602, -32700 and preconditions
+                    return self._head(404 if found else 400, {"error": {
+                        "code": 404 if found else 400, "message": exc.message,
+                        "status": "NOT_FOUND" if found else "INVALID_ARGUMENT"
+                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION",
+                        "details": exc.details()}})
                 self._head(200, _rpc_error(rid, exc.code, exc.message, data=exc.details()))
             except (BrokenPipeError, ConnectionResetError):
                 pass
@@ -3670,12 +3674,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             pass
 
         def _answer(self, status, text=""):
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _respond(self, status, text.encode(), ("Content-Type", "text/plain; charset=utf-8"))
 
         def do_GET(self):   # some agents check a webhook before they use it
             from urllib.parse import parse_qs, urlsplit
