@@ -3314,9 +3314,9 @@ class EchoAgent:
     def list(self, params):
         """ListTasks: the most recently updated first, filtered by context, state and status time,
         a page at a time. Every invalid parameter is named in one InvalidParams error."""
-        size, token, status = params.get("pageSize", 50), str(params.get("pageToken") or "0"), \
-            params.get("status")
-        history, after = params.get("historyLength"), params.get("statusTimestampAfter")
+        get = params.get
+        size, token, status, history, after = get("pageSize", 50), str(get("pageToken") or "0"), \
+            get("status"), get("historyLength"), get("statusTimestampAfter")
         states = [wire_state(s)
                   for s in ("submitted", "working") + TERMINAL_STATES + INTERRUPTED_STATES]
         since = _instant(after)
@@ -3333,12 +3333,12 @@ class EchoAgent:
         with self.cond:
             tasks = [t for t in sorted(reversed(list(self.tasks.values())), reverse=True,
                                        key=lambda t: _instant(t["status"]["timestamp"]))
-                     if params.get("contextId") in (None, t["contextId"])
+                     if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
                      and _instant(t["status"]["timestamp"]) >= (since or 0)]
             end = int(token) + size
             page = [_copy(self.get(t["id"], history),
-                          () if params.get("includeArtifacts") else ("artifacts",))
+                          () if get("includeArtifacts") else ("artifacts",))
                     for t in tasks[end - size:end]]
         return {"tasks": page, "nextPageToken": str(end) if end < len(tasks) else "",
                 "pageSize": size, "totalSize": len(tasks)}
@@ -3401,12 +3401,13 @@ class EchoAgent:
             config, body = self._outbox.get()
             auth = config.get("authentication") or {}
             headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}",
-                       "X-A2A-Notification-Token": config.get("token"),
-                       "Authorization": auth.get("credentials")
-                       and f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"}
+                       **({"X-A2A-Notification-Token": config["token"]} if "token" in config
+                          else {}),
+                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"}
+                          if auth.get("credentials") else {})}
             try:
-                opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(), {
-                    k: v for k, v in headers.items() if v}), timeout=5).close()
+                opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
+                                                   headers), timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
@@ -3578,10 +3579,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 if log:
                     log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
                 params = params if v1 else params_from_v03(op, params)
-                config, config_id = params.get("configuration") or {}, params.get("id")
-                task_id = params.get("taskId" if op[:4] == "push" else "id")
+                get = params.get
+                config, config_id = get("configuration") or {}, get("id")
+                task_id = get("taskId" if op[:4] == "push" else "id")
                 if op in ("send", "stream"):
-                    snapshot, index = agent.start(params.get("message"),
+                    snapshot, index = agent.start(get("message"),
                                                   config.get("taskPushNotificationConfig"), version)
                 if op == "resubscribe":
                     snapshot, index = agent.subscribe(task_id)
@@ -3605,7 +3607,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                      else agent.wait(snapshot["id"])},
                     "list": lambda: agent.list(params),
                     "extended_card": lambda: agent.extended_card(self._base_url()),
-                    "get": lambda: agent.get(task_id, params.get("historyLength")),
+                    "get": lambda: agent.get(task_id, get("historyLength")),
                     "cancel": lambda: agent.cancel(task_id),
                     "push_set": lambda: agent.push_set(params, version),
                     "push_get": lambda: agent.push_get(task_id, config_id),
@@ -3682,10 +3684,9 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def do_POST(self):
             auth = self.headers.get("Authorization") or ""
-            given = (self.headers.get("X-A2A-Notification-Token"),
-                     auth[:7].lower() == "bearer " and auth[7:].strip())
-            if token and not any(g and hmac.compare_digest(g.encode(), token.encode())
-                                 for g in given):
+            if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
+                    self.headers.get("X-A2A-Notification-Token") or "",
+                    auth[7:].strip() if auth[:7].lower() == "bearer " else "")):
                 problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
@@ -3704,9 +3705,9 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             reading.pop(self.request, None)
             try:
                 event = normalise_event(loads(body))
-            except (*JSON_ERRORS, HandlerError) as exc:
-                reason = getattr(exc, "message", "not JSON")   # a HandlerError's, or bad JSON
-                problem(f"ignored a malformed notification to {self.path}: {reason}")
+            except (*JSON_ERRORS, HandlerError) as exc:   # a HandlerError's message, or bad JSON
+                problem(f"ignored a malformed notification to {self.path}: "
+                        f"{getattr(exc, 'message', 'not JSON')}")
                 return self._answer(400, "not an A2A notification\n")
             try:
                 if on_event:
