@@ -3208,9 +3208,9 @@ class EchoAgent:
         bearer = {}   # the scheme in both forms in one entry, as the official SDK serves it
         if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
             card["supportedInterfaces"] = [
-                {"url": base_url + path, "protocolBinding": binding, "protocolVersion": v}
-                for path, binding, v in [("", "JSONRPC", v) for v in self.versions]
-                + [("rest", "HTTP+JSON", "1.0")]]
+                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
+                for v in self.versions] + [
+                {"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
             bearer["httpAuthSecurityScheme"] = {"scheme": "Bearer"}
             if secured:
                 card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
@@ -3403,8 +3403,9 @@ class EchoAgent:
             headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}",
                        **({"X-A2A-Notification-Token": config["token"]} if "token" in config
                           else {}),
-                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"}
-                          if auth.get("credentials") else {})}
+                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} "
+                                            f"{auth['credentials']}"} if auth.get("credentials")
+                          else {})}
             try:
                 opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
                                                    headers), timeout=5).close()
