@@ -3347,10 +3347,11 @@ class EchoAgent:
         """(snapshot, index of its next event) of a task that is still running."""
         import copy
         with self.cond:
-            state = task_state(self._task(task_id))
-            if state in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {state}; there is nothing to follow")
-            return copy.deepcopy(self.tasks[task_id]), len(self.events[task_id])
+            task = self._task(task_id)
+            if task_state(task) in TERMINAL_STATES:
+                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                                         "there is nothing to follow")
+            return copy.deepcopy(task), len(self.events[task_id])
 
     def push_set(self, params, version):
         if not str(params.get("url")).startswith(("http://", "https://")):
@@ -3616,13 +3617,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
                 }[op](), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
-                found = exc.code in (-32001, -32601)   # the only codes the agent raises, with
-                if rest:                               # -32600, -32602, -32700 and preconditions
-                    return self._head(404 if found else 400, {"error": {
-                        "code": 404 if found else 400, "message": exc.message,
-                        "status": "NOT_FOUND" if found else "INVALID_ARGUMENT"
-                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION",
-                        "details": exc.details()}})
+                status = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
+                if rest:
+                    return self._head(status, {"error": {
+                        "code": status, "message": exc.message, "details": exc.details(),
+                        "status": "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
+                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION"}})
                 self._head(200, _rpc_error(rid, exc.code, exc.message, data=exc.details()))
             except (BrokenPipeError, ConnectionResetError):
                 pass
