@@ -3117,47 +3117,44 @@ class AgentError(Exception):
     """A failed operation: its JSON-RPC code, and the (field, why) of each invalid parameter."""
 
     def __init__(self, code, message, violations=()):
-        super().__init__(message)
         self.code, self.message, self.violations = code, message, violations
 
     def details(self):
         """The error details (JSON-RPC error.data, HTTP+JSON error.details, spec 9.5 and 11.6): a
         google.rpc.ErrorInfo with the A2A reason, a google.rpc.BadRequest naming bad fields."""
-        reason = {-32603: "INTERNAL_ERROR", -32700: "PARSE_ERROR"}.get(self.code) or \
-            _reason(A2A_ERRORS.get(self.code, "InternalError"))
-        out = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
-                "domain": "a2a-protocol.org"}]
-        if self.violations:
-            out.append({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
-                {"field": f, "description": why} for f, why in self.violations]})
-        return out
+        return [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "domain": "a2a-protocol.org",
+                 "reason": "PARSE_ERROR" if self.code == -32700 else _reason(A2A_ERRORS[self.code])
+                 }] + ([{
+                     "@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+                         {"field": f, "description": why} for f, why in self.violations]}]
+                     if self.violations else [])
 
 
-def invalid(*violations):
-    """InvalidParams naming each (field, why)."""
-    return AgentError(-32602, "; ".join(f"{f} {why}" for f, why in violations), violations)
+def invalid(*rules):
+    """Of the (field, bad, why) rules, those that are bad, in one InvalidParams; none: nothing."""
+    problems = [(f, why) for f, bad, why in rules if bad]
+    if problems:
+        raise AgentError(-32602, "; ".join(f"{f} {why}" for f, why in problems), problems)
 
 
 def _now():
     """Now, as the spec writes timestamps (5.6.1): UTC, milliseconds, 'Z'."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (now % 1 * 1000)
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _instant(text):
     """An ISO 8601 timestamp (any fraction, 'Z' or an offset) -> seconds since the epoch; None when
     it is not one."""
     import re
-    from datetime import datetime, timezone
-    m = re.fullmatch(r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(\.\d+)?"
-                     r"(?:[Zz]|([+-])(\d\d):(\d\d))", text if isinstance(text, str) else "")
-    try:
-        instant = datetime(*map(int, m.groups()[:6]), tzinfo=timezone.utc).timestamp()
-    except (AttributeError, ValueError):
+    from datetime import datetime
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
+                     text if isinstance(text, str) else "")
+    try:   # fromisoformat (3.9) takes neither 'Z' nor any fraction
+        return datetime.fromisoformat(m[1] + m[3].upper().replace("Z", "+00:00")).timestamp() \
+            + float(m[2] or 0)
+    except (TypeError, ValueError):
         return None
-    sign, hours, minutes = m.groups()[7:]
-    return instant + float(m[7] or 0) - (int(sign + hours) * 3600 + int(sign + minutes) * 60
-                                         if sign else 0)
 
 
 # The fields of a2a.proto's Message and Part: the agent keeps these and ignores the rest (spec 5.7).
@@ -3193,30 +3190,28 @@ class EchoAgent:
                            "for a slow task.",
             "version": VERSION,
             "provider": {"organization": "Handler", "url": "https://github.com/"},
-        }
-        if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
-            card["supportedInterfaces"] = [
-                {"url": base_url + path, "protocolBinding": binding, "protocolVersion": v}
-                for path, binding, v in [("", "JSONRPC", v) for v in self.versions]
-                + [("rest", "HTTP+JSON", "1.0")]]
-        if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
-            card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
-        card.update({
             "capabilities": {"streaming": True, "pushNotifications": True,
                              "extendedAgentCard": secured},
             "defaultInputModes": ["text/plain"], "defaultOutputModes": ["text/plain"],
             "skills": [{"id": "echo", "name": "Echo", "description": "Repeats what you say.",
                         "tags": ["echo", "test"], "examples": ["hello", "ask me something"]}],
-        })
-        if secured:   # the scheme in both forms in one entry, as the official SDK serves it
-            card["securitySchemes"] = {"bearer": {}}
-            if "1.0" in self.versions:
-                card["securitySchemes"]["bearer"]["httpAuthSecurityScheme"] = {"scheme": "Bearer"}
+        }
+        bearer = {}   # the scheme in both forms in one entry, as the official SDK serves it
+        if "1.0" in self.versions:   # JSON-RPC first; HTTP+JSON under /rest
+            card["supportedInterfaces"] = [
+                {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
+                for v in self.versions] + [
+                {"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
+            bearer["httpAuthSecurityScheme"] = {"scheme": "Bearer"}
+            if secured:
                 card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
-            if "0.3" in self.versions:
-                card["securitySchemes"]["bearer"].update(type="http", scheme="bearer")
-                card["security"] = [{"bearer": []}]
-                card["supportsAuthenticatedExtendedCard"] = True
+        if "0.3" in self.versions:   # the 0.3 fields, beside the 1.x ones as the official SDK does
+            card.update(protocolVersion="0.3.0", url=base_url, preferredTransport="JSONRPC")
+            bearer.update(type="http", scheme="bearer")
+            if secured:
+                card.update(security=[{"bearer": []}], supportsAuthenticatedExtendedCard=True)
+        if secured:
+            card["securitySchemes"] = {"bearer": bearer}
         return card
 
     def extended_card(self, base_url):
@@ -3228,45 +3223,46 @@ class EchoAgent:
 
     # -- operations (1.x shapes in and out; AgentError on failure)
     def start(self, message, push=None, version="1.0"):
-        """Accept a user message: a new task, or the answer to one waiting for input, with an
-        optional push config for it. Returns (snapshot of the task, index of its next event)
-        and starts the work on a thread."""
+        """Accept a user message (either version's shape): a new task, or the answer to one
+        waiting for input, with an optional push config for it. Returns (snapshot of the task,
+        index of its next event) and starts the work on a thread."""
         import copy
-        parts = [{k: p[k] for k in PART_FIELDS if k in p} for p in message.get("parts") or []
-                 if isinstance(p, dict)]
-        problems = [(f, why) for f, bad, why in (
-            ("message.messageId", not message.get("messageId"), "is required"),
-            ("message.role", message.get("role") not in ("ROLE_USER", "ROLE_AGENT"),
-             "is required: ROLE_USER (0.3: user)"),
-            ("message.parts", not parts or not all(set(p) & set(PART_FIELDS[:4]) for p in parts),
-             "must hold at least one part, each with text, raw, url or data")) if bad]
-        if problems:
-            raise invalid(*problems)
+        try:
+            message = normalise_message(message)
+        except HandlerError:
+            raise AgentError(-32602, "params.message must be a message object") from None
+        parts = [{k: p[k] for k in PART_FIELDS if k in p} for p in message["parts"]]
+        invalid(("message.messageId", not message.get("messageId"), "is required"),
+                ("message.role", message["role"] not in ("ROLE_USER", "ROLE_AGENT"),
+                 "is required: ROLE_USER (0.3: user)"),
+                ("message.parts", not parts or not all(p.keys() & PART_FIELDS[:4] for p in parts),
+                 "must hold at least one part, each with text, raw, url or data"))
         message = {**{k: message[k] for k in MESSAGE_FIELDS if k in message}, "parts": parts}
         with self.cond:
             task_id = message.get("taskId")
             if task_id:
                 task = self._task(task_id)
-                if task_state(task) not in INTERRUPTED_STATES:
-                    raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
+                state = task_state(task)
+                if state not in INTERRUPTED_STATES:
+                    raise AgentError(-32004, f"task {task_id} is {state}; "
                                              "it takes no more messages")
                 if message.get("contextId") not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
                 task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
             else:
                 task_id = new_id()
-                task = {"id": task_id, "contextId": message.get("contextId") or new_id(),
-                        "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
-                        "history": [], "artifacts": []}
-                self.tasks[task_id], self.events[task_id] = task, []
-            message = {**message, "taskId": task_id, "contextId": task["contextId"]}
-            task["history"].append(message)
+                task = self.tasks[task_id] = {
+                    "id": task_id, "contextId": message.get("contextId") or new_id(),
+                    "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
+                    "history": [], "artifacts": []}
+                self.events[task_id] = []
+            task["history"].append({**message, "taskId": task_id, "contextId": task["contextId"]})
             if push:
                 self.push_set({**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": copy.deepcopy(task)})
             snapshot, index = copy.deepcopy(task), len(self.events[task_id])
         import threading
-        threading.Thread(target=self._work, args=(task_id, message["parts"]), daemon=True).start()
+        threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
         return snapshot, index
 
     def wait(self, task_id, timeout=300.0):
@@ -3294,8 +3290,8 @@ class EchoAgent:
         import copy
         with self.cond:
             task = copy.deepcopy(self._task(task_id))
-        if isinstance(history_length, int) and history_length >= 0:
-            task["history"] = task["history"][-history_length:] if history_length else []
+        if isinstance(history_length, int) and history_length >= 0:   # the last ones (0: none)
+            del task["history"][:len(task["history"]) - history_length]
         return task
 
     def cancel(self, task_id):
@@ -3309,37 +3305,34 @@ class EchoAgent:
     def list(self, params):
         """ListTasks: the most recently updated first, filtered by context, state and status time,
         a page at a time. Every invalid parameter is named in one InvalidParams error."""
-        size, token, status = params.get("pageSize", 50), str(params.get("pageToken") or "0"), \
-            params.get("status")
-        history, after = params.get("historyLength"), params.get("statusTimestampAfter")
+        get = params.get
+        size, token, status, history, after = get("pageSize", 50), str(get("pageToken") or "0"), \
+            get("status"), get("historyLength"), get("statusTimestampAfter")
         states = [wire_state(s)
                   for s in ("submitted", "working") + TERMINAL_STATES + INTERRUPTED_STATES]
-        problems = [(f, why) for f, bad, why in (
-            ("pageSize", not (type(size) is int and 1 <= size <= 100),
-             f"must be between 1 and 100, got {size!r}"),
-            ("pageToken", not token.isdigit(), f"is not a token from this agent: {token!r}"),
-            ("historyLength", history is not None and not (type(history) is int and history >= 0),
-             f"must be a non-negative integer, got {history!r}"),
-            ("status", status and status not in states,
-             f"must be one of {', '.join(states)}, got {status!r}"),
-            ("statusTimestampAfter", after is not None and _instant(after) is None,
-             f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}")) if bad]
-        if problems:
-            raise invalid(*problems)
+        since = _instant(after)
+        invalid(("pageSize", not (type(size) is int and 1 <= size <= 100),
+                 f"must be between 1 and 100, got {size!r}"),
+                ("pageToken", not token.isdigit(), f"is not a token from this agent: {token!r}"),
+                ("historyLength",
+                 history is not None and not (type(history) is int and history >= 0),
+                 f"must be a non-negative integer, got {history!r}"),
+                ("status", status and status not in states,
+                 f"must be one of {', '.join(states)}, got {status!r}"),
+                ("statusTimestampAfter", after is not None and since is None,
+                 f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}"))
         with self.cond:
             tasks = [t for t in sorted(reversed(list(self.tasks.values())), reverse=True,
                                        key=lambda t: _instant(t["status"]["timestamp"]))
-                     if params.get("contextId") in (None, t["contextId"])
+                     if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
-                     and (after is None or _instant(t["status"]["timestamp"]) >= _instant(after))]
-            start = int(token)
-            page = [self.get(t["id"], history) for t in tasks[start:start + size]]
-        if not params.get("includeArtifacts"):
-            for task in page:
-                task.pop("artifacts", None)
-        more = start + size < len(tasks)
-        return {"tasks": page, "nextPageToken": str(start + size) if more else "", "pageSize": size,
-                "totalSize": len(tasks)}
+                     and _instant(t["status"]["timestamp"]) >= (since or 0)]
+            end = int(token) + size
+            page = [_copy(self.get(t["id"], history),
+                          () if get("includeArtifacts") else ("artifacts",))
+                    for t in tasks[end - size:end]]
+        return {"tasks": page, "nextPageToken": str(end) if end < len(tasks) else "",
+                "pageSize": size, "totalSize": len(tasks)}
 
     def subscribe(self, task_id):
         """(snapshot, index of its next event) of a task that is still running."""
@@ -3352,13 +3345,12 @@ class EchoAgent:
             return copy.deepcopy(task), len(self.events[task_id])
 
     def push_set(self, params, version):
-        url = params.get("url")
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        if not str(params.get("url")).startswith(("http://", "https://")):
             raise AgentError(-32602, "a push notification config needs an http(s) url")
         with self.cond:
             task_id = self._task(params.get("taskId"))["id"]
-            config = {k: params[k] for k in ("url", "token", "authentication") if params.get(k)}
-            config = {"id": params.get("id") or new_id(), "taskId": task_id, **config}
+            config = {"id": params.get("id") or new_id(), "taskId": task_id,
+                      **{k: params[k] for k in ("url", "token", "authentication") if params.get(k)}}
             self.webhooks.setdefault(task_id, {})[config["id"]] = (config, version)
         return config
 
@@ -3368,8 +3360,8 @@ class EchoAgent:
             configs = self.webhooks.get(self._task(task_id)["id"], {})
             found = configs.get(config_id) if config_id else next(iter(configs.values()), None)
         if found is None:
-            raise AgentError(-32001, " ".join(["task", task_id, "has no push notification config",
-                                               config_id or ""]).strip())
+            raise AgentError(-32001, f"task {task_id} has no push notification config "
+                                     f"{config_id or ''}".rstrip())
         return found[0]
 
     def push_list(self, task_id):
@@ -3385,42 +3377,40 @@ class EchoAgent:
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
         import copy
-        jobs = [(config, to_v03(copy.deepcopy(task), "task") if version == "0.3" else event)
-                for config, version in self.webhooks.get(task["id"], {}).values()]
-        if not jobs:
-            return
-        if self._outbox is None:
-            import queue
-            self._outbox = queue.Queue()
-            import threading
-            threading.Thread(target=self._post_loop, daemon=True).start()
-        for job in jobs:
-            self._outbox.put(job)
+        for config, version in self.webhooks.get(task["id"], {}).values():
+            if self._outbox is None:
+                import queue
+                import threading
+                self._outbox = queue.Queue()
+                threading.Thread(target=self._post_loop, daemon=True).start()
+            self._outbox.put((config, to_v03(copy.deepcopy(task), "task") if version == "0.3"
+                              else event))
 
     def _post_loop(self):
         import urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while True:
             config, body = self._outbox.get()
-            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}"}
-            if config.get("token"):
-                headers["X-A2A-Notification-Token"] = config["token"]
             auth = config.get("authentication") or {}
-            if auth.get("credentials"):
-                headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
-            request = urllib.request.Request(config["url"], json.dumps(body).encode("utf-8"),
-                                             headers)
+            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}",
+                       **({"X-A2A-Notification-Token": config["token"]} if "token" in config
+                          else {}),
+                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} "
+                                            f"{auth['credentials']}"} if auth.get("credentials")
+                          else {})}
             try:
-                urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
-                    request, timeout=5).close()
+                opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
+                                                   headers), timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
 
     def _task(self, task_id):
-        task = self.tasks.get(task_id)
-        if task is None:
+        if not isinstance(task_id, str):
+            raise AgentError(-32602, "the task id is missing or not a string")
+        if task_id not in self.tasks:
             raise AgentError(-32001, f"task {task_id} not found")
-        return task
+        return self.tasks[task_id]
 
     # -- the work
     def _work(self, task_id, parts):
@@ -3449,21 +3439,18 @@ class EchoAgent:
         self._status(task_id, "completed")
 
     def _status(self, task_id, state, text=None):
-        task = self.tasks[task_id]
+        ids = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"]}
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
             status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
-                                 "parts": [{"text": text}], "taskId": task_id,
-                                 "contextId": task["contextId"]}
-        return self._emit({"statusUpdate": {"taskId": task_id, "contextId": task["contextId"],
-                                            "status": status}})
+                                 "parts": [{"text": text}], **ids}
+        return self._emit({"statusUpdate": {**ids, "status": status}})
 
     def _emit(self, event):
         """Record an event and apply it to its task; False once the task has ended (canceled)."""
         import copy
         with self.cond:
-            body = event.get("statusUpdate") or event["artifactUpdate"]
-            task = self.tasks[body["taskId"]]
+            task = self.tasks[(event.get("statusUpdate") or event["artifactUpdate"])["taskId"]]
             if task_state(task) in TERMINAL_STATES:
                 return False
             apply_event(task, copy.deepcopy(event))
@@ -3476,14 +3463,31 @@ class EchoAgent:
             return True
 
 
+def _respond(handler, status, body, *headers):
+    """An HTTP answer: the headers, then the body (bytes, with its length; None: none at all)."""
+    handler.send_response(status)
+    for header in headers + (() if body is None else (("Content-Length", len(body)),)):
+        handler.send_header(*header)
+    handler.end_headers()
+    handler.wfile.write(body or b"")
+
+
 def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
     """An HTTP server (not yet serving) running the built-in agent on host:port. It matches
-    JSON-RPC methods and HTTP+JSON routes against OPS, the table the client builds them from."""
+    JSON-RPC methods and HTTP+JSON routes ("VERB path") against OPS, the table the client builds
+    them from."""
     import re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     methods = {row[i]: (op, not i) for op, row in OPS.items() for i in (0, 1) if row[i]}
-    routes = [(op, verbs.split(), re.compile(re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
-              for op, (_, _, verbs, path, *_) in OPS.items()]
+    routes = {op: re.compile("(?:%s) %s" % (verbs.replace(" ", "|"),
+                                            re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
+              for op, (_, _, verbs, path, *_) in OPS.items()}
+
+    def typed(key, text):   # ListTasks' and GetTask's numbers and booleans, in a query
+        try:
+            return loads(text) if key in ("pageSize", "historyLength", "includeArtifacts") else text
+        except JSON_ERRORS:
+            return text
 
     class AgentHandler(BaseHTTPRequestHandler):
         server_version = f"handler-agent/{VERSION}"
@@ -3492,184 +3496,133 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             if log:
                 log(f"{self.address_string()} {fmt % args}")
 
-        def _send_json(self, status, obj, headers=()):
-            self._head(status, (("Content-Type", "application/json"), *headers),
-                       json.dumps(obj).encode("utf-8"))
-
-        def _head(self, status, headers, body=None):
-            self.send_response(status)
-            for header in headers + ((("Content-Length", str(len(body))),) if body else ()):
-                self.send_header(*header)
-            self.end_headers()
-            if body:
-                self.wfile.write(body)
+        def _head(self, status, obj, *headers):
+            _respond(self, status, json.dumps(obj).encode(), ("Content-Type", "application/json"),
+                     *headers)
 
         def do_GET(self):
-            if self.path.split("?")[0] in CARD_PATHS:   # with the caching headers of spec 8.6.1
-                import hashlib
-                card = self.server.agent.card(self._base_url(), bool(bearer_token))
-                tag = '"%s"' % hashlib.sha256(json.dumps(card).encode("utf-8")).hexdigest()[:32]
-                cache = (("ETag", tag), ("Cache-Control", "max-age=60"))
-                match = self.headers.get("If-None-Match", "")
-                if tag not in match and match.strip() != "*":   # a quoted hash: W/"..." matches too
-                    return self._send_json(200, card, cache)
-                self._head(304, cache)
-            else:
-                self._serve("GET")
-
-        def do_DELETE(self):
-            self._serve("DELETE")
+            if self.path.split("?")[0] not in CARD_PATHS:
+                return self._serve()
+            import hashlib   # the card, with the caching headers of spec 8.6.1
+            card = self.server.agent.card(self._base_url(), bool(bearer_token))
+            tag = '"%s"' % hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]
+            match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
+                                                                    ("Cache-Control", "max-age=60"))
+            if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
+                return _respond(self, 304, None, *cache)
+            self._head(200, card, *cache)
 
         def _body(self):
             """The request's JSON body; AgentError when it is too large or not JSON."""
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_SSE_LINE:
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdecimal() or int(length) > MAX_SSE_LINE:
                 raise AgentError(-32600, "the body is too large or has no valid Content-Length")
             try:
-                return loads(self.rfile.read(length) or b"{}")
+                return loads(self.rfile.read(int(length)) or b"{}")
             except JSON_ERRORS:
                 raise AgentError(-32700, "request body is not valid JSON") from None
 
-        def do_POST(self):
-            self._serve("POST")
-
-        def _serve(self, verb):
+        def _serve(self):
             """One request: JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON
             binding with errors as google.rpc.Status, both matched against OPS. The operation
             runs in 1.x shapes (0.3 params and results renamed on the way)."""
             from urllib.parse import parse_qsl, unquote, urlsplit
-            url = urlsplit(self.path)
-            rest, path = url.path[:6] == "/rest/", url.path[5:]
+            url, verb, agent, rid = urlsplit(self.path), self.command, self.server.agent, None
+            rest, query = url.path[:6] == "/rest/", dict(parse_qsl(url.query))
             if not rest and verb != "POST":
-                return self._send_json(404, {"error": {"code": 404, "message": "not found"}}
-                                       if verb == "GET" else {})
+                return self._head(404, {"error": {"code": 404, "message": "not found"}})
             if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                return self._send_json(401, {"error": {"code": 401,
-                                                       "message": "missing or wrong bearer token"}},
-                                       (("WWW-Authenticate", 'Bearer realm="handler-agent"'),))
-            rid, agent, v1, op = None, self.server.agent, True, None
+                return self._head(401, {"error": {"code": 401,
+                                                  "message": "missing or wrong bearer token"}},
+                                  ("WWW-Authenticate", 'Bearer realm="handler-agent"'))
+
+            def framed(result, op):
+                return result if rest else {"jsonrpc": "2.0", "id": rid, "result": result if v1
+                                            else result_to_v03(op, result)}
             try:
                 if rest:
-                    if "1.0" not in agent.versions:
-                        raise AgentError(-32601, "this agent does not speak A2A 1.x over "
-                                                 "HTTP+JSON")
-                    if not self._version().startswith("1."):
-                        raise AgentError(-32009, "HTTP+JSON requests need the header "
-                                                 "A2A-Version: 1.0")
-                    body = self._body() if verb == "POST" else {}
-                    params = {k: int(v) if k in ("pageSize", "historyLength")
-                              and v.lstrip("-").isdigit() else v == "true"
-                              if k == "includeArtifacts" else v
-                              for k, v in parse_qsl(url.query)}
-                    for name, verbs, route in routes:
-                        found = verb in verbs and route.fullmatch(path)
-                        if found:
-                            op = name
-                            params.update(body if isinstance(body, dict) else {},
-                                          **{k: unquote(v) for k, v in found.groupdict().items()})
-                            break
-                    else:
-                        return self._send_json(404, {"error": {
-                            "code": 404, "status": "NOT_FOUND",
-                            "message": f"no route {verb} {path}"}})
+                    line = f"{verb} {url.path[5:]}"
+                    found = [(op, m) for op, route in routes.items()
+                             for m in [route.fullmatch(line)] if m]
+                    if not found:
+                        raise AgentError(-32601, f"no route {line}")
+                    (op, match), v1 = found[0], True
+                    method, params = OPS[op][0], self._body()
                 else:
                     request = self._body()
-                    rid = request.get("id") if isinstance(request, dict) else None
-                    bad_id = isinstance(rid, (dict, list, bool))
-                    rid = None if bad_id else rid
-                    if bad_id or not isinstance(request, dict) or request.get("jsonrpc") != "2.0" \
-                            or not isinstance(request.get("method"), str):
+                    if not isinstance(request, dict) or isinstance(request.get("id"),
+                                                                   (dict, list, bool)):
+                        request = {}   # no id to answer with
+                    rid, method, params = request.get("id"), request.get("method"), \
+                        request.get("params")
+                    if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
                                          "method, an id that is a string, a number or null)")
-                    method, params = request["method"], request.get("params")
                     op, v1 = methods.get(method, (None, False))
-                    if op is None or ("1.0" if v1 else "0.3") not in agent.versions:
-                        raise AgentError(-32601, f"method {method} not found")
-                    if v1 and not self._version().startswith("1."):
-                        raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
-                if not isinstance(params, dict):
-                    raise AgentError(-32602, "params must be an object")
                 version = "1.0" if v1 else "0.3"
+                if op is None or version not in agent.versions:
+                    raise AgentError(-32601, f"method {method} not found")
+                if v1 and not (self.headers.get("A2A-Version") or   # or the parameter (3.6.1)
+                               query.get("A2A-Version", "")).startswith("1."):
+                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                invalid(("params", not isinstance(params, dict), "must be an object"))
+                if rest:   # the query (its numbers and booleans typed), then the path's fields
+                    params.update({k: typed(k, v) for k, v in query.items()},
+                                  **{k: unquote(v) for k, v in match.groupdict().items()})
                 if log:
                     log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
                 params = params if v1 else params_from_v03(op, params)
-                push, config_id = op[:4] == "push", params.get("id")
-                task_id = params.get("taskId" if push else "id")
+                get = params.get
+                config, config_id = get("configuration") or {}, get("id")
+                task_id = get("taskId" if op[:4] == "push" else "id")
                 if op in ("send", "stream"):
-                    try:
-                        message = normalise_message(params.get("message"))
-                    except HandlerError:
-                        raise AgentError(-32602, "params.message must be a message object") \
-                            from None
-                    config = params.get("configuration") or {}
-                    snapshot, index = agent.start(message, config.get("taskPushNotificationConfig"),
-                                                  version)
-                    if op == "stream":
-                        return self._stream(rid, v1, snapshot, index, rest)
-                    result = {"task": snapshot if config.get("returnImmediately")
-                              else agent.wait(snapshot["id"])}
-                elif op == "list":
-                    result = agent.list(params)
-                elif op == "extended_card":
-                    if not bearer_token:
-                        raise AgentError(-32007, "this agent has no extended card "
-                                                 "(start it with --bearer-token)")
-                    result = agent.extended_card(self._base_url())
-                elif not isinstance(task_id, str):
-                    raise AgentError(-32602, "the task id is missing" if push
-                                     else "params.id must be a task id")
-                elif push:
-                    if not isinstance(config_id, str) and op in ("push_delete", v1 and "push_get"):
-                        raise invalid(("id" if v1 else "pushNotificationConfigId", "is required"))
-                    result = agent.push_set(params, version) if op == "push_set" else \
-                        {"configs": agent.push_list(task_id)} if op == "push_list" else \
-                        agent.push_get(task_id, config_id) if op == "push_get" else \
-                        agent.push_delete(task_id, config_id) or {}
-                elif op == "resubscribe":
-                    return self._stream(rid, v1, *agent.subscribe(task_id), rest)
-                else:
-                    result = agent.get(task_id, params.get("historyLength")) if op == "get" \
-                        else agent.cancel(task_id)
-                result = result if v1 else result_to_v03(op, result)
-                self._send_json(200, result if rest else {"jsonrpc": "2.0", "id": rid,
-                                                          "result": result})
+                    snapshot, index = agent.start(get("message"),
+                                                  config.get("taskPushNotificationConfig"), version)
+                if op == "resubscribe":
+                    snapshot, index = agent.subscribe(task_id)
+                if op in ("stream", "resubscribe"):   # the task, then its events as they happen
+                    from itertools import chain
+                    _respond(self, 200, None, ("Content-Type", "text/event-stream"),
+                             ("Cache-Control", "no-cache"))
+                    for event in chain([{"task": snapshot}], () if task_state(snapshot) in
+                                       INTERRUPTED_STATES else agent.follow(snapshot["id"], index)):
+                        self.wfile.write(f"data: {json.dumps(framed(event, 'send'))}\r\n\r\n"
+                                         .encode())
+                        self.wfile.flush()
+                    return
+                invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(config_id, str)
+                         and op in ("push_delete", v1 and "push_get"), "is required"))
+                if op == "extended_card" and not bearer_token:
+                    raise AgentError(-32007, "this agent has no extended card "
+                                             "(start it with --bearer-token)")
+                self._head(200, framed({
+                    "send": lambda: {"task": snapshot if config.get("returnImmediately")
+                                     else agent.wait(snapshot["id"])},
+                    "list": lambda: agent.list(params),
+                    "extended_card": lambda: agent.extended_card(self._base_url()),
+                    "get": lambda: agent.get(task_id, get("historyLength")),
+                    "cancel": lambda: agent.cancel(task_id),
+                    "push_set": lambda: agent.push_set(params, version),
+                    "push_get": lambda: agent.push_get(task_id, config_id),
+                    "push_list": lambda: {"configs": agent.push_list(task_id)},
+                    "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
+                }[op](), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
-                status = {-32001: 404, -32601: 404, -32603: 500, -32006: 500}.get(exc.code, 400)
-                grpc = {404: "NOT_FOUND", 500: "INTERNAL"}.get(status) or (
-                    "INVALID_ARGUMENT" if exc.code in (-32600, -32602, -32700, -32005)
-                    else "FAILED_PRECONDITION")
-                error = {"code": status, "status": grpc, "message": exc.message} if rest else \
-                    {"code": exc.code, "message": exc.message}
-                error["details" if rest else "data"] = exc.details()
-                self._send_json(status if rest else 200, {"error": error} if rest else
-                                {"jsonrpc": "2.0", "id": rid, "error": error})
+                status = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
+                if rest:
+                    return self._head(status, {"error": {
+                        "code": status, "message": exc.message, "details": exc.details(),
+                        "status": "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
+                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION"}})
+                self._head(200, _rpc_error(rid, exc.code, exc.message, data=exc.details()))
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
-        def _version(self):
-            """The A2A-Version asked for: the header, or the query parameter (spec 3.6.1)."""
-            from urllib.parse import parse_qs, urlsplit
-            return self.headers.get("A2A-Version") or \
-                parse_qs(urlsplit(self.path).query).get("A2A-Version", [""])[-1]
+        do_POST = do_DELETE = _serve
 
         def _base_url(self):
             scheme = "https" if hasattr(self.connection, "getpeercert") else "http"   # behind TLS
             return f"{scheme}://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
-
-        def _stream(self, rid, v1, snapshot, index, rest=False):
-            from itertools import chain
-            self._head(200, (("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")))
-            # the task first, then its events as they happen (none while it waits for input)
-            waiting = task_state(snapshot) in INTERRUPTED_STATES
-            later = () if waiting else self.server.agent.follow(snapshot["id"], index)
-            for event in chain([{"task": snapshot}], later):
-                payload = event if rest else {"jsonrpc": "2.0", "id": rid,
-                                              "result": event if v1 else to_v03_event(event)}
-                self.wfile.write(f"data: {json.dumps(payload)}\r\n\r\n".encode("utf-8"))
-                self.wfile.flush()
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
     server.daemon_threads = True
@@ -3715,12 +3668,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             pass
 
         def _answer(self, status, text=""):
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            _respond(self, status, text.encode(), ("Content-Type", "text/plain; charset=utf-8"))
 
         def do_GET(self):   # some agents check a webhook before they use it
             from urllib.parse import parse_qs, urlsplit
@@ -3728,10 +3676,9 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def do_POST(self):
             auth = self.headers.get("Authorization") or ""
-            given = (self.headers.get("X-A2A-Notification-Token"),
-                     auth[:7].lower() == "bearer " and auth[7:].strip())
-            if token and not any(g and hmac.compare_digest(g.encode(), token.encode())
-                                 for g in given):
+            if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
+                    self.headers.get("X-A2A-Notification-Token") or "",
+                    auth[7:].strip() if auth[:7].lower() == "bearer " else "")):
                 problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
@@ -3750,9 +3697,9 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             reading.pop(self.request, None)
             try:
                 event = normalise_event(loads(body))
-            except (*JSON_ERRORS, HandlerError) as exc:
-                reason = getattr(exc, "message", "not JSON")   # a HandlerError's, or bad JSON
-                problem(f"ignored a malformed notification to {self.path}: {reason}")
+            except (*JSON_ERRORS, HandlerError) as exc:   # a HandlerError's message, or bad JSON
+                problem(f"ignored a malformed notification to {self.path}: "
+                        f"{getattr(exc, 'message', 'not JSON')}")
                 return self._answer(400, "not an A2A notification\n")
             try:
                 if on_event:
@@ -3841,8 +3788,8 @@ def serve(server, out, banner, host, secured):
     return EXIT_OK
 
 
-def _rpc_error(rid, code, message):
-    return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+def _rpc_error(rid, code, message, **more):
+    return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message, **more}}
 
 
 # ============================================================================ MCP server
