@@ -3180,7 +3180,6 @@ class EchoAgent:
         import threading
         self.cond = threading.Condition()
         self._outbox = None
-        self.gate, self.pace = threading.Semaphore(0), 0.5   # slow: a chunk per release, or pace s
 
     def card(self, base_url, secured=False):
         card = {
@@ -3427,7 +3426,7 @@ class EchoAgent:
         chunks += [p for p in parts if isinstance(p, dict) and "text" not in p]
         artifact_id = f"echo-{len(self.events[task_id])}"
         for i, chunk in enumerate(chunks):
-            self.gate.acquire(timeout=self.pace) if slow else time.sleep(self.delay)   # None: hold
+            time.sleep(0.5 if slow else self.delay)
             update = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"],
                       "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [chunk]}}
             if i:
