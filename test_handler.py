@@ -306,6 +306,73 @@ class Result:
         return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out[-2000:], self.err[-2000:])
 
 
+class FakeClock:
+    """handler's clock seam in fake time (tqdm's DiscreteTimer is the model): sleep(s) returns at
+    once, records s in `slept` and moves the clock on by s; monotonic() is the real clock plus
+    every sleep skipped, so deadlines still count the time the requests really take.
+    on_sleep(s), when given, runs at each sleep (a test lets its agent move on there)."""
+
+    def __init__(self, on_sleep=None):
+        self.slept, self.skipped, self.on_sleep = [], 0.0, on_sleep
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.skipped += seconds
+        if self.on_sleep:
+            self.on_sleep(seconds)
+
+    def monotonic(self):
+        return time.monotonic() + self.skipped
+
+
+class Gate:
+    """EchoAgent.gate for a test: each chunk of a slow task waits in wait() (the agent's 0.5 s is
+    ignored) until the test lets it through: step(n) lets n chunks go, open() all from then on
+    (also at the end of the test, so that no task is left waiting); with `pace`, each chunk
+    waits that many seconds instead. held(n): wait until n chunks wait here."""
+
+    def __init__(self, pace=None):
+        self.cond, self.pace, self.passes, self.waiting, self.opened = threading.Condition(), pace, 0, 0, False
+
+    def wait(self, timeout):
+        with self.cond:
+            self.waiting += 1
+            self.cond.notify_all()
+            if self.pace is not None:
+                self.cond.wait_for(lambda: self.opened, self.pace)
+            else:
+                self.cond.wait_for(lambda: self.opened or self.passes, 30)
+                if self.passes and not self.opened:
+                    self.passes -= 1
+            self.waiting -= 1
+            self.cond.notify_all()
+            return True
+
+    def step(self, n=1):
+        with self.cond:
+            self.passes += n
+            self.cond.notify_all()
+
+    def open(self):
+        with self.cond:
+            self.opened = True
+            self.cond.notify_all()
+
+    def held(self, n=1, timeout=10):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.waiting >= n and not self.passes, timeout)
+
+
+def stop_serving(server):
+    """server.shutdown() without waiting out serve_forever's poll interval: the request to stop
+    is made, then a connection wakes its select at once (it checks the request before it
+    accepts anything)."""
+    server._BaseServer__shutdown_request = True
+    with contextlib.suppress(OSError):
+        socket.create_connection(server.server_address[:2], 1).close()
+    server.shutdown()
+
+
 # ============================================================================ base test case
 
 class HandlerTestCase(unittest.TestCase):
@@ -417,11 +484,26 @@ class HandlerTestCase(unittest.TestCase):
         def stop():
             for event in events:
                 event.set()
-            server.shutdown()
+            stop_serving(server)
             server.server_close()
             thread.join(5)
         self.addCleanup(stop)
         return "http://127.0.0.1:%d" % server.server_address[1]
+
+    def fake_clock(self, on_sleep=None):
+        """handler's clock seam replaced by a FakeClock for the rest of the test."""
+        clock = FakeClock(on_sleep)
+        for name in ("sleep", "monotonic"):
+            patch = mock.patch.object(handler, name, getattr(clock, name))
+            patch.start()
+            self.addCleanup(patch.stop)
+        return clock
+
+    def gate(self, server, pace=None):
+        """A Gate holding the slow tasks of the built-in agent `server`, opened at the end."""
+        gate = server.agent.gate = Gate(pace)
+        self.addCleanup(gate.open)
+        return gate
 
     def agent(self, versions=None, token=None):
         """The built-in agent, recording every request in server.received. Returns (url, server)."""
@@ -1456,6 +1538,7 @@ class _MessageSend:
 
     def test_async_returns_at_once(self):
         url, agent = self.agent()
+        self.gate(agent)                                   # the slow task is held: still running
         start = time.monotonic()
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow x"))
         self.assertLess(time.monotonic() - start, 1.0)     # the task itself takes 1 s
@@ -1582,13 +1665,15 @@ class _StreamBuiltin:
 
     def test_stream_timeout_is_the_longest_silence(self):
         url, agent = self.agent()
-        start = time.monotonic()       # three events 0.5 s apart: longer than --timeout 1 in all
-        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "1", "slow a b"))
-        self.assertGreater(time.monotonic() - start, 1.0)
+        self.gate(agent, pace=0.2)     # four chunks 0.2 s apart: longer than --timeout 0.6 in all
+        start = time.monotonic()
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.6", "slow a b"))
+        self.assertGreater(time.monotonic() - start, 0.6)
         self.assertEqual(self.ids(r)[2], "completed")
 
     def test_stream_in_a_subprocess(self):
         url, agent = self.agent()
+        self.gate(agent, pace=0.05)    # still a stream of chunks over time
         r = self.assertOk(self.run_proc("message", "stream", "--url", url, "slow a"))
         self.assertTrue(r.out.startswith("Echo: slow a\nTask ID: "), r)
         self.assertEqual(self.ids(r)[2], "completed")
@@ -2800,6 +2885,7 @@ class _BuiltinAgentRpc:
         self.assertEqual(got["result"]["history"], [])
         _, _, reply = self.call(url, self.method("cancel"), {"id": task["id"]})
         self.assertEqual(reply["error"]["code"], -32002)
+        self.gate(agent)                                  # the slow task stays running
         slow = self.send(url, "slow a b c", later=True)
         self.assertIn(slow["status"]["state"], (wstate(self.V, "submitted"), wstate(self.V, "working")))
         _, _, reply = self.call(url, self.method("cancel"), {"id": slow["id"]})
@@ -3150,6 +3236,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_spinner_only_on_a_terminal(self):
         url, agent = self.agent()
+        self.gate(agent, pace=0.15)    # a send of 0.45 s: the spinner turns every 0.1 s
         del os.environ["NO_COLOR"]
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "slow x"])
         self.assertEqual(code, 0)
@@ -4699,8 +4786,15 @@ class _TaskGet:
 
     def test_wait_until_a_slow_task_completes(self):
         url, agent = self.agent()
+        gate = self.gate(agent)                                 # held: the first GetTask finds it working
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
+
+        def finish(seconds):                                    # while the client waits (fake time): it ends
+            gate.open()
+            agent.agent.wait(task_id, 10)
+        clock = self.fake_clock(finish)
         r = self.assertOk(self.run_cli("task", "get", "--url", url, "--wait", "--poll-interval", "0.1"))
+        self.assertEqual(clock.slept[0], 0.1)
         self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
         self.assertIn(task_id, r.err.splitlines()[0])
         self.assertGreater(len(self.posts(agent)), 2)           # it polled
@@ -4907,6 +5001,7 @@ class TaskListV03Tests(HandlerTestCase):
 class _TaskCancel:
     def test_cancel_a_running_task_and_again(self):
         url, agent = self.agent()
+        self.gate(agent)                                                       # the slow task stays running
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
         expected = "Task ID: %s\nContext ID: %s\nState: canceled\n" % (task_id, ctx)
@@ -4945,11 +5040,21 @@ versioned(_TaskCancel, (("1.0",), ("0.3",)))
 class _TaskResubscribe:
     def test_follow_a_running_task(self):
         url, agent = self.agent()
+        gate, followers, follow = self.gate(agent), threading.Semaphore(0), agent.agent.follow
+
+        def following(*args):   # a subscriber's stream has its place in the task's events
+            followers.release()
+            return follow(*args)
+        agent.agent.follow = following
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
         proc = self.popen([sys.executable, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(followers.acquire(timeout=15))                  # the subprocess follows the held task
+        opener = threading.Thread(target=lambda: (followers.acquire(timeout=15), gate.open()), daemon=True)
+        opener.start()                                                  # once this process follows it too: it runs
         saved = os.path.join(self.tmp, "saved")
         r = self.assertOk(self.run_cli("task", "resubscribe", "--url", url, "--save-artifacts", saved))
+        opener.join(5)
         self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
         body = self.assertWire(self.posts(agent)[1], "SubscribeToTask", "tasks/resubscribe")
         self.assertEqual(body["params"], {"id": task_id})
@@ -6718,6 +6823,7 @@ class _McpTools(_Mcp):
 
     def test_cancel_task(self):
         url, agent = self.agent()
+        self.gate(agent)                                                # the slow task stays running
         proc = self.mcp()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
@@ -7431,8 +7537,10 @@ class _ChatTerminal:
         os.environ.pop("NO_COLOR")
         os.environ["TERM"] = "xterm"
         term = self.terminal(url)
+        gate = self.gate(agent)
         term.prompt()
         term.type("slow a b c d e f g h\r")
+        gate.step(2)                                                    # "Echo: " and "slow ", then it is held
         term.expect(r"Echo: slow ")                                  # streamed: the first chunk, the task running
         [slow] = list(tasks)
         self.assertEqual(handler.task_state(tasks[slow]), "working")
@@ -7912,7 +8020,7 @@ class OAuthHandler(BaseHTTPRequestHandler):
         srv = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         req = Req("POST", self.path, self.headers, body)
-        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), time.monotonic()
+        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), handler.monotonic()   # fake or real
         with srv.lock:
             srv.requests.append(req)
             status, answer, headers = srv.answer(req)
@@ -8378,7 +8486,12 @@ class ClientCredentialsV03(_ClientCredentials, HandlerTestCase):
 
 
 class DeviceFlowTests(_OAuth, HandlerTestCase):
+    """The device flow polls in fake time (self.clock); the server records its requests on it."""
     VERSIONS = ("1.0",)
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
 
     def login(self, url, *more, run=None):
         return (run or self.run_cli)("auth", "login", "--url", url, "--client-id", CLIENT_ID, *more)
@@ -8391,7 +8504,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
                          (self.oauth.url + "/device", self.token_url, ["read", "write"]))
 
     def test_login_polls_as_told_stores_tokens_and_send_uses_them(self):
-        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # the one slow test: slow_down adds 5 s
+        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down adds 5 s (fake time)
         url, agent = self.resource()
         r = self.assertOk(self.login(url))
         lines = r.err.splitlines()
@@ -8411,6 +8524,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertGreaterEqual(gaps[1], 0.2 - 0.01)
         self.assertLess(gaps[1], 3)
         self.assertGreaterEqual(gaps[2], 5.2 - 0.01)                    # slow_down: 5 s more (RFC 8628, 3.5)
+        self.assertEqual(self.clock.slept, [0.2, 0.2, 5.2])
         [access] = self.oauth.issued
         creds = self.stored(url)
         self.assertEqual((creds["auth_type"], creds["value"]), ("oauth2", access))
@@ -8474,11 +8588,11 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertFalse(os.path.exists(self.sessions_path) and self.saved().get(url, {}).get("credentials"))
         # the code's own lifetime runs out while the user has not signed in
         self.oauth.device_expires_in, self.oauth.device = 0.5, ["authorization_pending"] * 10
-        started = time.monotonic()
+        started = self.clock.monotonic()
         r = self.login(url)
         self.assertEqual(r.code, 4, r)
         self.assertIn("expired before", r.err.splitlines()[-1])
-        self.assertLess(time.monotonic() - started, 5)
+        self.assertLess(self.clock.monotonic() - started, 5)
         # the device endpoint refuses the client
         r = self.run_cli("auth", "login", "--url", url, "--client-id", "someone-else")
         self.assertError(r, 4, "invalid_client")
@@ -8587,7 +8701,7 @@ class FaultHandler(ScriptedHandler):
         req = Req(self.command, self.path, self.headers, body)
         with srv.lock:
             srv.requests.append(req)
-            srv.arrived.append(time.monotonic())
+            srv.arrived.append(handler.monotonic())   # the test's fake clock, if it has one
         if self.command == "POST":
             srv.posted.set()
         reply = srv.reply_for(req)
@@ -8704,36 +8818,21 @@ def card_body(v, **changes):
 
 class _FaultAgents:
     """FaultServers for a test; plain HTTP only, so no run loads the system's CA certificates
-    (which takes most of a run's time); retries wait their shortest backoff."""
+    (which takes most of a run's time); retries wait their shortest backoff, in fake time
+    (self.clock: the agents record arrivals on it too)."""
 
     def setUp(self):
         super().setUp()
+        self.clock = self.fake_clock()
         for patch in (mock.patch.object(handler.Transport, "tls", lambda transport: None),
                       mock.patch("random.random", return_value=0.0)):   # backoff without jitter: 0.125 s, 0.25 s...
             patch.start()
             self.addCleanup(patch.stop)
 
     def serve_fault(self):
-        """A FaultServer, like HandlerTestCase._serve but polling every 10 ms: a hundred agents
-        stopped at 50 ms each would cost seconds."""
-        server, ready = FaultServer(self.V), threading.Event()
-
-        def run():
-            ready.set()
-            server.serve_forever(0.01)
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        self.assertTrue(ready.wait(5))
-
-        def stop():
-            server.release.set()
-            server.go.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
-        self.addCleanup(stop)
-        url = "http://127.0.0.1:%d" % server.server_address[1]
-        server.names["url"] = url
+        """A FaultServer, served as by HandlerTestCase._serve."""
+        server = FaultServer(self.V)
+        url = server.names["url"] = self._serve(server, server.release, server.go)
         return url, server
 
     def cli(self, srv, *argv):
@@ -9165,15 +9264,16 @@ class _RetryOptions(_FaultAgents):
     def test_timeout_bounds_the_retries(self):
         url, srv = self.serve_fault()
         srv.gets[CARD_PATH] = Reply(b"busy", 503, "text/plain", headers=[("Retry-After", "0")])
-        start = time.monotonic()
+        start = self.clock.monotonic()   # fake time: the real time taken and every wait
         self.assertError(self.cli(srv, *CARD, "--retries", "10", "--timeout", "1.5"), 3, "503")
-        self.assertLess(time.monotonic() - start, 3.0)
+        self.assertLess(self.clock.monotonic() - start, 3.0)
         self.assertGreaterEqual(srv.count("GET"), 2)
         self.assertLess(srv.count("GET"), 11)
+        self.assertEqual(self.clock.slept, [0.125, 0.25, 0.5][:srv.count("GET") - 1])
         srv.gets[CARD_PATH] = Reply(b"", 429, headers=[("Retry-After", "30")])   # longer than --timeout: no wait
-        start = time.monotonic()
+        start = self.clock.monotonic()
         self.assertError(self.cli(srv, *CARD, "--timeout", "5"), 3, "429", "Retry-After: 30")
-        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertLess(self.clock.monotonic() - start, 2.0)
 
 
 versioned(_RetryOptions, (("1.0",),))
@@ -9532,6 +9632,7 @@ class RestBindingTests(HandlerTestCase):
         run("list", "task", "list")
         run("list json, page size 2", "json", "task", "list", "--page-size", "2")
         run("list --all", "json", "task", "list", "--all", "--page-size", "2", "--status", "completed")
+        self.gate(agent)                                                   # the slow task stays running
         ids["slow"] = self.ids(run("send --async slow", "message", "send", "--async", "slow one two"))[0]
         run("cancel a running task", "task", "cancel")
         run("cancel again, json", "json", "task", "cancel", "{slow}")
