@@ -1841,7 +1841,7 @@ class _StreamScripted:
         url, srv = self.scripted()
         srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
         start = time.monotonic()
-        r = self.run_cli("message", "stream", "--url", url, "--timeout", "1", "hi")
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.3", "hi")
         self.assertLess(time.monotonic() - start, 5)
         self.assertEqual(r.code, 5, r)
         self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
@@ -2016,9 +2016,11 @@ class _NoWorkLost:
         return proc
 
     def short_lock_wait(self):
+        """The lock is waited for 0.3 s, in fake time."""
         patch = mock.patch.object(handler.SessionStore, "LOCK_WAIT", 0.3)
         patch.start()
         self.addCleanup(patch.stop)
+        self.fake_clock()
 
 
 class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
@@ -2195,12 +2197,13 @@ class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
     def test_blocking_send_without_an_answer_says_no_task_id(self):
         url, srv = self.scripted()
         srv.posts.append(Reply(hang=True))
-        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.5", "hi")
-        self.assertError(r, 5, "0.5 s", "the agent gave no task id", "--async")
+        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.3", "hi")
+        self.assertError(r, 5, "0.3 s", "the agent gave no task id", "--async")
         self.assertEqual(r.out, "")
 
     def test_poll_timeout_then_task_get_wait_picks_it_up(self):
         url, srv = self.scripted()
+        self.fake_clock()                                   # it polls in fake time
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
         r = self.run_cli("message", "send", "--url", url, "--timeout", "0.6", "hi")
@@ -2215,7 +2218,7 @@ class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
     def test_stream_timeout_names_the_saved_task_id(self):
         url, srv = self.scripted()
         srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
-        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.5", "hi")
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.3", "hi")
         self.assertEqual(r.code, 5, r)
         self.assertIn("the agent gave task id t-1", r.err.splitlines()[-1])
         self.assertIn("task get t-1 --url %s --wait" % url, r.err.splitlines()[-1])
@@ -2927,6 +2930,12 @@ def closed_port():
 
 
 class _Misbehaving:
+    """Scripted agents that misbehave; retries and polls wait in fake time (self.clock)."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
+
     def send(self, srv, url, reply, *extra):
         srv.posts.append(reply)
         return self.run_cli("message", "send", "--url", url, *extra, "hi")
@@ -2980,12 +2989,12 @@ class _Misbehaving:
     def test_never_answers(self):
         url, srv = self.scripted()
         start = time.monotonic()
-        r = self.send(srv, url, Reply(hang=True), "--timeout", "1")
+        r = self.send(srv, url, Reply(hang=True), "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
-        self.assertError(r, 5, "1 s")
+        self.assertError(r, 5, "0.3 s")
         srv.gets["/.well-known/agent-card.json"] = Reply(hang=True)
         start = time.monotonic()
-        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "1")
+        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
         self.assertJsonError(r, "A2ACLI_ERR_TIMEOUT", 5)
 
@@ -3045,9 +3054,9 @@ class _Misbehaving:
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
-        start = time.monotonic()
+        start = self.clock.monotonic()   # fake time: the requests' real time and every wait
         r = self.run_cli("message", "send", "--url", url, "--timeout", "1", "hi")
-        self.assertLess(time.monotonic() - start, 4)
+        self.assertLess(self.clock.monotonic() - start, 4)
         self.assertError(r, 5, "t-1")
         self.assertEqual(self.saved()[url]["task_id"], "t-1")
 
@@ -3193,6 +3202,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_errors_go_to_stderr_results_to_stdout(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                           # the retries wait in fake time
         r = self.run_cli("message", "send", "--url", url, "hi")
         self.assertEqual(r.out, "")
         self.assertError(r, 3)
@@ -4826,9 +4836,10 @@ class _TaskGetScripted:
     def test_wait_gives_up_at_timeout(self):
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wtask(self.V, "working"))) for _ in range(60)]
-        start = time.monotonic()
+        clock = self.fake_clock()                               # it polls in fake time
+        start = clock.monotonic()
         r = self.run_cli("task", "get", "t-1", "--url", url, "--wait", "--timeout", "1", "--poll-interval", "0.05")
-        self.assertLess(time.monotonic() - start, 5)
+        self.assertLess(clock.monotonic() - start, 5)
         self.assertEqual(r.code, 5, r)
         self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
         self.assertIn("t-1", r.err.splitlines()[-1])
@@ -6230,6 +6241,7 @@ class CardValidateCommandTests(HandlerTestCase):
 
     def test_unreachable_and_usage(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                           # the retries wait in fake time
         self.assertError(self.run_cli("card", "validate", "--url", url), 3)
         self.assertJsonError(self.run_cli("-o", "json", "card", "validate", "--url", url), "A2ACLI_ERR_UNREACHABLE", 3)
         path = self.write("good.json", V1_CARD)
@@ -7683,14 +7695,23 @@ PEMS = {"ca.pem": PEM_CA_CERT, "server.pem": PEM_SERVER_CERT, "server.key": PEM_
         "wronghost.pem": PEM_WRONGHOST_CERT, "client.pem": PEM_CLIENT_CERT, "client.key": PEM_CLIENT_KEY}
 
 
+TLS_CONTEXTS = {}   # (certificate, key, client CA) as text -> the server's SSLContext, built once
+
+
 def serve_tls(server, cert, key, client_ca=None):
     """Wrap a server's accepted connections in TLS; the handshake happens in the request's own
     thread (on first read), so a client that gives up cannot stall serve_forever."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    if client_ca:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(client_ca)
+    def text(path):
+        with open(path, encoding="ascii") as f:
+            return f.read()
+    ident = (text(cert), text(key), client_ca and text(client_ca))
+    context = TLS_CONTEXTS.get(ident)
+    if context is None:
+        context = TLS_CONTEXTS[ident] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        if client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(client_ca)
     accept = server.get_request
 
     def get_request():
@@ -8378,6 +8399,7 @@ class _ClientCredentials(_OAuth):
 
     def test_token_endpoint_errors_are_one_line(self):
         url, agent = self.resource()
+        self.fake_clock()                           # the retries wait in fake time
         self.set_client(url)
         cases = [
             ((401, {"error": "invalid_client", "error_description": "unknown client"}, ()), 4,
@@ -8932,10 +8954,10 @@ class _FaultCorpus(_FaultAgents):
             fault("bad chunk size", SEND, 1, "cut off",
                   posts=[Raw(http_bytes(headers=[("Transfer-Encoding", "chunked")], body=b"zz\r\n{}\r\n0\r\n\r\n",
                                         length=False))]),
-            # a byte every 0.25 s: never silent for --timeout, yet the whole answer takes longer
-            fault("body trickles", SEND + ("--timeout", "1"), 5, "1 s",
-                  posts=[Raw(http_bytes(body=task), burst=60, every=0.25)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
-            fault("never answers", SEND + ("--timeout", "0.5"), 5, "0.5 s", posts=[Reply(hang=True)], once=True),
+            # a byte every 0.1 s: never silent for --timeout, yet the whole answer takes longer
+            fault("body trickles", SEND + ("--timeout", "0.4"), 5, "0.4 s",
+                  posts=[Raw(http_bytes(body=task), burst=60, every=0.1)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
+            fault("never answers", SEND + ("--timeout", "0.3"), 5, "0.3 s", posts=[Reply(hang=True)], once=True),
             fault("connection reset before any byte", SEND, 3, "reset", posts=[Raw(end="reset")] * 3,
                   counts=(1, 3), json_code="A2ACLI_ERR_UNREACHABLE", once=True),
             fault("connection closed before any byte", SEND + ("--retries", "0"), 3, "closed the connection",
@@ -8991,7 +9013,7 @@ class _FaultCorpus(_FaultAgents):
                   gets={CARD_PATH: Reply(gzip.compress(b" " * (8 << 20)), headers=[("Content-Encoding", "gzip")])}),
             fault("unknown Content-Encoding", CARD, 1, "br",
                   gets={CARD_PATH: Reply(b"\x1b\x00\x00", headers=[("Content-Encoding", "br")])}),
-            fault("card never comes", CARD + ("--timeout", "0.5"), 5, "0.5 s", gets={CARD_PATH: Reply(hang=True)},
+            fault("card never comes", CARD + ("--timeout", "0.3"), 5, "0.3 s", gets={CARD_PATH: Reply(hang=True)},
                   json_code="A2ACLI_ERR_TIMEOUT", once=True),
             fault("card connection reset every time", CARD + ("--retries", "1"), 3, "reset", counts=(2, 0),
                   gets={CARD_PATH: [Raw(end="reset")] * 2}, once=True),
@@ -9029,9 +9051,9 @@ class _FaultCorpus(_FaultAgents):
                   posts=[sse_reply([b"data: " + b"x" * 1000 + b"\r\n"] * 10 + [b"\r\n"])]),
             fault("SSE stream with broken gzip", STREAM, 1, "cannot be decoded",
                   posts=[sse_reply([b"not gzip at all"], headers=[("Content-Encoding", "gzip")])]),
-            fault("SSE stream trickling", STREAM + ("--timeout", "1"), 5, "1 s",
+            fault("SSE stream trickling", STREAM + ("--timeout", "0.4"), 5, "0.4 s",
                   posts=[Raw(http_bytes(headers=[("Content-Type", "text/event-stream")], body=lambda req: b"".join(
-                      ev(req)), length=False), burst=100, every=0.25)], once=True),
+                      ev(req)), length=False), burst=100, every=0.1)], once=True),
             fault("SSE chunked stream cut mid-event", STREAM, 1, "not JSON",
                   posts=[sse_reply(lambda req: ev(req)[:1] + [ev(req)[1][:20]], chunked=True, cut=True)]),
         ]
