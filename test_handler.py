@@ -3234,6 +3234,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_colour_only_on_a_terminal_without_no_color(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        os.environ["HANDLER_RETRIES"] = "0"            # refused at once, not after two retries
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
         self.assertEqual(code, 3)
         self.assertNotIn("\033[", err)                 # NO_COLOR=1
@@ -6953,8 +6954,8 @@ class McpSessionToolTests(_Mcp, HandlerTestCase):
 class McpFailureTests(_Mcp, HandlerTestCase):
     def test_an_unreachable_agent_is_a_tool_error(self):
         url = "http://127.0.0.1:%d" % closed_port()
-        proc = self.mcp(MCP_NEWEST, "--timeout", "0.3")        # a short --timeout leaves out the retries
-        cli = self.run_cli("--timeout", "0.3", "message", "send", "--url", url, "hi").err.strip()
+        proc = self.mcp(MCP_NEWEST, "--timeout", "0.1")        # a short --timeout leaves out the retries
+        cli = self.run_cli("--timeout", "0.1", "message", "send", "--url", url, "hi").err.strip()
         for name, arguments in (("send_message", {"message": "hi"}), ("validate_agent_card", {}),
                                 ("get_task", {"task_id": "t-1"})):
             with self.subTest(tool=name):
@@ -8570,7 +8571,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertEqual(len(self.oauth.requests), 4)                     # no token request to send
 
     def test_login_in_a_subprocess_then_refresh_token_on_401(self):
-        self.oauth.device = ["authorization_pending", "token"]
+        self.oauth.device, self.oauth.interval = ["authorization_pending", "token"], 0.05   # real time
         url, agent = self.resource()
         r = self.assertOk(self.login(url, "--debug", run=self.run_proc))
         self.assertIn("sign in: To sign in, open %s/activate and enter the code %s\n" % (self.oauth.url, USER_CODE),
