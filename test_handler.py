@@ -2986,6 +2986,7 @@ class _Misbehaving:
         self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
         self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
                              "A2ACLI_ERR_UNREACHABLE", 3)
+        os.environ["HANDLER_RETRIES"] = "0"        # a real process: refused at once, not after two retries
         r = self.run_proc("message", "send", "--url", url, "hi")
         self.assertError(r, 3, "refused")
 
@@ -5543,7 +5544,7 @@ class PushReceiverLimitTests(HandlerTestCase):
         self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
 
     def test_idle_and_dripping_connections_are_cut_off_at_the_deadline(self):
-        url, port, events = self.receiver(timeout=0.5, max_connections=4)
+        url, port, events = self.receiver(timeout=0.25, max_connections=4)
         idle = [self.connect(port), self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 9\r\n\r\n{")]
         stop = threading.Event()
         self.addCleanup(stop.set)
@@ -5608,7 +5609,7 @@ class PushReceiverLimitTests(HandlerTestCase):
             import tracemalloc
         except ImportError:
             self.skipTest("no tracemalloc in %s" % sys.implementation.name)
-        url, port, events = self.receiver(timeout=0.5)        # the 16 MiB default
+        url, port, events = self.receiver(timeout=0.25)       # the 16 MiB default
         tracemalloc.start()
         self.addCleanup(tracemalloc.stop)
         head = b"POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % (15 << 20)
@@ -8024,6 +8025,7 @@ class ProxyTests(_TlsAgents, HandlerTestCase):
         closed = port.getsockname()[1]
         port.close()
         self.use_proxy("http://127.0.0.1:%d" % closed)
+        os.environ["HANDLER_RETRIES"] = "0"                      # refused at once, not after two retries
         self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3, "refused")
 
 
