@@ -3021,7 +3021,7 @@ class EchoAgent:
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
         import threading
         self.cond = threading.Condition()
-        self.gate = threading.Event()   # each chunk of a slow task waits gate.wait(0.5); tests hold it
+        self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
         self._outbox = None
 
     def card(self, base_url, secured=False):
@@ -3121,8 +3121,7 @@ class EchoAgent:
             index += len(batch)
             for event in batch:
                 yield event
-                state = task_state(event.get("statusUpdate"))
-                if state in TERMINAL_STATES + INTERRUPTED_STATES:
+                if task_state(event.get("statusUpdate")) in TERMINAL_STATES + INTERRUPTED_STATES:
                     return
 
     def get(self, task_id, history_length=None):

@@ -46,7 +46,7 @@ EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
 TERMINAL = ("completed", "canceled", "failed", "rejected")
 # Each test's directory in memory where the machine has some: the suite writes sessions files
 # thousands of times, and an fsync on a disk shared with other work can take milliseconds.
-SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK | os.X_OK) else None
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "_thread", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses",
@@ -335,7 +335,8 @@ class Gate:
     waits that many seconds instead. held(n): wait until n chunks wait here."""
 
     def __init__(self, pace=None):
-        self.cond, self.pace, self.passes, self.waiting, self.opened = threading.Condition(), pace, 0, 0, False
+        self.cond, self.pace = threading.Condition(), pace
+        self.passes, self.waiting, self.opened = 0, 0, False
 
     def wait(self, timeout):
         with self.cond:
@@ -569,6 +570,39 @@ def versioned(mixin, versions_list=(("1.0",), ("0.3",), ("1.0", "0.3"))):
 
 
 # ============================================================================ 1. the files themselves
+
+class SlowTaskGateTests(HandlerTestCase):
+    """The built-in agent's slow task waits at its gate (EchoAgent.gate): 0.5 s a chunk for a
+    person watching `server agent`, or as long as a test holds it."""
+
+    @staticmethod
+    def message(text):
+        return {"messageId": handler.new_id(), "role": "ROLE_USER", "parts": [{"text": text}]}
+
+    def test_each_chunk_of_a_slow_task_waits_half_a_second_at_the_gate(self):
+        agent = handler.EchoAgent()
+        self.assertIsInstance(agent.gate, threading.Event)    # never set: wait(0.5) pauses 0.5 s
+        self.assertFalse(agent.gate.is_set())
+        agent.gate = mock.Mock(**{"wait.return_value": True})
+        for text, waits in (("hi there", 0), ("slow a b", 4)):   # "Echo: ", "slow ", "a ", "b"
+            with self.subTest(text=text):
+                task, _ = agent.start(self.message(text))
+                self.assertEqual(handler.task_state(agent.wait(task["id"], 10)), "completed")
+                self.assertEqual(agent.gate.wait.call_args_list, [mock.call(0.5)] * waits)
+                agent.gate.wait.reset_mock()
+
+    def test_a_test_holds_steps_and_opens_a_slow_task(self):
+        url, server = self.agent()
+        agent, gate = server.agent, self.gate(server)
+        task, _ = agent.start(self.message("slow a b"))
+        self.assertTrue(gate.held(1))                           # "Echo: " waits
+        self.assertEqual(handler.task_state(agent.get(task["id"])), "working")
+        gate.step(2)
+        self.assertTrue(gate.held(1))                           # "Echo: " and "slow " went; "a " waits
+        self.assertEqual(handler.reply_text(agent.get(task["id"])), "Echo: slow ")
+        gate.open()
+        self.assertEqual(handler.reply_text(agent.wait(task["id"], 10)), "Echo: slow a b")
+
 
 class FileTests(unittest.TestCase):
     def imported_modules(self, path):
@@ -1670,7 +1704,8 @@ class _StreamBuiltin:
         url, agent = self.agent()
         self.gate(agent, pace=0.2)     # four chunks 0.2 s apart: longer than --timeout 0.6 in all
         start = time.monotonic()
-        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.6", "slow a b"))
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.6",
+                                       "slow a b"))
         self.assertGreater(time.monotonic() - start, 0.6)
         self.assertEqual(self.ids(r)[2], "completed")
 
@@ -2986,7 +3021,7 @@ class _Misbehaving:
         self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
         self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
                              "A2ACLI_ERR_UNREACHABLE", 3)
-        os.environ["HANDLER_RETRIES"] = "0"        # a real process: refused at once, not after two retries
+        os.environ["HANDLER_RETRIES"] = "0"        # a real process: refused at once, no retries
         r = self.run_proc("message", "send", "--url", url, "hi")
         self.assertError(r, 3, "refused")
 
@@ -4801,10 +4836,10 @@ class _TaskGet:
 
     def test_wait_until_a_slow_task_completes(self):
         url, agent = self.agent()
-        gate = self.gate(agent)                                 # held: the first GetTask finds it working
+        gate = self.gate(agent)                        # held: the first GetTask finds it working
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
 
-        def finish(seconds):                                    # while the client waits (fake time): it ends
+        def finish(seconds):                           # while the client waits (fake time): it ends
             gate.open()
             agent.agent.wait(task_id, 10)
         clock = self.fake_clock(finish)
@@ -5017,7 +5052,7 @@ class TaskListV03Tests(HandlerTestCase):
 class _TaskCancel:
     def test_cancel_a_running_task_and_again(self):
         url, agent = self.agent()
-        self.gate(agent)                                                       # the slow task stays running
+        self.gate(agent)                                  # the slow task stays running
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
         expected = "Task ID: %s\nContext ID: %s\nState: canceled\n" % (task_id, ctx)
@@ -5065,9 +5100,10 @@ class _TaskResubscribe:
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
         proc = self.popen([sys.executable, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.assertTrue(followers.acquire(timeout=15))                  # the subprocess follows the held task
-        opener = threading.Thread(target=lambda: (followers.acquire(timeout=15), gate.open()), daemon=True)
-        opener.start()                                                  # once this process follows it too: it runs
+        self.assertTrue(followers.acquire(timeout=15))       # the subprocess follows the held task
+        opener = threading.Thread(target=lambda: (followers.acquire(timeout=15), gate.open()),
+                                  daemon=True)
+        opener.start()                                   # once this process follows too: it runs
         saved = os.path.join(self.tmp, "saved")
         r = self.assertOk(self.run_cli("task", "resubscribe", "--url", url, "--save-artifacts", saved))
         opener.join(5)
@@ -6840,7 +6876,7 @@ class _McpTools(_Mcp):
 
     def test_cancel_task(self):
         url, agent = self.agent()
-        self.gate(agent)                                                # the slow task stays running
+        self.gate(agent)                                  # the slow task stays running
         proc = self.mcp()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
@@ -6958,7 +6994,7 @@ class McpSessionToolTests(_Mcp, HandlerTestCase):
 class McpFailureTests(_Mcp, HandlerTestCase):
     def test_an_unreachable_agent_is_a_tool_error(self):
         url = "http://127.0.0.1:%d" % closed_port()
-        proc = self.mcp(MCP_NEWEST, "--timeout", "0.1")        # a short --timeout leaves out the retries
+        proc = self.mcp(MCP_NEWEST, "--timeout", "0.1")   # a short --timeout leaves out the retries
         cli = self.run_cli("--timeout", "0.1", "message", "send", "--url", url, "hi").err.strip()
         for name, arguments in (("send_message", {"message": "hi"}), ("validate_agent_card", {}),
                                 ("get_task", {"task_id": "t-1"})):
@@ -7557,7 +7593,7 @@ class _ChatTerminal:
         gate = self.gate(agent)
         term.prompt()
         term.type("slow a b c d e f g h\r")
-        gate.step(2)                                                    # "Echo: " and "slow ", then it is held
+        gate.step(2)                                    # "Echo: " and "slow ", then it is held
         term.expect(r"Echo: slow ")                                  # streamed: the first chunk, the task running
         [slow] = list(tasks)
         self.assertEqual(handler.task_state(tasks[slow]), "working")
@@ -8025,7 +8061,7 @@ class ProxyTests(_TlsAgents, HandlerTestCase):
         closed = port.getsockname()[1]
         port.close()
         self.use_proxy("http://127.0.0.1:%d" % closed)
-        os.environ["HANDLER_RETRIES"] = "0"                      # refused at once, not after two retries
+        os.environ["HANDLER_RETRIES"] = "0"              # refused at once, not after two retries
         self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3, "refused")
 
 
@@ -8047,7 +8083,8 @@ class OAuthHandler(BaseHTTPRequestHandler):
         srv = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         req = Req("POST", self.path, self.headers, body)
-        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), handler.monotonic()   # fake or real
+        req.form = dict(parse_qsl(body.decode("ascii", "replace")))
+        req.at = handler.monotonic()   # the test's fake clock, if it has one
         with srv.lock:
             srv.requests.append(req)
             status, answer, headers = srv.answer(req)
@@ -8532,7 +8569,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
                          (self.oauth.url + "/device", self.token_url, ["read", "write"]))
 
     def test_login_polls_as_told_stores_tokens_and_send_uses_them(self):
-        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down adds 5 s (fake time)
+        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down: 5 s more
         url, agent = self.resource()
         r = self.assertOk(self.login(url))
         lines = r.err.splitlines()
@@ -8576,7 +8613,8 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertEqual(len(self.oauth.requests), 4)                     # no token request to send
 
     def test_login_in_a_subprocess_then_refresh_token_on_401(self):
-        self.oauth.device, self.oauth.interval = ["authorization_pending", "token"], 0.05   # real time
+        self.oauth.device = ["authorization_pending", "token"]
+        self.oauth.interval = 0.05                               # a real process waits in real time
         url, agent = self.resource()
         r = self.assertOk(self.login(url, "--debug", run=self.run_proc))
         self.assertIn("sign in: To sign in, open %s/activate and enter the code %s\n" % (self.oauth.url, USER_CODE),
@@ -8962,8 +9000,10 @@ class _FaultCorpus(_FaultAgents):
                                         length=False))]),
             # a byte every 0.1 s: never silent for --timeout, yet the whole answer takes longer
             fault("body trickles", SEND + ("--timeout", "0.4"), 5, "0.4 s",
-                  posts=[Raw(http_bytes(body=task), burst=60, every=0.1)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
-            fault("never answers", SEND + ("--timeout", "0.3"), 5, "0.3 s", posts=[Reply(hang=True)], once=True),
+                  posts=[Raw(http_bytes(body=task), burst=60, every=0.1)],
+                  json_code="A2ACLI_ERR_TIMEOUT", once=True),
+            fault("never answers", SEND + ("--timeout", "0.3"), 5, "0.3 s",
+                  posts=[Reply(hang=True)], once=True),
             fault("connection reset before any byte", SEND, 3, "reset", posts=[Raw(end="reset")] * 3,
                   counts=(1, 3), json_code="A2ACLI_ERR_UNREACHABLE", once=True),
             fault("connection closed before any byte", SEND + ("--retries", "0"), 3, "closed the connection",
@@ -9019,7 +9059,8 @@ class _FaultCorpus(_FaultAgents):
                   gets={CARD_PATH: Reply(gzip.compress(b" " * (8 << 20)), headers=[("Content-Encoding", "gzip")])}),
             fault("unknown Content-Encoding", CARD, 1, "br",
                   gets={CARD_PATH: Reply(b"\x1b\x00\x00", headers=[("Content-Encoding", "br")])}),
-            fault("card never comes", CARD + ("--timeout", "0.3"), 5, "0.3 s", gets={CARD_PATH: Reply(hang=True)},
+            fault("card never comes", CARD + ("--timeout", "0.3"), 5, "0.3 s",
+                  gets={CARD_PATH: Reply(hang=True)},
                   json_code="A2ACLI_ERR_TIMEOUT", once=True),
             fault("card connection reset every time", CARD + ("--retries", "1"), 3, "reset", counts=(2, 0),
                   gets={CARD_PATH: [Raw(end="reset")] * 2}, once=True),
@@ -9660,7 +9701,7 @@ class RestBindingTests(HandlerTestCase):
         run("list", "task", "list")
         run("list json, page size 2", "json", "task", "list", "--page-size", "2")
         run("list --all", "json", "task", "list", "--all", "--page-size", "2", "--status", "completed")
-        self.gate(agent)                                                   # the slow task stays running
+        self.gate(agent)                                   # the slow task stays running
         ids["slow"] = self.ids(run("send --async slow", "message", "send", "--async", "slow one two"))[0]
         run("cancel a running task", "task", "cancel")
         run("cancel again, json", "json", "task", "cancel", "{slow}")
