@@ -3448,7 +3448,7 @@ def serving(test, *argv, stdin=""):
         except OSError:
             test.assertIsNone(proc.poll(), "the server ended")
             test.assertLess(time.monotonic(), deadline, "the server never listened")
-            time.sleep(0.05)   # a subprocess: no Event to wait on
+            time.sleep(0.01)   # a subprocess: no Event to wait on
 
 
 class SecretsOnTheCommandLineTests(HandlerTestCase):
