@@ -47,6 +47,9 @@ PYTHON = (sys.executable, "-S")
 SECRET = "sk-live-0123456789abcdefSECRET"
 EVENT_KEYS = {"task", "message", "statusUpdate", "artifactUpdate"}
 TERMINAL = ("completed", "canceled", "failed", "rejected")
+# Each test's directory in memory where the machine has some: the suite writes sessions files
+# thousands of times, and an fsync on a disk shared with other work can take milliseconds.
+SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "_thread", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses",
@@ -309,6 +312,74 @@ class Result:
         return "Result(code=%r, out=%r, err=%r)" % (self.code, self.out[-2000:], self.err[-2000:])
 
 
+class FakeClock:
+    """handler's clock seam in fake time (tqdm's DiscreteTimer is the model): sleep(s) returns at
+    once, records s in `slept` and moves the clock on by s; monotonic() is the real clock plus
+    every sleep skipped, so deadlines still count the time the requests really take.
+    on_sleep(s), when given, runs at each sleep (a test lets its agent move on there)."""
+
+    def __init__(self, on_sleep=None):
+        self.slept, self.skipped, self.on_sleep = [], 0.0, on_sleep
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.skipped += seconds
+        if self.on_sleep:
+            self.on_sleep(seconds)
+
+    def monotonic(self):
+        return time.monotonic() + self.skipped
+
+
+class Gate:
+    """EchoAgent.gate for a test: each chunk of a slow task waits in wait() (the agent's 0.5 s is
+    ignored) until the test lets it through: step(n) lets n chunks go, open() all from then on
+    (also at the end of the test, so that no task is left waiting); with `pace`, each chunk
+    waits that many seconds instead. held(n): wait until n chunks wait here."""
+
+    def __init__(self, pace=None):
+        self.cond, self.pace = threading.Condition(), pace
+        self.passes, self.waiting, self.opened = 0, 0, False
+
+    def wait(self, timeout):
+        with self.cond:
+            self.waiting += 1
+            self.cond.notify_all()
+            if self.pace is not None:
+                self.cond.wait_for(lambda: self.opened, self.pace)
+            else:
+                self.cond.wait_for(lambda: self.opened or self.passes, 30)
+                if self.passes and not self.opened:
+                    self.passes -= 1
+            self.waiting -= 1
+            self.cond.notify_all()
+            return True
+
+    def step(self, n=1):
+        with self.cond:
+            self.passes += n
+            self.cond.notify_all()
+
+    def open(self):
+        with self.cond:
+            self.opened = True
+            self.cond.notify_all()
+
+    def held(self, n=1, timeout=10):
+        with self.cond:
+            return self.cond.wait_for(lambda: self.waiting >= n and not self.passes, timeout)
+
+
+def stop_serving(server):
+    """server.shutdown() without waiting out serve_forever's poll interval: the request to stop
+    is made, then a connection wakes its select at once (it checks the request before it
+    accepts anything)."""
+    server._BaseServer__shutdown_request = True
+    with contextlib.suppress(OSError):
+        socket.create_connection(server.server_address[:2], 1).close()
+    server.shutdown()
+
+
 # ============================================================================ base test case
 
 class HandlerTestCase(unittest.TestCase):
@@ -324,7 +395,7 @@ class HandlerTestCase(unittest.TestCase):
         env = mock.patch.dict(os.environ)
         env.start()
         self.addCleanup(env.stop)
-        self.tmp = tempfile.mkdtemp(prefix="handler-test-")
+        self.tmp = tempfile.mkdtemp(prefix="handler-test-", dir=SCRATCH)
         self.addCleanup(shutil.rmtree, self.tmp, True)
         self.home = os.path.join(self.tmp, "handler-home")     # not created: handler must create it
         self.sessions_path = os.path.join(self.home, "sessions.json")
@@ -420,11 +491,26 @@ class HandlerTestCase(unittest.TestCase):
         def stop():
             for event in events:
                 event.set()
-            server.shutdown()
+            stop_serving(server)
             server.server_close()
             thread.join(5)
         self.addCleanup(stop)
         return "http://127.0.0.1:%d" % server.server_address[1]
+
+    def fake_clock(self, on_sleep=None):
+        """handler's clock seam replaced by a FakeClock for the rest of the test."""
+        clock = FakeClock(on_sleep)
+        for name in ("sleep", "monotonic"):
+            patch = mock.patch.object(handler, name, getattr(clock, name))
+            patch.start()
+            self.addCleanup(patch.stop)
+        return clock
+
+    def gate(self, server, pace=None):
+        """A Gate holding the slow tasks of the built-in agent `server`, opened at the end."""
+        gate = server.agent.gate = Gate(pace)
+        self.addCleanup(gate.open)
+        return gate
 
     def agent(self, versions=None, token=None):
         """The built-in agent, recording every request in server.received. Returns (url, server)."""
@@ -487,6 +573,39 @@ def versioned(mixin, versions_list=(("1.0",), ("0.3",), ("1.0", "0.3"))):
 
 
 # ============================================================================ 1. the files themselves
+
+class SlowTaskGateTests(HandlerTestCase):
+    """The built-in agent's slow task waits at its gate (EchoAgent.gate): 0.5 s a chunk for a
+    person watching `server agent`, or as long as a test holds it."""
+
+    @staticmethod
+    def message(text):
+        return {"messageId": handler.new_id(), "role": "ROLE_USER", "parts": [{"text": text}]}
+
+    def test_each_chunk_of_a_slow_task_waits_half_a_second_at_the_gate(self):
+        agent = handler.EchoAgent()
+        self.assertIsInstance(agent.gate, threading.Event)    # never set: wait(0.5) pauses 0.5 s
+        self.assertFalse(agent.gate.is_set())
+        agent.gate = mock.Mock(**{"wait.return_value": True})
+        for text, waits in (("hi there", 0), ("slow a b", 4)):   # "Echo: ", "slow ", "a ", "b"
+            with self.subTest(text=text):
+                task, _ = agent.start(self.message(text))
+                self.assertEqual(handler.task_state(agent.wait(task["id"], 10)), "completed")
+                self.assertEqual(agent.gate.wait.call_args_list, [mock.call(0.5)] * waits)
+                agent.gate.wait.reset_mock()
+
+    def test_a_test_holds_steps_and_opens_a_slow_task(self):
+        url, server = self.agent()
+        agent, gate = server.agent, self.gate(server)
+        task, _ = agent.start(self.message("slow a b"))
+        self.assertTrue(gate.held(1))                           # "Echo: " waits
+        self.assertEqual(handler.task_state(agent.get(task["id"])), "working")
+        gate.step(2)
+        self.assertTrue(gate.held(1))                           # "Echo: " and "slow " went; "a " waits
+        self.assertEqual(handler.reply_text(agent.get(task["id"])), "Echo: slow ")
+        gate.open()
+        self.assertEqual(handler.reply_text(agent.wait(task["id"], 10)), "Echo: slow a b")
+
 
 class FileTests(unittest.TestCase):
     def imported_modules(self, path):
@@ -1458,6 +1577,7 @@ class _MessageSend:
 
     def test_async_returns_at_once(self):
         url, agent = self.agent()
+        self.gate(agent)                                   # the slow task is held: still running
         start = time.monotonic()
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow x"))
         self.assertLess(time.monotonic() - start, 1.0)     # the task itself takes 1 s
@@ -1584,13 +1704,16 @@ class _StreamBuiltin:
 
     def test_stream_timeout_is_the_longest_silence(self):
         url, agent = self.agent()
-        start = time.monotonic()       # three events 0.5 s apart: longer than --timeout 1 in all
-        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "1", "slow a b"))
-        self.assertGreater(time.monotonic() - start, 1.0)
+        self.gate(agent, pace=0.2)     # four chunks 0.2 s apart: longer than --timeout 0.6 in all
+        start = time.monotonic()
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "--timeout", "0.6",
+                                       "slow a b"))
+        self.assertGreater(time.monotonic() - start, 0.6)
         self.assertEqual(self.ids(r)[2], "completed")
 
     def test_stream_in_a_subprocess(self):
         url, agent = self.agent()
+        self.gate(agent, pace=0.05)    # still a stream of chunks over time
         r = self.assertOk(self.run_proc("message", "stream", "--url", url, "slow a"))
         self.assertTrue(r.out.startswith("Echo: slow a\nTask ID: "), r)
         self.assertEqual(self.ids(r)[2], "completed")
@@ -1758,7 +1881,7 @@ class _StreamScripted:
         url, srv = self.scripted()
         srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
         start = time.monotonic()
-        r = self.run_cli("message", "stream", "--url", url, "--timeout", "1", "hi")
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.3", "hi")
         self.assertLess(time.monotonic() - start, 5)
         self.assertEqual(r.code, 5, r)
         self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
@@ -1933,9 +2056,11 @@ class _NoWorkLost:
         return proc
 
     def short_lock_wait(self):
+        """The lock is waited for 0.3 s, in fake time."""
         patch = mock.patch.object(handler.SessionStore, "LOCK_WAIT", 0.3)
         patch.start()
         self.addCleanup(patch.stop)
+        self.fake_clock()
 
 
 class RefusedBeforeSendingTests(_NoWorkLost, HandlerTestCase):
@@ -2112,12 +2237,13 @@ class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
     def test_blocking_send_without_an_answer_says_no_task_id(self):
         url, srv = self.scripted()
         srv.posts.append(Reply(hang=True))
-        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.5", "hi")
-        self.assertError(r, 5, "0.5 s", "the agent gave no task id", "--async")
+        r = self.run_cli("message", "send", "--url", url, "--timeout", "0.3", "hi")
+        self.assertError(r, 5, "0.3 s", "the agent gave no task id", "--async")
         self.assertEqual(r.out, "")
 
     def test_poll_timeout_then_task_get_wait_picks_it_up(self):
         url, srv = self.scripted()
+        self.fake_clock()                                   # it polls in fake time
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
         r = self.run_cli("message", "send", "--url", url, "--timeout", "0.6", "hi")
@@ -2132,7 +2258,7 @@ class SendTimeoutTests(_NoWorkLost, HandlerTestCase):
     def test_stream_timeout_names_the_saved_task_id(self):
         url, srv = self.scripted()
         srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=1))
-        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.5", "hi")
+        r = self.run_cli("message", "stream", "--url", url, "--timeout", "0.3", "hi")
         self.assertEqual(r.code, 5, r)
         self.assertIn("the agent gave task id t-1", r.err.splitlines()[-1])
         self.assertIn("task get t-1 --url %s --wait" % url, r.err.splitlines()[-1])
@@ -2802,6 +2928,7 @@ class _BuiltinAgentRpc:
         self.assertEqual(got["result"]["history"], [])
         _, _, reply = self.call(url, self.method("cancel"), {"id": task["id"]})
         self.assertEqual(reply["error"]["code"], -32002)
+        self.gate(agent)                                  # the slow task stays running
         slow = self.send(url, "slow a b c", later=True)
         self.assertIn(slow["status"]["state"], (wstate(self.V, "submitted"), wstate(self.V, "working")))
         _, _, reply = self.call(url, self.method("cancel"), {"id": slow["id"]})
@@ -2843,6 +2970,12 @@ def closed_port():
 
 
 class _Misbehaving:
+    """Scripted agents that misbehave; retries and polls wait in fake time (self.clock)."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
+
     def send(self, srv, url, reply, *extra):
         srv.posts.append(reply)
         return self.run_cli("message", "send", "--url", url, *extra, "hi")
@@ -2890,18 +3023,19 @@ class _Misbehaving:
         self.assertError(self.run_cli("card", "get", "--url", url), 3, "refused")
         self.assertJsonError(self.run_cli("-o", "json", "message", "stream", "--url", url, "hi"),
                              "A2ACLI_ERR_UNREACHABLE", 3)
+        os.environ["HANDLER_RETRIES"] = "0"        # a real process: refused at once, no retries
         r = self.run_proc("message", "send", "--url", url, "hi")
         self.assertError(r, 3, "refused")
 
     def test_never_answers(self):
         url, srv = self.scripted()
         start = time.monotonic()
-        r = self.send(srv, url, Reply(hang=True), "--timeout", "1")
+        r = self.send(srv, url, Reply(hang=True), "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
-        self.assertError(r, 5, "1 s")
+        self.assertError(r, 5, "0.3 s")
         srv.gets["/.well-known/agent-card.json"] = Reply(hang=True)
         start = time.monotonic()
-        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "1")
+        r = self.run_cli("-o", "json", "card", "get", "--url", url, "--timeout", "0.3")
         self.assertLess(time.monotonic() - start, 4)
         self.assertJsonError(r, "A2ACLI_ERR_TIMEOUT", 5)
 
@@ -2961,9 +3095,9 @@ class _Misbehaving:
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wsend(self.V, wtask(self.V, "working"))))] + \
             [Reply(rpc(wtask(self.V, "working"))) for _ in range(20)]
-        start = time.monotonic()
+        start = self.clock.monotonic()   # fake time: the requests' real time and every wait
         r = self.run_cli("message", "send", "--url", url, "--timeout", "1", "hi")
-        self.assertLess(time.monotonic() - start, 4)
+        self.assertLess(self.clock.monotonic() - start, 4)
         self.assertError(r, 5, "t-1")
         self.assertEqual(self.saved()[url]["task_id"], "t-1")
 
@@ -3109,6 +3243,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_errors_go_to_stderr_results_to_stdout(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                           # the retries wait in fake time
         r = self.run_cli("message", "send", "--url", url, "hi")
         self.assertEqual(r.out, "")
         self.assertError(r, 3)
@@ -3140,6 +3275,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_colour_only_on_a_terminal_without_no_color(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        os.environ["HANDLER_RETRIES"] = "0"            # refused at once, not after two retries
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "hi"])
         self.assertEqual(code, 3)
         self.assertNotIn("\033[", err)                 # NO_COLOR=1
@@ -3152,6 +3288,7 @@ class CommandLineTests(HandlerTestCase):
 
     def test_spinner_only_on_a_terminal(self):
         url, agent = self.agent()
+        self.gate(agent, pace=0.15)    # a send of 0.45 s: the spinner turns every 0.1 s
         del os.environ["NO_COLOR"]
         code, out, err = self.run_on_a_terminal(["message", "send", "--url", url, "slow x"])
         self.assertEqual(code, 0)
@@ -3313,7 +3450,7 @@ def serving(test, *argv, stdin=""):
         except OSError:
             test.assertIsNone(proc.poll(), "the server ended")
             test.assertLess(time.monotonic(), deadline, "the server never listened")
-            time.sleep(0.05)   # a subprocess: no Event to wait on
+            time.sleep(0.01)   # a subprocess: no Event to wait on
 
 
 class SecretsOnTheCommandLineTests(HandlerTestCase):
@@ -4776,8 +4913,15 @@ class _TaskGet:
 
     def test_wait_until_a_slow_task_completes(self):
         url, agent = self.agent()
+        gate = self.gate(agent)                        # held: the first GetTask finds it working
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
+
+        def finish(seconds):                           # while the client waits (fake time): it ends
+            gate.open()
+            agent.agent.wait(task_id, 10)
+        clock = self.fake_clock(finish)
         r = self.assertOk(self.run_cli("task", "get", "--url", url, "--wait", "--poll-interval", "0.1"))
+        self.assertEqual(clock.slept[0], 0.1)
         self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
         self.assertIn(task_id, r.err.splitlines()[0])
         self.assertGreater(len(self.posts(agent)), 2)           # it polled
@@ -4809,9 +4953,10 @@ class _TaskGetScripted:
     def test_wait_gives_up_at_timeout(self):
         url, srv = self.scripted()
         srv.posts += [Reply(rpc(wtask(self.V, "working"))) for _ in range(60)]
-        start = time.monotonic()
+        clock = self.fake_clock()                               # it polls in fake time
+        start = clock.monotonic()
         r = self.run_cli("task", "get", "t-1", "--url", url, "--wait", "--timeout", "1", "--poll-interval", "0.05")
-        self.assertLess(time.monotonic() - start, 5)
+        self.assertLess(clock.monotonic() - start, 5)
         self.assertEqual(r.code, 5, r)
         self.assertTrue(r.err.splitlines()[-1].startswith("Error: "), r)
         self.assertIn("t-1", r.err.splitlines()[-1])
@@ -4984,6 +5129,7 @@ class TaskListV03Tests(HandlerTestCase):
 class _TaskCancel:
     def test_cancel_a_running_task_and_again(self):
         url, agent = self.agent()
+        self.gate(agent)                                  # the slow task stays running
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
         expected = "Task ID: %s\nContext ID: %s\nState: canceled\n" % (task_id, ctx)
@@ -5022,11 +5168,22 @@ versioned(_TaskCancel, (("1.0",), ("0.3",)))
 class _TaskResubscribe:
     def test_follow_a_running_task(self):
         url, agent = self.agent()
+        gate, followers, follow = self.gate(agent), threading.Semaphore(0), agent.agent.follow
+
+        def following(*args):   # a subscriber's stream has its place in the task's events
+            followers.release()
+            return follow(*args)
+        agent.agent.follow = following
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async", "slow")))
         proc = self.popen([*PYTHON, HANDLER_PATH, "-o", "json", "task", "resubscribe", task_id, "--url", url],
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertTrue(followers.acquire(timeout=15))       # the subprocess follows the held task
+        opener = threading.Thread(target=lambda: (followers.acquire(timeout=15), gate.open()),
+                                  daemon=True)
+        opener.start()                                   # once this process follows too: it runs
         saved = os.path.join(self.tmp, "saved")
         r = self.assertOk(self.run_cli("task", "resubscribe", "--url", url, "--save-artifacts", saved))
+        opener.join(5)
         self.assertEqual(r.out, "Echo: slow\nTask ID: %s\nContext ID: %s\nState: completed\n" % (task_id, ctx))
         body = self.assertWire(self.posts(agent)[1], "SubscribeToTask", "tasks/resubscribe")
         self.assertEqual(body["params"], {"id": task_id})
@@ -5500,7 +5657,7 @@ class PushReceiverLimitTests(HandlerTestCase):
         self.assertEqual(events.get(timeout=5), wstatus("1.0", "working"))
 
     def test_idle_and_dripping_connections_are_cut_off_at_the_deadline(self):
-        url, port, events = self.receiver(timeout=0.5, max_connections=4)
+        url, port, events = self.receiver(timeout=0.25, max_connections=4)
         idle = [self.connect(port), self.connect(port, b"POST / HTTP/1.0\r\nContent-Length: 9\r\n\r\n{")]
         stop = threading.Event()
         self.addCleanup(stop.set)
@@ -5565,7 +5722,7 @@ class PushReceiverLimitTests(HandlerTestCase):
             import tracemalloc
         except ImportError:
             self.skipTest("no tracemalloc in %s" % sys.implementation.name)
-        url, port, events = self.receiver(timeout=0.5)        # the 16 MiB default
+        url, port, events = self.receiver(timeout=0.25)       # the 16 MiB default
         tracemalloc.start()
         self.addCleanup(tracemalloc.stop)
         head = b"POST / HTTP/1.0\r\nContent-Length: %d\r\n\r\n" % (15 << 20)
@@ -6202,6 +6359,7 @@ class CardValidateCommandTests(HandlerTestCase):
 
     def test_unreachable_and_usage(self):
         url = "http://127.0.0.1:%d" % closed_port()
+        self.fake_clock()                           # the retries wait in fake time
         self.assertError(self.run_cli("card", "validate", "--url", url), 3)
         self.assertJsonError(self.run_cli("-o", "json", "card", "validate", "--url", url), "A2ACLI_ERR_UNREACHABLE", 3)
         path = self.write("good.json", V1_CARD)
@@ -6795,6 +6953,7 @@ class _McpTools(_Mcp):
 
     def test_cancel_task(self):
         url, agent = self.agent()
+        self.gate(agent)                                  # the slow task stays running
         proc = self.mcp()
         task_id, ctx, _ = self.ids(self.assertOk(self.run_cli("message", "send", "--url", url, "--async",
                                                               "slow a b c")))
@@ -6912,8 +7071,8 @@ class McpSessionToolTests(_Mcp, HandlerTestCase):
 class McpFailureTests(_Mcp, HandlerTestCase):
     def test_an_unreachable_agent_is_a_tool_error(self):
         url = "http://127.0.0.1:%d" % closed_port()
-        proc = self.mcp(MCP_NEWEST, "--timeout", "0.3")        # a short --timeout leaves out the retries
-        cli = self.run_cli("--timeout", "0.3", "message", "send", "--url", url, "hi").err.strip()
+        proc = self.mcp(MCP_NEWEST, "--timeout", "0.1")   # a short --timeout leaves out the retries
+        cli = self.run_cli("--timeout", "0.1", "message", "send", "--url", url, "hi").err.strip()
         for name, arguments in (("send_message", {"message": "hi"}), ("validate_agent_card", {}),
                                 ("get_task", {"task_id": "t-1"})):
             with self.subTest(tool=name):
@@ -7535,8 +7694,10 @@ class _ChatTerminal:
         os.environ.pop("NO_COLOR")
         os.environ["TERM"] = "xterm"
         term = self.terminal(url)
+        gate = self.gate(agent)
         term.prompt()
         term.type("slow a b c d e f g h\r")
+        gate.step(2)                                    # "Echo: " and "slow ", then it is held
         term.expect(r"Echo: slow ")                                  # streamed: the first chunk, the task running
         [slow] = list(tasks)
         self.assertEqual(handler.task_state(tasks[slow]), "working")
@@ -7679,14 +7840,23 @@ PEMS = {"ca.pem": PEM_CA_CERT, "server.pem": PEM_SERVER_CERT, "server.key": PEM_
         "wronghost.pem": PEM_WRONGHOST_CERT, "client.pem": PEM_CLIENT_CERT, "client.key": PEM_CLIENT_KEY}
 
 
+TLS_CONTEXTS = {}   # (certificate, key, client CA) as text -> the server's SSLContext, built once
+
+
 def serve_tls(server, cert, key, client_ca=None):
     """Wrap a server's accepted connections in TLS; the handshake happens in the request's own
     thread (on first read), so a client that gives up cannot stall serve_forever."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    if client_ca:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(client_ca)
+    def text(path):
+        with open(path, encoding="ascii") as f:
+            return f.read()
+    ident = (text(cert), text(key), client_ca and text(client_ca))
+    context = TLS_CONTEXTS.get(ident)
+    if context is None:
+        context = TLS_CONTEXTS[ident] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        if client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(client_ca)
     accept = server.get_request
 
     def get_request():
@@ -8215,6 +8385,7 @@ class ProxyTests(_TlsAgents, HandlerTestCase):
         closed = port.getsockname()[1]
         port.close()
         self.use_proxy("http://127.0.0.1:%d" % closed)
+        os.environ["HANDLER_RETRIES"] = "0"              # refused at once, not after two retries
         self.assertError(self.run_proc("message", "send", "--url", url, "hi"), 3, "refused")
 
 
@@ -8236,7 +8407,8 @@ class OAuthHandler(BaseHTTPRequestHandler):
         srv = self.server
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         req = Req("POST", self.path, self.headers, body)
-        req.form, req.at = dict(parse_qsl(body.decode("ascii", "replace"))), time.monotonic()
+        req.form = dict(parse_qsl(body.decode("ascii", "replace")))
+        req.at = handler.monotonic()   # the test's fake clock, if it has one
         with srv.lock:
             srv.requests.append(req)
             status, answer, headers = srv.answer(req)
@@ -8595,6 +8767,7 @@ class _ClientCredentials(_OAuth):
 
     def test_token_endpoint_errors_are_one_line(self):
         url, agent = self.resource()
+        self.fake_clock()                           # the retries wait in fake time
         self.set_client(url)
         cases = [
             ((401, {"error": "invalid_client", "error_description": "unknown client"}, ()), 4,
@@ -8703,7 +8876,12 @@ class ClientCredentialsV03(_ClientCredentials, HandlerTestCase):
 
 
 class DeviceFlowTests(_OAuth, HandlerTestCase):
+    """The device flow polls in fake time (self.clock); the server records its requests on it."""
     VERSIONS = ("1.0",)
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.fake_clock()
 
     def login(self, url, *more, run=None):
         return (run or self.run_cli)("auth", "login", "--url", url, "--client-id", CLIENT_ID, *more)
@@ -8716,7 +8894,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
                          (self.oauth.url + "/device", self.token_url, ["read", "write"]))
 
     def test_login_polls_as_told_stores_tokens_and_send_uses_them(self):
-        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # the one slow test: slow_down adds 5 s
+        self.oauth.device = ["authorization_pending", "slow_down", "token"]   # slow_down: 5 s more
         url, agent = self.resource()
         r = self.assertOk(self.login(url))
         lines = r.err.splitlines()
@@ -8736,6 +8914,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertGreaterEqual(gaps[1], 0.2 - 0.01)
         self.assertLess(gaps[1], 3)
         self.assertGreaterEqual(gaps[2], 5.2 - 0.01)                    # slow_down: 5 s more (RFC 8628, 3.5)
+        self.assertEqual(self.clock.slept, [0.2, 0.2, 5.2])
         [access] = self.oauth.issued
         creds = self.stored(url)
         self.assertEqual((creds["auth_type"], creds["value"]), ("oauth2", access))
@@ -8760,6 +8939,7 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
 
     def test_login_in_a_subprocess_then_refresh_token_on_401(self):
         self.oauth.device = ["authorization_pending", "token"]
+        self.oauth.interval = 0.05                               # a real process waits in real time
         url, agent = self.resource()
         r = self.assertOk(self.login(url, "--debug", run=self.run_proc))
         self.assertIn("sign in: To sign in, open %s/activate and enter the code %s\n" % (self.oauth.url, USER_CODE),
@@ -8799,11 +8979,11 @@ class DeviceFlowTests(_OAuth, HandlerTestCase):
         self.assertFalse(os.path.exists(self.sessions_path) and self.saved().get(url, {}).get("credentials"))
         # the code's own lifetime runs out while the user has not signed in
         self.oauth.device_expires_in, self.oauth.device = 0.5, ["authorization_pending"] * 10
-        started = time.monotonic()
+        started = self.clock.monotonic()
         r = self.login(url)
         self.assertEqual(r.code, 4, r)
         self.assertIn("expired before", r.err.splitlines()[-1])
-        self.assertLess(time.monotonic() - started, 5)
+        self.assertLess(self.clock.monotonic() - started, 5)
         # the device endpoint refuses the client
         r = self.run_cli("auth", "login", "--url", url, "--client-id", "someone-else")
         self.assertError(r, 4, "invalid_client")
@@ -8912,7 +9092,7 @@ class FaultHandler(ScriptedHandler):
         req = Req(self.command, self.path, self.headers, body)
         with srv.lock:
             srv.requests.append(req)
-            srv.arrived.append(time.monotonic())
+            srv.arrived.append(handler.monotonic())   # the test's fake clock, if it has one
         if self.command == "POST":
             srv.posted.set()
         reply = srv.reply_for(req)
@@ -9029,36 +9209,21 @@ def card_body(v, **changes):
 
 class _FaultAgents:
     """FaultServers for a test; plain HTTP only, so no run loads the system's CA certificates
-    (which takes most of a run's time); retries wait their shortest backoff."""
+    (which takes most of a run's time); retries wait their shortest backoff, in fake time
+    (self.clock: the agents record arrivals on it too)."""
 
     def setUp(self):
         super().setUp()
+        self.clock = self.fake_clock()
         for patch in (mock.patch.object(handler.Transport, "tls", lambda transport: None),
                       mock.patch("random.random", return_value=0.0)):   # backoff without jitter: 0.125 s, 0.25 s...
             patch.start()
             self.addCleanup(patch.stop)
 
     def serve_fault(self):
-        """A FaultServer, like HandlerTestCase._serve but polling every 10 ms: a hundred agents
-        stopped at 50 ms each would cost seconds."""
-        server, ready = FaultServer(self.V), threading.Event()
-
-        def run():
-            ready.set()
-            server.serve_forever(0.01)
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        self.assertTrue(ready.wait(5))
-
-        def stop():
-            server.release.set()
-            server.go.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
-        self.addCleanup(stop)
-        url = "http://127.0.0.1:%d" % server.server_address[1]
-        server.names["url"] = url
+        """A FaultServer, served as by HandlerTestCase._serve."""
+        server = FaultServer(self.V)
+        url = server.names["url"] = self._serve(server, server.release, server.go)
         return url, server
 
     def cli(self, srv, *argv):
@@ -9158,10 +9323,12 @@ class _FaultCorpus(_FaultAgents):
             fault("bad chunk size", SEND, 1, "cut off",
                   posts=[Raw(http_bytes(headers=[("Transfer-Encoding", "chunked")], body=b"zz\r\n{}\r\n0\r\n\r\n",
                                         length=False))]),
-            # a byte every 0.25 s: never silent for --timeout, yet the whole answer takes longer
-            fault("body trickles", SEND + ("--timeout", "1"), 5, "1 s",
-                  posts=[Raw(http_bytes(body=task), burst=60, every=0.25)], json_code="A2ACLI_ERR_TIMEOUT", once=True),
-            fault("never answers", SEND + ("--timeout", "0.5"), 5, "0.5 s", posts=[Reply(hang=True)], once=True),
+            # a byte every 0.1 s: never silent for --timeout, yet the whole answer takes longer
+            fault("body trickles", SEND + ("--timeout", "0.4"), 5, "0.4 s",
+                  posts=[Raw(http_bytes(body=task), burst=60, every=0.1)],
+                  json_code="A2ACLI_ERR_TIMEOUT", once=True),
+            fault("never answers", SEND + ("--timeout", "0.3"), 5, "0.3 s",
+                  posts=[Reply(hang=True)], once=True),
             fault("connection reset before any byte", SEND, 3, "reset", posts=[Raw(end="reset")] * 3,
                   counts=(1, 3), json_code="A2ACLI_ERR_UNREACHABLE", once=True),
             fault("connection closed before any byte", SEND + ("--retries", "0"), 3, "closed the connection",
@@ -9217,7 +9384,8 @@ class _FaultCorpus(_FaultAgents):
                   gets={CARD_PATH: Reply(gzip.compress(b" " * (8 << 20)), headers=[("Content-Encoding", "gzip")])}),
             fault("unknown Content-Encoding", CARD, 1, "br",
                   gets={CARD_PATH: Reply(b"\x1b\x00\x00", headers=[("Content-Encoding", "br")])}),
-            fault("card never comes", CARD + ("--timeout", "0.5"), 5, "0.5 s", gets={CARD_PATH: Reply(hang=True)},
+            fault("card never comes", CARD + ("--timeout", "0.3"), 5, "0.3 s",
+                  gets={CARD_PATH: Reply(hang=True)},
                   json_code="A2ACLI_ERR_TIMEOUT", once=True),
             fault("card connection reset every time", CARD + ("--retries", "1"), 3, "reset", counts=(2, 0),
                   gets={CARD_PATH: [Raw(end="reset")] * 2}, once=True),
@@ -9255,9 +9423,9 @@ class _FaultCorpus(_FaultAgents):
                   posts=[sse_reply([b"data: " + b"x" * 1000 + b"\r\n"] * 10 + [b"\r\n"])]),
             fault("SSE stream with broken gzip", STREAM, 1, "cannot be decoded",
                   posts=[sse_reply([b"not gzip at all"], headers=[("Content-Encoding", "gzip")])]),
-            fault("SSE stream trickling", STREAM + ("--timeout", "1"), 5, "1 s",
+            fault("SSE stream trickling", STREAM + ("--timeout", "0.4"), 5, "0.4 s",
                   posts=[Raw(http_bytes(headers=[("Content-Type", "text/event-stream")], body=lambda req: b"".join(
-                      ev(req)), length=False), burst=100, every=0.25)], once=True),
+                      ev(req)), length=False), burst=100, every=0.1)], once=True),
             fault("SSE chunked stream cut mid-event", STREAM, 1, "not JSON",
                   posts=[sse_reply(lambda req: ev(req)[:1] + [ev(req)[1][:20]], chunked=True, cut=True)]),
         ]
@@ -9490,15 +9658,16 @@ class _RetryOptions(_FaultAgents):
     def test_timeout_bounds_the_retries(self):
         url, srv = self.serve_fault()
         srv.gets[CARD_PATH] = Reply(b"busy", 503, "text/plain", headers=[("Retry-After", "0")])
-        start = time.monotonic()
+        start = self.clock.monotonic()   # fake time: the real time taken and every wait
         self.assertError(self.cli(srv, *CARD, "--retries", "10", "--timeout", "1.5"), 3, "503")
-        self.assertLess(time.monotonic() - start, 3.0)
+        self.assertLess(self.clock.monotonic() - start, 3.0)
         self.assertGreaterEqual(srv.count("GET"), 2)
         self.assertLess(srv.count("GET"), 11)
+        self.assertEqual(self.clock.slept, [0.125, 0.25, 0.5][:srv.count("GET") - 1])
         srv.gets[CARD_PATH] = Reply(b"", 429, headers=[("Retry-After", "30")])   # longer than --timeout: no wait
-        start = time.monotonic()
+        start = self.clock.monotonic()
         self.assertError(self.cli(srv, *CARD, "--timeout", "5"), 3, "429", "Retry-After: 30")
-        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertLess(self.clock.monotonic() - start, 2.0)
 
 
 versioned(_RetryOptions, (("1.0",),))
@@ -9970,6 +10139,7 @@ class RestBindingTests(HandlerTestCase):
         run("list", "task", "list")
         run("list json, page size 2", "json", "task", "list", "--page-size", "2")
         run("list --all", "json", "task", "list", "--all", "--page-size", "2", "--status", "completed")
+        self.gate(agent)                                   # the slow task stays running
         ids["slow"] = self.ids(run("send --async slow", "message", "send", "--async", "slow one two"))[0]
         run("cancel a running task", "task", "cancel")
         run("cancel again, json", "json", "task", "cancel", "{slow}")
