@@ -3170,9 +3170,8 @@ class EchoAgent:
 
     QUESTION = "What should I echo?"
 
-    def __init__(self, versions=("1.0", "0.3"), delay=0.0, log=None):
+    def __init__(self, versions=("1.0", "0.3"), log=None):
         self.versions = tuple(versions)   # the protocol versions it speaks and its card offers
-        self.delay = delay
         self.log = log
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
