@@ -631,12 +631,20 @@ def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
     carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
     "unknown"."""
-    if not isinstance(card, dict):
-        return "unknown"
-    if card.get("supportedInterfaces") is not None:
-        return "1.x"
-    has03 = card.get("url") is not None or card.get("protocolVersion") is not None
-    return "0.3" if has03 else "unknown"
+    has = _halves(card)
+    return "1.x" if "supportedInterfaces" in has else "0.3" if has else "unknown"
+
+
+def _halves(card):
+    """Which of supportedInterfaces, url and protocolVersion a card has (not null)."""
+    return [k for k in ("supportedInterfaces", "url", "protocolVersion")
+            if isinstance(card, dict) and card.get(k) is not None]
+
+
+def _get(obj, key, kind=dict):
+    """obj[key] when it is a `kind` (dict or list), else an empty one."""
+    value = obj.get(key)
+    return value if isinstance(value, kind) else kind()
 
 
 def validate_card(card):
@@ -652,31 +660,27 @@ def validate_card(card):
     version = card_protocol_version(card)
     if not isinstance(card, dict):
         return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
-    problems = []
-    if version == "unknown":
-        problems.append(("$.supportedInterfaces",
-                         "missing: expected supportedInterfaces (A2A 1.x), "
-                                                  "or url and protocolVersion (A2A 0.3)"))
-    _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
-    both = version == "1.x" and any(card.get(k) is not None for k in ("url", "protocolVersion"))
+    problems = [] if version != "unknown" else [(
+        "$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
+                                 "or url and protocolVersion (A2A 0.3)")]
+    _check_fields(card, _CARD_TABLES[version], "$", problems, version != "0.3")
+    both = len(_halves(card)) > 1 and version == "1.x"
     if both:
         _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
     if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
         return version, problems
-    skills = card.get("skills") if isinstance(card.get("skills"), list) else []
     defined = ", ".join(map(str, schemes)) or "none"
     named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    holders = [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills)
-                               if isinstance(s, dict)]
-    for path, holder in holders:
+    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in
+                                         enumerate(_get(card, "skills", list))
+                                         if isinstance(s, dict)]:
         # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-        for field in ("securityRequirements", "security"):
-            listed = holder.get(field)
-            for i, names in enumerate(listed if isinstance(listed, list) else []):
-                wrapped = field == "securityRequirements"
-                names = names.get("schemes") if wrapped and isinstance(names, dict) else names
-                where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
+        for field in named:
+            for i, names in enumerate(_get(holder, field, list)):
+                where = f"{path}.{field}[{i}]"
+                if field != "security" and isinstance(names, dict):
+                    names, where = names.get("schemes"), where + ".schemes"
                 for name in names if isinstance(names, dict) else ():
                     named[field].add(name)
                     if name not in schemes:
@@ -686,10 +690,11 @@ def validate_card(card):
     for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
+        where = _at("$.securitySchemes", name)
         if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
-            _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
+            _check(scheme, _SCHEME_1X, where, problems, True)
         if version == "0.3" or in03 or both and name in named["security"]:
-            _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
+            _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
 
 
@@ -712,14 +717,10 @@ def _check_fields(obj, table, path, problems, strict):
 
 def _check(value, kind, path, problems, strict):
     """Check one value against its kind; True when it is at least of the right JSON type."""
-    if isinstance(kind, (list, dict)):
-        ok = isinstance(value, list if isinstance(kind, list) else dict)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    else:
-        ok = isinstance(value, str) and (kind == "str" or (_is_http_url(value) if kind == "url"
-                                                          else value in kind.split("|")))
-    if not ok:
+    want = list if isinstance(kind, list) else dict if isinstance(kind, dict) else \
+        bool if kind == "bool" else str
+    if not isinstance(value, want) or want is str and kind != "str" and not (
+            _is_http_url(value) if kind == "url" else value in kind.split("|")):
         problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
         return False
     if isinstance(kind, list):
@@ -731,12 +732,11 @@ def _check(value, kind, path, problems, strict):
         wrapped = [(k, value[k]["$case"]) for k in others
                    if isinstance(value[k], dict) and value[k].get("$case") in kind]
         if len(present) == 1:
-            _check(value[present[0]], kind[present[0]], _at(path, present[0]), problems, strict)
+            _check_fields(value, {present[0]: kind[present[0]]}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
             key, case = wrapped[0]
-            got = f'{{"{key}": {{"$case": "{case}", ...}}}}'
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
-                                             f"{path}, got {got}"))
+                             f'{path}, got {{"{key}": {{"$case": "{case}", ...}}}}'))
         else:
             got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
                                                   if others else "")
