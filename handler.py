@@ -549,9 +549,10 @@ def part_text(part):
 
 # ============================================================================ card validation
 # What an agent card may hold: 1.x from specification/a2a.proto (field_behavior REQUIRED), 0.3 from
-# types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url" (absolute
-# http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an object mapping names
-# to them), a dict (an object with these fields, others ignored), a _OneOf or a _ByType. A card
+# types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url"
+# (absolute http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an
+# object mapping names to them), a dict (an object with these fields, others ignored), a _OneOf or a
+# _ByType. A card
 # may hold both halves (the official SDKs serve the 0.3 fields beside supportedInterfaces): each
 # is judged by its own version's rules.
 
@@ -1427,32 +1428,28 @@ def bounded(produce, timeout, what, limit=None):
         try:
             produce(put)
             items.put((1, None))
-        except _Stopped:
-            pass
         except BaseException as exc:   # handed to the main thread, which decides what it means
-            items.put((2, exc))
+            items.put((2, exc))        # (unread once it stopped)
 
     threading.Thread(target=work, name="handler-io", daemon=True).start()
     try:
+        deadline = time.monotonic() + timeout
         while True:
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
-                                       EXIT_TIMEOUT,
-                                       "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
-                try:
-                    kind, item = items.get(timeout=min(left, 0.2))
-                    break
-                except queue.Empty:
-                    continue
-            if kind == 0:
-                yield item
-            elif kind == 1:
-                return
-            else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
+                                   EXIT_TIMEOUT,
+                                   "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
+            try:
+                kind, item = items.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                continue
+            if kind == 2:
                 raise item
+            if kind:
+                return
+            yield item
+            deadline = time.monotonic() + timeout
     finally:
         stop.set()
 
@@ -1573,18 +1570,14 @@ def read_sse(readline):
         line = readline(MAX_SSE_LINE + 1)
         if len(line) > MAX_SSE_LINE:
             raise bad_response(f"the agent sent an event stream line over {cap}")
-        if not line:
-            break
-        line = line.rstrip(b"\n").rstrip(b"\r")
-        if not line:
-            if data:
+        field, _, value = line.rstrip(b"\n").rstrip(b"\r").partition(b":")
+        if not field and not _:   # a blank line, or the end: an event ends (a last one without
+            if data:              # its blank line still worth reading)
                 yield event, "\n".join(data)
+            if not line:
+                return
             data, event, size = [], None, 0
-            continue
-        if line.startswith(b":"):
-            continue
-        field, _, value = line.partition(b":")
-        value = value[1:] if value.startswith(b" ") else value
+        value = value[value.startswith(b" "):]
         if field == b"data":
             size += len(value) + 1
             if size > MAX_SSE_LINE:
@@ -1592,8 +1585,6 @@ def read_sse(readline):
             data.append(value.decode("utf-8", "replace"))
         elif field == b"event":
             event = value.decode("utf-8", "replace")
-    if data:   # a last event without its blank line: still worth reading
-        yield event, "\n".join(data)
 
 
 def _origin(url):
@@ -1929,37 +1920,36 @@ def fetch_oauth_token(transport, oauth):
     Returns the updated oauth dict, with access_token and expires_at."""
     import base64
     from urllib.parse import quote
-    oauth, url = dict(oauth), oauth.get("token_url")
-    grants = (["refresh_token"] if oauth.get("refresh_token") else []) + \
-        (["client_credentials"] if oauth.get("client_secret") else [])
+    oauth, url, secret = dict(oauth), oauth.get("token_url"), oauth.get("client_secret")
+    grants = ([{"grant_type": "refresh_token", "refresh_token": oauth["refresh_token"]}]
+              if oauth.get("refresh_token") else []) + \
+        ([{"grant_type": "client_credentials"}] if secret else [])
     if not grants:
         raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
                            "A2ACLI_ERR_CREDENTIALS_MISSING",
                            f"sign in again with: {PROG} auth login")
-    for grant in grants:
-        form, headers = {"grant_type": grant}, {}
-        if grant == "refresh_token":
-            form["refresh_token"] = oauth["refresh_token"]
-        if oauth.get("scopes"):
-            form["scope"] = " ".join(oauth["scopes"])
-        if oauth.get("client_secret"):   # client_secret_basic (RFC 6749, 2.3.1)
-            pair = ":".join(quote(oauth.get(k) or "", safe="")
-                            for k in ("client_id", "client_secret"))
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        else:
-            form["client_id"] = oauth.get("client_id") or ""
-        data = form_post(transport, url, form, headers)
-        if isinstance(data.get("access_token"), str) and data["access_token"]:
-            return _took(oauth, data)
-        if grant == grants[-1]:
+    more, headers = {"scope": " ".join(oauth["scopes"])} if oauth.get("scopes") else {}, {}
+    if secret:   # client_secret_basic (RFC 6749, 2.3.1)
+        pair = ":".join(quote(oauth.get(k) or "", safe="") for k in ("client_id", "client_secret"))
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    else:
+        more["client_id"] = oauth.get("client_id") or ""
+    for form in grants:
+        data = form_post(transport, url, {**form, **more}, headers)
+        took = _took(oauth, data)
+        if took:
+            return took
+        if form is grants[-1]:
             raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set "
-                                 "--oauth2-token-url ..." if oauth.get("client_secret")
+                                 "--oauth2-token-url ..." if secret
                                  else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
 
 
 def _took(oauth, data):
-    """oauth updated with a token answer (RFC 6749, 5.1)."""
+    """oauth updated with a token answer (RFC 6749, 5.1); None for an answer without a token."""
+    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        return None
     oauth = {**oauth, "access_token": data["access_token"]}
     try:
         oauth["expires_at"] = round(time.time() + float(data["expires_in"]))
@@ -1973,17 +1963,11 @@ def _took(oauth, data):
 def device_flow(card):
     """(device authorization URL, token URL, scopes) of the card's first OAuth2 scheme with a
     device code flow, or None."""
-    schemes = card.get("securitySchemes") if isinstance(card.get("securitySchemes"), dict) else {}
-    for scheme in schemes.values():
-        if not isinstance(scheme, dict):
-            continue
-        oauth = scheme.get("oauth2SecurityScheme")
-        oauth = oauth if isinstance(oauth, dict) else scheme
-        flows = oauth.get("flows")
-        flow = flows.get("deviceCode") if isinstance(flows, dict) else None
-        if isinstance(flow, dict) and flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
-            scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
-            return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(scopes)
+    for scheme in _get(card, "securitySchemes").values():
+        if isinstance(scheme, dict):
+            flow = _get(_get(_get(scheme, "oauth2SecurityScheme") or scheme, "flows"), "deviceCode")
+            if flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
+                return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(_get(flow, "scopes"))
     return None
 
 
@@ -1992,7 +1976,7 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     enter it, and poll as the server allows. Returns the oauth dict of the token."""
     form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
     data = form_post(transport, device_url, form, what="device authorization endpoint")
-    if not data.get("device_code") or not data.get("user_code") or not data.get("verification_uri"):
+    if not all(map(data.get, ("device_code", "user_code", "verification_uri"))):
         raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
                              "a device_code, user_code and verification_uri")
     where = data.get("verification_uri_complete") or data["verification_uri"]
@@ -2011,8 +1995,9 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
         answer = form_post(transport, token_url,
                            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                             "device_code": data["device_code"], "client_id": client_id})
-        if isinstance(answer.get("access_token"), str) and answer["access_token"]:
-            return _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
+        oauth = _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
+        if oauth:
+            return oauth
         if answer.get("error") == "slow_down":
             interval += 5
         elif answer.get("error") != "authorization_pending":
