@@ -2545,8 +2545,8 @@ class Output:
     """Every line Handler prints. Results go to stdout as text, one JSON document, or JSON Lines
     (streams); warnings, notes, progress and errors go to stderr."""
 
-    def __init__(self, fmt="text", quiet=False, debug=False, stdout=None, stderr=None):
-        self.json, self.quiet, self.debug_on = fmt == "json", quiet, debug
+    def __init__(self, fmt="text", quiet=False, stdout=None, stderr=None):
+        self.json, self.quiet = fmt == "json", quiet
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
@@ -2593,9 +2593,8 @@ class Output:
         if not self.quiet:
             self._stderr("note:", "36", message)
 
-    def debug(self, message):
-        if self.debug_on:
-            self._stderr("debug:", "2", message)
+    def debug(self, message):   # the Transport's log, given only with --debug
+        self._stderr("debug:", "2", message)
 
     def busy(self, label):
         """A spinner on stderr while the main thread waits, only on a terminal."""
@@ -2617,9 +2616,8 @@ class Output:
         """obj as one JSON document, or else the lines that are not empty."""
         if self.json:
             return self.document(obj)
-        for text in lines:
-            if text:
-                self.line(text)
+        for text in filter(None, lines):
+            self.line(text)
         return True
 
     def reply(self, result):
@@ -2720,23 +2718,21 @@ class Output:
 
     def card(self, card, client=None):
         if self._text(card):
-            dicts = {k: card[k] if isinstance(card.get(k), dict) else {} for k in
-                     ("provider", "capabilities", "securitySchemes")}
-            caps = dicts["capabilities"]
-            provider = map(dicts["provider"].get, ("organization", "url"))
+            caps, provider = _get(card, "capabilities"), _get(card, "provider")
             self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
-                        + [("Provider", " ".join(str(v) for v in provider if v) or None)])
-            if client is not None and client.endpoint:
+                        + [("Provider", " ".join(str(v) for v in map(
+                            provider.get, ("organization", "url")) if v) or None)])
+            if getattr(client, "endpoint", None):
                 self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
                           f"{client.endpoint}")
             self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
                          ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
-                         ("Security", ", ".join(dicts["securitySchemes"]) or None)])
-            skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+                         ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
+            skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
             self.line(f"Skills ({len(skills)}):")
             for skill in skills:
-                said = f": {skill['description']}" if skill.get("description") else ""
-                self.line(f"  - {skill.get('name') or skill.get('id')}{said}")
+                self.line(f"  - {skill.get('name') or skill.get('id')}"
+                          + (f": {skill['description']}" if skill.get("description") else ""))
 
     def sessions(self, sessions):
         if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
@@ -2829,10 +2825,10 @@ class Output:
             elif kind == "message":
                 what = f"message: {parts_text(body.get('parts'))}"
             else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state, message = task_state(body), body.get("status", {}).get("message")
-                said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
-                if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
-                    said = reply_text(body)
+                state = task_state(body)
+                said = reply_text(body) if kind == "task" and state in TERMINAL_STATES + \
+                    INTERRUPTED_STATES else parts_text(_get(body.get("status", {}), "message")
+                                                       .get("parts"))
                 what = state + (f": {said}" if said else "")
             task_id = body.get("taskId") or body.get("id") or "-"
             line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
@@ -2855,28 +2851,23 @@ class Output:
 
 
 class _Spinner:
-    FRAMES = "|/-\\"
-
     def __init__(self, stream, label, enabled):
-        self.stream, self.label, self.enabled = stream, label, enabled
+        import threading
+        self.stream, self.label, self.stop = stream, label, threading.Event()
+        self.thread = enabled and threading.Thread(target=self._spin, daemon=True)
 
     def __enter__(self):
-        if self.enabled:
-            import threading
-            self.stop = threading.Event()
-            self.thread = threading.Thread(target=self._spin, daemon=True)
+        if self.thread:
             self.thread.start()
-        return self
 
-    def _spin(self):
-        n = 0
+    def _spin(self, frames="|/-\\"):
         while not self.stop.wait(0.1):
-            self.stream.write(f"\r{self.FRAMES[n % 4]} {self.label}")
+            self.stream.write(f"\r{frames[0]} {self.label}")
             self.stream.flush()
-            n += 1
+            frames = frames[1:] + frames[0]
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.thread:
             self.stop.set()
             self.thread.join()
             self.stream.write("\r\033[K")
@@ -5326,7 +5317,7 @@ def _run(argv):
     args = None
     try:
         args = build_parser(argv).parse_args(argv)
-        out = Output(args.output, args.quiet, args.debug)
+        out = Output(args.output, args.quiet)
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
