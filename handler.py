@@ -4651,24 +4651,32 @@ def name_variants(name, limit=255):
         yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
-def _claim(directory, names):
-    """The first of names that is free in directory, created there (O_EXCL, never through a
-    symbolic link, so two runs never take one name): (path, fd)."""
+def _claim(directory, names, data, claimed):
+    """Write data to the first of names that is free in directory, created there (O_EXCL, never
+    through a symbolic link, so two runs never take one name); its path goes on claimed."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for name in names:
         path = os.path.join(directory, name)
         try:
-            return path, os.open(path, flags, 0o666)
+            fd = os.open(path, flags, 0o666)
         except FileExistsError:
-            pass
+            continue
+        claimed.append(path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        return
     raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
 
 
 def save_artifacts(task, args, out):
     """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
-    link itself and never its target). Every file is claimed before any is written, and on a
-    failure every one is removed again: all or nothing."""
+    link itself and never its target). On a failure every file this run made is removed again:
+    all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -4683,11 +4691,9 @@ def save_artifacts(task, args, out):
             artifact.get("parts") or [], lambda part: "text" in part or object())]
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
-            if "text" in part:
-                plan.append((stem + ".txt", "".join(str(p["text"]) for p in group).encode()))
-            elif "data" in part:
-                plan.append((stem + ".json", json.dumps(part["data"], indent=2,
-                                                        ensure_ascii=False).encode()))
+            if "text" in part or "data" in part:
+                plan.append((stem + ".txt", parts_text(group).encode()) if "text" in part else (
+                    stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
@@ -4698,33 +4704,24 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
-    claimed, saved = [], []   # (path, fd) this run created; where each part ends up
+    claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
         try:
             limit = os.pathconf(directory, "PC_NAME_MAX")
         except (OSError, ValueError):
             limit = 255
-        try:
-            for name, _ in plan:
-                names = name_variants(name, limit)
-                if args.force:   # a temp file now, renamed over the name at the end
-                    saved.append(next(p for p in (os.path.join(directory, v) for v in names)
-                                      if p not in saved and not os.path.isdir(p)))
-                    names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-                claimed.append(_claim(directory, names))
-            for (_, fd), (_, data) in zip(claimed, plan):
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-        finally:
-            for _, fd in claimed:
-                os.close(fd)
-        if args.force:
-            for (temp, _), path in zip(claimed, saved):
-                os.replace(temp, path)
+        for name, data in plan:
+            names = name_variants(name, limit)
+            if args.force:   # a temp file now, renamed over the name at the end
+                saved.append(next(p for p in (os.path.join(directory, v) for v in names)
+                                  if p not in saved and not os.path.isdir(p)))
+                names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
+            _claim(directory, names, data, claimed)
+        for temp, path in zip(claimed, saved):
+            os.replace(temp, path)
     except BaseException as exc:
-        for path, _ in claimed:
+        for path in claimed:
             try:
                 os.unlink(path)
             except OSError:
@@ -4735,7 +4732,7 @@ def save_artifacts(task, args, out):
         where = f" ({os.path.basename(name)})" if name else ""
         raise HandlerError(f"cannot save artifacts in {directory}: {exc.strerror or exc}{where}",
                            hint="nothing was saved") from None
-    for path in saved if args.force else (path for path, _ in claimed):
+    for path in saved or claimed:
         out.note(f"saved {path}")
 
 
