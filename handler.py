@@ -2761,30 +2761,28 @@ class Output:
             creds, row = session.credentials, {"agent_url": session.agent_url}
             if creds:
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
-                           value=mask_secret(creds.value) if creds.value else None)
-                if creds.oauth:
-                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
-                                                                 "expires_at")})
+                           value=mask_secret(creds.value) if creds.value else None, **{
+                               k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                               "expires_at") if creds.oauth})
             if session.client_cert:
                 row["client_cert"] = session.client_cert
             rows.append(row)
-        if not self._text({"count": len(rows), "credentials": rows},
-                          "" if rows else "No stored credentials"):
-            return
-        for row in rows:
-            kind, cert, row = row.get("auth_type"), row.get("client_cert"), _Options(row)
-            said = [{"bearer": "bearer token {value}",
-                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}",
-                     "api_key": "API key in header {header_name} {value}"}.get(kind, "").format_map(
-                _Options(row, value=row.value or ("not fetched yet" if kind == "oauth2" else None),
-                         header_name=row.header_name or "X-API-Key"))]
-            if row.expires_at:
-                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                         time.gmtime(row.expires_at))
-            if cert:
-                said.append(f"client certificate {cert['cert']}"
-                            + (f" with key {cert['key']}" if cert.get("key") else ""))
-            self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
+        if self._text({"count": len(rows), "credentials": rows},
+                      "" if rows else "No stored credentials"):
+            for row in map(_Options, rows):
+                cert = row.client_cert or {}
+                until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                                         time.gmtime(row.expires_at))
+                said = [{"bearer": "bearer token {value}",
+                         "api_key": "API key in header {header_name} {value}",
+                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{until}",
+                         }
+                        .get(row.auth_type, "").format_map(_Options(
+                            row, value=row.value or "not fetched yet", until=until or "",
+                            header_name=row.header_name or "X-API-Key")),
+                        cert and f"client certificate {cert['cert']}"
+                        + (f" with key {cert['key']}" if cert.get("key") else "")]
+                self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
@@ -4692,8 +4690,9 @@ def save_artifacts(task, args, out):
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
             if "text" in part or "data" in part:
-                plan.append((stem + ".txt", parts_text(group).encode()) if "text" in part else (
-                    stem + ".json", json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
+                plan.append((stem + ".txt", parts_text(group).encode()) if "text" in part else
+                            (stem + ".json",
+                             json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
