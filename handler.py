@@ -2775,10 +2775,9 @@ class Output:
                                                          time.gmtime(row.expires_at))
                 said = [{"bearer": "bearer token {value}",
                          "api_key": "API key in header {header_name} {value}",
-                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{until}",
-                         }
+                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
                         .get(row.auth_type, "").format_map(_Options(
-                            row, value=row.value or "not fetched yet", until=until or "",
+                            row, value=row.value or "not fetched yet", end=until or "",
                             header_name=row.header_name or "X-API-Key")),
                         cert and f"client certificate {cert['cert']}"
                         + (f" with key {cert['key']}" if cert.get("key") else "")]
