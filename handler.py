@@ -1359,13 +1359,12 @@ def network_error(exc, url):
     what, said = type(reason).__name__, " ".join(str(reason).split())[:80]
     if isinstance(reason, ssl.SSLError):
         unsent = None
+        eof = "the agent closed the connection during the handshake"
         why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
                "WRONG_VERSION_NUMBER":
-                   "the agent does not speak TLS on this port (http:// instead?)"}
-        eof = "the agent closed the connection during the handshake"
-        why = why.get(reason.reason) or (eof if isinstance(reason, ssl.SSLEOFError) or
-                                         reason.reason == "UNEXPECTED_EOF_WHILE_READING"
-                                         else reason.reason or str(reason))
+                   "the agent does not speak TLS on this port (http:// instead?)",
+               "UNEXPECTED_EOF_WHILE_READING": eof}.get(reason.reason) or (
+            eof if isinstance(reason, ssl.SSLEOFError) else reason.reason or str(reason))
         verify = getattr(reason, "verify_message", None) or reason.reason
     # (exception types, message, exit code or None for a bad answer, hint); the first that fits
     for kinds, message, code, hint in (
@@ -2550,12 +2549,12 @@ class Output:
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
-        self._midline = False
         self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
         self._reset()
 
     def _reset(self):
         self._artifact = self._answers = self._held = None
+        self._midline = False
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
 
     def _json(self, obj, indent=None):
@@ -2704,17 +2703,14 @@ class Output:
 
     def stream_end(self, task, message=None, ids=True):
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
-        held = self._held if task_state(task) in INTERRUPTED_STATES else None
-        self._midline = self._midline and not self.json
+        if not self.json:
+            self._message(self._held if task_state(task) in INTERRUPTED_STATES else None)
+            self._newline()
+            body = message if task is None else task
+            if ids and body is not None:
+                self.task_ids(body, task is not None)
+            self.out.flush()
         self._reset()
-        if self.json:
-            return
-        self._message(held)
-        self._newline()
-        body = message if task is None else task
-        if ids and body is not None:
-            self.task_ids(body, task is not None)
-        self.out.flush()
 
     def card(self, card, client=None):
         if self._text(card):
