@@ -1879,11 +1879,9 @@ def pick_interface(card, card_url, order=None):
 
 def check_token_url(url, what="token endpoint"):
     """OAuth2 endpoints carry secrets: HTTPS, except on this machine."""
-    from urllib.parse import urlsplit
-    parts = urlsplit(str(url or ""))
-    if not parts.hostname or parts.scheme not in ("http", "https"):
+    if not _is_http_url(str(url or "")):
         raise usage_error(f"the OAuth2 {what} {url!r} is not an http(s) URL")
-    if parts.scheme != "https" and not _is_loopback(url):
+    if url[:6].lower() != "https:" and not _is_loopback(url):
         raise usage_error(f"the OAuth2 {what} {url} must use https (plain http only on loopback)")
 
 
@@ -2734,8 +2732,7 @@ class Output:
         if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
                       f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
             for session in sessions:
-                self.line()
-                self.line(session.agent_url)
+                self.line(f"\n{session.agent_url}")
                 self._session_fields(session, "  ", None)
 
     def session(self, session):
