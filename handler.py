@@ -1543,7 +1543,7 @@ def decoded(resp):
 def read_body(resp, url, limit=MAX_BODY):
     """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the
     limit)."""
-    chunks, size, reader = [], 0, decoded(resp)
+    body, reader = bytearray(), decoded(resp)
     while True:
         chunk = reader.read(65536)
         if not chunk:
@@ -1551,12 +1551,11 @@ def read_body(resp, url, limit=MAX_BODY):
             if isinstance(left, int) and left > 0:
                 raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
                                    "Content-Length never came")
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
             raise bad_response(f"the answer from {url} is larger than {limit} bytes",
                                "raise --max-response if it should be that large")
-        chunks.append(chunk)
 
 
 def read_sse(readline):
