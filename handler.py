@@ -2640,6 +2640,7 @@ class Output:
             return self.json_line(event)
         answers, self._answers = self._answers, None
         update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
+        message = event.get("message")
         if update:
             self._artifact_text(update["artifact"], update.get("append"))
         elif body:
@@ -2651,11 +2652,8 @@ class Output:
             message = status_message(body)
             if answers and answers in (body.get("id"), body.get("taskId")) and message \
                     and task_state(body) in INTERRUPTED_STATES:
-                self._held = message
-            elif self._message(message):
-                self._artifact = None
-        else:
-            self._message(event.get("message"))
+                self._held, message = message, None
+        self._message(message)   # (it ends its line: what comes next starts on a new one)
         self.out.flush()
 
     def _artifact_text(self, artifact, append):
@@ -2680,13 +2678,12 @@ class Output:
     def _message(self, message):
         if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
                 or not message.get("parts") or message.get("messageId") in self._shown - {None}:
-            return False
+            return
         self._shown.add(message.get("messageId"))
         self._held = None
         self._newline()
         self._write(stream_text(message["parts"]))
         self._newline()
-        return True
 
     def _write(self, text):
         if text:
