@@ -2736,10 +2736,10 @@ class Output:
             self._session_fields(session, "", "none")
 
     def _session_fields(self, session, indent, none):
-        state = f" ({session.task_state})" if session.task_id and session.task_state else ""
-        creds = session.credentials
+        task, creds = session.task_id, session.credentials
         self.fields([("Context ID", session.context_id or none),
-                     ("Task ID", (session.task_id + state) if session.task_id else none),
+                     ("Task ID", task and task + (f" ({session.task_state})" if session.task_state
+                                                  else "") or none),
                      ("Credentials", creds.auth_type if creds else none)], indent)
 
     def credentials(self, sessions, prefix=""):
@@ -2812,9 +2812,9 @@ class Output:
                 what = f"message: {parts_text(body.get('parts'))}"
             else:   # a status update, or a whole task (0.3 agents): its state, and what it said
                 state = task_state(body)
-                said = reply_text(body) if kind == "task" and state in TERMINAL_STATES + \
-                    INTERRUPTED_STATES else parts_text(_get(body.get("status", {}), "message")
-                                                       .get("parts"))
+                said = parts_text(_get(body.get("status", {}), "message").get("parts"))
+                if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
+                    said = reply_text(body)
                 what = state + (f": {said}" if said else "")
             task_id = body.get("taskId") or body.get("id") or "-"
             line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
