@@ -2523,11 +2523,9 @@ def status_message(task):
 
 def reply_text(task):
     """What the agent said in a task: its artifacts, then its status message."""
-    texts = [parts_text(a.get("parts")) for a in task.get("artifacts") or []]
-    message = status_message(task)
-    if message:
-        texts.append(parts_text(message.get("parts")))
-    return "\n".join(t for t in texts if t)
+    said = [a.get("parts") for a in task.get("artifacts") or []]
+    said.append((status_message(task) or {}).get("parts"))
+    return "\n".join(filter(None, map(parts_text, said)))
 
 
 def _is_tty(stream):
