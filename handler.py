@@ -12,8 +12,8 @@ Every agent URL keeps its conversation (context id, task id) and its credentials
   handler.py session list
   handler.py auth set --url http://agent:8000 --bearer-token -      # the token is read from stdin
 
-Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable,
-4 authentication, 5 timeout, 130 interrupted.
+Speaks A2A 1.x and 0.3 over JSON-RPC and HTTP+JSON. Exit codes: 0 done, 1 failure, 2 usage,
+3 unreachable, 4 authentication, 5 timeout, 130 interrupted.
 """
 import _thread
 import os
@@ -36,14 +36,15 @@ class _Lazy:
 json = _Lazy("json")
 
 # The clock seam: every wait and deadline of the client goes through this pair, which tests replace
-# with a fake clock (tqdm's DiscreteTimer is the model). The built-in agent's threads keep real time.
+# with a fake clock (tqdm's DiscreteTimer is the model). The built-in agent's threads keep real
+# time.
 sleep, monotonic = time.sleep, time.monotonic
 
 # ============================================================================ constants
 
 VERSION = "0.1.0"
-PROG = os.path.basename(sys.argv[0] or "") if os.path.basename(sys.argv[0] or "").startswith("handler") \
-    else "handler.py"   # how hints name the program
+PROG = os.path.basename(sys.argv[0] or "")
+PROG = PROG if PROG.startswith("handler") else "handler.py"   # how hints name the program
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
 EXIT_INTERRUPTED = 130
 DEFAULT_TIMEOUT = 120.0
@@ -90,7 +91,8 @@ OPS = {
     "extended_card": ("GetExtendedAgentCard", "agent/getAuthenticatedExtendedCard", "GET",
                       "/extendedAgentCard", "/v1/card", 1, "extendedAgentCard"),
 }
-SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")  # JSON keys masked in output
+# the JSON keys masked in output
+SECRET_KEY_WORDS = ("token", "secret", "credential", "password", "device_code")
 JSON_ERRORS = (ValueError, RecursionError)   # what json.loads raises on bad or too deep input
 MAX_DEPTH = 100   # the deepest JSON Handler reads (as Ruby's JSON); walks stay far from the limit
 SECRET_OPTIONS = ("bearer_token", "api_key", "token", "push_token", "client_secret",
@@ -549,9 +551,10 @@ def part_text(part):
 
 # ============================================================================ card validation
 # What an agent card may hold: 1.x from specification/a2a.proto (field_behavior REQUIRED), 0.3 from
-# types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url" (absolute
-# http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an object mapping names
-# to them), a dict (an object with these fields, others ignored), a _OneOf or a _ByType. A card
+# types/src/types.ts at v0.3.0. A key starting with "!" is required; a kind is "str", "bool", "url"
+# (absolute http or https), "a|b" (one of these strings), [kind] (an array of them), {"*": kind} (an
+# object mapping names to them), a dict (an object with these fields, others ignored), a _OneOf or a
+# _ByType. A card
 # may hold both halves (the official SDKs serve the 0.3 fields beside supportedInterfaces): each
 # is judged by its own version's rules.
 
@@ -631,12 +634,20 @@ def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
     carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
     "unknown"."""
-    if not isinstance(card, dict):
-        return "unknown"
-    if card.get("supportedInterfaces") is not None:
-        return "1.x"
-    has03 = card.get("url") is not None or card.get("protocolVersion") is not None
-    return "0.3" if has03 else "unknown"
+    has = _halves(card)
+    return "1.x" if "supportedInterfaces" in has else "0.3" if has else "unknown"
+
+
+def _halves(card):
+    """Which of supportedInterfaces, url and protocolVersion a card has (not null)."""
+    return [k for k in ("supportedInterfaces", "url", "protocolVersion")
+            if isinstance(card, dict) and card.get(k) is not None]
+
+
+def _get(obj, key, kind=dict):
+    """obj[key] when it is a `kind` (dict or list), else an empty one."""
+    value = obj.get(key)
+    return value if isinstance(value, kind) else kind()
 
 
 def validate_card(card):
@@ -652,31 +663,27 @@ def validate_card(card):
     version = card_protocol_version(card)
     if not isinstance(card, dict):
         return version, [("$", f"expected a JSON object (an agent card), got {_show(card)}")]
-    problems = []
-    if version == "unknown":
-        problems.append(("$.supportedInterfaces",
-                         "missing: expected supportedInterfaces (A2A 1.x), "
-                                                  "or url and protocolVersion (A2A 0.3)"))
-    _check_fields(card, _CARD_TABLES[version], "$", problems, strict=version != "0.3")
-    both = version == "1.x" and any(card.get(k) is not None for k in ("url", "protocolVersion"))
+    problems = [] if version != "unknown" else [(
+        "$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
+                                 "or url and protocolVersion (A2A 0.3)")]
+    _check_fields(card, _CARD_TABLES[version], "$", problems, version != "0.3")
+    both = len(_halves(card)) > 1 and version == "1.x"
     if both:
         _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
     if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
         return version, problems
-    skills = card.get("skills") if isinstance(card.get("skills"), list) else []
     defined = ", ".join(map(str, schemes)) or "none"
     named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    holders = [("$", card)] + [(f"$.skills[{i}]", s) for i, s in enumerate(skills)
-                               if isinstance(s, dict)]
-    for path, holder in holders:
+    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in
+                                         enumerate(_get(card, "skills", list))
+                                         if isinstance(s, dict)]:
         # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-        for field in ("securityRequirements", "security"):
-            listed = holder.get(field)
-            for i, names in enumerate(listed if isinstance(listed, list) else []):
-                wrapped = field == "securityRequirements"
-                names = names.get("schemes") if wrapped and isinstance(names, dict) else names
-                where = f"{path}.{field}[{i}]" + (".schemes" if wrapped else "")
+        for field in named:
+            for i, names in enumerate(_get(holder, field, list)):
+                where = f"{path}.{field}[{i}]"
+                if field != "security" and isinstance(names, dict):
+                    names, where = names.get("schemes"), where + ".schemes"
                 for name in names if isinstance(names, dict) else ():
                     named[field].add(name)
                     if name not in schemes:
@@ -686,10 +693,11 @@ def validate_card(card):
     for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
+        where = _at("$.securitySchemes", name)
         if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
-            _check(scheme, _SCHEME_1X, _at("$.securitySchemes", name), problems, True)
+            _check(scheme, _SCHEME_1X, where, problems, True)
         if version == "0.3" or in03 or both and name in named["security"]:
-            _check(scheme, _SCHEME_03, _at("$.securitySchemes", name), problems, False)
+            _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
 
 
@@ -712,14 +720,10 @@ def _check_fields(obj, table, path, problems, strict):
 
 def _check(value, kind, path, problems, strict):
     """Check one value against its kind; True when it is at least of the right JSON type."""
-    if isinstance(kind, (list, dict)):
-        ok = isinstance(value, list if isinstance(kind, list) else dict)
-    elif kind == "bool":
-        ok = isinstance(value, bool)
-    else:
-        ok = isinstance(value, str) and (kind == "str" or (_is_http_url(value) if kind == "url"
-                                                          else value in kind.split("|")))
-    if not ok:
+    want = list if isinstance(kind, list) else dict if isinstance(kind, dict) else \
+        bool if kind == "bool" else str
+    if not isinstance(value, want) or want is str and kind != "str" and not (
+            _is_http_url(value) if kind == "url" else value in kind.split("|")):
         problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
         return False
     if isinstance(kind, list):
@@ -731,12 +735,11 @@ def _check(value, kind, path, problems, strict):
         wrapped = [(k, value[k]["$case"]) for k in others
                    if isinstance(value[k], dict) and value[k].get("$case") in kind]
         if len(present) == 1:
-            _check(value[present[0]], kind[present[0]], _at(path, present[0]), problems, strict)
+            _check_fields(value, {present[0]: kind[present[0]]}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
             key, case = wrapped[0]
-            got = f'{{"{key}": {{"$case": "{case}", ...}}}}'
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
-                                             f"{path}, got {got}"))
+                             f'{path}, got {{"{key}": {{"$case": "{case}", ...}}}}'))
         else:
             got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
                                                   if others else "")
@@ -1358,13 +1361,12 @@ def network_error(exc, url):
     what, said = type(reason).__name__, " ".join(str(reason).split())[:80]
     if isinstance(reason, ssl.SSLError):
         unsent = None
+        eof = "the agent closed the connection during the handshake"
         why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
                "WRONG_VERSION_NUMBER":
-                   "the agent does not speak TLS on this port (http:// instead?)"}
-        eof = "the agent closed the connection during the handshake"
-        why = why.get(reason.reason) or (eof if isinstance(reason, ssl.SSLEOFError) or
-                                         reason.reason == "UNEXPECTED_EOF_WHILE_READING"
-                                         else reason.reason or str(reason))
+                   "the agent does not speak TLS on this port (http:// instead?)",
+               "UNEXPECTED_EOF_WHILE_READING": eof}.get(reason.reason) or (
+            eof if isinstance(reason, ssl.SSLEOFError) else reason.reason or str(reason))
         verify = getattr(reason, "verify_message", None) or reason.reason
     # (exception types, message, exit code or None for a bad answer, hint); the first that fits
     for kinds, message, code, hint in (
@@ -1427,32 +1429,28 @@ def bounded(produce, timeout, what, limit=None):
         try:
             produce(put)
             items.put((1, None))
-        except _Stopped:
-            pass
         except BaseException as exc:   # handed to the main thread, which decides what it means
-            items.put((2, exc))
+            items.put((2, exc))        # (unread once it stopped)
 
     threading.Thread(target=work, name="handler-io", daemon=True).start()
     try:
+        deadline = time.monotonic() + timeout
         while True:
-            deadline = time.monotonic() + timeout
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
-                                       EXIT_TIMEOUT,
-                                       "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
-                try:
-                    kind, item = items.get(timeout=min(left, 0.2))
-                    break
-                except queue.Empty:
-                    continue
-            if kind == 0:
-                yield item
-            elif kind == 1:
-                return
-            else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
+                                   EXIT_TIMEOUT,
+                                   "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
+            try:
+                kind, item = items.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                continue
+            if kind == 2:
                 raise item
+            if kind:
+                return
+            yield item
+            deadline = time.monotonic() + timeout
     finally:
         stop.set()
 
@@ -1547,7 +1545,7 @@ def decoded(resp):
 def read_body(resp, url, limit=MAX_BODY):
     """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the
     limit)."""
-    chunks, size, reader = [], 0, decoded(resp)
+    body, reader = bytearray(), decoded(resp)
     while True:
         chunk = reader.read(65536)
         if not chunk:
@@ -1555,12 +1553,11 @@ def read_body(resp, url, limit=MAX_BODY):
             if isinstance(left, int) and left > 0:
                 raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
                                    "Content-Length never came")
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
             raise bad_response(f"the answer from {url} is larger than {limit} bytes",
                                "raise --max-response if it should be that large")
-        chunks.append(chunk)
 
 
 def read_sse(readline):
@@ -1573,18 +1570,14 @@ def read_sse(readline):
         line = readline(MAX_SSE_LINE + 1)
         if len(line) > MAX_SSE_LINE:
             raise bad_response(f"the agent sent an event stream line over {cap}")
-        if not line:
-            break
-        line = line.rstrip(b"\n").rstrip(b"\r")
-        if not line:
-            if data:
+        field, _, value = line.rstrip(b"\n").rstrip(b"\r").partition(b":")
+        if not field and not _:   # a blank line, or the end: an event ends (a last one without
+            if data:              # its blank line still worth reading)
                 yield event, "\n".join(data)
+            if not line:
+                return
             data, event, size = [], None, 0
-            continue
-        if line.startswith(b":"):
-            continue
-        field, _, value = line.partition(b":")
-        value = value[1:] if value.startswith(b" ") else value
+        value = value[value.startswith(b" "):]
         if field == b"data":
             size += len(value) + 1
             if size > MAX_SSE_LINE:
@@ -1592,8 +1585,6 @@ def read_sse(readline):
             data.append(value.decode("utf-8", "replace"))
         elif field == b"event":
             event = value.decode("utf-8", "replace")
-    if data:   # a last event without its blank line: still worth reading
-        yield event, "\n".join(data)
 
 
 def _origin(url):
@@ -1889,11 +1880,9 @@ def pick_interface(card, card_url, order=None):
 
 def check_token_url(url, what="token endpoint"):
     """OAuth2 endpoints carry secrets: HTTPS, except on this machine."""
-    from urllib.parse import urlsplit
-    parts = urlsplit(str(url or ""))
-    if not parts.hostname or parts.scheme not in ("http", "https"):
+    if not _is_http_url(str(url or "")):
         raise usage_error(f"the OAuth2 {what} {url!r} is not an http(s) URL")
-    if parts.scheme != "https" and not _is_loopback(url):
+    if url[:6].lower() != "https:" and not _is_loopback(url):
         raise usage_error(f"the OAuth2 {what} {url} must use https (plain http only on loopback)")
 
 
@@ -1929,37 +1918,36 @@ def fetch_oauth_token(transport, oauth):
     Returns the updated oauth dict, with access_token and expires_at."""
     import base64
     from urllib.parse import quote
-    oauth, url = dict(oauth), oauth.get("token_url")
-    grants = (["refresh_token"] if oauth.get("refresh_token") else []) + \
-        (["client_credentials"] if oauth.get("client_secret") else [])
+    oauth, url, secret = dict(oauth), oauth.get("token_url"), oauth.get("client_secret")
+    grants = ([{"grant_type": "refresh_token", "refresh_token": oauth["refresh_token"]}]
+              if oauth.get("refresh_token") else []) + \
+        ([{"grant_type": "client_credentials"}] if secret else [])
     if not grants:
         raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
                            "A2ACLI_ERR_CREDENTIALS_MISSING",
                            f"sign in again with: {PROG} auth login")
-    for grant in grants:
-        form, headers = {"grant_type": grant}, {}
-        if grant == "refresh_token":
-            form["refresh_token"] = oauth["refresh_token"]
-        if oauth.get("scopes"):
-            form["scope"] = " ".join(oauth["scopes"])
-        if oauth.get("client_secret"):   # client_secret_basic (RFC 6749, 2.3.1)
-            pair = ":".join(quote(oauth.get(k) or "", safe="")
-                            for k in ("client_id", "client_secret"))
-            headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-        else:
-            form["client_id"] = oauth.get("client_id") or ""
-        data = form_post(transport, url, form, headers)
-        if isinstance(data.get("access_token"), str) and data["access_token"]:
-            return _took(oauth, data)
-        if grant == grants[-1]:
+    more, headers = {"scope": " ".join(oauth["scopes"])} if oauth.get("scopes") else {}, {}
+    if secret:   # client_secret_basic (RFC 6749, 2.3.1)
+        pair = ":".join(quote(oauth.get(k) or "", safe="") for k in ("client_id", "client_secret"))
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    else:
+        more["client_id"] = oauth.get("client_id") or ""
+    for form in grants:
+        data = form_post(transport, url, {**form, **more}, headers)
+        took = _took(oauth, data)
+        if took:
+            return took
+        if form is grants[-1]:
             raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set "
-                                 "--oauth2-token-url ..." if oauth.get("client_secret")
+                                 "--oauth2-token-url ..." if secret
                                  else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
 
 
 def _took(oauth, data):
-    """oauth updated with a token answer (RFC 6749, 5.1)."""
+    """oauth updated with a token answer (RFC 6749, 5.1); None for an answer without a token."""
+    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+        return None
     oauth = {**oauth, "access_token": data["access_token"]}
     try:
         oauth["expires_at"] = round(time.time() + float(data["expires_in"]))
@@ -1973,17 +1961,11 @@ def _took(oauth, data):
 def device_flow(card):
     """(device authorization URL, token URL, scopes) of the card's first OAuth2 scheme with a
     device code flow, or None."""
-    schemes = card.get("securitySchemes") if isinstance(card.get("securitySchemes"), dict) else {}
-    for scheme in schemes.values():
-        if not isinstance(scheme, dict):
-            continue
-        oauth = scheme.get("oauth2SecurityScheme")
-        oauth = oauth if isinstance(oauth, dict) else scheme
-        flows = oauth.get("flows")
-        flow = flows.get("deviceCode") if isinstance(flows, dict) else None
-        if isinstance(flow, dict) and flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
-            scopes = flow.get("scopes") if isinstance(flow.get("scopes"), dict) else {}
-            return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(scopes)
+    for scheme in _get(card, "securitySchemes").values():
+        if isinstance(scheme, dict):
+            flow = _get(_get(_get(scheme, "oauth2SecurityScheme") or scheme, "flows"), "deviceCode")
+            if flow.get("deviceAuthorizationUrl") and flow.get("tokenUrl"):
+                return flow["deviceAuthorizationUrl"], flow["tokenUrl"], list(_get(flow, "scopes"))
     return None
 
 
@@ -1992,7 +1974,7 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     enter it, and poll as the server allows. Returns the oauth dict of the token."""
     form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
     data = form_post(transport, device_url, form, what="device authorization endpoint")
-    if not data.get("device_code") or not data.get("user_code") or not data.get("verification_uri"):
+    if not all(map(data.get, ("device_code", "user_code", "verification_uri"))):
         raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
                              "a device_code, user_code and verification_uri")
     where = data.get("verification_uri_complete") or data["verification_uri"]
@@ -2011,8 +1993,9 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
         answer = form_post(transport, token_url,
                            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                             "device_code": data["device_code"], "client_id": client_id})
-        if isinstance(answer.get("access_token"), str) and answer["access_token"]:
-            return _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
+        oauth = _took({"token_url": token_url, "client_id": client_id, "scopes": scopes}, answer)
+        if oauth:
+            return oauth
         if answer.get("error") == "slow_down":
             interval += 5
         elif answer.get("error") != "authorization_pending":
@@ -2437,7 +2420,8 @@ class A2AClient:
 
     # -- operations
     def send_message(self, message, return_immediately=False, push=None):
-        """SendMessage: returns {"task": …} or {"message": …}. push: {url, token?} to register."""
+        """SendMessage: returns {"task": …} or {"message": …}. push: {url, token?} to
+        register."""
         config = {"returnImmediately": True} if return_immediately else {}
         if push:
             config["taskPushNotificationConfig"] = self.require("push_set") and push
@@ -2542,11 +2526,9 @@ def status_message(task):
 
 def reply_text(task):
     """What the agent said in a task: its artifacts, then its status message."""
-    texts = [parts_text(a.get("parts")) for a in task.get("artifacts") or []]
-    message = status_message(task)
-    if message:
-        texts.append(parts_text(message.get("parts")))
-    return "\n".join(t for t in texts if t)
+    said = [a.get("parts") for a in task.get("artifacts") or []]
+    said.append((status_message(task) or {}).get("parts"))
+    return "\n".join(filter(None, map(parts_text, said)))
 
 
 def _is_tty(stream):
@@ -2560,17 +2542,17 @@ class Output:
     """Every line Handler prints. Results go to stdout as text, one JSON document, or JSON Lines
     (streams); warnings, notes, progress and errors go to stderr."""
 
-    def __init__(self, fmt="text", quiet=False, debug=False, stdout=None, stderr=None):
-        self.json, self.quiet, self.debug_on = fmt == "json", quiet, debug
+    def __init__(self, fmt="text", quiet=False, stdout=None, stderr=None):
+        self.json, self.quiet = fmt == "json", quiet
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self.encoding = getattr(self.out, "encoding", None) or "utf-8"
-        self._midline = False
         self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
         self._reset()
 
     def _reset(self):
         self._artifact = self._answers = self._held = None
+        self._midline = False
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
 
     def _json(self, obj, indent=None):
@@ -2608,9 +2590,8 @@ class Output:
         if not self.quiet:
             self._stderr("note:", "36", message)
 
-    def debug(self, message):
-        if self.debug_on:
-            self._stderr("debug:", "2", message)
+    def debug(self, message):   # the Transport's log, given only with --debug
+        self._stderr("debug:", "2", message)
 
     def busy(self, label):
         """A spinner on stderr while the main thread waits, only on a terminal."""
@@ -2632,9 +2613,8 @@ class Output:
         """obj as one JSON document, or else the lines that are not empty."""
         if self.json:
             return self.document(obj)
-        for text in lines:
-            if text:
-                self.line(text)
+        for text in filter(None, lines):
+            self.line(text)
         return True
 
     def reply(self, result):
@@ -2661,6 +2641,7 @@ class Output:
             return self.json_line(event)
         answers, self._answers = self._answers, None
         update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
+        message = event.get("message")
         if update:
             self._artifact_text(update["artifact"], update.get("append"))
         elif body:
@@ -2672,11 +2653,8 @@ class Output:
             message = status_message(body)
             if answers and answers in (body.get("id"), body.get("taskId")) and message \
                     and task_state(body) in INTERRUPTED_STATES:
-                self._held = message
-            elif self._message(message):
-                self._artifact = None
-        else:
-            self._message(event.get("message"))
+                self._held, message = message, None
+        self._message(message)   # (it ends its line: what comes next starts on a new one)
         self.out.flush()
 
     def _artifact_text(self, artifact, append):
@@ -2701,13 +2679,12 @@ class Output:
     def _message(self, message):
         if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
                 or not message.get("parts") or message.get("messageId") in self._shown - {None}:
-            return False
+            return
         self._shown.add(message.get("messageId"))
         self._held = None
         self._newline()
         self._write(stream_text(message["parts"]))
         self._newline()
-        return True
 
     def _write(self, text):
         if text:
@@ -2721,44 +2698,38 @@ class Output:
 
     def stream_end(self, task, message=None, ids=True):
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
-        held = self._held if task_state(task) in INTERRUPTED_STATES else None
-        self._midline = self._midline and not self.json
+        if not self.json:
+            self._message(self._held if task_state(task) in INTERRUPTED_STATES else None)
+            self._newline()
+            body = message if task is None else task
+            if ids and body is not None:
+                self.task_ids(body, task is not None)
+            self.out.flush()
         self._reset()
-        if self.json:
-            return
-        self._message(held)
-        self._newline()
-        body = message if task is None else task
-        if ids and body is not None:
-            self.task_ids(body, task is not None)
-        self.out.flush()
 
     def card(self, card, client=None):
         if self._text(card):
-            dicts = {k: card[k] if isinstance(card.get(k), dict) else {} for k in
-                     ("provider", "capabilities", "securitySchemes")}
-            caps = dicts["capabilities"]
-            provider = map(dicts["provider"].get, ("organization", "url"))
+            caps, provider = _get(card, "capabilities"), _get(card, "provider")
             self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
-                        + [("Provider", " ".join(str(v) for v in provider if v) or None)])
-            if client is not None and client.endpoint:
+                        + [("Provider", " ".join(str(v) for v in map(
+                            provider.get, ("organization", "url")) if v) or None)])
+            if getattr(client, "endpoint", None):
                 self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
                           f"{client.endpoint}")
             self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
                          ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
-                         ("Security", ", ".join(dicts["securitySchemes"]) or None)])
-            skills = [s for s in card.get("skills") or [] if isinstance(s, dict)]
+                         ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
+            skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
             self.line(f"Skills ({len(skills)}):")
             for skill in skills:
-                said = f": {skill['description']}" if skill.get("description") else ""
-                self.line(f"  - {skill.get('name') or skill.get('id')}{said}")
+                self.line(f"  - {skill.get('name') or skill.get('id')}"
+                          + (f": {skill['description']}" if skill.get("description") else ""))
 
     def sessions(self, sessions):
         if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
                       f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
             for session in sessions:
-                self.line()
-                self.line(session.agent_url)
+                self.line(f"\n{session.agent_url}")
                 self._session_fields(session, "  ", None)
 
     def session(self, session):
@@ -2766,10 +2737,10 @@ class Output:
             self._session_fields(session, "", "none")
 
     def _session_fields(self, session, indent, none):
-        state = f" ({session.task_state})" if session.task_id and session.task_state else ""
-        creds = session.credentials
+        task, creds = session.task_id, session.credentials
         self.fields([("Context ID", session.context_id or none),
-                     ("Task ID", (session.task_id + state) if session.task_id else none),
+                     ("Task ID", task and task + (f" ({session.task_state})" if session.task_state
+                                                  else "") or none),
                      ("Credentials", creds.auth_type if creds else none)], indent)
 
     def credentials(self, sessions, prefix=""):
@@ -2780,30 +2751,27 @@ class Output:
             creds, row = session.credentials, {"agent_url": session.agent_url}
             if creds:
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
-                           value=mask_secret(creds.value) if creds.value else None)
-                if creds.oauth:
-                    row.update({k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
-                                                                 "expires_at")})
+                           value=mask_secret(creds.value) if creds.value else None, **{
+                               k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                               "expires_at") if creds.oauth})
             if session.client_cert:
                 row["client_cert"] = session.client_cert
             rows.append(row)
-        if not self._text({"count": len(rows), "credentials": rows},
-                          "" if rows else "No stored credentials"):
-            return
-        for row in rows:
-            kind, cert, row = row.get("auth_type"), row.get("client_cert"), _Options(row)
-            said = [{"bearer": "bearer token {value}",
-                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}",
-                     "api_key": "API key in header {header_name} {value}"}.get(kind, "").format_map(
-                _Options(row, value=row.value or ("not fetched yet" if kind == "oauth2" else None),
-                         header_name=row.header_name or "X-API-Key"))]
-            if row.expires_at:
-                said[0] += time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                         time.gmtime(row.expires_at))
-            if cert:
-                said.append(f"client certificate {cert['cert']}"
-                            + (f" with key {cert['key']}" if cert.get("key") else ""))
-            self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
+        if self._text({"count": len(rows), "credentials": rows},
+                      "" if rows else "No stored credentials"):
+            for row in map(_Options, rows):
+                cert = row.client_cert or {}
+                until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                                         time.gmtime(row.expires_at))
+                said = [{"bearer": "bearer token {value}",
+                         "api_key": "API key in header {header_name} {value}",
+                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
+                        .get(row.auth_type, "").format_map(_Options(
+                            row, value=row.value or "not fetched yet", end=until or "",
+                            header_name=row.header_name or "X-API-Key")),
+                        cert and f"client certificate {cert['cert']}"
+                        + (f" with key {cert['key']}" if cert.get("key") else "")]
+                self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
@@ -2844,8 +2812,8 @@ class Output:
             elif kind == "message":
                 what = f"message: {parts_text(body.get('parts'))}"
             else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state, message = task_state(body), body.get("status", {}).get("message")
-                said = parts_text(message.get("parts")) if isinstance(message, dict) else ""
+                state = task_state(body)
+                said = parts_text(_get(body.get("status", {}), "message").get("parts"))
                 if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
                     said = reply_text(body)
                 what = state + (f": {said}" if said else "")
@@ -2870,28 +2838,23 @@ class Output:
 
 
 class _Spinner:
-    FRAMES = "|/-\\"
-
     def __init__(self, stream, label, enabled):
-        self.stream, self.label, self.enabled = stream, label, enabled
+        import threading
+        self.stream, self.label, self.stop = stream, label, threading.Event()
+        self.thread = enabled and threading.Thread(target=self._spin, daemon=True)
 
     def __enter__(self):
-        if self.enabled:
-            import threading
-            self.stop = threading.Event()
-            self.thread = threading.Thread(target=self._spin, daemon=True)
+        if self.thread:
             self.thread.start()
-        return self
 
-    def _spin(self):
-        n = 0
+    def _spin(self, frames="|/-\\"):
         while not self.stop.wait(0.1):
-            self.stream.write(f"\r{self.FRAMES[n % 4]} {self.label}")
+            self.stream.write(f"\r{frames[0]} {self.label}")
             self.stream.flush()
-            n += 1
+            frames = frames[1:] + frames[0]
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self.thread:
             self.stop.set()
             self.thread.join()
             self.stream.write("\r\033[K")
@@ -3200,7 +3163,8 @@ class EchoAgent:
             card["supportedInterfaces"] = [
                 {"url": base_url, "protocolBinding": "JSONRPC", "protocolVersion": v}
                 for v in self.versions] + [
-                {"url": base_url + "rest", "protocolBinding": "HTTP+JSON", "protocolVersion": "1.0"}]
+                {"url": base_url + "rest", "protocolBinding": "HTTP+JSON",
+                 "protocolVersion": "1.0"}]
             bearer["httpAuthSecurityScheme"] = {"scheme": "Bearer"}
             if secured:
                 card["securityRequirements"] = [{"schemes": {"bearer": {"list": []}}}]
@@ -3267,7 +3231,8 @@ class EchoAgent:
     def wait(self, task_id, timeout=300.0):
         import copy
         with self.cond:
-            self.cond.wait_for(lambda: task_state(self.tasks[task_id]) in TERMINAL_STATES + INTERRUPTED_STATES,
+            self.cond.wait_for(lambda: task_state(self.tasks[task_id])
+                               in TERMINAL_STATES + INTERRUPTED_STATES,
                                timeout)
             return copy.deepcopy(self.tasks[task_id])
 
@@ -3413,7 +3378,8 @@ class EchoAgent:
     # -- the work
     def _work(self, task_id, parts):
         """Echo the text in chunks, then each file and data part as one more chunk."""
-        text = " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and "text" in p).strip()
+        text = " ".join(str(p["text"]) for p in parts
+                        if isinstance(p, dict) and "text" in p).strip()
         self._status(task_id, "working")
         if text.lower().startswith("ask"):
             self._status(task_id, "input-required", self.QUESTION)
@@ -4599,11 +4565,32 @@ def name_variants(name, limit=255):
         yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
 
 
+def _claim(directory, names, data, claimed):
+    """Write data to the first of names that is free in directory, created there (O_EXCL, never
+    through a symbolic link, so two runs never take one name); its path goes on claimed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, flags, 0o666)
+        except FileExistsError:
+            continue
+        claimed.append(path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        return
+    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
+
+
 def save_artifacts(task, args, out):
     """--save-artifacts DIR: each artifact's parts as files (text and data too). A name already
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
-    link itself and never its target). On a failure every file this run created is removed
-    again: all or nothing."""
+    link itself and never its target). On a failure every file this run made is removed again:
+    all or nothing."""
     directory = getattr(args, "save_artifacts", None)
     if not directory:
         return
@@ -4618,25 +4605,21 @@ def save_artifacts(task, args, out):
             artifact.get("parts") or [], lambda part: "text" in part or object())]
         for i, group in enumerate(groups, 1):
             stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
-            if "text" in part:
-                name, data = stem + ".txt", parts_text(group).encode()
-            elif "data" in part:
-                name, data = stem + ".json", json.dumps(part["data"], indent=2,
-                                                        ensure_ascii=False).encode()
+            if "text" in part or "data" in part:
+                plan.append((stem + ".txt", parts_text(group).encode()) if "text" in part else
+                            (stem + ".json",
+                             json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
             elif "raw" in part:
                 try:
                     data = base64.b64decode(str(part["raw"]), validate=True)
                 except ValueError:
                     raise bad_response(f"artifact {base} holds a file that is not valid "
                                        "base64") from None
-                name = safe_name(part.get("filename"), stem + (
-                    mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"))
-            else:   # a file by URL (or nothing to save)
-                if "url" in part:
-                    out.note(f"artifact {base}: not downloaded: {part['url']}")
-                continue
-            plan.append((name, data))
-    claimed, saved = [], []   # the files this run created; where each part ends up (--force)
+                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
+                plan.append((safe_name(part.get("filename"), stem + ext), data))
+            elif "url" in part:
+                out.note(f"artifact {base}: not downloaded: {part['url']}")
+    claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
         try:
@@ -4649,23 +4632,7 @@ def save_artifacts(task, args, out):
                 saved.append(next(p for p in (os.path.join(directory, v) for v in names)
                                   if p not in saved and not os.path.isdir(p)))
                 names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-            for name in names:   # the first that is free, created (O_EXCL, never through a
-                path = os.path.join(directory, name)   # link: two runs never take one name)
-                try:
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                                 | getattr(os, "O_NOFOLLOW", 0), 0o666)
-                    break
-                except FileExistsError:
-                    pass
-            else:   # names hold no directory
-                raise HandlerError(f"no free name like {name} left in {directory}")
-            claimed.append(path)
-            view = memoryview(data)
-            try:
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
+            _claim(directory, names, data, claimed)
         for temp, path in zip(claimed, saved):
             os.replace(temp, path)
     except BaseException as exc:
@@ -5252,7 +5219,7 @@ def _run(argv):
     args = None
     try:
         args = build_parser(argv).parse_args(argv)
-        out = Output(args.output, args.quiet, args.debug)
+        out = Output(args.output, args.quiet)
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK

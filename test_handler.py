@@ -641,6 +641,11 @@ class FileTests(unittest.TestCase):
             text = f.read()
         self.assertTrue(text.rstrip().endswith('if __name__ == "__main__":\n    sys.exit(main())'))
 
+    def test_lines_at_most_100_characters(self):
+        with open(HANDLER_PATH, encoding="utf-8") as f:
+            long = [n for n, line in enumerate(f, 1) if len(line.rstrip("\n")) > 100]
+        self.assertEqual(long, [])
+
 
 # ============================================================================ 2. protocol model
 
@@ -8873,6 +8878,21 @@ class ClientCredentialsV10(_ClientCredentials, HandlerTestCase):
 
 class ClientCredentialsV03(_ClientCredentials, HandlerTestCase):
     VERSIONS = ("0.3",)
+
+
+class TokenUrlShapeTests(_OAuth, HandlerTestCase):
+    """A token endpoint that is no URL (a port that is not a number, a space) is refused at once."""
+    VERSIONS = ("1.0",)
+
+    def test_a_malformed_token_url_is_a_usage_error(self):
+        url, agent = self.resource()
+        for bad in ("https://auth.example.com:port/token", "https://auth.example.com/my token"):
+            with self.subTest(bad=bad):
+                self.assertError(self.run_cli("auth", "set", "--url", url, "--oauth2-token-url", bad,
+                                              "--client-id", CLIENT_ID, "--client-secret", "x"),
+                                 2, "not an http(s) URL")
+        self.assertFalse(os.path.exists(self.sessions_path))             # nothing stored
+        self.assertEqual(agent.posts(), [])
 
 
 class DeviceFlowTests(_OAuth, HandlerTestCase):
