@@ -1,31 +1,31 @@
 """The performance targets of handler.py, measured side by side in one run (developer tool).
 
-    python3 dev/bench.py [FILE] [--runs 10] [--python PY]... [--json]
-                         [--upstream HANDLER]... | [--install-upstream DIR]   [--suite] [--strict]
+    python3 dev/bench.py [FILE] [--runs 10] [--python PY]... [--json] [--suite] [--strict]
+                         [--upstream HANDLER]... | [--install-upstream DIR]
 
 FILE is the handler.py to measure (default: the one beside dev/). Every time is a ratio to the
-COMPILE FLOOR of that file: a process that only compiles it,
+COMPILE FLOOR of that file, a process that only compiles it:
     PY -c "compile(open(FILE).read(), FILE, 'exec')"
-because Python compiles the main script on every run and never caches it: no command of FILE
-can start faster than that, and the floor moves with the file's size (its AST node count).
+Python compiles the main script on every run and never caches it, so no command of FILE can
+start faster than that; the floor moves with the file's size (its AST node count).
 
 For each interpreter (default: /usr/bin/python3 and the `python3` found on PATH, resolved
 through shims such as pyenv's to the real executable) it reports:
   - --help, --version, session list (in a HANDLER_HOME holding 3 sessions): median wall / floor;
-  - message send to the built-in agent (handler.py server agent -q, started here on a free
-    127.0.0.1 port and stopped at the end) over http: median wall / floor, and its peak RSS /
-    the floor's peak RSS (per child, from os.wait4);
-  - the HTTP requests of the first send to the agent and of the second one (agent in the
-    session, card fresh), counted by a forwarding proxy in this process;
-  - with Handler 0.4.0 (--upstream PATH-TO-ITS-handler, or --install-upstream DIR: one
-    throwaway venv per interpreter under DIR, `pip install a2a-handler==0.4.0`; never a
-    dependency of handler.py): its --version wall / handler.py's --version wall, and its
-    --help, session list, message send and request counts beside ours;
+  - message send over http to the built-in agent (`handler.py server agent -q`, started here
+    on a free 127.0.0.1 port and stopped at the end): median wall / floor, and its peak RSS /
+    the floor's peak RSS;
+  - the HTTP requests of a first send to the agent and of a second one (the agent now in the
+    session, its card fresh), counted by a forwarding proxy in this process;
+  - with Handler 0.4.0 (--upstream PATH-TO-ITS-handler, or --install-upstream DIR: a throwaway
+    venv per interpreter under DIR, `pip install a2a-handler==0.4.0`; never a dependency of
+    handler.py): its --version wall / handler.py's --version wall, and its --help, session
+    list, message send and request counts beside ours;
   - with --suite: the wall time of `PY -m unittest test_handler` beside FILE.
 Runs are paired and interleaved: each round runs the floor and then each command, for each
-interpreter in turn, and a ratio is taken within its round. Figures are medians over --runs
-rounds (after one warm-up round), with min-max. Exit status 0 (1 with --strict when a target is
-missed, 2 when a command failed).
+interpreter in turn, and a ratio is taken within its round (a drift of the machine's speed
+moves both sides). Figures are medians over --runs rounds after one warm-up round, with
+(min-max). Exit status 0; 1 with --strict when a target is missed; 2 when a command failed.
 """
 import argparse
 import json
@@ -41,7 +41,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPSTREAM = "a2a-handler==0.4.0"
-# (key, label, target text, test of the value); a ratio key is a command measured each round
+TIME = "/usr/bin/time"   # measures the peak RSS of its child (see run)
+# The rows of the table: key, measure, target, the test of a value against the target
 TARGETS = [
     ("nodes", "handler.py AST nodes (ast.walk)", "<= 32,000", lambda v: v <= 32000),
     ("floor", "compile floor: median wall", "", None),
@@ -61,7 +62,7 @@ TARGETS = [
     ("up_send_rss", "0.4.0 message send: peak RSS", "", None),
     ("up_requests_1", "0.4.0 HTTP requests, 1st send", "", None),
     ("up_requests_2", "0.4.0 HTTP requests, 2nd send", "", None),
-    ("suite", "python -m unittest test_handler: wall", "<= 60 s", lambda v: v <= 60),
+    ("suite", "unittest test_handler: wall", "<= 60 s", lambda v: v <= 60),
 ]
 
 
@@ -69,14 +70,14 @@ class CommandFailed(Exception):
     pass
 
 
-TIME = "/usr/bin/time"   # measures the peak RSS of its child; os.wait4 alone cannot go below ours
-
+# ---- running and measuring ----------------------------------------------------------------
 
 def run(cmd, env, cwd):
     """(wall seconds, peak RSS in KiB) of one run of cmd, its output thrown away.
-    A child's peak RSS as the kernel counts it is at least that of the process that forked it
-    (the pages it had at fork or vfork), so cmd runs under /usr/bin/time, a 2 MiB process, when
-    there is one; both sides of every ratio pay its ~1 ms of wall time alike."""
+    The kernel counts a child's peak RSS from the pages of the process it was forked from, so
+    through os.wait4 no child could read below this process's own peak (about 20 MiB, near the
+    floor's). cmd therefore runs under /usr/bin/time, a 2 MiB process, when there is one; both
+    sides of every ratio pay its 1 ms of wall time alike."""
     with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as peak:
         wrap = [TIME, "-f", "%M", "-o", peak.name] if os.access(TIME, os.X_OK) else []
         start = time.perf_counter()
@@ -89,8 +90,15 @@ def run(cmd, env, cwd):
             err.seek(0)
             tail = err.read().decode("utf-8", "replace").strip().splitlines()[-3:]
             raise CommandFailed(f"{' '.join(cmd)} exited {code}: " + " | ".join(tail))
-        rss = int(peak.read().split()[-1]) if wrap else usage.ru_maxrss
-    return wall, rss
+        return wall, int(peak.read().split()[-1]) if wrap else usage.ru_maxrss
+
+
+def count_nodes(file):
+    """ast.walk's node count of file, taken in a child: the tree would grow this process."""
+    code = ("import ast, sys; print(sum(1 for _ in ast.walk(ast.parse("
+            "open(sys.argv[1], encoding='utf-8').read()))))")
+    return int(subprocess.run([sys.executable, "-c", code, file], capture_output=True,
+                              text=True, check=True).stdout)
 
 
 def free_port():
@@ -111,7 +119,7 @@ def wait_listening(port, proc, seconds=10):
 
 
 def counting_proxy(target_port):
-    """A forwarding HTTP proxy to 127.0.0.1:target_port; returns (server, list of requests).
+    """A forwarding HTTP proxy to 127.0.0.1:target_port: (server, the list of requests seen).
     It passes the Host header on, so the agent's card names the proxy and every later request
     of the client comes through it too."""
     import http.client
@@ -131,7 +139,7 @@ def counting_proxy(target_port):
             conn.putheader("Content-Length", str(len(body)))
             conn.endheaders(body)
             resp = conn.getresponse()
-            data = resp.read()
+            data = resp.read()   # a stream too: the agent ends it, and the proxy then relays it
             conn.close()
             self.send_response(resp.status, resp.reason)
             for name, value in resp.getheaders():
@@ -154,24 +162,24 @@ def counting_proxy(target_port):
 
 
 def resolve(python):
-    """(real executable, version) of an interpreter name: a pyenv shim is a shell script, and
-    timing through it would add the shim's own start-up to every figure."""
+    """(real executable, 'CPython 3.11.2') of an interpreter name. A pyenv shim is a shell
+    script: timing through it would add the shim's own start-up to every figure."""
     found = shutil.which(python) or python
-    out = subprocess.run([found, "-c", "import sys, platform; print(sys.executable); "
-                          "print(platform.python_implementation(), platform.python_version())"],
-                         capture_output=True, text=True, check=True).stdout.split("\n")
-    return out[0], out[1]
+    code = ("import sys, platform; print(sys.executable); "
+            "print(platform.python_implementation(), platform.python_version())")
+    out = subprocess.run([found, "-c", code], capture_output=True, text=True, check=True)
+    exe, version = out.stdout.splitlines()[:2]
+    return exe, version
 
 
 def install_upstream(directory, pythons):
-    """One throwaway venv per interpreter under directory with Handler 0.4.0 in it (kept when
-    it is already there); the list of their `handler` executables, in the order of pythons."""
+    """A throwaway venv per interpreter under directory with Handler 0.4.0 in it (kept when it
+    is there already); their `handler` executables, in the order of pythons."""
     paths, jobs = [], []
     for n, python in enumerate(pythons):
         venv = os.path.join(directory, f"venv{n}")
-        exe = os.path.join(venv, "bin", "handler")
-        paths.append(exe)
-        if os.path.exists(exe):
+        paths.append(os.path.join(venv, "bin", "handler"))
+        if os.path.exists(paths[-1]):
             continue
         print(f"installing {UPSTREAM} into {venv} ({python}) ...", file=sys.stderr)
         cmd = (f"'{python}' -m venv '{venv}' && '{venv}/bin/pip' install -q "
@@ -185,138 +193,115 @@ def install_upstream(directory, pythons):
     return paths
 
 
+# ---- the samples of one interpreter ---------------------------------------------------------
+
 def spread(values, unit):
-    """'median (min-max)' of a list of numbers, in ms, x (a ratio) or s."""
-    scale, suffix = {"ms": (1000, "ms"), "x": (1, "x"), "s": (1, " s")}[unit]
-    fmt = (lambda v: f"{v * scale:.1f}") if unit != "x" else (lambda v: f"{v:.2f}")
+    """'median (min-max)' of numbers, shown in ms, as a ratio (x) or in s."""
+    if unit == "x":
+        fmt, suffix = (lambda v: f"{v:.2f}"), "x"
+    else:
+        fmt, suffix = (lambda v: f"{v * (1000 if unit == 'ms' else 1):.1f}"), unit
     tail = f" ({fmt(min(values))}-{fmt(max(values))})" if len(values) > 1 else ""
     return f"{fmt(statistics.median(values))}{suffix}{tail}"
 
 
 class Column:
-    """One interpreter's samples."""
+    """One interpreter: its samples, then its figures (values) and their text (cells)."""
 
     def __init__(self, label, python, version, upstream):
         self.label, self.python, self.version, self.upstream = label, python, version, upstream
         self.samples = {}   # command key -> [(wall, rss)], one a round
-        self.values = {}    # target key -> number, for the table and the verdicts
+        self.values = {}    # target key -> number
         self.cells = {}     # target key -> text
 
-    def add(self, key, sample):
-        self.samples.setdefault(key, []).append(sample)
+    def put(self, key, value, cell):
+        self.values[key], self.cells[key] = value, cell
 
     def walls(self, key):
-        return [w for w, _ in self.samples[key]]
+        return [wall for wall, _ in self.samples[key]]
+
+    def rss(self, key):
+        return statistics.median(rss for _, rss in self.samples[key])
 
     def ratios(self, key, base="floor"):
+        """key's wall / base's wall, round by round."""
         return [a / b for a, b in zip(self.walls(key), self.walls(base))]
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", nargs="?", default=os.path.join(ROOT, "handler.py"))
-    parser.add_argument("--runs", type=int, default=10, help="measured rounds (default 10)")
-    parser.add_argument("--python", action="append",
-                        help="an interpreter (repeatable; default /usr/bin/python3 and python3)")
-    parser.add_argument("--upstream", action="append", default=[],
-                        help="Handler 0.4.0's `handler` executable, one per --python in order "
-                             "(one for all when given once; also $HANDLER_UPSTREAM, ':'-separated)")
-    parser.add_argument("--install-upstream", metavar="DIR",
-                        help=f"create throwaway venvs in DIR with {UPSTREAM}, one per interpreter")
-    parser.add_argument("--suite", action="store_true", help="also time the unittest suite")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    args = parser.parse_args(argv)
-    file = os.path.abspath(args.file)
-    if not os.path.isfile(file):
-        parser.error(f"no such file: {file}")
-    pythons, seen_exe = [], set()
-    for name in args.python or ["/usr/bin/python3", "python3"]:
-        exe, version = resolve(name)
-        if exe not in seen_exe:
-            seen_exe.add(exe)
-            pythons.append((name, exe, version))
-    upstream = args.upstream or [p for p in os.environ.get("HANDLER_UPSTREAM", "").split(":") if p]
-    if args.install_upstream:
-        upstream = install_upstream(os.path.abspath(args.install_upstream), [e for _, e, _ in pythons])
-    if len(upstream) == 1:
-        upstream = upstream * len(pythons)
-    if upstream and len(upstream) != len(pythons):
-        parser.error("give --upstream once, or once per interpreter")
-    columns = [Column(f"{name} ({ver.split()[-1]})", exe, ver, upstream[n] if upstream else None)
-               for n, (name, exe, ver) in enumerate(pythons)]
-    try:
-        # in a child: the parse tree would grow this process, and with it every child's peak RSS
-        nodes = int(subprocess.run([sys.executable, "-c", "import ast, sys; print(sum(1 for _ in "
-                                    "ast.walk(ast.parse(open(sys.argv[1], encoding='utf-8').read()))))",
-                                    file], capture_output=True, text=True, check=True).stdout)
-        bench(file, columns, args)
-    except CommandFailed as exc:
-        print(f"failed: {exc}", file=sys.stderr)
-        return 2
-    for col in columns:
-        col.values["nodes"], col.cells["nodes"] = nodes, f"{nodes:,}"
-    missed = report(file, columns, args)
-    return 1 if missed and args.strict else 0
+    def summarise(self):
+        self.put("floor", statistics.median(self.walls("floor")), spread(self.walls("floor"), "ms"))
+        self.put("floor_rss", self.rss("floor"), f"{self.rss('floor') / 1024:.1f} MiB")
+        for key in ("help", "version", "list", "send"):
+            median_ms = statistics.median(self.walls(key)) * 1000
+            self.put(key, statistics.median(self.ratios(key)),
+                     f"{spread(self.ratios(key), 'x')} {median_ms:.0f}ms")
+        ratio = self.rss("send") / self.rss("floor")
+        self.put("send_rss", ratio, f"{ratio:.2f}x {self.rss('send') / 1024:.1f} MiB")
+        if self.upstream:
+            ratios = self.ratios("up_version", "version")
+            self.put("up_ratio", statistics.median(ratios), spread(ratios, "x"))
+            for key in ("up_version", "up_help", "up_list", "up_send"):
+                self.put(key, statistics.median(self.walls(key)), spread(self.walls(key), "ms"))
+            self.put("up_send_rss", self.rss("up_send"), f"{self.rss('up_send') / 1024:.1f} MiB")
 
 
-def bench(file, columns, args):
-    top = tempfile.mkdtemp(prefix="handler-bench-")
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("HANDLER_")}
-    base_env.update(NO_PROXY="*", no_proxy="*")
-    env = {**base_env, "HANDLER_HOME": os.path.join(top, "home")}
-    # Handler 0.4.0 keeps its sessions in the XDG data folder, and reads servers.toml from the cwd
-    up_env = {**base_env, "HOME": os.path.join(top, "up"), "XDG_DATA_HOME": os.path.join(top, "up", "data"),
-              "XDG_CONFIG_HOME": os.path.join(top, "up", "config"),
-              "XDG_CACHE_HOME": os.path.join(top, "up", "cache")}
-    cwd = os.path.join(top, "cwd")
-    for d in (env["HANDLER_HOME"], up_env["HOME"], cwd):
+# ---- the bench ----------------------------------------------------------------------------
+
+def bench(file, columns, runs, top):
+    """Fill the columns' samples and request counts; top is a scratch directory."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HANDLER_")}
+    base.update(NO_PROXY="*", no_proxy="*")
+    env = {**base, "HANDLER_HOME": os.path.join(top, "home")}
+    up = os.path.join(top, "up")   # 0.4.0 keeps its sessions in the XDG data folder
+    up_env = {**base, "HOME": up, "XDG_DATA_HOME": os.path.join(up, "data"),
+              "XDG_CONFIG_HOME": os.path.join(up, "config"),
+              "XDG_CACHE_HOME": os.path.join(up, "cache")}
+    cwd = os.path.join(top, "cwd")   # where 0.4.0 would look for .handler/servers.toml
+    for d in (env["HANDLER_HOME"], up, cwd):
         os.makedirs(d)
     port = free_port()
-    agent = subprocess.Popen([columns[0].python, file, "server", "agent", "--port", str(port), "-q"],
-                             env=env, cwd=cwd, stdin=subprocess.DEVNULL)
+    agent = subprocess.Popen([columns[0].python, file, "server", "agent", "--port", str(port),
+                              "-q"], env=env, cwd=cwd, stdin=subprocess.DEVNULL)
     proxy = None
     try:
         wait_listening(port, agent)
         url = f"http://127.0.0.1:{port}"
         proxy, requests = counting_proxy(port)
         proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
-        first = columns[0].python
-        for seed in (url, f"http://localhost:{port}", proxy_url):   # 3 sessions for session list
-            run([first, file, "message", "send", "--url", seed, "seed"], env, cwd)
-        for n, col in enumerate(columns):   # the requests of a 1st and a 2nd send, in a fresh home
-            cmds = [("", [col.python, file, "message", "send", "--url", proxy_url, "hello"],
-                     {**env, "HANDLER_HOME": os.path.join(top, f"count{n}")})]
+        ours = lambda py, target: [py, file, "message", "send", "--url", target, "hello"]
+        theirs = lambda exe, target: [exe, "message", "send", "--url", target, "--text", "hello"]
+        for n, col in enumerate(columns):   # a 1st and a 2nd send, from a fresh home
+            homes = [("", ours(col.python, proxy_url),
+                      {**env, "HANDLER_HOME": os.path.join(top, f"count{n}")})]
             if col.upstream:
-                cmds.append(("up_", [col.upstream, "message", "send", "--url", proxy_url, "--text", "hello"],
-                             {**up_env, "XDG_DATA_HOME": os.path.join(top, f"upcount{n}")}))
-            for prefix, cmd, cmd_env in cmds:
+                homes.append(("up_", theirs(col.upstream, proxy_url),
+                              {**up_env, "XDG_DATA_HOME": os.path.join(top, f"upcount{n}")}))
+            for prefix, cmd, cmd_env in homes:
                 for i in (1, 2):
                     before = len(requests)
                     run(cmd, cmd_env, cwd)
-                    col.values[f"{prefix}requests_{i}"] = len(requests) - before
-                    col.cells[f"{prefix}requests_{i}"] = str(len(requests) - before)
-        for seed in (url, f"http://localhost:{port}", proxy_url)[:3 if columns[0].upstream else 0]:
-            run([columns[0].upstream, "message", "send", "--url", seed, "--text", "seed"], up_env, cwd)
+                    count = len(requests) - before
+                    col.put(f"{prefix}requests_{i}", count, str(count))
+        for seed in (url, f"http://localhost:{port}", proxy_url):   # 3 sessions to list
+            run(ours(columns[0].python, seed), env, cwd)
+            if columns[0].upstream:
+                run(theirs(columns[0].upstream, seed), up_env, cwd)
         floor = f"compile(open({file!r}).read(), {file!r}, 'exec')"
-        for r in range(args.runs + 1):   # round 0 is the warm-up
+        for r in range(runs + 1):   # round 0 is the warm-up
             for col in (columns if r % 2 else columns[::-1]):
-                py = col.python
-                cmds = [("floor", [py, "-c", floor]), ("help", [py, file, "--help"]),
-                        ("version", [py, file, "--version"]), ("list", [py, file, "session", "list"]),
-                        ("send", [py, file, "message", "send", "--url", url, "hello"])]
-                for key, cmd in cmds:
-                    sample = run(cmd, env, cwd)
+                py, exe = col.python, col.upstream
+                cmds = [("floor", [py, "-c", floor], env), ("help", [py, file, "--help"], env),
+                        ("version", [py, file, "--version"], env),
+                        ("list", [py, file, "session", "list"], env),
+                        ("send", ours(py, url), env)]
+                if exe:
+                    cmds += [("up_version", [exe, "--version"], up_env),
+                             ("up_help", [exe, "--help"], up_env),
+                             ("up_list", [exe, "session", "list"], up_env),
+                             ("up_send", theirs(exe, url), up_env)]
+                for key, cmd, cmd_env in cmds:
+                    sample = run(cmd, cmd_env, cwd)
                     if r:
-                        col.add(key, sample)
-                if col.upstream:
-                    up = col.upstream
-                    for key, cmd in (("up_version", [up, "--version"]), ("up_help", [up, "--help"]),
-                                     ("up_list", [up, "session", "list"]),
-                                     ("up_send", [up, "message", "send", "--url", url, "--text", "hello"])):
-                        sample = run(cmd, up_env, cwd)
-                        if r:
-                            col.add(key, sample)
+                        col.samples.setdefault(key, []).append(sample)
     finally:
         if proxy:
             proxy.shutdown()
@@ -327,76 +312,114 @@ def bench(file, columns, args):
         except subprocess.TimeoutExpired:
             agent.kill()
             agent.wait()
-        shutil.rmtree(top, ignore_errors=True)
-    for col in columns:
-        rss = lambda key: statistics.median(r for _, r in col.samples[key])
-        col.values["floor"], col.cells["floor"] = statistics.median(col.walls("floor")), \
-            spread(col.walls("floor"), "ms")
-        col.values["floor_rss"], col.cells["floor_rss"] = rss("floor"), f"{rss('floor') / 1024:.1f} MiB"
-        for key in ("help", "version", "list", "send"):
-            col.values[key] = statistics.median(col.ratios(key))
-            col.cells[key] = f"{spread(col.ratios(key), 'x')} {statistics.median(col.walls(key)) * 1000:.0f}ms"
-        col.values["send_rss"] = rss("send") / rss("floor")
-        col.cells["send_rss"] = f"{col.values['send_rss']:.2f}x {rss('send') / 1024:.1f} MiB"
-        if col.upstream:
-            col.values["up_ratio"] = statistics.median(col.ratios("up_version", "version"))
-            col.cells["up_ratio"] = spread(col.ratios("up_version", "version"), "x")
-            for key in ("up_version", "up_help", "up_list", "up_send"):
-                col.values[key], col.cells[key] = statistics.median(col.walls(key)), spread(col.walls(key), "ms")
-            col.values["up_send_rss"] = rss("up_send")
-            col.cells["up_send_rss"] = f"{rss('up_send') / 1024:.1f} MiB"
-    if args.suite:
-        here = os.path.dirname(file)
-        for col in columns:
-            if not os.path.exists(os.path.join(here, "test_handler.py")):
-                continue
-            print(f"running the suite with {col.python} ...", file=sys.stderr)
-            start = time.perf_counter()
-            done = subprocess.run([col.python, "-m", "unittest", "test_handler"], cwd=here,
-                                  env=base_env, capture_output=True, text=True)
-            col.values["suite"] = wall = time.perf_counter() - start
-            last = (done.stderr.strip().splitlines() or ["?"])[-1]
-            col.cells["suite"] = f"{wall:.1f} s ({last})" if done.returncode == 0 else f"{wall:.1f} s FAILED"
 
 
-def report(file, columns, args):
+def time_suite(file, col):
+    """`python -m unittest test_handler` beside file, once, with col's interpreter."""
+    here = os.path.dirname(file)
+    if not os.path.exists(os.path.join(here, "test_handler.py")):
+        return
+    print(f"running the suite with {col.python} ...", file=sys.stderr)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HANDLER_")}
+    start = time.perf_counter()
+    done = subprocess.run([col.python, "-m", "unittest", "test_handler"], cwd=here, env=env,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    last = (done.stderr.strip().splitlines() or ["?"])[-1]
+    col.put("suite", wall, f"{wall:.1f} s ({last if done.returncode == 0 else 'FAILED'})")
+
+
+def report(file, columns, runs, as_json):
     """Print the table (or JSON); the list of missed targets."""
     rows, missed = [], []
-    for key, label, target, test in TARGETS:
+    for key, measure, target, test in TARGETS:
         if not any(key in col.cells for col in columns):
             continue
         verdicts = []
         for col in columns:
             if test and key in col.values:
-                ok = test(col.values[key])
-                verdicts.append("pass" if ok else "FAIL")
-                if not ok:
-                    missed.append(f"{label} with {col.label}")
-        rows.append((key, label, [col.cells.get(key, "-") for col in columns], target, verdicts))
-    if args.json:
-        print(json.dumps({
-            "file": file, "runs": args.runs,
-            "interpreters": [{"label": c.label, "executable": c.python, "version": c.version,
-                              "upstream": c.upstream, "values": c.values,
-                              "samples": {k: [[w, r] for w, r in v] for k, v in c.samples.items()}}
-                             for c in columns],
-            "targets": [{"key": k, "measure": lab, "target": t, "cells": cells, "verdicts": v}
-                        for k, lab, cells, t, v in rows],
-            "missed": missed}, indent=1))
+                verdicts.append("pass" if test(col.values[key]) else "FAIL")
+                if verdicts[-1] == "FAIL":
+                    missed.append(f"{measure} with {col.label}")
+        rows.append((key, measure, [col.cells.get(key, "-") for col in columns], target, verdicts))
+    if as_json:
+        interpreters = [{"label": c.label, "executable": c.python, "version": c.version,
+                         "upstream": c.upstream, "values": c.values, "samples": c.samples}
+                        for c in columns]
+        targets = [{"key": k, "measure": m, "target": t, "cells": cells, "verdicts": v}
+                   for k, m, cells, t, v in rows]
+        print(json.dumps({"file": file, "runs": runs, "interpreters": interpreters,
+                          "targets": targets, "missed": missed}, indent=1))
         return missed
-    widths = [max(len(col.label), *(len(cells[i]) for _, _, cells, _, _ in rows))
+    widths = [max(len(col.label), *(len(row[2][i]) for row in rows))
               for i, col in enumerate(columns)]
-    line = lambda a, cells, t, v: "  ".join([f"{a:40}", *(f"{c:{w}}" for c, w in zip(cells, widths)),
-                                             f"{t:9}", v]).rstrip()
-    print(f"{file}: {args.runs} paired rounds; median (min-max); ratios taken within each round")
-    print(line("measure", [c.label for c in columns], "target", "result"))
-    for _, label, cells, target, verdicts in rows:
-        print(line(label, cells, target, " ".join(verdicts)))
+
+    def line(measure, cells, target, result):
+        cells = [f"{cell:{width}}" for cell, width in zip(cells, widths)]
+        return "  ".join([f"{measure:38}", *cells, f"{target:9}", result]).rstrip()
+
+    print(f"{file}: {runs} paired rounds; median (min-max); ratios taken within each round")
+    print(line("measure", [col.label for col in columns], "target", "result"))
+    for _, measure, cells, target, verdicts in rows:
+        print(line(measure, cells, target, " ".join(verdicts)))
     for col in columns:
         print(f"{col.label}: {col.python} ({col.version})"
               + (f"; Handler 0.4.0: {col.upstream}" if col.upstream else ""))
     print(f"missed: {len(missed)} target(s)" if missed else "all targets met")
     return missed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", nargs="?", default=os.path.join(ROOT, "handler.py"))
+    parser.add_argument("--runs", type=int, default=10, help="measured rounds (default 10)")
+    parser.add_argument("--python", action="append",
+                        help="an interpreter (repeatable; default /usr/bin/python3 and python3)")
+    parser.add_argument("--upstream", action="append", default=[], metavar="HANDLER",
+                        help="Handler 0.4.0's `handler` executable, once for all interpreters or "
+                             "once per --python, in order ($HANDLER_UPSTREAM, ':'-separated)")
+    parser.add_argument("--install-upstream", metavar="DIR",
+                        help=f"first create throwaway venvs in DIR with {UPSTREAM}, one per "
+                             "interpreter (kept for the next run when they are there)")
+    parser.add_argument("--suite", action="store_true", help="also time the unittest suite")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    file = os.path.abspath(args.file)
+    if not os.path.isfile(file):
+        parser.error(f"no such file: {file}")
+    if args.runs < 1:
+        parser.error("--runs must be 1 or more")
+    pythons = {}   # real executable -> (name, version), in order
+    for name in args.python or ["/usr/bin/python3", "python3"]:
+        exe, version = resolve(name)
+        pythons.setdefault(exe, (name, version))
+    upstream = args.upstream or [p for p in os.environ.get("HANDLER_UPSTREAM", "").split(":") if p]
+    if args.install_upstream:
+        upstream = install_upstream(os.path.abspath(args.install_upstream), list(pythons))
+    if len(upstream) == 1:
+        upstream *= len(pythons)
+    if upstream and len(upstream) != len(pythons):
+        parser.error("give --upstream once, or once per interpreter")
+    columns = [Column(f"{name} ({version.split()[-1]})", exe, version,
+                      upstream[n] if upstream else None)
+               for n, (exe, (name, version)) in enumerate(pythons.items())]
+    top = tempfile.mkdtemp(prefix="handler-bench-")
+    try:
+        nodes = count_nodes(file)
+        bench(file, columns, args.runs, top)
+        for col in columns:
+            col.put("nodes", nodes, f"{nodes:,}")
+            col.summarise()
+            if args.suite:
+                time_suite(file, col)
+    except CommandFailed as exc:
+        print(f"failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+    missed = report(file, columns, args.runs, args.json)
+    return 1 if missed and args.strict else 0
 
 
 if __name__ == "__main__":
