@@ -43,6 +43,7 @@ sleep, monotonic = time.sleep, time.monotonic
 # ============================================================================ constants
 
 VERSION = "0.1.0"
+VERSION_LINE = f"handler {VERSION} (A2A 1.0 and 0.3)"
 PROG = os.path.basename(sys.argv[0] or "")
 PROG = PROG if PROG.startswith("handler") else "handler.py"   # how hints name the program
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
@@ -5162,8 +5163,7 @@ def build_parser(argv=None):
                            "authentication, 5 timeout, 130 interrupted. Sessions live in "
                            "$HANDLER_HOME (~/.handler).")
     parser.options(_GLOBALS)
-    parser.add_argument("--version", action="version",
-                        version=f"handler {VERSION} (A2A 1.0 and 0.3)")
+    parser.add_argument("--version", action="version", version=VERSION_LINE)
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
@@ -5218,6 +5218,9 @@ def _run(argv):
     out = Output(_output_format(argv))
     args = None
     try:
+        if argv == ["--version"]:   # the commonest probe answers before argparse (and re) load
+            sys.stdout.write(VERSION_LINE + "\n")
+            return EXIT_OK
         args = build_parser(argv).parse_args(argv)
         out = Output(args.output, args.quiet)
         check_options(args)

@@ -3671,6 +3671,20 @@ class StartupImportTests(HandlerTestCase):
                                                               ""))
 
 
+    def test_version_alone_answers_before_argparse(self):
+        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+                  "for argv in (['--version'], ['-q', '--version']):\n"
+                  "    out = io.StringIO()\n"
+                  "    with contextlib.redirect_stdout(out):\n"
+                  "        assert handler.main(argv) == 0, argv\n"
+                  "    print(repr(out.getvalue()), 'argparse' in sys.modules)")
+        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True,
+                           timeout=30)
+        line = repr(f"handler {handler.VERSION} (A2A 1.0 and 0.3)\n")
+        self.assertEqual((p.returncode, p.stdout, p.stderr),
+                         (0, f"{line} False\n{line} True\n", ""))
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
