@@ -213,6 +213,7 @@ class Column:
         self.samples = {}   # command key -> [(wall, rss)], one a round
         self.values = {}    # target key -> number
         self.cells = {}     # target key -> text
+        self.broken = set()   # target keys whose command failed (a suite with failures)
 
     def put(self, key, value, cell):
         self.values[key], self.cells[key] = value, cell
@@ -327,6 +328,8 @@ def time_suite(file, col):
     wall = time.perf_counter() - start
     last = (done.stderr.strip().splitlines() or ["?"])[-1]
     col.put("suite", wall, f"{wall:.1f} s ({last if done.returncode == 0 else 'FAILED'})")
+    if done.returncode:
+        col.broken.add("suite")
 
 
 def report(file, columns, runs, as_json):
@@ -338,7 +341,8 @@ def report(file, columns, runs, as_json):
         verdicts = []
         for col in columns:
             if test and key in col.values:
-                verdicts.append("pass" if test(col.values[key]) else "FAIL")
+                ok = test(col.values[key]) and key not in col.broken
+                verdicts.append("pass" if ok else "FAIL")
                 if verdicts[-1] == "FAIL":
                     missed.append(f"{measure} with {col.label}")
         rows.append((key, measure, [col.cells.get(key, "-") for col in columns], target, verdicts))
