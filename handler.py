@@ -806,9 +806,8 @@ def make_dirs(path, mode=0o700):
     try:
         os.mkdir(path, mode)
         os.chmod(path, mode)
-    except FileExistsError:   # another process was quicker
-        if not os.path.isdir(path):
-            raise
+    except FileExistsError:   # another process was quicker (or it is a file: the caller checks)
+        pass
 
 
 def open_own(path, flags, mode=0o600):
@@ -834,11 +833,10 @@ def normalise_url(url):
         port = parts.port
     except ValueError as exc:
         raise usage_error(f"invalid agent URL {text!r}: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    scheme, host = parts.scheme, parts.hostname   # both lower-case already
+    if scheme not in ("http", "https") or not host:
         raise usage_error(f"invalid agent URL {text!r}: expected http://host[:port][/path]",
                           "for example --url http://127.0.0.1:8000")
-    host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
     if port and port != {"http": 80, "https": 443}[scheme]:
@@ -847,7 +845,7 @@ def normalise_url(url):
 
 
 def url_groups(raw):
-    """{agent URL: its raw keys in the file, oldest entry first}. Other writers leave keys
+    """{agent URL: its raw keys in the file}. Other writers leave keys
     unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
     groups = {}
     for k, value in raw.items():
@@ -856,16 +854,15 @@ def url_groups(raw):
                 groups.setdefault(normalise_url(k), []).append(k)
             except HandlerError:   # not an agent URL: kept as it is
                 pass
-    for key, keys in groups.items():   # ties: the normalised key, then the larger key, wins
-        keys.sort(key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k))
     return groups
 
 
 def merge_entries(raw, key, keys):
     """File the entries of one URL's raw keys under key alone and return it ({} for none): the
-    newest updated_at wins field by field; credentials survive from whichever entry has them."""
+    newest updated_at wins field by field (ties: the
+    normalised key, then the larger key); credentials survive from whichever entry has them."""
     entry = {}
-    for k in keys:
+    for k in sorted(keys, key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k)):
         kept = {n: entry[n] for n in ("credentials", "client_cert")
                 if entry.get(n) is not None and raw[k].get(n) is None}
         entry.update(raw[k], **kept)
@@ -913,23 +910,25 @@ class AuthCredentials(_Record):
         return {"Authorization": f"Bearer {self.value}"} if self.value else {}
 
     def to_dict(self):
-        data = vars(self).copy()
-        if not self.oauth:
-            del data["oauth"]
-        return data
+        return {k: v for k, v in vars(self).items() if v or k != "oauth"}
 
     @classmethod
     def from_dict(cls, data):
         if _typed(data, ("value", str)) and \
                 data.get("auth_type") in ("bearer", "api_key", "oauth2"):
-            return cls(*(data.get(k) if isinstance(data.get(k), t) else None
-                         for k, t in zip(cls.FIELDS, (str, str, str, dict))))
+            return cls(*map(_opt, [data] * 4, cls.FIELDS, (str, str, str, dict)))
 
 
 # What `session clear` and `auth clear` remove, by name, and the entry fields each is kept in
 # (the cached card goes with the context: see forget).
 CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"),
            "credentials": ("credentials",), "client certificate": ("client_cert",)}
+
+
+def _opt(data, key, kind=str):
+    """data[key] when it is a kind, else None."""
+    value = data.get(key)
+    return value if isinstance(value, kind) else None
 
 
 def _typed(value, *checks):
@@ -953,9 +952,6 @@ class AgentSession(_Record):
             if value is not None:
                 setattr(self, name, value)
 
-    def clear_credentials(self):
-        self.credentials = self.client_cert = None
-
     def summary(self):
         """The session as shown to users and scripts: never the secret."""
         return {**{k: vars(self)[k] for k in self.FIELDS[:3]}, "task_state": self.task_state,
@@ -963,9 +959,8 @@ class AgentSession(_Record):
 
     @classmethod
     def from_entry(cls, url, entry):
-        text = [entry.get(k) if isinstance(entry.get(k), str) else None
-                for k in ("context_id", "task_id", "task_state")]
-        return cls(url, *text[:2], AuthCredentials.from_dict(entry.get("credentials")), text[2],
+        return cls(url, _opt(entry, "context_id"), _opt(entry, "task_id"),
+                   AuthCredentials.from_dict(entry.get("credentials")), _opt(entry, "task_state"),
                    _typed(entry.get("client_cert"), ("cert", str)),
                    _typed(entry.get("card"), ("card", dict), ("url", str), ("until", (int, float)),
                           ("etag", (str, type(None))), ("asked", str)))
@@ -1018,26 +1013,24 @@ class SessionStore:
         import stat
         self._check_modes()
         path = self._file()
-        try:
-            fd = open_own(path, os.O_RDONLY)   # non-blocking: a FIFO cannot hang every command
+        try:   # non-blocking: a FIFO cannot hang every command
+            with _Fd(open_own(path, os.O_RDONLY)) as fd:
+                mode = stat.S_IFMT(os.fstat(fd).st_mode)
+                data = mode == stat.S_IFREG and \
+                    open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
         except FileNotFoundError:
             return {}
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
         else:
-            with _Fd(fd):
-                mode = stat.S_IFMT(os.fstat(fd).st_mode)
-                data = mode == stat.S_IFREG and \
-                    open(fd, "rb", closefd=False).read(self.MAX_FILE + 1)
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
-                what = f"larger than {self.MAX_FILE >> 20} MiB" if data else {
-                    stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device") \
-                    + ", not a regular file"
-                raise HandlerError(f"sessions file {path} is {what}",
-                                   hint="move it away, or set HANDLER_HOME to another directory")
-            try:
-                text = data.decode("utf-8-sig")   # without a BOM (Windows editors write one)
-                raw = loads(text) if text.strip() else {}
+                raise HandlerError(f"sessions file {path} is " + (
+                    f"larger than {self.MAX_FILE >> 20} MiB" if data else {
+                        stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device")
+                    + ", not a regular file"),
+                    hint="move it away, or set HANDLER_HOME to another directory")
+            try:   # without a BOM (Windows editors write one); an empty file is an empty store
+                raw = loads(data.decode("utf-8-sig").strip() or "{}")
                 if isinstance(raw, dict):
                     return raw
                 problem = "does not hold a JSON object"
@@ -1109,9 +1102,8 @@ class SessionStore:
                 st = os.stat(path)
             except OSError:
                 continue
-            actual = st.st_mode & 0o777
-            if actual & 0o077 and (path == home or stat.S_ISREG(st.st_mode)):
-                self.warn(f"{path} is open to other users (mode {actual:o}); "
+            if st.st_mode & 0o077 and (path == home or stat.S_ISREG(st.st_mode)):
+                self.warn(f"{path} is open to other users (mode {st.st_mode & 0o777:o}); "
                           f"fix it with: chmod {mode:o} {path}")
 
     def _remember(self, raw):
@@ -1126,35 +1118,33 @@ class SessionStore:
         import fcntl
         self._ensure_home()
         path = self.path + ".lock"
-        fd = open_own(path, os.O_RDWR | os.O_CREAT)
+        fd = _Fd(open_own(path, os.O_RDWR | os.O_CREAT))
         deadline, delay = monotonic() + self.LOCK_WAIT, 0.001
-        while True:
+        while monotonic() <= deadline:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                try:   # fixed width: written in place, no block to allocate after the first time
+                    os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
+                except OSError:
+                    pass
+                return fd
             except BlockingIOError:
-                if monotonic() > deadline:
-                    try:   # the holder wrote its pid when it took the lock: named if it still runs
-                        pid = int(os.pread(fd, 16, 0))
-                        os.kill(pid, 0)
-                    except PermissionError:
-                        pass   # it runs, as another user
-                    except (ValueError, OSError, OverflowError):
-                        pid = 0
-                    who = f"handler process (pid {pid})" if pid > 0 else "process"
-                    os.close(fd)
-                    raise HandlerError(
-                        f"sessions file is locked by another {who} for more than "
-                        f"{self.LOCK_WAIT:g} s ({path})",
-                        hint="wait for it to finish, or end it; the lock goes with its process "
-                             "(do not remove the lock file)")
                 sleep(delay)
                 delay = min(delay * 2, 0.05)
-        try:   # fixed width: written in place, no block to allocate after the first time
-            os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
-        except OSError:
-            pass
-        return _Fd(fd)
+        with fd:
+            try:   # the holder wrote its pid when it took the lock: named if it still runs
+                pid = int(os.pread(fd, 16, 0))
+                os.kill(pid, 0)
+            except PermissionError:
+                pass   # it runs, as another user
+            except (ValueError, OSError, OverflowError):
+                pid = 0
+            raise HandlerError(
+                "sessions file is locked by another "
+                + (f"handler process (pid {pid})" if pid > 0 else "process")
+                + f" for more than {self.LOCK_WAIT:g} s ({path})",
+                hint="wait for it to finish, or end it; the lock goes with its process "
+                     "(do not remove the lock file)")
 
     def _ensure_home(self):
         self._check_modes()
@@ -1278,9 +1268,10 @@ class SessionStore:
             if "context" in what:   # the cached card goes with the conversation, unnamed
                 entry.pop("card", None)
             for name in what:
-                if any(entry.get(f) is not None for f in CLEARED[name]):
+                there = [f for f in CLEARED[name] if entry.get(f) is not None]
+                if there:
                     removed.setdefault(key, []).append(name)
-                entry.update({f: None for f in CLEARED[name] if f in entry})
+                entry.update(dict.fromkeys(there))
             return any(entry.get(f) is not None for fields in CLEARED.values() for f in fields)
         self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed

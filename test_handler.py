@@ -858,7 +858,7 @@ class SessionModelTests(HandlerTestCase):
         other = handler.AuthCredentials("api_key", "k", "X-K")
         s.update(credentials=other)
         self.assertEqual((s.context_id, s.task_id, s.credentials), ("c3", "t2", other))
-        s.clear_credentials()
+        s.credentials = s.client_cert = None
         self.assertIsNone(s.credentials)
         self.assertEqual((s.agent_url, s.context_id, s.task_id), ("http://a", "c3", "t2"))
 
