@@ -889,8 +889,8 @@ class _Record:
     FIELDS = ()
 
     def __init__(self, *values, **named):
-        for name, value in zip(self.FIELDS, values + (None,) * len(self.FIELDS)):
-            setattr(self, name, named.get(name, value))
+        fields = self.FIELDS
+        vars(self).update({**dict.fromkeys(fields), **dict(zip(fields, values)), **named})
 
     def __eq__(self, other):
         return type(other) is type(self) and vars(other) == vars(self)
@@ -989,13 +989,13 @@ class SessionStore:
     MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
     STALE_TEMP = 60.0             # seconds after which a killed writer's temp file is removed
     unsaved = None   # see remember(): False while a conversation defers its save failure
+    _checked_modes = False   # HANDLER_HOME was found safe (it is checked once)
 
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
         self.path = os.path.join(self.home, "sessions.json")
         self.sessions, self.cards = {}, {}   # cards: of new agents, saved with their sessions
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
-        self._checked_modes = False
 
     # -- reading
     def load(self):
