@@ -859,8 +859,8 @@ def url_groups(raw):
 
 def merge_entries(raw, key, keys):
     """File the entries of one URL's raw keys under key alone and return it ({} for none): the
-    newest updated_at wins field by field (ties: the
-    normalised key, then the larger key); credentials survive from whichever entry has them."""
+    newest updated_at wins field by field (ties: the normalised key, then the larger key);
+    credentials survive from whichever entry has them."""
     entry = {}
     for k in sorted(keys, key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k)):
         kept = {n: entry[n] for n in ("credentials", "client_cert")
