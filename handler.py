@@ -2526,9 +2526,10 @@ def status_message(task):
 
 
 def reply_text(task):
-    """What the agent said in a task: its artifacts, then its status message."""
+    """What the agent said in a task (its artifacts, then its status message), or in a message
+    or an artifact (its parts)."""
     said = [a.get("parts") for a in task.get("artifacts") or []]
-    said.append((status_message(task) or {}).get("parts"))
+    said.append((status_message(task) or task).get("parts"))
     return "\n".join(filter(None, map(parts_text, said)))
 
 
@@ -2567,17 +2568,21 @@ class Output:
             text = json.dumps(obj, indent=indent)
         return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
+    def _emit(self, text, stream=None):
+        """Every write: flushed, one thread at a time (the push receiver's share stdout)."""
+        stream = stream or self.out
+        with self._lock:
+            stream.write(text)
+            stream.flush()
+
     def json_line(self, obj, indent=None):
-        self.out.write(self._json(obj, indent) + "\n")
-        self.out.flush()
+        self._emit(self._json(obj, indent) + "\n")
 
     # -- stderr
     def _stderr(self, label, colour, message):
-        message = visible(str(message))   # before Handler's own colours
         if self.fancy:
             label = f"\033[{colour}m{label}\033[0m"
-        with self._lock:
-            print(f"{label} {message}", file=self.err, flush=True)
+        self._emit(f"{label} {visible(str(message))}\n", self.err)   # before Handler's colours
 
     def error(self, exc):
         if self.json and not exc.after_reply:   # one line, so that it also ends JSON Lines
@@ -2600,7 +2605,7 @@ class Output:
 
     # -- stdout
     def line(self, text=""):
-        self.out.write(visible(f"{text}\n"))
+        self._emit(visible(f"{text}\n"))
 
     def document(self, obj):
         self.json_line(obj, 2)
@@ -2621,14 +2626,15 @@ class Output:
     def reply(self, result):
         """The result of message send: a task or a message."""
         body = result.get("task") or result.get("message")
-        if self._text(result,
-                      reply_text(body) if "task" in result else parts_text(body.get("parts"))):
-            self.task_ids(body, "task" in result)
+        if self._text(result, reply_text(body)):
+            self.task_ids(body)
 
-    def task_ids(self, task, is_task=True):
-        self.fields([("Task ID", task.get("id" if is_task else "taskId")),
-                     ("Context ID", task.get("contextId")),
-                     ("State", task_state(task) if is_task else None)])
+    def task_ids(self, body):
+        """The ids of a task and its state, or of a message."""
+        task = "status" in body
+        self.fields([("Task ID", body.get("id" if task else "taskId")),
+                     ("Context ID", body.get("contextId")),
+                     ("State", task_state(body) if task else None)])
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2641,40 +2647,36 @@ class Output:
         if self.json:
             return self.json_line(event)
         answers, self._answers = self._answers, None
-        update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
-        message = event.get("message")
-        if update:
-            self._artifact_text(update["artifact"], update.get("append"))
-        elif body:
+        kind, body = next(iter(event.items()))
+        message = body   # (an artifact update has no parts: _message() shows nothing for it)
+        if kind == "artifactUpdate":
+            self._artifact_text(body["artifact"], body.get("append"))
+        elif kind != "message":
             # A task snapshot (the first event of a stream, or a last event that repeats the
             # task) replaces its artifacts: only what they add to what was shown is shown.
             self._artifact = None
             for artifact in body.get("artifacts") or []:
                 self._artifact_text(artifact, False)
             message = status_message(body)
-            if answers and answers in (body.get("id"), body.get("taskId")) and message \
+            if answers and answers == body.get("taskId", body.get("id")) \
                     and task_state(body) in INTERRUPTED_STATES:
                 self._held, message = message, None
         self._message(message)   # (it ends its line: what comes next starts on a new one)
-        self.out.flush()
 
     def _artifact_text(self, artifact, append):
         """An artifact's new content. What extends the text shown is written on; a replacement
         that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
         aid = artifact.get("artifactId")
-        old = self._texts.get(aid) or ""
-        new = stream_text(artifact.get("parts"), old if append else "")
-        rest = new[len(old):]
+        old = self._texts.get(aid, "")
+        self._texts[aid] = new = stream_text(artifact.get("parts"), old if append else "")
         if not new.startswith(old):
             self._newline()
-            name = str(artifact.get("name") or aid).replace("\n", "^J")
-            self._write(f"[artifact {name} replaced]\n")
-            rest = new
-        self._texts[aid] = new
-        if rest:
+            self.line(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
+            old = ""
+        if new[len(old):]:
             if aid != self._artifact:
                 self._newline()
-            self._write(rest)
+            self._write(new[len(old):])
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
@@ -2689,37 +2691,33 @@ class Output:
 
     def _write(self, text):
         if text:
-            self.out.write(visible(text))
+            self._emit(visible(text))
             self._midline = not text.endswith("\n")
 
     def _newline(self):
-        if self._midline:
-            self.out.write("\n")
-            self._midline = False
+        self._write("\n" * self._midline)
 
     def stream_end(self, task, message=None, ids=True):
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
         if not self.json:
-            self._message(self._held if task_state(task) in INTERRUPTED_STATES else None)
+            if task_state(task) in INTERRUPTED_STATES:
+                self._message(self._held)
             self._newline()
-            body = message if task is None else task
-            if ids and body is not None:
-                self.task_ids(body, task is not None)
-            self.out.flush()
+            if ids and (task or message):
+                self.task_ids(task or message)
         self._reset()
 
-    def card(self, card, client=None):
+    def card(self, card, client):
         if self._text(card):
             caps, provider = _get(card, "capabilities"), _get(card, "provider")
             self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
                         + [("Provider", " ".join(str(v) for v in map(
-                            provider.get, ("organization", "url")) if v) or None)])
-            if getattr(client, "endpoint", None):
-                self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
-                          f"{client.endpoint}")
-            self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
-                         ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
-                         ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
+                            provider.get, ("organization", "url")) if v) or None),
+                           ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
+                                         f"{client.version}, {client.endpoint}"),
+                           ("Streaming", "yes" if caps.get("streaming") else "no"),
+                           ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
+                           ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
             skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
             self.line(f"Skills ({len(skills)}):")
             for skill in skills:
@@ -2747,32 +2745,31 @@ class Output:
     def credentials(self, sessions, prefix=""):
         """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
         tokens come from and when the current one expires."""
-        rows = []
+        rows, lines = [], []
         for session in sessions:
-            creds, row = session.credentials, {"agent_url": session.agent_url}
+            creds, cert = session.credentials, session.client_cert
+            row, said = {"agent_url": session.agent_url}, []
             if creds:
+                oauth = creds.oauth or {}
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
                            value=mask_secret(creds.value) if creds.value else None, **{
-                               k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
-                                                               "expires_at") if creds.oauth})
-            if session.client_cert:
-                row["client_cert"] = session.client_cert
+                               k: oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                         "expires_at") if oauth})
+                until = oauth.get("expires_at") and time.strftime(
+                    " (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(oauth["expires_at"]))
+                said.append({"bearer": "bearer token {value}",
+                             "api_key": "API key in header {header_name} {value}",
+                             "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}"
+                                       + (until or "")}.get(creds.auth_type, "").format_map(
+                    _Options(row, value=row["value"] or "not fetched yet",
+                             header_name=creds.header_name or "X-API-Key")))
+            if cert:
+                row["client_cert"] = cert
+                said.append(f"client certificate {cert['cert']}"
+                            + (f" with key {cert['key']}" if cert.get("key") else ""))
             rows.append(row)
-        if self._text({"count": len(rows), "credentials": rows},
-                      "" if rows else "No stored credentials"):
-            for row in map(_Options, rows):
-                cert = row.client_cert or {}
-                until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                                         time.gmtime(row.expires_at))
-                said = [{"bearer": "bearer token {value}",
-                         "api_key": "API key in header {header_name} {value}",
-                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
-                        .get(row.auth_type, "").format_map(_Options(
-                            row, value=row.value or "not fetched yet", end=until or "",
-                            header_name=row.header_name or "X-API-Key")),
-                        cert and f"client certificate {cert['cert']}"
-                        + (f" with key {cert['key']}" if cert.get("key") else "")]
-                self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
+            lines.append((prefix or session.agent_url + ": ") + "; ".join(filter(None, said)))
+        self._text({"count": len(rows), "credentials": rows}, *lines or ["No stored credentials"])
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
@@ -2788,7 +2785,7 @@ class Output:
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
-        configs = [mask_secrets(c) for c in configs]
+        configs = mask_secrets(configs)
         if self._text(configs[0] if single else {"configs": configs},
                       "" if configs else "No push notification configs"):
             for i, config in enumerate(configs):
@@ -2797,32 +2794,26 @@ class Output:
                 auth = config.get("authentication")
                 self.fields([(name, config.get(key)) for name, key in (
                     ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
-                    ("Token", "token"))] + [("Authentication", " ".join(filter(None, (
-                        str(auth.get("scheme")), auth.get("credentials")))) if auth else None)])
+                    ("Token", "token"))] + [
+                    ("Authentication", auth and " ".join(filter(None, (
+                        str(auth.get("scheme")), auth.get("credentials")))))])
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
         if self.json:
-            line = self._json(event)
-        else:
-            kind, body = next(iter(event.items()))
-            if kind == "artifactUpdate":
-                artifact = body["artifact"]
-                what = f"artifact {artifact.get('name') or artifact.get('artifactId')}: " \
-                       + parts_text(artifact.get("parts"))
-            elif kind == "message":
-                what = f"message: {parts_text(body.get('parts'))}"
-            else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state = task_state(body)
+            return self.json_line(event)
+        kind, body = next(iter(event.items()))
+        part = body.get("artifact", body)   # an artifact update's artifact, or a message
+        said = reply_text(part)
+        what = f"{kind}: {said}"
+        if kind == "artifactUpdate":
+            what = f"artifact {part.get('name') or part.get('artifactId')}: {said}"
+        elif kind != "message":   # a status update, or a whole task (0.3 agents): its state, and
+            if not (kind == "task" and settled(body)):   # what it said
                 said = parts_text(_get(body.get("status", {}), "message").get("parts"))
-                if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
-                    said = reply_text(body)
-                what = state + (f": {said}" if said else "")
-            task_id = body.get("taskId") or body.get("id") or "-"
-            line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
-        with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            what = task_state(body) + (f": {said}" if said else "")
+        self.line(f"{time.strftime('%H:%M:%S')} task {body.get('taskId') or body.get('id') or '-'} "
+                  f"{what}".replace("\n", " "))
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
