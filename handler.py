@@ -2600,8 +2600,28 @@ class Output:
         self._stderr("debug:", "2", message)
 
     def busy(self, label):
-        """A spinner on stderr while the main thread waits, only on a terminal."""
-        return _Spinner(self.err, label, self.fancy and not self.quiet and not self.json)
+        """A spinner on stderr while the main thread waits (with out.busy(label): ...), only on
+        a terminal."""
+        import threading
+        self._stop = threading.Event()
+        self._spinner = self.fancy and not self.quiet and not self.json and threading.Thread(
+            target=self._spin, args=(label,), daemon=True)
+        return self
+
+    def __enter__(self):
+        if self._spinner:
+            self._spinner.start()
+
+    def _spin(self, label, frames="|/-\\"):
+        while not self._stop.wait(0.1):
+            self._emit(f"\r{frames[0]} {label}", self.err)
+            frames = frames[1:] + frames[0]
+
+    def __exit__(self, *exc):
+        if self._spinner:
+            self._stop.set()
+            self._spinner.join()
+            self._emit("\r\033[K", self.err)
 
     # -- stdout
     def line(self, text=""):
@@ -2610,17 +2630,20 @@ class Output:
     def document(self, obj):
         self.json_line(obj, 2)
 
-    def fields(self, pairs, indent=""):
-        for name, value in pairs:
-            if value is not None:
-                self.line(f"{indent}{name}: {value}")
+    def _lines(self, *lines):
+        """Each line that is not empty; a (name, value) pair as "name: value" unless the value
+        is None."""
+        for text in lines:
+            if isinstance(text, tuple):
+                text = text[1] is not None and "%s: %s" % text
+            if text:
+                self.line(text)
 
     def _text(self, obj, *lines):
-        """obj as one JSON document, or else the lines that are not empty."""
+        """obj as one JSON document, or else the lines (as _lines() shows them)."""
         if self.json:
             return self.document(obj)
-        for text in filter(None, lines):
-            self.line(text)
+        self._lines(*lines)
         return True
 
     def reply(self, result):
@@ -2632,9 +2655,9 @@ class Output:
     def task_ids(self, body):
         """The ids of a task and its state, or of a message."""
         task = "status" in body
-        self.fields([("Task ID", body.get("id" if task else "taskId")),
-                     ("Context ID", body.get("contextId")),
-                     ("State", task_state(body) if task else None)])
+        self._lines(("Task ID", body.get("id" if task else "taskId")),
+                    ("Context ID", body.get("contextId")),
+                    ("State", task_state(body) if task else None))
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2708,39 +2731,38 @@ class Output:
         self._reset()
 
     def card(self, card, client):
-        if self._text(card):
-            caps, provider = _get(card, "capabilities"), _get(card, "provider")
-            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
-                        + [("Provider", " ".join(str(v) for v in map(
-                            provider.get, ("organization", "url")) if v) or None),
-                           ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
-                                         f"{client.version}, {client.endpoint}"),
-                           ("Streaming", "yes" if caps.get("streaming") else "no"),
-                           ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
-                           ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
-            skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
-            self.line(f"Skills ({len(skills)}):")
-            for skill in skills:
-                self.line(f"  - {skill.get('name') or skill.get('id')}"
-                          + (f": {skill['description']}" if skill.get("description") else ""))
+        caps, provider = _get(card, "capabilities"), _get(card, "provider")
+        skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
+        self._text(card, *[(k.capitalize(), card.get(k)) for k in ("name", "description", "version")],
+                   ("Provider", " ".join(str(v) for v in map(
+                       provider.get, ("organization", "url")) if v) or None),
+                   ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
+                                 f"{client.version}, {client.endpoint}"),
+                   ("Streaming", "yes" if caps.get("streaming") else "no"),
+                   ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
+                   ("Security", ", ".join(_get(card, "securitySchemes")) or None),
+                   f"Skills ({len(skills)}):", *[
+                       f"  - {skill.get('name') or skill.get('id')}"
+                       + (f": {skill['description']}" if skill.get("description") else "")
+                       for skill in skills])
 
     def sessions(self, sessions):
-        if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
-                      f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
-            for session in sessions:
-                self.line(f"\n{session.agent_url}")
-                self._session_fields(session, "  ", None)
+        self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
+                   f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions",
+                   *[line for session in sessions
+                     for line in self._session_lines(session, f"\n{session.agent_url}", "  ")])
 
     def session(self, session):
-        if self._text(session.summary(), f"Session for {session.agent_url}"):
-            self._session_fields(session, "", "none")
+        self._text(session.summary(), *self._session_lines(
+            session, f"Session for {session.agent_url}", "", "none"))
 
-    def _session_fields(self, session, indent, none):
+    @staticmethod
+    def _session_lines(session, head, indent, none=None):
         task, creds = session.task_id, session.credentials
-        self.fields([("Context ID", session.context_id or none),
-                     ("Task ID", task and task + (f" ({session.task_state})" if session.task_state
-                                                  else "") or none),
-                     ("Credentials", creds.auth_type if creds else none)], indent)
+        return [head, (f"{indent}Context ID", session.context_id or none),
+                (f"{indent}Task ID", task and task + (
+                    f" ({session.task_state})" if session.task_state else "") or none),
+                (f"{indent}Credentials", creds.auth_type if creds else none)]
 
     def credentials(self, sessions, prefix=""):
         """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
@@ -2748,40 +2770,36 @@ class Output:
         rows, lines = [], []
         for session in sessions:
             creds, cert = session.credentials, session.client_cert
-            row, said = {"agent_url": session.agent_url}, []
+            row = _Options(agent_url=session.agent_url)
             if creds:
-                oauth = creds.oauth or {}
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
                            value=mask_secret(creds.value) if creds.value else None, **{
-                               k: oauth.get(k) for k in ("token_url", "client_id", "scopes",
-                                                         "expires_at") if oauth})
-                until = oauth.get("expires_at") and time.strftime(
-                    " (expires %Y-%m-%d %H:%M:%S UTC)", time.gmtime(oauth["expires_at"]))
-                said.append({"bearer": "bearer token {value}",
-                             "api_key": "API key in header {header_name} {value}",
-                             "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}"
-                                       + (until or "")}.get(creds.auth_type, "").format_map(
-                    _Options(row, value=row["value"] or "not fetched yet",
-                             header_name=creds.header_name or "X-API-Key")))
+                               k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
+                                                               "expires_at") if creds.oauth})
             if cert:
                 row["client_cert"] = cert
-                said.append(f"client certificate {cert['cert']}"
-                            + (f" with key {cert['key']}" if cert.get("key") else ""))
             rows.append(row)
+            until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                                     time.gmtime(row.expires_at))
+            said = [{"bearer": "bearer token {value}",
+                     "api_key": "API key in header {header_name} {value}",
+                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
+                    .get(row.auth_type, "").format_map(_Options(
+                        row, value=row.value or "not fetched yet", end=until or "",
+                        header_name=row.header_name or "X-API-Key")),
+                    cert and f"client certificate {cert['cert']}"
+                    + (f" with key {cert['key']}" if cert.get("key") else "")]
             lines.append((prefix or session.agent_url + ": ") + "; ".join(filter(None, said)))
         self._text({"count": len(rows), "credentials": rows}, *lines or ["No stored credentials"])
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
         how to get the next page."""
-        tasks = result.get("tasks") or []
-        if self._text(result, "" if tasks else "No tasks"):
-            for task in tasks:
-                self.line(f"{task.get('id')}  {task_state(task):<14}  "
-                          f"{task.get('contextId') or '-'}  "
-                          f"{task.get('status', {}).get('timestamp') or '-'}")
-            if result.get("nextPageToken"):
-                self.line(f"(more: {more.format(result['nextPageToken'])})")
+        self._text(result, *[f"{task.get('id')}  {task_state(task):<14}  "
+                             f"{task.get('contextId') or '-'}  "
+                             f"{task.get('status', {}).get('timestamp') or '-'}"
+                             for task in result.get("tasks") or []] or ["No tasks"],
+                   result.get("nextPageToken") and f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
@@ -2792,11 +2810,10 @@ class Output:
                 if i:
                     self.line()
                 auth = config.get("authentication")
-                self.fields([(name, config.get(key)) for name, key in (
+                self._lines(*[(name, config.get(key)) for name, key in (
                     ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
-                    ("Token", "token"))] + [
-                    ("Authentication", auth and " ".join(filter(None, (
-                        str(auth.get("scheme")), auth.get("credentials")))))])
+                    ("Token", "token"))], ("Authentication", auth and " ".join(filter(None, (
+                        str(auth.get("scheme")), auth.get("credentials"))))))
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
@@ -2827,30 +2844,6 @@ class Output:
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
         self._text(obj, text)
-
-
-class _Spinner:
-    def __init__(self, stream, label, enabled):
-        import threading
-        self.stream, self.label, self.stop = stream, label, threading.Event()
-        self.thread = enabled and threading.Thread(target=self._spin, daemon=True)
-
-    def __enter__(self):
-        if self.thread:
-            self.thread.start()
-
-    def _spin(self, frames="|/-\\"):
-        while not self.stop.wait(0.1):
-            self.stream.write(f"\r{frames[0]} {self.label}")
-            self.stream.flush()
-            frames = frames[1:] + frames[0]
-
-    def __exit__(self, *exc):
-        if self.thread:
-            self.stop.set()
-            self.thread.join()
-            self.stream.write("\r\033[K")
-            self.stream.flush()
 
 
 # ============================================================================ conversations
