@@ -2507,7 +2507,7 @@ def parts_text(parts):
 def stream_text(parts, text=""):
     """text, then parts as a stream shows them: text parts run on, any other part on a line of
     its own."""
-    for part in parts or []:
+    for part in parts:
         if "text" in part:
             text += str(part["text"])
         else:
@@ -2548,7 +2548,6 @@ class Output:
         self.json, self.quiet = fmt == "json", quiet
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
-        self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
         self._reset()
 
@@ -2563,7 +2562,7 @@ class Output:
         import re
         text = json.dumps(obj, ensure_ascii=False, indent=indent)
         try:
-            text.encode(self.encoding)
+            text.encode(getattr(self.out, "encoding", None) or "utf-8")
         except UnicodeEncodeError:
             text = json.dumps(obj, indent=indent)
         return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -2691,7 +2690,7 @@ class Output:
         that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
         aid = artifact.get("artifactId")
         old = self._texts.get(aid, "")
-        self._texts[aid] = new = stream_text(artifact.get("parts"), old if append else "")
+        self._texts[aid] = new = stream_text(artifact["parts"], old if append else "")
         if not new.startswith(old):
             self._newline()
             self.line(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
@@ -2703,7 +2702,7 @@ class Output:
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
-        if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
+        if not message or message.get("role") == "ROLE_USER" \
                 or not message.get("parts") or message.get("messageId") in self._shown - {None}:
             return
         self._shown.add(message.get("messageId"))
@@ -2726,7 +2725,7 @@ class Output:
             if task_state(task) in INTERRUPTED_STATES:
                 self._message(self._held)
             self._newline()
-            if ids and (task or message):
+            if ids:   # (a stream gave a task or a message)
                 self.task_ids(task or message)
         self._reset()
 
@@ -2834,12 +2833,12 @@ class Output:
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         self._text({"source": source, "protocolVersion": version, "valid": not problems,
                     "problems": [{"path": p, "message": m} for p, m in problems]},
                    *[f"{path}: {message}" for path, message in problems],
-                   f"{'FAIL' if problems else 'PASS'}: {source} (A2A {version}): "
-                   + (count if problems else "valid card"))
+                   f"FAIL: {source} (A2A {version}): {len(problems)} problem"
+                   f"{'s' * (len(problems) > 1)}" if problems else
+                   f"PASS: {source} (A2A {version}): valid card")
 
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
@@ -2899,9 +2898,8 @@ def check_finished(task):
 
 def show_task(out, task, brief=False):
     """A task as task get (or, brief, as task cancel) shows it: its ids and state (and reply)."""
-    if out.json:
-        return out.document(task)
-    return out.task_ids(task) if brief else out.reply({"task": task})
+    if out._text(task, not brief and reply_text(task)):
+        out.task_ids(task)
 
 
 def push_operation(client, op, task_id, config_id=None, config=None):
@@ -2938,9 +2936,9 @@ class Conversation:
         if self.store is not None:
             try:
                 self.store._transaction()   # the lock, and a write beside the file
-            except HandlerError as exc:
-                raise HandlerError("message not sent, as its session could not be saved: "
-                                   + exc.message, hint=exc.hint) from None
+            except HandlerError as exc:   # (the store's failures all exit 1)
+                exc.message = f"message not sent, as its session could not be saved: {exc.message}"
+                raise exc from None
             self.store.unsaved = False
 
     def saved(self):
@@ -2948,10 +2946,9 @@ class Conversation:
         if self.store:
             exc, self.store.unsaved = self.store.unsaved, None
             if exc:
-                error = HandlerError("the reply came, but the session was not saved: "
-                                     + exc.message, hint=exc.hint)
-                error.after_reply = True
-                raise error
+                exc.message = f"the reply came, but the session was not saved: {exc.message}"
+                exc.after_reply = True
+                raise exc
 
     def remember(self, obj, reply=False):
         """Save the ids and state an agent returned (a task or a message) in the URL's session.
@@ -2959,7 +2956,7 @@ class Conversation:
         kept in store.unsaved (no more saves are tried) and raised once the reply is shown.
         From a reply on, a new conversation (new=True) is the current one."""
         store = self.store
-        if store is not None and obj is not None and not store.unsaved:
+        if store is not None and not store.unsaved:
             task = "status" in obj   # or a message: no task waits for an answer
             try:
                 store.update(self.url, obj.get("contextId"), obj.get("id" if task else "taskId"),
@@ -2982,8 +2979,8 @@ class Conversation:
             result = self.client.send_message(message, return_immediately, push)
         except HandlerError as exc:
             raise timed_out(exc, None, self.url)
-        self.remember(result.get("task") or result.get("message"), True)
         self.task = result.get("task")
+        self.remember(self.task or result.get("message"), True)
         if self.task and not return_immediately:
             result["task"] = self.wait(self.task)
         return result
@@ -3023,9 +3020,9 @@ class Conversation:
                     self.remember(task or reply, True)   # once the ids are known, at each state
         except HandlerError as exc:
             raise timed_out(exc, task or reply, self.url)
-        if task is None and reply is None:
+        if not (task or reply):
             raise bad_response("the agent's stream ended without a task or a message")
-        if task is not None and not settled(task):
+        if task and not settled(task):
             try:
                 latest = self.client.get_task(task["id"])
             except HandlerError:
@@ -3051,7 +3048,7 @@ class Conversation:
                 raise
         self.remember_task(task)
         # some agents cancel a moment later; some return a finished task instead of an error
-        state, task_id = task_state(task), task.get("id")
+        state = task_state(task)
         return task, None if state == "canceled" else \
             f"task {task_id} had already ended {state}: nothing was canceled" \
             if state in TERMINAL_STATES else (
