@@ -2732,7 +2732,8 @@ class Output:
     def card(self, card, client):
         caps, provider = _get(card, "capabilities"), _get(card, "provider")
         skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
-        self._text(card, *[(k.capitalize(), card.get(k)) for k in ("name", "description", "version")],
+        self._text(card, *[(k.capitalize(), card.get(k))
+                           for k in ("name", "description", "version")],
                    ("Provider", " ".join(str(v) for v in map(
                        provider.get, ("organization", "url")) if v) or None),
                    ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
@@ -2798,7 +2799,8 @@ class Output:
                              f"{task.get('contextId') or '-'}  "
                              f"{task.get('status', {}).get('timestamp') or '-'}"
                              for task in result.get("tasks") or []] or ["No tasks"],
-                   result.get("nextPageToken") and f"(more: {more.format(result['nextPageToken'])})")
+                   result.get("nextPageToken")
+                   and f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
@@ -2819,17 +2821,17 @@ class Output:
         if self.json:
             return self.json_line(event)
         kind, body = next(iter(event.items()))
-        part = body.get("artifact", body)   # an artifact update's artifact, or a message
-        said = reply_text(part)
-        what = f"{kind}: {said}"
+        said = body.get("artifact", body)   # an artifact update's artifact, or a message
+        what = f"{kind}: "
         if kind == "artifactUpdate":
-            what = f"artifact {part.get('name') or part.get('artifactId')}: {said}"
+            what = f"artifact {said.get('name') or said.get('artifactId')}: "
         elif kind != "message":   # a status update, or a whole task (0.3 agents): its state, and
-            if not (kind == "task" and settled(body)):   # what it said
-                said = parts_text(_get(body.get("status", {}), "message").get("parts"))
-            what = task_state(body) + (f": {said}" if said else "")
-        self.line(f"{time.strftime('%H:%M:%S')} task {body.get('taskId') or body.get('id') or '-'} "
-                  f"{what}".replace("\n", " "))
+            said = body if kind == "task" and settled(body) else _get(   # what it said
+                body.get("status", {}), "message")
+            what = task_state(body) + ": " * bool(reply_text(said))
+        task_id = body.get("taskId") or body.get("id") or "-"
+        self.line(f"{time.strftime('%H:%M:%S')} task {task_id} {what}{reply_text(said)}"
+                  .replace("\n", " "))
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
@@ -2965,7 +2967,8 @@ class Conversation:
                 if store.unsaved is None:
                     raise
                 store.unsaved = exc
-        self.new = self.new and not reply
+        if reply:
+            self.new = False
 
     def remember_task(self, task):
         """Save a task's state when it is the session's task (or the session has none)."""
