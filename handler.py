@@ -2730,16 +2730,16 @@ class Output:
         self._reset()
 
     def card(self, card, client):
-        caps, provider = _get(card, "capabilities"), _get(card, "provider")
         skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
         self._text(card, *[(k.capitalize(), card.get(k))
                            for k in ("name", "description", "version")],
                    ("Provider", " ".join(str(v) for v in map(
-                       provider.get, ("organization", "url")) if v) or None),
+                       _get(card, "provider").get, ("organization", "url")) if v) or None),
                    ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
                                  f"{client.version}, {client.endpoint}"),
-                   ("Streaming", "yes" if caps.get("streaming") else "no"),
-                   ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
+                   ("Streaming", "yes" if _get(card, "capabilities").get("streaming") else "no"),
+                   ("Push notifications",
+                    "yes" if _get(card, "capabilities").get("pushNotifications") else "no"),
                    ("Security", ", ".join(_get(card, "securitySchemes")) or None),
                    f"Skills ({len(skills)}):", *[
                        f"  - {skill.get('name') or skill.get('id')}"
@@ -2750,16 +2750,16 @@ class Output:
         self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
                    f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions",
                    *[line for session in sessions
-                     for line in self._session_lines(session, f"\n{session.agent_url}", "  ")])
+                     for line in self._session_lines(session, "\n", "  ")])
 
     def session(self, session):
-        self._text(session.summary(), *self._session_lines(
-            session, f"Session for {session.agent_url}", "", "none"))
+        self._text(session.summary(), *self._session_lines(session, "Session for ", "", "none"))
 
     @staticmethod
     def _session_lines(session, head, indent, none=None):
+        """head and the URL, then the session's fields (none: what a missing one shows)."""
         task, creds = session.task_id, session.credentials
-        return [head, (f"{indent}Context ID", session.context_id or none),
+        return [head + session.agent_url, (f"{indent}Context ID", session.context_id or none),
                 (f"{indent}Task ID", task and task + (
                     f" ({session.task_state})" if session.task_state else "") or none),
                 (f"{indent}Credentials", creds.auth_type if creds else none)]
@@ -2779,14 +2779,14 @@ class Output:
             if cert:
                 row["client_cert"] = cert
             rows.append(row)
-            until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                                     time.gmtime(row.expires_at))
             said = [{"bearer": "bearer token {value}",
                      "api_key": "API key in header {header_name} {value}",
                      "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
                     .get(row.auth_type, "").format_map(_Options(
-                        row, value=row.value or "not fetched yet", end=until or "",
-                        header_name=row.header_name or "X-API-Key")),
+                        row, value=row.value or "not fetched yet",
+                        header_name=row.header_name or "X-API-Key", end=row.expires_at and
+                        time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                      time.gmtime(row.expires_at)) or "")),
                     cert and f"client certificate {cert['cert']}"
                     + (f" with key {cert['key']}" if cert.get("key") else "")]
             lines.append((prefix or session.agent_url + ": ") + "; ".join(filter(None, said)))
@@ -2811,10 +2811,10 @@ class Output:
                 if i:
                     self.line()
                 auth = config.get("authentication")
-                self._lines(*[(name, config.get(key)) for name, key in (
-                    ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
-                    ("Token", "token"))], ("Authentication", auth and " ".join(filter(None, (
-                        str(auth.get("scheme")), auth.get("credentials"))))))
+                self._lines(("Config ID", config.get("id")), ("Task ID", config.get("taskId")),
+                            ("Webhook URL", config.get("url")), ("Token", config.get("token")),
+                            ("Authentication", auth and " ".join(filter(None, (
+                                str(auth.get("scheme")), auth.get("credentials"))))))
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
