@@ -2498,7 +2498,7 @@ def parts_text(parts):
 def stream_text(parts, text=""):
     """text, then parts as a stream shows them: text parts run on, any other part on a line of
     its own."""
-    for part in parts or []:
+    for part in parts:
         if "text" in part:
             text += str(part["text"])
         else:
@@ -2517,9 +2517,10 @@ def status_message(task):
 
 
 def reply_text(task):
-    """What the agent said in a task: its artifacts, then its status message."""
+    """What the agent said in a task (its artifacts, then its status message), or in a message
+    or an artifact (its parts)."""
     said = [a.get("parts") for a in task.get("artifacts") or []]
-    said.append((status_message(task) or {}).get("parts"))
+    said.append((status_message(task) or task).get("parts"))
     return "\n".join(filter(None, map(parts_text, said)))
 
 
@@ -2538,7 +2539,6 @@ class Output:
         self.json, self.quiet = fmt == "json", quiet
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
-        self.encoding = getattr(self.out, "encoding", None) or "utf-8"
         self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
         self._reset()
 
@@ -2553,22 +2553,26 @@ class Output:
         import re
         text = json.dumps(obj, ensure_ascii=False, indent=indent)
         try:
-            text.encode(self.encoding)
+            text.encode(getattr(self.out, "encoding", None) or "utf-8")
         except UnicodeEncodeError:
             text = json.dumps(obj, indent=indent)
         return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
+    def _emit(self, text, stream=None):
+        """Every write: flushed, one thread at a time (the push receiver's share stdout)."""
+        stream = stream or self.out
+        with self._lock:
+            stream.write(text)
+            stream.flush()
+
     def json_line(self, obj, indent=None):
-        self.out.write(self._json(obj, indent) + "\n")
-        self.out.flush()
+        self._emit(self._json(obj, indent) + "\n")
 
     # -- stderr
     def _stderr(self, label, colour, message):
-        message = visible(str(message))   # before Handler's own colours
         if self.fancy:
             label = f"\033[{colour}m{label}\033[0m"
-        with self._lock:
-            print(f"{label} {message}", file=self.err, flush=True)
+        self._emit(f"{label} {visible(str(message))}\n", self.err)   # before Handler's colours
 
     def error(self, exc):
         if self.json and not exc.after_reply:   # one line, so that it also ends JSON Lines
@@ -2586,40 +2590,64 @@ class Output:
         self._stderr("debug:", "2", message)
 
     def busy(self, label):
-        """A spinner on stderr while the main thread waits, only on a terminal."""
-        return _Spinner(self.err, label, self.fancy and not self.quiet and not self.json)
+        """A spinner on stderr while the main thread waits (with out.busy(label): ...), only on
+        a terminal."""
+        import threading
+        self._stop = threading.Event()
+        self._spinner = self.fancy and not self.quiet and not self.json and threading.Thread(
+            target=self._spin, args=(label,), daemon=True)
+        return self
+
+    def __enter__(self):
+        if self._spinner:
+            self._spinner.start()
+
+    def _spin(self, label, frames="|/-\\"):
+        while not self._stop.wait(0.1):
+            self._emit(f"\r{frames[0]} {label}", self.err)
+            frames = frames[1:] + frames[0]
+
+    def __exit__(self, *exc):
+        if self._spinner:
+            self._stop.set()
+            self._spinner.join()
+            self._emit("\r\033[K", self.err)
 
     # -- stdout
     def line(self, text=""):
-        self.out.write(visible(f"{text}\n"))
+        self._emit(visible(f"{text}\n"))
 
     def document(self, obj):
         self.json_line(obj, 2)
 
-    def fields(self, pairs, indent=""):
-        for name, value in pairs:
-            if value is not None:
-                self.line(f"{indent}{name}: {value}")
+    def _lines(self, *lines):
+        """Each line that is not empty; a (name, value) pair as "name: value" unless the value
+        is None."""
+        for text in lines:
+            if isinstance(text, tuple):
+                text = text[1] is not None and "%s: %s" % text
+            if text:
+                self.line(text)
 
     def _text(self, obj, *lines):
-        """obj as one JSON document, or else the lines that are not empty."""
+        """obj as one JSON document, or else the lines (as _lines() shows them)."""
         if self.json:
             return self.document(obj)
-        for text in filter(None, lines):
-            self.line(text)
+        self._lines(*lines)
         return True
 
     def reply(self, result):
         """The result of message send: a task or a message."""
         body = result.get("task") or result.get("message")
-        if self._text(result,
-                      reply_text(body) if "task" in result else parts_text(body.get("parts"))):
-            self.task_ids(body, "task" in result)
+        if self._text(result, reply_text(body)):
+            self.task_ids(body)
 
-    def task_ids(self, task, is_task=True):
-        self.fields([("Task ID", task.get("id" if is_task else "taskId")),
-                     ("Context ID", task.get("contextId")),
-                     ("State", task_state(task) if is_task else None)])
+    def task_ids(self, body):
+        """The ids of a task and its state, or of a message."""
+        task = "status" in body
+        self._lines(("Task ID", body.get("id" if task else "taskId")),
+                    ("Context ID", body.get("contextId")),
+                    ("State", task_state(body) if task else None))
 
     def answering(self, task_id):
         """The next stream answers task_id (the message carries its id): the question the user
@@ -2632,44 +2660,40 @@ class Output:
         if self.json:
             return self.json_line(event)
         answers, self._answers = self._answers, None
-        update, body = event.get("artifactUpdate"), event.get("statusUpdate") or event.get("task")
-        message = event.get("message")
-        if update:
-            self._artifact_text(update["artifact"], update.get("append"))
-        elif body:
+        kind, body = next(iter(event.items()))
+        message = body   # (an artifact update has no parts: _message() shows nothing for it)
+        if kind == "artifactUpdate":
+            self._artifact_text(body["artifact"], body.get("append"))
+        elif kind != "message":
             # A task snapshot (the first event of a stream, or a last event that repeats the
             # task) replaces its artifacts: only what they add to what was shown is shown.
             self._artifact = None
             for artifact in body.get("artifacts") or []:
                 self._artifact_text(artifact, False)
             message = status_message(body)
-            if answers and answers in (body.get("id"), body.get("taskId")) and message \
+            if answers and answers == body.get("taskId", body.get("id")) \
                     and task_state(body) in INTERRUPTED_STATES:
                 self._held, message = message, None
         self._message(message)   # (it ends its line: what comes next starts on a new one)
-        self.out.flush()
 
     def _artifact_text(self, artifact, append):
         """An artifact's new content. What extends the text shown is written on; a replacement
         that does not starts on a line of its own: [artifact NAME replaced], then all of it."""
         aid = artifact.get("artifactId")
-        old = self._texts.get(aid) or ""
-        new = stream_text(artifact.get("parts"), old if append else "")
-        rest = new[len(old):]
+        old = self._texts.get(aid, "")
+        self._texts[aid] = new = stream_text(artifact["parts"], old if append else "")
         if not new.startswith(old):
             self._newline()
-            name = str(artifact.get("name") or aid).replace("\n", "^J")
-            self._write(f"[artifact {name} replaced]\n")
-            rest = new
-        self._texts[aid] = new
-        if rest:
+            self.line(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
+            old = ""
+        if new[len(old):]:
             if aid != self._artifact:
                 self._newline()
-            self._write(rest)
+            self._write(new[len(old):])
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
-        if not isinstance(message, dict) or message.get("role") == "ROLE_USER" \
+        if not message or message.get("role") == "ROLE_USER" \
                 or not message.get("parts") or message.get("messageId") in self._shown - {None}:
             return
         self._shown.add(message.get("messageId"))
@@ -2680,177 +2704,138 @@ class Output:
 
     def _write(self, text):
         if text:
-            self.out.write(visible(text))
+            self._emit(visible(text))
             self._midline = not text.endswith("\n")
 
     def _newline(self):
-        if self._midline:
-            self.out.write("\n")
-            self._midline = False
+        self._write("\n" * self._midline)
 
     def stream_end(self, task, message=None, ids=True):
         """The end of a stream: the ids and state (unless ids is false); ready for the next one."""
         if not self.json:
-            self._message(self._held if task_state(task) in INTERRUPTED_STATES else None)
+            if task_state(task) in INTERRUPTED_STATES:
+                self._message(self._held)
             self._newline()
-            body = message if task is None else task
-            if ids and body is not None:
-                self.task_ids(body, task is not None)
-            self.out.flush()
+            if ids:   # (a stream gave a task or a message)
+                self.task_ids(task or message)
         self._reset()
 
-    def card(self, card, client=None):
-        if self._text(card):
-            caps, provider = _get(card, "capabilities"), _get(card, "provider")
-            self.fields([(k.capitalize(), card.get(k)) for k in ("name", "description", "version")]
-                        + [("Provider", " ".join(str(v) for v in map(
-                            provider.get, ("organization", "url")) if v) or None)])
-            if getattr(client, "endpoint", None):
-                self.line(f"Interface: {BINDING_NAMES[client.binding]}, A2A {client.version}, "
-                          f"{client.endpoint}")
-            self.fields([("Streaming", "yes" if caps.get("streaming") else "no"),
-                         ("Push notifications", "yes" if caps.get("pushNotifications") else "no"),
-                         ("Security", ", ".join(_get(card, "securitySchemes")) or None)])
-            skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
-            self.line(f"Skills ({len(skills)}):")
-            for skill in skills:
-                self.line(f"  - {skill.get('name') or skill.get('id')}"
-                          + (f": {skill['description']}" if skill.get("description") else ""))
+    def card(self, card, client):
+        skills = [s for s in _get(card, "skills", list) if isinstance(s, dict)]
+        self._text(card, *[(k.capitalize(), card.get(k))
+                           for k in ("name", "description", "version")],
+                   ("Provider", " ".join(str(v) for v in map(
+                       _get(card, "provider").get, ("organization", "url")) if v) or None),
+                   ("Interface", client.endpoint and f"{BINDING_NAMES[client.binding]}, A2A "
+                                 f"{client.version}, {client.endpoint}"),
+                   ("Streaming", "yes" if _get(card, "capabilities").get("streaming") else "no"),
+                   ("Push notifications",
+                    "yes" if _get(card, "capabilities").get("pushNotifications") else "no"),
+                   ("Security", ", ".join(_get(card, "securitySchemes")) or None),
+                   f"Skills ({len(skills)}):", *[
+                       f"  - {skill.get('name') or skill.get('id')}"
+                       + (f": {skill['description']}" if skill.get("description") else "")
+                       for skill in skills])
 
     def sessions(self, sessions):
-        if self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
-                      f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions"):
-            for session in sessions:
-                self.line(f"\n{session.agent_url}")
-                self._session_fields(session, "  ", None)
+        self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
+                   f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions",
+                   *[line for session in sessions
+                     for line in self._session_lines(session, "\n", "  ")])
 
     def session(self, session):
-        if self._text(session.summary(), f"Session for {session.agent_url}"):
-            self._session_fields(session, "", "none")
+        self._text(session.summary(), *self._session_lines(session, "Session for ", "", "none"))
 
-    def _session_fields(self, session, indent, none):
+    @staticmethod
+    def _session_lines(session, head, indent, none=None):
+        """head and the URL, then the session's fields (none: what a missing one shows)."""
         task, creds = session.task_id, session.credentials
-        self.fields([("Context ID", session.context_id or none),
-                     ("Task ID", task and task + (f" ({session.task_state})" if session.task_state
-                                                  else "") or none),
-                     ("Credentials", creds.auth_type if creds else none)], indent)
+        return [head + session.agent_url, (f"{indent}Context ID", session.context_id or none),
+                (f"{indent}Task ID", task and task + (
+                    f" ({session.task_state})" if session.task_state else "") or none),
+                (f"{indent}Credentials", creds.auth_type if creds else none)]
 
     def credentials(self, sessions, prefix=""):
         """Stored credentials of sessions: the kind, the secret masked, and for OAuth2 where
         tokens come from and when the current one expires."""
-        rows = []
+        rows, lines = [], []
         for session in sessions:
-            creds, row = session.credentials, {"agent_url": session.agent_url}
+            creds, cert = session.credentials, session.client_cert
+            row = _Options(agent_url=session.agent_url)
             if creds:
                 row.update(auth_type=creds.auth_type, header_name=creds.header_name,
                            value=mask_secret(creds.value) if creds.value else None, **{
                                k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
                                                                "expires_at") if creds.oauth})
-            if session.client_cert:
-                row["client_cert"] = session.client_cert
+            if cert:
+                row["client_cert"] = cert
             rows.append(row)
-        if self._text({"count": len(rows), "credentials": rows},
-                      "" if rows else "No stored credentials"):
-            for row in map(_Options, rows):
-                cert = row.client_cert or {}
-                until = row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                                         time.gmtime(row.expires_at))
-                said = [{"bearer": "bearer token {value}",
-                         "api_key": "API key in header {header_name} {value}",
-                         "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
-                        .get(row.auth_type, "").format_map(_Options(
-                            row, value=row.value or "not fetched yet", end=until or "",
-                            header_name=row.header_name or "X-API-Key")),
-                        cert and f"client certificate {cert['cert']}"
-                        + (f" with key {cert['key']}" if cert.get("key") else "")]
-                self.line((prefix or row.agent_url + ": ") + "; ".join(filter(None, said)))
+            said = [{"bearer": "bearer token {value}",
+                     "api_key": "API key in header {header_name} {value}",
+                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
+                    .get(row.auth_type, "").format_map(_Options(
+                        row, value=row.value or "not fetched yet",
+                        header_name=row.header_name or "X-API-Key", end=row.expires_at and
+                        time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                      time.gmtime(row.expires_at)) or "")),
+                    cert and f"client certificate {cert['cert']}"
+                    + (f" with key {cert['key']}" if cert.get("key") else "")]
+            lines.append((prefix or session.agent_url + ": ") + "; ".join(filter(None, said)))
+        self._text({"count": len(rows), "credentials": rows}, *lines or ["No stored credentials"])
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
         how to get the next page."""
-        tasks = result.get("tasks") or []
-        if self._text(result, "" if tasks else "No tasks"):
-            for task in tasks:
-                self.line(f"{task.get('id')}  {task_state(task):<14}  "
-                          f"{task.get('contextId') or '-'}  "
-                          f"{task.get('status', {}).get('timestamp') or '-'}")
-            if result.get("nextPageToken"):
-                self.line(f"(more: {more.format(result['nextPageToken'])})")
+        self._text(result, *[f"{task.get('id')}  {task_state(task):<14}  "
+                             f"{task.get('contextId') or '-'}  "
+                             f"{task.get('status', {}).get('timestamp') or '-'}"
+                             for task in result.get("tasks") or []] or ["No tasks"],
+                   result.get("nextPageToken")
+                   and f"(more: {more.format(result['nextPageToken'])})")
 
     def push_configs(self, configs, single=False):
         """Push notification configs, tokens and credentials masked."""
-        configs = [mask_secrets(c) for c in configs]
+        configs = mask_secrets(configs)
         if self._text(configs[0] if single else {"configs": configs},
                       "" if configs else "No push notification configs"):
             for i, config in enumerate(configs):
                 if i:
                     self.line()
                 auth = config.get("authentication")
-                self.fields([(name, config.get(key)) for name, key in (
-                    ("Config ID", "id"), ("Task ID", "taskId"), ("Webhook URL", "url"),
-                    ("Token", "token"))] + [("Authentication", " ".join(filter(None, (
-                        str(auth.get("scheme")), auth.get("credentials")))) if auth else None)])
+                self._lines(("Config ID", config.get("id")), ("Task ID", config.get("taskId")),
+                            ("Webhook URL", config.get("url")), ("Token", config.get("token")),
+                            ("Authentication", auth and " ".join(filter(None, (
+                                str(auth.get("scheme")), auth.get("credentials"))))))
 
     def notification(self, event):
         """One push notification received by `server push`, as it arrives."""
         if self.json:
-            line = self._json(event)
-        else:
-            kind, body = next(iter(event.items()))
-            if kind == "artifactUpdate":
-                artifact = body["artifact"]
-                what = f"artifact {artifact.get('name') or artifact.get('artifactId')}: " \
-                       + parts_text(artifact.get("parts"))
-            elif kind == "message":
-                what = f"message: {parts_text(body.get('parts'))}"
-            else:   # a status update, or a whole task (0.3 agents): its state, and what it said
-                state = task_state(body)
-                said = parts_text(_get(body.get("status", {}), "message").get("parts"))
-                if kind == "task" and state in TERMINAL_STATES + INTERRUPTED_STATES:
-                    said = reply_text(body)
-                what = state + (f": {said}" if said else "")
-            task_id = body.get("taskId") or body.get("id") or "-"
-            line = visible(f"{time.strftime('%H:%M:%S')} task {task_id} {what}".replace("\n", " "))
-        with self._lock:
-            self.out.write(line + "\n")
-            self.out.flush()
+            return self.json_line(event)
+        kind, body = next(iter(event.items()))
+        said = body.get("artifact", body)   # an artifact update's artifact, or a message
+        what = f"{kind}: "
+        if kind == "artifactUpdate":
+            what = f"artifact {said.get('name') or said.get('artifactId')}: "
+        elif kind != "message":   # a status update, or a whole task (0.3 agents): its state, and
+            said = body if kind == "task" and settled(body) else _get(   # what it said
+                body.get("status", {}), "message")
+            what = task_state(body) + ": " * bool(reply_text(said))
+        task_id = body.get("taskId") or body.get("id") or "-"
+        self.line(f"{time.strftime('%H:%M:%S')} task {task_id} {what}{reply_text(said)}"
+                  .replace("\n", " "))
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         self._text({"source": source, "protocolVersion": version, "valid": not problems,
                     "problems": [{"path": p, "message": m} for p, m in problems]},
                    *[f"{path}: {message}" for path, message in problems],
-                   f"{'FAIL' if problems else 'PASS'}: {source} (A2A {version}): "
-                   + (count if problems else "valid card"))
+                   f"FAIL: {source} (A2A {version}): {len(problems)} problem"
+                   f"{'s' * (len(problems) > 1)}" if problems else
+                   f"PASS: {source} (A2A {version}): valid card")
 
     def done(self, text, obj):
         """A confirmation: text for people, a small object for scripts."""
         self._text(obj, text)
-
-
-class _Spinner:
-    def __init__(self, stream, label, enabled):
-        import threading
-        self.stream, self.label, self.stop = stream, label, threading.Event()
-        self.thread = enabled and threading.Thread(target=self._spin, daemon=True)
-
-    def __enter__(self):
-        if self.thread:
-            self.thread.start()
-
-    def _spin(self, frames="|/-\\"):
-        while not self.stop.wait(0.1):
-            self.stream.write(f"\r{frames[0]} {self.label}")
-            self.stream.flush()
-            frames = frames[1:] + frames[0]
-
-    def __exit__(self, *exc):
-        if self.thread:
-            self.stop.set()
-            self.thread.join()
-            self.stream.write("\r\033[K")
-            self.stream.flush()
 
 
 # ============================================================================ conversations
@@ -2906,9 +2891,8 @@ def check_finished(task):
 
 def show_task(out, task, brief=False):
     """A task as task get (or, brief, as task cancel) shows it: its ids and state (and reply)."""
-    if out.json:
-        return out.document(task)
-    return out.task_ids(task) if brief else out.reply({"task": task})
+    if out._text(task, not brief and reply_text(task)):
+        out.task_ids(task)
 
 
 def push_operation(client, op, task_id, config_id=None, config=None):
@@ -2945,9 +2929,9 @@ class Conversation:
         if self.store is not None:
             try:
                 self.store._transaction()   # the lock, and a write beside the file
-            except HandlerError as exc:
-                raise HandlerError("message not sent, as its session could not be saved: "
-                                   + exc.message, hint=exc.hint) from None
+            except HandlerError as exc:   # (the store's failures all exit 1)
+                exc.message = f"message not sent, as its session could not be saved: {exc.message}"
+                raise exc from None
             self.store.unsaved = False
 
     def saved(self):
@@ -2955,10 +2939,9 @@ class Conversation:
         if self.store:
             exc, self.store.unsaved = self.store.unsaved, None
             if exc:
-                error = HandlerError("the reply came, but the session was not saved: "
-                                     + exc.message, hint=exc.hint)
-                error.after_reply = True
-                raise error
+                exc.message = f"the reply came, but the session was not saved: {exc.message}"
+                exc.after_reply = True
+                raise exc
 
     def remember(self, obj, reply=False):
         """Save the ids and state an agent returned (a task or a message) in the URL's session.
@@ -2966,7 +2949,7 @@ class Conversation:
         kept in store.unsaved (no more saves are tried) and raised once the reply is shown.
         From a reply on, a new conversation (new=True) is the current one."""
         store = self.store
-        if store is not None and obj is not None and not store.unsaved:
+        if store is not None and not store.unsaved:
             task = "status" in obj   # or a message: no task waits for an answer
             try:
                 store.update(self.url, obj.get("contextId"), obj.get("id" if task else "taskId"),
@@ -2975,7 +2958,8 @@ class Conversation:
                 if store.unsaved is None:
                     raise
                 store.unsaved = exc
-        self.new = self.new and not reply
+        if reply:
+            self.new = False
 
     def remember_task(self, task):
         """Save a task's state when it is the session's task (or the session has none)."""
@@ -2989,8 +2973,8 @@ class Conversation:
             result = self.client.send_message(message, return_immediately, push)
         except HandlerError as exc:
             raise timed_out(exc, None, self.url)
-        self.remember(result.get("task") or result.get("message"), True)
         self.task = result.get("task")
+        self.remember(self.task or result.get("message"), True)
         if self.task and not return_immediately:
             result["task"] = self.wait(self.task)
         return result
@@ -3030,9 +3014,9 @@ class Conversation:
                     self.remember(task or reply, True)   # once the ids are known, at each state
         except HandlerError as exc:
             raise timed_out(exc, task or reply, self.url)
-        if task is None and reply is None:
+        if not (task or reply):
             raise bad_response("the agent's stream ended without a task or a message")
-        if task is not None and not settled(task):
+        if task and not settled(task):
             try:
                 latest = self.client.get_task(task["id"])
             except HandlerError:
@@ -3058,7 +3042,7 @@ class Conversation:
                 raise
         self.remember_task(task)
         # some agents cancel a moment later; some return a finished task instead of an error
-        state, task_id = task_state(task), task.get("id")
+        state = task_state(task)
         return task, None if state == "canceled" else \
             f"task {task_id} had already ended {state}: nothing was canceled" \
             if state in TERMINAL_STATES else (
