@@ -3133,17 +3133,16 @@ class EchoAgent:
     message answers it; one starting with "slow" takes a few seconds and can be canceled."""
 
     QUESTION = "What should I echo?"
+    LIVE = ("submitted", "working") + INTERRUPTED_STATES   # the states of a task not yet ended
 
     def __init__(self, versions=("1.0", "0.3"), log=None):
-        self.versions = tuple(versions)   # the protocol versions it speaks and its card offers
-        self.log = log
+        import threading
+        self.versions, self.log = tuple(versions), log   # the versions it speaks and offers
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
-        import threading
-        self.cond = threading.Condition()
+        self.cond, self._outbox = threading.Condition(), None
         self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
-        self._outbox = None
 
     def card(self, base_url, secured=False):
         card = {
@@ -3190,7 +3189,7 @@ class EchoAgent:
         """Accept a user message (either version's shape): a new task, or the answer to one
         waiting for input, with an optional push config for it. Returns (snapshot of the task,
         index of its next event) and starts the work on a thread."""
-        import copy
+        import threading
         try:
             message = normalise_message(message)
         except HandlerError:
@@ -3202,67 +3201,60 @@ class EchoAgent:
                 ("message.parts", not parts or not all(p.keys() & PART_FIELDS[:4] for p in parts),
                  "must hold at least one part, each with text, raw, url or data"))
         message = {**{k: message[k] for k in MESSAGE_FIELDS if k in message}, "parts": parts}
+        task_id, context = message.get("taskId"), message.get("contextId")
         with self.cond:
-            task_id = message.get("taskId")
-            if task_id:
-                task = self._task(task_id)
-                state = task_state(task)
-                if state not in INTERRUPTED_STATES:
-                    raise AgentError(-32004, f"task {task_id} is {state}; "
-                                             "it takes no more messages")
-                if message.get("contextId") not in (None, task["contextId"]):
+            if task_id:   # the answer to a question
+                task = self._task(task_id, INTERRUPTED_STATES, "; it takes no more messages")
+                if context not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
-                task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
+                task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}
             else:
                 task_id = new_id()
                 task = self.tasks[task_id] = {
-                    "id": task_id, "contextId": message.get("contextId") or new_id(),
+                    "id": task_id, "contextId": context or new_id(),
                     "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
                     "history": [], "artifacts": []}
-                self.events[task_id] = []
+                self.events[task_id], self.webhooks[task_id] = [], {}
             task["history"].append({**message, "taskId": task_id, "contextId": task["contextId"]})
             if push:
                 self.push_set({**push, "taskId": task_id}, version)
-                self._deliver(task, {"task": copy.deepcopy(task)})
-            snapshot, index = copy.deepcopy(task), len(self.events[task_id])
-        import threading
+                self._deliver(task, {"task": _clone(task)})
+            snapshot = self.subscribe(task_id)
         threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
-        return snapshot, index
+        return snapshot
 
     def wait(self, task_id, timeout=300.0):
-        import copy
         with self.cond:
-            self.cond.wait_for(lambda: task_state(self.tasks[task_id])
-                               in TERMINAL_STATES + INTERRUPTED_STATES,
-                               timeout)
-            return copy.deepcopy(self.tasks[task_id])
+            self.cond.wait_for(lambda: settled(self.tasks[task_id]), timeout)
+            return _clone(self.tasks[task_id])
 
-    def follow(self, task_id, index, timeout=300.0):
-        """Yield the task's events from `index` on, until it ends or waits for input."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.cond:
-                self.cond.wait_for(lambda: len(self.events[task_id]) > index, 1.0)
-                batch = self.events[task_id][index:]
-            index += len(batch)
+    def follow(self, task, index, timeout=300.0):
+        """Yield {"task": task} (a snapshot), then the task's events from `index` on, until it
+        ends or waits for input."""
+        deadline, batch, events = time.monotonic() + timeout, [{"task": task}], \
+            self.events[task["id"]]
+        while True:
             for event in batch:
                 yield event
-                if task_state(event.get("statusUpdate")) in TERMINAL_STATES + INTERRUPTED_STATES:
+                if settled(event.get("statusUpdate", event.get("task"))):
                     return
+            if time.monotonic() > deadline:
+                return
+            with self.cond:
+                self.cond.wait_for(lambda: len(events) > index, 1.0)
+                batch = events[index:]
+            index += len(batch)
 
     def get(self, task_id, history_length=None):
-        import copy
         with self.cond:
-            task = copy.deepcopy(self._task(task_id))
+            task = _clone(self._task(task_id))
         if isinstance(history_length, int) and history_length >= 0:   # the last ones (0: none)
             del task["history"][:len(task["history"]) - history_length]
         return task
 
     def cancel(self, task_id):
         with self.cond:
-            state = task_state(self._task(task_id))
-            if state in TERMINAL_STATES:
-                raise AgentError(-32002, f"task {task_id} is {state} and cannot be canceled")
+            self._task(task_id, self.LIVE, " and cannot be canceled", -32002)
             self._status(task_id, "canceled")
         return self.get(task_id)
 
@@ -3272,9 +3264,8 @@ class EchoAgent:
         get = params.get
         size, token, status, history, after = get("pageSize", 50), str(get("pageToken") or "0"), \
             get("status"), get("historyLength"), get("statusTimestampAfter")
-        states = [wire_state(s)
-                  for s in ("submitted", "working") + TERMINAL_STATES + INTERRUPTED_STATES]
-        since = _instant(after)
+        states = [wire_state(s) for s in self.LIVE + TERMINAL_STATES]
+        since = 0 if after is None else _instant(after)
         invalid(("pageSize", not (type(size) is int and 1 <= size <= 100),
                  f"must be between 1 and 100, got {size!r}"),
                 ("pageToken", not token.isdigit(), f"is not a token from this agent: {token!r}"),
@@ -3283,15 +3274,15 @@ class EchoAgent:
                  f"must be a non-negative integer, got {history!r}"),
                 ("status", status and status not in states,
                  f"must be one of {', '.join(states)}, got {status!r}"),
-                ("statusTimestampAfter", after is not None and since is None,
+                ("statusTimestampAfter", since is None,
                  f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}"))
+        end = int(token) + size
         with self.cond:
-            tasks = [t for t in sorted(reversed(list(self.tasks.values())), reverse=True,
+            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,
                                        key=lambda t: _instant(t["status"]["timestamp"]))
                      if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
-                     and _instant(t["status"]["timestamp"]) >= (since or 0)]
-            end = int(token) + size
+                     and _instant(t["status"]["timestamp"]) >= since]
             page = [_copy(self.get(t["id"], history),
                           () if get("includeArtifacts") else ("artifacts",))
                     for t in tasks[end - size:end]]
@@ -3300,54 +3291,51 @@ class EchoAgent:
 
     def subscribe(self, task_id):
         """(snapshot, index of its next event) of a task that is still running."""
-        import copy
         with self.cond:
-            task = self._task(task_id)
-            if task_state(task) in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
-                                         "there is nothing to follow")
-            return copy.deepcopy(task), len(self.events[task_id])
+            return _clone(self._task(task_id, self.LIVE, "; there is nothing to follow")), \
+                len(self.events[task_id])
 
     def push_set(self, params, version):
+        task_id = params.get("taskId")
         if not str(params.get("url")).startswith(("http://", "https://")):
             raise AgentError(-32602, "a push notification config needs an http(s) url")
+        config = {"id": params.get("id") or new_id(), "taskId": task_id,
+                  **{k: params[k] for k in ("url", "token", "authentication") if params.get(k)}}
         with self.cond:
-            task_id = self._task(params.get("taskId"))["id"]
-            config = {"id": params.get("id") or new_id(), "taskId": task_id,
-                      **{k: params[k] for k in ("url", "token", "authentication") if params.get(k)}}
-            self.webhooks.setdefault(task_id, {})[config["id"]] = (config, version)
+            self._task(task_id)
+            self.webhooks[task_id][config["id"]] = (config, version)
         return config
 
     def push_get(self, task_id, config_id=None):
         """A config of the task: the one named, or without a name (0.3) its first."""
-        with self.cond:
-            configs = self.webhooks.get(self._task(task_id)["id"], {})
-            found = configs.get(config_id) if config_id else next(iter(configs.values()), None)
-        if found is None:
+        configs = self.push_list(task_id)
+        found = [c for c in configs if c["id"] == config_id] if config_id else configs
+        if not found:
             raise AgentError(-32001, f"task {task_id} has no push notification config "
                                      f"{config_id or ''}".rstrip())
         return found[0]
 
     def push_list(self, task_id):
         with self.cond:
-            return [c for c, _ in self.webhooks.get(self._task(task_id)["id"], {}).values()]
+            self._task(task_id)
+            return [c for c, _ in self.webhooks[task_id].values()]
 
     def push_delete(self, task_id, config_id):
         """Idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
         with self.cond:
-            self.webhooks.get(self._task(task_id)["id"], {}).pop(config_id, None)
+            self._task(task_id)
+            self.webhooks[task_id].pop(config_id, None)
 
     def _deliver(self, task, event):
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
-        import copy
-        for config, version in self.webhooks.get(task["id"], {}).values():
-            if self._outbox is None:
+        for config, version in self.webhooks[task["id"]].values():
+            if not self._outbox:
                 import queue
                 import threading
                 self._outbox = queue.Queue()
                 threading.Thread(target=self._post_loop, daemon=True).start()
-            self._outbox.put((config, to_v03(copy.deepcopy(task), "task") if version == "0.3"
+            self._outbox.put((config, to_v03(_clone(task), "task") if version == "0.3"
                               else event))
 
     def _post_loop(self):
@@ -3356,12 +3344,11 @@ class EchoAgent:
         while True:
             config, body = self._outbox.get()
             auth = config.get("authentication") or {}
-            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}",
-                       **({"X-A2A-Notification-Token": config["token"]} if "token" in config
-                          else {}),
-                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} "
-                                            f"{auth['credentials']}"} if auth.get("credentials")
-                          else {})}
+            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}"}
+            if "token" in config:
+                headers["X-A2A-Notification-Token"] = config["token"]
+            if auth.get("credentials"):
+                headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
             try:
                 opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
                                                    headers), timeout=5).close()
@@ -3369,37 +3356,38 @@ class EchoAgent:
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
 
-    def _task(self, task_id):
+    def _task(self, task_id, states=None, why="", code=-32004):
+        """The task, if it is in one of `states` (any, without), else AgentError `code`."""
         if not isinstance(task_id, str):
             raise AgentError(-32602, "the task id is missing or not a string")
         if task_id not in self.tasks:
             raise AgentError(-32001, f"task {task_id} not found")
+        state = task_state(self.tasks[task_id])
+        if states and state not in states:
+            raise AgentError(code, f"task {task_id} is {state}{why}")
         return self.tasks[task_id]
 
     # -- the work
     def _work(self, task_id, parts):
         """Echo the text in chunks, then each file and data part as one more chunk."""
-        text = " ".join(str(p["text"]) for p in parts
-                        if isinstance(p, dict) and "text" in p).strip()
+        text = " ".join(str(p["text"]) for p in parts if "text" in p).strip()
         self._status(task_id, "working")
         if text.lower().startswith("ask"):
-            self._status(task_id, "input-required", self.QUESTION)
-            return
+            return self._status(task_id, "input-required", self.QUESTION)
         slow = text.lower().startswith("slow")
         words = [w + " " for w in text.split()] if slow else [text] if text else []
         chunks = [{"text": c} for c in ["Echo: "] + words]
         chunks[-1]["text"] = chunks[-1]["text"].rstrip(" ")
-        chunks += [p for p in parts if isinstance(p, dict) and "text" not in p]
-        artifact_id = f"echo-{len(self.events[task_id])}"
-        for i, chunk in enumerate(chunks):
+        chunks += [p for p in parts if "text" not in p]
+        ids = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"]}
+        updates = [{**ids, "append": True, "artifact": {
+            "artifactId": f"echo-{len(self.events[task_id])}", "name": "echo", "parts": [c]}}
+            for c in chunks]
+        del updates[0]["append"]
+        updates[-1]["lastChunk"] = True
+        for update in updates:
             if slow:   # 0.5 s a word, unless the gate (a test's) says otherwise
                 self.gate.wait(0.5)
-            update = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"],
-                      "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [chunk]}}
-            if i:
-                update["append"] = True
-            if i == len(chunks) - 1:
-                update["lastChunk"] = True
             if not self._emit({"artifactUpdate": update}):
                 return
         self._status(task_id, "completed")
@@ -3414,12 +3402,11 @@ class EchoAgent:
 
     def _emit(self, event):
         """Record an event and apply it to its task; False once the task has ended (canceled)."""
-        import copy
         with self.cond:
             task = self.tasks[(event.get("statusUpdate") or event["artifactUpdate"])["taskId"]]
             if task_state(task) in TERMINAL_STATES:
                 return False
-            apply_event(task, copy.deepcopy(event))
+            apply_event(task, _clone(event))
             message = task["status"].get("message")
             if "statusUpdate" in event and message:
                 task["history"].append(message)
@@ -3427,6 +3414,11 @@ class EchoAgent:
             self.cond.notify_all()
             self._deliver(task, event)
             return True
+
+
+def _clone(obj):
+    import copy
+    return copy.deepcopy(obj)
 
 
 def _respond(handler, status, body, *headers):
@@ -3547,11 +3539,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 if op == "resubscribe":
                     snapshot, index = agent.subscribe(task_id)
                 if op in ("stream", "resubscribe"):   # the task, then its events as they happen
-                    from itertools import chain
                     _respond(self, 200, None, ("Content-Type", "text/event-stream"),
                              ("Cache-Control", "no-cache"))
-                    for event in chain([{"task": snapshot}], () if task_state(snapshot) in
-                                       INTERRUPTED_STATES else agent.follow(snapshot["id"], index)):
+                    for event in agent.follow(snapshot, index):
                         self.wfile.write(f"data: {json.dumps(framed(event, 'send'))}\r\n\r\n"
                                          .encode())
                         self.wfile.flush()
