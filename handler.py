@@ -3437,8 +3437,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
     import re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     methods = {row[i]: (op, not i) for op, row in OPS.items() for i in (0, 1) if row[i]}
-    routes = {op: re.compile("(?:%s) %s" % (verbs.replace(" ", "|"),
-                                            re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
+    routes = {op: re.compile(f"(?:{verbs.replace(' ', '|')}) "
+                             + re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path))
               for op, (_, _, verbs, path, *_) in OPS.items()}
 
     def typed(key, text):   # ListTasks' and GetTask's numbers and booleans, in a query
@@ -3458,12 +3458,15 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             _respond(self, status, json.dumps(obj).encode(), ("Content-Type", "application/json"),
                      *headers)
 
+        def _fail(self, code, message, *headers, **more):   # an HTTP error, google.rpc.Status
+            self._head(code, {"error": {"code": code, "message": message, **more}}, *headers)
+
         def do_GET(self):
             if self.path.split("?")[0] not in CARD_PATHS:
                 return self._serve()
             import hashlib   # the card, with the caching headers of spec 8.6.1
             card = self.server.agent.card(self._base_url(), bool(bearer_token))
-            tag = '"%s"' % hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]
+            tag = f'"{hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
             match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
                                                                     ("Cache-Control", "max-age=60"))
             if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
@@ -3485,13 +3488,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             binding with errors as google.rpc.Status, both matched against OPS. The operation
             runs in 1.x shapes (0.3 params and results renamed on the way)."""
             from urllib.parse import parse_qsl, unquote, urlsplit
-            url, verb, agent, rid = urlsplit(self.path), self.command, self.server.agent, None
+            url, agent, rid = urlsplit(self.path), self.server.agent, None
             rest, query = url.path[:6] == "/rest/", dict(parse_qsl(url.query))
-            if not rest and verb != "POST":
-                return self._head(404, {"error": {"code": 404, "message": "not found"}})
+            if not rest and self.command != "POST":
+                return self._fail(404, "not found")
             if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                return self._head(401, {"error": {"code": 401,
-                                                  "message": "missing or wrong bearer token"}},
+                return self._fail(401, "missing or wrong bearer token",
                                   ("WWW-Authenticate", 'Bearer realm="handler-agent"'))
 
             def framed(result, op):
@@ -3499,9 +3501,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                             else result_to_v03(op, result)}
             try:
                 if rest:
-                    line = f"{verb} {url.path[5:]}"
-                    found = [(op, m) for op, route in routes.items()
-                             for m in [route.fullmatch(line)] if m]
+                    line = f"{self.command} {url.path[5:]}"
+                    found = [(op, m) for op, route in routes.items() if (m := route.fullmatch(line))]
                     if not found:
                         raise AgentError(-32601, f"no route {line}")
                     (op, match), v1 = found[0], True
@@ -3511,8 +3512,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     if not isinstance(request, dict) or isinstance(request.get("id"),
                                                                    (dict, list, bool)):
                         request = {}   # no id to answer with
-                    rid, method, params = request.get("id"), request.get("method"), \
-                        request.get("params")
+                    rid, method, params = map(request.get, ("id", "method", "params"))
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
                                          "method, an id that is a string, a number or null)")
@@ -3533,11 +3533,10 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 get = params.get
                 config, config_id = get("configuration") or {}, get("id")
                 task_id = get("taskId" if op[:4] == "push" else "id")
-                if op in ("send", "stream"):
-                    snapshot, index = agent.start(get("message"),
-                                                  config.get("taskPushNotificationConfig"), version)
-                if op == "resubscribe":
-                    snapshot, index = agent.subscribe(task_id)
+                if op in ("send", "stream", "resubscribe"):
+                    snapshot, index = agent.subscribe(task_id) if op == "resubscribe" else \
+                        agent.start(get("message"), config.get("taskPushNotificationConfig"),
+                                    version)
                 if op in ("stream", "resubscribe"):   # the task, then its events as they happen
                     _respond(self, 200, None, ("Content-Type", "text/event-stream"),
                              ("Cache-Control", "no-cache"))
@@ -3564,13 +3563,13 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
                 }[op](), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
-                status = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
-                if rest:
-                    return self._head(status, {"error": {
-                        "code": status, "message": exc.message, "details": exc.details(),
-                        "status": "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
-                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION"}})
-                self._head(200, _rpc_error(rid, exc.code, exc.message, data=exc.details()))
+                if not rest:
+                    return self._head(200, _rpc_error(rid, exc.code, exc.message,
+                                                      data=exc.details()))
+                code = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
+                self._fail(code, exc.message, details=exc.details(), status="NOT_FOUND"
+                           if code == 404 else "INVALID_ARGUMENT"
+                           if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION")
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
