@@ -3612,7 +3612,6 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def setup(self):
             reading[self.request] = time.monotonic() + timeout
-            self.request.settimeout(timeout)
             super().setup()
 
         def finish(self):
@@ -3630,14 +3629,15 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             self._answer(200, parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0])
 
         def do_POST(self):
-            auth = self.headers.get("Authorization") or ""
+            head = self.headers.get
+            scheme, _, bearer = (head("Authorization") or "").partition(" ")
             if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
-                    self.headers.get("X-A2A-Notification-Token") or "",
-                    auth[7:].strip() if auth[:7].lower() == "bearer " else "")):
+                    head("X-A2A-Notification-Token") or "",
+                    bearer.strip() if scheme.lower() == "bearer" else "")):
                 problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
-                length = int(self.headers["Content-Length"])
+                length = int(head("Content-Length"))
             except (TypeError, ValueError):
                 return self._answer(411, "Content-Length required\n")
             if not 0 <= length <= limit:
@@ -3661,9 +3661,10 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                     on_event(event)
             except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
                 self._answer(503, "the receiver is stopping\n")
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
-                return
+                return threading.Thread(target=self.server.shutdown, daemon=True).start()
             self._answer(200)
+
+    PushHandler.timeout = timeout   # each read; `reading` holds the whole request's deadline
 
     class PushServer(ThreadingHTTPServer):
         daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN
@@ -3702,7 +3703,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                         sock.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
-            for sock, deadline in list(lingering.items()):
+            for sock, deadline in lingering.copy().items():
                 try:
                     while sock.recv(65536):
                         pass
