@@ -3113,7 +3113,7 @@ def _instant(text):
     import re
     from datetime import datetime
     m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
-                     text if isinstance(text, str) else "")
+                     str(text))
     try:   # fromisoformat (3.9) takes neither 'Z' nor any fraction
         return datetime.fromisoformat(m[1] + m[3].upper().replace("Z", "+00:00")).timestamp() \
             + float(m[2] or 0)
@@ -3344,11 +3344,12 @@ class EchoAgent:
         while True:
             config, body = self._outbox.get()
             auth = config.get("authentication") or {}
-            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}"}
-            if "token" in config:
-                headers["X-A2A-Notification-Token"] = config["token"]
-            if auth.get("credentials"):
-                headers["Authorization"] = f"{auth.get('scheme') or 'Bearer'} {auth['credentials']}"
+            headers = {"Content-Type": "application/json", "User-Agent": f"handler-agent/{VERSION}",
+                       **({"X-A2A-Notification-Token": config["token"]} if "token" in config
+                          else {}),
+                       **({"Authorization": f"{auth.get('scheme') or 'Bearer'} "
+                                            f"{auth['credentials']}"} if auth.get("credentials")
+                          else {})}
             try:
                 opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
                                                    headers), timeout=5).close()
@@ -3379,38 +3380,38 @@ class EchoAgent:
         chunks = [{"text": c} for c in ["Echo: "] + words]
         chunks[-1]["text"] = chunks[-1]["text"].rstrip(" ")
         chunks += [p for p in parts if "text" not in p]
-        ids = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"]}
-        updates = [{**ids, "append": True, "artifact": {
-            "artifactId": f"echo-{len(self.events[task_id])}", "name": "echo", "parts": [c]}}
-            for c in chunks]
-        del updates[0]["append"]
-        updates[-1]["lastChunk"] = True
-        for update in updates:
+        artifact = {"artifactId": f"echo-{len(self.events[task_id])}", "name": "echo"}
+        for i, chunk in enumerate(chunks):
             if slow:   # 0.5 s a word, unless the gate (a test's) says otherwise
                 self.gate.wait(0.5)
-            if not self._emit({"artifactUpdate": update}):
+            more = {"append": True} if i else {}
+            if i == len(chunks) - 1:
+                more["lastChunk"] = True
+            if not self._emit(task_id, "artifactUpdate", artifact={**artifact, "parts": [chunk]},
+                              **more):
                 return
         self._status(task_id, "completed")
 
     def _status(self, task_id, state, text=None):
-        ids = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"]}
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
-            status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
-                                 "parts": [{"text": text}], **ids}
-        return self._emit({"statusUpdate": {**ids, "status": status}})
+            status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT", "taskId": task_id,
+                                 "contextId": self.tasks[task_id]["contextId"],
+                                 "parts": [{"text": text}]}
+        return self._emit(task_id, "statusUpdate", status=status)
 
-    def _emit(self, event):
-        """Record an event and apply it to its task; False once the task has ended (canceled)."""
+    def _emit(self, task_id, kind, **body):
+        """Record an event of the task and apply it; False once the task has ended (canceled)."""
         with self.cond:
-            task = self.tasks[(event.get("statusUpdate") or event["artifactUpdate"])["taskId"]]
+            task = self.tasks[task_id]
             if task_state(task) in TERMINAL_STATES:
                 return False
+            event = {kind: {"taskId": task_id, "contextId": task["contextId"], **body}}
             apply_event(task, _clone(event))
             message = task["status"].get("message")
-            if "statusUpdate" in event and message:
+            if kind == "statusUpdate" and message:
                 task["history"].append(message)
-            self.events[task["id"]].append(event)
+            self.events[task_id].append(event)
             self.cond.notify_all()
             self._deliver(task, event)
             return True
@@ -3437,9 +3438,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
     import re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     methods = {row[i]: (op, not i) for op, row in OPS.items() for i in (0, 1) if row[i]}
-    routes = {op: re.compile(f"(?:{verbs.replace(' ', '|')}) "
-                             + re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path))
-              for op, (_, _, verbs, path, *_) in OPS.items()}
+    routes = {method: re.compile(f"(?:{verbs.replace(' ', '|')}) "
+                                 + re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path))
+              for method, _, verbs, path, *_ in OPS.values()}
 
     def typed(key, text):   # ListTasks' and GetTask's numbers and booleans, in a query
         try:
@@ -3502,11 +3503,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             try:
                 if rest:
                     line = f"{self.command} {url.path[5:]}"
-                    found = [(op, m) for op, route in routes.items() if (m := route.fullmatch(line))]
+                    found = [(method, m) for method, route in routes.items()
+                             if (m := route.fullmatch(line))]
                     if not found:
                         raise AgentError(-32601, f"no route {line}")
-                    (op, match), v1 = found[0], True
-                    method, params = OPS[op][0], self._body()
+                    (method, match), params = found[0], self._body()
                 else:
                     request = self._body()
                     if not isinstance(request, dict) or isinstance(request.get("id"),
@@ -3516,7 +3517,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
                                          "method, an id that is a string, a number or null)")
-                    op, v1 = methods.get(method, (None, False))
+                op, v1 = methods.get(method, (None, False))
                 version = "1.0" if v1 else "0.3"
                 if op is None or version not in agent.versions:
                     raise AgentError(-32601, f"method {method} not found")
