@@ -3306,25 +3306,23 @@ class EchoAgent:
             self.webhooks[task_id][config["id"]] = (config, version)
         return config
 
-    def push_get(self, task_id, config_id=None):
-        """A config of the task: the one named, or without a name (0.3) its first."""
-        configs = self.push_list(task_id)
-        found = [c for c in configs if c["id"] == config_id] if config_id else configs
+    def push(self, op, task_id, config_id=None):
+        """push_get: the config named, or without a name (0.3) the task's first; push_list;
+        push_delete, idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
+        with self.cond:
+            self._task(task_id)
+            configs = self.webhooks[task_id]
+            if op == "push_delete":
+                configs.pop(config_id, None)
+                return {}
+            found = [c for c, _ in configs.values()
+                     if op == "push_list" or config_id in (None, c["id"])]
+        if op == "push_list":
+            return {"configs": found}
         if not found:
             raise AgentError(-32001, f"task {task_id} has no push notification config "
                                      f"{config_id or ''}".rstrip())
         return found[0]
-
-    def push_list(self, task_id):
-        with self.cond:
-            self._task(task_id)
-            return [c for c, _ in self.webhooks[task_id].values()]
-
-    def push_delete(self, task_id, config_id):
-        """Idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
-        with self.cond:
-            self._task(task_id)
-            self.webhooks[task_id].pop(config_id, None)
 
     def _deliver(self, task, event):
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
@@ -3559,10 +3557,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     "get": lambda: agent.get(task_id, get("historyLength")),
                     "cancel": lambda: agent.cancel(task_id),
                     "push_set": lambda: agent.push_set(params, version),
-                    "push_get": lambda: agent.push_get(task_id, config_id),
-                    "push_list": lambda: {"configs": agent.push_list(task_id)},
-                    "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
-                }[op](), op))
+                }.get(op, lambda: agent.push(op, task_id, config_id))(), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
                 if not rest:
                     return self._head(200, _rpc_error(rid, exc.code, exc.message,
