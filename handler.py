@@ -3597,7 +3597,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
-    slots = threading.BoundedSemaphore(max_connections)
+    slots = threading.Semaphore(max_connections)   # each connection with a thread takes one
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
@@ -3679,17 +3679,11 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 else:
                     request.close()
                 return
-            try:
-                super().process_request(request, client_address)
-            except Exception:   # no thread (a Ctrl-C in start() is no such case: its thread runs)
-                slots.release()
-                raise
+            super().process_request(request, client_address)
 
-        def process_request_thread(self, request, client_address):
-            try:
-                super().process_request_thread(request, client_address)
-            finally:
-                slots.release()
+        def shutdown_request(self, request):   # the end of a connection that took a slot: its
+            slots.release()                     # thread's, or one that found no thread
+            super().shutdown_request(request)
 
         def service_actions(self):   # between polls: cut off whoever is past its deadline
             now = time.monotonic()
