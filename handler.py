@@ -3217,7 +3217,7 @@ class EchoAgent:
                 self.events[task_id], self.webhooks[task_id] = [], {}
             task["history"].append({**message, "taskId": task_id, "contextId": task["contextId"]})
             if push:
-                self.push_set({**push, "taskId": task_id}, version)
+                self.push("push_set", {**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": _clone(task)})
             snapshot = self.subscribe(task_id)
         threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
@@ -3295,23 +3295,22 @@ class EchoAgent:
             return _clone(self._task(task_id, self.LIVE, "; there is nothing to follow")), \
                 len(self.events[task_id])
 
-    def push_set(self, params, version):
-        task_id = params.get("taskId")
-        if not str(params.get("url")).startswith(("http://", "https://")):
+    def push(self, op, params, version="1.0"):
+        """The push config operations (1.x params): push_set; push_get, the config named or
+        without a name (0.3) the task's first; push_list; push_delete, idempotent (spec 3.1.10):
+        deleting a config that is gone again succeeds."""
+        get = params.get
+        task_id, config_id = get("taskId"), get("id")
+        if op == "push_set" and not str(get("url")).startswith(("http://", "https://")):
             raise AgentError(-32602, "a push notification config needs an http(s) url")
-        config = {"id": params.get("id") or new_id(), "taskId": task_id,
-                  **{k: params[k] for k in ("url", "token", "authentication") if params.get(k)}}
-        with self.cond:
-            self._task(task_id)
-            self.webhooks[task_id][config["id"]] = (config, version)
-        return config
-
-    def push(self, op, task_id, config_id=None):
-        """push_get: the config named, or without a name (0.3) the task's first; push_list;
-        push_delete, idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
         with self.cond:
             self._task(task_id)
             configs = self.webhooks[task_id]
+            if op == "push_set":
+                config = {"id": config_id or new_id(), "taskId": task_id,
+                          **{k: get(k) for k in ("url", "token", "authentication") if get(k)}}
+                configs[config["id"]] = (config, version)
+                return config
             if op == "push_delete":
                 configs.pop(config_id, None)
                 return {}
@@ -3530,10 +3529,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
                 params = params if v1 else params_from_v03(op, params)
                 get = params.get
-                config, config_id = get("configuration") or {}, get("id")
-                task_id = get("taskId" if op[:4] == "push" else "id")
+                config, target = get("configuration") or {}, get("id")   # a task id, or a config id
                 if op in ("send", "stream", "resubscribe"):
-                    snapshot, index = agent.subscribe(task_id) if op == "resubscribe" else \
+                    snapshot, index = agent.subscribe(target) if op == "resubscribe" else \
                         agent.start(get("message"), config.get("taskPushNotificationConfig"),
                                     version)
                 if op in ("stream", "resubscribe"):   # the task, then its events as they happen
@@ -3544,7 +3542,7 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                          .encode())
                         self.wfile.flush()
                     return
-                invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(config_id, str)
+                invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(target, str)
                          and op in ("push_delete", v1 and "push_get"), "is required"))
                 if op == "extended_card" and not bearer_token:
                     raise AgentError(-32007, "this agent has no extended card "
@@ -3554,10 +3552,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                      else agent.wait(snapshot["id"])},
                     "list": lambda: agent.list(params),
                     "extended_card": lambda: agent.extended_card(self._base_url()),
-                    "get": lambda: agent.get(task_id, get("historyLength")),
-                    "cancel": lambda: agent.cancel(task_id),
-                    "push_set": lambda: agent.push_set(params, version),
-                }.get(op, lambda: agent.push(op, task_id, config_id))(), op))
+                    "get": lambda: agent.get(target, get("historyLength")),
+                    "cancel": lambda: agent.cancel(target),
+                }.get(op, lambda: agent.push(op, params, version))(), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
                 if not rest:
                     return self._head(200, _rpc_error(rid, exc.code, exc.message,
