@@ -3088,7 +3088,7 @@ def _instant(text):
     import re
     from datetime import datetime
     m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
-                     text if isinstance(text, str) else "")
+                     str(text))
     try:   # fromisoformat (3.9) takes neither 'Z' nor any fraction
         return datetime.fromisoformat(m[1] + m[3].upper().replace("Z", "+00:00")).timestamp() \
             + float(m[2] or 0)
@@ -3108,17 +3108,16 @@ class EchoAgent:
     message answers it; one starting with "slow" takes a few seconds and can be canceled."""
 
     QUESTION = "What should I echo?"
+    LIVE = ("submitted", "working") + INTERRUPTED_STATES   # the states of a task not yet ended
 
     def __init__(self, versions=("1.0", "0.3"), log=None):
-        self.versions = tuple(versions)   # the protocol versions it speaks and its card offers
-        self.log = log
+        import threading
+        self.versions, self.log = tuple(versions), log   # the versions it speaks and offers
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
-        import threading
-        self.cond = threading.Condition()
+        self.cond, self._outbox = threading.Condition(), None
         self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
-        self._outbox = None
 
     def card(self, base_url, secured=False):
         card = {
@@ -3165,7 +3164,7 @@ class EchoAgent:
         """Accept a user message (either version's shape): a new task, or the answer to one
         waiting for input, with an optional push config for it. Returns (snapshot of the task,
         index of its next event) and starts the work on a thread."""
-        import copy
+        import threading
         try:
             message = normalise_message(message)
         except HandlerError:
@@ -3177,67 +3176,60 @@ class EchoAgent:
                 ("message.parts", not parts or not all(p.keys() & PART_FIELDS[:4] for p in parts),
                  "must hold at least one part, each with text, raw, url or data"))
         message = {**{k: message[k] for k in MESSAGE_FIELDS if k in message}, "parts": parts}
+        task_id, context = message.get("taskId"), message.get("contextId")
         with self.cond:
-            task_id = message.get("taskId")
-            if task_id:
-                task = self._task(task_id)
-                state = task_state(task)
-                if state not in INTERRUPTED_STATES:
-                    raise AgentError(-32004, f"task {task_id} is {state}; "
-                                             "it takes no more messages")
-                if message.get("contextId") not in (None, task["contextId"]):
+            if task_id:   # the answer to a question
+                task = self._task(task_id, INTERRUPTED_STATES, "; it takes no more messages")
+                if context not in (None, task["contextId"]):
                     raise AgentError(-32602, f"task {task_id} belongs to another context")
-                task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}   # answered
+                task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}
             else:
                 task_id = new_id()
                 task = self.tasks[task_id] = {
-                    "id": task_id, "contextId": message.get("contextId") or new_id(),
+                    "id": task_id, "contextId": context or new_id(),
                     "status": {"state": "TASK_STATE_SUBMITTED", "timestamp": _now()},
                     "history": [], "artifacts": []}
-                self.events[task_id] = []
+                self.events[task_id], self.webhooks[task_id] = [], {}
             task["history"].append({**message, "taskId": task_id, "contextId": task["contextId"]})
             if push:
-                self.push_set({**push, "taskId": task_id}, version)
-                self._deliver(task, {"task": copy.deepcopy(task)})
-            snapshot, index = copy.deepcopy(task), len(self.events[task_id])
-        import threading
+                self.push("push_set", {**push, "taskId": task_id}, version)
+                self._deliver(task, {"task": _clone(task)})
+            snapshot = self.subscribe(task_id)
         threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
-        return snapshot, index
+        return snapshot
 
     def wait(self, task_id, timeout=300.0):
-        import copy
         with self.cond:
-            self.cond.wait_for(lambda: task_state(self.tasks[task_id])
-                               in TERMINAL_STATES + INTERRUPTED_STATES,
-                               timeout)
-            return copy.deepcopy(self.tasks[task_id])
+            self.cond.wait_for(lambda: settled(self.tasks[task_id]), timeout)
+            return _clone(self.tasks[task_id])
 
-    def follow(self, task_id, index, timeout=300.0):
-        """Yield the task's events from `index` on, until it ends or waits for input."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.cond:
-                self.cond.wait_for(lambda: len(self.events[task_id]) > index, 1.0)
-                batch = self.events[task_id][index:]
-            index += len(batch)
+    def follow(self, task, index, timeout=300.0):
+        """Yield {"task": task} (a snapshot), then the task's events from `index` on, until it
+        ends or waits for input."""
+        deadline, batch, events = time.monotonic() + timeout, [{"task": task}], \
+            self.events[task["id"]]
+        while True:
             for event in batch:
                 yield event
-                if task_state(event.get("statusUpdate")) in TERMINAL_STATES + INTERRUPTED_STATES:
+                if settled(event.get("statusUpdate", event.get("task"))):
                     return
+            if time.monotonic() > deadline:
+                return
+            with self.cond:
+                self.cond.wait_for(lambda: len(events) > index, 1.0)
+                batch = events[index:]
+            index += len(batch)
 
     def get(self, task_id, history_length=None):
-        import copy
         with self.cond:
-            task = copy.deepcopy(self._task(task_id))
+            task = _clone(self._task(task_id))
         if isinstance(history_length, int) and history_length >= 0:   # the last ones (0: none)
             del task["history"][:len(task["history"]) - history_length]
         return task
 
     def cancel(self, task_id):
         with self.cond:
-            state = task_state(self._task(task_id))
-            if state in TERMINAL_STATES:
-                raise AgentError(-32002, f"task {task_id} is {state} and cannot be canceled")
+            self._task(task_id, self.LIVE, " and cannot be canceled", -32002)
             self._status(task_id, "canceled")
         return self.get(task_id)
 
@@ -3247,9 +3239,8 @@ class EchoAgent:
         get = params.get
         size, token, status, history, after = get("pageSize", 50), str(get("pageToken") or "0"), \
             get("status"), get("historyLength"), get("statusTimestampAfter")
-        states = [wire_state(s)
-                  for s in ("submitted", "working") + TERMINAL_STATES + INTERRUPTED_STATES]
-        since = _instant(after)
+        states = [wire_state(s) for s in self.LIVE + TERMINAL_STATES]
+        since = 0 if after is None else _instant(after)
         invalid(("pageSize", not (type(size) is int and 1 <= size <= 100),
                  f"must be between 1 and 100, got {size!r}"),
                 ("pageToken", not token.isdigit(), f"is not a token from this agent: {token!r}"),
@@ -3258,15 +3249,15 @@ class EchoAgent:
                  f"must be a non-negative integer, got {history!r}"),
                 ("status", status and status not in states,
                  f"must be one of {', '.join(states)}, got {status!r}"),
-                ("statusTimestampAfter", after is not None and since is None,
+                ("statusTimestampAfter", since is None,
                  f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}"))
+        end = int(token) + size
         with self.cond:
-            tasks = [t for t in sorted(reversed(list(self.tasks.values())), reverse=True,
+            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,
                                        key=lambda t: _instant(t["status"]["timestamp"]))
                      if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
-                     and _instant(t["status"]["timestamp"]) >= (since or 0)]
-            end = int(token) + size
+                     and _instant(t["status"]["timestamp"]) >= since]
             page = [_copy(self.get(t["id"], history),
                           () if get("includeArtifacts") else ("artifacts",))
                     for t in tasks[end - size:end]]
@@ -3275,54 +3266,48 @@ class EchoAgent:
 
     def subscribe(self, task_id):
         """(snapshot, index of its next event) of a task that is still running."""
-        import copy
         with self.cond:
-            task = self._task(task_id)
-            if task_state(task) in TERMINAL_STATES:
-                raise AgentError(-32004, f"task {task_id} is {task_state(task)}; "
-                                         "there is nothing to follow")
-            return copy.deepcopy(task), len(self.events[task_id])
+            return _clone(self._task(task_id, self.LIVE, "; there is nothing to follow")), \
+                len(self.events[task_id])
 
-    def push_set(self, params, version):
-        if not str(params.get("url")).startswith(("http://", "https://")):
+    def push(self, op, params, version="1.0"):
+        """The push config operations (1.x params): push_set; push_get, the config named or
+        without a name (0.3) the task's first; push_list; push_delete, idempotent (spec 3.1.10):
+        deleting a config that is gone again succeeds."""
+        get = params.get
+        task_id, config_id = get("taskId"), get("id")
+        if op == "push_set" and not str(get("url")).startswith(("http://", "https://")):
             raise AgentError(-32602, "a push notification config needs an http(s) url")
         with self.cond:
-            task_id = self._task(params.get("taskId"))["id"]
-            config = {"id": params.get("id") or new_id(), "taskId": task_id,
-                      **{k: params[k] for k in ("url", "token", "authentication") if params.get(k)}}
-            self.webhooks.setdefault(task_id, {})[config["id"]] = (config, version)
-        return config
-
-    def push_get(self, task_id, config_id=None):
-        """A config of the task: the one named, or without a name (0.3) its first."""
-        with self.cond:
-            configs = self.webhooks.get(self._task(task_id)["id"], {})
-            found = configs.get(config_id) if config_id else next(iter(configs.values()), None)
-        if found is None:
+            self._task(task_id)
+            configs = self.webhooks[task_id]
+            if op == "push_set":
+                config = {"id": config_id or new_id(), "taskId": task_id,
+                          **{k: get(k) for k in ("url", "token", "authentication") if get(k)}}
+                configs[config["id"]] = (config, version)
+                return config
+            if op == "push_delete":
+                configs.pop(config_id, None)
+                return {}
+            found = [c for c, _ in configs.values()
+                     if op == "push_list" or config_id in (None, c["id"])]
+        if op == "push_list":
+            return {"configs": found}
+        if not found:
             raise AgentError(-32001, f"task {task_id} has no push notification config "
                                      f"{config_id or ''}".rstrip())
         return found[0]
 
-    def push_list(self, task_id):
-        with self.cond:
-            return [c for c, _ in self.webhooks.get(self._task(task_id)["id"], {}).values()]
-
-    def push_delete(self, task_id, config_id):
-        """Idempotent (spec 3.1.10): deleting a config that is gone again succeeds."""
-        with self.cond:
-            self.webhooks.get(self._task(task_id)["id"], {}).pop(config_id, None)
-
     def _deliver(self, task, event):
         """Queue a POST of the event to each webhook of its task: a 1.x StreamResponse, or the
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
-        import copy
-        for config, version in self.webhooks.get(task["id"], {}).values():
-            if self._outbox is None:
+        for config, version in self.webhooks[task["id"]].values():
+            if not self._outbox:
                 import queue
                 import threading
                 self._outbox = queue.Queue()
                 threading.Thread(target=self._post_loop, daemon=True).start()
-            self._outbox.put((config, to_v03(copy.deepcopy(task), "task") if version == "0.3"
+            self._outbox.put((config, to_v03(_clone(task), "task") if version == "0.3"
                               else event))
 
     def _post_loop(self):
@@ -3344,64 +3329,69 @@ class EchoAgent:
                 if self.log:
                     self.log(f"push to {config['url']} failed: {exc}")
 
-    def _task(self, task_id):
+    def _task(self, task_id, states=None, why="", code=-32004):
+        """The task, if it is in one of `states` (any, without), else AgentError `code`."""
         if not isinstance(task_id, str):
             raise AgentError(-32602, "the task id is missing or not a string")
         if task_id not in self.tasks:
             raise AgentError(-32001, f"task {task_id} not found")
+        state = task_state(self.tasks[task_id])
+        if states and state not in states:
+            raise AgentError(code, f"task {task_id} is {state}{why}")
         return self.tasks[task_id]
 
     # -- the work
     def _work(self, task_id, parts):
         """Echo the text in chunks, then each file and data part as one more chunk."""
-        text = " ".join(str(p["text"]) for p in parts
-                        if isinstance(p, dict) and "text" in p).strip()
+        text = " ".join(str(p["text"]) for p in parts if "text" in p).strip()
         self._status(task_id, "working")
         if text.lower().startswith("ask"):
-            self._status(task_id, "input-required", self.QUESTION)
-            return
+            return self._status(task_id, "input-required", self.QUESTION)
         slow = text.lower().startswith("slow")
         words = [w + " " for w in text.split()] if slow else [text] if text else []
         chunks = [{"text": c} for c in ["Echo: "] + words]
         chunks[-1]["text"] = chunks[-1]["text"].rstrip(" ")
-        chunks += [p for p in parts if isinstance(p, dict) and "text" not in p]
-        artifact_id = f"echo-{len(self.events[task_id])}"
+        chunks += [p for p in parts if "text" not in p]
+        artifact = {"artifactId": f"echo-{len(self.events[task_id])}", "name": "echo"}
         for i, chunk in enumerate(chunks):
             if slow:   # 0.5 s a word, unless the gate (a test's) says otherwise
                 self.gate.wait(0.5)
-            update = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"],
-                      "artifact": {"artifactId": artifact_id, "name": "echo", "parts": [chunk]}}
-            if i:
-                update["append"] = True
+            more = {"append": True} if i else {}
             if i == len(chunks) - 1:
-                update["lastChunk"] = True
-            if not self._emit({"artifactUpdate": update}):
+                more["lastChunk"] = True
+            if not self._emit(task_id, "artifactUpdate", artifact={**artifact, "parts": [chunk]},
+                              **more):
                 return
         self._status(task_id, "completed")
 
     def _status(self, task_id, state, text=None):
-        ids = {"taskId": task_id, "contextId": self.tasks[task_id]["contextId"]}
         status = {"state": wire_state(state), "timestamp": _now()}
         if text:
-            status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT",
-                                 "parts": [{"text": text}], **ids}
-        return self._emit({"statusUpdate": {**ids, "status": status}})
+            status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT", "taskId": task_id,
+                                 "contextId": self.tasks[task_id]["contextId"],
+                                 "parts": [{"text": text}]}
+        return self._emit(task_id, "statusUpdate", status=status)
 
-    def _emit(self, event):
-        """Record an event and apply it to its task; False once the task has ended (canceled)."""
-        import copy
+    def _emit(self, task_id, kind, **body):
+        """Record an event of the task and apply it; False once the task has ended (canceled)."""
         with self.cond:
-            task = self.tasks[(event.get("statusUpdate") or event["artifactUpdate"])["taskId"]]
+            task = self.tasks[task_id]
             if task_state(task) in TERMINAL_STATES:
                 return False
-            apply_event(task, copy.deepcopy(event))
+            event = {kind: {"taskId": task_id, "contextId": task["contextId"], **body}}
+            apply_event(task, _clone(event))
             message = task["status"].get("message")
-            if "statusUpdate" in event and message:
+            if kind == "statusUpdate" and message:
                 task["history"].append(message)
-            self.events[task["id"]].append(event)
+            self.events[task_id].append(event)
             self.cond.notify_all()
             self._deliver(task, event)
             return True
+
+
+def _clone(obj):
+    import copy
+    return copy.deepcopy(obj)
 
 
 def _respond(handler, status, body, *headers):
@@ -3420,9 +3410,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
     import re
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     methods = {row[i]: (op, not i) for op, row in OPS.items() for i in (0, 1) if row[i]}
-    routes = {op: re.compile("(?:%s) %s" % (verbs.replace(" ", "|"),
-                                            re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path)))
-              for op, (_, _, verbs, path, *_) in OPS.items()}
+    routes = {method: re.compile(f"(?:{verbs.replace(' ', '|')}) "
+                                 + re.sub(r"{(\w+)}", r"(?P<\1>[^/:]+)", path))
+              for method, _, verbs, path, *_ in OPS.values()}
 
     def typed(key, text):   # ListTasks' and GetTask's numbers and booleans, in a query
         try:
@@ -3441,12 +3431,15 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             _respond(self, status, json.dumps(obj).encode(), ("Content-Type", "application/json"),
                      *headers)
 
+        def _fail(self, code, message, *headers, **more):   # an HTTP error, google.rpc.Status
+            self._head(code, {"error": {"code": code, "message": message, **more}}, *headers)
+
         def do_GET(self):
             if self.path.split("?")[0] not in CARD_PATHS:
                 return self._serve()
             import hashlib   # the card, with the caching headers of spec 8.6.1
             card = self.server.agent.card(self._base_url(), bool(bearer_token))
-            tag = '"%s"' % hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]
+            tag = f'"{hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
             match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
                                                                     ("Cache-Control", "max-age=60"))
             if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
@@ -3468,13 +3461,12 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             binding with errors as google.rpc.Status, both matched against OPS. The operation
             runs in 1.x shapes (0.3 params and results renamed on the way)."""
             from urllib.parse import parse_qsl, unquote, urlsplit
-            url, verb, agent, rid = urlsplit(self.path), self.command, self.server.agent, None
+            url, agent, rid = urlsplit(self.path), self.server.agent, None
             rest, query = url.path[:6] == "/rest/", dict(parse_qsl(url.query))
-            if not rest and verb != "POST":
-                return self._head(404, {"error": {"code": 404, "message": "not found"}})
+            if not rest and self.command != "POST":
+                return self._fail(404, "not found")
             if bearer_token and self.headers.get("Authorization") != f"Bearer {bearer_token}":
-                return self._head(401, {"error": {"code": 401,
-                                                  "message": "missing or wrong bearer token"}},
+                return self._fail(401, "missing or wrong bearer token",
                                   ("WWW-Authenticate", 'Bearer realm="handler-agent"'))
 
             def framed(result, op):
@@ -3482,24 +3474,22 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                             else result_to_v03(op, result)}
             try:
                 if rest:
-                    line = f"{verb} {url.path[5:]}"
-                    found = [(op, m) for op, route in routes.items()
-                             for m in [route.fullmatch(line)] if m]
+                    line = f"{self.command} {url.path[5:]}"
+                    found = [(method, m) for method, route in routes.items()
+                             if (m := route.fullmatch(line))]
                     if not found:
                         raise AgentError(-32601, f"no route {line}")
-                    (op, match), v1 = found[0], True
-                    method, params = OPS[op][0], self._body()
+                    (method, match), params = found[0], self._body()
                 else:
                     request = self._body()
                     if not isinstance(request, dict) or isinstance(request.get("id"),
                                                                    (dict, list, bool)):
                         request = {}   # no id to answer with
-                    rid, method, params = request.get("id"), request.get("method"), \
-                        request.get("params")
+                    rid, method, params = map(request.get, ("id", "method", "params"))
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
                         raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
                                          "method, an id that is a string, a number or null)")
-                    op, v1 = methods.get(method, (None, False))
+                op, v1 = methods.get(method, (None, False))
                 version = "1.0" if v1 else "0.3"
                 if op is None or version not in agent.versions:
                     raise AgentError(-32601, f"method {method} not found")
@@ -3514,24 +3504,20 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                     log(f"{op} ({version}{', HTTP+JSON' if rest else ''})")
                 params = params if v1 else params_from_v03(op, params)
                 get = params.get
-                config, config_id = get("configuration") or {}, get("id")
-                task_id = get("taskId" if op[:4] == "push" else "id")
-                if op in ("send", "stream"):
-                    snapshot, index = agent.start(get("message"),
-                                                  config.get("taskPushNotificationConfig"), version)
-                if op == "resubscribe":
-                    snapshot, index = agent.subscribe(task_id)
+                config, target = get("configuration") or {}, get("id")   # a task id, or a config id
+                if op in ("send", "stream", "resubscribe"):
+                    snapshot, index = agent.subscribe(target) if op == "resubscribe" else \
+                        agent.start(get("message"), config.get("taskPushNotificationConfig"),
+                                    version)
                 if op in ("stream", "resubscribe"):   # the task, then its events as they happen
-                    from itertools import chain
                     _respond(self, 200, None, ("Content-Type", "text/event-stream"),
                              ("Cache-Control", "no-cache"))
-                    for event in chain([{"task": snapshot}], () if task_state(snapshot) in
-                                       INTERRUPTED_STATES else agent.follow(snapshot["id"], index)):
+                    for event in agent.follow(snapshot, index):
                         self.wfile.write(f"data: {json.dumps(framed(event, 'send'))}\r\n\r\n"
                                          .encode())
                         self.wfile.flush()
                     return
-                invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(config_id, str)
+                invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(target, str)
                          and op in ("push_delete", v1 and "push_get"), "is required"))
                 if op == "extended_card" and not bearer_token:
                     raise AgentError(-32007, "this agent has no extended card "
@@ -3541,21 +3527,17 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                                      else agent.wait(snapshot["id"])},
                     "list": lambda: agent.list(params),
                     "extended_card": lambda: agent.extended_card(self._base_url()),
-                    "get": lambda: agent.get(task_id, get("historyLength")),
-                    "cancel": lambda: agent.cancel(task_id),
-                    "push_set": lambda: agent.push_set(params, version),
-                    "push_get": lambda: agent.push_get(task_id, config_id),
-                    "push_list": lambda: {"configs": agent.push_list(task_id)},
-                    "push_delete": lambda: agent.push_delete(task_id, config_id) or {},
-                }[op](), op))
+                    "get": lambda: agent.get(target, get("historyLength")),
+                    "cancel": lambda: agent.cancel(target),
+                }.get(op, lambda: agent.push(op, params, version))(), op))
             except AgentError as exc:   # over HTTP+JSON, the statuses of spec 5.4 (else the SDK's)
-                status = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
-                if rest:
-                    return self._head(status, {"error": {
-                        "code": status, "message": exc.message, "details": exc.details(),
-                        "status": "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
-                        if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION"}})
-                self._head(200, _rpc_error(rid, exc.code, exc.message, data=exc.details()))
+                if not rest:
+                    return self._head(200, _rpc_error(rid, exc.code, exc.message,
+                                                      data=exc.details()))
+                code = 404 if exc.code in (-32001, -32601) else 400   # of the codes it raises
+                self._fail(code, exc.message, details=exc.details(), status="NOT_FOUND"
+                           if code == 404 else "INVALID_ARGUMENT"
+                           if exc.code in (-32600, -32602, -32700) else "FAILED_PRECONDITION")
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
@@ -3587,7 +3569,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     import socket
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
-    slots = threading.BoundedSemaphore(max_connections)
+    slots = threading.Semaphore(max_connections)   # each connection with a thread takes one
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
@@ -3598,7 +3580,6 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
 
         def setup(self):
             reading[self.request] = time.monotonic() + timeout
-            self.request.settimeout(timeout)
             super().setup()
 
         def finish(self):
@@ -3616,14 +3597,15 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             self._answer(200, parse_qs(urlsplit(self.path).query).get("validationToken", ["ok"])[0])
 
         def do_POST(self):
-            auth = self.headers.get("Authorization") or ""
+            head = self.headers.get
+            scheme, _, bearer = (head("Authorization") or "").partition(" ")
             if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
-                    self.headers.get("X-A2A-Notification-Token") or "",
-                    auth[7:].strip() if auth[:7].lower() == "bearer " else "")):
+                    head("X-A2A-Notification-Token") or "",
+                    bearer.strip() if scheme.lower() == "bearer" else "")):
                 problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
-                length = int(self.headers["Content-Length"])
+                length = int(head("Content-Length"))
             except (TypeError, ValueError):
                 return self._answer(411, "Content-Length required\n")
             if not 0 <= length <= limit:
@@ -3647,9 +3629,10 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                     on_event(event)
             except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
                 self._answer(503, "the receiver is stopping\n")
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
-                return
+                return threading.Thread(target=self.server.shutdown, daemon=True).start()
             self._answer(200)
+
+    PushHandler.timeout = timeout   # each read; `reading` holds the whole request's deadline
 
     class PushServer(ThreadingHTTPServer):
         daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN
@@ -3668,17 +3651,11 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                 else:
                     request.close()
                 return
-            try:
-                super().process_request(request, client_address)
-            except Exception:   # no thread (a Ctrl-C in start() is no such case: its thread runs)
-                slots.release()
-                raise
+            super().process_request(request, client_address)
 
-        def process_request_thread(self, request, client_address):
-            try:
-                super().process_request_thread(request, client_address)
-            finally:
-                slots.release()
+        def shutdown_request(self, request):   # the end of a connection that took a slot: its
+            slots.release()                     # thread's, or one that found no thread
+            super().shutdown_request(request)
 
         def service_actions(self):   # between polls: cut off whoever is past its deadline
             now = time.monotonic()
@@ -3688,7 +3665,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
                         sock.shutdown(socket.SHUT_RDWR)
                     except OSError:
                         pass
-            for sock, deadline in list(lingering.items()):
+            for sock, deadline in lingering.copy().items():
                 try:
                     while sock.recv(65536):
                         pass

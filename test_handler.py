@@ -10170,7 +10170,7 @@ class RestBindingTests(HandlerTestCase):
         hook = "http://127.0.0.1:9/hook"
         run("push set", "json", "task", "notification", "set", "{first}", "--webhook-url", hook,
             "--token", "push-token-0123456789")
-        configs = handler.EchoAgent.push_list(agent.agent, ids["first"])
+        configs = agent.agent.push("push_list", {"taskId": ids["first"]})["configs"]
         ids["config"] = configs[0]["id"]
         run("push get by id", "task", "notification", "get", "{first}", "--config-id", "{config}")
         run("push get the only one, json", "json", "task", "notification", "get", "{first}")
