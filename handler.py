@@ -1849,23 +1849,23 @@ def pick_interface(card, card_url, order=None):
     from urllib.parse import urljoin
     # (interface, its binding's key, its version): the 1.x half, then the 0.3 one
     entries = [(e, "protocolBinding", str(e.get("protocolVersion") or "1"))
-               for e in _get(card, "supportedInterfaces", list) if isinstance(e, dict)] + [
+               for e in _get(card, "supportedInterfaces", list)] + [
         (e, "transport", "0.3") for e in [
             {"url": card.get("url"), "transport": card.get("preferredTransport") or "JSONRPC"},
-            *_get(card, "additionalInterfaces", list)] if isinstance(e, dict)]
+            *_get(card, "additionalInterfaces", list)]]
     entries = [(e["url"], str(e.get(key) or "").upper(),
-                "1.0" if v.split(".")[0] == "1" else v[:3],
-                key == "protocolBinding" and e.get("tenant") or None)
-               for e, key, v in entries if isinstance(e.get("url"), str)]
+                "1.0" if v.split(".")[0] == "1" else v[:3], e.get("tenant") or None)
+               for e, key, v in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
     wanted = order or list(BINDING_NAMES)
-    for version in ("1.0", "0.3"):
-        found = [e for e in entries if e[2] == version and e[1] in wanted]
-        if found:
-            url, binding, _, tenant = min(found, key=lambda e: wanted.index(e[1]) if order else 0)
-            return urljoin(card_url, url), binding, version, tenant, (
-                f"the first A2A {version} interface Handler speaks, in "
-                + ("your --transport order" if order else "the card's order")
-                + ("" if version == "1.0" else "; the card offers no 1.x one"))
+    # 1.x first, then in the card's order (sorted is stable) or in the user's
+    found = sorted((e for e in entries if e[1] in wanted and e[2] in ("1.0", "0.3")),
+                   key=lambda e: (e[2] != "1.0", wanted.index(e[1]) if order else 0))
+    if found:
+        url, binding, version, tenant = found[0]
+        return urljoin(card_url, url), binding, version, tenant, (
+            f"the first A2A {version} interface Handler speaks, in "
+            + ("your --transport order" if order else "the card's order")
+            + ("" if version == "1.0" else "; the card offers no 1.x one"))
     offered = sorted({e[1] or "?" for e in entries})
     if offered == ["GRPC"]:
         raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard "
@@ -1977,10 +1977,10 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     tell(f"To sign in, open {data.get('verification_uri_complete') or data['verification_uri']}"
          f" and enter the code {data['user_code']}")
     try:
-        interval, lifetime = float(data.get("interval", 5)), float(data.get("expires_in", 600))
+        interval, deadline = float(data.get("interval", 5)), float(data.get("expires_in", 600))
     except (TypeError, ValueError):
-        interval, lifetime = 5.0, 600.0
-    deadline = monotonic() + lifetime
+        interval, deadline = 5.0, 600.0
+    deadline += monotonic()
     while monotonic() + interval <= deadline:
         sleep(max(interval, 0.05))
         answer = form_post(transport, token_url,
@@ -2129,7 +2129,7 @@ class A2AClient:
             self._log(f"agent card: from the session cache (fresh for "
                       f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
         elif self.card is None:
-            self.fetch_card(self.cache)
+            self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
             pick_interface(self.card, self.card_url, self.bindings)
         rest03 = self.binding == "HTTP+JSON" and not self.v1
@@ -2256,8 +2256,9 @@ class A2AClient:
         turns an answer into the operation's result (raw, in the shape the normalisers read)."""
         from urllib.parse import quote, urlencode
         v1m, v03m, verbs, path, path03 = OPS[op][:5]
-        v1, files_url, tenant = self.v1, self._rpc_for_files(op, params), self.tenant
-        headers = {**self.headers, **({"A2A-Version": "1.0"} if v1 else {})}
+        v1, files_url = self.v1, self._rpc_for_files(op, params)
+        tenant = v1 and self.tenant   # (0.3 has none)
+        headers = {**self.headers, "A2A-Version": "1.0"} if v1 else self.headers
         if self.binding == "JSONRPC" or files_url:
             self._next_id += 1
             rid, method = self._next_id, v1m if v1 else v03m
@@ -2280,7 +2281,7 @@ class A2AClient:
                 "params": (dict(params, tenant=tenant) if tenant else params) if v1
                 else params_to_v03(op, params)}, headers, method, unwrap
         rest, template = dict(params), path if v1 else path03
-        url = self.endpoint.rstrip("/") + (f"/{quote(tenant, safe='')}" if tenant and v1 else "") \
+        url = self.endpoint.rstrip("/") + (f"/{quote(tenant, safe='')}" if tenant else "") \
             + template.format(**{k: quote(str(rest.pop(k, "") or ""), safe="")
                                  for k in ("id", "taskId") if f"{{{k}}}" in template})
         verb = verbs.split()[0]
@@ -2300,9 +2301,10 @@ class A2AClient:
 
     def call(self, op, params, stream=False):
         """One operation over the chosen binding: its raw result or, streaming, an iterator of its
-        normalised events as they arrive. Made once more when the card came from the session and
-        the failure, before any event, says that it changed (_card_changed)."""
-        items = self._retried(op, params, stream)
+        normalised events as they arrive (parameters set to None are left out). Made once more when
+        the card came from the session and the failure, before any event, says that it changed
+        (_card_changed)."""
+        items = self._retried(op, {k: v for k, v in params.items() if v is not None}, stream)
         return items if stream else next(items)
 
     def _retried(self, op, params, stream):
@@ -2325,8 +2327,7 @@ class A2AClient:
         url, verb, body, headers, what, decode = self._encode(op, params)
         auth = self._auth_headers()
         while True:
-            sent = url, None if body is None else json.dumps(body).encode("utf-8"), \
-                {**headers, **auth}
+            sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}
             items = self.transport.stream(*sent, verb) if stream else \
                 [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
             for item in items:
@@ -2351,8 +2352,7 @@ class A2AClient:
                     body = body["config"]
                     break
                 self._check_status(item, what)
-                result = decode(None if op == "push_delete" and verb == "DELETE"
-                                else item.json(f"answer to {what}"))
+                result = decode(None if verb == "DELETE" else item.json(f"answer to {what}"))
                 yield normalise_event(result) if stream else result
                 return
             else:
@@ -2425,8 +2425,7 @@ class A2AClient:
 
     def list_tasks(self, **params):
         """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
-        result = self.require("list").call("list", {k: v for k, v in params.items()
-                                                    if v is not None})
+        result = self.require("list").call("list", params)
         if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
             raise bad_response("the agent's answer to ListTasks has no list of tasks")
         result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
@@ -2434,8 +2433,7 @@ class A2AClient:
 
     def push_config(self, op, task_id, **params):
         """Create, get, list or delete push notification configs; configs in the 1.x shape."""
-        result = self.require(op).call(op, {"taskId": task_id, **{
-            k: v for k, v in params.items() if v is not None}})
+        result = self.require(op).call(op, {"taskId": task_id, **params})
         if op == "push_list":
             # (1.x omits an empty list)
             result = result.get("configs", []) if isinstance(result, dict) else result
@@ -2451,8 +2449,7 @@ class A2AClient:
         return card
 
     def get_task(self, task_id, history_length=None):
-        return normalise_task(self.call("get", {"id": task_id, **(
-            {"historyLength": history_length} if history_length is not None else {})}))
+        return normalise_task(self.call("get", {"id": task_id, "historyLength": history_length}))
 
     def cancel_task(self, task_id):
         return normalise_task(self.call("cancel", {"id": task_id}))
