@@ -1943,9 +1943,10 @@ def fetch_oauth_token(transport, oauth):
 
 def _took(oauth, data):
     """oauth updated with a token answer (RFC 6749, 5.1); None for an answer without a token."""
-    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+    token = data.get("access_token")
+    if not token or not isinstance(token, str):
         return None
-    oauth = {**oauth, "access_token": data["access_token"]}
+    oauth = {**oauth, "access_token": token}
     try:
         oauth["expires_at"] = round(time.time() + float(data["expires_in"]))
     except (KeyError, TypeError, ValueError):
@@ -2016,16 +2017,20 @@ class A2AClient:
         self.origin = origin_of(self.url)
         self.transport, self.credentials, self.cache = transport, credentials, cache
         self.given = dict(headers or {})
+        # the A2A-Version the card is asked for: part of its cache key (it may change the card)
+        self.asked = next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
         # on_credentials saves renewed tokens, on_card the card's cache entry
         self.warn, self.on_credentials, self.on_card = (
             f or (lambda value: None) for f in (warn, on_credentials, on_card))
         self._reset()
         transport.secrets.update(self._auth)
 
-    def _reset(self):
-        """The headers and credentials as given, before a card sends them elsewhere."""
-        self._auth = self.credentials.headers() if self.credentials else {}
-        self.headers, self._same_origin = dict(self.given), True
+    def _reset(self, same=True):
+        """The headers and credentials to send: as given, or to another origin than --url's (where
+        the card sends requests) without the secret ones."""
+        self._same_origin = same
+        self._auth = self.credentials.headers() if self.credentials and same else {}
+        self.headers = {k: v for k, v in self.given.items() if same or not is_secret_header(k)}
 
     def _log(self, line):
         if self.transport.log:
@@ -2051,10 +2056,9 @@ class A2AClient:
 
     def renew_token(self):
         oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
-        self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
-        self._auth = self.credentials.headers()
-        self._renewed = self._fetched = True
-        self.on_credentials(self.credentials)
+        creds = self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
+        self._auth, self._renewed, self._fetched = creds.headers(), True, True
+        self.on_credentials(creds)
 
     def _may_renew(self, resp):
         """True (after renewing the token) when a 401 deserves one retry with a fresh token."""
@@ -2086,17 +2090,12 @@ class A2AClient:
                 self._check_status(resp, "agent card", card=True)
             return resp
 
-    def _asked(self):
-        """The A2A-Version the card is asked for: part of the cache key (it may change the
-        card)."""
-        return next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
-
     def fetch_card(self, cache=None):
         """Fetch the card, or with a cache entry (for the A2A-Version asked) revalidate it
         (If-None-Match: its ETag; a 304 keeps it), and hand on_card the new entry ({} when
         Cache-Control says no-store): the keys of the card that Handler reads (CARD_KEPT), its
         URL, ETag, A2A-Version asked, and the time until which it is fresh (card_lifetime)."""
-        etag = cache and cache.get("asked") == self._asked() and cache["etag"]
+        etag = cache and cache.get("asked") == self.asked and cache["etag"]
         resp = self.card_response(etag and {"If-None-Match": etag})
         same = resp.status == 304
         self.card_from = "revalidated (304 Not Modified)" if same else "fetched"
@@ -2114,7 +2113,7 @@ class A2AClient:
         self.on_card(life is not None and {
             "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url,
             "etag": resp.headers.get("ETag") or same and etag or None,
-            "until": time.time() + life, "asked": self._asked()})
+            "until": time.time() + life, "asked": self.asked})
         return card
 
     def connect(self):
@@ -2122,12 +2121,12 @@ class A2AClient:
         cached card while it is fresh (no request), else the card fetched or revalidated."""
         if self.endpoint:
             return self
-        cache = self.cache or {}
-        if self.card is None and cache.get("asked") == self._asked() \
-                and cache["until"] > time.time():
+        cache = self.cache if (self.cache or {}).get("asked") == self.asked else {}
+        left = cache.get("until", 0) - time.time()
+        if self.card is None and left > 0:
             self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
-            self._log(f"agent card: from the session cache (fresh for "
-                      f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
+            self._log(f"agent card: from the session cache (fresh for {left:.0f} s more; card get "
+                      "fetches it)")
         elif self.card is None:
             self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
@@ -2147,13 +2146,10 @@ class A2AClient:
         except HandlerError:   # the card's fault, not a usage error
             raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an "
                                "http(s) URL", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
-        self._reset()
-        if endpoint_origin != self.origin:
-            kept = {k: v for k, v in self.given.items() if not is_secret_header(k)}
-            if self.credentials or kept != self.given:
-                self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
-                          "your credentials are not sent there")
-            self.headers, self._auth, self._same_origin = kept, {}, False
+        self._reset(endpoint_origin == self.origin)
+        if not self._same_origin and (self.credentials or self.headers != self.given):
+            self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
+                      "your credentials are not sent there")
         return self
 
     def _card_changed(self, error):
@@ -2330,32 +2326,30 @@ class A2AClient:
             sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}
             items = self.transport.stream(*sent, verb) if stream else \
                 [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
-            for item in items:
-                if not isinstance(item, Response):
-                    try:
-                        payload = loads(item[1])
-                    except JSON_ERRORS as exc:
-                        raise bad_response(f"the agent sent a stream event that is not JSON: "
-                                           f"{shown_json(exc, item[1][:120])}") from None
-                    yield normalise_event(decode(payload, item[0]))
-                    continue
-                if self._may_renew(item):
-                    auth = self._auth
+            for item in items:   # the events of a stream, or one Response
+                if isinstance(item, Response):
                     break
-                if item.status == 400 and "parent" in (body or ()) \
-                        and b"missing pushNotificationConfig" in item.body:
-                    # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says
-                    # (the spec's text and a2a-python: {"parent", "config"}); it names the
-                    # content missing
-                    self._log("the agent wants the bare push config (the 0.3 proto's body: "
-                              "config): sending it so")
-                    body = body["config"]
-                    break
+                try:
+                    payload = loads(item[1])
+                except JSON_ERRORS as exc:
+                    raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                       f"{shown_json(exc, item[1][:120])}") from None
+                yield normalise_event(decode(payload, item[0]))
+            else:
+                return
+            if self._may_renew(item):
+                auth = self._auth
+            elif item.status == 400 and "parent" in (body or ()) \
+                    and b"missing pushNotificationConfig" in item.body:
+                # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the
+                # spec's text and a2a-python: {"parent", "config"}); it names the content missing
+                self._log("the agent wants the bare push config (the 0.3 proto's body: config): "
+                          "sending it so")
+                body = body["config"]
+            else:
                 self._check_status(item, what)
                 result = decode(None if verb == "DELETE" else item.json(f"answer to {what}"))
                 yield normalise_event(result) if stream else result
-                return
-            else:
                 return
 
     def _rpc_for_files(self, op, params):
