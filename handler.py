@@ -1835,7 +1835,7 @@ def card_lifetime(headers):
     """Seconds a fetched card may be used from the session: its Cache-Control max-age, 0 for
     no-cache (revalidated before each use), None for no-store (never kept), else CARD_FRESH."""
     import re
-    value = str(headers and headers.get("Cache-Control") or "").lower()
+    value = (headers.get("Cache-Control") or "").lower()
     age = re.search(r"max-age\s*=\s*\"?(\d{1,9})", value)
     return None if "no-store" in value else 0 if "no-cache" in value else int(age[1]) if age \
         else CARD_FRESH
@@ -1894,8 +1894,8 @@ def form_post(transport, url, form, headers={}, what="token endpoint"):
                              {"Accept": "application/json", **headers}, "POST",
                              idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
-        data = loads(resp.body.decode("utf-8"))
-    except JSON_ERRORS:
+        data = loads(resp.body)
+    except JSON_ERRORS:   # (bytes that are not UTF-8 too)
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
         raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a "
@@ -2189,7 +2189,7 @@ class A2AClient:
     def _check_status(self, resp, what, card=False):
         """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
         .status (so that a retry can judge it); nothing for a 2xx answer."""
-        code, head, body = resp.status, resp.headers or {}, resp.body
+        code, head, body = resp.status, resp.headers, resp.body
         if 200 <= code < 300:
             return
         status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
@@ -2420,9 +2420,10 @@ class A2AClient:
     def list_tasks(self, **params):
         """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
         result = self.require("list").call("list", params)
-        if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
+        tasks = result.get("tasks", []) if isinstance(result, dict) else None
+        if not isinstance(tasks, list):
             raise bad_response("the agent's answer to ListTasks has no list of tasks")
-        result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
+        result["tasks"] = [normalise_task(t) for t in tasks]
         return result
 
     def push_config(self, op, task_id, **params):
