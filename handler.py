@@ -2183,7 +2183,7 @@ class A2AClient:
 
     @property
     def streaming(self):
-        return bool(_get(self.card or {}, "capabilities").get("streaming"))
+        return bool(_get(self.card, "capabilities").get("streaming"))
 
     # -- one exchange, over either binding
     def _check_status(self, resp, what, card=False):
@@ -2357,7 +2357,7 @@ class A2AClient:
         HTTP+JSON (on the same origin, and if --transport allows it): the 0.3 SDKs agree on them
         over JSON-RPC only. None otherwise."""
         if self.v1 or self.binding != "HTTP+JSON" or op not in ("send", "stream") \
-                or not any("raw" in p for p in params["message"].get("parts") or []) \
+                or not any("raw" in p for p in params["message"]["parts"]) \
                 or "JSONRPC" not in (self.bindings or ["JSONRPC"]):
             return None
         try:
@@ -2372,7 +2372,7 @@ class A2AClient:
 
     # -- what the card offers
     def capability(self, name):
-        return _get(self.card or {}, "capabilities").get(name) is True
+        return _get(self.card, "capabilities").get(name) is True
 
     def require(self, op):
         """Refuse, in one clear line, an operation that the card says will fail (OPS names the
