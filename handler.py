@@ -2068,7 +2068,7 @@ class A2AClient:
             return True
 
     # -- the card and the interface
-    def card_response(self, headers=None):
+    def card_response(self, headers={}):
         """The HTTP response that holds the card (any body), after the well-known fallbacks. It asks
         with A2A-Version: 1.0 (spec 3.6.1: on every request; 0.3 servers ignore it), which a server
         speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl.
@@ -2082,8 +2082,7 @@ class A2AClient:
             resp = None
             while resp is None or self._may_renew(resp):
                 resp = self.transport.request(card_url, None, {
-                    "A2A-Version": "1.0", **self.headers, **(headers or {}),
-                    **self._auth_headers()})
+                    "A2A-Version": "1.0", **self.headers, **headers, **self._auth_headers()})
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             if resp.status != 304 or not headers:
@@ -2095,8 +2094,8 @@ class A2AClient:
         (If-None-Match: its ETag; a 304 keeps it), and hand on_card the new entry ({} when
         Cache-Control says no-store): the keys of the card that Handler reads (CARD_KEPT), its
         URL, ETag, A2A-Version asked, and the time until which it is fresh (card_lifetime)."""
-        etag = cache and cache.get("asked") == self.asked and cache["etag"]
-        resp = self.card_response(etag and {"If-None-Match": etag})
+        etag = cache and cache["etag"]
+        resp = self.card_response({"If-None-Match": etag} if etag else {})
         same = resp.status == 304
         self.card_from = "revalidated (304 Not Modified)" if same else "fetched"
         try:
