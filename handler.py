@@ -2288,8 +2288,7 @@ class A2AClient:
             if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
                                                                           dict):
                 raise rest_error(200, payload, v1m)
-            return None if op == "push_delete" else payload if v1 else \
-                from_proto03(payload, self.twice)
+            return payload if v1 else from_proto03(payload, self.twice)   # (DELETE: None)
         body = None if verb != "POST" else to_proto03(op, params, self.twice) \
             if not v1 and op in ("send", "stream", "push_set") else rest
         return url + (f"?{query}" if query else ""), verb, body, headers, v1m, decode
