@@ -1849,7 +1849,7 @@ def pick_interface(card, card_url, order=None):
     from urllib.parse import urljoin
     # (interface, its binding's key, its version): the 1.x half, then the 0.3 one
     entries = [(e, "protocolBinding", str(e.get("protocolVersion") or "1"))
-               for e in _get(card, "supportedInterfaces", list)] + [
+               for e in _get(card, "supportedInterfaces", list) if isinstance(e, dict)] + [
         (e, "transport", "0.3") for e in [
             {"url": card.get("url"), "transport": card.get("preferredTransport") or "JSONRPC"},
             *_get(card, "additionalInterfaces", list)]]
