@@ -2164,11 +2164,11 @@ class A2AClient:
             return False
         known = json.dumps(self.card.get("securitySchemes") or {}).lower()
         known += " bearer" * ("oauth2" in known or "openidconnect" in known)   # their tokens
-        if not (error.a2a_code in (-32601, -32009) or resp.status in (404, 405) and not
-                error.a2a_code or resp.status == 401 and not {*re.findall(
-                    r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)", str(resp.headers.get("WWW-Authenticate")
-                                                          or "").lower())} <= {
-                    *re.findall(r"[\w.-]+", known)}):
+        named = re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)",
+                           (resp.headers.get("WWW-Authenticate") or "").lower())   # its schemes
+        if not (error.a2a_code in (-32601, -32009) or resp.status in (404, 405)
+                and not error.a2a_code
+                or resp.status == 401 and not {*named} <= {*re.findall(r"[\w.-]+", known)}):
             return False
         self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
                   "fetching the agent card again")
