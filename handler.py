@@ -1826,7 +1826,7 @@ def card_lifetime(headers):
     """Seconds a fetched card may be used from the session: its Cache-Control max-age, 0 for
     no-cache (revalidated before each use), None for no-store (never kept), else CARD_FRESH."""
     import re
-    value = str(headers and headers.get("Cache-Control") or "").lower()
+    value = (headers.get("Cache-Control") or "").lower()
     age = re.search(r"max-age\s*=\s*\"?(\d{1,9})", value)
     return None if "no-store" in value else 0 if "no-cache" in value else int(age[1]) if age \
         else CARD_FRESH
@@ -1838,26 +1838,25 @@ def pick_interface(card, card_url, order=None):
     order or in `order` (the user's --transport bindings), whose binding Handler speaks. A card
     with both halves (0.3 fields beside supportedInterfaces) offers the interfaces of both."""
     from urllib.parse import urljoin
-
-    def listed(key):
-        value = card.get(key)
-        return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
-    entries = [(e.get("url"), e.get("protocolBinding"), str(e.get("protocolVersion") or "1"),
-                e.get("tenant") or None) for e in listed("supportedInterfaces")]   # card's order
-    entries += [(e.get("url"), e.get(k) or d, "0.3", None) for e, k, d in [
-        (card, "preferredTransport", "JSONRPC"),
-        *[(e, "transport", "") for e in listed("additionalInterfaces")]]]
-    entries = [(url, str(binding or "").upper(), "1.0" if v.split(".")[0] == "1" else v[:3], tenant)
-               for url, binding, v, tenant in entries if isinstance(url, str)]
+    # (interface, its binding's key, its version): the 1.x half, then the 0.3 one
+    entries = [(e, "protocolBinding", str(e.get("protocolVersion") or "1"))
+               for e in _get(card, "supportedInterfaces", list) if isinstance(e, dict)] + [
+        (e, "transport", "0.3") for e in [
+            {"url": card.get("url"), "transport": card.get("preferredTransport") or "JSONRPC"},
+            *_get(card, "additionalInterfaces", list)]]
+    entries = [(e["url"], str(e.get(key) or "").upper(),
+                "1.0" if v.split(".")[0] == "1" else v[:3], e.get("tenant") or None)
+               for e, key, v in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
     wanted = order or list(BINDING_NAMES)
-    for version in ("1.0", "0.3"):
-        found = [e for e in entries if e[2] == version and e[1] in wanted]
-        if found:
-            url, binding, _, tenant = min(found, key=lambda e: wanted.index(e[1]) if order else 0)
-            why = (f"the first A2A {version} interface Handler speaks, in "
-                   + ("your --transport order" if order else "the card's order")
-                   + ("" if version == "1.0" else "; the card offers no 1.x one"))
-            return urljoin(card_url, url), binding, version, tenant, why
+    # 1.x first, then in the card's order (sorted is stable) or in the user's
+    found = sorted((e for e in entries if e[1] in wanted and e[2] in ("1.0", "0.3")),
+                   key=lambda e: (e[2] != "1.0", wanted.index(e[1]) if order else 0))
+    if found:
+        url, binding, version, tenant = found[0]
+        return urljoin(card_url, url), binding, version, tenant, (
+            f"the first A2A {version} interface Handler speaks, in "
+            + ("your --transport order" if order else "the card's order")
+            + ("" if version == "1.0" else "; the card offers no 1.x one"))
     offered = sorted({e[1] or "?" for e in entries})
     if offered == ["GRPC"]:
         raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard "
@@ -1878,16 +1877,16 @@ def check_token_url(url, what="token endpoint"):
         raise usage_error(f"the OAuth2 {what} {url} must use https (plain http only on loopback)")
 
 
-def form_post(transport, url, form, headers=None, what="token endpoint"):
+def form_post(transport, url, form, headers={}, what="token endpoint"):
     """POST an OAuth2 form; the JSON answer (an error answer too: the caller reads its "error")."""
     from urllib.parse import urlencode
     check_token_url(url, what)
     resp = transport.request(url, urlencode(form).encode("ascii"),
-                             {"Accept": "application/json", **(headers or {})}, "POST",
+                             {"Accept": "application/json", **headers}, "POST",
                              idempotent=False, content_type="application/x-www-form-urlencoded")
     try:
-        data = loads(resp.body.decode("utf-8"))
-    except JSON_ERRORS:
+        data = loads(resp.body)
+    except JSON_ERRORS:   # (bytes that are not UTF-8 too)
         data = None
     if not isinstance(data, dict) or (resp.status >= 300 and "error" not in data):
         raise HandlerError(f"the OAuth2 {what} {url} answered HTTP {resp.status} without a "
@@ -1896,11 +1895,9 @@ def form_post(transport, url, form, headers=None, what="token endpoint"):
 
 
 def _oauth_failure(url, data, hint, what="token endpoint", wanted="an access_token"):
-    detail = f": {data['error_description']}" if data.get("error_description") else ""
-    said = f"refused: {data['error']}{detail}" if data.get("error") else \
-        f"answered without {wanted}"
-    said = " ".join(str(said).split())[:300]   # one line
-    return HandlerError(f"the OAuth2 {what} {url} {said}",
+    said = f"refused: {data['error']}" + (f": {data['error_description']}" if data.get(
+        "error_description") else "") if data.get("error") else f"answered without {wanted}"
+    return HandlerError(f"the OAuth2 {what} {url} {' '.join(said.split())[:300]}",   # one line
                         EXIT_AUTH, "A2ACLI_ERR_AUTH_FAILED", hint)
 
 
@@ -1910,10 +1907,10 @@ def fetch_oauth_token(transport, oauth):
     Returns the updated oauth dict, with access_token and expires_at."""
     import base64
     from urllib.parse import quote
-    oauth, url, secret = dict(oauth), oauth.get("token_url"), oauth.get("client_secret")
+    oauth, secret = dict(oauth), oauth.get("client_secret")
     grants = ([{"grant_type": "refresh_token", "refresh_token": oauth["refresh_token"]}]
               if oauth.get("refresh_token") else []) + \
-        ([{"grant_type": "client_credentials"}] if secret else [])
+        [{"grant_type": "client_credentials"}] * bool(secret)
     if not grants:
         raise HandlerError("the stored OAuth2 token has expired and cannot be renewed", EXIT_AUTH,
                            "A2ACLI_ERR_CREDENTIALS_MISSING",
@@ -1925,22 +1922,22 @@ def fetch_oauth_token(transport, oauth):
     else:
         more["client_id"] = oauth.get("client_id") or ""
     for form in grants:
-        data = form_post(transport, url, {**form, **more}, headers)
+        data = form_post(transport, oauth.get("token_url"), {**form, **more}, headers)
         took = _took(oauth, data)
         if took:
             return took
-        if form is grants[-1]:
-            raise _oauth_failure(url, data, f"check the client id and secret: {PROG} auth set "
-                                 "--oauth2-token-url ..." if secret
-                                 else f"sign in again with: {PROG} auth login")
         oauth.pop("refresh_token", None)
+    raise _oauth_failure(oauth.get("token_url"), data, f"check the client id and secret: {PROG} "
+                         "auth set --oauth2-token-url ..." if secret
+                         else f"sign in again with: {PROG} auth login")
 
 
 def _took(oauth, data):
     """oauth updated with a token answer (RFC 6749, 5.1); None for an answer without a token."""
-    if not isinstance(data.get("access_token"), str) or not data["access_token"]:
+    token = data.get("access_token")
+    if not token or not isinstance(token, str):
         return None
-    oauth = {**oauth, "access_token": data["access_token"]}
+    oauth = {**oauth, "access_token": token}
     try:
         oauth["expires_at"] = round(time.time() + float(data["expires_in"]))
     except (KeyError, TypeError, ValueError):
@@ -1969,18 +1966,14 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
     if not all(map(data.get, ("device_code", "user_code", "verification_uri"))):
         raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
                              "a device_code, user_code and verification_uri")
-    where = data.get("verification_uri_complete") or data["verification_uri"]
-    tell(f"To sign in, open {where} and enter the code {data['user_code']}")
+    tell(f"To sign in, open {data.get('verification_uri_complete') or data['verification_uri']}"
+         f" and enter the code {data['user_code']}")
     try:
-        interval, lifetime = float(data.get("interval", 5)), float(data.get("expires_in", 600))
+        interval, deadline = float(data.get("interval", 5)), float(data.get("expires_in", 600))
     except (TypeError, ValueError):
-        interval, lifetime = 5.0, 600.0
-    deadline = monotonic() + lifetime
-    while True:
-        if monotonic() + interval > deadline:
-            raise HandlerError("the sign-in code expired before the sign-in was finished",
-                               EXIT_AUTH,
-                               "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
+        interval, deadline = 5.0, 600.0
+    deadline += monotonic()
+    while monotonic() + interval <= deadline:
         sleep(max(interval, 0.05))
         answer = form_post(transport, token_url,
                            {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
@@ -1992,6 +1985,8 @@ def device_login(transport, device_url, token_url, client_id, scopes, tell):
             interval += 5
         elif answer.get("error") != "authorization_pending":
             raise _oauth_failure(token_url, answer, f"run {PROG} auth login again")
+    raise HandlerError("the sign-in code expired before the sign-in was finished", EXIT_AUTH,
+                       "A2ACLI_ERR_AUTH_FAILED", f"run {PROG} auth login again")
 
 
 class A2AClient:
@@ -1999,6 +1994,12 @@ class A2AClient:
 
     Returns normalised (1.x-shaped) objects. It never prints (warnings go to `warn`) and never
     touches the session store."""
+    # card_from: "cache", "revalidated" or "fetched"; last: the last answer
+    card = card_url = endpoint = binding = version = tenant = card_from = last = None
+    # twice: inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect);
+    # _renewed: in this call
+    twice = _renewed = _fetched = False
+    _next_id = 0
 
     def __init__(self, url, transport, headers=None, credentials=None, warn=None,
                  on_credentials=None, bindings=None, cache=None, on_card=None):
@@ -2007,23 +2008,20 @@ class A2AClient:
         self.origin = origin_of(self.url)
         self.transport, self.credentials, self.cache = transport, credentials, cache
         self.given = dict(headers or {})
+        # the A2A-Version the card is asked for: part of its cache key (it may change the card)
+        self.asked = next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
         # on_credentials saves renewed tokens, on_card the card's cache entry
         self.warn, self.on_credentials, self.on_card = (
             f or (lambda value: None) for f in (warn, on_credentials, on_card))
-        # card_from: "cache", "revalidated" or "fetched"; last: the last answer
-        self.card = self.card_url = self.endpoint = self.binding = self.version = self.tenant = \
-            self.card_from = self.last = None
-        # twice: inline file bytes base64-encoded twice over 0.3 HTTP+JSON (see connect);
-        # _renewed: in this call
-        self.twice = self._renewed = self._fetched = False
-        self._next_id = 0
         self._reset()
         transport.secrets.update(self._auth)
 
-    def _reset(self):
-        """The headers and credentials as given, before a card sends them elsewhere."""
-        self._auth = self.credentials.headers() if self.credentials else {}
-        self.headers, self._same_origin = dict(self.given), True
+    def _reset(self, same=True):
+        """The headers and credentials to send: as given, or to another origin than --url's (where
+        the card sends requests) without the secret ones."""
+        self._same_origin = same
+        self._auth = self.credentials.headers() if self.credentials and same else {}
+        self.headers = {k: v for k, v in self.given.items() if same or not is_secret_header(k)}
 
     def _log(self, line):
         if self.transport.log:
@@ -2049,10 +2047,9 @@ class A2AClient:
 
     def renew_token(self):
         oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
-        self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
-        self._auth = self.credentials.headers()
-        self._renewed = self._fetched = True
-        self.on_credentials(self.credentials)
+        creds = self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
+        self._auth, self._renewed, self._fetched = creds.headers(), True, True
+        self.on_credentials(creds)
 
     def _may_renew(self, resp):
         """True (after renewing the token) when a 401 deserves one retry with a fresh token."""
@@ -2061,45 +2058,35 @@ class A2AClient:
             self.renew_token()
             return True
 
-    def _send(self, url, body=None, headers=None, **options):
-        """transport.request with the credentials, and one retry with a new OAuth2 token on 401."""
-        while True:
-            resp = self.transport.request(url, body, {**(headers or {}), **self._auth_headers()},
-                                          **options)
-            if not self._may_renew(resp):
-                return resp
-
     # -- the card and the interface
-    def card_response(self, headers=None):
+    def card_response(self, headers={}):
         """The HTTP response that holds the card (any body), after the well-known fallbacks. It asks
         with A2A-Version: 1.0 (spec 3.6.1: on every request; 0.3 servers ignore it), which a server
         speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl.
-        With headers (If-None-Match), a 304 is an answer too."""
+        With headers (If-None-Match), a 304 is an answer too. One retry with a new OAuth2 token
+        on 401."""
         from urllib.parse import urlsplit, urlunsplit
         parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
         urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
-            resp = self._send(card_url, headers={"A2A-Version": "1.0", **self.headers,
-                                                 **(headers or {})})
+            resp = None
+            while resp is None or self._may_renew(resp):
+                resp = self.transport.request(card_url, None, {
+                    "A2A-Version": "1.0", **self.headers, **headers, **self._auth_headers()})
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             if resp.status != 304 or not headers:
                 self._check_status(resp, "agent card", card=True)
             return resp
 
-    def _asked(self):
-        """The A2A-Version the card is asked for: part of the cache key (it may change the
-        card)."""
-        return next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
-
     def fetch_card(self, cache=None):
-        """Fetch the card, or with a cache entry revalidate it (If-None-Match: its ETag; a 304
-        keeps it), and hand on_card the new entry ({} when Cache-Control says no-store): the keys
-        of the card that Handler reads (CARD_KEPT), its URL, ETag, A2A-Version asked, and the
-        time until which it is fresh (card_lifetime)."""
+        """Fetch the card, or with a cache entry (for the A2A-Version asked) revalidate it
+        (If-None-Match: its ETag; a 304 keeps it), and hand on_card the new entry ({} when
+        Cache-Control says no-store): the keys of the card that Handler reads (CARD_KEPT), its
+        URL, ETag, A2A-Version asked, and the time until which it is fresh (card_lifetime)."""
         etag = cache and cache["etag"]
-        resp = self.card_response(etag and {"If-None-Match": etag})
+        resp = self.card_response({"If-None-Match": etag} if etag else {})
         same = resp.status == 304
         self.card_from = "revalidated (304 Not Modified)" if same else "fetched"
         try:
@@ -2116,7 +2103,7 @@ class A2AClient:
         self.on_card(life is not None and {
             "card": {k: card[k] for k in CARD_KEPT if k in card}, "url": resp.url,
             "etag": resp.headers.get("ETag") or same and etag or None,
-            "until": time.time() + life, "asked": self._asked()})
+            "until": time.time() + life, "asked": self.asked})
         return card
 
     def connect(self):
@@ -2124,14 +2111,14 @@ class A2AClient:
         cached card while it is fresh (no request), else the card fetched or revalidated."""
         if self.endpoint:
             return self
-        if self.card is None:
-            cache = self.cache if (self.cache or {}).get("asked") == self._asked() else None
-            if cache and cache["until"] > time.time():
-                self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
-                self._log(f"agent card: from the session cache (fresh for "
-                          f"{cache['until'] - time.time():.0f} s more; card get fetches it)")
-            else:
-                self.fetch_card(cache)
+        cache = self.cache if (self.cache or {}).get("asked") == self.asked else {}
+        left = cache.get("until", 0) - time.time()
+        if self.card is None and left > 0:
+            self.card, self.card_url, self.card_from = cache["card"], cache["url"], "cache"
+            self._log(f"agent card: from the session cache (fresh for {left:.0f} s more; card get "
+                      "fetches it)")
+        elif self.card is None:
+            self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
             pick_interface(self.card, self.card_url, self.bindings)
         rest03 = self.binding == "HTTP+JSON" and not self.v1
@@ -2149,13 +2136,10 @@ class A2AClient:
         except HandlerError:   # the card's fault, not a usage error
             raise HandlerError(f"the agent card's interface URL {self.endpoint[:200]!r} is not an "
                                "http(s) URL", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID") from None
-        self._reset()
-        if endpoint_origin != self.origin:
-            kept = {k: v for k, v in self.given.items() if not is_secret_header(k)}
-            if self.credentials or kept != self.given:
-                self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
-                          "your credentials are not sent there")
-            self.headers, self._auth, self._same_origin = kept, {}, False
+        self._reset(endpoint_origin == self.origin)
+        if not self._same_origin and (self.credentials or self.headers != self.given):
+            self.warn(f"the agent card sends requests to {endpoint_origin}, not {self.origin}; "
+                      "your credentials are not sent there")
         return self
 
     def _card_changed(self, error):
@@ -2171,16 +2155,17 @@ class A2AClient:
             return False
         known = json.dumps(self.card.get("securitySchemes") or {}).lower()
         known += " bearer" * ("oauth2" in known or "openidconnect" in known)   # their tokens
-        named = resp.status == 401 and re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)", str(
-            resp.headers.get("WWW-Authenticate") or "").lower())
-        if error.a2a_code in (-32601, -32009) or resp.status in (404, 405) and not error.a2a_code \
-                or named and not {*named} <= {*re.findall(r"[\w.-]+", known)}:
-            self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
-                      "fetching the agent card again")
-            self.card = self.endpoint = None
-            self.fetch_card(self.cache)
-            return self.connect().card_from == "fetched"
-        return False
+        named = re.findall(r"(?:^|,)\s*([\w.-]+)(?=\s|,|$)",
+                           (resp.headers.get("WWW-Authenticate") or "").lower())   # its schemes
+        if not (error.a2a_code in (-32601, -32009) or resp.status in (404, 405)
+                and not error.a2a_code
+                or resp.status == 401 and not {*named} <= {*re.findall(r"[\w.-]+", known)}):
+            return False
+        self._log(f"the call failed as a changed card would explain ({error.message[:80]}): "
+                  "fetching the agent card again")
+        self.card = self.endpoint = None
+        self.fetch_card(self.cache)
+        return self.connect().card_from == "fetched"
 
     @property
     def v1(self):
@@ -2188,21 +2173,18 @@ class A2AClient:
 
     @property
     def streaming(self):
-        caps = (self.card or {}).get("capabilities")
-        return bool(caps.get("streaming")) if isinstance(caps, dict) else False
+        return bool(_get(self.card, "capabilities").get("streaming"))
 
     # -- one exchange, over either binding
     def _check_status(self, resp, what, card=False):
         """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
         .status (so that a retry can judge it); nothing for a 2xx answer."""
-        code, head, body = resp.status, resp.headers or {}, resp.body
+        code, head, body = resp.status, resp.headers, resp.body
         if 200 <= code < 300:
             return
         status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
             self.binding == "HTTP+JSON"
         json_body = resp.content_type in ("application/json", "application/a2a+json")
-        down, internal = (EXIT_UNREACHABLE, "A2ACLI_ERR_UNREACHABLE"), \
-            "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError"
         payload = None
         if not card and json_body:
             try:
@@ -2211,44 +2193,46 @@ class A2AClient:
                 pass
         if code in (401, 403):
             rejected = self._auth or any(is_secret_header(k) for k in self.headers)
-            args = (f"{at}: {status}: the agent " + (
+            error = HandlerError(f"{at}: {status}: the agent " + (
                 "rejected the credentials" if rejected else "requires authentication"), EXIT_AUTH,
-                    "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
-                    "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
-                    if self._renewed and self._auth else
-                    f"store credentials with: handler.py auth set --url {self.url} "
-                    "--bearer-token -")
+                "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
+                "a new OAuth2 token was refused too: check the scopes the agent needs (--scope)"
+                if self._renewed and self._auth else
+                f"store credentials with: handler.py auth set --url {self.url} --bearer-token -")
         elif code == 407:
-            args = None
+            error = proxy_auth_error(resp.url)
         elif code == 429:   # after the retries a read gets (a send is never retried on 429)
-            wait = str(head.get("Retry-After") or "").strip()[:40]
-            args = (f"{at}: the agent is rate limiting ({status}" + (
-                f", Retry-After: {wait}" if wait else "") + ")", *down,
-                    "wait a while and try again")
+            wait = (head.get("Retry-After") or "").strip()[:40]
+            error = HandlerError(f"{at}: the agent is rate limiting ({status}" + (
+                f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
+                "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
         elif 300 <= code < 400:   # a redirect Handler did not follow
-            where = str(head.get("Location") or "").strip()[:200]
-            args = (f"{at} was redirected ({status}) " + (
+            where = (head.get("Location") or "").strip()[:200]
+            error = HandlerError(f"{at} was redirected ({status}) " + (
                 f"to {where}" if where else "without a Location") + ", not followed", EXIT_FAILURE,
-                    internal, "Handler follows redirects of GET requests only, to http(s) URLs; "
-                              "use the agent's real URL")
+                "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
+                "Handler follows redirects of GET requests only, to http(s) URLs; use the agent's "
+                "real URL")
         elif code == 404 and card:
-            args = (f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
-                    "A2ACLI_ERR_CARD_NOT_FOUND", "check that --url is the agent's base URL")
+            error = HandlerError(f"no agent card at {resp.url} ({status})", EXIT_UNREACHABLE,
+                                 "A2ACLI_ERR_CARD_NOT_FOUND",
+                                 "check that --url is the agent's base URL")
         elif code in (404, 502, 503, 504) and not (code == 404 and rest and json_body and (
                 b'"reason"' in body or "/tasks/" in resp.url and b'"detail"' not in body)):
             # (not a 404 with an A2A error: 1.x names it; 0.3's TaskNotFoundError: only the status)
-            args = (f"{at} is unavailable ({status})", *down,
-                    "check that the agent is running, and --url")
+            error = HandlerError(f"{at} is unavailable ({status})", EXIT_UNREACHABLE,
+                                 "A2ACLI_ERR_UNREACHABLE",
+                                 "check that the agent is running, and --url")
         elif isinstance(payload, dict) and (rest or isinstance(payload.get("error"), dict)):
-            args = None
+            error = rest_error(code, payload, what) if rest else a2a_error(payload["error"])
         else:
             snippet = body_snippet(body, resp.content_type)
-            args = (f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
-                    internal, None if card or self.binding != "JSONRPC" else "the agent does not "
-                    "answer A2A JSON-RPC at the URL its card names; see its interfaces: "
-                    f"{PROG} card get --url {self.url}")
-        error = HandlerError(*args) if args else proxy_auth_error(resp.url) if code == 407 else \
-            rest_error(code, payload, what) if rest else a2a_error(payload["error"])
+            error = HandlerError(
+                f"{at} failed: {status}" + (f": {snippet}" if snippet else ""), EXIT_FAILURE,
+                "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
+                None if card or self.binding != "JSONRPC" else "the agent does not answer A2A "
+                f"JSON-RPC at the URL its card names; see its interfaces: {PROG} card get --url "
+                f"{self.url}")
         error.status = code
         raise error
 
@@ -2259,12 +2243,11 @@ class A2AClient:
         from urllib.parse import quote, urlencode
         v1m, v03m, verbs, path, path03 = OPS[op][:5]
         v1, files_url = self.v1, self._rpc_for_files(op, params)
-        headers = {**self.headers, **({"A2A-Version": "1.0"} if v1 else {})}
+        tenant = v1 and self.tenant   # (0.3 has none)
+        headers = {**self.headers, "A2A-Version": "1.0"} if v1 else self.headers
         if self.binding == "JSONRPC" or files_url:
             self._next_id += 1
             rid, method = self._next_id, v1m if v1 else v03m
-            params = {**params, **({"tenant": self.tenant} if self.tenant else {})} if v1 \
-                else params_to_v03(op, params)
 
             def unwrap(payload, kind=None):
                 if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0":
@@ -2280,34 +2263,33 @@ class A2AClient:
                                        f"request ({payload.get('id')!r} instead of {rid!r})")
                 return payload.get("result")
             return files_url or self.endpoint, "POST", {
-                "jsonrpc": "2.0", "id": rid, "method": method, "params": params}, headers, method, \
-                unwrap
+                "jsonrpc": "2.0", "id": rid, "method": method,
+                "params": (dict(params, tenant=tenant) if tenant else params) if v1
+                else params_to_v03(op, params)}, headers, method, unwrap
         rest, template = dict(params), path if v1 else path03
-        url = self.endpoint.rstrip("/") + (f"/{quote(self.tenant, safe='')}" if self.tenant and v1
-                                           else "") + template.format(**{
-                                               k: quote(str(rest.pop(k, "") or ""), safe="")
-                                               for k in ("id", "taskId") if f"{{{k}}}" in template})
-        verb, query = verbs.split()[0], {}
-        if verb != "POST":
-            query, rest = rest, None
-        elif not v1 and op in ("send", "stream", "push_set"):
-            rest = to_proto03(op, params, self.twice)
-        query = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()
-                 if v is not None}
+        url = self.endpoint.rstrip("/") + (f"/{quote(tenant, safe='')}" if tenant else "") \
+            + template.format(**{k: quote(str(rest.pop(k, "") or ""), safe="")
+                                 for k in ("id", "taskId") if f"{{{k}}}" in template})
+        verb = verbs.split()[0]
+        query = "" if verb == "POST" else urlencode({
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in rest.items()
+            if v is not None})
 
         def decode(payload, kind=None):
             if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
                                                                           dict):
                 raise rest_error(200, payload, v1m)
-            return None if op == "push_delete" else payload if v1 else \
-                from_proto03(payload, self.twice)
-        return url + (f"?{urlencode(query)}" if query else ""), verb, rest, headers, v1m, decode
+            return payload if v1 else from_proto03(payload, self.twice)   # (DELETE: None)
+        body = None if verb != "POST" else to_proto03(op, params, self.twice) \
+            if not v1 and op in ("send", "stream", "push_set") else rest
+        return url + (f"?{query}" if query else ""), verb, body, headers, v1m, decode
 
     def call(self, op, params, stream=False):
         """One operation over the chosen binding: its raw result or, streaming, an iterator of its
-        normalised events as they arrive. Made once more when the card came from the session and
-        the failure, before any event, says that it changed (_card_changed)."""
-        items = self._retried(op, params, stream)
+        normalised events as they arrive (parameters set to None are left out). Made once more when
+        the card came from the session and the failure, before any event, says that it changed
+        (_card_changed)."""
+        items = self._retried(op, {k: v for k, v in params.items() if v is not None}, stream)
         return items if stream else next(items)
 
     def _retried(self, op, params, stream):
@@ -2330,38 +2312,33 @@ class A2AClient:
         url, verb, body, headers, what, decode = self._encode(op, params)
         auth = self._auth_headers()
         while True:
-            data = None if body is None else json.dumps(body).encode("utf-8")
-            items = self.transport.stream(url, data, {**headers, **auth}, verb) if stream else \
-                [self.transport.request(url, data, {**headers, **auth}, method=verb,
-                                        idempotent=OPS[op][5])]
-            for item in items:
-                if not isinstance(item, Response):
-                    try:
-                        payload = loads(item[1])
-                    except JSON_ERRORS as exc:
-                        raise bad_response(f"the agent sent a stream event that is not JSON: "
-                                           f"{shown_json(exc, item[1][:120])}") from None
-                    yield normalise_event(decode(payload, item[0]))
-                    continue
-                if self._may_renew(item):
-                    auth = self._auth
+            sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}
+            items = self.transport.stream(*sent, verb) if stream else \
+                [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
+            for item in items:   # the events of a stream, or one Response
+                if isinstance(item, Response):
                     break
-                if item.status == 400 and "parent" in (body or ()) \
-                        and b"missing pushNotificationConfig" in item.body:
-                    # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says
-                    # (the spec's text and a2a-python: {"parent", "config"}); it names the
-                    # content missing
-                    if self.transport.log:
-                        self.transport.log("the agent wants the bare push config (the 0.3 proto's "
-                                           "body: config): sending it so")
-                    body = body["config"]
-                    break
-                self._check_status(item, what)
-                result = decode(None if op == "push_delete" and verb == "DELETE"
-                                else item.json(f"answer to {what}"))
-                yield normalise_event(result) if stream else result
-                return
+                try:
+                    payload = loads(item[1])
+                except JSON_ERRORS as exc:
+                    raise bad_response(f"the agent sent a stream event that is not JSON: "
+                                       f"{shown_json(exc, item[1][:120])}") from None
+                yield normalise_event(decode(payload, item[0]))
             else:
+                return
+            if self._may_renew(item):
+                auth = self._auth
+            elif item.status == 400 and "parent" in (body or ()) \
+                    and b"missing pushNotificationConfig" in item.body:
+                # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the
+                # spec's text and a2a-python: {"parent", "config"}); it names the content missing
+                self._log("the agent wants the bare push config (the 0.3 proto's body: config): "
+                          "sending it so")
+                body = body["config"]
+            else:
+                self._check_status(item, what)
+                result = decode(None if verb == "DELETE" else item.json(f"answer to {what}"))
+                yield normalise_event(result) if stream else result
                 return
 
     def _rpc_for_files(self, op, params):
@@ -2369,24 +2346,22 @@ class A2AClient:
         HTTP+JSON (on the same origin, and if --transport allows it): the 0.3 SDKs agree on them
         over JSON-RPC only. None otherwise."""
         if self.v1 or self.binding != "HTTP+JSON" or op not in ("send", "stream") \
-                or not any("raw" in p for p in params["message"].get("parts") or []) \
-                or (self.bindings and "JSONRPC" not in self.bindings):
+                or not any("raw" in p for p in params["message"]["parts"]) \
+                or "JSONRPC" not in (self.bindings or ["JSONRPC"]):
             return None
         try:
-            url, _, version, _, _ = pick_interface(self.card, self.card_url, ["JSONRPC"])
+            url, _, version, *_ = pick_interface(self.card, self.card_url, ["JSONRPC"])
             if version != "0.3" or origin_of(url) != origin_of(self.endpoint):
                 return None
         except HandlerError:
             return None
-        if self.transport.log:
-            self.transport.log(f"inline file bytes: using the card's A2A 0.3 JSON-RPC interface at "
-                               f"{url}, where every 0.3 SDK reads them the same way")
+        self._log(f"inline file bytes: using the card's A2A 0.3 JSON-RPC interface at {url}, "
+                  "where every 0.3 SDK reads them the same way")
         return url
 
     # -- what the card offers
     def capability(self, name):
-        caps = (self.card or {}).get("capabilities")
-        return isinstance(caps, dict) and caps.get(name) is True
+        return _get(self.card, "capabilities").get(name) is True
 
     def require(self, op):
         """Refuse, in one clear line, an operation that the card says will fail (OPS names the
@@ -2396,18 +2371,18 @@ class A2AClient:
         if not (self.v1 or v03m):
             raise HandlerError(f"the agent speaks A2A 0.3, which has no {v1m}", EXIT_FAILURE,
                                "UnsupportedOperationError", "use task get with a task id")
-        if cap == "streaming" and not self.streaming:
-            raise HandlerError("the agent does not stream (its card does not set "
-                               "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
-                               "use task get --wait")
-        if cap == "pushNotifications" and not self.capability(cap):
-            raise HandlerError("the agent does not support push notifications (its card does not "
-                               "set capabilities.pushNotifications)", EXIT_FAILURE,
-                               "PushNotificationNotSupportedError")
-        if cap == "extendedAgentCard" and not (self.capability(cap) or self.card.get(
-                "supportsAuthenticatedExtendedCard") is True):   # (how a 0.3 card says it)
-            raise HandlerError("the agent offers no extended card", EXIT_FAILURE,
-                               "UnsupportedOperationError")
+        if cap and not (self.streaming if cap == "streaming" else self.capability(cap) or
+                        self.card.get("supportsAuthenticatedExtendedCard") is True
+                        and cap == "extendedAgentCard"):   # (how a 0.3 card says it)
+            raise HandlerError(*{
+                "streaming": ("the agent does not stream (its card does not set "
+                              "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
+                              "use task get --wait"),
+                "pushNotifications": ("the agent does not support push notifications (its card "
+                                      "does not set capabilities.pushNotifications)", EXIT_FAILURE,
+                                      "PushNotificationNotSupportedError"),
+                "extendedAgentCard": ("the agent offers no extended card", EXIT_FAILURE,
+                                      "UnsupportedOperationError")}[cap])
         return self
 
     # -- operations
@@ -2433,17 +2408,16 @@ class A2AClient:
 
     def list_tasks(self, **params):
         """ListTasks: {"tasks": [...], "nextPageToken": "..."} (1.x agents only)."""
-        result = self.require("list").call("list", {k: v for k, v in params.items()
-                                                    if v is not None})
-        if not isinstance(result, dict) or not isinstance(result.get("tasks", []), list):
+        result = self.require("list").call("list", params)
+        tasks = result.get("tasks", []) if isinstance(result, dict) else None
+        if not isinstance(tasks, list):
             raise bad_response("the agent's answer to ListTasks has no list of tasks")
-        result["tasks"] = [normalise_task(t) for t in result.get("tasks") or []]
+        result["tasks"] = [normalise_task(t) for t in tasks]
         return result
 
     def push_config(self, op, task_id, **params):
         """Create, get, list or delete push notification configs; configs in the 1.x shape."""
-        result = self.require(op).call(op, {"taskId": task_id, **{
-            k: v for k, v in params.items() if v is not None}})
+        result = self.require(op).call(op, {"taskId": task_id, **params})
         if op == "push_list":
             # (1.x omits an empty list)
             result = result.get("configs", []) if isinstance(result, dict) else result
@@ -2459,8 +2433,7 @@ class A2AClient:
         return card
 
     def get_task(self, task_id, history_length=None):
-        return normalise_task(self.call("get", {"id": task_id, **(
-            {"historyLength": history_length} if history_length is not None else {})}))
+        return normalise_task(self.call("get", {"id": task_id, "historyLength": history_length}))
 
     def cancel_task(self, task_id):
         return normalise_task(self.call("cancel", {"id": task_id}))

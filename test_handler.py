@@ -607,6 +607,20 @@ class SlowTaskGateTests(HandlerTestCase):
         self.assertEqual(handler.reply_text(agent.wait(task["id"], 10)), "Echo: slow a b")
 
 
+class PickInterfaceShapeTests(unittest.TestCase):
+    """Interface lists as a card from anywhere may hold them: what is not an object is skipped."""
+
+    def test_entries_that_are_not_objects_are_skipped(self):
+        card = {"supportedInterfaces": ["x", 3, None, {"url": "http://a/x", "protocolBinding":
+                                                        "JSONRPC", "tenant": "t"}],
+                "url": "http://c/", "additionalInterfaces": ["y", {"url": 7}]}
+        self.assertEqual(handler.pick_interface(card, "http://a/")[:4],
+                         ("http://a/x", "JSONRPC", "1.0", "t"))
+        del card["supportedInterfaces"]
+        self.assertEqual(handler.pick_interface(card, "http://a/")[:4],
+                         ("http://c/", "JSONRPC", "0.3", None))
+
+
 class FileTests(unittest.TestCase):
     def imported_modules(self, path):
         with open(path, encoding="utf-8") as f:
