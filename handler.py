@@ -146,26 +146,20 @@ def a2a_error(error, method=""):
 
 def new_id():
     """A random (version 4) UUID, without the cost of importing uuid."""
-    raw = bytearray(os.urandom(16))
-    raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = os.urandom(16).hex()   # the version nibble 4, the variant bits 10
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
 
 
 def short_state(state):
     """'TASK_STATE_INPUT_REQUIRED', 'input_required' or 'input-required' -> 'input-required'."""
-    text = str(state or "unknown").strip().lower()
-    if text.startswith("task_state_"):
-        text = text[len("task_state_"):]
-    text = text.replace("_", "-")
+    text = str(state or "unknown").strip().lower().replace("_", "-").removeprefix("task-state-")
     return {"unspecified": "unknown", "cancelled": "canceled"}.get(text, text)
 
 
 def wire_state(state):
     """Any spelling of a state -> the 1.x enum name, e.g. 'TASK_STATE_COMPLETED'."""
     short = short_state(state)
-    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown"
-                            else short.upper().replace("-", "_"))
+    return "TASK_STATE_" + {"unknown": "UNSPECIFIED"}.get(short, short).upper().replace("-", "_")
 
 
 # A file part's fields: the 1.x part's, the 0.3 JSON-RPC file's, the 0.3 HTTP+JSON (proto) file's.
@@ -175,6 +169,11 @@ FILE_FIELDS = (("raw", "bytes", "fileWithBytes"), ("url", "uri", "fileWithUri"),
 
 def _copy(obj, drop=()):
     return {k: v for k, v in obj.items() if k not in drop}
+
+
+def _file(obj, src, dst):
+    """A file part's fields, renamed from one column of FILE_FIELDS to another."""
+    return {f[dst]: obj[f[src]] for f in FILE_FIELDS if obj.get(f[src]) is not None}
 
 
 def _items(obj, key, what):
@@ -197,9 +196,7 @@ def normalise_part(part):
     if not isinstance(part, dict):
         return {"text": str(part)}
     file = part.get("file")                          # 0.3 file part: its fields renamed, flat
-    return {**_copy(part, ("kind", "file")), **({new: file[old] for new, old, _ in FILE_FIELDS
-                                                  if file.get(old) is not None}
-                                                 if isinstance(file, dict) else {})}
+    return {**_copy(part, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict) else {})}
 
 
 def normalise_message(msg):
@@ -246,12 +243,10 @@ def normalise_event(result):
         return {"task": normalise_task(result.get("task", result))}
     if "message" in result or kind == "message" or (kind is None and "messageId" in result):
         return {"message": normalise_message(result.get("message", result))}
-    for key, tag, field, normalise, what in (
-            ("statusUpdate", "status-update", "status", normalise_status, "a status update"),
-            ("artifactUpdate", "artifact-update", "artifact", normalise_artifact,
-             "an artifact update")):
-        if key in result or kind == tag:
-            event = _copy(_object(result.get(key, result), what), ("kind", "final"))
+    for field, normalise in (("status", normalise_status), ("artifact", normalise_artifact)):
+        key = field + "Update"   # statusUpdate, 0.3 kind status-update
+        if key in result or kind == field + "-update":
+            event = _copy(_object(result.get(key, result), "an update"), ("kind", "final"))
             return {key: {**event, field: normalise(event.get(field))}}
     raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
 
@@ -277,8 +272,7 @@ def to_v03(obj, kind):
             data = obj["data"]
             return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
                     **meta}
-        return {"kind": "file", "file": {old: obj[new] for new, old, _ in FILE_FIELDS
-                                         if obj.get(new) is not None}, **meta}
+        return {"kind": "file", "file": _file(obj, 0, 1), **meta}
     tag, fields = V03_SHAPES[kind]
     out = {**obj, **({"kind": tag} if tag else {})}
     for field, sub in fields.items():
@@ -426,13 +420,12 @@ def _reason(name):
 def rest_error(status, payload, what=""):
     """An HTTP+JSON error answer -> a HandlerError named for its A2A error: 1.x sends
     {"error": {code, status, message, details: [{reason}]}}, 0.3 {"message"} with the status."""
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
-    details = error.get("details") if isinstance(error.get("details"), list) else []
-    by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
-    by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
-    code = next((by_reason[d.get("reason")] for d in details   # else an A2A code (a2a-js 0.3)
-                 if isinstance(d, dict) and d.get("reason") in by_reason),
-                error.get("code") if error.get("code") in A2A_ERRORS
+    error = _get(payload, "error") or payload
+    reasons = [str(d.get("reason")).removesuffix("_ERROR")   # INTERNAL_ERROR: InternalError
+               for d in _get(error, "details", list) if isinstance(d, dict)]
+    code = next((code for code, name in A2A_ERRORS.items()   # TaskNotFoundError: TASK_NOT_FOUND
+                 if _reason(name) in reasons),
+                error.get("code") if error.get("code") in A2A_ERRORS   # an A2A code (a2a-js 0.3)
                 else REST_STATUS_ERRORS.get(status))
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
@@ -446,20 +439,20 @@ def to_proto03(op, params, twice=False):
     for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
     from urllib.parse import quote
     if op == "push_set":   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then
-        config = {"id": params["taskId"], **_copy(params, ("taskId",))}   # stores: name it as over
-        # JSON-RPC (by default the task id)
-        name = f"tasks/{quote(params['taskId'], safe='')}/pushNotificationConfigs/" \
-            + quote(str(config["id"]), safe="")
-        return {"parent": f"tasks/{params['taskId']}", "config": {
-            "name": name, "pushNotificationConfig": to_v03_push_config(config)},
+        task, config = params["taskId"], {"id": params["taskId"], **params}   # stores: name it as
+        # over JSON-RPC (by default the task id)
+        return {"parent": f"tasks/{task}", "config": {
+            "name": f"tasks/{quote(task, safe='')}/pushNotificationConfigs/"
+                    + quote(str(config["id"]), safe=""),
+            "pushNotificationConfig": to_v03_push_config(config)},
             **({"configId": params["id"]} if params.get("id") else {})}
     import base64
-    body = params_to_v03(op, params)
-    config, content = body["configuration"], []
-    if "pushNotificationConfig" in config:
-        config["pushNotification"] = config.pop("pushNotificationConfig")
+    body, content = params_to_v03(op, params), []
+    if "pushNotificationConfig" in body["configuration"]:
+        body["configuration"]["pushNotification"] = body["configuration"].pop(
+            "pushNotificationConfig")
     for part in params["message"].get("parts") or []:
-        file = {proto: part[new] for new, _, proto in FILE_FIELDS if new in part}
+        file = _file(part, 0, 2)
         if twice and "raw" in part:
             file["fileWithBytes"] = base64.b64encode(str(part["raw"]).encode("ascii")).decode()
         content.append({"text": part["text"]} if "text" in part else
@@ -493,7 +486,7 @@ def _from_proto03_part(part, twice):
         return part
     file, data = part.get("file"), part.get("data")
     if isinstance(file, dict):
-        out = {new: file[proto] for new, _, proto in FILE_FIELDS if file.get(proto) is not None}
+        out = _file(file, 2, 0)
         if "raw" in out and twice:   # kept as it is when it was not encoded twice after all
             import base64
             try:
@@ -513,23 +506,22 @@ def apply_event(task, event):
     return the task, new when the event is the task itself."""
     if "task" in event:
         return event["task"]
+    body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
     if task is None:
-        body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
         task = {"id": body.get("taskId"), "contextId": body.get("contextId"),
                 "status": {"state": "TASK_STATE_SUBMITTED"}}
     if "statusUpdate" in event:
-        task["status"] = event["statusUpdate"]["status"]
+        task["status"] = body["status"]
     elif "artifactUpdate" in event:
-        update = event["artifactUpdate"]
-        new = update["artifact"]
-        artifacts = task.setdefault("artifacts", [])
-        old = next((a for a in artifacts if a.get("artifactId") == new.get("artifactId")), None)
-        if old is not None and update.get("append"):
-            old["parts"] = old.get("parts", []) + new.get("parts", [])
-        elif old is not None:
-            artifacts[artifacts.index(old)] = new
-        else:
+        new, artifacts = body["artifact"], task.setdefault("artifacts", [])
+        i = next((i for i, a in enumerate(artifacts)
+                  if a.get("artifactId") == new.get("artifactId")), None)
+        if i is None:
             artifacts.append(new)
+        elif body.get("append"):
+            artifacts[i]["parts"] = artifacts[i].get("parts", []) + new.get("parts", [])
+        else:
+            artifacts[i] = new
     return task
 
 
@@ -543,11 +535,10 @@ def part_text(part):
         return str(part["text"])
     if "data" in part:
         return json.dumps(part["data"], ensure_ascii=False)
-    name = part.get("filename") or "unnamed"
-    media = part.get("mediaType") or "unknown type"
-    size = len(str(part.get("raw") or "").rstrip("=")) * 3 // 4   # the decoded size of base64
-    where = f"at {part['url']}" if part.get("url") else f"{size} bytes inline"
-    return f"[file {name} ({media}), {where}]".replace("\n", "^J")   # one line, whatever the name
+    where = f"at {part['url']}" if part.get("url") else \
+        f"{len(str(part.get('raw') or '').rstrip('=')) * 3 // 4} bytes inline"   # base64 decoded
+    return f"[file {part.get('filename') or 'unnamed'} ({part.get('mediaType') or 'unknown type'})" \
+        f", {where}]".replace("\n", "^J")   # one line, whatever the name
 
 
 # ============================================================================ card validation
