@@ -559,8 +559,10 @@ class _ByType(dict):
 
 
 _SCOPES = {"*": "str"}
-_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<name>": {"list": [..]}}}
-_REQUIREMENT_03 = {"*": ["str"]}                          # {"<scheme>": [scopes]}
+# {"schemes": {"<name>": {"list": [..]}}} and {"<scheme>": [scopes]}: "names" marks a map whose
+# keys name security schemes, and the half of the card it is in
+_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}, "names": "1.x"}}
+_REQUIREMENT_03 = {"*": ["str"], "names": "0.3"}
 _SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"],
           "examples": ["str"],
           "inputModes": ["str"], "outputModes": ["str"],
@@ -626,14 +628,9 @@ def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
     carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
     "unknown"."""
-    has = _halves(card)
+    has = [k for k in ("supportedInterfaces", "url", "protocolVersion")
+           if isinstance(card, dict) and card.get(k) is not None]
     return "1.x" if "supportedInterfaces" in has else "0.3" if has else "unknown"
-
-
-def _halves(card):
-    """Which of supportedInterfaces, url and protocolVersion a card has (not null)."""
-    return [k for k in ("supportedInterfaces", "url", "protocolVersion")
-            if isinstance(card, dict) and card.get(k) is not None]
 
 
 def _get(obj, key, kind=dict):
@@ -659,36 +656,25 @@ def validate_card(card):
         "$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
                                  "or url and protocolVersion (A2A 0.3)")]
     _check_fields(card, _CARD_TABLES[version], "$", problems, version != "0.3")
-    both = len(_halves(card)) > 1 and version == "1.x"
+    both = version == "1.x" and card_protocol_version(_copy(card, ("supportedInterfaces",))) != \
+        "unknown"
     if both:
         _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
-    if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
-        return version, problems
-    defined = ", ".join(map(str, schemes)) or "none"
-    named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in
-                                         enumerate(_get(card, "skills", list))
-                                         if isinstance(s, dict)]:
-        # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-        for field in named:
-            for i, names in enumerate(_get(holder, field, list)):
-                where = f"{path}.{field}[{i}]"
-                if field != "security" and isinstance(names, dict):
-                    names, where = names.get("schemes"), where + ".schemes"
-                for name in names if isinstance(names, dict) else ():
-                    named[field].add(name)
-                    if name not in schemes:
-                        problems.append((_at(where, name),
-                                         f"names security scheme {name!r}, which securitySchemes "
-                                         f"does not define (it defines: {defined})"))
-    for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
+    known = isinstance(schemes, dict)   # else reported: what requirements name cannot be checked
+    defined = known and ", ".join(map(str, schemes)) or "none"
+    # the checks left (path, name, half) for each scheme a requirement names
+    named = {(half, name) for _, name, half in (p for p in problems if len(p) == 3)}
+    problems = [p if len(p) == 2 else (p[0], f"names security scheme {p[1]!r}, which "
+                                             f"securitySchemes does not define (it defines: {defined})")
+                for p in problems if len(p) == 2 or known and p[1] not in schemes]
+    for name, scheme in schemes.items() if known else ():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
         where = _at("$.securitySchemes", name)
-        if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
+        if version != "0.3" and (not both or in1x or ("1.x", name) in named):
             _check(scheme, _SCHEME_1X, where, problems, True)
-        if version == "0.3" or in03 or both and name in named["security"]:
+        if version == "0.3" or in03 or both and ("0.3", name) in named:
             _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
 
@@ -718,14 +704,17 @@ def _check(value, kind, path, problems, strict):
             _is_http_url(value) if kind == "url" else value in kind.split("|")):
         problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
         return False
-    if isinstance(kind, list):
-        for i, item in enumerate(value):
-            _check(item, kind[0], f"{path}[{i}]", problems, strict)
+    if isinstance(kind, list) or "*" in kind:   # an array, or an object of named items
+        for key, item in enumerate(value) if isinstance(kind, list) else value.items():
+            if "names" in kind:   # (the scheme it names, for validate_card)
+                problems.append((_at(path, key), key, kind["names"]))
+            _check(item, kind[0] if isinstance(kind, list) else kind["*"], _at(path, key),
+                   problems, strict)
     elif isinstance(kind, _OneOf):
         present = [key for key in kind if value.get(key) is not None]
         others = [k for k in value if k not in kind]
-        wrapped = [(k, value[k]["$case"]) for k in others
-                   if isinstance(value[k], dict) and value[k].get("$case") in kind]
+        wrapped = [(k, v["$case"]) for k, v in value.items()   # (when no field of kind is set)
+                   if isinstance(v, dict) and v.get("$case") in kind]
         if len(present) == 1:
             _check_fields(value, {present[0]: kind[present[0]]}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
@@ -740,20 +729,16 @@ def _check(value, kind, path, problems, strict):
         if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
             _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems,
                           strict)
-    elif isinstance(kind, dict) and "*" in kind:
-        for key, item in value.items():
-            _check(item, kind["*"], _at(path, key), problems, strict)
     elif isinstance(kind, dict):
         _check_fields(value, kind, path, problems, strict)
     return True
 
 
 def _expected(kind):
-    if isinstance(kind, (list, dict)):
-        return "an array of strings" if kind == ["str"] else \
-            "an array" if isinstance(kind, list) else "an object"
-    named = {"str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}
-    return named.get(kind) or "one of " + ", ".join(kind.split("|"))
+    return "an array of strings" if kind == ["str"] else "an array" if isinstance(kind, list) \
+        else "an object" if isinstance(kind, dict) else {
+            "str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}.get(
+            kind) or "one of " + kind.replace("|", ", ")
 
 
 def _show(value):
@@ -767,9 +752,10 @@ def _show(value):
 
 
 def _at(path, key):
-    """A JSON path one key further: $.a.b, or $.a["b-c"] when the key is not a plain name."""
-    key = str(key)
-    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
+    """A JSON path one key (or index) further: $.a.b, $.a[0], or $.a["b-c"] when the key is not a
+    plain name."""
+    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if str(
+        key).isidentifier() else f"{path}[{json.dumps(str(key))}]"
 
 
 def _is_http_url(text):
