@@ -176,61 +176,47 @@ def _file(obj, src, dst):
     return {f[dst]: obj[f[src]] for f in FILE_FIELDS if obj.get(f[src]) is not None}
 
 
-def _items(obj, key, what):
-    """obj[key] as a list ([] when absent); anything else is an invalid answer."""
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise bad_response(f"agent sent {what} whose {key} is not a list")
-    return value
-
-
-def _object(value, what):
-    if not isinstance(value, dict):
+def normalise(obj, kind):
+    """A protocol object of either version -> its 1.x shape; kind is a key of V03_SHAPES (below), or
+    "part". An object that cannot be one is an invalid answer."""
+    if kind == "part":
+        if not isinstance(obj, dict):
+            return {"text": str(obj)}
+        file = obj.get("file")                          # 0.3 file part: its fields renamed, flat
+        return {**_copy(obj, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict)
+                                                   else {})}
+    what = ("an " if kind[0] == "a" else "a ") + kind
+    if kind == "task" and not (isinstance(obj, dict) and obj.get("id")):
+        raise bad_response("agent sent a task without an id")
+    if kind == "task" and not isinstance(obj.get("status"), dict):
+        raise bad_response(f"agent sent task {str(obj['id'])[:80]} without a status object")
+    if not isinstance(obj, dict) and kind != "status":   # a status may be anything: unknown
         raise bad_response(f"agent sent {what} that is not a JSON object")
-    return value
-
-
-def normalise_part(part):
-    if not isinstance(part, dict):
-        return {"text": str(part)}
-    file = part.get("file")                          # 0.3 file part: its fields renamed, flat
-    return {**_copy(part, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict) else {})}
+    out = _copy(obj if isinstance(obj, dict) else {}, ("kind", "final"))
+    for field, sub in V03_SHAPES[kind][1].items():
+        value = out.get(field)
+        if isinstance(sub, list):   # parts always, history and artifacts when there
+            if value is not None or field == "parts":
+                if not isinstance(value or [], list):
+                    raise bad_response(f"agent sent {what} whose {field} is not a list")
+                out[field] = [normalise(o, sub[0]) for o in value or []]
+        elif isinstance(value, dict) or field != "message":   # a status message when an object
+            out[field] = normalise(value, sub)
+    if kind == "message":
+        role = str(out.get("role", "")).lower()
+        out["role"] = "ROLE_AGENT" if "agent" in role else "ROLE_USER" if "user" in role \
+            else out.get("role")
+    if kind == "status":
+        out["state"] = wire_state(out.get("state"))
+    return out
 
 
 def normalise_message(msg):
-    if not isinstance(msg, dict):
-        raise bad_response("agent sent a message that is not a JSON object")
-    role = str(msg.get("role", "")).lower()
-    return {**_copy(msg, ("kind",)), "role": "ROLE_AGENT" if "agent" in role else "ROLE_USER"
-            if "user" in role else msg.get("role"),
-            "parts": [normalise_part(p) for p in _items(msg, "parts", "a message")]}
-
-
-def normalise_status(status):
-    out = _copy(status) if isinstance(status, dict) else {}
-    out["state"] = wire_state(out.get("state"))
-    if isinstance(out.get("message"), dict):
-        out["message"] = normalise_message(out["message"])
-    return out
-
-
-def normalise_artifact(artifact):
-    return {**_object(artifact, "an artifact"),
-            "parts": [normalise_part(p) for p in _items(artifact, "parts", "an artifact")]}
+    return normalise(msg, "message")
 
 
 def normalise_task(task):
-    if not isinstance(task, dict) or not task.get("id"):
-        raise bad_response("agent sent a task without an id")
-    if not isinstance(task.get("status"), dict):
-        raise bad_response(f"agent sent task {str(task['id'])[:80]} without a status object")
-    out = {**_copy(task, ("kind",)), "status": normalise_status(task.get("status"))}
-    for key, normalise in (("history", normalise_message), ("artifacts", normalise_artifact)):
-        if task.get(key) is not None:
-            out[key] = [normalise(m) for m in _items(task, key, "a task")]
-    return out
+    return normalise(task, "task")
 
 
 def normalise_event(result):
@@ -238,21 +224,20 @@ def normalise_event(result):
     exactly one of {"task"}, {"message"}, {"statusUpdate"}, {"artifactUpdate"}."""
     if not isinstance(result, dict):
         raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
-    kind = result.get("kind")
-    if "task" in result or kind == "task" or kind is None and "status" in result and "id" in result:
-        return {"task": normalise_task(result.get("task", result))}
-    if "message" in result or kind == "message" or (kind is None and "messageId" in result):
-        return {"message": normalise_message(result.get("message", result))}
-    for field, normalise in (("status", normalise_status), ("artifact", normalise_artifact)):
-        key = field + "Update"   # statusUpdate, 0.3 kind status-update
-        if key in result or kind == field + "-update":
-            event = _copy(_object(result.get(key, result), "an update"), ("kind", "final"))
-            return {key: {**event, field: normalise(event.get(field))}}
-    raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+    kind = result.get("kind")   # 0.3; 1.x wraps the object in its key (a bare task or message too)
+    key = next((k for k in ("task", "message", "statusUpdate", "artifactUpdate") if k in result),
+               None) or {"task": "task", "message": "message", "status-update": "statusUpdate",
+                         "artifact-update": "artifactUpdate"}.get(str(kind)) or kind is None and (
+        "task" if "status" in result and "id" in result else "message" if "messageId" in result
+        else None)
+    if not key:
+        raise bad_response(
+            f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+    return {key: normalise(result.get(key, result), key)}
 
 
 # The 0.3 shape of each 1.x object: its "kind", and the fields that hold other objects (field: kind,
-# [kind]: a list of them). to_v03 walks it; the normalisers above walk the other way.
+# [kind]: a list of them). to_v03 walks it; normalise() walks the other way.
 V03_SHAPES = {
     "message": ("message", {"parts": ["part"]}), "status": (None, {"message": "message"}),
     "task": ("task", {"status": "status", "history": ["message"], "artifacts": ["artifact"]}),
