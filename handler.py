@@ -640,11 +640,11 @@ def validate_card(card):
     problems = [] if version != "unknown" else [(
         "$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
                                  "or url and protocolVersion (A2A 0.3)")]
-    _check_fields(card, _CARD_TABLES[version], "$", problems, version != "0.3")
+    _check(card, _CARD_TABLES[version], "$", problems, version != "0.3")
     both = version == "1.x" and card_protocol_version(_copy(card, ("supportedInterfaces",))) != \
         "unknown"
     if both:
-        _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
+        _check(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
     known = isinstance(schemes, dict)   # else reported: what requirements name cannot be checked
     defined = known and ", ".join(map(str, schemes)) or "none"
@@ -662,23 +662,6 @@ def validate_card(card):
         if version == "0.3" or in03 or both and ("0.3", name) in named:
             _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
-
-
-def _check_fields(obj, table, path, problems, strict):
-    """Check an object's fields against a table; True when nothing was wrong."""
-    before = len(problems)
-    for key, kind in table.items():
-        name = key.lstrip("!")
-        value, where = obj.get(name), _at(path, name)
-        # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
-        if value is None:
-            if key != name:
-                problems.append((where, f"missing: expected {_expected(kind)}"))
-        elif (_check(value, kind, where, problems, strict) and strict and key != name
-              and (value in ("", []) or value == {} and "*" in kind)):   # a map; a message is set
-            problems.append((where, "is empty: A2A 1.x requires at least one "
-                                    + ("character" if value == "" else "entry")))
-    return len(problems) == before
 
 
 def _check(value, kind, path, problems, strict):
@@ -701,7 +684,7 @@ def _check(value, kind, path, problems, strict):
         wrapped = [(k, v["$case"]) for k, v in value.items()   # (when no field of kind is set)
                    if isinstance(v, dict) and v.get("$case") in kind]
         if len(present) == 1:
-            _check_fields(value, {present[0]: kind[present[0]]}, path, problems, strict)
+            _check(value, {present[0]: kind[present[0]]}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
             key, case = wrapped[0]
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
@@ -710,12 +693,21 @@ def _check(value, kind, path, problems, strict):
             got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
                                                   if others else "")
             problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
-    elif isinstance(kind, _ByType):
-        if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
-            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems,
-                          strict)
-    elif isinstance(kind, dict):
-        _check_fields(value, kind, path, problems, strict)
+    elif isinstance(kind, _ByType):   # (the fields of no type when the type is wrong)
+        _check(value, {"!type": "|".join(kind), "description": "str",
+                       **kind.get(str(value.get("type")), {})}, path, problems, strict)
+    elif isinstance(kind, dict):   # an object with these fields
+        for key, sub in kind.items():
+            name = key.lstrip("!")
+            item, where = value.get(name), _at(path, name)
+            # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+            if item is None:
+                if key != name:
+                    problems.append((where, f"missing: expected {_expected(sub)}"))
+            elif (_check(item, sub, where, problems, strict) and strict and key != name
+                  and (item in ("", []) or item == {} and "*" in sub)):   # a map; a message is set
+                problems.append((where, "is empty: A2A 1.x requires at least one "
+                                        + ("character" if item == "" else "entry")))
     return True
 
 
