@@ -186,13 +186,14 @@ def normalise(obj, kind):
         return {**_copy(obj, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict)
                                                    else {})}
     what = ("an " if kind[0] == "a" else "a ") + kind
-    if kind == "task" and not (isinstance(obj, dict) and obj.get("id")):
-        raise bad_response("agent sent a task without an id")
-    if kind == "task" and not isinstance(obj.get("status"), dict):
-        raise bad_response(f"agent sent task {str(obj['id'])[:80]} without a status object")
-    if not isinstance(obj, dict) and kind != "status":   # a status may be anything: unknown
-        raise bad_response(f"agent sent {what} that is not a JSON object")
-    out = _copy(obj if isinstance(obj, dict) else {}, ("kind", "final"))
+    if kind == "task" and not (isinstance(obj, dict) and obj.get("id")
+                               and isinstance(obj.get("status"), dict)):
+        raise bad_response("agent sent a task without an id, or without a status object")
+    if not isinstance(obj, dict):
+        if kind != "status":   # a status may be anything: its state is unknown
+            raise bad_response(f"agent sent {what} that is not a JSON object")
+        obj = {}
+    out = _copy(obj, ("kind", "final"))
     for field, sub in V03_SHAPES[kind][1].items():
         value = out.get(field)
         if isinstance(sub, list):   # parts always, history and artifacts when there
@@ -284,14 +285,12 @@ def normalise_push_config(config):
     {id, taskId, url, token?, authentication?{scheme, credentials}}."""
     if not isinstance(config, dict):
         raise bad_response("agent sent a push notification config that is not a JSON object")
-    inner = config.get("pushNotificationConfig")
-    out = _copy(config, ("pushNotificationConfig",))
-    if isinstance(inner, dict):                       # 0.3: {taskId, pushNotificationConfig}
-        out.update(_copy(inner, ("authentication",)))
-        auth = inner.get("authentication")
-        if isinstance(auth, dict):
-            schemes = auth.get("schemes") or [""]
-            out["authentication"] = {"scheme": schemes[0], **_copy(auth, ("schemes",))}
+    inner = _get(config, "pushNotificationConfig")   # 0.3: {taskId, pushNotificationConfig}
+    out = {**_copy(config, ("pushNotificationConfig",)), **_copy(inner, ("authentication",))}
+    if isinstance(inner.get("authentication"), dict):
+        auth = inner["authentication"]
+        out["authentication"] = {"scheme": (auth.get("schemes") or [""])[0],
+                                 **_copy(auth, ("schemes",))}
     return out
 
 
@@ -313,8 +312,7 @@ def params_to_v03(op, params):
         push = config.pop("taskPushNotificationConfig", None)
         if push:
             config["pushNotificationConfig"] = to_v03_push_config(push)
-        return {"message": to_v03(params["message"], "message"), "configuration": config,
-                **({"metadata": params["metadata"]} if "metadata" in params else {})}
+        return {**params, "message": to_v03(params["message"], "message"), "configuration": config}
     if op == "push_set":
         return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
     if op[:4] == "push":
@@ -469,9 +467,8 @@ def from_proto03(obj, twice=False):
 def _from_proto03_part(part, twice):
     if not isinstance(part, dict):
         return part
-    file, data = part.get("file"), part.get("data")
-    if isinstance(file, dict):
-        out = _file(file, 2, 0)
+    if isinstance(part.get("file"), dict):
+        out = _file(part["file"], 2, 0)
         if "raw" in out and twice:   # kept as it is when it was not encoded twice after all
             import base64
             try:
@@ -481,9 +478,9 @@ def _from_proto03_part(part, twice):
             except ValueError:
                 pass
         return out
-    if isinstance(data, dict) and set(data) == {"data"}:
-        return {**part, "data": data["data"]}
-    return part
+    data = part.get("data")
+    return {**part, "data": data["data"]} if isinstance(data, dict) and set(data) == {"data"} \
+        else part
 
 
 def apply_event(task, event):
@@ -672,15 +669,14 @@ def _check(value, kind, path, problems, strict):
             _is_http_url(value) if kind == "url" else value in kind.split("|")):
         problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
         return False
-    if isinstance(kind, list) or "*" in kind:   # an array, or an object of named items
-        for key, item in enumerate(value) if isinstance(kind, list) else value.items():
+    if want is list or "*" in kind:   # an array, or an object of named items
+        for key, item in enumerate(value) if want is list else value.items():
+            where = _at(path, key)
             if "names" in kind:   # (the scheme it names, for validate_card)
-                problems.append((_at(path, key), key, kind["names"]))
-            _check(item, kind[0] if isinstance(kind, list) else kind["*"], _at(path, key),
-                   problems, strict)
+                problems.append((where, key, kind["names"]))
+            _check(item, kind[0] if want is list else kind["*"], where, problems, strict)
     elif isinstance(kind, _OneOf):
         present = [key for key in kind if value.get(key) is not None]
-        others = [k for k in value if k not in kind]
         wrapped = [(k, v["$case"]) for k, v in value.items()   # (when no field of kind is set)
                    if isinstance(v, dict) and v.get("$case") in kind]
         if len(present) == 1:
@@ -690,8 +686,8 @@ def _check(value, kind, path, problems, strict):
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
                              f'{path}, got {{"{key}": {{"$case": "{case}", ...}}}}'))
         else:
-            got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
-                                                  if others else "")
+            others = ", ".join(str(k) for k in value if k not in kind)
+            got = ", ".join(present) or "none" + (f" (it has: {others})" if others else "")
             problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
     elif isinstance(kind, _ByType):   # (the fields of no type when the type is wrong)
         _check(value, {"!type": "|".join(kind), "description": "str",
