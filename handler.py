@@ -226,11 +226,9 @@ def normalise_event(result):
     if not isinstance(result, dict):
         raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
     kind = result.get("kind")   # 0.3; 1.x wraps the object in its key (a bare task or message too)
-    key = next((k for k in ("task", "message", "statusUpdate", "artifactUpdate") if k in result),
-               None) or {"task": "task", "message": "message", "status-update": "statusUpdate",
-                         "artifact-update": "artifactUpdate"}.get(str(kind)) or kind is None and (
-        "task" if "status" in result and "id" in result else "message" if "messageId" in result
-        else None)
+    key = next((k for k, (tag, _) in V03_SHAPES.items() if tag and (k in result or kind == tag)),
+               None) or kind is None and ("task" if "status" in result and "id" in result
+                                          else "message" if "messageId" in result else None)
     if not key:
         raise bad_response(
             f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
@@ -458,9 +456,9 @@ def from_proto03(obj, twice=False):
         else:
             out[key] = from_proto03(value, twice)
     if isinstance(obj.get("name"), str) and isinstance(out.get("pushNotificationConfig"), dict):
-        names = out.pop("name").split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
-        out["taskId"] = names[1] if len(names) > 1 else None
-        out["pushNotificationConfig"].setdefault("id", names[-1] if len(names) > 3 else None)
+        names = out.pop("name").split("/") + [None] * 3   # tasks/ID/pushNotificationConfigs/CONFIG
+        out["taskId"] = names[1]
+        out["pushNotificationConfig"].setdefault("id", names[3])
     return out
 
 
