@@ -487,12 +487,11 @@ def apply_event(task, event):
     if "task" in event:
         return event["task"]
     body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
-    if task is None:
-        task = {"id": body.get("taskId"), "contextId": body.get("contextId"),
-                "status": {"state": "TASK_STATE_SUBMITTED"}}
-    if "statusUpdate" in event:
+    task = task or {"id": body.get("taskId"), "contextId": body.get("contextId"),
+                    "status": {"state": "TASK_STATE_SUBMITTED"}}
+    if "status" in body:
         task["status"] = body["status"]
-    elif "artifactUpdate" in event:
+    elif "artifact" in body:
         new, artifacts = body["artifact"], task.setdefault("artifacts", [])
         i = next((i for i, a in enumerate(artifacts)
                   if a.get("artifactId") == new.get("artifactId")), None)
@@ -560,12 +559,12 @@ _CARD = {
     "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
     "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
     "supportsAuthenticatedExtendedCard": "bool"}
+_HALF_03 = {"!protocolVersion": "str", "!url": "url"}
 _CARD_TABLES = {
     "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str",
                                       "!protocolVersion": "str",
                                       "tenant": "str"}], **_CARD},
-    "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
-    "0.3 half": {"!protocolVersion": "str", "!url": "url"},   # of a 1.x card that has either
+    "0.3": {**_HALF_03, **_CARD}, "0.3 half": _HALF_03,   # the half of a 1.x card that has either
     "unknown": _CARD}
 _FLOWS_03 = {
     "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
@@ -644,17 +643,17 @@ def validate_card(card):
     known = isinstance(schemes, dict)   # else reported: what requirements name cannot be checked
     defined = known and ", ".join(map(str, schemes)) or "none"
     # the checks left (path, name, half) for each scheme a requirement names
-    named = {(half, name) for _, name, half in (p for p in problems if len(p) == 3)}
-    problems = [p if len(p) == 2 else (p[0], f"names security scheme {p[1]!r}, which "
-                                             f"securitySchemes does not define (it defines: {defined})")
-                for p in problems if len(p) == 2 or known and p[1] not in schemes]
+    named = {p[1:] for p in problems if p[2:]}
+    problems = [(p[0], f"names security scheme {p[1]!r}, which securitySchemes does not define "
+                       f"(it defines: {defined})") if p[2:] else p
+                for p in problems if not p[2:] or known and p[1] not in schemes]
     for name, scheme in schemes.items() if known else ():   # in a card of both halves, each form is its half's
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
         where = _at("$.securitySchemes", name)
-        if version != "0.3" and (not both or in1x or ("1.x", name) in named):
+        if version != "0.3" and (not both or in1x or (name, "1.x") in named):
             _check(scheme, _SCHEME_1X, where, problems, True)
-        if version == "0.3" or in03 or both and ("0.3", name) in named:
+        if version == "0.3" or in03 or both and (name, "0.3") in named:
             _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
 
