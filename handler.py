@@ -729,13 +729,11 @@ def _at(path, key):
 
 
 def _is_http_url(text):
-    from urllib.parse import urlsplit
     try:
-        parts = urlsplit(text)
-        parts.port   # raises ValueError for a port that is not a number
-    except ValueError:
+        normalise_url(text)   # an absolute http(s) URL with a host (and a port that is a number)
+    except HandlerError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and text.split() == [text]
+    return text.split() == [text]
 
 
 # ============================================================================ session store
