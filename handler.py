@@ -509,15 +509,16 @@ def task_state(task):
 
 
 def part_text(part):
-    """How one part reads in text output: text as is, data as JSON, a file as one line."""
+    """How one part reads in text output: text as is, data as JSON, a file as one line (whatever
+    its name)."""
     if "text" in part:
         return str(part["text"])
     if "data" in part:
         return json.dumps(part["data"], ensure_ascii=False)
     where = f"at {part['url']}" if part.get("url") else \
         f"{len(str(part.get('raw') or '').rstrip('=')) * 3 // 4} bytes inline"   # base64 decoded
-    return f"[file {part.get('filename') or 'unnamed'} ({part.get('mediaType') or 'unknown type'})" \
-        f", {where}]".replace("\n", "^J")   # one line, whatever the name
+    return (f"[file {part.get('filename') or 'unnamed'} "
+            f"({part.get('mediaType') or 'unknown type'}), {where}]").replace("\n", "^J")
 
 
 # ============================================================================ card validation
@@ -647,7 +648,8 @@ def validate_card(card):
     problems = [(p[0], f"names security scheme {p[1]!r}, which securitySchemes does not define "
                        f"(it defines: {defined})") if p[2:] else p
                 for p in problems if not p[2:] or known and p[1] not in schemes]
-    for name, scheme in schemes.items() if known else ():   # in a card of both halves, each form is its half's
+    # in a card of both halves, each form is its half's
+    for name, scheme in schemes.items() if known else ():
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
         where = _at("$.securitySchemes", name)
