@@ -340,8 +340,7 @@ def result_to_v03(op, result):
     if op == "push_list":
         return [result_to_v03("push_get", c) for c in result["configs"]]
     if op[:4] == "push":
-        return result and {"taskId": result["taskId"],
-                           "pushNotificationConfig": to_v03_push_config(result)} or None
+        return result and params_to_v03("push_set", result) or None   # a config as set
     return to_v03(result, "task") if op in ("get", "cancel") else \
         to_v03_event(result) if op == "send" else result
 
