@@ -146,26 +146,20 @@ def a2a_error(error, method=""):
 
 def new_id():
     """A random (version 4) UUID, without the cost of importing uuid."""
-    raw = bytearray(os.urandom(16))
-    raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = os.urandom(16).hex()   # the version nibble 4, the variant bits 10
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
 
 
 def short_state(state):
     """'TASK_STATE_INPUT_REQUIRED', 'input_required' or 'input-required' -> 'input-required'."""
-    text = str(state or "unknown").strip().lower()
-    if text.startswith("task_state_"):
-        text = text[len("task_state_"):]
-    text = text.replace("_", "-")
+    text = str(state or "unknown").strip().lower().replace("_", "-").removeprefix("task-state-")
     return {"unspecified": "unknown", "cancelled": "canceled"}.get(text, text)
 
 
 def wire_state(state):
     """Any spelling of a state -> the 1.x enum name, e.g. 'TASK_STATE_COMPLETED'."""
     short = short_state(state)
-    return "TASK_STATE_" + ("UNSPECIFIED" if short == "unknown"
-                            else short.upper().replace("-", "_"))
+    return "TASK_STATE_" + {"unknown": "UNSPECIFIED"}.get(short, short).upper().replace("-", "_")
 
 
 # A file part's fields: the 1.x part's, the 0.3 JSON-RPC file's, the 0.3 HTTP+JSON (proto) file's.
@@ -177,63 +171,53 @@ def _copy(obj, drop=()):
     return {k: v for k, v in obj.items() if k not in drop}
 
 
-def _items(obj, key, what):
-    """obj[key] as a list ([] when absent); anything else is an invalid answer."""
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise bad_response(f"agent sent {what} whose {key} is not a list")
-    return value
+def _file(obj, src, dst):
+    """A file part's fields, renamed from one column of FILE_FIELDS to another."""
+    return {f[dst]: obj[f[src]] for f in FILE_FIELDS if obj.get(f[src]) is not None}
 
 
-def _object(value, what):
-    if not isinstance(value, dict):
-        raise bad_response(f"agent sent {what} that is not a JSON object")
-    return value
-
-
-def normalise_part(part):
-    if not isinstance(part, dict):
-        return {"text": str(part)}
-    file = part.get("file")                          # 0.3 file part: its fields renamed, flat
-    return {**_copy(part, ("kind", "file")), **({new: file[old] for new, old, _ in FILE_FIELDS
-                                                  if file.get(old) is not None}
-                                                 if isinstance(file, dict) else {})}
+def normalise(obj, kind):
+    """A protocol object of either version -> its 1.x shape; kind is a key of V03_SHAPES (below), or
+    "part". An object that cannot be one is an invalid answer."""
+    if kind == "part":
+        if not isinstance(obj, dict):
+            return {"text": str(obj)}
+        file = obj.get("file")                          # 0.3 file part: its fields renamed, flat
+        return {**_copy(obj, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict)
+                                                   else {})}
+    what = ("an " if kind[0] == "a" else "a ") + kind
+    if kind == "task" and not (isinstance(obj, dict) and obj.get("id")
+                               and isinstance(obj.get("status"), dict)):
+        raise bad_response("agent sent a task without an id, or without a status object")
+    if not isinstance(obj, dict):
+        if kind != "status":   # a status may be anything: its state is unknown
+            raise bad_response(f"agent sent {what} that is not a JSON object")
+        obj = {}
+    out = _copy(obj, ("kind", "final"))
+    for field, sub in V03_SHAPES[kind][1].items():
+        value = out.get(field)
+        if isinstance(sub, list):   # parts always, history and artifacts when there
+            if value is not None or field == "parts":
+                if not isinstance(value or [], list):
+                    raise bad_response(f"agent sent {what} whose {field} is not a list")
+                out[field] = [normalise(o, sub[0]) for o in value or []]
+        elif isinstance(value, dict) or field != "message":   # a status message when an object
+            out[field] = normalise(value, sub)
+    if kind == "message":
+        role = str(out.get("role", "")).lower()
+        out["role"] = "ROLE_AGENT" if "agent" in role else "ROLE_USER" if "user" in role \
+            else out.get("role")
+    if kind == "status":
+        out["state"] = wire_state(out.get("state"))
+    return out
 
 
 def normalise_message(msg):
-    if not isinstance(msg, dict):
-        raise bad_response("agent sent a message that is not a JSON object")
-    role = str(msg.get("role", "")).lower()
-    return {**_copy(msg, ("kind",)), "role": "ROLE_AGENT" if "agent" in role else "ROLE_USER"
-            if "user" in role else msg.get("role"),
-            "parts": [normalise_part(p) for p in _items(msg, "parts", "a message")]}
-
-
-def normalise_status(status):
-    out = _copy(status) if isinstance(status, dict) else {}
-    out["state"] = wire_state(out.get("state"))
-    if isinstance(out.get("message"), dict):
-        out["message"] = normalise_message(out["message"])
-    return out
-
-
-def normalise_artifact(artifact):
-    return {**_object(artifact, "an artifact"),
-            "parts": [normalise_part(p) for p in _items(artifact, "parts", "an artifact")]}
+    return normalise(msg, "message")
 
 
 def normalise_task(task):
-    if not isinstance(task, dict) or not task.get("id"):
-        raise bad_response("agent sent a task without an id")
-    if not isinstance(task.get("status"), dict):
-        raise bad_response(f"agent sent task {str(task['id'])[:80]} without a status object")
-    out = {**_copy(task, ("kind",)), "status": normalise_status(task.get("status"))}
-    for key, normalise in (("history", normalise_message), ("artifacts", normalise_artifact)):
-        if task.get(key) is not None:
-            out[key] = [normalise(m) for m in _items(task, key, "a task")]
-    return out
+    return normalise(task, "task")
 
 
 def normalise_event(result):
@@ -241,23 +225,18 @@ def normalise_event(result):
     exactly one of {"task"}, {"message"}, {"statusUpdate"}, {"artifactUpdate"}."""
     if not isinstance(result, dict):
         raise bad_response(f"agent sent a result that is not a JSON object: {str(result)[:200]}")
-    kind = result.get("kind")
-    if "task" in result or kind == "task" or kind is None and "status" in result and "id" in result:
-        return {"task": normalise_task(result.get("task", result))}
-    if "message" in result or kind == "message" or (kind is None and "messageId" in result):
-        return {"message": normalise_message(result.get("message", result))}
-    for key, tag, field, normalise, what in (
-            ("statusUpdate", "status-update", "status", normalise_status, "a status update"),
-            ("artifactUpdate", "artifact-update", "artifact", normalise_artifact,
-             "an artifact update")):
-        if key in result or kind == tag:
-            event = _copy(_object(result.get(key, result), what), ("kind", "final"))
-            return {key: {**event, field: normalise(event.get(field))}}
-    raise bad_response(f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+    kind = result.get("kind")   # 0.3; 1.x wraps the object in its key (a bare task or message too)
+    key = next((k for k, (tag, _) in V03_SHAPES.items() if tag and (k in result or kind == tag)),
+               None) or kind is None and ("task" if "status" in result and "id" in result
+                                          else "message" if "messageId" in result else None)
+    if not key:
+        raise bad_response(
+            f"agent sent an object Handler does not know: {json.dumps(result)[:200]}")
+    return {key: normalise(result.get(key, result), key)}
 
 
 # The 0.3 shape of each 1.x object: its "kind", and the fields that hold other objects (field: kind,
-# [kind]: a list of them). to_v03 walks it; the normalisers above walk the other way.
+# [kind]: a list of them). to_v03 walks it; normalise() walks the other way.
 V03_SHAPES = {
     "message": ("message", {"parts": ["part"]}), "status": (None, {"message": "message"}),
     "task": ("task", {"status": "status", "history": ["message"], "artifacts": ["artifact"]}),
@@ -277,8 +256,7 @@ def to_v03(obj, kind):
             data = obj["data"]
             return {"kind": "data", "data": data if isinstance(data, dict) else {"value": data},
                     **meta}
-        return {"kind": "file", "file": {old: obj[new] for new, old, _ in FILE_FIELDS
-                                         if obj.get(new) is not None}, **meta}
+        return {"kind": "file", "file": _file(obj, 0, 1), **meta}
     tag, fields = V03_SHAPES[kind]
     out = {**obj, **({"kind": tag} if tag else {})}
     for field, sub in fields.items():
@@ -305,14 +283,12 @@ def normalise_push_config(config):
     {id, taskId, url, token?, authentication?{scheme, credentials}}."""
     if not isinstance(config, dict):
         raise bad_response("agent sent a push notification config that is not a JSON object")
-    inner = config.get("pushNotificationConfig")
-    out = _copy(config, ("pushNotificationConfig",))
-    if isinstance(inner, dict):                       # 0.3: {taskId, pushNotificationConfig}
-        out.update(_copy(inner, ("authentication",)))
-        auth = inner.get("authentication")
-        if isinstance(auth, dict):
-            schemes = auth.get("schemes") or [""]
-            out["authentication"] = {"scheme": schemes[0], **_copy(auth, ("schemes",))}
+    inner = _get(config, "pushNotificationConfig")   # 0.3: {taskId, pushNotificationConfig}
+    out = {**_copy(config, ("pushNotificationConfig",)), **_copy(inner, ("authentication",))}
+    if isinstance(inner.get("authentication"), dict):
+        auth = inner["authentication"]
+        out["authentication"] = {"scheme": (auth.get("schemes") or [""])[0],
+                                 **_copy(auth, ("schemes",))}
     return out
 
 
@@ -334,8 +310,7 @@ def params_to_v03(op, params):
         push = config.pop("taskPushNotificationConfig", None)
         if push:
             config["pushNotificationConfig"] = to_v03_push_config(push)
-        return {"message": to_v03(params["message"], "message"), "configuration": config,
-                **({"metadata": params["metadata"]} if "metadata" in params else {})}
+        return {**params, "message": to_v03(params["message"], "message"), "configuration": config}
     if op == "push_set":
         return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
     if op[:4] == "push":
@@ -365,8 +340,7 @@ def result_to_v03(op, result):
     if op == "push_list":
         return [result_to_v03("push_get", c) for c in result["configs"]]
     if op[:4] == "push":
-        return result and {"taskId": result["taskId"],
-                           "pushNotificationConfig": to_v03_push_config(result)} or None
+        return result and params_to_v03("push_set", result) or None   # a config as set
     return to_v03(result, "task") if op in ("get", "cancel") else \
         to_v03_event(result) if op == "send" else result
 
@@ -426,13 +400,12 @@ def _reason(name):
 def rest_error(status, payload, what=""):
     """An HTTP+JSON error answer -> a HandlerError named for its A2A error: 1.x sends
     {"error": {code, status, message, details: [{reason}]}}, 0.3 {"message"} with the status."""
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else payload
-    details = error.get("details") if isinstance(error.get("details"), list) else []
-    by_reason = {_reason(name): code for code, name in A2A_ERRORS.items()}
-    by_reason.update(INTERNAL_ERROR=-32603, INVALID_REQUEST=-32600)
-    code = next((by_reason[d.get("reason")] for d in details   # else an A2A code (a2a-js 0.3)
-                 if isinstance(d, dict) and d.get("reason") in by_reason),
-                error.get("code") if error.get("code") in A2A_ERRORS
+    error = _get(payload, "error") or payload
+    reasons = [str(d.get("reason")).removesuffix("_ERROR")   # INTERNAL_ERROR: InternalError
+               for d in _get(error, "details", list) if isinstance(d, dict)]
+    code = next((code for code, name in A2A_ERRORS.items()   # TaskNotFoundError: TASK_NOT_FOUND
+                 if _reason(name) in reasons),
+                error.get("code") if error.get("code") in A2A_ERRORS   # an A2A code (a2a-js 0.3)
                 else REST_STATUS_ERRORS.get(status))
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
@@ -446,20 +419,20 @@ def to_proto03(op, params, twice=False):
     for the 0.3 SDKs whose proto bytes field holds the base64 text (a2a-python)."""
     from urllib.parse import quote
     if op == "push_set":   # proto JSON cannot tell a missing id from "", which the 0.3 SDK then
-        config = {"id": params["taskId"], **_copy(params, ("taskId",))}   # stores: name it as over
-        # JSON-RPC (by default the task id)
-        name = f"tasks/{quote(params['taskId'], safe='')}/pushNotificationConfigs/" \
-            + quote(str(config["id"]), safe="")
-        return {"parent": f"tasks/{params['taskId']}", "config": {
-            "name": name, "pushNotificationConfig": to_v03_push_config(config)},
+        task, config = params["taskId"], {"id": params["taskId"], **params}   # stores: name it as
+        # over JSON-RPC (by default the task id)
+        return {"parent": f"tasks/{task}", "config": {
+            "name": f"tasks/{quote(task, safe='')}/pushNotificationConfigs/"
+                    + quote(str(config["id"]), safe=""),
+            "pushNotificationConfig": to_v03_push_config(config)},
             **({"configId": params["id"]} if params.get("id") else {})}
     import base64
-    body = params_to_v03(op, params)
-    config, content = body["configuration"], []
-    if "pushNotificationConfig" in config:
-        config["pushNotification"] = config.pop("pushNotificationConfig")
+    body, content = params_to_v03(op, params), []
+    if "pushNotificationConfig" in body["configuration"]:
+        body["configuration"]["pushNotification"] = body["configuration"].pop(
+            "pushNotificationConfig")
     for part in params["message"].get("parts") or []:
-        file = {proto: part[new] for new, _, proto in FILE_FIELDS if new in part}
+        file = _file(part, 0, 2)
         if twice and "raw" in part:
             file["fileWithBytes"] = base64.b64encode(str(part["raw"]).encode("ascii")).decode()
         content.append({"text": part["text"]} if "text" in part else
@@ -482,18 +455,17 @@ def from_proto03(obj, twice=False):
         else:
             out[key] = from_proto03(value, twice)
     if isinstance(obj.get("name"), str) and isinstance(out.get("pushNotificationConfig"), dict):
-        names = out.pop("name").split("/")   # tasks/ID/pushNotificationConfigs/CONFIG
-        out["taskId"] = names[1] if len(names) > 1 else None
-        out["pushNotificationConfig"].setdefault("id", names[-1] if len(names) > 3 else None)
+        names = out.pop("name").split("/") + [None] * 3   # tasks/ID/pushNotificationConfigs/CONFIG
+        out["taskId"] = names[1]
+        out["pushNotificationConfig"].setdefault("id", names[3])
     return out
 
 
 def _from_proto03_part(part, twice):
     if not isinstance(part, dict):
         return part
-    file, data = part.get("file"), part.get("data")
-    if isinstance(file, dict):
-        out = {new: file[proto] for new, _, proto in FILE_FIELDS if file.get(proto) is not None}
+    if isinstance(part.get("file"), dict):
+        out = _file(part["file"], 2, 0)
         if "raw" in out and twice:   # kept as it is when it was not encoded twice after all
             import base64
             try:
@@ -503,9 +475,9 @@ def _from_proto03_part(part, twice):
             except ValueError:
                 pass
         return out
-    if isinstance(data, dict) and set(data) == {"data"}:
-        return {**part, "data": data["data"]}
-    return part
+    data = part.get("data")
+    return {**part, "data": data["data"]} if isinstance(data, dict) and set(data) == {"data"} \
+        else part
 
 
 def apply_event(task, event):
@@ -513,23 +485,21 @@ def apply_event(task, event):
     return the task, new when the event is the task itself."""
     if "task" in event:
         return event["task"]
-    if task is None:
-        body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
-        task = {"id": body.get("taskId"), "contextId": body.get("contextId"),
-                "status": {"state": "TASK_STATE_SUBMITTED"}}
-    if "statusUpdate" in event:
-        task["status"] = event["statusUpdate"]["status"]
-    elif "artifactUpdate" in event:
-        update = event["artifactUpdate"]
-        new = update["artifact"]
-        artifacts = task.setdefault("artifacts", [])
-        old = next((a for a in artifacts if a.get("artifactId") == new.get("artifactId")), None)
-        if old is not None and update.get("append"):
-            old["parts"] = old.get("parts", []) + new.get("parts", [])
-        elif old is not None:
-            artifacts[artifacts.index(old)] = new
-        else:
+    body = event.get("statusUpdate") or event.get("artifactUpdate") or {}
+    task = task or {"id": body.get("taskId"), "contextId": body.get("contextId"),
+                    "status": {"state": "TASK_STATE_SUBMITTED"}}
+    if "status" in body:
+        task["status"] = body["status"]
+    elif "artifact" in body:
+        new, artifacts = body["artifact"], task.setdefault("artifacts", [])
+        i = next((i for i, a in enumerate(artifacts)
+                  if a.get("artifactId") == new.get("artifactId")), None)
+        if i is None:
             artifacts.append(new)
+        elif body.get("append"):
+            artifacts[i]["parts"] = artifacts[i].get("parts", []) + new.get("parts", [])
+        else:
+            artifacts[i] = new
     return task
 
 
@@ -538,16 +508,16 @@ def task_state(task):
 
 
 def part_text(part):
-    """How one part reads in text output: text as is, data as JSON, a file as one line."""
+    """How one part reads in text output: text as is, data as JSON, a file as one line (whatever
+    its name)."""
     if "text" in part:
         return str(part["text"])
     if "data" in part:
         return json.dumps(part["data"], ensure_ascii=False)
-    name = part.get("filename") or "unnamed"
-    media = part.get("mediaType") or "unknown type"
-    size = len(str(part.get("raw") or "").rstrip("=")) * 3 // 4   # the decoded size of base64
-    where = f"at {part['url']}" if part.get("url") else f"{size} bytes inline"
-    return f"[file {name} ({media}), {where}]".replace("\n", "^J")   # one line, whatever the name
+    where = f"at {part['url']}" if part.get("url") else \
+        f"{len(str(part.get('raw') or '').rstrip('=')) * 3 // 4} bytes inline"   # base64 decoded
+    return (f"[file {part.get('filename') or 'unnamed'} "
+            f"({part.get('mediaType') or 'unknown type'}), {where}]").replace("\n", "^J")
 
 
 # ============================================================================ card validation
@@ -568,8 +538,10 @@ class _ByType(dict):
 
 
 _SCOPES = {"*": "str"}
-_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}}}   # {"schemes": {"<name>": {"list": [..]}}}
-_REQUIREMENT_03 = {"*": ["str"]}                          # {"<scheme>": [scopes]}
+# {"schemes": {"<name>": {"list": [..]}}} and {"<scheme>": [scopes]}: "names" marks a map whose
+# keys name security schemes, and the half of the card it is in
+_REQUIREMENT_1X = {"schemes": {"*": {"list": ["str"]}, "names": "1.x"}}
+_REQUIREMENT_03 = {"*": ["str"], "names": "0.3"}
 _SKILL = {"!id": "str", "!name": "str", "!description": "str", "!tags": ["str"],
           "examples": ["str"],
           "inputModes": ["str"], "outputModes": ["str"],
@@ -587,12 +559,12 @@ _CARD = {
     "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
     "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
     "supportsAuthenticatedExtendedCard": "bool"}
+_HALF_03 = {"!protocolVersion": "str", "!url": "url"}
 _CARD_TABLES = {
     "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str",
                                       "!protocolVersion": "str",
                                       "tenant": "str"}], **_CARD},
-    "0.3": {"!protocolVersion": "str", "!url": "url", **_CARD},
-    "0.3 half": {"!protocolVersion": "str", "!url": "url"},   # of a 1.x card that has either
+    "0.3": {**_HALF_03, **_CARD}, "0.3 half": _HALF_03,   # the half of a 1.x card that has either
     "unknown": _CARD}
 _FLOWS_03 = {
     "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
@@ -635,14 +607,9 @@ def card_protocol_version(card):
     """The A2A version a card is written for: "1.x" when it has supportedInterfaces (also when it
     carries the 0.3 fields beside them), "0.3" when it has url or protocolVersion, else
     "unknown"."""
-    has = _halves(card)
+    has = [k for k in ("supportedInterfaces", "url", "protocolVersion")
+           if isinstance(card, dict) and card.get(k) is not None]
     return "1.x" if "supportedInterfaces" in has else "0.3" if has else "unknown"
-
-
-def _halves(card):
-    """Which of supportedInterfaces, url and protocolVersion a card has (not null)."""
-    return [k for k in ("supportedInterfaces", "url", "protocolVersion")
-            if isinstance(card, dict) and card.get(k) is not None]
 
 
 def _get(obj, key, kind=dict):
@@ -667,56 +634,29 @@ def validate_card(card):
     problems = [] if version != "unknown" else [(
         "$.supportedInterfaces", "missing: expected supportedInterfaces (A2A 1.x), "
                                  "or url and protocolVersion (A2A 0.3)")]
-    _check_fields(card, _CARD_TABLES[version], "$", problems, version != "0.3")
-    both = len(_halves(card)) > 1 and version == "1.x"
+    _check(card, _CARD_TABLES[version], "$", problems, version != "0.3")
+    both = version == "1.x" and card_protocol_version(_copy(card, ("supportedInterfaces",))) != \
+        "unknown"
     if both:
-        _check_fields(card, _CARD_TABLES["0.3 half"], "$", problems, False)
+        _check(card, _CARD_TABLES["0.3 half"], "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
-    if not isinstance(schemes, dict):   # reported above; what requirements name cannot be checked
-        return version, problems
-    defined = ", ".join(map(str, schemes)) or "none"
-    named = {"securityRequirements": set(), "security": set()}   # what each half requires
-    for path, holder in [("$", card)] + [(f"$.skills[{i}]", s) for i, s in
-                                         enumerate(_get(card, "skills", list))
-                                         if isinstance(s, dict)]:
-        # 1.x {"schemes": {name: ...}}, 0.3 {name: [...]}
-        for field in named:
-            for i, names in enumerate(_get(holder, field, list)):
-                where = f"{path}.{field}[{i}]"
-                if field != "security" and isinstance(names, dict):
-                    names, where = names.get("schemes"), where + ".schemes"
-                for name in names if isinstance(names, dict) else ():
-                    named[field].add(name)
-                    if name not in schemes:
-                        problems.append((_at(where, name),
-                                         f"names security scheme {name!r}, which securitySchemes "
-                                         f"does not define (it defines: {defined})"))
-    for name, scheme in schemes.items():   # in a card of both halves, each form is its half's
+    known = isinstance(schemes, dict)   # else reported: what requirements name cannot be checked
+    defined = known and ", ".join(map(str, schemes)) or "none"
+    # the checks left (path, name, half) for each scheme a requirement names
+    named = {p[1:] for p in problems if p[2:]}
+    problems = [(p[0], f"names security scheme {p[1]!r}, which securitySchemes does not define "
+                       f"(it defines: {defined})") if p[2:] else p
+                for p in problems if not p[2:] or known and p[1] not in schemes]
+    # in a card of both halves, each form is its half's
+    for name, scheme in schemes.items() if known else ():
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
         in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
         where = _at("$.securitySchemes", name)
-        if version != "0.3" and (not both or in1x or name in named["securityRequirements"]):
+        if version != "0.3" and (not both or in1x or (name, "1.x") in named):
             _check(scheme, _SCHEME_1X, where, problems, True)
-        if version == "0.3" or in03 or both and name in named["security"]:
+        if version == "0.3" or in03 or both and (name, "0.3") in named:
             _check(scheme, _SCHEME_03, where, problems, False)
     return version, problems
-
-
-def _check_fields(obj, table, path, problems, strict):
-    """Check an object's fields against a table; True when nothing was wrong."""
-    before = len(problems)
-    for key, kind in table.items():
-        name = key.lstrip("!")
-        value, where = obj.get(name), _at(path, name)
-        # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
-        if value is None:
-            if key != name:
-                problems.append((where, f"missing: expected {_expected(kind)}"))
-        elif (_check(value, kind, where, problems, strict) and strict and key != name
-              and (value in ("", []) or value == {} and "*" in kind)):   # a map; a message is set
-            problems.append((where, "is empty: A2A 1.x requires at least one "
-                                    + ("character" if value == "" else "entry")))
-    return len(problems) == before
 
 
 def _check(value, kind, path, problems, strict):
@@ -727,42 +667,49 @@ def _check(value, kind, path, problems, strict):
             _is_http_url(value) if kind == "url" else value in kind.split("|")):
         problems.append((path, f"expected {_expected(kind)}, got {_show(value)}"))
         return False
-    if isinstance(kind, list):
-        for i, item in enumerate(value):
-            _check(item, kind[0], f"{path}[{i}]", problems, strict)
+    if want is list or "*" in kind:   # an array, or an object of named items
+        for key, item in enumerate(value) if want is list else value.items():
+            where = _at(path, key)
+            if "names" in kind:   # (the scheme it names, for validate_card)
+                problems.append((where, key, kind["names"]))
+            _check(item, kind[0] if want is list else kind["*"], where, problems, strict)
     elif isinstance(kind, _OneOf):
         present = [key for key in kind if value.get(key) is not None]
-        others = [k for k in value if k not in kind]
-        wrapped = [(k, value[k]["$case"]) for k in others
-                   if isinstance(value[k], dict) and value[k].get("$case") in kind]
+        wrapped = [(k, v["$case"]) for k, v in value.items()   # (when no field of kind is set)
+                   if isinstance(v, dict) and v.get("$case") in kind]
         if len(present) == 1:
-            _check_fields(value, {present[0]: kind[present[0]]}, path, problems, strict)
+            _check(value, {present[0]: kind[present[0]]}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
             key, case = wrapped[0]
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
                              f'{path}, got {{"{key}": {{"$case": "{case}", ...}}}}'))
         else:
-            got = ", ".join(present) or "none" + (f" (it has: {', '.join(map(str, others))})"
-                                                  if others else "")
+            others = ", ".join(str(k) for k in value if k not in kind)
+            got = ", ".join(present) or "none" + (f" (it has: {others})" if others else "")
             problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
-    elif isinstance(kind, _ByType):
-        if _check_fields(value, {"!type": "|".join(kind)}, path, problems, strict):
-            _check_fields(value, {"description": "str", **kind[value["type"]]}, path, problems,
-                          strict)
-    elif isinstance(kind, dict) and "*" in kind:
-        for key, item in value.items():
-            _check(item, kind["*"], _at(path, key), problems, strict)
-    elif isinstance(kind, dict):
-        _check_fields(value, kind, path, problems, strict)
+    elif isinstance(kind, _ByType):   # (the fields of no type when the type is wrong)
+        _check(value, {"!type": "|".join(kind), "description": "str",
+                       **kind.get(str(value.get("type")), {})}, path, problems, strict)
+    elif isinstance(kind, dict):   # an object with these fields
+        for key, sub in kind.items():
+            name = key.lstrip("!")
+            item, where = value.get(name), _at(path, name)
+            # JSON null counts as absent, in proto JSON and in 0.3's TypeScript alike
+            if item is None:
+                if key != name:
+                    problems.append((where, f"missing: expected {_expected(sub)}"))
+            elif (_check(item, sub, where, problems, strict) and strict and key != name
+                  and (item in ("", []) or item == {} and "*" in sub)):   # a map; a message is set
+                problems.append((where, "is empty: A2A 1.x requires at least one "
+                                        + ("character" if item == "" else "entry")))
     return True
 
 
 def _expected(kind):
-    if isinstance(kind, (list, dict)):
-        return "an array of strings" if kind == ["str"] else \
-            "an array" if isinstance(kind, list) else "an object"
-    named = {"str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}
-    return named.get(kind) or "one of " + ", ".join(kind.split("|"))
+    return "an array of strings" if kind == ["str"] else "an array" if isinstance(kind, list) \
+        else "an object" if isinstance(kind, dict) else {
+            "str": "a string", "bool": "true or false", "url": "an absolute http(s) URL"}.get(
+            kind) or "one of " + kind.replace("|", ", ")
 
 
 def _show(value):
@@ -776,19 +723,18 @@ def _show(value):
 
 
 def _at(path, key):
-    """A JSON path one key further: $.a.b, or $.a["b-c"] when the key is not a plain name."""
-    key = str(key)
-    return f"{path}.{key}" if key.isidentifier() else f"{path}[{json.dumps(key)}]"
+    """A JSON path one key (or index) further: $.a.b, $.a[0], or $.a["b-c"] when the key is not a
+    plain name."""
+    return f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if str(
+        key).isidentifier() else f"{path}[{json.dumps(str(key))}]"
 
 
 def _is_http_url(text):
-    from urllib.parse import urlsplit
     try:
-        parts = urlsplit(text)
-        parts.port   # raises ValueError for a port that is not a number
-    except ValueError:
+        normalise_url(text)   # an absolute http(s) URL with a host (and a port that is a number)
+    except HandlerError:
         return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and text.split() == [text]
+    return text.split() == [text]
 
 
 # ============================================================================ session store

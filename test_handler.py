@@ -737,17 +737,17 @@ class ProtocolModelTests(unittest.TestCase):
         raw = {"kind": "file", "file": {"bytes": "aGVsbG8=", "name": "a.txt", "mimeType": "text/plain"}}
         url = {"kind": "file", "file": {"uri": "https://x/y.png", "name": "y.png", "mimeType": "image/png"}}
         data = {"kind": "data", "data": {"a": [1, "é"]}}
-        self.assertEqual(handler.normalise_part(raw), {"raw": "aGVsbG8=", "filename": "a.txt", "mediaType": "text/plain"})
-        self.assertEqual(handler.normalise_part(url), {"url": "https://x/y.png", "filename": "y.png", "mediaType": "image/png"})
-        self.assertEqual(handler.normalise_part(data), {"data": {"a": [1, "é"]}})
+        self.assertEqual(handler.normalise(raw, "part"), {"raw": "aGVsbG8=", "filename": "a.txt", "mediaType": "text/plain"})
+        self.assertEqual(handler.normalise(url, "part"), {"url": "https://x/y.png", "filename": "y.png", "mediaType": "image/png"})
+        self.assertEqual(handler.normalise(data, "part"), {"data": {"a": [1, "é"]}})
         for part in (raw, url, data):
-            self.assertEqual(handler.to_v03(handler.normalise_part(part), "part"), part)
-        self.assertEqual(handler.parts_text([handler.normalise_part(data)]), '{"a": [1, "é"]}')
-        line = handler.parts_text([handler.normalise_part(url)])
+            self.assertEqual(handler.to_v03(handler.normalise(part, "part"), "part"), part)
+        self.assertEqual(handler.parts_text([handler.normalise(data, "part")]), '{"a": [1, "é"]}')
+        line = handler.parts_text([handler.normalise(url, "part")])
         self.assertEqual(line.count("\n"), 0)
         for fragment in ("y.png", "image/png", "https://x/y.png"):
             self.assertIn(fragment, line)
-        line = handler.parts_text([handler.normalise_part(raw)])
+        line = handler.parts_text([handler.normalise(raw, "part")])
         self.assertIn("a.txt", line)
         self.assertIn("text/plain", line)
         self.assertIn("5 bytes", line)     # base64 "aGVsbG8=" is the 5 bytes of "hello"
@@ -10093,7 +10093,7 @@ class ExchangeTests(HandlerTestCase):
                          {"id": "t", "pushNotificationConfigId": "p"})
         body = handler.to_proto03("send", {"message": message}, twice=False)
         parts = handler.from_proto03(body)["message"]["parts"]
-        self.assertEqual([handler.normalise_part(p) for p in parts], message["parts"])
+        self.assertEqual([handler.normalise(p, "part") for p in parts], message["parts"])
         self.assertEqual(body["message"]["content"][1]["file"],
                          {"fileWithBytes": "aGk=", "name": "a.txt", "mimeType": "text/plain"})
 
