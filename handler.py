@@ -3788,13 +3788,6 @@ def _schema(names):
             "properties": {n: MCP_ARGUMENTS[n] for n in (required + optional).split()}}
 
 
-class _Document(Output):
-    """An Output that keeps the JSON document -o json would print: a tool's structured content
-    (or its error's envelope)."""
-    def json_line(self, obj, indent=None):
-        self.doc = obj
-
-
 class McpServer:
     """The MCP protocol and the tools: each tool reads the session file afresh and writes
     through the store's locked update, so a long-running server loses no other process's work."""
@@ -3908,8 +3901,8 @@ class McpServer:
         try:
             if problem:
                 raise usage_error(f"{name}: {problem}")
-            text, structured = self.tool_push(name.partition("_")[0], **arguments) \
-                if "notification" in name else getattr(self, "tool_" + name)(**arguments)
+            text, structured = getattr(self, "tool_" + name.rpartition("_")[2])(
+                name.partition("_")[0], **arguments)
         except Exception as exc:   # a bug must not end the server either: a tool error
             error = True   # the line the command line prints, and its JSON envelope
             text, structured = self._shown(Output.error, exc if isinstance(exc, HandlerError) else
@@ -3954,41 +3947,36 @@ class McpServer:
             re.search(rid + r'[^{}\[\]]*\}\s*$', text)
         return json.loads(found.group(1)) if found else None
 
-    # -- the tools: each returns (text, structured content)
-    def _store(self):
-        return SessionStore(warn=self.warn).load()
-
-    def _agent(self, agent_url, task_id=False, use_session=True):
-        """The conversation with an agent, its session file read afresh; with task_id (None:
-        the session's task), also the task id."""
-        store = use_session and self._store()
+    # -- the tools, each a method named by the last word of their names, that takes the first
+    # (op) and the arguments; each returns (text, structured content)
+    def _agent(self, agent_url, use_session=True):
+        """(the conversation with an agent, its session), the session file read afresh."""
+        store = use_session and open_store(self)
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
-        conv = Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn,
+        return Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn,
                                       save and (lambda renewed: save(agent_url, renewed))),
-                            store or None, agent_url, self.timeout)
-        return conv if task_id is False else (conv, target_task(session, task_id, "task_id"))
+                            store or None, agent_url, self.timeout), session
 
     @staticmethod
     def _shown(show, *args):
         """(text, JSON document) of what the command line shows for a result with show (an
         Output method) in text, and in JSON."""
         import io
-        text, junk = io.StringIO(), io.StringIO()
-        doc = _Document("json", stdout=junk, stderr=junk)
+        text, doc = io.StringIO(), io.StringIO()
         show(Output("text", stdout=text, stderr=text), *args)
-        show(doc, *args)
-        return text.getvalue().rstrip("\n"), doc.doc
+        show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
+        return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
 
-    def tool_validate_agent_card(self, agent_url):
-        response = self._agent(agent_url, use_session=False).client.card_response()
-        text, report = self._shown(Output.validation, response.url,
-                                   *validate_card_bytes(response.body))
-        return text, {"agent_url": agent_url, **report}
-
-    def tool_get_agent_card(self, agent_url):
-        client = self._agent(agent_url).client
+    def tool_card(self, op, agent_url):
+        """validate_agent_card (with no stored credentials) and get_agent_card."""
+        client = self._agent(agent_url, op == "get")[0].client
+        if op == "validate":
+            response = client.card_response()
+            text, report = self._shown(Output.validation, response.url,
+                                       *validate_card_bytes(response.body))
+            return text, {"agent_url": agent_url, **report}
         card = client.fetch_card()
         try:
             client.connect()
@@ -3996,13 +3984,12 @@ class McpServer:
             pass
         return self._shown(Output.card, card, client)
 
-    def tool_send_message(self, agent_url, message, context_id=None, task_id=None,
-                          use_session=True):
-        conv = self._agent(agent_url, use_session=use_session)
-        request = compose_message([{"text": message}], conv.store and conv.store.get(agent_url),
-                                  context_id, task_id)
+    def tool_message(self, op, agent_url, message, context_id=None, task_id=None,
+                     use_session=True):
+        conv, session = self._agent(agent_url, use_session)
         conv.check_saving()
-        text, result = self._shown(Output.reply, conv.send(request))
+        text, result = self._shown(Output.reply, conv.send(
+            compose_message([{"text": message}], session, context_id, task_id)))
         try:   # not an isError result: that would invite the assistant to send the message again
             conv.saved()
         except HandlerError as exc:
@@ -4010,41 +3997,48 @@ class McpServer:
             text += f"\nwarning: {exc.message}; {exc.hint}"
         return text, result
 
-    def tool_get_task(self, agent_url, task_id=None, history_length=None):
-        conv, task_id = self._agent(agent_url, task_id)
+    def tool_task(self, op, agent_url, task_id=None, history_length=None):
+        """get_task and cancel_task."""
+        conv, session = self._agent(agent_url)
+        task_id = target_task(session, task_id, "task_id")
+        if op == "cancel":
+            return self._shown(show_task, conv.cancel(task_id)[0], True)
         task = conv.client.get_task(task_id, history_length)
         conv.remember_task(task)
         return self._shown(show_task, task)
 
-    def tool_list_tasks(self, agent_url, context_id=None, status=None, page_size=None,
-                        page_token=None):
-        result = self._agent(agent_url).client.list_tasks(
+    def tool_tasks(self, op, agent_url, context_id=None, status=None, page_size=None,
+                   page_token=None):
+        """list_tasks."""
+        result = self._agent(agent_url)[0].client.list_tasks(
             contextId=context_id, status=status and wire_state(status), pageSize=page_size,
             pageToken=page_token)
         return self._shown(Output.tasks, result, 'call list_tasks again with page_token "{}"')
 
-    def tool_cancel_task(self, agent_url, task_id=None):
-        conv, task_id = self._agent(agent_url, task_id)
-        return self._shown(show_task, conv.cancel(task_id)[0], True)
-
-    def tool_push(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
+    def tool_notification(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
         """The four *_task_notification tools (op: set, get, list or delete)."""
         config = webhook_url and webhook_config(webhook_url)
         if config and os.environ.get("HANDLER_PUSH_TOKEN"):
             config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
-        conv, task_id = self._agent(agent_url, task_id)
-        return self._shown(*push_operation(conv.client, op, task_id, config_id, config))
+        conv, session = self._agent(agent_url)
+        return self._shown(*push_operation(conv.client, op, target_task(session, task_id,
+                                                                        "task_id"),
+                                           config_id, config))
+    tool_notifications = tool_notification   # list_task_notifications
 
-    def tool_list_sessions(self):
-        return self._shown(Output.sessions, self._store().list_all())
+    def tool_sessions(self, op):
+        """list_sessions."""
+        return self._shown(Output.sessions, open_store(self).list_all())
 
-    def tool_get_session_info(self, agent_url):
-        return self._shown(Output.session, self._store().get(agent_url))
+    def tool_info(self, op, agent_url):
+        """get_session_info."""
+        return self._shown(Output.session, open_store(self).get(agent_url))
 
-    def tool_clear_session_data(self, agent_url=None, all=False):
+    def tool_data(self, op, agent_url=None, all=False):
+        """clear_session_data."""
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        self._store().clear(None if all else agent_url, keep_credentials=True)
+        open_store(self).clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
             {"cleared": cleared}
