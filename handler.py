@@ -3941,11 +3941,10 @@ class McpServer:
         while more and more[-1:] != b"\n":
             more = stdin.readline(65536)
             tail = tail[-4096:] + more
-        text = (head[:4096] + b"{" + tail[-4096:]).decode("utf-8", "replace")   # { parts them
-        rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, text) or \
-            re.search(rid + r'[^{}\[\]]*\}\s*$', text)
-        return json.loads(found.group(1)) if found else None
+        rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
+        found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, head[:4096]) or \
+            re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)
+        return json.loads(found.group(1).decode("utf-8", "replace")) if found else None
 
     # -- the tools, each a method named by the last word of their names, that takes the first
     # (op) and the arguments; each returns (text, structured content)
@@ -4075,12 +4074,12 @@ class Chat(Conversation):
     def banner(self):
         client, context = self.client, self.session().context_id
         card = client.card
-        skills = [str(s.get("name") or s.get("id")) for s in card.get("skills") or []
-                  if isinstance(s, dict)]
+        skills = ", ".join(str(s.get("name") or s.get("id")) for s in card.get("skills") or []
+                           if isinstance(s, dict))
         self.out.line(f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": ")
                       + f"\nA2A {client.version} over {BINDING_NAMES[client.binding]} at "
                       f"{client.endpoint}{'; streams replies' if client.streaming else ''}\n"
-                      f"Skills: {', '.join(skills) or 'none'}\n" + (
+                      f"Skills: {skills or 'none'}\n" + (
                           f"Continuing the saved conversation (context {context})"
                           if context and not self.new else "A new conversation")
                       + "\nType /help for commands; Ctrl-D leaves.")   # input() flushes it
@@ -4146,14 +4145,14 @@ class Chat(Conversation):
     def command(self, line):
         """/help, /card and /new; /session, and the commands of the session's task."""
         name, _, rest = line.partition(" ")
-        out, rest = self.out, rest.strip()
+        out, client, rest = self.out, self.client, rest.strip()
         if name in ("/quit", "/exit"):
             return "quit"
         try:
             if name == "/help":
                 return out.line(CHAT_HELP)
             if name == "/card":
-                return out.card(self.client.card, self.client)
+                return out.card(client.card, client)
             if name == "/new":
                 self.new = True
                 return out.line("The next message starts a new conversation.")
@@ -4171,7 +4170,7 @@ class Chat(Conversation):
                 task, warning = self.cancel(task_id)
                 out.task_ids(task)
                 return warning and out.warn(warning)
-            task = self.client.get_task(task_id)
+            task = client.get_task(task_id)
             self.remember(task)
             if name == "/task":
                 return out.task_ids(task)
@@ -4180,9 +4179,9 @@ class Chat(Conversation):
                 return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest,
                                                                   force=False), out)
             tasks = [task]
-            if self.client.v1 and session.context_id:   # the conversation's tasks, oldest first
-                tasks = self.client.list_tasks(contextId=session.context_id,
-                                               includeArtifacts=True)["tasks"][::-1]
+            if client.v1 and session.context_id:   # the conversation's tasks, oldest first
+                tasks = client.list_tasks(contextId=session.context_id,
+                                          includeArtifacts=True)["tasks"][::-1]
             for each in tasks:   # its messages, then its artifacts (the agent's)
                 for said in (each.get("history") or []) + (each.get("artifacts") or []):
                     out.line(f"{'you' if said.get('role') == 'ROLE_USER' else 'agent'}> "
