@@ -3874,11 +3874,12 @@ class McpServer:
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
         if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
-            return -32602, f"invalid arguments for {name}: {problem}"
+            return -32602, problem
         return self.call(name, arguments, problem)
 
     def invalid(self, name, arguments):
-        """What makes arguments unfit for the tool's inputSchema ("": nothing); null is absent."""
+        """What makes arguments unfit for the tool's inputSchema, a line that names the tool ("":
+        nothing); null is absent."""
         schema = self.TOOLS[name]["inputSchema"]
         props = schema["properties"]
         problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
@@ -3892,7 +3893,8 @@ class McpServer:
                 if not kind.startswith(type(value).__name__) else
                 f"{key} is out of range: {spec['minimum']}..{spec.get('maximum', '')}"
                 if not spec.get("minimum", value) <= value <= spec.get("maximum", value) else "")
-        return "; ".join(filter(None, problems))
+        problems = "; ".join(filter(None, problems))
+        return problems and f"{name}: {problems}"
 
     def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
@@ -3900,7 +3902,7 @@ class McpServer:
         error = False
         try:
             if problem:
-                raise usage_error(f"{name}: {problem}")
+                raise usage_error(problem)
             text, structured = getattr(self, "tool_" + name.rpartition("_")[2])(
                 name.partition("_")[0], **arguments)
         except Exception as exc:   # a bug must not end the server either: a tool error
@@ -3917,9 +3919,17 @@ class McpServer:
             line = stdin.readline(MAX_SSE_LINE + 1)
             if not line:
                 return EXIT_OK
-            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":
-                reply = _rpc_error(self._skip_line(stdin, line), -32600,
-                                   f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":   # read on to its end
+                import re
+                tail = more = line
+                while more and more[-1:] != b"\n":
+                    more = stdin.readline(65536)
+                    tail = tail[-4096:] + more
+                rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # its id, if its start or end shows one:
+                found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
+                    re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
+                reply = _rpc_error(found and json.loads(found.group(1).decode("utf-8", "replace")),
+                                   -32600, f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
             elif not line.strip():
                 continue
             else:
@@ -3933,19 +3943,6 @@ class McpServer:
             if reply is not None:   # ASCII: no character can fail to encode
                 print(json.dumps(reply), file=stdout, flush=True)
 
-    @staticmethod
-    def _skip_line(stdin, head):
-        """Read the rest of an over-long line; its request id, when its start or end shows one."""
-        import re
-        tail = more = head
-        while more and more[-1:] != b"\n":
-            more = stdin.readline(65536)
-            tail = tail[-4096:] + more
-        rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, head[:4096]) or \
-            re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)
-        return json.loads(found.group(1).decode("utf-8", "replace")) if found else None
-
     # -- the tools, each a method named by the last word of their names, that takes the first
     # (op) and the arguments; each returns (text, structured content)
     def _agent(self, agent_url, use_session=True):
@@ -3953,9 +3950,9 @@ class McpServer:
         store = use_session and open_store(self)
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
-        save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
-        return Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn,
-                                      save and (lambda renewed: save(agent_url, renewed))),
+        save = store and creds is session.credentials and (   # a renewed OAuth2 token
+            lambda renewed: store.set_credentials(agent_url, renewed))
+        return Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn, save),
                             store or None, agent_url, self.timeout), session
 
     @staticmethod
@@ -4132,7 +4129,7 @@ class Chat(Conversation):
             try:
                 task, warning = self.cancel(task_id)
             except HandlerError as exc:
-                return out.warn(f"could not cancel task {task_id}: {exc.message}")
+                warning = f"could not cancel task {task_id}: {exc.message}"
             (out.warn if warning else out.note)(
                 warning or f"canceled task {task_id} ({task_state(task)})")
         except HandlerError as exc:
@@ -4201,11 +4198,10 @@ def _prompt_reader(home):
             fd = open_own(path, flags)
         except (OSError, HandlerError):
             return False
-        try:
+        try:   # (then made 0600)
             st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
-                os.fchmod(fd, 0o600)
-                return True
+            return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and \
+                not os.fchmod(fd, 0o600)
         finally:
             os.close(fd)
     try:
