@@ -3824,7 +3824,7 @@ class McpServer:
     TOOLS["send_message"]["inputSchema"]["properties"]["task_id"] = _STR   # sent as given
     version = None   # the negotiated revision, once initialized
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
+    def __init__(self, timeout, log=None, warn=None, transport=None):
         self.timeout, self.log, self.warn = timeout, log or (lambda line: None), warn
         self.transport = transport or (lambda: Transport(timeout, warn=warn))
 
@@ -3862,7 +3862,7 @@ class McpServer:
             return {}
         if method not in ("tools/list", "tools/call"):
             return -32601, f"method {method} not found"
-        if self.version is None:
+        if not self.version:
             return -32002, "the server is not initialized: send initialize first"
         if method == "tools/list":
             return {"tools": [*self.TOOLS.values()]}
@@ -3919,7 +3919,7 @@ class McpServer:
             line = stdin.readline(MAX_SSE_LINE + 1)
             if not line:
                 return EXIT_OK
-            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":   # read on to its end
+            if line[MAX_SSE_LINE:] and line[-1:] != b"\n":   # over-long: read on to its end
                 import re
                 tail = more = line
                 while more and more[-1:] != b"\n":
