@@ -3639,7 +3639,7 @@ MCP_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")   # olde
 MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
 
 _STR = {"type": "string"}
-# The tools' arguments, by name: an inputSchema names them (a trailing * marks one required).
+# The tools' arguments, by name: an inputSchema names them (the required ones, | the others).
 MCP_ARGUMENTS = {
     "agent_url": {"type": "string",
                   "description": "the agent's base URL, e.g. http://127.0.0.1:8000"},
@@ -3654,16 +3654,9 @@ MCP_ARGUMENTS = {
 
 
 def _schema(names):
-    names = names.split()
-    return {"type": "object", "properties": {n.rstrip("*"): MCP_ARGUMENTS[n.rstrip("*")]
-                                             for n in names},
-            "required": [n[:-1] for n in names if n[-1] == "*"]}
-
-
-class _Document(Output):
-    """An Output that keeps the JSON document -o json would print: a tool's structured content."""
-    def document(self, obj):
-        self.doc = obj
+    required, _, optional = names.partition("|")
+    return {"type": "object", "required": required.split(),
+            "properties": {n: MCP_ARGUMENTS[n] for n in (required + optional).split()}}
 
 
 class McpServer:
@@ -3672,58 +3665,57 @@ class McpServer:
 
     TOOLS = {name: {"name": name, "description": text, "inputSchema": _schema(names)}
              for name, names, text in (
-        ("validate_agent_card", "agent_url*",
+        ("validate_agent_card", "agent_url",
          "Check an A2A agent's card against the rules of its protocol version."),
-        ("get_agent_card", "agent_url*",
+        ("get_agent_card", "agent_url",
          "Fetch an A2A agent's card: name, skills, capabilities, interface."),
-        ("send_message", "agent_url* message* context_id task_id use_session",
+        ("send_message", "agent_url message | context_id task_id use_session",
          "Send a text message to an A2A agent and wait for its reply. With use_session (default "
          "true) it continues the saved conversation with that agent and saves the new context "
          "and task ids."),
-        ("get_task", "agent_url* task_id history_length",
+        ("get_task", "agent_url | task_id history_length",
          "Get a task's state, artifacts and (optionally) history."),
-        ("list_tasks", "agent_url* context_id status page_size page_token",
+        ("list_tasks", "agent_url | context_id status page_size page_token",
          "List an agent's tasks (A2A 1.x agents), newest first, one page."),
-        ("cancel_task", "agent_url* task_id", "Cancel a task."),
-        ("set_task_notification", "agent_url* task_id webhook_url* config_id",
+        ("cancel_task", "agent_url | task_id", "Cancel a task."),
+        ("set_task_notification", "agent_url webhook_url | task_id config_id",
          "Register a webhook for a task's push notifications (its token, if any, comes from "
          "HANDLER_PUSH_TOKEN in the server's environment)."),
-        ("get_task_notification", "agent_url* task_id config_id",
+        ("get_task_notification", "agent_url | task_id config_id",
          "Get a task's push notification config (its only one without config_id)."),
-        ("list_task_notifications", "agent_url* task_id",
+        ("list_task_notifications", "agent_url | task_id",
          "List a task's push notification configs."),
-        ("delete_task_notification", "agent_url* task_id config_id*",
+        ("delete_task_notification", "agent_url config_id | task_id",
          "Delete a task's push notification config."),
         ("list_sessions", "", "List the saved sessions (agent URL, context id, task id, whether "
          "credentials are stored; never a secret)."),
-        ("get_session_info", "agent_url*", "Show the saved session for one agent URL."),
-        ("clear_session_data", "agent_url all", "Forget the saved conversation (context and "
+        ("get_session_info", "agent_url", "Show the saved session for one agent URL."),
+        ("clear_session_data", "| agent_url all", "Forget the saved conversation (context and "
          "task) with one agent, or with all when all is true; stored credentials stay."))}
     TOOLS["send_message"]["inputSchema"]["properties"]["task_id"] = _STR   # sent as given
+    version = None   # the negotiated revision, once initialized
 
-    def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, warn=None, transport=None):
-        self.timeout, self.log = timeout, log or (lambda line: None)
-        self.warn = warn
-        self.transport = transport or (lambda: Transport(timeout, warn=self.warn))
-        self.version = None   # the negotiated revision, once initialized
+    def __init__(self, timeout, log=None, warn=None, transport=None):
+        self.timeout, self.log, self.warn = timeout, log or (lambda line: None), warn
+        self.transport = transport or (lambda: Transport(timeout, warn=warn))
 
     # -- the protocol
     def handle(self, message):
         """One JSON-RPC message in, its response out (None for notifications). A bug must not end
         the server: it is an internal error."""
         message = message if isinstance(message, dict) else {}
+        method, rid = message.get("method"), message.get("id")
+        if message.get("jsonrpc") != "2.0" or not isinstance(method, str):
+            return _rpc_error(rid, -32600, "not a JSON-RPC 2.0 request")
+        if "id" not in message:   # a notification: nothing to answer
+            return None
         try:
-            if message.get("jsonrpc") != "2.0" or not isinstance(message.get("method"), str):
-                result = -32600, "not a JSON-RPC 2.0 request"
-            elif "id" not in message:   # a notification: nothing to answer
-                return None
-            else:
-                result = self._answer(message["method"], message.get("params") or {})
+            result = self._answer(method, message.get("params") or {})
         except Exception as exc:
             self.log(f"internal error: {type(exc).__name__}: {exc}")
             result = -32603, f"internal error: {type(exc).__name__}"
-        return _rpc_error(message.get("id"), *result) if isinstance(result, tuple) else \
-            {"jsonrpc": "2.0", "id": message["id"], "result": result}
+        return _rpc_error(rid, *result) if isinstance(result, tuple) else \
+            {"jsonrpc": "2.0", "id": rid, "result": result}
 
     def _answer(self, method, params):
         """A request's result, or (code, message) for its error."""
@@ -3741,60 +3733,56 @@ class McpServer:
             return {}
         if method not in ("tools/list", "tools/call"):
             return -32601, f"method {method} not found"
-        if self.version is None:
+        if not self.version:
             return -32002, "the server is not initialized: send initialize first"
         if method == "tools/list":
-            return {"tools": list(self.TOOLS.values())}
-        name, arguments = params.get("name"), params.get("arguments")
-        if not isinstance(name, str) or name not in self.TOOLS:
+            return {"tools": [*self.TOOLS.values()]}
+        name, arguments = str(params.get("name")), params.get("arguments")
+        if name not in self.TOOLS:   # a name that is not a string is no tool's either
             return -32602, f"unknown tool: {name}"
         arguments = {} if arguments is None else arguments
         if not isinstance(arguments, dict):
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
         if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
-            return -32602, f"invalid arguments for {name}: {problem}"
+            return -32602, problem
         return self.call(name, arguments, problem)
 
     def invalid(self, name, arguments):
-        """What makes arguments unfit for the tool's inputSchema ("": nothing); null is absent."""
+        """What makes arguments unfit for the tool's inputSchema, a line that names the tool ("":
+        nothing); null is absent."""
         schema = self.TOOLS[name]["inputSchema"]
         props = schema["properties"]
         problems = [f"needs {k}" for k in schema["required"] if arguments.get(k) in ("", None)]
         for key, value in arguments.items():
             spec = props.get(key, {})
             kind = spec.get("type", "")
-            if not spec:
-                problems.append(f"takes no {key} (its arguments: {', '.join(props) or 'none'})")
-            elif value is None:
-                continue
-            elif not kind.startswith(type(value).__name__):   # str, int or bool
-                problems.append(f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}")
-            elif not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-                problems.append(f"{key} is out of range: {spec['minimum']}.."
-                                f"{spec.get('maximum', '')}")
-        return "; ".join(problems)
+            problems.append(
+                f"takes no {key} (its arguments: {', '.join(props) or 'none'})" if not spec else
+                "" if value is None else   # str, int or bool:
+                f"{key} must be a{'n' if kind[0] in 'ai' else ''} {kind}"
+                if not kind.startswith(type(value).__name__) else
+                f"{key} is out of range: {spec['minimum']}..{spec.get('maximum', '')}"
+                if not spec.get("minimum", value) <= value <= spec.get("maximum", value) else "")
+        problems = "; ".join(filter(None, problems))
+        return problems and f"{name}: {problems}"
 
     def call(self, name, arguments, problem=None):
         """A tool's result: readable text, and structuredContent where the revision has it. A
         failure is a result with isError and the line the command line would print."""
-        error = None
+        error = False
         try:
             if problem:
-                raise usage_error(f"{name}: {problem}")
-            op, _, what = name.partition("_")
-            text, structured = self.tool_push(op, **arguments) if "notification" in what \
-                else getattr(self, "tool_" + name)(**arguments)
+                raise usage_error(problem)
+            text, structured = getattr(self, "tool_" + name.rpartition("_")[2])(
+                name.partition("_")[0], **arguments)
         except Exception as exc:   # a bug must not end the server either: a tool error
-            error = exc if isinstance(exc, HandlerError) else \
-                HandlerError(f"internal error: {type(exc).__name__}: {exc}")
-            text = f"Error: {error.message}" + (f"; {error.hint}" if error.hint else "")
-            structured = error.envelope()
+            error = True   # the line the command line prints, and its JSON envelope
+            text, structured = self._shown(Output.error, exc if isinstance(exc, HandlerError) else
+                HandlerError(f"internal error: {type(exc).__name__}: {exc}"))
         self.log(f"{name}: {'error' if error else 'ok'}")
-        result = {"content": [{"type": "text", "text": text}], "isError": error is not None}
-        if self.version >= MCP_STRUCTURED:
-            result["structuredContent"] = structured
-        return result
+        return {"content": [{"type": "text", "text": text}], "isError": error,
+                **({"structuredContent": structured} if self.version >= MCP_STRUCTURED else {})}
 
     def serve(self, stdin, stdout):
         """Answer newline-delimited JSON-RPC from stdin (binary) until it ends."""
@@ -3802,9 +3790,17 @@ class McpServer:
             line = stdin.readline(MAX_SSE_LINE + 1)
             if not line:
                 return EXIT_OK
-            if len(line) > MAX_SSE_LINE and line[-1:] != b"\n":
-                reply = _rpc_error(self._skip_line(stdin, line), -32600,
-                                   f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
+            if line[MAX_SSE_LINE:] and line[-1:] != b"\n":   # over-long: read on to its end
+                import re
+                tail = more = line
+                while more and more[-1:] != b"\n":
+                    more = stdin.readline(65536)
+                    tail = tail[-4096:] + more
+                rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # its id, if its start or end shows one:
+                found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
+                    re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
+                reply = _rpc_error(found and json.loads(found.group(1).decode("utf-8", "replace")),
+                                   -32600, f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
             elif not line.strip():
                 continue
             else:
@@ -3813,60 +3809,41 @@ class McpServer:
                 except JSON_ERRORS:
                     reply = _rpc_error(None, -32700, "not valid JSON")
                 else:   # a batch (2025-03-26), or one message (an empty batch: not a request)
-                    reply = [r for r in map(self.handle, message) if r is not None] or None \
+                    reply = [*filter(None, map(self.handle, message))] or None \
                         if message and isinstance(message, list) else self.handle(message)
             if reply is not None:   # ASCII: no character can fail to encode
-                stdout.write(json.dumps(reply) + "\n")
-                stdout.flush()
+                print(json.dumps(reply), file=stdout, flush=True)
 
-    @staticmethod
-    def _skip_line(stdin, head):
-        """Read the rest of an over-long line; its request id, when its start or end shows one."""
-        import re
-        tail = more = head
-        while more and more[-1:] != b"\n":
-            more = stdin.readline(65536)
-            tail = tail[-4096:] + more
-        text = (head[:4096] + b"{" + tail[-4096:]).decode("utf-8", "replace")   # { parts them
-        rid = r'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # top-level: no bracket from it to either end
-        found = re.match(r'\s*\{[^{}\[\]]*?' + rid, text) or \
-            re.search(rid + r'[^{}\[\]]*\}\s*$', text)
-        return json.loads(found.group(1)) if found else None
-
-    # -- the tools: each returns (text, structured content)
-    def _store(self):
-        return SessionStore(warn=self.warn).load()
-
-    def _agent(self, agent_url, task_id=False, use_session=True):
-        """The conversation with an agent, its session file read afresh; with task_id (None:
-        the session's task), also the task id."""
-        store = use_session and self._store()
+    # -- the tools, each a method named by the last word of their names, that takes the first
+    # (op) and the arguments; each returns (text, structured content)
+    def _agent(self, agent_url, use_session=True):
+        """(the conversation with an agent, its session), the session file read afresh."""
+        store = use_session and open_store(self)
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
-        save = store and creds is session.credentials and store.set_credentials  # renewed OAuth2
-        conv = Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn,
-                                      save and (lambda renewed: save(agent_url, renewed))),
-                            store or None, agent_url, self.timeout)
-        return conv if task_id is False else (conv, target_task(session, task_id, "task_id"))
+        save = store and creds is session.credentials and (   # a renewed OAuth2 token
+            lambda renewed: store.set_credentials(agent_url, renewed))
+        return Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn, save),
+                            store or None, agent_url, self.timeout), session
 
     @staticmethod
     def _shown(show, *args):
         """(text, JSON document) of what the command line shows for a result with show (an
         Output method) in text, and in JSON."""
         import io
-        text, doc = io.StringIO(), _Document("json", stdout=io.StringIO(), stderr=io.StringIO())
-        show(Output("text", stdout=text, stderr=io.StringIO()), *args)
-        show(doc, *args)
-        return text.getvalue().rstrip("\n"), doc.doc
+        text, doc = io.StringIO(), io.StringIO()
+        show(Output("text", stdout=text, stderr=text), *args)
+        show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
+        return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
 
-    def tool_validate_agent_card(self, agent_url):
-        response = self._agent(agent_url, use_session=False).client.card_response()
-        text, report = self._shown(Output.validation, response.url,
-                                   *validate_card_bytes(response.body))
-        return text, {"agent_url": agent_url, **report}
-
-    def tool_get_agent_card(self, agent_url):
-        client = self._agent(agent_url).client
+    def tool_card(self, op, agent_url):
+        """validate_agent_card (with no stored credentials) and get_agent_card."""
+        client = self._agent(agent_url, op == "get")[0].client
+        if op == "validate":
+            response = client.card_response()
+            text, report = self._shown(Output.validation, response.url,
+                                       *validate_card_bytes(response.body))
+            return text, {"agent_url": agent_url, **report}
         card = client.fetch_card()
         try:
             client.connect()
@@ -3874,14 +3851,12 @@ class McpServer:
             pass
         return self._shown(Output.card, card, client)
 
-    def tool_send_message(self, agent_url, message, context_id=None, task_id=None,
-                          use_session=True):
-        conv = self._agent(agent_url, use_session=use_session)
-        store = conv.store
-        request = compose_message([{"text": str(message)}], store and store.get(agent_url),
-                                  context_id, task_id)
+    def tool_message(self, op, agent_url, message, context_id=None, task_id=None,
+                     use_session=True):
+        conv, session = self._agent(agent_url, use_session)
         conv.check_saving()
-        text, result = self._shown(Output.reply, conv.send(request))
+        text, result = self._shown(Output.reply, conv.send(
+            compose_message([{"text": message}], session, context_id, task_id)))
         try:   # not an isError result: that would invite the assistant to send the message again
             conv.saved()
         except HandlerError as exc:
@@ -3889,41 +3864,48 @@ class McpServer:
             text += f"\nwarning: {exc.message}; {exc.hint}"
         return text, result
 
-    def tool_get_task(self, agent_url, task_id=None, history_length=None):
-        conv, task_id = self._agent(agent_url, task_id)
+    def tool_task(self, op, agent_url, task_id=None, history_length=None):
+        """get_task and cancel_task."""
+        conv, session = self._agent(agent_url)
+        task_id = target_task(session, task_id, "task_id")
+        if op == "cancel":
+            return self._shown(show_task, conv.cancel(task_id)[0], True)
         task = conv.client.get_task(task_id, history_length)
         conv.remember_task(task)
         return self._shown(show_task, task)
 
-    def tool_list_tasks(self, agent_url, context_id=None, status=None, page_size=None,
-                        page_token=None):
-        result = self._agent(agent_url).client.list_tasks(
+    def tool_tasks(self, op, agent_url, context_id=None, status=None, page_size=None,
+                   page_token=None):
+        """list_tasks."""
+        result = self._agent(agent_url)[0].client.list_tasks(
             contextId=context_id, status=status and wire_state(status), pageSize=page_size,
             pageToken=page_token)
         return self._shown(Output.tasks, result, 'call list_tasks again with page_token "{}"')
 
-    def tool_cancel_task(self, agent_url, task_id=None):
-        conv, task_id = self._agent(agent_url, task_id)
-        return self._shown(show_task, conv.cancel(task_id)[0], True)
-
-    def tool_push(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
+    def tool_notification(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
         """The four *_task_notification tools (op: set, get, list or delete)."""
         config = webhook_url and webhook_config(webhook_url)
         if config and os.environ.get("HANDLER_PUSH_TOKEN"):
             config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
-        conv, task_id = self._agent(agent_url, task_id)
-        return self._shown(*push_operation(conv.client, op, task_id, config_id, config))
+        conv, session = self._agent(agent_url)
+        return self._shown(*push_operation(conv.client, op, target_task(session, task_id,
+                                                                        "task_id"),
+                                           config_id, config))
+    tool_notifications = tool_notification   # list_task_notifications
 
-    def tool_list_sessions(self):
-        return self._shown(Output.sessions, self._store().list_all())
+    def tool_sessions(self, op):
+        """list_sessions."""
+        return self._shown(Output.sessions, open_store(self).list_all())
 
-    def tool_get_session_info(self, agent_url):
-        return self._shown(Output.session, self._store().get(agent_url))
+    def tool_info(self, op, agent_url):
+        """get_session_info."""
+        return self._shown(Output.session, open_store(self).get(agent_url))
 
-    def tool_clear_session_data(self, agent_url=None, all=False):
+    def tool_data(self, op, agent_url=None, all=False):
+        """clear_session_data."""
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        self._store().clear(None if all else agent_url, keep_credentials=True)
+        open_store(self).clear(None if all else agent_url, keep_credentials=True)
         cleared = "all" if all else normalise_url(agent_url)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
             {"cleared": cleared}
@@ -3960,16 +3942,15 @@ class Chat(Conversation):
     def banner(self):
         client, context = self.client, self.session().context_id
         card = client.card
-        skills = [str(s.get("name") or s.get("id")) for s in card.get("skills") or []
-                  if isinstance(s, dict)]
+        skills = ", ".join(str(s.get("name") or s.get("id")) for s in card.get("skills") or []
+                           if isinstance(s, dict))
         self.out.line(f"{card.get('name', 'Agent')}: {card.get('description', '')}".rstrip(": ")
                       + f"\nA2A {client.version} over {BINDING_NAMES[client.binding]} at "
                       f"{client.endpoint}{'; streams replies' if client.streaming else ''}\n"
-                      f"Skills: {', '.join(skills) or 'none'}\n" + (
+                      f"Skills: {skills or 'none'}\n" + (
                           f"Continuing the saved conversation (context {context})"
                           if context and not self.new else "A new conversation")
-                      + "\nType /help for commands; Ctrl-D leaves.")
-        self.out.out.flush()
+                      + "\nType /help for commands; Ctrl-D leaves.")   # input() flushes it
 
     def run(self, read_line):
         """Read lines until the end; each is a message or a slash command."""
@@ -3981,18 +3962,16 @@ class Chat(Conversation):
                 break
             if line is None:
                 break
-            line = line.strip()
-            if line.startswith("/"):
-                if self.command(line) == "quit":
-                    break
-            elif line:
-                self.turn(line)
+            line = line.strip()   # a blank line is no turn; /quit ends the chat
+            if line and (self.command if line[0] == "/" else self.turn)(line) == "quit":
+                break
         return self.failed
 
     def turn(self, text):
         """One message and its reply: streamed when the agent streams; on a terminal, only
         its text, and whether the agent waits for an answer."""
         out, self.task, streamed = self.out, None, self.client.streaming
+        terminal = self.interactive and not out.json
         try:
             result = deliver(self, out, compose_message([{"text": text}], self.session(),
                                                         new=self.new),
@@ -4001,15 +3980,15 @@ class Chat(Conversation):
             task = result.get("task")
             if out.json:
                 out.json_line(result)
-            elif not streamed:
-                if self.interactive:
-                    text = reply_text(task) if task else parts_text(result["message"]["parts"])
-                    if text:
-                        out.line(text)
-                else:
-                    out.reply(result)
+            elif streamed:
+                pass
+            elif terminal:   # the text the agent said, if any
+                out._text(None, reply_text(task) if task else
+                          parts_text(result["message"]["parts"]))
+            else:
+                out.reply(result)
             if task:
-                if self.interactive and not out.json:
+                if terminal:
                     report_outcome(out, task)
                 check_finished(task)
             self.saved()
@@ -4021,10 +4000,9 @@ class Chat(Conversation):
             try:
                 task, warning = self.cancel(task_id)
             except HandlerError as exc:
-                return out.warn(f"could not cancel task {task_id}: {exc.message}")
-            if warning:
-                return out.warn(warning)
-            out.note(f"canceled task {task_id} ({task_state(task)})")
+                warning = f"could not cancel task {task_id}: {exc.message}"
+            (out.warn if warning else out.note)(
+                warning or f"canceled task {task_id} ({task_state(task)})")
         except HandlerError as exc:
             out.error(exc)
             self.failed = self.failed or exc.exit_code
@@ -4033,54 +4011,51 @@ class Chat(Conversation):
 
     # -- slash commands
     def command(self, line):
+        """/help, /card and /new; /session, and the commands of the session's task."""
         name, _, rest = line.partition(" ")
-        out, rest = self.out, rest.strip()
+        out, client, rest = self.out, self.client, rest.strip()
         if name in ("/quit", "/exit"):
             return "quit"
         try:
             if name == "/help":
-                out.line(CHAT_HELP)
-            elif name == "/card":
-                out.card(self.client.card, self.client)
-            elif name == "/new":
+                return out.line(CHAT_HELP)
+            if name == "/card":
+                return out.card(client.card, client)
+            if name == "/new":
                 self.new = True
-                out.line("The next message starts a new conversation.")
-            elif name not in ("/session", "/task", "/cancel", "/history", "/save"):
-                out.line(f"Unknown command {name}; /help lists them.")
-            else:
-                self._session_command(name, rest)
+                return out.line("The next message starts a new conversation.")
+            if name not in ("/session", "/task", "/cancel", "/history", "/save"):
+                return out.line(f"Unknown command {name}; /help lists them.")
+            session = self.session()
+            task_id = session.task_id
+            if name == "/session":
+                return out.session(session)
+            if not task_id:
+                return out.line("No task yet: send a message first.")
+            if name == "/save" and not rest:
+                return out.line("Usage: /save DIR")
+            if name == "/cancel":
+                task, warning = self.cancel(task_id)
+                out.task_ids(task)
+                return warning and out.warn(warning)
+            task = client.get_task(task_id)
+            self.remember(task)
+            if name == "/task":
+                return out.task_ids(task)
+            if name == "/save":
+                import types
+                return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest,
+                                                                  force=False), out)
+            tasks = [task]
+            if client.v1 and session.context_id:   # the conversation's tasks, oldest first
+                tasks = client.list_tasks(contextId=session.context_id,
+                                          includeArtifacts=True)["tasks"][::-1]
+            for each in tasks:   # its messages, then its artifacts (the agent's)
+                for said in (each.get("history") or []) + (each.get("artifacts") or []):
+                    out.line(f"{'you' if said.get('role') == 'ROLE_USER' else 'agent'}> "
+                             f"{parts_text(said.get('parts'))}")
         except HandlerError as exc:
             out.error(exc)
-
-    def _session_command(self, name, rest):
-        """/session, and the commands of the session's task."""
-        session, out = self.session(), self.out
-        if name == "/session":
-            return out.session(session)
-        if not session.task_id:
-            return out.line("No task yet: send a message first.")
-        if name == "/save" and not rest:
-            return out.line("Usage: /save DIR")
-        if name == "/cancel":
-            task, warning = self.cancel(session.task_id)
-            out.task_ids(task)
-            return warning and out.warn(warning)
-        task = self.client.get_task(session.task_id)
-        self.remember(task)
-        if name == "/task":
-            return out.task_ids(task)
-        if name == "/save":
-            import types
-            return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest, force=False),
-                                  out)
-        tasks = [task]
-        if self.client.v1 and session.context_id:   # every task of the conversation, oldest first
-            tasks = self.client.list_tasks(contextId=session.context_id,
-                                           includeArtifacts=True)["tasks"][::-1]
-        for each in tasks:   # its messages, then its artifacts (the agent's)
-            for said in (each.get("history") or []) + (each.get("artifacts") or []):
-                out.line(f"{'you' if said.get('role') == 'ROLE_USER' else 'agent'}> "
-                         f"{parts_text(said.get('parts'))}")
 
 
 def _prompt_reader(home):
@@ -4094,11 +4069,10 @@ def _prompt_reader(home):
             fd = open_own(path, flags)
         except (OSError, HandlerError):
             return False
-        try:
+        try:   # (then made 0600)
             st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
-                os.fchmod(fd, 0o600)
-                return True
+            return stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and \
+                not os.fchmod(fd, 0o600)
         finally:
             os.close(fd)
     try:
