@@ -1480,7 +1480,6 @@ def read_sse(pieces):
     """Yield (event type, data) for each Server-Sent Event in a body's pieces. Handles CRLF and
     LF line ends, comment lines and multi-line data. One line, and the data of one event, may
     hold MAX_SSE_LINE bytes."""
-    cap = f"{MAX_SSE_LINE >> 20} MiB" if MAX_SSE_LINE % (1 << 20) == 0 else f"{MAX_SSE_LINE} bytes"
     from itertools import chain
     data, event, rest = bytearray(), None, bytearray()
     for piece in chain(pieces, [b"\n\n"]):   # the end also ends a last line and event
@@ -1488,8 +1487,8 @@ def read_sse(pieces):
         lines = []
         if b"\n" in piece:
             *lines, rest = rest.split(b"\n")
-        if any(len(line) >= MAX_SSE_LINE for line in (*lines, rest)):   # each with its b"\n"
-            raise bad_response(f"the agent sent an event stream line over {cap}")
+        if len(max(lines + [rest], key=len)) >= MAX_SSE_LINE:   # each line with its b"\n"
+            raise bad_response(f"the agent sent an event stream line over {MAX_SSE_LINE} bytes")
         for line in lines:
             field, colon, value = line.rstrip(b"\r").partition(b":")
             if not field and not colon:   # a blank line: an event ends
@@ -1500,7 +1499,8 @@ def read_sse(pieces):
             if field == b"data":
                 data += value + b"\n"
                 if len(data) > MAX_SSE_LINE:
-                    raise bad_response(f"the agent sent an event over {cap} (in many data lines)")
+                    raise bad_response(f"the agent sent an event over {MAX_SSE_LINE} bytes "
+                                   "(in many data lines)")
             elif field == b"event":
                 event = value.decode("utf-8", "replace")
 
@@ -1637,7 +1637,7 @@ class Transport:
                 resp = self.opener().open(request, timeout=self.timeout + 5)
             except urllib.error.HTTPError as exc:   # still an answer: its status and body tell
                 resp, msg = exc, str(exc.msg)
-                loop = msg.startswith(urllib.request.HTTPRedirectHandler.inf_msg)
+                loop = "infinite loop" in msg   # urllib's HTTPRedirectHandler.inf_msg
                 if 300 <= exc.code < 400 and (loop or " - Redirection to url " in msg):
                     exc.close()   # urllib's errors: a loop or more than 5 redirects, or a scheme
                     raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
@@ -1707,17 +1707,17 @@ class Transport:
         import threading
         items, stop = queue.Queue(), threading.Event()
 
-        def put(item):
+        def put(item):   # items are answers or events, never exceptions
             if stop.is_set():
                 raise _Stopped()
-            items.put((0, item))
+            items.put(item)
 
         def work():
             try:
                 produce(put)
-                items.put((1, None))
+                items.put(stop)   # the end
             except BaseException as exc:   # handed to the main thread, which decides what it means
-                items.put((2, exc))        # (unread once it stopped)
+                items.put(exc)             # (unread once it stopped)
 
         threading.Thread(target=work, name="handler-io", daemon=True).start()
         # real time (time.monotonic), not the clock seam: fake sleeps do not make it time out
@@ -1731,12 +1731,12 @@ class Transport:
                                        EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
                                        "raise --timeout, or check the agent")
                 try:
-                    kind, item = items.get(timeout=min(left, 0.2))
+                    item = items.get(timeout=min(left, 0.2))
                 except queue.Empty:
                     continue
-                if kind == 2:
+                if isinstance(item, BaseException):
                     raise network_error(item, url) or item
-                if kind:
+                if item is stop:
                     return
                 yield item
                 end = time.monotonic() + self.timeout
