@@ -1304,9 +1304,9 @@ class Response:
     and body bytes."""
 
     def __init__(self, resp, body):
-        self.url, self.status, self.reason = resp.url, resp.status, resp.reason
-        self.headers, self.body = resp.headers, body
-        self.content_type = resp.headers.get_content_type()
+        for name in ("url", "status", "reason", "headers"):
+            setattr(self, name, getattr(resp, name))
+        self.body, self.content_type = body, resp.headers.get_content_type()
 
     def json(self, what):
         try:
@@ -1370,8 +1370,6 @@ def network_error(exc, url):
              EXIT_UNREACHABLE, "check the host name, or give its CA with --ca-file"),
             (ssl.SSLError, "TLS connection to {url} failed: {detail}", EXIT_UNREACHABLE,
              "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
-            (socket.gaierror, "cannot resolve the host of {url}", EXIT_UNREACHABLE,
-             "check the host name in --url"),
             (ConnectionRefusedError, "cannot connect to {url}: connection refused",
              EXIT_UNREACHABLE, "is the agent running? check --url"),
             (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
@@ -1416,12 +1414,12 @@ def loggable(body):
 
 def parse_size(text):
     """A byte count: 65536, 64K, 64M, 1G."""
-    text = str(text).strip().upper().rstrip("B").rstrip("I")
-    power = "KMG".find(text[-1:]) + 1   # of 1024: 1, 2, 3 for K, M, G; 0 without a suffix
-    number = text[:-1] if power else text
-    if not (number.isdecimal() and int(number)):
+    import re
+    text = str(text).strip().upper()
+    size = re.fullmatch(r"(\d+)([KMG]?)I?B?", text)
+    if not (size and int(size[1])):
         raise usage_error(f"not a size: {text!r}", "use bytes, or K, M or G, e.g. 64M")
-    return int(number) << 10 * power
+    return int(size[1]) << 10 * " KMG".index(size[2] or " ")
 
 
 def decoded(resp, read):
@@ -1521,6 +1519,7 @@ class Transport:
     """Every HTTP request Handler makes: headers, --debug logging with secrets redacted, TLS
     (verification, --ca-file, client certificates), redirects (GET only, credentials dropped
     off-origin), retries with backoff, size limits, and failures turned into HandlerErrors."""
+    _opener = None
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
                  ca_file=None, cert=None, key=None, insecure=False, warn=None):
@@ -1529,7 +1528,7 @@ class Transport:
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
-        self._opener, self._warned = None, set()
+        self._warned = set()
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1546,8 +1545,7 @@ class Transport:
                 max_redirections = 5
 
                 def redirect_request(self, req, fp, code, msg, headers, newurl):
-                    if req.get_method() not in ("GET", "HEAD") or not newurl.lower().startswith(
-                            ("http://", "https://")):   # (urllib would try ftp:)
+                    if req.get_method() not in ("GET", "HEAD") or not _is_http_url(newurl):
                         return None   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if new is not None and _origin(newurl) != _origin(req.full_url):
@@ -1572,8 +1570,7 @@ class Transport:
                 context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
             if self.cert:
                 key = self.key or self.cert
-                step = "read the client " + ("key (--key, $HANDLER_KEY)" if self.key else
-                                             "certificate (--cert, $HANDLER_CERT)") + f" {key}"
+                step = f"read the client key {key}"
                 mode = os.stat(key).st_mode & 0o777
                 if mode & 0o077:
                     raise usage_error(f"the private key {key} is open to other users (mode "
@@ -1591,12 +1588,8 @@ class Transport:
         nothing (GET, unless told otherwise) is retried on connection failures, 429 and
         502/503/504; any request is retried when the connection failed before it was sent."""
         method = method or ("POST" if body is not None else "GET")
-        answers = self._exchange(url, body, headers or {}, method, content_type,
-                                 method == "GET" if idempotent is None else idempotent)
-        try:
-            return next(answers)
-        finally:
-            answers.close()
+        return next(self._exchange(url, body, headers, method, content_type,   # (its worker ends
+                                   method == "GET" if idempotent is None else idempotent))  # too)
 
     def stream(self, url, body, headers, method="POST"):
         """Send a request and yield a Response when the answer is not an event stream, else each
@@ -1636,7 +1629,7 @@ class Transport:
             try:
                 resp = self.opener().open(request, timeout=self.timeout + 5)
             except urllib.error.HTTPError as exc:   # still an answer: its status and body tell
-                resp, msg = exc, str(exc.msg)
+                resp, msg = exc, exc.msg
                 loop = "infinite loop" in msg   # urllib's HTTPRedirectHandler.inf_msg
                 if 300 <= exc.code < 400 and (loop or " - Redirection to url " in msg):
                     exc.close()   # urllib's errors: a loop or more than 5 redirects, or a scheme
