@@ -1356,40 +1356,39 @@ def network_error(exc, url):
         type(reason).__name__
     if isinstance(reason, ssl.SSLError):
         retry = 0
-        detail = getattr(reason, "verify_message", None) or {
+        detail = getattr(reason, "verify_message", None) or {   # no reason: an EOF (OpenSSL 1)
             "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
             "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)",
             "UNEXPECTED_EOF_WHILE_READING": "the agent closed the connection during the handshake",
-        }.get("UNEXPECTED_EOF_WHILE_READING" if isinstance(reason, ssl.SSLEOFError)
-              else reason.reason) or reason.reason or str(reason)
-    # (exception types, message, exit code, hint); the first that fits
+        }.get(reason.reason or "UNEXPECTED_EOF_WHILE_READING", reason.reason)
+    # (exception types, message, machine code, hint); the first that fits
     for kinds, message, code, hint in (
-            ((socket.timeout, TimeoutError), "timed out talking to {url}", EXIT_TIMEOUT,
+            ((socket.timeout, TimeoutError), "timed out talking to {url}", "A2ACLI_ERR_TIMEOUT",
              "raise --timeout, or check that the agent is healthy"),
             (ssl.SSLCertVerificationError, "TLS certificate of {url} was not accepted: {detail}",
-             EXIT_UNREACHABLE, "check the host name, or give its CA with --ca-file"),
-            (ssl.SSLError, "TLS connection to {url} failed: {detail}", EXIT_UNREACHABLE,
+             "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file"),
+            (ssl.SSLError, "TLS connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
             (ConnectionRefusedError, "cannot connect to {url}: connection refused",
-             EXIT_UNREACHABLE, "is the agent running? check --url"),
+             "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url"),
             (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
-             "answer", EXIT_UNREACHABLE, "check that the agent is running and healthy"),
-            (hc.BadStatusLine, "the answer from {url} is not HTTP: {detail!r}", EXIT_FAILURE,
-             "check --url: is an A2A agent listening there?"),
+             "answer", "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy"),
+            (hc.BadStatusLine, "the answer from {url} is not HTTP: {detail!r}",
+             "InvalidAgentResponseError", "check --url: is an A2A agent listening there?"),
             (hc.HTTPException, "the answer from {url} was cut off or malformed: {detail}",
-             EXIT_FAILURE, None),
-            (ConnectionError, "connection to {url} failed: {detail}", EXIT_UNREACHABLE,
+             "InvalidAgentResponseError", None),
+            (ConnectionError, "connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check that the agent is running and healthy"),
-            (OSError, "cannot reach {url}: {detail}", EXIT_UNREACHABLE,
+            (OSError, "cannot reach {url}: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check --url and your network or proxy settings")):
         if isinstance(reason, kinds):
             break
     else:
         return None
+    # 407: urllib's CONNECT to the proxy
     error = proxy_auth_error(url) if kinds is OSError and " 407 " in detail else HandlerError(
-        message.format(**locals()), code, {EXIT_TIMEOUT: "A2ACLI_ERR_TIMEOUT", EXIT_UNREACHABLE:
-                                           "A2ACLI_ERR_UNREACHABLE"}.get(
-            code, "InvalidAgentResponseError"), hint)   # (407: urllib's CONNECT to the proxy)
+        message.format(**locals()), {"A2ACLI_ERR_TIMEOUT": EXIT_TIMEOUT, "A2ACLI_ERR_UNREACHABLE":
+                                     EXIT_UNREACHABLE}.get(code, EXIT_FAILURE), code, hint)
     error.retry = retry
     return error
 
@@ -1548,15 +1547,14 @@ class Transport:
                     if req.get_method() not in ("GET", "HEAD") or not _is_http_url(newurl):
                         return None   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
-                    if new is not None and _origin(newurl) != _origin(req.full_url):
+                    if _origin(newurl) != _origin(req.full_url):   # (new: a Request, for a GET)
                         for name in [k for k in new.headers if is_secret_header(k)]:
                             del new.headers[name]
                     return new
-            transport = self
 
             class Https(urllib.request.HTTPSHandler):   # TLS set up at the first https request only
-                def https_open(self, req):
-                    self._context = self._context or transport.tls()
+                def https_open(handler, req):
+                    handler._context = handler._context or self.tls()
                     return super().https_open(req)
             self._opener = urllib.request.build_opener(Redirect, Https())
         return self._opener
@@ -1652,43 +1650,41 @@ class Transport:
                         self.log(f"<   event: {loggable(item[1])}" if stream else
                                  f"<   {loggable(item.body)}")
                     put(item)
+
+        def pause(retry_after, why):
+            """Wait before the next attempt (exponential backoff with jitter, or Retry-After);
+            False when there are no attempts left or the wait would pass the deadline."""
+            import random
+            delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
+            if retry_after:   # seconds, or an HTTP date
+                from email.utils import parsedate_to_datetime
+                try:
+                    delay = max(delay, float(retry_after) if retry_after[:1].isdigit() else
+                                parsedate_to_datetime(retry_after).timestamp() - time.time())
+                except (TypeError, ValueError):
+                    pass
+            if attempt >= self.retries or monotonic() + delay >= deadline:
+                return False
+            if self.log:
+                self.log(f"retrying in {delay:.2f} s ({why})")
+            sleep(delay)
+            return True
         for attempt in range(self.retries + 1):
             answers = self._run(produce, url, None if idempotent is None else deadline)
             try:
                 for item in answers:
-                    if idempotent and item.status in (429, 502, 503, 504) and self._pause(
-                            attempt, item.headers.get("Retry-After"), deadline,
-                            f"HTTP {item.status}"):
+                    if idempotent and item.status in (429, 502, 503, 504) and pause(
+                            item.headers.get("Retry-After"), f"HTTP {item.status}"):
                         break
                     attempt = self.retries   # an answer came: nothing is tried again
                     yield item
                 else:
                     return
             except HandlerError as exc:   # retry: 2 for any request, 1 for those of idempotent
-                if getattr(exc, "retry", 0) <= (not idempotent) or not self._pause(
-                        attempt, None, deadline, exc.message):
+                if getattr(exc, "retry", 0) <= (not idempotent) or not pause(None, exc.message):
                     raise
             finally:
                 answers.close()
-
-    def _pause(self, attempt, retry_after, deadline, why):
-        """Wait before the next attempt (exponential backoff with jitter, or Retry-After); False
-        when there are no attempts left or the wait would pass the deadline."""
-        import random
-        delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
-        if retry_after:   # seconds, or an HTTP date
-            from email.utils import parsedate_to_datetime
-            try:
-                delay = max(delay, float(retry_after) if retry_after[:1].isdigit() else
-                            parsedate_to_datetime(retry_after).timestamp() - time.time())
-            except (TypeError, ValueError):
-                pass
-        if attempt >= self.retries or monotonic() + delay >= deadline:
-            return False
-        if self.log:
-            self.log(f"retrying in {delay:.2f} s ({why})")
-        sleep(delay)
-        return True
 
     def _run(self, produce, url, deadline):
         """Run produce(put) on a daemon worker thread and yield each item it puts, each awaited
