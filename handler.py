@@ -1556,7 +1556,11 @@ class Transport:
                 def https_open(handler, req):
                     handler._context = handler._context or self.tls()
                     return super().https_open(req)
-            self._opener = urllib.request.build_opener(Redirect, Https())
+
+            class Answer(urllib.request.HTTPDefaultErrorHandler):   # an HTTP error status is still
+                def http_error_default(self, req, fp, code, msg, headers):   # an answer: its
+                    return fp                                  # status and body tell what failed
+            self._opener = urllib.request.build_opener(Redirect, Https(), Answer)
         return self._opener
 
     def tls(self):
@@ -1626,15 +1630,13 @@ class Transport:
         def produce(put):
             try:
                 resp = self.opener().open(request, timeout=self.timeout + 5)
-            except urllib.error.HTTPError as exc:   # still an answer: its status and body tell
-                resp, msg = exc, exc.msg
-                loop = "infinite loop" in msg   # urllib's HTTPRedirectHandler.inf_msg
-                if 300 <= exc.code < 400 and (loop or " - Redirection to url " in msg):
-                    exc.close()   # urllib's errors: a loop or more than 5 redirects, or a scheme
-                    raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
-                                       "Handler follows at most 5 redirects; check --url") \
-                        if loop else bad_response(f"{url} redirected to {str(exc.url)[:200]}, "
-                                                  "which is not an http(s) URL: not followed")
+            except urllib.error.HTTPError as exc:   # urllib's refusals to follow a redirect: a
+                exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
+                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
+                                   "Handler follows at most 5 redirects; check --url") \
+                    if "infinite loop" in exc.msg else bad_response(
+                        f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
+                        "not followed") from None
             except ConnectionError as exc:   # reset or closed before the answer's status line
                 exc.no_answer = True
                 raise
