@@ -1349,9 +1349,8 @@ def network_error(exc, url):
     import ssl
     import urllib.error
     import http.client as hc
-    wrapped = isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
-    reason = exc.reason if wrapped else exc
-    retry = 1 + (wrapped or getattr(exc, "no_answer", False))   # or before any byte of an answer
+    # urllib wraps errors before the request (and produce those before any byte of an answer)
+    reason, retry = (exc.reason, 2) if isinstance(exc, urllib.error.URLError) else (exc, 1)
     detail = getattr(reason, "strerror", None) or " ".join(str(reason).split())[:80] or \
         type(reason).__name__
     if isinstance(reason, ssl.SSLError):
@@ -1438,10 +1437,7 @@ def decoded(resp, read):
     # "deflate" may come without its zlib header, as some servers send it
     inflate, bare = zlib.decompressobj(32 + zlib.MAX_WBITS), encoding == "deflate"
     try:
-        while True:
-            chunk = inflate.unconsumed_tail or resp.read1(65536)
-            if not chunk:
-                break
+        for chunk in iter(lambda: inflate.unconsumed_tail or resp.read1(65536), b""):
             try:
                 piece = inflate.decompress(chunk, 65536)
             except zlib.error:
@@ -1466,9 +1462,8 @@ def read_body(resp, url, limit=MAX_BODY):
         if len(body) > limit:
             raise bad_response(f"the answer from {url} is larger than {limit} bytes",
                                "raise --max-response if it should be that large")
-    left = getattr(resp, "length", None)   # http.client: Content-Length bytes still missing
-    if left:
-        raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
+    if resp.length:   # http.client: Content-Length bytes still missing
+        raise bad_response(f"the answer from {url} was cut off: {resp.length} bytes of its "
                            "Content-Length never came")
     return bytes(body)
 
@@ -1480,12 +1475,10 @@ def read_sse(pieces):
     from itertools import chain
     data, event, rest = bytearray(), None, bytearray()
     for piece in chain(pieces, [b"\n\n"]):   # the end also ends a last line and event
-        rest += piece
-        lines = []
-        if b"\n" in piece:
-            *lines, rest = rest.split(b"\n")
-        if len(max(lines + [rest], key=len)) >= MAX_SSE_LINE:   # each line with its b"\n"
+        rest += piece   # a line (of a compressed stream, with the lines before it in its piece)
+        if len(rest) > MAX_SSE_LINE:
             raise bad_response(f"the agent sent an event stream line over {MAX_SSE_LINE} bytes")
+        *lines, rest = rest.split(b"\n") if b"\n" in piece else [rest]
         for line in lines:
             field, colon, value = line.rstrip(b"\r").partition(b":")
             if not field and not colon:   # a blank line: an event ends
@@ -1522,8 +1515,8 @@ class Transport:
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
                  ca_file=None, cert=None, key=None, insecure=False, warn=None):
-        self.timeout, self.log, self.retries = timeout, log, retries
-        self.max_response = max_response
+        self.timeout, self.log, self.retries, self.max_response = (timeout, log, retries,
+                                                                   max_response)
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
@@ -1637,9 +1630,8 @@ class Transport:
                     if "infinite loop" in exc.msg else bad_response(
                         f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
                         "not followed") from None
-            except ConnectionError as exc:   # reset or closed before the answer's status line
-                exc.no_answer = True
-                raise
+            except ConnectionError as exc:   # reset or closed before the answer's status line:
+                raise urllib.error.URLError(exc) from None   # wrapped as if before the request
             with resp:
                 stream = idempotent is None and resp.status == 200 and \
                     resp.headers.get_content_type() == "text/event-stream"
