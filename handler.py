@@ -1594,9 +1594,7 @@ class Transport:
 
     def _exchange(self, url, body, headers, method, content_type="application/json",
                   idempotent=None):
-        """The one retry loop of request (idempotent: True or False) and stream (None): yield
-        the answer, or each event of a stream, with backoff (or Retry-After) between attempts,
-        all within the timeout."""
+        """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
         import urllib.error
         import urllib.request
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
@@ -1618,7 +1616,6 @@ class Transport:
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = urllib.request.Request(url, body, headers, method=method)
-        deadline = monotonic() + self.timeout
 
         def produce(put):
             try:
@@ -1645,6 +1642,31 @@ class Transport:
                                  f"<   {loggable(item.body)}")
                     put(item)
 
+        yield from self._run(produce, url, idempotent)
+
+    def _run(self, produce, url, idempotent):
+        """The one retry loop of request (idempotent: True or False) and stream (None): each
+        attempt runs produce(put) on a daemon worker thread and yields each item it puts, each
+        awaited at most the timeout (a request's attempts, all of them), with backoff (or
+        Retry-After) between attempts; failures become HandlerErrors.
+
+        The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once.
+        Closing the generator tells the worker to stop at its next item."""
+        import queue
+        import threading
+        deadline = monotonic() + self.timeout
+
+        def work(items, stop):
+            def put(item):   # items are answers or events, never exceptions
+                if stop.is_set():
+                    raise _Stopped()
+                items.put(item)
+            try:
+                produce(put)
+                items.put(stop)   # the end
+            except BaseException as exc:   # handed to the main thread, which decides what it means
+                items.put(exc)             # (unread once it stopped)
+
         def pause(retry_after, why):
             """Wait before the next attempt (exponential backoff with jitter, or Retry-After);
             False when there are no attempts left or the wait would pass the deadline."""
@@ -1664,67 +1686,38 @@ class Transport:
             sleep(delay)
             return True
         for attempt in range(self.retries + 1):
-            answers = self._run(produce, url, None if idempotent is None else deadline)
+            items, stop = queue.Queue(), threading.Event()
+            threading.Thread(target=work, args=(items, stop), name="handler-io",
+                             daemon=True).start()
+            # real time (time.monotonic), not the clock seam: fake sleeps do not make it time out
+            end = time.monotonic() + (self.timeout if idempotent is None
+                                      else max(0.01, deadline - monotonic()))
             try:
-                for item in answers:
+                while True:
+                    try:
+                        item = items.get(timeout=0.2)
+                    except queue.Empty:
+                        if time.monotonic() < end:
+                            continue
+                        raise HandlerError(f"waiting for {url}: no answer within "
+                                           f"{self.timeout:g} s", EXIT_TIMEOUT,
+                                           "A2ACLI_ERR_TIMEOUT",
+                                           "raise --timeout, or check the agent")
+                    if item is stop:
+                        return
+                    if isinstance(item, BaseException):
+                        raise network_error(item, url) or item
                     if idempotent and item.status in (429, 502, 503, 504) and pause(
                             item.headers.get("Retry-After"), f"HTTP {item.status}"):
                         break
                     attempt = self.retries   # an answer came: nothing is tried again
                     yield item
-                else:
-                    return
+                    end = time.monotonic() + self.timeout
             except HandlerError as exc:   # retry: 2 for any request, 1 for those of idempotent
                 if getattr(exc, "retry", 0) <= (not idempotent) or not pause(None, exc.message):
                     raise
             finally:
-                answers.close()
-
-    def _run(self, produce, url, deadline):
-        """Run produce(put) on a daemon worker thread and yield each item it puts, each awaited
-        at most the timeout (or until the deadline), its failures as HandlerErrors.
-
-        The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once.
-        Closing the generator tells the worker to stop at its next item."""
-        import queue
-        import threading
-        items, stop = queue.Queue(), threading.Event()
-
-        def put(item):   # items are answers or events, never exceptions
-            if stop.is_set():
-                raise _Stopped()
-            items.put(item)
-
-        def work():
-            try:
-                produce(put)
-                items.put(stop)   # the end
-            except BaseException as exc:   # handed to the main thread, which decides what it means
-                items.put(exc)             # (unread once it stopped)
-
-        threading.Thread(target=work, name="handler-io", daemon=True).start()
-        # real time (time.monotonic), not the clock seam: fake sleeps do not make it time out
-        end = time.monotonic() + (self.timeout if deadline is None
-                                  else max(0.01, deadline - monotonic()))
-        try:
-            while True:
-                left = end - time.monotonic()
-                if left <= 0:
-                    raise HandlerError(f"waiting for {url}: no answer within {self.timeout:g} s",
-                                       EXIT_TIMEOUT, "A2ACLI_ERR_TIMEOUT",
-                                       "raise --timeout, or check the agent")
-                try:
-                    item = items.get(timeout=min(left, 0.2))
-                except queue.Empty:
-                    continue
-                if isinstance(item, BaseException):
-                    raise network_error(item, url) or item
-                if item is stop:
-                    return
-                yield item
-                end = time.monotonic() + self.timeout
-        finally:
-            stop.set()
+                stop.set()
 
 
 # ============================================================================ A2A client
