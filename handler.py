@@ -1312,15 +1312,16 @@ class Response:
         try:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
-            snippet = shown_json(exc, body_snippet(self.body, self.content_type))
             raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type}, "
-                               f"HTTP {self.status}): {snippet}") from None
+                               f"HTTP {self.status}): "
+                               f"{shown_json(exc, body_snippet(self.body, self.content_type))}"
+                               ) from None
 
 
 def body_snippet(body, content_type=""):
     """The start of a body on one line, for an error message; of an HTML page, its text."""
     text = body[:4000].decode("utf-8", "replace")
-    if content_type == "text/html" or text.lstrip()[:1] == "<":
+    if content_type == "text/html" or text.lstrip().startswith("<"):
         import re
         text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>|<[^>]*>?", " ", text)
     return " ".join(text.split())[:120]
@@ -1383,7 +1384,7 @@ def network_error(exc, url):
         if isinstance(reason, kinds):
             break
     else:
-        return None
+        return
     # 407: urllib's CONNECT to the proxy
     error = proxy_auth_error(url) if kinds is OSError and " 407 " in detail else HandlerError(
         message.format(**locals()), {"A2ACLI_ERR_TIMEOUT": EXIT_TIMEOUT, "A2ACLI_ERR_UNREACHABLE":
@@ -1484,8 +1485,9 @@ def read_sse(pieces):
             if not field and not colon:   # a blank line: an event ends
                 if data:
                     yield event, data[:-1].decode("utf-8", "replace")
-                data, event = bytearray(), None
-            value = value[value.startswith(b" "):]
+                data.clear()
+                event = None
+            value = value.removeprefix(b" ")
             if field == b"data":
                 data += value + b"\n"
                 if len(data) > MAX_SSE_LINE:
@@ -1528,32 +1530,31 @@ class Transport:
             self.warn(message)
 
     def opener(self):
-        """urllib's opener (proxies from the environment), with this transport's TLS context and
-        a redirect handler: urllib's own follows POSTs and copies every header to any origin."""
+        """urllib's opener (proxies from the environment) with one handler of this transport's
+        own for redirects (urllib's follow POSTs and copy every header to any origin), TLS and
+        HTTP error statuses."""
         if self._opener is None:
-            import urllib.request
+            import urllib.request as ur
 
-            class Redirect(urllib.request.HTTPRedirectHandler):
+            class Handler(ur.HTTPRedirectHandler, ur.HTTPSHandler, ur.HTTPDefaultErrorHandler):
                 max_redirections = 5
 
-                def redirect_request(self, req, fp, code, msg, headers, newurl):
+                def redirect_request(handler, req, fp, code, msg, headers, newurl):
                     if req.get_method() not in ("GET", "HEAD") or not _is_http_url(newurl):
-                        return None   # the 3xx is then the answer, and says what happened
+                        return   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if _origin(newurl) != _origin(req.full_url):   # (new: a Request, for a GET)
                         for name in [k for k in new.headers if is_secret_header(k)]:
                             del new.headers[name]
                     return new
 
-            class Https(urllib.request.HTTPSHandler):   # TLS set up at the first https request only
-                def https_open(handler, req):
+                def https_open(handler, req):   # TLS set up at the first https request only
                     handler._context = handler._context or self.tls()
                     return super().https_open(req)
 
-            class Answer(urllib.request.HTTPDefaultErrorHandler):   # an HTTP error status is still
-                def http_error_default(self, req, fp, code, msg, headers):   # an answer: its
-                    return fp                                  # status and body tell what failed
-            self._opener = urllib.request.build_opener(Redirect, Https(), Answer)
+                def http_error_default(handler, req, fp, *args):   # an HTTP error status is
+                    return fp                      # still an answer: it tells what failed
+            self._opener = ur.build_opener(Handler())
         return self._opener
 
     def tls(self):
@@ -1601,7 +1602,7 @@ class Transport:
                    "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
             headers["Content-Type"] = content_type
-        https = url[:6].lower() == "https:"
+        https = url.lower().startswith("https:")
         if https and self.insecure:   # once a call, and never for http://
             self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
                             "can read and change this traffic")
