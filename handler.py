@@ -1347,14 +1347,14 @@ def network_error(exc, url):
     or the connection failed before any byte of an answer came back: a send is then repeated
     as it was, same messageId), 1 (for requests that change nothing), 0 (never: TLS)."""
     import socket
-    import ssl
-    import urllib.error
-    import http.client as hc
+    from ssl import SSLError, SSLCertVerificationError
+    from urllib.error import URLError
+    from http.client import BadStatusLine, HTTPException, RemoteDisconnected
     # urllib wraps errors before the request (and produce those before any byte of an answer)
-    reason, retry = (exc.reason, 2) if isinstance(exc, urllib.error.URLError) else (exc, 1)
+    reason, retry = (exc.reason, 2) if isinstance(exc, URLError) else (exc, 1)
     detail = getattr(reason, "strerror", None) or " ".join(str(reason).split())[:80] or \
         type(reason).__name__
-    if isinstance(reason, ssl.SSLError):
+    if isinstance(reason, SSLError):
         retry = 0
         detail = getattr(reason, "verify_message", None) or {   # no reason: an EOF (OpenSSL 1)
             "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
@@ -1365,17 +1365,17 @@ def network_error(exc, url):
     for kinds, message, code, hint in (
             ((socket.timeout, TimeoutError), "timed out talking to {url}", "A2ACLI_ERR_TIMEOUT",
              "raise --timeout, or check that the agent is healthy"),
-            (ssl.SSLCertVerificationError, "TLS certificate of {url} was not accepted: {detail}",
+            (SSLCertVerificationError, "TLS certificate of {url} was not accepted: {detail}",
              "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file"),
-            (ssl.SSLError, "TLS connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
+            (SSLError, "TLS connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
             (ConnectionRefusedError, "cannot connect to {url}: connection refused",
              "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url"),
-            (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
+            (RemoteDisconnected, "connection to {url} failed: closed the connection without an "
              "answer", "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy"),
-            (hc.BadStatusLine, "the answer from {url} is not HTTP: {detail!r}",
+            (BadStatusLine, "the answer from {url} is not HTTP: {detail!r}",
              "InvalidAgentResponseError", "check --url: is an A2A agent listening there?"),
-            (hc.HTTPException, "the answer from {url} was cut off or malformed: {detail}",
+            (HTTPException, "the answer from {url} was cut off or malformed: {detail}",
              "InvalidAgentResponseError", None),
             (ConnectionError, "connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check that the agent is running and healthy"),
@@ -1426,7 +1426,7 @@ def decoded(resp, read):
     (readline for an event stream: http.client ends a cut chunked stream there as its end), else
     read1 (what has come, without waiting for more) with its gzip or deflate encoding undone on
     the way, so that a small body cannot expand into a huge one unchecked."""
-    import zlib
+    from zlib import MAX_WBITS, decompressobj, error as ZlibError
     encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
     if encoding in ("", "identity"):
         yield from iter(lambda: read(65536), b"")
@@ -1436,20 +1436,20 @@ def decoded(resp, read):
                            "Handler does not decode",
                            "Handler asks for gzip or deflate only (Accept-Encoding)")
     # "deflate" may come without its zlib header, as some servers send it
-    inflate, bare = zlib.decompressobj(32 + zlib.MAX_WBITS), encoding == "deflate"
+    inflate, bare = decompressobj(32 + MAX_WBITS), encoding == "deflate"
     try:
         for chunk in iter(lambda: inflate.unconsumed_tail or resp.read1(65536), b""):
             try:
                 piece = inflate.decompress(chunk, 65536)
-            except zlib.error:
+            except ZlibError:
                 if not bare:
                     raise
-                inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                inflate = decompressobj(-MAX_WBITS)
                 piece = inflate.decompress(chunk, 65536)
             bare = False
             yield piece
         yield inflate.flush()
-    except zlib.error as exc:
+    except ZlibError as exc:
         raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
     if not inflate.eof:
         raise bad_response("the agent's compressed answer was cut off before its end")
@@ -1558,12 +1558,12 @@ class Transport:
         return self._opener
 
     def tls(self):
-        import ssl
+        from ssl import CERT_NONE, create_default_context
         step = f"use --ca-file {self.ca_file}"
         try:
-            context = ssl.create_default_context(cafile=None if self.insecure else self.ca_file)
+            context = create_default_context(cafile=None if self.insecure else self.ca_file)
             if self.insecure:
-                context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+                context.check_hostname, context.verify_mode = False, CERT_NONE
             if self.cert:
                 key = self.key or self.cert
                 step = f"read the client key {key}"
@@ -1596,8 +1596,8 @@ class Transport:
     def _exchange(self, url, body, headers, method, content_type="application/json",
                   idempotent=None):
         """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
-        import urllib.error
-        import urllib.request
+        from urllib.error import HTTPError, URLError
+        from urllib.request import Request
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
                    "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
@@ -1616,12 +1616,12 @@ class Transport:
                 self.log(f">   {k}: {'[redacted]' if is_secret_header(k, self.secrets) else v}")
             if body is not None:
                 self.log(f">   {loggable(body)}")
-        request = urllib.request.Request(url, body, headers, method=method)
+        request = Request(url, body, headers, method=method)
 
         def produce(put):
             try:
                 resp = self.opener().open(request, timeout=self.timeout + 5)
-            except urllib.error.HTTPError as exc:   # urllib's refusals to follow a redirect: a
+            except HTTPError as exc:   # urllib's refusals to follow a redirect: a
                 exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
                 raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
                                    "Handler follows at most 5 redirects; check --url") \
@@ -1629,7 +1629,7 @@ class Transport:
                         f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
                         "not followed") from None
             except ConnectionError as exc:   # reset or closed before the answer's status line:
-                raise urllib.error.URLError(exc) from None   # wrapped as if before the request
+                raise URLError(exc) from None   # wrapped as if before the request
             with resp:
                 stream = idempotent is None and resp.status == 200 and \
                     resp.headers.get_content_type() == "text/event-stream"
@@ -1653,8 +1653,8 @@ class Transport:
 
         The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once.
         Closing the generator tells the worker to stop at its next item."""
-        import queue
-        import threading
+        from queue import Empty, Queue
+        from threading import Event, Thread
         deadline = monotonic() + self.timeout
 
         def work(items, stop):
@@ -1687,9 +1687,8 @@ class Transport:
             sleep(delay)
             return True
         for attempt in range(self.retries + 1):
-            items, stop = queue.Queue(), threading.Event()
-            threading.Thread(target=work, args=(items, stop), name="handler-io",
-                             daemon=True).start()
+            items, stop = Queue(), Event()
+            Thread(target=work, args=(items, stop), name="handler-io", daemon=True).start()
             # real time (time.monotonic), not the clock seam: fake sleeps do not make it time out
             end = time.monotonic() + (self.timeout if idempotent is None
                                       else max(0.01, deadline - monotonic()))
@@ -1697,7 +1696,7 @@ class Transport:
                 while True:
                     try:
                         item = items.get(timeout=0.2)
-                    except queue.Empty:
+                    except Empty:
                         if time.monotonic() < end:
                             continue
                         raise HandlerError(f"waiting for {url}: no answer within "
