@@ -1300,8 +1300,8 @@ class _Fd(int):
 # ============================================================================ transport
 
 class Response:
-    """A whole HTTP response (of urllib's answer `resp`): status, headers (an email.message.Message)
-    and body bytes."""
+    """A whole HTTP response (of urllib's answer `resp`): status, headers (an
+    email.message.Message) and body bytes."""
 
     def __init__(self, resp, body):
         for name in ("url", "status", "reason", "headers"):
@@ -1423,9 +1423,9 @@ def parse_size(text):
 
 def decoded(resp, read):
     """The body's pieces as they come, each at most 64 KiB: read(65536) while it is not encoded
-    (readline for an event stream: http.client ends a cut chunked stream there as its end), else
-    read1 (what has come, without waiting for more) with its gzip or deflate encoding undone on
-    the way, so that a small body cannot expand into a huge one unchecked."""
+    (readline for an event stream, where http.client takes a chunked stream cut short for its
+    end), else read1 (what has come, without waiting for more) with its gzip or deflate encoding
+    undone on the way, so that a small body cannot expand into a huge one unchecked."""
     from zlib import MAX_WBITS, decompressobj, error as ZlibError
     encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
     if encoding in ("", "identity"):
@@ -1492,7 +1492,7 @@ def read_sse(pieces):
                 data += value + b"\n"
                 if len(data) > MAX_SSE_LINE:
                     raise bad_response(f"the agent sent an event over {MAX_SSE_LINE} bytes "
-                                   "(in many data lines)")
+                                       "(in many data lines)")
             elif field == b"event":
                 event = value.decode("utf-8", "replace")
 
@@ -1584,8 +1584,9 @@ class Transport:
         nothing (GET, unless told otherwise) is retried on connection failures, 429 and
         502/503/504; any request is retried when the connection failed before it was sent."""
         method = method or ("POST" if body is not None else "GET")
-        return next(self._exchange(url, body, headers, method, content_type,   # (its worker ends
-                                   method == "GET" if idempotent is None else idempotent))  # too)
+        # the one answer: its worker has ended, the generator needs no closing
+        return next(self._exchange(url, body, headers, method, content_type,
+                                   method == "GET" if idempotent is None else idempotent))
 
     def stream(self, url, body, headers, method="POST"):
         """Send a request and yield a Response when the answer is not an event stream, else each
@@ -1671,15 +1672,14 @@ class Transport:
         def pause(retry_after, why):
             """Wait before the next attempt (exponential backoff with jitter, or Retry-After);
             False when there are no attempts left or the wait would pass the deadline."""
-            import random
-            delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
-            if retry_after:   # seconds, or an HTTP date
-                from email.utils import parsedate_to_datetime
-                try:
-                    delay = max(delay, float(retry_after) if retry_after[:1].isdigit() else
-                                parsedate_to_datetime(retry_after).timestamp() - time.time())
-                except (TypeError, ValueError):
-                    pass
+            from email.utils import parsedate_to_datetime
+            from random import random
+            delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random() / 2)
+            try:   # Retry-After: seconds, or an HTTP date
+                delay = max(delay, float(retry_after) if retry_after[:1].isdigit() else
+                            parsedate_to_datetime(retry_after).timestamp() - time.time())
+            except (TypeError, ValueError):   # none, or neither
+                pass
             if attempt >= self.retries or monotonic() + delay >= deadline:
                 return False
             if self.log:
