@@ -1346,7 +1346,7 @@ def network_error(exc, url):
     network failure). Its `retry` says when trying again is safe: 2 (no byte reached the agent,
     or the connection failed before any byte of an answer came back: a send is then repeated
     as it was, same messageId), 1 (for requests that change nothing), 0 (never: TLS)."""
-    import socket
+    from socket import timeout
     from ssl import SSLError, SSLCertVerificationError
     from urllib.error import URLError
     from http.client import BadStatusLine, HTTPException, RemoteDisconnected
@@ -1363,7 +1363,7 @@ def network_error(exc, url):
         }.get(reason.reason or "UNEXPECTED_EOF_WHILE_READING", reason.reason)
     # (exception types, message, machine code, hint); the first that fits
     for kinds, message, code, hint in (
-            ((socket.timeout, TimeoutError), "timed out talking to {url}", "A2ACLI_ERR_TIMEOUT",
+            ((timeout, TimeoutError), "timed out talking to {url}", "A2ACLI_ERR_TIMEOUT",
              "raise --timeout, or check that the agent is healthy"),
             (SSLCertVerificationError, "TLS certificate of {url} was not accepted: {detail}",
              "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file"),
@@ -1391,10 +1391,6 @@ def network_error(exc, url):
                                      EXIT_UNREACHABLE}.get(code, EXIT_FAILURE), code, hint)
     error.retry = retry
     return error
-
-
-class _Stopped(Exception):
-    pass
 
 
 def loggable(body):
@@ -1427,7 +1423,7 @@ def decoded(resp, read):
     end), else read1 (what has come, without waiting for more) with its gzip or deflate encoding
     undone on the way, so that a small body cannot expand into a huge one unchecked."""
     from zlib import MAX_WBITS, decompressobj, error as ZlibError
-    encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
     if encoding in ("", "identity"):
         yield from iter(lambda: read(65536), b"")
         return
@@ -1482,7 +1478,7 @@ def read_sse(pieces):
         *lines, rest = rest.split(b"\n") if b"\n" in piece else [rest]
         for line in lines:
             field, colon, value = line.rstrip(b"\r").partition(b":")
-            if not field and not colon:   # a blank line: an event ends
+            if not (field or colon):   # a blank line: an event ends
                 if data:
                     yield event, data[:-1].decode("utf-8", "replace")
                 data.clear()
@@ -1506,7 +1502,7 @@ def _origin(url):
 
 def _is_loopback(url):
     from urllib.parse import urlsplit
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 class Transport:
@@ -1566,7 +1562,8 @@ class Transport:
                 context.check_hostname, context.verify_mode = False, CERT_NONE
             if self.cert:
                 key = self.key or self.cert
-                step = f"read the client key {key}"
+                step = "read the client " + ("key (--key, $HANDLER_KEY)" if self.key else
+                                             "certificate (--cert, $HANDLER_CERT)") + f" {key}"
                 mode = os.stat(key).st_mode & 0o777
                 if mode & 0o077:
                     raise usage_error(f"the private key {key} is open to other users (mode "
@@ -1661,7 +1658,7 @@ class Transport:
         def work(items, stop):
             def put(item):   # items are answers or events, never exceptions
                 if stop.is_set():
-                    raise _Stopped()
+                    raise GeneratorExit   # (its reader is closed)
                 items.put(item)
             try:
                 produce(put)
