@@ -1237,43 +1237,37 @@ class _Fd(int):
 # ============================================================================ transport
 
 class Response:
-    """A whole HTTP response: status, headers (an email.message.Message) and body bytes."""
+    """A whole HTTP response (of urllib's answer `resp`): status, headers (an
+    email.message.Message) and body bytes."""
 
-    def __init__(self, url, status, reason, headers, body):
-        self.url, self.status, self.reason = url, status, reason
-        self.headers, self.body = headers, body
-
-    @property
-    def content_type(self):
-        return self.headers.get_content_type() if self.headers else ""
+    def __init__(self, resp, body):
+        for name in ("url", "status", "reason", "headers"):
+            setattr(self, name, getattr(resp, name))
+        self.body, self.content_type = body, resp.headers.get_content_type()
 
     def json(self, what):
         try:
             return loads(self.body.decode("utf-8"))
         except JSON_ERRORS as exc:
-            snippet = shown_json(exc, body_snippet(self.body, self.content_type))
-            raise bad_response(f"{what} at {self.url} is not JSON "
-                               f"({self.content_type or 'no content type'}, "
-                               f"HTTP {self.status}): {snippet}") from None
+            raise bad_response(f"{what} at {self.url} is not JSON ({self.content_type}, "
+                               f"HTTP {self.status}): "
+                               f"{shown_json(exc, body_snippet(self.body, self.content_type))}"
+                               ) from None
 
 
 def body_snippet(body, content_type=""):
     """The start of a body on one line, for an error message; of an HTML page, its text."""
     text = body[:4000].decode("utf-8", "replace")
-    if content_type == "text/html" or text.lstrip()[:1] == "<":
+    if content_type == "text/html" or text.lstrip().startswith("<"):
         import re
         text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>|<[^>]*>?", " ", text)
     return " ".join(text.split())[:120]
 
 
-def is_secret_header(name):
-    """Headers whose values --debug never shows: credentials under any of their usual names."""
-    return any(word in name.lower() for word in SECRET_WORDS)
-
-
-def redact_headers(headers, secrets=()):
-    return {k: ("[redacted]" if is_secret_header(k) or k in secrets else v)
-            for k, v in headers.items()}
+def is_secret_header(name, secrets=()):
+    """Headers whose values --debug never shows: credentials under any of their usual names, and
+    the names in `secrets`."""
+    return name in secrets or any(word in name.lower() for word in SECRET_WORDS)
 
 
 def proxy_auth_error(url):
@@ -1285,116 +1279,55 @@ def proxy_auth_error(url):
 
 
 def network_error(exc, url):
-    """Name a failure to reach `url` in one line, with the exit code that fits it. Its `retry`
-    says when trying again is safe: "unsent" (no byte reached the agent, or the connection
-    failed before any byte of an answer came back: a send is then repeated as it was, same
-    messageId), "any" (for requests that change nothing), or None."""
-    import socket
-    import ssl
-    import urllib.error
-    import http.client as hc
-    wrapped = isinstance(exc, urllib.error.URLError)   # urllib wraps errors before the request
-    reason = exc.reason if wrapped else exc
-    unsent = wrapped or getattr(exc, "no_answer", False)   # or before any byte of an answer
-    what, said = type(reason).__name__, " ".join(str(reason).split())[:80]
-    if isinstance(reason, ssl.SSLError):
-        unsent = None
-        eof = "the agent closed the connection during the handshake"
-        why = {"TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
-               "WRONG_VERSION_NUMBER":
-                   "the agent does not speak TLS on this port (http:// instead?)",
-               "UNEXPECTED_EOF_WHILE_READING": eof}.get(reason.reason) or (
-            eof if isinstance(reason, ssl.SSLEOFError) else reason.reason or str(reason))
-        verify = getattr(reason, "verify_message", None) or reason.reason
-    # (exception types, message, exit code or None for a bad answer, hint); the first that fits
+    """Name a failure to reach `url` in one line, with the exit code that fits it (None: not a
+    network failure). Its `retry` says when trying again is safe: 2 (no byte reached the agent,
+    or the connection failed before any byte of an answer came back: a send is then repeated
+    as it was, same messageId), 1 (for requests that change nothing), 0 (never: TLS)."""
+    from socket import timeout
+    from ssl import SSLError, SSLCertVerificationError
+    from urllib.error import URLError
+    from http.client import BadStatusLine, HTTPException, RemoteDisconnected
+    # urllib wraps errors before the request (and produce those before any byte of an answer)
+    reason, retry = (exc.reason, 2) if isinstance(exc, URLError) else (exc, 1)
+    detail = getattr(reason, "strerror", None) or " ".join(str(reason).split())[:80] or \
+        type(reason).__name__
+    if isinstance(reason, SSLError):
+        retry = 0
+        detail = getattr(reason, "verify_message", None) or {   # no reason: an EOF (OpenSSL 1)
+            "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the agent requires a client certificate",
+            "WRONG_VERSION_NUMBER": "the agent does not speak TLS on this port (http:// instead?)",
+            "UNEXPECTED_EOF_WHILE_READING": "the agent closed the connection during the handshake",
+        }.get(reason.reason or "UNEXPECTED_EOF_WHILE_READING", reason.reason)
+    # (exception types, message, machine code, hint); the first that fits
     for kinds, message, code, hint in (
-            ((socket.timeout, TimeoutError), "timed out talking to {url}", EXIT_TIMEOUT,
+            ((timeout, TimeoutError), "timed out talking to {url}", "A2ACLI_ERR_TIMEOUT",
              "raise --timeout, or check that the agent is healthy"),
-            (ssl.SSLCertVerificationError, "TLS certificate of {url} was not accepted: {verify}",
-             EXIT_UNREACHABLE, "check the host name, or give its CA with --ca-file"),
-            (ssl.SSLError, "TLS connection to {url} failed: {why}", EXIT_UNREACHABLE,
+            (SSLCertVerificationError, "TLS certificate of {url} was not accepted: {detail}",
+             "A2ACLI_ERR_UNREACHABLE", "check the host name, or give its CA with --ca-file"),
+            (SSLError, "TLS connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check the URL's scheme, and --cert/--key if the agent wants a client certificate"),
-            (socket.gaierror, "cannot resolve the host of {url}", EXIT_UNREACHABLE,
-             "check the host name in --url"),
             (ConnectionRefusedError, "cannot connect to {url}: connection refused",
-             EXIT_UNREACHABLE,
-             "is the agent running? check --url"),
-            ((hc.IncompleteRead, hc.LineTooLong), "the answer from {url} was cut off or malformed "
-             "({what})", None, None),
-            (hc.RemoteDisconnected, "connection to {url} failed: closed the connection without an "
-             "answer", EXIT_UNREACHABLE, "check that the agent is running and healthy"),
-            (hc.BadStatusLine, "the answer from {url} is not HTTP: {said!r}", None,
-             "check --url: is an A2A agent listening there?"),
-            (ConnectionError, "connection to {url} failed: {detail}", EXIT_UNREACHABLE,
+             "A2ACLI_ERR_UNREACHABLE", "is the agent running? check --url"),
+            (RemoteDisconnected, "connection to {url} failed: closed the connection without an "
+             "answer", "A2ACLI_ERR_UNREACHABLE", "check that the agent is running and healthy"),
+            (BadStatusLine, "the answer from {url} is not HTTP: {detail!r}",
+             "InvalidAgentResponseError", "check --url: is an A2A agent listening there?"),
+            (HTTPException, "the answer from {url} was cut off or malformed: {detail}",
+             "InvalidAgentResponseError", None),
+            (ConnectionError, "connection to {url} failed: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check that the agent is running and healthy"),
-            (hc.HTTPException, "the answer from {url} is malformed: {said}", None,
-             "check --url: is an A2A agent listening there?"),
-            (OSError, "cannot reach {url}: {strerror}", EXIT_UNREACHABLE,
+            (OSError, "cannot reach {url}: {detail}", "A2ACLI_ERR_UNREACHABLE",
              "check --url and your network or proxy settings")):
         if isinstance(reason, kinds):
             break
     else:
-        return None
-    if kinds is OSError and " 407 " in str(reason):   # urllib's CONNECT to the proxy
-        error = proxy_auth_error(url)
-    else:
-        message = message.format(**locals(), detail=str(reason) or what,
-                                 strerror=getattr(reason, "strerror", None) or reason)
-        error = bad_response(message, hint) if code is None else \
-            HandlerError(message, code, "A2ACLI_ERR_TIMEOUT" if code == EXIT_TIMEOUT
-                         else "A2ACLI_ERR_UNREACHABLE", hint)
-    error.retry = "unsent" if unsent else "any" if unsent is False else None
+        return
+    # 407: urllib's CONNECT to the proxy
+    error = proxy_auth_error(url) if kinds is OSError and " 407 " in detail else HandlerError(
+        message.format(**locals()), {"A2ACLI_ERR_TIMEOUT": EXIT_TIMEOUT, "A2ACLI_ERR_UNREACHABLE":
+                                     EXIT_UNREACHABLE}.get(code, EXIT_FAILURE), code, hint)
+    error.retry = retry
     return error
-
-
-def bounded(produce, timeout, what, limit=None):
-    """Run produce(put) on a daemon worker thread and yield each item it puts.
-
-    The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once; it gives
-    up with a timeout error (exit 5) when `timeout` seconds pass without an item. Closing the
-    generator tells the worker to stop at its next item."""
-    import queue
-    import threading
-    items = queue.Queue()
-    stop = threading.Event()
-
-    def put(item):
-        if stop.is_set():
-            raise _Stopped()
-        items.put((0, item))
-
-    def work():
-        try:
-            produce(put)
-            items.put((1, None))
-        except BaseException as exc:   # handed to the main thread, which decides what it means
-            items.put((2, exc))        # (unread once it stopped)
-
-    threading.Thread(target=work, name="handler-io", daemon=True).start()
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise HandlerError(f"{what}: no answer within {limit or timeout:g} s",
-                                   EXIT_TIMEOUT,
-                                   "A2ACLI_ERR_TIMEOUT", "raise --timeout, or check the agent")
-            try:
-                kind, item = items.get(timeout=min(left, 0.2))
-            except queue.Empty:
-                continue
-            if kind == 2:
-                raise item
-            if kind:
-                return
-            yield item
-            deadline = time.monotonic() + timeout
-    finally:
-        stop.set()
-
-
-class _Stopped(Exception):
-    pass
 
 
 def loggable(body):
@@ -1413,116 +1346,88 @@ def loggable(body):
 
 def parse_size(text):
     """A byte count: 65536, 64K, 64M, 1G."""
-    text = str(text).strip().upper().rstrip("B").rstrip("I")
-    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
-    number = text[:-1] if scale > 1 else text
-    if not number.isdigit() or int(number) <= 0:
+    import re
+    text = str(text).strip().upper()
+    size = re.fullmatch(r"(\d+)([KMG]?)I?B?", text)
+    if not (size and int(size[1])):
         raise usage_error(f"not a size: {text!r}", "use bytes, or K, M or G, e.g. 64M")
-    return int(number) * scale
+    return int(size[1]) << 10 * " KMG".index(size[2] or " ")
 
 
-class _Inflate:
-    """A gzip or deflate body, decoded as it is read (read and readline), never more than
-    64 KiB at a time, so that a small body cannot expand into a huge one unchecked."""
-
-    def __init__(self, raw, bare_ok=False):
-        import zlib
-        self.raw, self.buffer, self.done = raw, b"", False
-        self.inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)
-        self.bare_ok = bare_ok   # "deflate" without its zlib header, as some servers send it
-        # read1: what has come, without waiting for more
-        self.read_raw = getattr(raw, "read1", None) or raw.read
-
-    def _fill(self):
-        import zlib
-        chunk = self.inflate.unconsumed_tail or self.read_raw(65536)
-        try:
-            if not chunk:
-                self.buffer += self.inflate.flush()
-                self.done = True
-                if not self.inflate.eof:
-                    raise bad_response("the agent's compressed answer was cut off before its end")
-                return
-            try:
-                self.buffer += self.inflate.decompress(chunk, 65536)
-            except zlib.error:
-                if not self.bare_ok:
-                    raise
-                self.inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-                self.buffer += self.inflate.decompress(chunk, 65536)
-            self.bare_ok = False
-        except zlib.error as exc:
-            raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
-
-    def read(self, size):
-        while len(self.buffer) < size and not self.done:
-            self._fill()
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    def readline(self, limit):
-        while b"\n" not in self.buffer[:limit] and len(self.buffer) < limit and not self.done:
-            self._fill()
-        end = self.buffer.find(b"\n", 0, limit)
-        end = limit if end < 0 else end + 1
-        data, self.buffer = self.buffer[:end], self.buffer[end:]
-        return data
-
-
-def decoded(resp):
-    """The response, or a reader that undoes its gzip or deflate content encoding."""
-    encoding = (resp.headers.get("Content-Encoding") or "").strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+def decoded(resp, read):
+    """The body's pieces as they come, each at most 64 KiB: read(65536) while it is not encoded
+    (readline for an event stream, where http.client takes a chunked stream cut short for its
+    end), else read1 (what has come, without waiting for more) with its gzip or deflate encoding
+    undone on the way, so that a small body cannot expand into a huge one unchecked."""
+    from zlib import MAX_WBITS, decompressobj, error as ZlibError
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        yield from iter(lambda: read(65536), b"")
+        return
+    if encoding not in ("gzip", "x-gzip", "deflate"):
         raise bad_response(f"the agent's answer has Content-Encoding {encoding[:40]!r}, which "
                            "Handler does not decode",
                            "Handler asks for gzip or deflate only (Accept-Encoding)")
-    packed = encoding in ("gzip", "x-gzip", "deflate")
-    return _Inflate(resp, encoding == "deflate") if packed else resp
+    # "deflate" may come without its zlib header, as some servers send it
+    inflate, bare = decompressobj(32 + MAX_WBITS), encoding == "deflate"
+    try:
+        for chunk in iter(lambda: inflate.unconsumed_tail or resp.read1(65536), b""):
+            try:
+                piece = inflate.decompress(chunk, 65536)
+            except ZlibError:
+                if not bare:
+                    raise
+                inflate = decompressobj(-MAX_WBITS)
+                piece = inflate.decompress(chunk, 65536)
+            bare = False
+            yield piece
+        yield inflate.flush()
+    except ZlibError as exc:
+        raise bad_response(f"the agent's compressed answer cannot be decoded: {exc}") from None
+    if not inflate.eof:
+        raise bad_response("the agent's compressed answer was cut off before its end")
 
 
 def read_body(resp, url, limit=MAX_BODY):
-    """The whole body, read in pieces (read(n) sets n bytes aside first: never ask for the
-    limit)."""
-    body, reader = bytearray(), decoded(resp)
-    while True:
-        chunk = reader.read(65536)
-        if not chunk:
-            left = getattr(resp, "length", None)   # http.client: Content-Length bytes still missing
-            if isinstance(left, int) and left > 0:
-                raise bad_response(f"the answer from {url} was cut off: {left} bytes of its "
-                                   "Content-Length never came")
-            return bytes(body)
-        body += chunk
+    """The whole body, never more than `limit` bytes."""
+    body = bytearray()
+    for piece in decoded(resp, resp.read1):
+        body += piece
         if len(body) > limit:
             raise bad_response(f"the answer from {url} is larger than {limit} bytes",
                                "raise --max-response if it should be that large")
+    if resp.length:   # http.client: Content-Length bytes still missing
+        raise bad_response(f"the answer from {url} was cut off: {resp.length} bytes of its "
+                           "Content-Length never came")
+    return bytes(body)
 
 
-def read_sse(readline):
-    """Yield (event type, data) for each Server-Sent Event read with readline(limit).
-    Handles CRLF and LF line ends, comment lines and multi-line data. One line, and the data
-    of one event, may hold MAX_SSE_LINE bytes."""
-    data, event, size = [], None, 0
-    cap = f"{MAX_SSE_LINE >> 20} MiB" if MAX_SSE_LINE % (1 << 20) == 0 else f"{MAX_SSE_LINE} bytes"
-    while True:
-        line = readline(MAX_SSE_LINE + 1)
-        if len(line) > MAX_SSE_LINE:
-            raise bad_response(f"the agent sent an event stream line over {cap}")
-        field, _, value = line.rstrip(b"\n").rstrip(b"\r").partition(b":")
-        if not field and not _:   # a blank line, or the end: an event ends (a last one without
-            if data:              # its blank line still worth reading)
-                yield event, "\n".join(data)
-            if not line:
-                return
-            data, event, size = [], None, 0
-        value = value[value.startswith(b" "):]
-        if field == b"data":
-            size += len(value) + 1
-            if size > MAX_SSE_LINE:
-                raise bad_response(f"the agent sent an event over {cap} (in many data lines)")
-            data.append(value.decode("utf-8", "replace"))
-        elif field == b"event":
-            event = value.decode("utf-8", "replace")
+def read_sse(pieces):
+    """Yield (event type, data) for each Server-Sent Event in a body's pieces. Handles CRLF and
+    LF line ends, comment lines and multi-line data. One line, and the data of one event, may
+    hold MAX_SSE_LINE bytes."""
+    from itertools import chain
+    data, event, rest = bytearray(), None, bytearray()
+    for piece in chain(pieces, [b"\n\n"]):   # the end also ends a last line and event
+        rest += piece   # a line (of a compressed stream, with the lines before it in its piece)
+        if len(rest) > MAX_SSE_LINE:
+            raise bad_response(f"the agent sent an event stream line over {MAX_SSE_LINE} bytes")
+        *lines, rest = rest.split(b"\n") if b"\n" in piece else [rest]
+        for line in lines:
+            field, colon, value = line.rstrip(b"\r").partition(b":")
+            if not (field or colon):   # a blank line: an event ends
+                if data:
+                    yield event, data[:-1].decode("utf-8", "replace")
+                data.clear()
+                event = None
+            value = value.removeprefix(b" ")
+            if field == b"data":
+                data += value + b"\n"
+                if len(data) > MAX_SSE_LINE:
+                    raise bad_response(f"the agent sent an event over {MAX_SSE_LINE} bytes "
+                                       "(in many data lines)")
+            elif field == b"event":
+                event = value.decode("utf-8", "replace")
 
 
 def _origin(url):
@@ -1534,22 +1439,23 @@ def _origin(url):
 
 def _is_loopback(url):
     from urllib.parse import urlsplit
-    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 class Transport:
     """Every HTTP request Handler makes: headers, --debug logging with secrets redacted, TLS
     (verification, --ca-file, client certificates), redirects (GET only, credentials dropped
     off-origin), retries with backoff, size limits, and failures turned into HandlerErrors."""
+    _opener = None
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
                  ca_file=None, cert=None, key=None, insecure=False, warn=None):
-        self.timeout, self.log, self.retries = timeout, log, retries
-        self.max_response = max_response
+        self.timeout, self.log, self.retries, self.max_response = (timeout, log, retries,
+                                                                   max_response)
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
-        self._opener, self._warned = None, set()
+        self._warned = set()
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1557,108 +1463,54 @@ class Transport:
             self.warn(message)
 
     def opener(self):
-        """urllib's opener (proxies from the environment), with this transport's TLS context and
-        a redirect handler: urllib's own follows POSTs and copies every header to any origin."""
+        """urllib's opener (proxies from the environment) with one handler of this transport's
+        own for redirects (urllib's follow POSTs and copy every header to any origin), TLS and
+        HTTP error statuses."""
         if self._opener is None:
-            import urllib.request
+            import urllib.request as ur
 
-            class Redirect(urllib.request.HTTPRedirectHandler):
+            class Handler(ur.HTTPRedirectHandler, ur.HTTPSHandler, ur.HTTPDefaultErrorHandler):
                 max_redirections = 5
 
-                def redirect_request(self, req, fp, code, msg, headers, newurl):
-                    if req.get_method() not in ("GET", "HEAD") or not newurl.lower().startswith(
-                            ("http://", "https://")):   # (urllib would try ftp:)
-                        return None   # the 3xx is then the answer, and says what happened
+                def redirect_request(handler, req, fp, code, msg, headers, newurl):
+                    if req.get_method() not in ("GET", "HEAD") or not _is_http_url(newurl):
+                        return   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
-                    if new is not None and _origin(newurl) != _origin(req.full_url):
+                    if _origin(newurl) != _origin(req.full_url):   # (new: a Request, for a GET)
                         for name in [k for k in new.headers if is_secret_header(k)]:
                             del new.headers[name]
                     return new
-            transport = self
 
-            class Https(urllib.request.HTTPSHandler):   # TLS set up at the first https request only
-                def https_open(self, req):
-                    self._context = self._context or transport.tls()
+                def https_open(handler, req):   # TLS set up at the first https request only
+                    handler._context = handler._context or self.tls()
                     return super().https_open(req)
-            self._opener = urllib.request.build_opener(Redirect, Https())
+
+                def http_error_default(handler, req, fp, *args):   # an HTTP error status is
+                    return fp                      # still an answer: it tells what failed
+            self._opener = ur.build_opener(Handler())
         return self._opener
 
     def tls(self):
-        import ssl
-        if self.insecure:
-            context = ssl.create_default_context()
-            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        else:
-            try:
-                context = ssl.create_default_context(cafile=self.ca_file)
-            except (OSError, ssl.SSLError) as exc:
-                raise usage_error(f"cannot use --ca-file {self.ca_file}: "
-                                  f"{getattr(exc, 'strerror', None) or exc}") from None
-        if self.cert:
-            key = self.key or self.cert
-            for path, what in ((self.cert, "client certificate (--cert, $HANDLER_CERT)"),
-                               (key, "client key (--key, $HANDLER_KEY)")):
-                try:
-                    mode = os.stat(path).st_mode & 0o777
-                except OSError as exc:
-                    raise usage_error(f"cannot read the {what} {path}: {exc.strerror}") from None
-            if mode & 0o077:
-                raise usage_error(f"the private key {key} is open to other users (mode {mode:o}); "
-                                  f"Handler will not use it", f"fix it with: chmod 600 {key}")
-            try:
-                context.load_cert_chain(self.cert, self.key)
-            except (OSError, ssl.SSLError) as exc:
-                raise usage_error(f"cannot load the client certificate {self.cert}: "
-                                  f"{getattr(exc, 'strerror', None) or exc}") from None
-        return context
-
-    def _request(self, url, body, headers, method, content_type):
-        import urllib.request
-        all_headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
-                       "Accept-Encoding": "gzip, deflate", **headers}
-        if body is not None:
-            all_headers["Content-Type"] = content_type
-        https, secret = url[:6].lower() == "https:", any(is_secret_header(k) or k in self.secrets
-                                                         for k in headers)
-        if https and self.insecure:   # once a call, and never for http://
-            self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
-                            "can read and change this traffic")
-        elif not https and secret and not _is_loopback(url):
-            self._warn_once(f"credentials go to {_origin(url)} over plain http: anyone on the "
-                            "network path can read them; use https")
-        if self.log:
-            self.log(f"> {method} {url}")
-            for k, v in redact_headers(all_headers, self.secrets).items():
-                self.log(f">   {k}: {v}")
-            if body is not None:
-                self.log(f">   {loggable(body)}")
-        return urllib.request.Request(url, data=body, headers=all_headers, method=method)
-
-    def _open(self, request, timeout):
-        import urllib.error
-        import urllib.request
+        from ssl import CERT_NONE, create_default_context
+        step = f"use --ca-file {self.ca_file}"
         try:
-            return self.opener().open(request, timeout=timeout + 5)
-        except urllib.error.HTTPError as exc:
-            url, msg = request.full_url, str(exc.msg)
-            if 300 <= exc.code < 400 and msg.startswith(urllib.request.HTTPRedirectHandler.inf_msg):
-                exc.close()   # urllib's "infinite loop" error: a loop, or more than 5 redirects
-                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
-                                   "Handler follows at most 5 redirects; check --url") from None
-            if 300 <= exc.code < 400 and " - Redirection to url " in msg:   # urllib's refusal
-                exc.close()
-                raise bad_response(f"{url} redirected to {str(exc.url)[:200]}, which is not an "
-                                   "http(s) URL: not followed") from None
-            return exc   # an HTTP error is still an answer: its status and body tell what failed
-        except ConnectionError as exc:   # reset or closed before the answer's status and headers
-            exc.no_answer = True
-            raise
-
-    def _log_response(self, resp, body=None):
-        if self.log:
-            self.log(f"< HTTP {resp.status} {resp.reason} ({resp.headers.get('Content-Type', '')})")
-            if body is not None:
-                self.log(f"<   {loggable(body)}")
+            context = create_default_context(cafile=None if self.insecure else self.ca_file)
+            if self.insecure:
+                context.check_hostname, context.verify_mode = False, CERT_NONE
+            if self.cert:
+                key = self.key or self.cert
+                step = "read the client " + ("key (--key, $HANDLER_KEY)" if self.key else
+                                             "certificate (--cert, $HANDLER_CERT)") + f" {key}"
+                mode = os.stat(key).st_mode & 0o777
+                if mode & 0o077:
+                    raise usage_error(f"the private key {key} is open to other users (mode "
+                                      f"{mode:o}); Handler will not use it",
+                                      f"fix it with: chmod 600 {key}")
+                step = f"load the client certificate {self.cert}"
+                context.load_cert_chain(self.cert, self.key)
+        except OSError as exc:   # ssl.SSLError too
+            raise usage_error(f"cannot {step}: {exc.strerror or exc}") from None
+        return context
 
     def request(self, url, body=None, headers=None, method=None, idempotent=None,
                 content_type="application/json"):
@@ -1666,13 +1518,9 @@ class Transport:
         nothing (GET, unless told otherwise) is retried on connection failures, 429 and
         502/503/504; any request is retried when the connection failed before it was sent."""
         method = method or ("POST" if body is not None else "GET")
-        answers = self._exchange(url, body, headers or {}, method, content_type,
-                                 method == "GET" if idempotent is None else idempotent)
-        response = next(answers, None)
-        answers.close()
-        if response is None:
-            raise bad_response(f"no answer from {url}")
-        return response
+        # the one answer: its worker has ended, the generator needs no closing
+        return next(self._exchange(url, body, headers, method, content_type,
+                                   method == "GET" if idempotent is None else idempotent))
 
     def stream(self, url, body, headers, method="POST"):
         """Send a request and yield a Response when the answer is not an event stream, else each
@@ -1682,80 +1530,128 @@ class Transport:
 
     def _exchange(self, url, body, headers, method, content_type="application/json",
                   idempotent=None):
-        """The one retry loop of request (idempotent: True or False) and stream (None): yield
-        the answer, or each event of a stream, with backoff (or Retry-After) between attempts,
-        all within the timeout."""
-        request = self._request(url, body, headers, method, content_type)
-        deadline = monotonic() + self.timeout
+        """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
+        from urllib.error import HTTPError, URLError
+        from urllib.request import Request
+        headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
+                   "Accept-Encoding": "gzip, deflate", **headers}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        https = url.lower().startswith("https:")
+        if https and self.insecure:   # once a call, and never for http://
+            self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
+                            "can read and change this traffic")
+        elif not https and any(is_secret_header(k, self.secrets) for k in headers) \
+                and not _is_loopback(url):
+            self._warn_once(f"credentials go to {_origin(url)} over plain http: anyone on the "
+                            "network path can read them; use https")
+        if self.log:
+            self.log(f"> {method} {url}")
+            for k, v in headers.items():
+                self.log(f">   {k}: {'[redacted]' if is_secret_header(k, self.secrets) else v}")
+            if body is not None:
+                self.log(f">   {loggable(body)}")
+        request = Request(url, body, headers, method=method)
 
         def produce(put):
-            with self._open(request, self.timeout) as resp:
-                if idempotent is not None or resp.status != 200 \
-                        or resp.headers.get_content_type() != "text/event-stream":
-                    data = read_body(resp, url, self.max_response)
-                    self._log_response(resp, data)
-                    return put(Response(getattr(resp, "url", None) or url, resp.status, resp.reason,
-                                        resp.headers, data))
-                self._log_response(resp)
-                for event in read_sse(decoded(resp).readline):
-                    if self.log:
-                        self.log(f"<   event: {loggable(event[1])}")
-                    put(event)
-        for attempt in range(self.retries + 1):
-            answers, started = self._run(produce, url, None if idempotent is None else deadline), 0
             try:
-                for item in answers:
-                    if idempotent and item.status in (429, 502, 503, 504) and self._pause(
-                            attempt, item.headers.get("Retry-After"), deadline,
-                            f"HTTP {item.status}"):
+                resp = self.opener().open(request, timeout=self.timeout + 5)
+            except HTTPError as exc:   # urllib's refusals to follow a redirect: a
+                exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
+                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
+                                   "Handler follows at most 5 redirects; check --url") \
+                    if "infinite loop" in exc.msg else bad_response(
+                        f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
+                        "not followed") from None
+            except ConnectionError as exc:   # reset or closed before the answer's status line:
+                raise URLError(exc) from None   # wrapped as if before the request
+            with resp:
+                stream = idempotent is None and resp.status == 200 and \
+                    resp.headers.get_content_type() == "text/event-stream"
+                if self.log:
+                    self.log(f"< HTTP {resp.status} {resp.reason} "
+                             f"({resp.headers.get('Content-Type', '')})")
+                for item in read_sse(decoded(resp, resp.readline)) if stream else [
+                        Response(resp, read_body(resp, url, self.max_response))]:
+                    if self.log:
+                        self.log(f"<   event: {loggable(item[1])}" if stream else
+                                 f"<   {loggable(item.body)}")
+                    put(item)
+
+        yield from self._run(produce, url, idempotent)
+
+    def _run(self, produce, url, idempotent):
+        """The one retry loop of request (idempotent: True or False) and stream (None): each
+        attempt runs produce(put) on a daemon worker thread and yields each item it puts, each
+        awaited at most the timeout (a request's attempts, all of them), with backoff (or
+        Retry-After) between attempts; failures become HandlerErrors.
+
+        The main thread only waits on a queue, in short slices, so Ctrl-C stops it at once.
+        Closing the generator tells the worker to stop at its next item."""
+        from queue import Empty, Queue
+        from threading import Event, Thread
+        deadline = monotonic() + self.timeout
+
+        def work(items, stop):
+            def put(item):   # items are answers or events, never exceptions
+                if stop.is_set():
+                    raise GeneratorExit   # (its reader is closed)
+                items.put(item)
+            try:
+                produce(put)
+                items.put(stop)   # the end
+            except BaseException as exc:   # handed to the main thread, which decides what it means
+                items.put(exc)             # (unread once it stopped)
+
+        def pause(retry_after, why):
+            """Wait before the next attempt (exponential backoff with jitter, or Retry-After);
+            False when there are no attempts left or the wait would pass the deadline."""
+            from email.utils import parsedate_to_datetime
+            from random import random
+            delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random() / 2)
+            try:   # Retry-After: seconds, or an HTTP date
+                delay = max(delay, float(retry_after) if retry_after[:1].isdigit() else
+                            parsedate_to_datetime(retry_after).timestamp() - time.time())
+            except (TypeError, ValueError):   # none, or neither
+                pass
+            if attempt >= self.retries or monotonic() + delay >= deadline:
+                return False
+            if self.log:
+                self.log(f"retrying in {delay:.2f} s ({why})")
+            sleep(delay)
+            return True
+        for attempt in range(self.retries + 1):
+            items, stop = Queue(), Event()
+            Thread(target=work, args=(items, stop), name="handler-io", daemon=True).start()
+            # real time (time.monotonic), not the clock seam: fake sleeps do not make it time out
+            end = time.monotonic() + (self.timeout if idempotent is None
+                                      else max(0.01, deadline - monotonic()))
+            try:
+                while True:
+                    try:
+                        item = items.get(timeout=0.2)
+                    except Empty:
+                        if time.monotonic() < end:
+                            continue
+                        raise HandlerError(f"waiting for {url}: no answer within "
+                                           f"{self.timeout:g} s", EXIT_TIMEOUT,
+                                           "A2ACLI_ERR_TIMEOUT",
+                                           "raise --timeout, or check the agent")
+                    if item is stop:
+                        return
+                    if isinstance(item, BaseException):
+                        raise network_error(item, url) or item
+                    if idempotent and item.status in (429, 502, 503, 504) and pause(
+                            item.headers.get("Retry-After"), f"HTTP {item.status}"):
                         break
-                    started = 1
+                    attempt = self.retries   # an answer came: nothing is tried again
                     yield item
-                else:
-                    return
-            except HandlerError as exc:
-                if started or getattr(exc, "retry", None) not in ("unsent", "any" if idempotent
-                                                                  else "unsent") \
-                        or not self._pause(attempt, None, deadline, exc.message):
+                    end = time.monotonic() + self.timeout
+            except HandlerError as exc:   # retry: 2 for any request, 1 for those of idempotent
+                if getattr(exc, "retry", 0) <= (not idempotent) or not pause(None, exc.message):
                     raise
             finally:
-                answers.close()
-
-    def _pause(self, attempt, retry_after, deadline, why):
-        """Wait before the next attempt (exponential backoff with jitter, or Retry-After); False
-        when there are no attempts left or the wait would pass the deadline."""
-        if attempt >= self.retries:
-            return False
-        import random
-        delay = min(8.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
-        if retry_after:
-            try:
-                delay = max(delay, float(retry_after))
-            except ValueError:
-                from email.utils import parsedate_to_datetime
-                try:
-                    delay = max(delay, parsedate_to_datetime(retry_after).timestamp() - time.time())
-                except (TypeError, ValueError):
-                    pass
-        if monotonic() + delay >= deadline:
-            return False
-        if self.log:
-            self.log(f"retrying in {delay:.2f} s ({why})")
-        sleep(delay)
-        return True
-
-    def _run(self, produce, url, deadline):
-        """The items produce() puts, each awaited at most the timeout (or until the deadline)."""
-        timeout = self.timeout if deadline is None else max(0.01, deadline - monotonic())
-        try:
-            yield from bounded(produce, timeout, f"waiting for {url}", self.timeout)
-        except HandlerError:
-            raise
-        except Exception as exc:
-            error = network_error(exc, url)
-            if error is None:
-                raise
-            raise error from None
+                stop.set()
 
 
 # ============================================================================ A2A client
