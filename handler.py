@@ -4253,7 +4253,7 @@ def _prompt_reader(home):
 
 
 def require_url(args):
-    url = getattr(args, "url", None) or os.environ.get("HANDLER_URL")
+    url = args.url or os.environ.get("HANDLER_URL")
     if not url:
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
@@ -4281,7 +4281,7 @@ def check_secrets(args, out):
     """Secrets on the command line: a warning when one given literally is used (any user of the
     machine can read it in /proc/PID/cmdline; `docker login -p` warns too), and one reader of
     stdin at most: a secret given as '-', --data -, or the message."""
-    given = [(f"--{name.replace('_', '-')}", getattr(args, name, None)) for name in SECRET_OPTIONS]
+    given = [(f"--{name.replace('_', '-')}", args.get(name)) for name in SECRET_OPTIONS]
     literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
         ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
@@ -4289,10 +4289,8 @@ def check_secrets(args, out):
                                     f"this machine (ps); use '-' to read it from stdin{more}")
                    ] if literal else []
     readers = [flag + " -" for flag, value in given if value == "-"] + \
-        ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
-    text = getattr(args, "text", "")
-    if text == "-" or (text is None and "--data -" not in readers and not _is_tty(sys.stdin)):
-        readers.append("the message")
+        ["--data -"] * (args.parts or []).count([data_part, "-", None]) + \
+        ["the message"] * _text_on_stdin(args)
     if len(readers) > 1:
         raise usage_error(f"stdin cannot be both {readers[0]} and {readers[1]}",
                           "give the message as TEXT, or a secret in its HANDLER_* variable")
@@ -4319,19 +4317,20 @@ def redact_argv(text, argv):
 MAX_FILE = 10 * 1024 * 1024   # the largest file sent inline
 
 
+def _text_on_stdin(args):
+    """Whether TEXT is read from stdin: when '-', or when absent, stdin is not a terminal and no
+    --data - reads it (a command without TEXT: never)."""
+    text = args.get("text", "")
+    return text == "-" or text is None and [data_part, "-", None] not in (args.parts or []) \
+        and sys.stdin is not None and not _is_tty(sys.stdin)
+
+
 def read_message_parts(args):
-    """The message's parts: TEXT first (from stdin when '-', or when absent and stdin is not a
-    terminal), then --file, --file-url and --data in their command-line order."""
-    extra = getattr(args, "parts", None) or []
-    text = args.text
-    stdin_taken = any(kind == "data" and value == "-" for kind, value, _ in extra)
-    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None
-                       and not _is_tty(sys.stdin)):
-        text = sys.stdin.read().rstrip("\r\n")
+    """The message's parts: TEXT first, then --file, --file-url and --data in their command-line
+    order (each read by the function the option names)."""
+    text = sys.stdin.read().rstrip("\r\n") if _text_on_stdin(args) else args.text
     parts = [{"text": text}] if text and text.strip() else []
-    for kind, value, media_type in extra:
-        parts.append(file_part(value, media_type) if kind == "file" else
-                     url_part(value, media_type) if kind == "file-url" else data_part(value))
+    parts += [read(value, media_type) for read, value, media_type in args.parts or []]
     if not parts:
         raise usage_error("no message to send: give TEXT, or pipe it on stdin",
                           f'for example: {PROG} message send --url URL "Hello"')
@@ -4369,7 +4368,7 @@ def url_part(url, media_type=None):
     return {**part, "filename": name} if name else part
 
 
-def data_part(value):
+def data_part(value, media_type=None):
     """--data JSON, @path (a file) or - (stdin)."""
     try:
         if value == "-":
@@ -4399,7 +4398,7 @@ def parse_headers(values):
 def pick_credentials(args, session):
     """Credentials for one call: a flag, else the environment, else what is stored."""
     env = os.environ
-    if getattr(args, "bearer_token", None):
+    if getattr(args, "bearer_token", None):   # args is None for the MCP server
         return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
     if getattr(args, "api_key", None):
         return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
@@ -4413,7 +4412,7 @@ def pick_credentials(args, session):
 
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
-    value = getattr(args, name, None)
+    value = args.get(name)
     unset = value is None or value is False or value == []   # not `in (...)`: 0 == False
     return os.environ.get(env) or None if unset else value
 
@@ -4435,9 +4434,9 @@ def make_transport(args, out, session=None):
         (stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = getattr(args, "insecure", False) or \
+    insecure = args.insecure or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None,
+    return Transport(args.timeout, out.debug if args.debug else None,
                      2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
@@ -4446,7 +4445,7 @@ def make_transport(args, out, session=None):
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
     order to prefer them; None to follow the agent's order."""
-    names = getattr(args, "transport", None) or \
+    names = args.transport or \
         [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
     for name in names:
         if name not in ("jsonrpc", "http+json"):
@@ -4472,7 +4471,7 @@ def make_client(args, out, session, store=None, cached=True):
             except HandlerError:
                 pass
     return A2AClient(url, make_transport(args, out, session),
-                     parse_headers(getattr(args, "header", None)), creds, out.warn, save,
+                     parse_headers(args.header), creds, out.warn, save,
                      transport_order(args), session.card if store is not None and cached else None,
                      keep)
 
@@ -4515,7 +4514,7 @@ def finish(conv, task, out, args):
     (unless --async), a failed save raised."""
     if task:
         save_artifacts(task, args, out)
-        if not getattr(args, "async_", False):
+        if not args.async_:
             check_finished(task)
             report_outcome(out, task, conv.url)
     conv.saved()
@@ -4529,8 +4528,9 @@ def cmd_message_send(args, out):
     session = store and store.get(url)
     message = compose_message(parts, session, args.context_id, args.task_id, args.new)
     conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
-    stream = args.stream and conv.client.streaming
-    if args.stream and not stream:
+    wanted = args.stream or args.action == "stream"
+    stream = wanted and conv.client.streaming
+    if wanted and not stream:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     result = deliver(conv, out, message, stream, push, args.async_)
     if not stream:
@@ -4592,7 +4592,7 @@ def save_artifacts(task, args, out):
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
     link itself and never its target). On a failure every file this run made is removed again:
     all or nothing."""
-    directory = getattr(args, "save_artifacts", None)
+    directory = args.save_artifacts
     if not directory:
         return
     import base64
@@ -4921,7 +4921,7 @@ def _seconds(text):
 
 
 # The options of every command, as data: (flags, metavar, help, argparse keywords). A metavar of
-# None makes a flag (store_true), "" keeps argparse's own; a dict sets defaults.
+# None makes a flag (store_true), "" keeps argparse's own.
 _GLOBALS = (
     ("-o --output", "", "text for people (default), json for scripts (JSON Lines when streaming)",
      {"choices": ("text", "json"), "default": "text"}),
@@ -4953,13 +4953,13 @@ _SAVE = (("--save-artifacts", "DIR", "write the task's artifacts into DIR"),
 _MESSAGE = _AGENT + (
     ("text", "TEXT", "the message; '-' or none reads stdin", {"nargs": "?"}),
     ("--file", "PATH", "attach a file, sent inline (10 MiB at most; repeatable)",
-     {"action": "part", "const": "file"}),
+     {"action": "part", "const": file_part}),
     ("--media-type", "TYPE", "the media type of the --file or --file-url before it",
-     {"action": "part", "const": "media-type"}),
+     {"action": "part"}),
     ("--file-url", "URL", "attach a file by reference (repeatable)",
-     {"action": "part", "const": "file-url"}),
+     {"action": "part", "const": url_part}),
     ("--data", "JSON", "attach JSON data; @path reads a file, - reads stdin (repeatable)",
-     {"action": "part", "const": "data"}),
+     {"action": "part", "const": data_part}),
     ("--context-id", "ID", "continue this conversation"), ("--task-id", "ID", "answer this task"),
     ("--new", None, "start a new conversation"),
     ("--no-session", None, "neither read nor save the session"),
@@ -4975,7 +4975,7 @@ COMMANDS = {
             ("--stream", None, "stream the reply as it arrives"),
             ("--async", None, "return at once with the task id", {"dest": "async_"}))),
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
-                   _MESSAGE + ({"stream": True, "async_": False},))}),
+                   _MESSAGE)}),
     "card": ("agent cards", {
         "get": (cmd_card_get, "fetch and show the agent's card", _AGENT + (
             ("--extended", None, "the extended card the agent shows authenticated clients"),)),
@@ -5085,10 +5085,10 @@ class _Options(dict):
 def check_options(args):
     """Refuse the first combination of options that CONFLICTS forbids."""
     command = " ".join(filter(None, (args.command, args.action)))
-    given = _Options(vars(args), prog=f"{PROG} {command}")
+    args["prog"] = f"{PROG} {command}"
     for where, test, message, *hint in CONFLICTS:
-        if command.startswith(where) and test(given):
-            raise usage_error(message.format(**given), hint and hint[0].format(**given))
+        if command.startswith(where) and test(args):
+            raise usage_error(message.format(**args), hint and hint[0].format(**args))
 
 
 def _chosen_command(argv):
@@ -5121,17 +5121,17 @@ def build_parser(argv=None):
         return argparse.HelpFormatter(prog, width=columns - 2)
 
     class AddPart(argparse.Action):
-        """--file, --file-url and --data in their order; --media-type changes the file before it."""
+        """--file, --file-url and --data in their order, as [the function that reads the part,
+        value, media type]; --media-type (no function) sets the media type of the file before it."""
 
         def __call__(self, parser, namespace, value, option_string=None):
-            parts = list(getattr(namespace, "parts", None) or [])
-            if self.const != "media-type":
-                parts.append((self.const, value, None))
-            elif not parts or parts[-1][0] == "data":
-                raise argparse.ArgumentError(self, "must follow --file or --file-url")
+            parts = vars(namespace).setdefault("parts", [])
+            if self.const:
+                parts.append([self.const, value, None])
+            elif parts and parts[-1][0] != data_part:
+                parts[-1][2] = value
             else:
-                parts[-1] = parts[-1][:2] + (value,)
-            namespace.parts = parts
+                raise argparse.ArgumentError(self, "must follow --file or --file-url")
 
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
@@ -5143,9 +5143,6 @@ def build_parser(argv=None):
 
         def options(self, specs, suppress=False):
             for spec in specs:
-                if isinstance(spec, dict):
-                    self.set_defaults(**spec)
-                    continue
                 flags, metavar, help_text, *more = spec
                 kw = dict(*more, help=help_text)
                 if metavar is None:
@@ -5216,12 +5213,12 @@ def _quiet_stdout():
 
 def _run(argv):
     out = Output(_output_format(argv))
-    args = None
+    args = _Options()
     try:
         if argv == ["--version"]:   # the commonest probe answers before argparse (and re) load
             sys.stdout.write(VERSION_LINE + "\n")
             return EXIT_OK
-        args = build_parser(argv).parse_args(argv)
+        args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None
         out = Output(args.output, args.quiet)
         check_options(args)
         check_secrets(args, out)
@@ -5243,7 +5240,7 @@ def _run(argv):
         out.error(HandlerError(f"{exc.strerror or exc}{where}"))
         return EXIT_FAILURE
     except Exception as exc:   # a bug: still one line, and the traceback only with --debug
-        if args is not None and getattr(args, "debug", False):
+        if args.debug:
             import traceback
             traceback.print_exc()
         out.error(HandlerError(f"internal error: {type(exc).__name__}: {exc}",
