@@ -4453,26 +4453,26 @@ def transport_order(args):
     return [n.upper() for n in names] or None
 
 
-def make_client(args, out, session, store=None, cached=True):
-    """The client for --url, with its credentials and the card kept in its session (unless not
-    cached); renewed OAuth2 tokens and fetched cards are saved in store."""
+def make_client(args, out, store=None, cached=True):
+    """The client for --url, with the credentials and (when cached) the card kept in its session
+    in store; renewed OAuth2 tokens and fetched cards are saved there."""
     url = require_url(args)
+    session = store and store.get(url)
     creds = pick_credentials(args, session)
 
     def save(renewed):
-        if store is not None and creds is session.credentials:
+        if store and creds is session.credentials:
             store.set_credentials(url, renewed)
 
     def keep(card):   # at best; a new agent's card waits for the first save of its session
-        if store is not None and (card or session.card):
+        if store and (card or session.card):
             store.cards[session.agent_url] = card
             try:
                 session.agent_url in store.sessions and store.update(url)
             except HandlerError:
                 pass
-    return A2AClient(url, make_transport(args, out, session),
-                     parse_headers(args.header), creds, out.warn, save,
-                     transport_order(args), session.card if store is not None and cached else None,
+    return A2AClient(url, make_transport(args, out, session), parse_headers(args.header), creds,
+                     out.warn, save, transport_order(args), cached and session and session.card,
                      keep)
 
 
@@ -4525,9 +4525,9 @@ def cmd_message_send(args, out):
     parts = read_message_parts(args)
     push = args.push_url and webhook_config(args.push_url, args.push_token)
     store = None if args.no_session else open_store(out)
-    session = store and store.get(url)
-    message = compose_message(parts, session, args.context_id, args.task_id, args.new)
-    conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
+    message = compose_message(parts, store and store.get(url), args.context_id, args.task_id,
+                              args.new)
+    conv = Conversation(make_client(args, out, store).connect(), store, url, args.timeout)
     wanted = args.stream or args.action == "stream"
     stream = wanted and conv.client.streaming
     if wanted and not stream:
@@ -4653,8 +4653,7 @@ def save_artifacts(task, args, out):
 
 
 def cmd_card_get(args, out):
-    store = open_store(out)
-    client = make_client(args, out, store.get(require_url(args)), store)
+    client = make_client(args, out, open_store(out))
     card = client.fetch_card()
     try:
         client.connect()
@@ -4677,7 +4676,7 @@ def cmd_card_validate(args, out):
         except OSError as exc:
             raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
     else:
-        response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
+        response = make_client(args, out, open_store(out), cached=False).card_response()
         source, body = response.url, response.body
     version, problems = validate_card_bytes(body)
     out.validation(source, version, problems)
@@ -4689,9 +4688,8 @@ def task_target(args, out):
     session for --url."""
     url = require_url(args)
     store = open_store(out)
-    session = store.get(url)
-    task_id = target_task(session, args.task_id)
-    return Conversation(make_client(args, out, session, store), store, url, args.timeout), task_id
+    return (Conversation(make_client(args, out, store), store, url, args.timeout),
+            target_task(store.get(url), args.task_id))
 
 
 def cmd_task_get(args, out):
@@ -4708,27 +4706,25 @@ def cmd_task_get(args, out):
 
 
 def cmd_task_list(args, out):
-    status = wire_state(args.status) if args.status else None
+    status = args.status and wire_state(args.status)
     if status and short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + (
             "submitted", "working"):
         raise usage_error(f"unknown --status {args.status!r}",
                           "use e.g. working, completed, input-required")
-    store = open_store(out)
-    client = make_client(args, out, store.get(require_url(args)), store)
-    query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
-             "pageToken": args.page_token}
-    result = client.list_tasks(**query)
-    seen = set()
+    client = make_client(args, out, open_store(out))
+    query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size}
+    result = client.list_tasks(**query, pageToken=args.page_token)
+    tasks, seen = result["tasks"], set()
     while args.all and result.get("nextPageToken") and len(seen) < 10000:
         token = result["nextPageToken"]
         if token in seen:
             raise bad_response("the agent returned the same page token twice")
         seen.add(token)
-        page = client.list_tasks(**{**query, "pageToken": token})
-        result = {**page, "tasks": result["tasks"] + page["tasks"]}
+        result = client.list_tasks(**query, pageToken=token)
+        tasks += result["tasks"]
     if args.all:
         result.pop("pageSize", None)
-        result["nextPageToken"] = ""
+        result.update(tasks=tasks, nextPageToken="")
     out.tasks(result)
 
 
@@ -4792,33 +4788,32 @@ def cmd_auth_set(args, out):
             "client_secret": read_secret(args.client_secret, "--client-secret"),
             "scopes": args.scope or []})
         kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
+    said = []
+    if creds:
+        shown = creds.value and mask_secret(creds.value) or None
+        said = [f"{kind} for {url}" + (f": {shown}" if shown else "")]
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert),
                 "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
-    open_store(out).update(url, credentials=creds, client_cert=cert)
-    shown = mask_secret(creds.value) if creds and creds.value else None
-    said = [f"{kind} for {url}" + (f": {shown}" if shown else "")] if creds else []
-    if cert:
         said.append(f"client certificate {cert['cert']} for {url}")
+    open_store(out).update(url, credentials=creds, client_cert=cert)
     out.done("Stored " + "; ".join(said), {
         "agent_url": url, "auth_type": creds and creds.auth_type,
-        "header_name": creds and creds.header_name, "value": shown, "client_cert": cert})
+        "header_name": creds and creds.header_name, "value": creds and shown, "client_cert": cert})
 
 
 def cmd_auth_login(args, out):
     url = require_url(args)
     store = open_store(out)
-    session = store.get(url)
-    client = make_client(args, out, session, store)
+    client = make_client(args, out, store)
     flow = device_flow(client.fetch_card())
     if flow is None:
         raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow",
-                           EXIT_FAILURE,
-                           "A2ACLI_ERR_CARD_INVALID",
+                           EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID",
                            f"for a client secret use: {PROG} auth set --oauth2-token-url")
-    old = (session.credentials.oauth or {}) if session.credentials else {}
-    client_id = args.client_id or old.get("client_id")
+    old = store.get(url).credentials
+    client_id = args.client_id or old and (old.oauth or {}).get("client_id")
     if not client_id:
         raise usage_error("auth login needs --client-id (the agent's OAuth2 client id for Handler)")
     oauth = device_login(client.transport, flow[0], flow[1], client_id, args.scope or flow[2],
@@ -4875,7 +4870,7 @@ def cmd_chat(args, out):
     url = require_url(args)
     store = open_store(out)
     interactive = _is_tty(sys.stdin)
-    client = make_client(args, out, store.get(url), store, cached=False)   # the whole card
+    client = make_client(args, out, store, cached=False)   # the whole card
     chat = Chat(client.connect(), store, url, out, args.timeout, args.new, interactive)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
@@ -5112,12 +5107,10 @@ def build_parser(argv=None):
 
     def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
         try:
-            columns = int(os.environ["COLUMNS"])
-        except (KeyError, ValueError):
-            try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-            except (AttributeError, ValueError, OSError):
-                columns = 80
+            columns = int(os.environ.get("COLUMNS")
+                          or os.get_terminal_size(sys.__stdout__.fileno()).columns)
+        except (AttributeError, ValueError, OSError):
+            columns = 80
         return argparse.HelpFormatter(prog, width=columns - 2)
 
     class AddPart(argparse.Action):
@@ -5142,8 +5135,7 @@ def build_parser(argv=None):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
         def options(self, specs, suppress=False):
-            for spec in specs:
-                flags, metavar, help_text, *more = spec
+            for flags, metavar, help_text, *more in specs:
                 kw = dict(*more, help=help_text)
                 if metavar is None:
                     kw["action"] = "store_true"
@@ -5152,6 +5144,13 @@ def build_parser(argv=None):
                 if suppress:   # a global option after the command overrides, and only when given
                     kw["default"] = argparse.SUPPRESS
                 self.add_argument(*flags.split(), **kw)
+
+    def add(parsers, name, help_text, func=None, specs=()):
+        """A command's parser, the global options in it too."""
+        command = parsers.add_parser(name, help=help_text, description=help_text, parents=[common])
+        command.set_defaults(func=func)
+        command.options(specs)
+        return command
 
     common = Parser(add_help=False)
     common.options(_GLOBALS, True)
@@ -5164,18 +5163,14 @@ def build_parser(argv=None):
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
-        sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
         wanted = not chosen or chosen[0] == group
         if isinstance(actions, tuple):   # a command without actions
-            sub.set_defaults(func=actions[0], action=None)
-            sub.options(actions[1] if wanted else ())
+            add(groups, group, group_help, actions[0], actions[1] if wanted else ())
         elif wanted:
-            subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+            subs = add(groups, group, group_help).add_subparsers(dest="action", metavar="ACTION",
+                                                                  required=True)
             for name, (func, help_text, specs) in actions.items():
-                command = subs.add_parser(name, help=help_text, description=help_text,
-                                          parents=[common])
-                command.set_defaults(func=func)
-                command.options(specs if not chosen or chosen[1] == name else ())
+                add(subs, name, help_text, func, specs if not chosen or chosen[1] == name else ())
     return parser
 
 
@@ -5223,10 +5218,6 @@ def _run(argv):
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
-    except HandlerError as exc:   # it may quote what it could not use: never a secret
-        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
-        out.error(exc)
-        return exc.exit_code
     except KeyboardInterrupt:
         out.err.write("\nInterrupted\n")
         return EXIT_INTERRUPTED
@@ -5235,17 +5226,19 @@ def _run(argv):
         return EXIT_OK
     except SystemExit as exc:   # --help and --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        out.error(HandlerError(f"{exc.strerror or exc}{where}"))
-        return EXIT_FAILURE
-    except Exception as exc:   # a bug: still one line, and the traceback only with --debug
-        if args.debug:
-            import traceback
-            traceback.print_exc()
-        out.error(HandlerError(f"internal error: {type(exc).__name__}: {exc}",
-                               hint="please report it; rerun with --debug for details"))
-        return EXIT_FAILURE
+    except Exception as exc:   # one line, never a secret (it may quote what it could not use)
+        if isinstance(exc, OSError):
+            exc = HandlerError(f"{exc.strerror or exc}"
+                               + (f": {exc.filename}" if exc.filename else ""))
+        elif not isinstance(exc, HandlerError):   # a bug: the traceback only with --debug
+            if args.debug:
+                import traceback
+                traceback.print_exc()
+            exc = HandlerError(f"internal error: {type(exc).__name__}: {exc}",
+                               hint="please report it; rerun with --debug for details")
+        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
+        out.error(exc)
+        return exc.exit_code
 
 
 if __name__ == "__main__":
