@@ -4555,36 +4555,16 @@ def safe_name(name, fallback):
     return name.strip(" .") or fallback
 
 
-def name_variants(name, limit=255):
-    """name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file system's
-    NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
+def name_variants(directory, name, limit=255):
+    """directory/name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file
+    system's NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
     stem, ext = os.path.splitext(name)
     if len(ext.encode()) > 16:
         stem, ext = name, ""
     for k in range(10000):
         tail = (f"-{k}" if k else "") + ext
-        yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
-
-
-def _claim(directory, names, data, claimed):
-    """Write data to the first of names that is free in directory, created there (O_EXCL, never
-    through a symbolic link, so two runs never take one name); its path goes on claimed."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            fd = os.open(path, flags, 0o666)
-        except FileExistsError:
-            continue
-        claimed.append(path)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        return
-    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
+        yield os.path.join(directory, stem.encode()[:limit - len(tail.encode())].decode(
+            "utf-8", "ignore") + tail)
 
 
 def save_artifacts(task, args, out):
@@ -4620,6 +4600,9 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
+    # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
+    # name); with --force as a temp file, renamed over its name at the end
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
@@ -4628,12 +4611,25 @@ def save_artifacts(task, args, out):
         except (OSError, ValueError):
             limit = 255
         for name, data in plan:
-            names = name_variants(name, limit)
-            if args.force:   # a temp file now, renamed over the name at the end
-                saved.append(next(p for p in (os.path.join(directory, v) for v in names)
-                                  if p not in saved and not os.path.isdir(p)))
-                names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-            _claim(directory, names, data, claimed)
+            paths = name_variants(directory, name, limit)
+            if args.force:
+                saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
+            for path in paths:
+                try:
+                    fd = os.open(path, flags, 0o666)
+                    break
+                except FileExistsError:
+                    pass
+            else:
+                raise HandlerError(f"no free name like {name} left in {directory}")
+            claimed.append(path)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         for temp, path in zip(claimed, saved):
             os.replace(temp, path)
     except BaseException as exc:
