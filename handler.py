@@ -4911,126 +4911,124 @@ def _seconds(text):
     return value
 
 
-# The options of every command, as data: (flags, metavar, help, argparse keywords). A metavar of
-# None makes a flag (store_true), "" keeps argparse's own.
+# The options of every command, as data, each as its --help line says it: "FLAGS=METAVAR  help"
+# (two spaces before the help), alone or in a tuple with its argparse keywords. Without =METAVAR,
+# argparse's own metavar, or with no keywords either, a flag (store_true).
 _GLOBALS = (
-    ("-o --output", "", "text for people (default), json for scripts (JSON Lines when streaming)",
+    ("-o --output  text for people (default), json for scripts (JSON Lines when streaming)",
      {"choices": ("text", "json"), "default": "text"}),
-    ("--timeout", "SECONDS", "give up after this long without an answer (default 120; for "
-     "streams, the longest silence)", {"type": _seconds, "default": DEFAULT_TIMEOUT}),
-    ("--debug", None, "log every request and response on stderr (credentials redacted)"),
-    ("-q --quiet", None, "no notes or progress on stderr"),
-    ("--transport", "", "the binding to use, in order of preference (repeatable; default: the "
-     "agent's order; $HANDLER_TRANSPORT)", {"action": "append",
-                                            "choices": ("jsonrpc", "http+json")}),
-    ("--ca-file", "PATH", "trust the CA certificates in this file ($HANDLER_CA_FILE; also "
-     "SSL_CERT_FILE)"),
-    ("--cert", "PATH", "a client certificate for mutual TLS ($HANDLER_CERT)"),
-    ("--key", "PATH", "its private key, readable by you only ($HANDLER_KEY)"),
-    ("--insecure", None, "do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)"),
-    ("--retries", "N", "retries of reads on connection errors, 429 and 502-504 (default 2)",
+    ("--timeout=SECONDS  give up after this long without an answer (default 120; for streams, "
+     "the longest silence)", {"type": _seconds, "default": DEFAULT_TIMEOUT}),
+    "--debug  log every request and response on stderr (credentials redacted)",
+    "-q --quiet  no notes or progress on stderr",
+    ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
+     "order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+    "--ca-file=PATH  trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)",
+    "--cert=PATH  a client certificate for mutual TLS ($HANDLER_CERT)",
+    "--key=PATH  its private key, readable by you only ($HANDLER_KEY)",
+    "--insecure  do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)",
+    ("--retries=N  retries of reads on connection errors, 429 and 502-504 (default 2)",
      {"type": _number(int, 0, MAX_RETRIES)}),
-    ("--max-response", "BYTES", "the largest answer to accept, e.g. 64M (default; "
-     "$HANDLER_MAX_RESPONSE)"))
-_URL_OPTION = ("--url", "URL", "the agent's base URL (default: $HANDLER_URL)")
+    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+_URL_OPTION = "--url=URL  the agent's base URL (default: $HANDLER_URL)"
 _AGENT = (
-    _URL_OPTION, ("--bearer-token", "T", "a bearer token for this call only"),
-    ("--api-key", "K", "an API key for this call only"),
-    ("--api-key-header", "NAME", "the API key's header (default X-API-Key)"),
-    ("-H --header", "'Name: Value'", "an extra HTTP header (repeatable)", {"action": "append"}))
-_TASK = _AGENT + (("task_id", "ID", "the task (default: the session's)", {"nargs": "?"}),)
-_SAVE = (("--save-artifacts", "DIR", "write the task's artifacts into DIR"),
-         ("--force", None, "with --save-artifacts: overwrite files"))
+    _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
+    "--api-key=K  an API key for this call only",
+    "--api-key-header=NAME  the API key's header (default X-API-Key)",
+    ("-H --header='Name: Value'  an extra HTTP header (repeatable)", {"action": "append"}))
+_TASK = _AGENT + (("task_id=ID  the task (default: the session's)", {"nargs": "?"}),)
+_SAVE = ("--save-artifacts=DIR  write the task's artifacts into DIR",
+         "--force  with --save-artifacts: overwrite files")
 _MESSAGE = _AGENT + (
-    ("text", "TEXT", "the message; '-' or none reads stdin", {"nargs": "?"}),
-    ("--file", "PATH", "attach a file, sent inline (10 MiB at most; repeatable)",
+    ("text=TEXT  the message; '-' or none reads stdin", {"nargs": "?"}),
+    ("--file=PATH  attach a file, sent inline (10 MiB at most; repeatable)",
      {"action": "part", "const": file_part}),
-    ("--media-type", "TYPE", "the media type of the --file or --file-url before it",
+    ("--media-type=TYPE  the media type of the --file or --file-url before it",
      {"action": "part"}),
-    ("--file-url", "URL", "attach a file by reference (repeatable)",
+    ("--file-url=URL  attach a file by reference (repeatable)",
      {"action": "part", "const": url_part}),
-    ("--data", "JSON", "attach JSON data; @path reads a file, - reads stdin (repeatable)",
+    ("--data=JSON  attach JSON data; @path reads a file, - reads stdin (repeatable)",
      {"action": "part", "const": data_part}),
-    ("--context-id", "ID", "continue this conversation"), ("--task-id", "ID", "answer this task"),
-    ("--new", None, "start a new conversation"),
-    ("--no-session", None, "neither read nor save the session"),
-    ("--push-url", "URL", "register this webhook for the task's notifications"),
-    ("--push-token", "T", "the token the agent sends to the webhook")) + _SAVE
-_PORT = "0 to 65535"
+    "--context-id=ID  continue this conversation", "--task-id=ID  answer this task",
+    "--new  start a new conversation",
+    "--no-session  neither read nor save the session",
+    "--push-url=URL  register this webhook for the task's notifications",
+    "--push-token=T  the token the agent sends to the webhook") + _SAVE
+
 
 # Every command: group -> (help, {action: (function, help, its options)}), or
 # group -> (help, (function, its options)) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
         "send": (cmd_message_send, "send a message and wait for the reply", _MESSAGE + (
-            ("--stream", None, "stream the reply as it arrives"),
-            ("--async", None, "return at once with the task id", {"dest": "async_"}))),
+            "--stream  stream the reply as it arrives",
+            ("--async  return at once with the task id",
+             {"action": "store_true", "dest": "async_"}))),
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
                    _MESSAGE)}),
     "card": ("agent cards", {
         "get": (cmd_card_get, "fetch and show the agent's card", _AGENT + (
-            ("--extended", None, "the extended card the agent shows authenticated clients"),)),
+            "--extended  the extended card the agent shows authenticated clients",)),
         "validate": (cmd_card_validate, "check a card against the rules of its A2A version",
-                     _AGENT + (("--file", "PATH", "validate a card saved in a file"),))}),
+                     _AGENT + ("--file=PATH  validate a card saved in a file",))}),
     "task": ("tasks and their push notifications", {
         "get": (cmd_task_get, "show a task (--wait: until it ends)", _TASK + _SAVE + (
-            ("--history-length", "N", "at most N history messages", {"type": _number(int, 0)}),
-            ("--wait", None, "wait until the task ends or needs input"),
-            ("--poll-interval", "S", "with --wait: seconds between the first polls (default 1, "
+            ("--history-length=N  at most N history messages", {"type": _number(int, 0)}),
+            "--wait  wait until the task ends or needs input",
+            ("--poll-interval=S  with --wait: seconds between the first polls (default 1, "
              "backing off to 5)", {"type": _number(float, 0.05), "default": 1.0}))),
         "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _AGENT + (
-            ("--context-id", "ID", "only this conversation's tasks"),
-            ("--status", "STATE", "only tasks in this state, e.g. working"),
-            ("--page-size", "N", "tasks a page (1-100)", {"type": _number(int, 1, 100)}),
-            ("--page-token", "T", "the page to show (from the last page)"),
-            ("--all", None, "every page"))),
+            "--context-id=ID  only this conversation's tasks",
+            "--status=STATE  only tasks in this state, e.g. working",
+            ("--page-size=N  tasks a page (1-100)", {"type": _number(int, 1, 100)}),
+            "--page-token=T  the page to show (from the last page)",
+            "--all  every page")),
         "cancel": (cmd_task_cancel, "cancel a task", _TASK),
         "resubscribe": (cmd_task_resubscribe, "follow a running task's events", _TASK + _SAVE),
         "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
-                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),)
-                         + _TASK + (
-            ("--webhook-url", "URL", "set: where the agent POSTs notifications"),
-            ("--token", "T", "set: the token the agent sends with each notification"),
-            ("--auth-scheme", "SCHEME", "set: e.g. Bearer, for the Authorization header"),
-            ("--auth-credentials", "C", "set: the credentials for that scheme ('-': stdin)"),
-            ("--config-id", "C", "the config (get, delete; set: choose its id)")))}),
+                         (("op", {"choices": ("set", "get", "list", "delete")}),) + _TASK + (
+            "--webhook-url=URL  set: where the agent POSTs notifications",
+            "--token=T  set: the token the agent sends with each notification",
+            "--auth-scheme=SCHEME  set: e.g. Bearer, for the Authorization header",
+            "--auth-credentials=C  set: the credentials for that scheme ('-': stdin)",
+            "--config-id=C  the config (get, delete; set: choose its id)"))}),
     "session": ("saved conversations", {
         "list": (cmd_session_list, "list saved sessions", ()),
         "show": (cmd_session_show, "show one agent's session",
-                 (("agent_url", "URL", None, {"nargs": "?"}), _URL_OPTION)),
+                 (("agent_url=URL", {"nargs": "?"}), _URL_OPTION)),
         "clear": (cmd_session_clear, "forget sessions: context, task and credentials", (
-            ("agent_url", "URL", None, {"nargs": "?"}), ("--all", None, "every session"),
-            ("--keep-credentials", None, "keep the credentials and client certificate")))}),
+            ("agent_url=URL", {"nargs": "?"}), "--all  every session",
+            "--keep-credentials  keep the credentials and client certificate"))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
-            _URL_OPTION, ("--bearer-token", "T", "a bearer token ('-': stdin)"),
-            ("--api-key", "K", "an API key ('-': stdin)"),
-            ("--header-name", "NAME", "the API key's header (default X-API-Key)"),
-            ("--oauth2-token-url", "URL", "OAuth2 client credentials: the token endpoint"),
-            ("--client-id", "ID", "OAuth2: the client id"),
-            ("--client-secret", "S", "OAuth2: the client secret ('-': stdin)"),
-            ("--scope", "S", "OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+            _URL_OPTION, "--bearer-token=T  a bearer token ('-': stdin)",
+            "--api-key=K  an API key ('-': stdin)",
+            "--header-name=NAME  the API key's header (default X-API-Key)",
+            "--oauth2-token-url=URL  OAuth2 client credentials: the token endpoint",
+            "--client-id=ID  OAuth2: the client id",
+            "--client-secret=S  OAuth2: the client secret ('-': stdin)",
+            ("--scope=S  OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
         "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
-            _URL_OPTION, ("--client-id", "ID", "the OAuth2 client id (remembered)"),
-            ("--scope", "S", "a scope to ask for (repeatable)", {"action": "append"}))),
+            _URL_OPTION, "--client-id=ID  the OAuth2 client id (remembered)",
+            ("--scope=S  a scope to ask for (repeatable)", {"action": "append"}))),
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
-             (cmd_chat, _AGENT + (("--new", None, "start a new conversation"),))),
+             (cmd_chat, _AGENT + ("--new  start a new conversation",))),
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
             (cmd_mcp, ())),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
-            ("--host", "", None, {"default": "127.0.0.1"}),
-            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 8000}),
-            ("--bearer-token", "T", "require this token ('-' reads it from stdin)"),
-            ("--protocol", "", "the A2A versions it speaks and its card offers (default both)",
+            ("--host", {"default": "127.0.0.1"}),
+            ("--port  0 to 65535", {"type": _number(int, 0, 65535), "default": 8000}),
+            "--bearer-token=T  require this token ('-' reads it from stdin)",
+            ("--protocol  the A2A versions it speaks and its card offers (default both)",
              {"choices": ("both", "1.0", "0.3"), "default": "both"}))),
         "push": (cmd_server_push, "receive push notifications on a webhook and print them", (
-            ("--host", "", None, {"default": "127.0.0.1"}),
-            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 9000}),
-            ("--token", "T", "accept only notifications with this token ('-': stdin)")))}),
+            ("--host", {"default": "127.0.0.1"}),
+            ("--port  0 to 65535", {"type": _number(int, 0, 65535), "default": 9000}),
+            "--token=T  accept only notifications with this token ('-': stdin)"))}),
 }
 
 # Options that conflict, or that need another: (command, the test of its options, message, hint).
@@ -5082,11 +5080,24 @@ def check_options(args):
             raise usage_error(message.format(**args), hint and hint[0].format(**args))
 
 
+def _option(spec):
+    """(flags, argparse keywords) of one option of the tables above."""
+    line, *more = (spec,) if isinstance(spec, str) else spec
+    head, _, help_text = line.partition("  ")
+    flags, _, metavar = head.partition("=")
+    kw = dict(*more, help=help_text or None)
+    if metavar:
+        kw["metavar"] = metavar
+    elif not more:
+        kw["action"] = "store_true"
+    return flags.split(), kw
+
+
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
     (building every parser costs more than the command itself); None to build them all."""
-    takes_value = {flag for flags, metavar, *_ in _GLOBALS if metavar is not None
-                   for flag in flags.split()}
+    takes_value = {flag for flags, kw in map(_option, _GLOBALS)
+                   if kw.get("action") != "store_true" for flag in flags}
     words, skip = [], False
     for arg in argv:
         if not skip and (arg == "--" or len(words) == 2):
@@ -5131,15 +5142,10 @@ def build_parser(argv=None):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
         def options(self, specs, suppress=False):
-            for flags, metavar, help_text, *more in specs:
-                kw = dict(*more, help=help_text)
-                if metavar is None:
-                    kw["action"] = "store_true"
-                elif metavar:
-                    kw["metavar"] = metavar
+            for flags, kw in map(_option, specs):
                 if suppress:   # a global option after the command overrides, and only when given
                     kw["default"] = argparse.SUPPRESS
-                self.add_argument(*flags.split(), **kw)
+                self.add_argument(*flags, **kw)
 
     def add(parsers, name, help_text, func=None, specs=()):
         """A command's parser, the global options in it too."""
