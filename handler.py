@@ -4361,9 +4361,10 @@ def file_part(path, media_type=None):
 
 def url_part(url, media_type=None):
     from urllib.parse import urlsplit
-    if urlsplit(url).scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
         raise usage_error(f"--file-url {url!r} is not a URL")
-    name = os.path.basename(urlsplit(url).path)
+    name = os.path.basename(parts.path)
     part = {"url": url, "mediaType": _media_type(name, media_type)}
     return {**part, "filename": name} if name else part
 
@@ -4413,8 +4414,7 @@ def pick_credentials(args, session):
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
     value = args.get(name)
-    unset = value is None or value is False or value == []   # not `in (...)`: 0 == False
-    return os.environ.get(env) or None if unset else value
+    return os.environ.get(env) or None if value is None else value
 
 
 def make_transport(args, out, session=None):
@@ -4539,8 +4539,7 @@ def cmd_message_send(args, out):
 
 
 def webhook_config(url, token=None):
-    from urllib.parse import urlsplit
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    if not _is_http_url(url):
         raise usage_error(f"webhook URL {url!r} is not an http(s) URL")
     config = {"url": url}
     if token:
@@ -4770,21 +4769,22 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    creds = cert = None
+    header, token_url = args.header_name, args.oauth2_token_url
+    creds = cert = shown = None
+    said = []
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
         kind = "bearer token"
     elif args.api_key is not None:
-        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
-        kind = f"API key (header {args.header_name or 'X-API-Key'})"
-    elif args.oauth2_token_url:
-        check_token_url(args.oauth2_token_url)
+        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), header)
+        kind = f"API key (header {header or 'X-API-Key'})"
+    elif token_url:
+        check_token_url(token_url)
         creds = AuthCredentials("oauth2", "", None, {
-            "token_url": args.oauth2_token_url, "client_id": args.client_id,
+            "token_url": token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"),
             "scopes": args.scope or []})
-        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
-    said = []
+        kind = f"OAuth2 client {args.client_id} at {token_url}"
     if creds:
         shown = creds.value and mask_secret(creds.value) or None
         said = [f"{kind} for {url}" + (f": {shown}" if shown else "")]
@@ -4796,7 +4796,7 @@ def cmd_auth_set(args, out):
     open_store(out).update(url, credentials=creds, client_cert=cert)
     out.done("Stored " + "; ".join(said), {
         "agent_url": url, "auth_type": creds and creds.auth_type,
-        "header_name": creds and creds.header_name, "value": creds and shown, "client_cert": cert})
+        "header_name": creds and creds.header_name, "value": shown, "client_cert": cert})
 
 
 def cmd_auth_login(args, out):
@@ -4834,32 +4834,31 @@ def cmd_auth_clear(args, out):
     out.done(text, {"cleared": url, "removed": removed})
 
 
-def listen(args, make, *more):
-    """The server make() starts on --host and --port, and its URL."""
+def listen(args, out, banner, make, token, *more):
+    """Serve what make() starts on --host and --port, after the banner (its {url} filled in)."""
     try:
-        server = make(args.host, args.port, *more)
+        server = make(args.host, args.port, token, *more)
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
     host, port = server.server_address[:2]
-    return server, f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return serve(server, out, banner.format(url=url), args.host, token)
 
 
 def cmd_server_agent(args, out):
     token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-    server, url = listen(args, make_agent_server, token, log, EchoAgent(versions, log=log))
-    return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, "
-                 f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"',
-                 args.host, token)
+    return listen(args, out, f"Handler echo agent on {{url}} (A2A {' and '.join(versions)}, "
+                  f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {{url}} "hello"',
+                  make_agent_server, token, log, EchoAgent(versions, log=log))
 
 
 def cmd_server_push(args, out):
-    token = args.token and read_secret(args.token, "--token")
-    server, url = listen(args, make_push_server, token, out.notification, out.warn)
-    return serve(server, out, f"Handler push receiver on {url}/ (any path); Ctrl-C stops it",
-                 args.host, token)
+    return listen(args, out, "Handler push receiver on {url}/ (any path); Ctrl-C stops it",
+                  make_push_server, args.token and read_secret(args.token, "--token"),
+                  out.notification, out.warn)
 
 
 def cmd_chat(args, out):
@@ -5187,7 +5186,7 @@ def _output_format(argv):
 
 def main(argv=None):
     """Run one command; return its exit code. Every failure becomes output here."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = sys.argv[1:] if argv is None else [*argv]
     for stream in (sys.stdout, sys.stderr):   # what the terminal cannot encode shows as "?"
         if getattr(stream, "errors", None) == "strict":
             stream.reconfigure(errors="replace")
