@@ -4577,6 +4577,28 @@ def save_artifacts(task, args, out):
     import base64
     import itertools
     import mimetypes
+    plan = []
+    for n, artifact in enumerate(task.get("artifacts") or [], 1):
+        base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
+        # consecutive text parts are one text (streamed chunks); any other part is one on its own
+        groups = [list(group) for _, group in itertools.groupby(
+            artifact.get("parts") or [], lambda part: "text" in part or object())]
+        for i, group in enumerate(groups, 1):
+            stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
+            if "text" in part or "data" in part:
+                plan.append((stem + ".txt", parts_text(group).encode()) if "text" in part else
+                            (stem + ".json",
+                             json.dumps(part["data"], indent=2, ensure_ascii=False).encode()))
+            elif "raw" in part:
+                try:
+                    data = base64.b64decode(str(part["raw"]), validate=True)
+                except ValueError:
+                    raise bad_response(f"artifact {base} holds a file that is not valid "
+                                       "base64") from None
+                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
+                plan.append((safe_name(part.get("filename"), stem + ext), data))
+            elif "url" in part:
+                out.note(f"artifact {base}: not downloaded: {part['url']}")
     # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
     # name); with --force as a temp file, renamed over its name at the end
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -4587,49 +4609,26 @@ def save_artifacts(task, args, out):
             limit = os.pathconf(directory, "PC_NAME_MAX")
         except (OSError, ValueError):
             limit = 255
-        for n, artifact in enumerate(task.get("artifacts") or [], 1):
-            base = safe_name(artifact.get("name") or artifact.get("artifactId"), f"artifact-{n}")
-            # consecutive text parts are one text (streamed chunks); any other part is one alone
-            groups = [list(group) for _, group in itertools.groupby(
-                artifact.get("parts") or [], lambda part: "text" in part or object())]
-            for i, group in enumerate(groups, 1):
-                stem, part = base + (f"-{i}" if len(groups) > 1 else ""), group[0]
-                if "text" in part:
-                    name, data = stem + ".txt", parts_text(group).encode()
-                elif "data" in part:
-                    name, data = stem + ".json", json.dumps(part["data"], indent=2,
-                                                            ensure_ascii=False).encode()
-                elif "raw" in part:
-                    try:
-                        data = base64.b64decode(str(part["raw"]), validate=True)
-                    except ValueError:
-                        raise bad_response(f"artifact {base} holds a file that is not valid "
-                                           "base64") from None
-                    name = safe_name(part.get("filename"), stem + (mimetypes.guess_extension(
-                        part.get("mediaType") or "") or ".bin"))
-                else:
-                    if "url" in part:
-                        out.note(f"artifact {base}: not downloaded: {part['url']}")
-                    continue
-                paths = name_variants(directory, name, limit)
-                if args.force:
-                    saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
-                    paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
-                for path in paths:
-                    try:
-                        fd = os.open(path, flags, 0o666)
-                        break
-                    except FileExistsError:
-                        pass
-                else:
-                    raise HandlerError(f"no free name like {name} left in {directory}")
-                claimed.append(path)
+        for name, data in plan:
+            paths = name_variants(directory, name, limit)
+            if args.force:
+                saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
+            for path in paths:
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                finally:
-                    os.close(fd)
+                    fd = os.open(path, flags, 0o666)
+                    break
+                except FileExistsError:
+                    pass
+            else:
+                raise HandlerError(f"no free name like {name} left in {directory}")
+            claimed.append(path)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         for temp, path in zip(claimed, saved):
             os.replace(temp, path)
     except BaseException as exc:
