@@ -4816,7 +4816,6 @@ def cmd_auth_login(args, out):
                          lambda line: out._stderr("sign in:", "1;33", line))
     store.set_credentials(url, AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth))
     out.credentials([store.get(url)], f"Signed in to {normalise_url(url)}: ")
-    return EXIT_OK
 
 
 def cmd_auth_show(args, out):
@@ -5166,11 +5165,8 @@ def build_parser(argv=None):
 
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
-    for i, arg in enumerate(argv):
-        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson",
-                                                                                  "--output=json"):
-            return "json"
-    return "text"
+    given = {*argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))}
+    return "json" if given & {"-o=json", "-ojson", "--output=json"} else "text"
 
 
 def main(argv=None):
@@ -5215,7 +5211,7 @@ def _run(argv):
         _quiet_stdout()
         return EXIT_OK
     except SystemExit as exc:   # --help and --version
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
+        return exc.code or EXIT_OK
     except Exception as exc:   # one line, never a secret (it may quote what it could not use)
         if isinstance(exc, OSError):
             exc = HandlerError(f"{exc.strerror or exc}"
