@@ -4683,8 +4683,8 @@ def task_target(args, out):
     session for --url."""
     url = require_url(args)
     store = open_store(out)
-    return (Conversation(make_client(args, out, store), store, url, args.timeout),
-            target_task(store.get(url), args.task_id))
+    task_id = target_task(store.get(url), args.task_id)
+    return Conversation(make_client(args, out, store), store, url, args.timeout), task_id
 
 
 def cmd_task_get(args, out):
