@@ -5072,7 +5072,7 @@ def _option(spec):
     line, *more = (spec,) if isinstance(spec, str) else spec
     head, _, help_text = line.partition("  ")
     flags, _, metavar = head.partition("=")
-    kw = dict(*more, help=help_text or None)
+    kw = dict(*more, help=help_text)
     if metavar:
         kw["metavar"] = metavar
     elif not more:
