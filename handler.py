@@ -4268,7 +4268,7 @@ def read_secret(value, what):
         value = sys.stdin.readline() if sys.stdin else ""
     elif _LITERAL:
         _LITERAL.pop()()
-    value = (value or "").strip()
+    value = value.strip()   # never None: check_options saw to it
     if not value:
         raise usage_error(f"{what} is empty", "pass it, or '-' and pipe it on stdin")
     return value
@@ -4422,11 +4422,7 @@ def make_transport(args, out, session=None):
     the client certificate stored for the agent) describe."""
     retries = _setting(args, "retries", "HANDLER_RETRIES")
     if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
-        import argparse
-        try:
-            retries = _number(int, 0, MAX_RETRIES)(retries)
-        except argparse.ArgumentTypeError as exc:
-            raise usage_error(f"HANDLER_RETRIES: {exc}") from None
+        retries = _number(int, 0, MAX_RETRIES)(retries, "HANDLER_RETRIES")
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4885,16 +4881,19 @@ def cmd_mcp(args, out):
 
 
 def _number(kind, low, high=None):
-    """An argparse type: a number of `kind` from low to high."""
-    def convert(text):
+    """An argparse type: a number of `kind` from low to high (given the variable it comes from,
+    a usage error about that instead)."""
+    def convert(text, variable=None):
         import argparse
         try:
             value = kind(text)
+            if low <= value <= (high or value):   # nan is not a number either
+                return value
+            problem = f"{text} is not between {low} and {high or 'more'}"
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if not low <= value <= (high or value):   # nan is not a number either
-            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high or 'more'}")
-        return value
+            problem = f"not a number: {text!r}"
+        raise usage_error(f"{variable}: {problem}") if variable else \
+            argparse.ArgumentTypeError(problem)
     return convert
 
 
