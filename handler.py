@@ -5084,13 +5084,14 @@ def _chosen_command(argv):
     (building every parser costs more than the command itself); None to build them all."""
     takes_value = {flag for flags, kw in map(_option, _GLOBALS)
                    if kw.get("action") != "store_true" for flag in flags}
-    words, skip = [], False
-    for arg in argv:
-        if not skip and (arg == "--" or len(words) == 2):
+    words, rest = [], iter(argv)
+    for arg in rest:
+        if arg == "--" or len(words) == 2:
             break
-        if not skip and arg[:1] != "-":
+        if arg in takes_value:
+            next(rest, None)   # its value
+        elif arg[:1] != "-":
             words.append(arg)
-        skip = not skip and arg in takes_value
     return (words + [None])[:2] if words and words[0] in COMMANDS else None
 
 
