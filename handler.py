@@ -3994,7 +3994,7 @@ def _prompt_reader(home):
 
 
 def require_url(args):
-    url = getattr(args, "url", None) or os.environ.get("HANDLER_URL")
+    url = args.url or os.environ.get("HANDLER_URL")
     if not url:
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
@@ -4009,7 +4009,7 @@ def read_secret(value, what):
         value = sys.stdin.readline() if sys.stdin else ""
     elif _LITERAL:
         _LITERAL.pop()()
-    value = (value or "").strip()
+    value = value.strip()   # never None: check_options saw to it
     if not value:
         raise usage_error(f"{what} is empty", "pass it, or '-' and pipe it on stdin")
     return value
@@ -4022,7 +4022,7 @@ def check_secrets(args, out):
     """Secrets on the command line: a warning when one given literally is used (any user of the
     machine can read it in /proc/PID/cmdline; `docker login -p` warns too), and one reader of
     stdin at most: a secret given as '-', --data -, or the message."""
-    given = [(f"--{name.replace('_', '-')}", getattr(args, name, None)) for name in SECRET_OPTIONS]
+    given = [(f"--{name.replace('_', '-')}", args.get(name)) for name in SECRET_OPTIONS]
     literal = ", ".join(flag for flag, value in given if value not in (None, "-"))
     more = "" if args.command in ("auth", "server") else \
         ", or $HANDLER_BEARER_TOKEN / $HANDLER_API_KEY, or a stored credential (auth set)"
@@ -4030,10 +4030,8 @@ def check_secrets(args, out):
                                     f"this machine (ps); use '-' to read it from stdin{more}")
                    ] if literal else []
     readers = [flag + " -" for flag, value in given if value == "-"] + \
-        ["--data -" for part in getattr(args, "parts", None) or [] if part[:2] == ("data", "-")]
-    text = getattr(args, "text", "")
-    if text == "-" or (text is None and "--data -" not in readers and not _is_tty(sys.stdin)):
-        readers.append("the message")
+        ["--data -"] * (args.parts or []).count([data_part, "-", None]) + \
+        ["the message"] * _text_on_stdin(args)
     if len(readers) > 1:
         raise usage_error(f"stdin cannot be both {readers[0]} and {readers[1]}",
                           "give the message as TEXT, or a secret in its HANDLER_* variable")
@@ -4060,19 +4058,20 @@ def redact_argv(text, argv):
 MAX_FILE = 10 * 1024 * 1024   # the largest file sent inline
 
 
+def _text_on_stdin(args):
+    """Whether TEXT is read from stdin: when '-', or when absent, stdin is not a terminal and no
+    --data - reads it (a command without TEXT: never)."""
+    text = args.get("text", "")
+    return text == "-" or text is None and [data_part, "-", None] not in (args.parts or []) \
+        and sys.stdin is not None and not _is_tty(sys.stdin)
+
+
 def read_message_parts(args):
-    """The message's parts: TEXT first (from stdin when '-', or when absent and stdin is not a
-    terminal), then --file, --file-url and --data in their command-line order."""
-    extra = getattr(args, "parts", None) or []
-    text = args.text
-    stdin_taken = any(kind == "data" and value == "-" for kind, value, _ in extra)
-    if text == "-" or (text is None and not stdin_taken and sys.stdin is not None
-                       and not _is_tty(sys.stdin)):
-        text = sys.stdin.read().rstrip("\r\n")
+    """The message's parts: TEXT first, then --file, --file-url and --data in their command-line
+    order (each read by the function the option names)."""
+    text = sys.stdin.read().rstrip("\r\n") if _text_on_stdin(args) else args.text
     parts = [{"text": text}] if text and text.strip() else []
-    for kind, value, media_type in extra:
-        parts.append(file_part(value, media_type) if kind == "file" else
-                     url_part(value, media_type) if kind == "file-url" else data_part(value))
+    parts += [read(value, media_type) for read, value, media_type in args.parts or []]
     if not parts:
         raise usage_error("no message to send: give TEXT, or pipe it on stdin",
                           f'for example: {PROG} message send --url URL "Hello"')
@@ -4103,14 +4102,15 @@ def file_part(path, media_type=None):
 
 def url_part(url, media_type=None):
     from urllib.parse import urlsplit
-    if urlsplit(url).scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
         raise usage_error(f"--file-url {url!r} is not a URL")
-    name = os.path.basename(urlsplit(url).path)
+    name = os.path.basename(parts.path)
     part = {"url": url, "mediaType": _media_type(name, media_type)}
     return {**part, "filename": name} if name else part
 
 
-def data_part(value):
+def data_part(value, media_type=None):
     """--data JSON, @path (a file) or - (stdin)."""
     try:
         if value == "-":
@@ -4140,7 +4140,7 @@ def parse_headers(values):
 def pick_credentials(args, session):
     """Credentials for one call: a flag, else the environment, else what is stored."""
     env = os.environ
-    if getattr(args, "bearer_token", None):
+    if getattr(args, "bearer_token", None):   # args is None for the MCP server
         return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
     if getattr(args, "api_key", None):
         return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
@@ -4154,9 +4154,8 @@ def pick_credentials(args, session):
 
 def _setting(args, name, env):
     """A connection option: the flag, else its HANDLER_* variable."""
-    value = getattr(args, name, None)
-    unset = value is None or value is False or value == []   # not `in (...)`: 0 == False
-    return os.environ.get(env) or None if unset else value
+    value = args.get(name)
+    return os.environ.get(env) or None if value is None else value
 
 
 def make_transport(args, out, session=None):
@@ -4164,11 +4163,7 @@ def make_transport(args, out, session=None):
     the client certificate stored for the agent) describe."""
     retries = _setting(args, "retries", "HANDLER_RETRIES")
     if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
-        import argparse
-        try:
-            retries = _number(int, 0, MAX_RETRIES)(retries)
-        except argparse.ArgumentTypeError as exc:
-            raise usage_error(f"HANDLER_RETRIES: {exc}") from None
+        retries = _number(int, 0, MAX_RETRIES)(retries, "HANDLER_RETRIES")
     size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
@@ -4176,9 +4171,9 @@ def make_transport(args, out, session=None):
         (stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = getattr(args, "insecure", False) or \
+    insecure = args.insecure or \
         os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if getattr(args, "debug", False) else None,
+    return Transport(args.timeout, out.debug if args.debug else None,
                      2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
@@ -4187,7 +4182,7 @@ def make_transport(args, out, session=None):
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
     order to prefer them; None to follow the agent's order."""
-    names = getattr(args, "transport", None) or \
+    names = args.transport or \
         [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
     for name in names:
         if name not in ("jsonrpc", "http+json"):
@@ -4195,26 +4190,26 @@ def transport_order(args):
     return [n.upper() for n in names] or None
 
 
-def make_client(args, out, session, store=None, cached=True):
-    """The client for --url, with its credentials and the card kept in its session (unless not
-    cached); renewed OAuth2 tokens and fetched cards are saved in store."""
+def make_client(args, out, store=None, cached=True):
+    """The client for --url, with the credentials and (when cached) the card kept in its session
+    in store; renewed OAuth2 tokens and fetched cards are saved there."""
     url = require_url(args)
+    session = store and store.get(url)
     creds = pick_credentials(args, session)
 
     def save(renewed):
-        if store is not None and creds is session.credentials:
+        if store and creds is session.credentials:
             store.set_credentials(url, renewed)
 
     def keep(card):   # at best; a new agent's card waits for the first save of its session
-        if store is not None and (card or session.card):
+        if store and (card or session.card):
             store.cards[session.agent_url] = card
             try:
                 session.agent_url in store.sessions and store.update(url)
             except HandlerError:
                 pass
-    return A2AClient(url, make_transport(args, out, session),
-                     parse_headers(getattr(args, "header", None)), creds, out.warn, save,
-                     transport_order(args), session.card if store is not None and cached else None,
+    return A2AClient(url, make_transport(args, out, session), parse_headers(args.header), creds,
+                     out.warn, save, transport_order(args), cached and session and session.card,
                      keep)
 
 
@@ -4256,7 +4251,7 @@ def finish(conv, task, out, args):
     (unless --async), a failed save raised."""
     if task:
         save_artifacts(task, args, out)
-        if not getattr(args, "async_", False):
+        if not args.async_:
             check_finished(task)
             report_outcome(out, task, conv.url)
     conv.saved()
@@ -4267,11 +4262,12 @@ def cmd_message_send(args, out):
     parts = read_message_parts(args)
     push = args.push_url and webhook_config(args.push_url, args.push_token)
     store = None if args.no_session else open_store(out)
-    session = store and store.get(url)
-    message = compose_message(parts, session, args.context_id, args.task_id, args.new)
-    conv = Conversation(make_client(args, out, session, store).connect(), store, url, args.timeout)
-    stream = args.stream and conv.client.streaming
-    if args.stream and not stream:
+    message = compose_message(parts, store and store.get(url), args.context_id, args.task_id,
+                              args.new)
+    conv = Conversation(make_client(args, out, store).connect(), store, url, args.timeout)
+    wanted = args.stream or args.action == "stream"
+    stream = wanted and conv.client.streaming
+    if wanted and not stream:
         out.warn("the agent card does not offer streaming; waiting for the whole reply instead")
     result = deliver(conv, out, message, stream, push, args.async_)
     if not stream:
@@ -4280,8 +4276,7 @@ def cmd_message_send(args, out):
 
 
 def webhook_config(url, token=None):
-    from urllib.parse import urlsplit
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+    if not _is_http_url(url):
         raise usage_error(f"webhook URL {url!r} is not an http(s) URL")
     config = {"url": url}
     if token:
@@ -4296,36 +4291,16 @@ def safe_name(name, fallback):
     return name.strip(" .") or fallback
 
 
-def name_variants(name, limit=255):
-    """name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file system's
-    NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
+def name_variants(directory, name, limit=255):
+    """directory/name, then name-1, name-2 ... each cut to `limit` bytes of UTF-8 (the file
+    system's NAME_MAX) at a whole character, keeping an extension of up to 16 bytes."""
     stem, ext = os.path.splitext(name)
     if len(ext.encode()) > 16:
         stem, ext = name, ""
     for k in range(10000):
         tail = (f"-{k}" if k else "") + ext
-        yield stem.encode()[:limit - len(tail.encode())].decode("utf-8", "ignore") + tail
-
-
-def _claim(directory, names, data, claimed):
-    """Write data to the first of names that is free in directory, created there (O_EXCL, never
-    through a symbolic link, so two runs never take one name); its path goes on claimed."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            fd = os.open(path, flags, 0o666)
-        except FileExistsError:
-            continue
-        claimed.append(path)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        return
-    raise HandlerError(f"no free name like {name} left in {directory}")   # names hold no directory
+        yield os.path.join(directory, stem.encode()[:limit - len(tail.encode())].decode(
+            "utf-8", "ignore") + tail)
 
 
 def save_artifacts(task, args, out):
@@ -4333,7 +4308,7 @@ def save_artifacts(task, args, out):
     taken gets a free variant (report-1.pdf); --force replaces it instead (atomically, a symbolic
     link itself and never its target). On a failure every file this run made is removed again:
     all or nothing."""
-    directory = getattr(args, "save_artifacts", None)
+    directory = args.save_artifacts
     if not directory:
         return
     import base64
@@ -4361,6 +4336,9 @@ def save_artifacts(task, args, out):
                 plan.append((safe_name(part.get("filename"), stem + ext), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
+    # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
+    # name); with --force as a temp file, renamed over its name at the end
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
@@ -4369,12 +4347,25 @@ def save_artifacts(task, args, out):
         except (OSError, ValueError):
             limit = 255
         for name, data in plan:
-            names = name_variants(name, limit)
-            if args.force:   # a temp file now, renamed over the name at the end
-                saved.append(next(p for p in (os.path.join(directory, v) for v in names)
-                                  if p not in saved and not os.path.isdir(p)))
-                names = (f".handler-{os.getpid()}-{k}.tmp" for k in range(1000))
-            _claim(directory, names, data, claimed)
+            paths = name_variants(directory, name, limit)
+            if args.force:
+                saved.append(next(p for p in paths if p not in saved and not os.path.isdir(p)))
+                paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
+            for path in paths:
+                try:
+                    fd = os.open(path, flags, 0o666)
+                    break
+                except FileExistsError:
+                    pass
+            else:
+                raise HandlerError(f"no free name like {name} left in {directory}")
+            claimed.append(path)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
         for temp, path in zip(claimed, saved):
             os.replace(temp, path)
     except BaseException as exc:
@@ -4394,8 +4385,7 @@ def save_artifacts(task, args, out):
 
 
 def cmd_card_get(args, out):
-    store = open_store(out)
-    client = make_client(args, out, store.get(require_url(args)), store)
+    client = make_client(args, out, open_store(out))
     card = client.fetch_card()
     try:
         client.connect()
@@ -4418,7 +4408,7 @@ def cmd_card_validate(args, out):
         except OSError as exc:
             raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
     else:
-        response = make_client(args, out, open_store(out).get(require_url(args))).card_response()
+        response = make_client(args, out, open_store(out), cached=False).card_response()
         source, body = response.url, response.body
     version, problems = validate_card_bytes(body)
     out.validation(source, version, problems)
@@ -4430,9 +4420,8 @@ def task_target(args, out):
     session for --url."""
     url = require_url(args)
     store = open_store(out)
-    session = store.get(url)
-    task_id = target_task(session, args.task_id)
-    return Conversation(make_client(args, out, session, store), store, url, args.timeout), task_id
+    task_id = target_task(store.get(url), args.task_id)
+    return Conversation(make_client(args, out, store), store, url, args.timeout), task_id
 
 
 def cmd_task_get(args, out):
@@ -4449,27 +4438,25 @@ def cmd_task_get(args, out):
 
 
 def cmd_task_list(args, out):
-    status = wire_state(args.status) if args.status else None
+    status = args.status and wire_state(args.status)
     if status and short_state(status) not in TERMINAL_STATES + INTERRUPTED_STATES + (
             "submitted", "working"):
         raise usage_error(f"unknown --status {args.status!r}",
                           "use e.g. working, completed, input-required")
-    store = open_store(out)
-    client = make_client(args, out, store.get(require_url(args)), store)
-    query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size,
-             "pageToken": args.page_token}
-    result = client.list_tasks(**query)
-    seen = set()
+    client = make_client(args, out, open_store(out))
+    query = {"contextId": args.context_id, "status": status, "pageSize": args.page_size}
+    result = client.list_tasks(**query, pageToken=args.page_token)
+    tasks, seen = result["tasks"], set()
     while args.all and result.get("nextPageToken") and len(seen) < 10000:
         token = result["nextPageToken"]
         if token in seen:
             raise bad_response("the agent returned the same page token twice")
         seen.add(token)
-        page = client.list_tasks(**{**query, "pageToken": token})
-        result = {**page, "tasks": result["tasks"] + page["tasks"]}
+        result = client.list_tasks(**query, pageToken=token)
+        tasks += result["tasks"]
     if args.all:
         result.pop("pageSize", None)
-        result["nextPageToken"] = ""
+        result.update(tasks=tasks, nextPageToken="")
     out.tasks(result)
 
 
@@ -4519,29 +4506,31 @@ def cmd_session_clear(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args))
-    creds = cert = None
+    header, token_url = args.header_name, args.oauth2_token_url
+    creds = cert = shown = None
+    said = []
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
         kind = "bearer token"
     elif args.api_key is not None:
-        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), args.header_name)
-        kind = f"API key (header {args.header_name or 'X-API-Key'})"
-    elif args.oauth2_token_url:
-        check_token_url(args.oauth2_token_url)
+        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), header)
+        kind = f"API key (header {header or 'X-API-Key'})"
+    elif token_url:
+        check_token_url(token_url)
         creds = AuthCredentials("oauth2", "", None, {
-            "token_url": args.oauth2_token_url, "client_id": args.client_id,
+            "token_url": token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"),
             "scopes": args.scope or []})
-        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
+        kind = f"OAuth2 client {args.client_id} at {token_url}"
+    if creds:
+        shown = creds.value and mask_secret(creds.value) or None
+        said = [f"{kind} for {url}" + (f": {shown}" if shown else "")]
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert),
                 "key": os.path.abspath(args.key) if args.key else None}
         Transport(cert=cert["cert"], key=cert["key"]).tls()
-    open_store(out).update(url, credentials=creds, client_cert=cert)
-    shown = mask_secret(creds.value) if creds and creds.value else None
-    said = [f"{kind} for {url}" + (f": {shown}" if shown else "")] if creds else []
-    if cert:
         said.append(f"client certificate {cert['cert']} for {url}")
+    open_store(out).update(url, credentials=creds, client_cert=cert)
     out.done("Stored " + "; ".join(said), {
         "agent_url": url, "auth_type": creds and creds.auth_type,
         "header_name": creds and creds.header_name, "value": shown, "client_cert": cert})
@@ -4550,23 +4539,20 @@ def cmd_auth_set(args, out):
 def cmd_auth_login(args, out):
     url = require_url(args)
     store = open_store(out)
-    session = store.get(url)
-    client = make_client(args, out, session, store)
+    client = make_client(args, out, store)
     flow = device_flow(client.fetch_card())
     if flow is None:
         raise HandlerError("the agent card declares no OAuth2 scheme with a device code flow",
-                           EXIT_FAILURE,
-                           "A2ACLI_ERR_CARD_INVALID",
+                           EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID",
                            f"for a client secret use: {PROG} auth set --oauth2-token-url")
-    old = (session.credentials.oauth or {}) if session.credentials else {}
-    client_id = args.client_id or old.get("client_id")
+    old = store.get(url).credentials
+    client_id = args.client_id or old and (old.oauth or {}).get("client_id")
     if not client_id:
         raise usage_error("auth login needs --client-id (the agent's OAuth2 client id for Handler)")
     oauth = device_login(client.transport, flow[0], flow[1], client_id, args.scope or flow[2],
                          lambda line: out._stderr("sign in:", "1;33", line))
     store.set_credentials(url, AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth))
     out.credentials([store.get(url)], f"Signed in to {normalise_url(url)}: ")
-    return EXIT_OK
 
 
 def cmd_auth_show(args, out):
@@ -4584,39 +4570,38 @@ def cmd_auth_clear(args, out):
     out.done(text, {"cleared": url, "removed": removed})
 
 
-def listen(args, make, *more):
-    """The server make() starts on --host and --port, and its URL."""
+def listen(args, out, banner, make, token, *more):
+    """Serve what make() starts on --host and --port, after the banner (its {url} filled in)."""
     try:
-        server = make(args.host, args.port, *more)
+        server = make(args.host, args.port, token, *more)
     except OSError as exc:
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
     host, port = server.server_address[:2]
-    return server, f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return serve(server, out, banner.format(url=url), args.host, token)
 
 
 def cmd_server_agent(args, out):
     token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
-    server, url = listen(args, make_agent_server, token, log, EchoAgent(versions, log=log))
-    return serve(server, out, f"Handler echo agent on {url} (A2A {' and '.join(versions)}, "
-                 f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {url} "hello"',
-                 args.host, token)
+    return listen(args, out, f"Handler echo agent on {{url}} (A2A {' and '.join(versions)}, "
+                  f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {{url}} "hello"',
+                  make_agent_server, token, log, EchoAgent(versions, log=log))
 
 
 def cmd_server_push(args, out):
-    token = args.token and read_secret(args.token, "--token")
-    server, url = listen(args, make_push_server, token, out.notification, out.warn)
-    return serve(server, out, f"Handler push receiver on {url}/ (any path); Ctrl-C stops it",
-                 args.host, token)
+    return listen(args, out, "Handler push receiver on {url}/ (any path); Ctrl-C stops it",
+                  make_push_server, args.token and read_secret(args.token, "--token"),
+                  out.notification, out.warn)
 
 
 def cmd_chat(args, out):
     url = require_url(args)
     store = open_store(out)
     interactive = _is_tty(sys.stdin)
-    client = make_client(args, out, store.get(url), store, cached=False)   # the whole card
+    client = make_client(args, out, store, cached=False)   # the whole card
     chat = Chat(client.connect(), store, url, out, args.timeout, args.new, interactive)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
@@ -4637,150 +4622,140 @@ def cmd_mcp(args, out):
 
 
 def _number(kind, low, high=None):
-    """An argparse type: a number of `kind` from low to high."""
-    def convert(text):
+    """An argparse type: a number of `kind` from low to high (given the variable it comes from,
+    a usage error about that instead)."""
+    def convert(text, variable=None):
         import argparse
         try:
             value = kind(text)
+            if low <= value <= (high or value):   # nan is not a number either
+                return value
+            problem = f"{text} is not between {low} and {high or 'more'}"
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high or 'more'}")
-        return value
+            problem = f"not a number: {text!r}"
+        raise usage_error(f"{variable}: {problem}") if variable else \
+            argparse.ArgumentTypeError(problem)
     return convert
 
 
-def _seconds(text):
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < 10 ** 7:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text!r}")
-    return value
-
-
-# The options of every command, as data: (flags, metavar, help, argparse keywords). A metavar of
-# None makes a flag (store_true), "" keeps argparse's own; a dict sets defaults.
+# The options of every command, as data, each as its --help line says it: "FLAGS=METAVAR  help"
+# (two spaces before the help), alone or in a tuple with its argparse keywords. Without =METAVAR,
+# argparse's own metavar, or with no keywords either, a flag (store_true).
 _GLOBALS = (
-    ("-o --output", "", "text for people (default), json for scripts (JSON Lines when streaming)",
+    ("-o --output  text for people (default), json for scripts (JSON Lines when streaming)",
      {"choices": ("text", "json"), "default": "text"}),
-    ("--timeout", "SECONDS", "give up after this long without an answer (default 120; for "
-     "streams, the longest silence)", {"type": _seconds, "default": DEFAULT_TIMEOUT}),
-    ("--debug", None, "log every request and response on stderr (credentials redacted)"),
-    ("-q --quiet", None, "no notes or progress on stderr"),
-    ("--transport", "", "the binding to use, in order of preference (repeatable; default: the "
-     "agent's order; $HANDLER_TRANSPORT)", {"action": "append",
-                                            "choices": ("jsonrpc", "http+json")}),
-    ("--ca-file", "PATH", "trust the CA certificates in this file ($HANDLER_CA_FILE; also "
-     "SSL_CERT_FILE)"),
-    ("--cert", "PATH", "a client certificate for mutual TLS ($HANDLER_CERT)"),
-    ("--key", "PATH", "its private key, readable by you only ($HANDLER_KEY)"),
-    ("--insecure", None, "do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)"),
-    ("--retries", "N", "retries of reads on connection errors, 429 and 502-504 (default 2)",
+    ("--timeout=SECONDS  give up after this long without an answer (default 120; for streams, "
+     "the longest silence)", {"type": _number(float, 0.001, 10 ** 7), "default": DEFAULT_TIMEOUT}),
+    "--debug  log every request and response on stderr (credentials redacted)",
+    "-q --quiet  no notes or progress on stderr",
+    ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
+     "order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+    "--ca-file=PATH  trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)",
+    "--cert=PATH  a client certificate for mutual TLS ($HANDLER_CERT)",
+    "--key=PATH  its private key, readable by you only ($HANDLER_KEY)",
+    "--insecure  do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)",
+    ("--retries=N  retries of reads on connection errors, 429 and 502-504 (default 2)",
      {"type": _number(int, 0, MAX_RETRIES)}),
-    ("--max-response", "BYTES", "the largest answer to accept, e.g. 64M (default; "
-     "$HANDLER_MAX_RESPONSE)"))
-_URL_OPTION = ("--url", "URL", "the agent's base URL (default: $HANDLER_URL)")
+    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+_URL_OPTION = "--url=URL  the agent's base URL (default: $HANDLER_URL)"
 _AGENT = (
-    _URL_OPTION, ("--bearer-token", "T", "a bearer token for this call only"),
-    ("--api-key", "K", "an API key for this call only"),
-    ("--api-key-header", "NAME", "the API key's header (default X-API-Key)"),
-    ("-H --header", "'Name: Value'", "an extra HTTP header (repeatable)", {"action": "append"}))
-_TASK = _AGENT + (("task_id", "ID", "the task (default: the session's)", {"nargs": "?"}),)
-_SAVE = (("--save-artifacts", "DIR", "write the task's artifacts into DIR"),
-         ("--force", None, "with --save-artifacts: overwrite files"))
+    _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
+    "--api-key=K  an API key for this call only",
+    "--api-key-header=NAME  the API key's header (default X-API-Key)",
+    ("-H --header='Name: Value'  an extra HTTP header (repeatable)", {"action": "append"}))
+_TASK = _AGENT + (("task_id=ID  the task (default: the session's)", {"nargs": "?"}),)
+_SAVE = ("--save-artifacts=DIR  write the task's artifacts into DIR",
+         "--force  with --save-artifacts: overwrite files")
 _MESSAGE = _AGENT + (
-    ("text", "TEXT", "the message; '-' or none reads stdin", {"nargs": "?"}),
-    ("--file", "PATH", "attach a file, sent inline (10 MiB at most; repeatable)",
-     {"action": "part", "const": "file"}),
-    ("--media-type", "TYPE", "the media type of the --file or --file-url before it",
-     {"action": "part", "const": "media-type"}),
-    ("--file-url", "URL", "attach a file by reference (repeatable)",
-     {"action": "part", "const": "file-url"}),
-    ("--data", "JSON", "attach JSON data; @path reads a file, - reads stdin (repeatable)",
-     {"action": "part", "const": "data"}),
-    ("--context-id", "ID", "continue this conversation"), ("--task-id", "ID", "answer this task"),
-    ("--new", None, "start a new conversation"),
-    ("--no-session", None, "neither read nor save the session"),
-    ("--push-url", "URL", "register this webhook for the task's notifications"),
-    ("--push-token", "T", "the token the agent sends to the webhook")) + _SAVE
-_PORT = "0 to 65535"
+    ("text=TEXT  the message; '-' or none reads stdin", {"nargs": "?"}),
+    ("--file=PATH  attach a file, sent inline (10 MiB at most; repeatable)",
+     {"action": "part", "const": file_part}),
+    ("--media-type=TYPE  the media type of the --file or --file-url before it",
+     {"action": "part"}),
+    ("--file-url=URL  attach a file by reference (repeatable)",
+     {"action": "part", "const": url_part}),
+    ("--data=JSON  attach JSON data; @path reads a file, - reads stdin (repeatable)",
+     {"action": "part", "const": data_part}),
+    "--context-id=ID  continue this conversation", "--task-id=ID  answer this task",
+    "--new  start a new conversation",
+    "--no-session  neither read nor save the session",
+    "--push-url=URL  register this webhook for the task's notifications",
+    "--push-token=T  the token the agent sends to the webhook") + _SAVE
+
 
 # Every command: group -> (help, {action: (function, help, its options)}), or
 # group -> (help, (function, its options)) for a command without actions.
 COMMANDS = {
     "message": ("talk to an agent", {
         "send": (cmd_message_send, "send a message and wait for the reply", _MESSAGE + (
-            ("--stream", None, "stream the reply as it arrives"),
-            ("--async", None, "return at once with the task id", {"dest": "async_"}))),
+            "--stream  stream the reply as it arrives",
+            ("--async  return at once with the task id",
+             {"action": "store_true", "dest": "async_"}))),
         "stream": (cmd_message_send, "send a message and print the reply as it streams",
-                   _MESSAGE + ({"stream": True, "async_": False},))}),
+                   _MESSAGE)}),
     "card": ("agent cards", {
         "get": (cmd_card_get, "fetch and show the agent's card", _AGENT + (
-            ("--extended", None, "the extended card the agent shows authenticated clients"),)),
+            "--extended  the extended card the agent shows authenticated clients",)),
         "validate": (cmd_card_validate, "check a card against the rules of its A2A version",
-                     _AGENT + (("--file", "PATH", "validate a card saved in a file"),))}),
+                     _AGENT + ("--file=PATH  validate a card saved in a file",))}),
     "task": ("tasks and their push notifications", {
         "get": (cmd_task_get, "show a task (--wait: until it ends)", _TASK + _SAVE + (
-            ("--history-length", "N", "at most N history messages", {"type": _number(int, 0)}),
-            ("--wait", None, "wait until the task ends or needs input"),
-            ("--poll-interval", "S", "with --wait: seconds between the first polls (default 1, "
+            ("--history-length=N  at most N history messages", {"type": _number(int, 0)}),
+            "--wait  wait until the task ends or needs input",
+            ("--poll-interval=S  with --wait: seconds between the first polls (default 1, "
              "backing off to 5)", {"type": _number(float, 0.05), "default": 1.0}))),
         "list": (cmd_task_list, "list the agent's tasks (A2A 1.x)", _AGENT + (
-            ("--context-id", "ID", "only this conversation's tasks"),
-            ("--status", "STATE", "only tasks in this state, e.g. working"),
-            ("--page-size", "N", "tasks a page (1-100)", {"type": _number(int, 1, 100)}),
-            ("--page-token", "T", "the page to show (from the last page)"),
-            ("--all", None, "every page"))),
+            "--context-id=ID  only this conversation's tasks",
+            "--status=STATE  only tasks in this state, e.g. working",
+            ("--page-size=N  tasks a page (1-100)", {"type": _number(int, 1, 100)}),
+            "--page-token=T  the page to show (from the last page)",
+            "--all  every page")),
         "cancel": (cmd_task_cancel, "cancel a task", _TASK),
         "resubscribe": (cmd_task_resubscribe, "follow a running task's events", _TASK + _SAVE),
         "notification": (cmd_task_notification, "push notification configs: set, get, list, delete",
-                         (("op", "", None, {"choices": ("set", "get", "list", "delete")}),)
-                         + _TASK + (
-            ("--webhook-url", "URL", "set: where the agent POSTs notifications"),
-            ("--token", "T", "set: the token the agent sends with each notification"),
-            ("--auth-scheme", "SCHEME", "set: e.g. Bearer, for the Authorization header"),
-            ("--auth-credentials", "C", "set: the credentials for that scheme ('-': stdin)"),
-            ("--config-id", "C", "the config (get, delete; set: choose its id)")))}),
+                         (("op", {"choices": ("set", "get", "list", "delete")}),) + _TASK + (
+            "--webhook-url=URL  set: where the agent POSTs notifications",
+            "--token=T  set: the token the agent sends with each notification",
+            "--auth-scheme=SCHEME  set: e.g. Bearer, for the Authorization header",
+            "--auth-credentials=C  set: the credentials for that scheme ('-': stdin)",
+            "--config-id=C  the config (get, delete; set: choose its id)"))}),
     "session": ("saved conversations", {
         "list": (cmd_session_list, "list saved sessions", ()),
         "show": (cmd_session_show, "show one agent's session",
-                 (("agent_url", "URL", None, {"nargs": "?"}), _URL_OPTION)),
+                 (("agent_url=URL", {"nargs": "?"}), _URL_OPTION)),
         "clear": (cmd_session_clear, "forget sessions: context, task and credentials", (
-            ("agent_url", "URL", None, {"nargs": "?"}), ("--all", None, "every session"),
-            ("--keep-credentials", None, "keep the credentials and client certificate")))}),
+            ("agent_url=URL", {"nargs": "?"}), "--all  every session",
+            "--keep-credentials  keep the credentials and client certificate"))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
-            _URL_OPTION, ("--bearer-token", "T", "a bearer token ('-': stdin)"),
-            ("--api-key", "K", "an API key ('-': stdin)"),
-            ("--header-name", "NAME", "the API key's header (default X-API-Key)"),
-            ("--oauth2-token-url", "URL", "OAuth2 client credentials: the token endpoint"),
-            ("--client-id", "ID", "OAuth2: the client id"),
-            ("--client-secret", "S", "OAuth2: the client secret ('-': stdin)"),
-            ("--scope", "S", "OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+            _URL_OPTION, "--bearer-token=T  a bearer token ('-': stdin)",
+            "--api-key=K  an API key ('-': stdin)",
+            "--header-name=NAME  the API key's header (default X-API-Key)",
+            "--oauth2-token-url=URL  OAuth2 client credentials: the token endpoint",
+            "--client-id=ID  OAuth2: the client id",
+            "--client-secret=S  OAuth2: the client secret ('-': stdin)",
+            ("--scope=S  OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
         "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
-            _URL_OPTION, ("--client-id", "ID", "the OAuth2 client id (remembered)"),
-            ("--scope", "S", "a scope to ask for (repeatable)", {"action": "append"}))),
+            _URL_OPTION, "--client-id=ID  the OAuth2 client id (remembered)",
+            ("--scope=S  a scope to ask for (repeatable)", {"action": "append"}))),
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
-             (cmd_chat, _AGENT + (("--new", None, "start a new conversation"),))),
+             (cmd_chat, _AGENT + ("--new  start a new conversation",))),
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
             (cmd_mcp, ())),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
-            ("--host", "", None, {"default": "127.0.0.1"}),
-            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 8000}),
-            ("--bearer-token", "T", "require this token ('-' reads it from stdin)"),
-            ("--protocol", "", "the A2A versions it speaks and its card offers (default both)",
+            ("--host", {"default": "127.0.0.1"}),
+            ("--port  0 to 65535", {"type": _number(int, 0, 65535), "default": 8000}),
+            "--bearer-token=T  require this token ('-' reads it from stdin)",
+            ("--protocol  the A2A versions it speaks and its card offers (default both)",
              {"choices": ("both", "1.0", "0.3"), "default": "both"}))),
         "push": (cmd_server_push, "receive push notifications on a webhook and print them", (
-            ("--host", "", None, {"default": "127.0.0.1"}),
-            ("--port", "", _PORT, {"type": _number(int, 0, 65535), "default": 9000}),
-            ("--token", "T", "accept only notifications with this token ('-': stdin)")))}),
+            ("--host", {"default": "127.0.0.1"}),
+            ("--port  0 to 65535", {"type": _number(int, 0, 65535), "default": 9000}),
+            "--token=T  accept only notifications with this token ('-': stdin)"))}),
 }
 
 # Options that conflict, or that need another: (command, the test of its options, message, hint).
@@ -4826,24 +4801,38 @@ class _Options(dict):
 def check_options(args):
     """Refuse the first combination of options that CONFLICTS forbids."""
     command = " ".join(filter(None, (args.command, args.action)))
-    given = _Options(vars(args), prog=f"{PROG} {command}")
+    args["prog"] = f"{PROG} {command}"
     for where, test, message, *hint in CONFLICTS:
-        if command.startswith(where) and test(given):
-            raise usage_error(message.format(**given), hint and hint[0].format(**given))
+        if command.startswith(where) and test(args):
+            raise usage_error(message.format(**args), hint and hint[0].format(**args))
+
+
+def _option(spec):
+    """(flags, argparse keywords) of one option of the tables above."""
+    line, *more = (spec,) if isinstance(spec, str) else spec
+    head, _, help_text = line.partition("  ")
+    flags, _, metavar = head.partition("=")
+    kw = dict(*more, help=help_text)
+    if metavar:
+        kw["metavar"] = metavar
+    elif not more:
+        kw["action"] = "store_true"
+    return flags.split(), kw
 
 
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
     (building every parser costs more than the command itself); None to build them all."""
-    takes_value = {flag for flags, metavar, *_ in _GLOBALS if metavar is not None
-                   for flag in flags.split()}
-    words, skip = [], False
-    for arg in argv:
-        if not skip and (arg == "--" or len(words) == 2):
+    takes_value = {flag for flags, kw in map(_option, _GLOBALS)
+                   if kw.get("action") != "store_true" for flag in flags}
+    words, rest = [], iter(argv)
+    for arg in rest:
+        if arg == "--" or len(words) == 2:
             break
-        if not skip and arg[:1] != "-":
+        if arg in takes_value:
+            next(rest, None)   # its value
+        elif arg[:1] != "-":
             words.append(arg)
-        skip = not skip and arg in takes_value
     return (words + [None])[:2] if words and words[0] in COMMANDS else None
 
 
@@ -4853,26 +4842,24 @@ def build_parser(argv=None):
 
     def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
         try:
-            columns = int(os.environ["COLUMNS"])
-        except (KeyError, ValueError):
-            try:
-                columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-            except (AttributeError, ValueError, OSError):
-                columns = 80
+            columns = int(os.environ.get("COLUMNS")
+                          or os.get_terminal_size(sys.__stdout__.fileno()).columns)
+        except (AttributeError, ValueError, OSError):
+            columns = 80
         return argparse.HelpFormatter(prog, width=columns - 2)
 
     class AddPart(argparse.Action):
-        """--file, --file-url and --data in their order; --media-type changes the file before it."""
+        """--file, --file-url and --data in their order, as [the function that reads the part,
+        value, media type]; --media-type (no function) sets the media type of the file before it."""
 
         def __call__(self, parser, namespace, value, option_string=None):
-            parts = list(getattr(namespace, "parts", None) or [])
-            if self.const != "media-type":
-                parts.append((self.const, value, None))
-            elif not parts or parts[-1][0] == "data":
-                raise argparse.ArgumentError(self, "must follow --file or --file-url")
+            parts = vars(namespace).setdefault("parts", [])
+            if self.const:
+                parts.append([self.const, value, None])
+            elif parts and parts[-1][0] != data_part:
+                parts[-1][2] = value
             else:
-                parts[-1] = parts[-1][:2] + (value,)
-            namespace.parts = parts
+                raise argparse.ArgumentError(self, "must follow --file or --file-url")
 
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
@@ -4883,19 +4870,17 @@ def build_parser(argv=None):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
         def options(self, specs, suppress=False):
-            for spec in specs:
-                if isinstance(spec, dict):
-                    self.set_defaults(**spec)
-                    continue
-                flags, metavar, help_text, *more = spec
-                kw = dict(*more, help=help_text)
-                if metavar is None:
-                    kw["action"] = "store_true"
-                elif metavar:
-                    kw["metavar"] = metavar
+            for flags, kw in map(_option, specs):
                 if suppress:   # a global option after the command overrides, and only when given
                     kw["default"] = argparse.SUPPRESS
-                self.add_argument(*flags.split(), **kw)
+                self.add_argument(*flags, **kw)
+
+    def add(parsers, name, help_text, func=None, specs=()):
+        """A command's parser, the global options in it too."""
+        command = parsers.add_parser(name, help=help_text, description=help_text, parents=[common])
+        command.set_defaults(func=func)
+        command.options(specs)
+        return command
 
     common = Parser(add_help=False)
     common.options(_GLOBALS, True)
@@ -4908,33 +4893,26 @@ def build_parser(argv=None):
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
-        sub = groups.add_parser(group, help=group_help, description=group_help, parents=[common])
         wanted = not chosen or chosen[0] == group
         if isinstance(actions, tuple):   # a command without actions
-            sub.set_defaults(func=actions[0], action=None)
-            sub.options(actions[1] if wanted else ())
+            add(groups, group, group_help, actions[0], actions[1] if wanted else ())
         elif wanted:
-            subs = sub.add_subparsers(dest="action", metavar="ACTION", required=True)
+            subs = add(groups, group, group_help).add_subparsers(dest="action", metavar="ACTION",
+                                                                  required=True)
             for name, (func, help_text, specs) in actions.items():
-                command = subs.add_parser(name, help=help_text, description=help_text,
-                                          parents=[common])
-                command.set_defaults(func=func)
-                command.options(specs if not chosen or chosen[1] == name else ())
+                add(subs, name, help_text, func, specs if not chosen or chosen[1] == name else ())
     return parser
 
 
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
-    for i, arg in enumerate(argv):
-        if arg in ("-o", "--output") and argv[i + 1:i + 2] == ["json"] or arg in ("-ojson",
-                                                                                  "--output=json"):
-            return "json"
-    return "text"
+    given = {*argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))}
+    return "json" if given & {"-o=json", "-ojson", "--output=json"} else "text"
 
 
 def main(argv=None):
     """Run one command; return its exit code. Every failure becomes output here."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = sys.argv[1:] if argv is None else [*argv]
     for stream in (sys.stdout, sys.stderr):   # what the terminal cannot encode shows as "?"
         if getattr(stream, "errors", None) == "strict":
             stream.reconfigure(errors="replace")
@@ -4957,20 +4935,16 @@ def _quiet_stdout():
 
 def _run(argv):
     out = Output(_output_format(argv))
-    args = None
+    args = _Options()
     try:
         if argv == ["--version"]:   # the commonest probe answers before argparse (and re) load
             sys.stdout.write(VERSION_LINE + "\n")
             return EXIT_OK
-        args = build_parser(argv).parse_args(argv)
+        args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None
         out = Output(args.output, args.quiet)
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
-    except HandlerError as exc:   # it may quote what it could not use: never a secret
-        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
-        out.error(exc)
-        return exc.exit_code
     except KeyboardInterrupt:
         out.err.write("\nInterrupted\n")
         return EXIT_INTERRUPTED
@@ -4978,18 +4952,20 @@ def _run(argv):
         _quiet_stdout()
         return EXIT_OK
     except SystemExit as exc:   # --help and --version
-        return exc.code if isinstance(exc.code, int) else EXIT_OK
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        out.error(HandlerError(f"{exc.strerror or exc}{where}"))
-        return EXIT_FAILURE
-    except Exception as exc:   # a bug: still one line, and the traceback only with --debug
-        if args is not None and getattr(args, "debug", False):
-            import traceback
-            traceback.print_exc()
-        out.error(HandlerError(f"internal error: {type(exc).__name__}: {exc}",
-                               hint="please report it; rerun with --debug for details"))
-        return EXIT_FAILURE
+        return exc.code or EXIT_OK
+    except Exception as exc:   # one line, never a secret (it may quote what it could not use)
+        if isinstance(exc, OSError):
+            exc = HandlerError(f"{exc.strerror or exc}"
+                               + (f": {exc.filename}" if exc.filename else ""))
+        elif not isinstance(exc, HandlerError):   # a bug: the traceback only with --debug
+            if args.debug:
+                import traceback
+                traceback.print_exc()
+            exc = HandlerError(f"internal error: {type(exc).__name__}: {exc}",
+                               hint="please report it; rerun with --debug for details")
+        exc.message, exc.hint = redact_argv(exc.message, argv), redact_argv(exc.hint, argv)
+        out.error(exc)
+        return exc.exit_code
 
 
 if __name__ == "__main__":
