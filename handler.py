@@ -22,12 +22,16 @@ import time
 
 
 class _Lazy:
-    """A module imported at its first use: --help and --version need no json."""
+    """A module imported at its first use: --help and --version need no json. Put in sys.modules,
+    it stands in for a module that the standard library imports but a command may never use."""
+    __spec__ = None   # what `import` asks of a module already in sys.modules: not an attribute
 
     def __init__(self, name):
         self._name = name
 
     def __getattr__(self, attr):
+        if sys.modules.get(self._name) is self:
+            sys.modules.pop(self._name, None)
         value = getattr(__import__(self._name), attr)
         setattr(self, attr, value)   # found directly next time
         return value
@@ -1487,7 +1491,9 @@ class Transport:
 
                 def http_error_default(handler, req, fp, *args):   # an HTTP error status is
                     return fp                      # still an answer: it tells what failed
-            self._opener = ur.build_opener(Handler())
+            # a context given, if none yet: Python 3.12+ would build its default one, CA bundle
+            # and all, for http:// too (https_open sets it up at the first https request)
+            self._opener = ur.build_opener(Handler(context=False))
         return self._opener
 
     def tls(self):
@@ -1531,6 +1537,8 @@ class Transport:
     def _exchange(self, url, body, headers, method, content_type="application/json",
                   idempotent=None):
         """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
+        for name in ("ssl", "hashlib"):   # urllib imports them at once: 6 ms that an http://
+            sys.modules.setdefault(name, _Lazy(name))   # agent without digest auth never uses
         from urllib.error import HTTPError, URLError
         from urllib.request import Request
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
@@ -4839,6 +4847,9 @@ def _chosen_command(argv):
 def build_parser(argv=None):
     """The argument parser; given argv, only the parts that argv needs."""
     import argparse
+    # Handler speaks English: argparse's words are not looked up in message catalogues (gettext
+    # searches the disk again for each of them, 2 ms a command and more for --help)
+    argparse._, argparse.ngettext = str, lambda one, many, n: one if n == 1 else many
 
     def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
         try:

@@ -8326,6 +8326,34 @@ class NoTlsForHttpTests(HandlerTestCase):
             self.assertOk(self.run_cli("--ca-file", "/nonexistent", "card", "get", "--url", url))
 
 
+class NoSslForHttpTests(_TlsAgents, HandlerTestCase):
+    """An http:// agent costs neither the ssl module (4 ms and 5 MiB of OpenSSL) nor hashlib, which
+    urllib imports at once, nor the default TLS context that Python 3.12+ builds for any
+    HTTPSHandler; https:// still works in the same process."""
+
+    def test_an_http_send_imports_no_ssl_and_https_still_works(self):
+        url, _ = self.agent()
+        tls_url, _ = self.tls_agent()
+        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+                  "for argv in (['message', 'send', '--url', sys.argv[2], 'hi'],\n"
+                  "             ['--ca-file', sys.argv[4], 'message', 'send', '--url', sys.argv[3],\n"
+                  "              'hi']):\n"
+                  "    with contextlib.redirect_stdout(io.StringIO()):\n"
+                  "        code = handler.main(argv)\n"
+                  "    print(code, sorted({'_ssl', '_hashlib'} & set(sys.modules)))")
+        p = subprocess.run([*PYTHON, "-c", script, HERE, url, tls_url, self.pem["ca.pem"]],
+                           capture_output=True, text=True, timeout=30, env=dict(os.environ))
+        self.assertEqual((p.stdout, p.stderr), ("0 []\n0 ['_ssl']\n", ""))
+
+    def test_no_tls_context_whatever_the_python_version(self):
+        url, _ = self.agent()
+        built = AssertionError("a TLS context built for http://")
+        with mock.patch.object(ssl, "create_default_context", side_effect=built), \
+                mock.patch.object(ssl, "_create_default_https_context", side_effect=built):
+            self.assertIn("Echo: hi", self.assertOk(self.run_cli("message", "send", "--url", url,
+                                                                 "hi")).out)
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
