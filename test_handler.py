@@ -8354,6 +8354,18 @@ class NoSslForHttpTests(_TlsAgents, HandlerTestCase):
                                                                  "hi")).out)
 
 
+class ArgparseWordsTests(HandlerTestCase):
+    def test_argparse_words_are_not_looked_up_in_message_catalogues(self):
+        # gettext searches the disk for each word, 2 ms a command (more for --help, and with LANG
+        # set); Handler speaks English, so the words are argparse's own
+        with mock.patch("gettext.find", side_effect=AssertionError("a catalogue looked up")):
+            self.assertIn("usage: handler.py", self.assertOk(self.run_cli("--help")).out)
+            self.assertError(self.run_cli("task", "get", "--history-length", "1", "2", "3"), 2,
+                             "unrecognized arguments: 3")
+            self.assertError(self.run_cli("session", "show", "--nope"), 2,
+                             "unrecognized arguments: --nope")
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
