@@ -4830,7 +4830,8 @@ def _option(spec):
 
 def _chosen_command(argv):
     """(group, action or None) named in argv, so that only that command's options are built
-    (building every parser costs more than the command itself); None to build them all."""
+    (building every parser costs more than the command itself); (None, None) when argv names no
+    command: then only the groups' names and help are needed."""
     takes_value = {flag for flags, kw in map(_option, _GLOBALS)
                    if kw.get("action") != "store_true" for flag in flags}
     words, rest = [], iter(argv)
@@ -4841,7 +4842,7 @@ def _chosen_command(argv):
             next(rest, None)   # its value
         elif arg[:1] != "-":
             words.append(arg)
-    return (words + [None])[:2] if words and words[0] in COMMANDS else None
+    return (words + [None])[:2] if words and words[0] in COMMANDS else (None, None)
 
 
 def build_parser(argv=None):
@@ -4907,10 +4908,10 @@ def build_parser(argv=None):
         wanted = not chosen or chosen[0] == group
         if isinstance(actions, tuple):   # a command without actions
             add(groups, group, group_help, actions[0], actions[1] if wanted else ())
-        elif wanted:
+        elif wanted or not chosen[0]:
             subs = add(groups, group, group_help).add_subparsers(dest="action", metavar="ACTION",
                                                                   required=True)
-            for name, (func, help_text, specs) in actions.items():
+            for name, (func, help_text, specs) in actions.items() if wanted else ():
                 add(subs, name, help_text, func, specs if not chosen or chosen[1] == name else ())
     return parser
 

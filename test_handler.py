@@ -3681,6 +3681,19 @@ class StartupImportTests(HandlerTestCase):
                              '{\n  "count": 0,\n  "sessions": []\n}\n', ""))
 
 
+class LeanParserTests(HandlerTestCase):
+    def test_help_without_a_command_builds_only_the_groups_and_says_the_same(self):
+        # 5 ms: no command's options are built when argv names no command (--help, a typo)
+        for argv in (["--help"], ["-o", "json"], ["bogus", "list"]):
+            with self.subTest(argv=argv):
+                lean = handler.build_parser(argv)
+                self.assertEqual(lean.format_help(), handler.build_parser().format_help())
+                groups = next(a for a in lean._actions if a.dest == "command").choices
+                self.assertEqual(list(groups), list(handler.COMMANDS))
+                actions = next(a for a in groups["message"]._actions if a.dest == "action")
+                self.assertEqual(actions.choices, {})
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
