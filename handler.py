@@ -30,6 +30,8 @@ class _Lazy:
         self._name = name
 
     def __getattr__(self, attr):
+        if attr[:2] == "__":   # what `import` asks (is it a package?) is not a use
+            raise AttributeError(attr)
         if sys.modules.get(self._name) is self:
             sys.modules.pop(self._name, None)
         value = getattr(__import__(self._name), attr)
@@ -4847,10 +4849,16 @@ def _chosen_command(argv):
 
 def build_parser(argv=None):
     """The argument parser; given argv, only the parts that argv needs."""
-    import argparse
     # Handler speaks English: argparse's words are not looked up in message catalogues (gettext
-    # searches the disk again for each of them, 2 ms a command and more for --help)
-    argparse._, argparse.ngettext = str, lambda one, many, n: one if n == 1 else many
+    # would search the disk for each of them, 2 ms a command, more for --help); when argparse is
+    # first imported, it takes the two words it uses from a stand-in, and gettext is not imported
+    words = _Lazy("gettext")   # (anything else asked of it is the real module's)
+    words.gettext, words.ngettext = str, lambda one, many, n: one if n == 1 else many
+    standing_in = sys.modules.setdefault("gettext", words) is words
+    import argparse
+    if standing_in:
+        del sys.modules["gettext"]
+    argparse._, argparse.ngettext = words.gettext, words.ngettext
 
     def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
         try:

@@ -3671,7 +3671,7 @@ class StartupImportTests(HandlerTestCase):
                   "    if argv[-1] == '--version':\n"
                   "        print(repr(out.getvalue()), 'argparse' in sys.modules)\n"
                   "print('json' in sys.modules, sorted(m for m in ('urllib.request', 'http.client', "
-                  "'ssl', 'socket') if m in sys.modules))\n"
+                  "'ssl', 'socket', 'gettext', 'locale') if m in sys.modules))\n"
                   "handler.main(['-o', 'json', 'session', 'list'])")
         p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True,
                            timeout=30, env=dict(os.environ))
