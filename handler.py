@@ -3651,7 +3651,7 @@ class McpServer:
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
         if problem and self.version < "2025-11-25":   # later: a tool error, that the model reads
-            return -32602, problem
+            return -32602, f"invalid arguments for {problem}"   # problem: "tool: what"
         return self.call(name, arguments, problem)
 
     def invalid(self, name, arguments):

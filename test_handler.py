@@ -3839,6 +3839,7 @@ class McpArgumentTests(HandlerTestCase):
         error = proc.error("tools/call", {"name": "get_task", "arguments": {"agent_url": url, "history_length": -1}},
                            -32602)
         self.assertIn("history_length is out of range: 0..", error["message"])
+        self.assertTrue(error["message"].startswith("invalid arguments for get_task: "), error)
         self.assertEqual(agent.received, [])
         self.assertIn("Echo: hi", proc.ok("send_message", agent_url=url, message="hi")[0])
 
