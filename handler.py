@@ -4768,6 +4768,59 @@ COMMANDS = {
             "--token=T  accept only notifications with this token ('-': stdin)"))}),
 }
 
+# Two or three real examples of every command, the end of its --help (gh's are the model): what
+# follows the program's name, with shell redirections and a "# comment" after it if need be.
+EXAMPLES = {
+    "message send": (
+        'message send --url http://127.0.0.1:8000 "Hello"',
+        'message send --url http://agent:8000 < question.txt   # the message from stdin',
+        '-o json message send --async --url http://agent:8000 "Build it"   # the task id at once'),
+    "message stream": (
+        'message stream --url http://agent:8000 "Write a haiku"',
+        '-o json message stream --url http://agent:8000 "Go" | jq .   # one event a line'),
+    "card get": ("card get --url http://agent:8000",
+                 '-o json card get --url http://agent:8000 --extended --bearer-token "$TOKEN"'),
+    "card validate": ("card validate --url http://agent:8000",
+                      "card validate --file agent-card.json"),
+    "task get": ("task get --url http://agent:8000   # the last task of this agent",
+                 "task get --url http://agent:8000 TASK_ID --wait",
+                 "task get --url http://agent:8000 TASK_ID --save-artifacts out/"),
+    "task list": ("task list --url http://agent:8000",
+                  "task list --url http://agent:8000 --status working --all",
+                  "-o json task list --url http://agent:8000 --context-id CTX --page-size 10"),
+    "task cancel": ("task cancel --url http://agent:8000 TASK_ID",
+                    "task cancel --url http://agent:8000   # the last task of this agent"),
+    "task resubscribe": ("task resubscribe --url http://agent:8000 TASK_ID",
+                         "task resubscribe --url http://agent:8000 --save-artifacts out/"),
+    "task notification": (
+        "task notification set --url http://agent:8000 --webhook-url http://me:9000/hook",
+        "task notification list TASK_ID --url http://agent:8000",
+        "task notification delete TASK_ID --url http://agent:8000 --config-id CONFIG_ID"),
+    "session list": ("session list", "-o json session list"),
+    "session show": ("session show http://agent:8000",
+                     "-o json session show --url http://agent:8000"),
+    "session clear": ("session clear http://agent:8000",
+                      "session clear --all --keep-credentials   # forget every conversation"),
+    "auth set": (
+        "auth set --url http://agent:8000 --bearer-token - < token.txt",
+        "auth set --url http://agent:8000 --api-key - --header-name X-Api-Key",
+        "auth set --url http://agent:8000 --oauth2-token-url https://idp/token --client-id ID "
+        "--client-secret -"),
+    "auth login": ("auth login --url http://agent:8000",
+                   "auth login --url http://agent:8000 --client-id handler --scope tasks"),
+    "auth show": ("auth show --url http://agent:8000", "-o json auth show --url http://agent:8000"),
+    "auth clear": ("auth clear --url http://agent:8000",
+                   "auth clear --url https://agent.example.com"),
+    "chat": ("chat --url http://127.0.0.1:8000",
+             "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
+    "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",
+            "--timeout 600 --debug mcp   # its log on stderr"),
+    "server agent": ("server agent &   # an echo agent on 127.0.0.1:8000",
+                     "server agent --port 8001 --protocol 0.3",
+                     "server agent --bearer-token - < token.txt"),
+    "server push": ("server push &   # prints what arrives at http://127.0.0.1:9000/",
+                    "server push --port 9001 --token - < token.txt")}
+
 # Options that conflict, or that need another: (command, the test of its options, message, hint).
 # Checked in one place, check_options, before the command runs (git-filter-repo's
 # sanity_check_args); an option a command lacks reads as None.
@@ -4860,13 +4913,19 @@ def build_parser(argv=None):
         del sys.modules["gettext"]
     argparse._, argparse.ngettext = words.gettext, words.ngettext
 
-    def formatter(prog):   # argparse's, its width found without importing shutil (and bz2, lzma)
-        try:
-            columns = int(os.environ.get("COLUMNS")
-                          or os.get_terminal_size(sys.__stdout__.fileno()).columns)
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-        return argparse.HelpFormatter(prog, width=columns - 2)
+    class Formatter(argparse.HelpFormatter):
+        def __init__(self, prog):   # its width found without importing shutil (and bz2, lzma)
+            try:
+                columns = int(os.environ.get("COLUMNS")
+                              or os.get_terminal_size(sys.__stdout__.fileno()).columns)
+            except (AttributeError, ValueError, OSError):
+                columns = 80
+            super().__init__(prog, width=columns - 2)
+
+        def _fill_text(self, text, width, indent):   # an indented line (an example) kept as it is
+            fill = super()._fill_text
+            return "\n".join(line if line[:1] == " " else fill(line, width, indent)
+                             for line in text.split("\n"))
 
     class AddPart(argparse.Action):
         """--file, --file-url and --data in their order, as [the function that reads the part,
@@ -4883,32 +4942,50 @@ def build_parser(argv=None):
 
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs):
-            super().__init__(*args, allow_abbrev=False, formatter_class=formatter, **kwargs)
+            super().__init__(*args, allow_abbrev=False, formatter_class=Formatter, **kwargs)
             self.register("action", "part", AddPart)
 
         def error(self, message):
             raise usage_error(f"{self.prog}: {message}", f"see: {self.prog} --help")
 
-        def options(self, specs, suppress=False):
-            for flags, kw in map(_option, specs):
-                if suppress:   # a global option after the command overrides, and only when given
-                    kw["default"] = argparse.SUPPRESS
-                self.add_argument(*flags, **kw)
+        def _check_value(self, action, value):   # a mistyped choice: the closest, as git says
+            if action.choices and value not in action.choices:
+                import difflib
+                close = difflib.get_close_matches(value, action.choices, 1)
+                if close:
+                    raise argparse.ArgumentError(
+                        action, f"invalid choice: {value!r} (did you mean {close[0]!r}?)")
+            super()._check_value(action, value)
 
-    def add(parsers, name, help_text, func=None, specs=()):
-        """A command's parser, the global options in it too."""
-        command = parsers.add_parser(name, help=help_text, description=help_text, parents=[common])
+    def options(parser, specs, hide=False):
+        for flags, kw in map(_option, specs):
+            if hide:   # a global option after the command overrides, and only when given
+                kw.update(default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+            parser.add_argument(*flags, **kw)
+
+    def add(parsers, key, help_text, func=None, specs=()):
+        """A command's parser (the global options in it too, their help once, in the top's), its
+        examples at the end: a group's, the first of each of its commands."""
+        lines = EXAMPLES.get(key) or [v[0] for k, v in EXAMPLES.items()
+                                      if k.startswith(key + " ")]
+        command = parsers.add_parser(key.split()[-1], help=help_text, description=help_text,
+                                     parents=[common], epilog="".join(
+                                         ["examples:\n", *(f"  {PROG} {e}\n" for e in lines),
+                                          "\n", global_note]))
         command.set_defaults(func=func)
-        command.options(specs)
+        options(command, specs)
         return command
 
     common = Parser(add_help=False)
-    common.options(_GLOBALS, True)
+    options(common, _GLOBALS, True)
+    global_note = (f"global options ({', '.join(_option(s)[0][-1] for s in _GLOBALS)}) go before "
+                   f"or after the command: see {PROG} --help")
     parser = Parser(prog=PROG, description="Handler: a command-line client for A2A agents.",
-                    epilog="Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 "
+                    epilog=f"'{PROG} help COMMAND [ACTION]' shows a command's options and "
+                           "examples. Exit codes: 0 done, 1 failure, 2 usage, 3 unreachable, 4 "
                            "authentication, 5 timeout, 130 interrupted. Sessions live in "
                            "$HANDLER_HOME (~/.handler).")
-    parser.options(_GLOBALS)
+    options(parser.add_argument_group("global options (before or after the command)"), _GLOBALS)
     parser.add_argument("--version", action="version", version=VERSION_LINE)
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
@@ -4920,7 +4997,8 @@ def build_parser(argv=None):
             subs = add(groups, group, group_help).add_subparsers(dest="action", metavar="ACTION",
                                                                   required=True)
             for name, (func, help_text, specs) in actions.items() if wanted else ():
-                add(subs, name, help_text, func, specs if not chosen or chosen[1] == name else ())
+                add(subs, f"{group} {name}", help_text, func,
+                    specs if not chosen or chosen[1] == name else ())
     return parser
 
 
@@ -4954,6 +5032,8 @@ def _quiet_stdout():
 
 
 def _run(argv):
+    if argv[:1] == ["help"]:   # help COMMAND [ACTION]: its --help
+        argv = [*argv[1:], "--help"]
     out = Output(_output_format(argv))
     args = _Options()
     try:

@@ -3694,6 +3694,131 @@ class LeanParserTests(HandlerTestCase):
                 self.assertEqual(actions.choices, {})
 
 
+class HelpExamplesTests(HandlerTestCase):
+    """Every command's --help ends with two or three real examples (gh's do), and they parse."""
+
+    @staticmethod
+    def commands():
+        for group, (_, actions) in handler.COMMANDS.items():
+            yield from [group] if isinstance(actions, tuple) else (f"{group} {a}" for a in actions)
+
+    def test_every_command_has_two_or_three_examples_that_parse_as_that_command(self):
+        import itertools, shlex
+        self.assertEqual(set(handler.EXAMPLES), set(self.commands()))
+        for command in self.commands():
+            examples = handler.EXAMPLES[command]
+            self.assertIn(len(examples), (2, 3), command)
+            for line in examples:
+                with self.subTest(line=line):
+                    words = list(itertools.takewhile(lambda w: w not in ("|", "<", ">", "&"),
+                                                     shlex.split(line, comments=True)))
+                    args = handler._Options(vars(handler.build_parser(words).parse_args(words)))
+                    handler.check_options(args)
+                    self.assertEqual(" ".join(filter(None, (args.command, args.action))), command)
+
+    def test_help_ends_with_the_examples_and_a_group_shows_the_first_of_each(self):
+        for command in self.commands():
+            with self.subTest(command=command):
+                out = self.assertOk(self.run_cli(*command.split(), "--help")).out
+                block = "".join(f"  handler.py {e}\n" for e in handler.EXAMPLES[command])
+                self.assertIn("\n\nexamples:\n" + block + "\nglobal options (", out)
+                self.assertTrue(out.endswith("see handler.py --help\n"), out[-200:])
+        out = self.assertOk(self.run_cli("task", "--help")).out
+        self.assertIn("examples:\n  handler.py task get --url http://agent:8000   # the last task of "
+                      "this agent\n  handler.py task list --url http://agent:8000\n", out)
+        self.assertEqual(out.count("  handler.py task "), 5)
+
+
+class GlobalOptionsOnceTests(HandlerTestCase):
+    """The global connection options are listed once, in the top --help under their own heading;
+    a command's help names them in one line, and they are still accepted after the command."""
+    FLAGS = [handler._option(spec)[0] for spec in handler._GLOBALS]
+
+    def test_only_the_top_help_lists_them_under_their_heading(self):
+        top = self.assertOk(self.run_cli("--help")).out
+        heading, _, rest = top.partition("\nglobal options (before or after the command):\n")
+        self.assertTrue(rest)
+        for flags in self.FLAGS:
+            self.assertRegex(rest, r"(?m)^  %s\b" % re.escape(flags[0]))
+            self.assertNotIn(flags[-1], heading.partition("options:\n")[2])
+        for argv in (["message", "send"], ["task", "notification"], ["chat"], ["session"]):
+            with self.subTest(argv=argv):
+                out = self.assertOk(self.run_cli(*argv, "--help")).out
+                listed = set(re.findall(r"(?m)^  (-[^ ,]+)(?:.*, (--[^ ]+))?", out))
+                self.assertFalse({f for pair in listed for f in pair} & {*sum(self.FLAGS, [])})
+                self.assertNotIn("--timeout", out.partition("\n\n")[0])   # nor in the usage
+                self.assertIn(" ".join(out.split()).partition("global options (")[2], (
+                    "--output, --timeout, --debug, --quiet, --transport, --ca-file, --cert, --key, "
+                    "--insecure, --retries, --max-response) go before or after the command: see "
+                    "handler.py --help"))
+
+    def test_they_are_still_accepted_after_the_command(self):
+        r = self.assertOk(self.run_cli("session", "list", "-o", "json", "--timeout", "3", "-q"))
+        self.assertEqual(json.loads(r.out), {"count": 0, "sessions": []})
+        self.assertError(self.run_cli("session", "list", "--timeout", "0"), 2, "--timeout")
+
+
+class HelpCommandTests(HandlerTestCase):
+    """`help COMMAND [ACTION]` is `COMMAND [ACTION] --help`; `help` alone is --help."""
+
+    def test_help_is_an_alias_of_dash_dash_help(self):
+        for argv in ([], ["message"], ["message", "send"], ["chat"], ["task", "notification"]):
+            with self.subTest(argv=argv):
+                self.assertEqual(self.assertOk(self.run_cli("help", *argv)).out,
+                                 self.assertOk(self.run_cli(*argv, "--help")).out)
+        self.assertIn("'handler.py help COMMAND [ACTION]' shows",
+                      " ".join(self.run_cli("--help").out.split()))
+
+    def test_help_of_a_mistyped_command_is_a_usage_error(self):
+        self.assertError(self.run_cli("help", "mesage"), 2, "did you mean 'message'?")
+        self.assertError(self.run_cli("help", "task", "gt"), 2, "did you mean 'get'?")
+
+    def test_as_a_subprocess(self):
+        r = self.assertOk(self.run_proc("help", "task", "get"))
+        self.assertEqual(r.out, self.assertOk(self.run_proc("task", "get", "--help")).out)
+        self.assertIn("  handler.py task get --url http://agent:8000 TASK_ID --wait\n", r.out)
+
+
+class DidYouMeanTests(HandlerTestCase):
+    """A mistyped command, action or choice gets the closest one in its usage line, as git does."""
+
+    def test_the_closest_choice_is_suggested(self):
+        for argv, line in (
+                (["mesage", "send"], "Error: handler.py: argument COMMAND: invalid choice: 'mesage' "
+                                     "(did you mean 'message'?); see: handler.py --help"),
+                (["message", "sendd", "hi"], "Error: handler.py message: argument ACTION: invalid "
+                 "choice: 'sendd' (did you mean 'send'?); see: handler.py message --help"),
+                (["task", "cancle"], "(did you mean 'cancel'?)"), (["sesion"], "'session'?"),
+                (["-o", "jsn", "session", "list"], "argument -o/--output: invalid choice: 'jsn' "
+                                                   "(did you mean 'json'?)"),
+                (["task", "notification", "lst"], "invalid choice: 'lst' (did you mean 'list'?)")):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv), 2, line)
+        err = self.assertJsonError(self.run_cli("-o", "json", "mesage"), "A2ACLI_ERR_USAGE", 2)
+        self.assertIn("did you mean 'message'?", err["message"])
+        line = self.assertError(self.run_cli("zzzz"), 2, "invalid choice: 'zzzz' (choose from")
+        self.assertNotIn("did you mean", line)
+
+    def test_difflib_is_imported_only_for_a_typo(self):
+        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+                  "for argv in (['--help'], ['message', 'send', '--help'], ['help', 'task'], "
+                  "['mesage']):\n"
+                  "    with contextlib.redirect_stdout(io.StringIO()), "
+                  "contextlib.redirect_stderr(io.StringIO()):\n"
+                  "        print(handler.main(argv), file=sys.__stdout__)\n"
+                  "    print('difflib' in sys.modules)")
+        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True,
+                           timeout=30, env=dict(os.environ))
+        self.assertEqual((p.stdout.split(), p.stderr), (
+            ["0", "False", "0", "False", "0", "False", "2", "True"], ""))
+
+    def test_as_a_subprocess(self):
+        r = self.run_proc("card", "vaildate", "--url", "http://127.0.0.1:1")
+        self.assertEqual((r.code, r.out, r.err), (2, "", "Error: handler.py card: argument ACTION: "
+                         "invalid choice: 'vaildate' (did you mean 'validate'?); see: handler.py "
+                         "card --help\n"))
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
