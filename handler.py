@@ -2358,11 +2358,15 @@ def _is_tty(stream):
 
 class Output:
     """Every line Handler prints. Results go to stdout as text, one JSON document, or JSON Lines
-    (streams); warnings, notes, progress and errors go to stderr."""
+    (streams), or (-o reply) only what the agent said; warnings, notes, progress and errors go to
+    stderr."""
 
     def __init__(self, fmt="text", quiet=False, stdout=None, stderr=None):
         self.json, self.quiet = fmt == "json", quiet
         self.out, self.err = stdout or sys.stdout, stderr or sys.stderr
+        # where Handler's own lines about a reply go (ids, state): -o reply keeps stdout for the
+        # agent's words and sends them to stderr, or (with -q) nowhere
+        self.aside = self.out if fmt != "reply" else not quiet and self.err
         self.fancy = _is_tty(self.err) and "NO_COLOR" not in os.environ
         self._lock = _thread.allocate_lock()   # not threading: --help and session list need none
         self._reset()
@@ -2439,20 +2443,25 @@ class Output:
             self._emit("\r\033[K", self.err)
 
     # -- stdout
-    def line(self, text=""):
-        self._emit(visible(f"{text}\n"))
+    def line(self, text="", stream=None):
+        self._emit(visible(f"{text}\n"), stream)
 
     def document(self, obj):
         self.json_line(obj, 2)
 
-    def _lines(self, *lines):
+    def _lines(self, *lines, stream=None):
         """Each line that is not empty; a (name, value) pair as "name: value" unless the value
         is None."""
         for text in lines:
             if isinstance(text, tuple):
                 text = text[1] is not None and "%s: %s" % text
             if text:
-                self.line(text)
+                self.line(text, stream)
+
+    def _aside(self, *lines):
+        """Handler's lines about a reply, as _lines() shows them, where self.aside says."""
+        if self.aside:
+            self._lines(*lines, stream=self.aside)
 
     def _text(self, obj, *lines):
         """obj as one JSON document, or else the lines (as _lines() shows them)."""
@@ -2470,7 +2479,7 @@ class Output:
     def task_ids(self, body):
         """The ids of a task and its state, or of a message."""
         task = "status" in body
-        self._lines(("Task ID", body.get("id" if task else "taskId")),
+        self._aside(("Task ID", body.get("id" if task else "taskId")),
                     ("Context ID", body.get("contextId")),
                     ("State", task_state(body) if task else None))
 
@@ -2509,7 +2518,7 @@ class Output:
         self._texts[aid] = new = stream_text(artifact["parts"], old if append else "")
         if not new.startswith(old):
             self._newline()
-            self.line(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
+            self._aside(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
             old = ""
         if new[len(old):]:
             if aid != self._artifact:
@@ -4652,8 +4661,9 @@ def _number(kind, low, high=None):
 # (two spaces before the help), alone or in a tuple with its argparse keywords. Without =METAVAR,
 # argparse's own metavar, or with no keywords either, a flag (store_true).
 _GLOBALS = (
-    ("-o --output  text for people (default), json for scripts (JSON Lines when streaming)",
-     {"choices": ("text", "json"), "default": "text"}),
+    ("-o --output  text for people (default), json for scripts (JSON Lines when streaming), "
+     "reply: only the agent's reply on stdout (ids and state on stderr)",
+     {"choices": ("text", "json", "reply"), "default": "text"}),
     ("--timeout=SECONDS  give up after this long without an answer (default 120; for streams, "
      "the longest silence)", {"type": _number(float, 0.001, 10 ** 7), "default": DEFAULT_TIMEOUT}),
     "--debug  log every request and response on stderr (credentials redacted)",

@@ -621,6 +621,106 @@ class PickInterfaceShapeTests(unittest.TestCase):
                          ("http://c/", "JSONRPC", "0.3", None))
 
 
+class ReplyOutputTests(HandlerTestCase):
+    """-o reply: stdout holds only what the agent said (artifacts, then the status message; a
+    stream's text as it arrives); the ids and state lines go to stderr, or nowhere with -q. Exit
+    codes and errors are those of text mode; commands that show no reply print as text."""
+    IDS = re.compile(r"^(Task ID|Context ID|State): .*\n", re.M)
+
+    def test_ids_and_state_go_to_stderr_and_nowhere_with_q(self):
+        url, srv = self.scripted()
+        for quiet, err in (((), ids_text("completed")), (("-q",), "")):
+            with self.subTest(quiet=quiet):
+                srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
+                r = self.assertOk(self.run_cli(*quiet, "-o", "reply", "message", "send", "--url",
+                                               url, "hi"))
+                self.assertEqual((r.out, r.err), ("Echo: hi\n", err))
+
+    def test_exit_codes_and_errors_are_those_of_text_mode(self):
+        url, srv = self.scripted()
+        v = self.V
+        for name, reply, command in (
+                ("completed", Reply(rpc(wsend(v, wtask(v, "completed", "Echo: hi")))), "send"),
+                ("a message", Reply(rpc(wsend(v, wmessage(v, "Hello")))), "send"),
+                ("failed", Reply(rpc(wsend(v, wtask(v, "failed", "boom")))), "send"),
+                ("asks", wasked(v, "Which one?", snapshot=True), "send"),
+                ("cut short", sse_reply(sse(wevents(v, final=None))), "stream"),
+                ("error", Reply(rpc_error(-32603, "boom")), "send")):
+            with self.subTest(name):
+                if name == "asks":
+                    reply = Reply(rpc(reply))
+                srv.posts[:] = [reply] * 3   # (a stream cut short is read again)
+                text = self.run_cli("message", command, "--no-session", "--url", url, "hi")
+                srv.posts[:] = [reply] * 3
+                r = self.run_cli("message", command, "-o", "reply", "--no-session", "--url",
+                                 url, "hi")
+                self.assertEqual(r.code, text.code, (r, text))
+                self.assertEqual(r.out, self.IDS.sub("", text.out), (r, text))
+                self.assertEqual(r.err, "".join(m.group() for m in self.IDS.finditer(text.out))
+                                 + text.err)
+        url = "http://127.0.0.1:%d" % closed_port()
+        for fmt in ("text", "reply"):
+            self.assertError(self.run_cli("-o", fmt, "task", "get", "--url", url, "t-1"), 3)
+
+    def test_a_stream_shows_its_text_and_the_replacement_mark_goes_to_stderr(self):
+        url, srv = self.scripted()
+        events = wevents(self.V, final=None) + [wreplace(self.V, "Bye"),
+                                                wstatus(self.V, "completed")]
+        srv.posts.append(sse_reply(sse(events)))
+        r = self.assertOk(self.run_cli("-o", "reply", "message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, "Echo: hi\nBye\n")
+        self.assertEqual(r.err, "[artifact a1 replaced]\n" + ids_text("completed"))
+        srv.posts.append(sse_reply(sse(events)))
+        r = self.assertOk(self.run_cli("-q", "-o", "reply", "task", "resubscribe", "--url", url,
+                                       "t-1"))
+        self.assertEqual((r.out, r.err), ("Echo: hi\nBye\n", ""))
+
+    def test_a_stream_is_written_as_it_arrives(self):
+        url, srv = self.scripted()
+        srv.posts.append(sse_reply(sse(wevents(self.V)), pause_after=2))
+        proc = self.popen([*PYTHON, HANDLER_PATH, "-o", "reply", "message", "stream", "--url",
+                           url, "--timeout", "20", "hi"], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        seen = read_until(proc.stdout, lambda b: b"Echo: " in b, 15)
+        self.assertIsNone(proc.poll())   # the agent holds the rest back
+        srv.go.set()
+        rest, err = proc.communicate(timeout=20)
+        self.assertEqual((proc.returncode, seen + rest), (0, b"Echo: hi\n"))
+        self.assertEqual(err.decode(), ids_text("completed"))
+
+    def test_task_get_shows_the_reply_and_sanitises_it(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wtask(self.V, "completed", "Echo: \x1b[2Jhi"))))
+        r = self.assertOk(self.run_cli("-o", "reply", "task", "get", "--url", url, "t-1"))
+        self.assertEqual((r.out, r.err), ("Echo: ^[[2Jhi\n", ids_text("completed")))
+
+    def test_chat_piped_prints_each_reply_and_its_ids_on_stderr(self):
+        url, srv = self.scripted()
+        srv.posts += [sse_reply(sse(wevents(self.V))),
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi"))),
+                      sse_reply(sse(wevents(self.V)))]
+        r = self.assertOk(self.run_proc("-o", "reply", "chat", "--url", url,
+                                        stdin="hi\n/task\nhi\n", timeout=30))
+        self.assertEqual(r.out, "Echo: hi\nEcho: hi\n")
+        self.assertEqual(r.err, ids_text("completed") * 3)
+
+    def test_piped_to_another_command_as_a_subprocess(self):
+        url, _ = self.agent()
+        r = self.assertOk(self.run_proc("-o", "reply", "message", "send", "--url", url,
+                                        stdin="Summarise the log\n"))
+        self.assertEqual(r.out, "Echo: Summarise the log\n")
+        self.assertIn("State: completed", r.err)
+
+    def test_commands_without_a_reply_print_as_text(self):
+        url, _ = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        for command in (("card", "get", "--url", url), ("session", "list"),
+                        ("task", "list", "--url", url)):
+            with self.subTest(command[0]):
+                text, r = (self.assertOk(self.run_cli(*fmt, *command)) for fmt in ((), ("-o", "reply")))
+                self.assertEqual((r.out, r.err), (text.out, text.err))
+
+
 class FileTests(unittest.TestCase):
     def imported_modules(self, path):
         with open(path, encoding="utf-8") as f:
