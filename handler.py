@@ -1336,9 +1336,9 @@ def network_error(exc, url):
     return error
 
 
-def loggable(body):
-    """A body as --debug shows it: tokens, secrets and credentials masked (JSON or a form), at
-    most 2,000 characters."""
+def loggable(body, limit=2000):
+    """A body as --debug (and --record, whole: limit None) shows it: tokens, secrets and
+    credentials masked (JSON or a form), at most 2,000 characters."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         text = json.dumps(mask_secrets(loads(text)), ensure_ascii=False)
@@ -1347,7 +1347,20 @@ def loggable(body):
             from urllib.parse import parse_qsl
             text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}"
                             for k, v in parse_qsl(text))
-    return text[:2000]
+    return text[:limit]
+
+
+def append_to(path, data):
+    """Append data to the file at path in one write (O_APPEND: the lines of runs at once never
+    interleave); a new file is born 0600, and a symbolic link there is refused."""
+    try:
+        fd = open_own(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    except OSError as exc:
+        raise usage_error(f"cannot write the recording {path}: {exc.strerror}") from None
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def parse_size(text):
@@ -1455,13 +1468,43 @@ class Transport:
     _opener = None
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
-                 ca_file=None, cert=None, key=None, insecure=False, warn=None):
+                 ca_file=None, cert=None, key=None, insecure=False, warn=None, record=None):
         self.timeout, self.log, self.retries, self.max_response = (timeout, log, retries,
                                                                    max_response)
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
         self._warned = set()
+        self.record = record   # --record FILE: created (or checked) now, before any request
+        record and append_to(record, b"")
+
+    def _shown(self, headers):
+        """Headers (name, value pairs) as --debug and --record show them: credentials redacted."""
+        return {k: "[redacted]" if is_secret_header(k, self.secrets) else v for k, v in headers}
+
+    def _recorded(self, produce, put, sent):
+        """produce(put, its record): one exchange, appended to the --record file as one JSON
+        line, with each event's arrival (seconds after the request) and the time it all took."""
+        start, rec = time.monotonic(), {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **sent}
+
+        def keep(item):
+            answer = rec["response"]
+            if isinstance(item, tuple):   # an event of a stream
+                answer.setdefault("events", []).append({
+                    "at": round(time.monotonic() - start, 3), "event": item[0],
+                    "data": loggable(item[1], None)})
+            else:
+                answer["body"] = loggable(item.body, None)
+            put(item)
+        try:
+            produce(keep, rec)
+        except Exception as exc:
+            rec["error"] = str(exc) or type(exc).__name__
+            raise
+        finally:
+            rec["elapsed"] = round(time.monotonic() - start, 3)
+            append_to(self.record, json.dumps(rec, ensure_ascii=False).encode() + b"\n")
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1557,13 +1600,15 @@ class Transport:
                             "network path can read them; use https")
         if self.log:
             self.log(f"> {method} {url}")
-            for k, v in headers.items():
-                self.log(f">   {k}: {'[redacted]' if is_secret_header(k, self.secrets) else v}")
+            for k, v in self._shown(headers.items()).items():
+                self.log(f">   {k}: {v}")
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = Request(url, body, headers, method=method)
+        sent = self.record and {"method": method, "url": url, "request": {
+            "headers": self._shown(headers.items()), "body": body and loggable(body, None)}}
 
-        def produce(put):
+        def produce(put, rec=None):
             try:
                 resp = self.opener().open(request, timeout=self.timeout + 5)
             except HTTPError as exc:   # urllib's refusals to follow a redirect: a
@@ -1581,6 +1626,9 @@ class Transport:
                 if self.log:
                     self.log(f"< HTTP {resp.status} {resp.reason} "
                              f"({resp.headers.get('Content-Type', '')})")
+                if rec:
+                    rec["response"] = {"status": resp.status, "reason": resp.reason,
+                                       "headers": self._shown(resp.headers.items())}
                 for item in read_sse(decoded(resp, resp.readline)) if stream else [
                         Response(resp, read_body(resp, url, self.max_response))]:
                     if self.log:
@@ -1588,7 +1636,8 @@ class Transport:
                                  f"<   {loggable(item.body)}")
                     put(item)
 
-        yield from self._run(produce, url, idempotent)
+        yield from self._run(sent and (lambda put: self._recorded(produce, put, sent)) or produce,
+                             url, idempotent)
 
     def _run(self, produce, url, idempotent):
         """The one retry loop of request (idempotent: True or False) and stream (None): each
@@ -4186,7 +4235,8 @@ def make_transport(args, out, session=None):
     return Transport(args.timeout, out.debug if args.debug else None,
                      2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
-                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
+                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn,
+                     _setting(args, "record", "HANDLER_RECORD"))
 
 
 def transport_order(args):
@@ -4666,7 +4716,9 @@ _GLOBALS = (
     "--insecure  do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)",
     ("--retries=N  retries of reads on connection errors, 429 and 502-504 (default 2)",
      {"type": _number(int, 0, MAX_RETRIES)}),
-    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
+    "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
+    "($HANDLER_RECORD)")
 _URL_OPTION = "--url=URL  the agent's base URL (default: $HANDLER_URL)"
 _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
