@@ -1354,13 +1354,10 @@ def append_to(path, data):
     """Append data to the file at path in one write (O_APPEND: the lines of runs at once never
     interleave); a new file is born 0600, and a symbolic link there is refused."""
     try:
-        fd = open_own(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        with open(path, "ab", 0, opener=open_own) as file:   # unbuffered: one write
+            file.write(data)
     except OSError as exc:
         raise usage_error(f"cannot write the recording {path}: {exc.strerror}") from None
-    try:
-        os.write(fd, data)
-    finally:
-        os.close(fd)
 
 
 def parse_size(text):
@@ -1479,32 +1476,9 @@ class Transport:
         record and append_to(record, b"")
 
     def _shown(self, headers):
-        """Headers (name, value pairs) as --debug and --record show them: credentials redacted."""
-        return {k: "[redacted]" if is_secret_header(k, self.secrets) else v for k, v in headers}
-
-    def _recorded(self, produce, put, sent):
-        """produce(put, its record): one exchange, appended to the --record file as one JSON
-        line, with each event's arrival (seconds after the request) and the time it all took."""
-        start, rec = time.monotonic(), {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **sent}
-
-        def keep(item):
-            answer = rec["response"]
-            if isinstance(item, tuple):   # an event of a stream
-                answer.setdefault("events", []).append({
-                    "at": round(time.monotonic() - start, 3), "event": item[0],
-                    "data": loggable(item[1], None)})
-            else:
-                answer["body"] = loggable(item.body, None)
-            put(item)
-        try:
-            produce(keep, rec)
-        except Exception as exc:
-            rec["error"] = str(exc) or type(exc).__name__
-            raise
-        finally:
-            rec["elapsed"] = round(time.monotonic() - start, 3)
-            append_to(self.record, json.dumps(rec, ensure_ascii=False).encode() + b"\n")
+        """Headers as --debug and --record show them: credentials redacted."""
+        return {k: "[redacted]" if is_secret_header(k, self.secrets) else v
+                for k, v in headers.items()}
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1600,44 +1574,59 @@ class Transport:
                             "network path can read them; use https")
         if self.log:
             self.log(f"> {method} {url}")
-            for k, v in self._shown(headers.items()).items():
+            for k, v in self._shown(headers).items():
                 self.log(f">   {k}: {v}")
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = Request(url, body, headers, method=method)
         sent = self.record and {"method": method, "url": url, "request": {
-            "headers": self._shown(headers.items()), "body": body and loggable(body, None)}}
+            "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
-        def produce(put, rec=None):
+        def produce(put):
+            # --record: this attempt's exchange, one JSON line at its end
+            start, rec = time.monotonic(), sent and {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **sent}
             try:
-                resp = self.opener().open(request, timeout=self.timeout + 5)
-            except HTTPError as exc:   # urllib's refusals to follow a redirect: a
-                exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
-                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
-                                   "Handler follows at most 5 redirects; check --url") \
-                    if "infinite loop" in exc.msg else bad_response(
-                        f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
-                        "not followed") from None
-            except ConnectionError as exc:   # reset or closed before the answer's status line:
-                raise URLError(exc) from None   # wrapped as if before the request
-            with resp:
-                stream = idempotent is None and resp.status == 200 and \
-                    resp.headers.get_content_type() == "text/event-stream"
-                if self.log:
-                    self.log(f"< HTTP {resp.status} {resp.reason} "
-                             f"({resp.headers.get('Content-Type', '')})")
-                if rec:
-                    rec["response"] = {"status": resp.status, "reason": resp.reason,
-                                       "headers": self._shown(resp.headers.items())}
-                for item in read_sse(decoded(resp, resp.readline)) if stream else [
-                        Response(resp, read_body(resp, url, self.max_response))]:
+                try:
+                    resp = self.opener().open(request, timeout=self.timeout + 5)
+                except HTTPError as exc:   # urllib's refusals to follow a redirect: a
+                    exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
+                    raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
+                                       "Handler follows at most 5 redirects; check --url") \
+                        if "infinite loop" in exc.msg else bad_response(
+                            f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) "
+                            "URL: not followed") from None
+                except ConnectionError as exc:   # reset or closed before the status line:
+                    raise URLError(exc) from None   # wrapped as if before the request
+                with resp:
+                    stream = idempotent is None and resp.status == 200 and \
+                        resp.headers.get_content_type() == "text/event-stream"
                     if self.log:
-                        self.log(f"<   event: {loggable(item[1])}" if stream else
-                                 f"<   {loggable(item.body)}")
-                    put(item)
+                        self.log(f"< HTTP {resp.status} {resp.reason} "
+                                 f"({resp.headers.get('Content-Type', '')})")
+                    answer = rec and rec.setdefault("response", {
+                        "status": resp.status, "headers": self._shown(resp.headers)})
+                    for item in read_sse(decoded(resp, resp.readline)) if stream else [
+                            Response(resp, read_body(resp, url, self.max_response))]:
+                        if self.log:
+                            self.log(f"<   event: {loggable(item[1])}" if stream else
+                                     f"<   {loggable(item.body)}")
+                        if rec:   # each event with its arrival, in seconds after the request
+                            answer.setdefault("events", []).append({
+                                "at": round(time.monotonic() - start, 3), "event": item[0],
+                                "data": loggable(item[1], None)}) if stream else \
+                                answer.update(body=loggable(item.body, None))
+                        put(item)
+            except Exception as exc:
+                if rec:
+                    rec["error"] = repr(exc)
+                raise
+            finally:
+                if rec:
+                    rec["elapsed"] = round(time.monotonic() - start, 3)
+                    append_to(self.record, json.dumps(rec, ensure_ascii=False).encode() + b"\n")
 
-        yield from self._run(sent and (lambda put: self._recorded(produce, put, sent)) or produce,
-                             url, idempotent)
+        yield from self._run(produce, url, idempotent)
 
     def _run(self, produce, url, idempotent):
         """The one retry loop of request (idempotent: True or False) and stream (None): each
