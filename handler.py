@@ -1350,16 +1350,6 @@ def loggable(body, limit=2000):
     return text[:limit]
 
 
-def append_to(path, data):
-    """Append data to the file at path in one write (O_APPEND: the lines of runs at once never
-    interleave); a new file is born 0600, and a symbolic link there is refused."""
-    try:
-        with open(path, "ab", 0, opener=open_own) as file:   # unbuffered: one write
-            file.write(data)
-    except OSError as exc:
-        raise usage_error(f"cannot write the recording {path}: {exc.strerror}") from None
-
-
 def parse_size(text):
     """A byte count: 65536, 64K, 64M, 1G."""
     import re
@@ -1473,12 +1463,25 @@ class Transport:
         self.secrets = set()   # header names whose values must never be logged
         self._warned = set()
         self.record = record   # --record FILE: created (or checked) now, before any request
-        record and append_to(record, b"")
+        record and self._record()
 
     def _shown(self, headers):
         """Headers as --debug and --record show them: credentials redacted."""
         return {k: "[redacted]" if is_secret_header(k, self.secrets) else v
                 for k, v in headers.items()}
+
+    def _record(self, rec=None, start=0):
+        """Append an exchange to the --record file, as one JSON line, with the time it took, in
+        one write (O_APPEND: the lines of runs at once never interleave); a new file is born
+        0600, and a symbolic link there is refused. No rec: only make sure it can be written."""
+        if rec:
+            rec["elapsed"] = round(time.monotonic() - start, 3)
+        try:
+            with open(self.record, "ab", 0, opener=open_own) as file:   # unbuffered: one write
+                file.write(rec and json.dumps(rec, ensure_ascii=False).encode() + b"\n" or b"")
+        except OSError as exc:
+            raise usage_error(f"cannot write the recording {self.record}: {exc.strerror}") \
+                from None
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1583,9 +1586,9 @@ class Transport:
             "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
         def produce(put):
-            # --record: this attempt's exchange, one JSON line at its end
+            # --record: this attempt's exchange, one JSON line (what came, if it failed)
             start, rec = time.monotonic(), sent and {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **sent}
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **sent}
             try:
                 try:
                     resp = self.opener().open(request, timeout=self.timeout + 5)
@@ -1611,20 +1614,16 @@ class Transport:
                         if self.log:
                             self.log(f"<   event: {loggable(item[1])}" if stream else
                                      f"<   {loggable(item.body)}")
-                        if rec:   # each event with its arrival, in seconds after the request
+                        if rec and stream:   # each event with its arrival (s after the request)
                             answer.setdefault("events", []).append({
                                 "at": round(time.monotonic() - start, 3), "event": item[0],
-                                "data": loggable(item[1], None)}) if stream else \
-                                answer.update(body=loggable(item.body, None))
+                                "data": loggable(item[1], None)})
+                        elif rec:   # written before the answer is: the process may then end
+                            answer["body"] = loggable(item.body, None)
+                            rec = self._record(rec, start)
                         put(item)
-            except Exception as exc:
-                if rec:
-                    rec["error"] = repr(exc)
-                raise
             finally:
-                if rec:
-                    rec["elapsed"] = round(time.monotonic() - start, 3)
-                    append_to(self.record, json.dumps(rec, ensure_ascii=False).encode() + b"\n")
+                rec and self._record(rec, start)
 
         yield from self._run(produce, url, idempotent)
 
