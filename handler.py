@@ -1620,7 +1620,7 @@ class Transport:
                                 "data": loggable(item[1], None)})
                         elif rec:   # written before the answer is: the process may then end
                             answer["body"] = loggable(item.body, None)
-                            rec = self._record(rec, start)
+                            rec = self._record(rec, start)   # None: written
                         put(item)
             finally:
                 rec and self._record(rec, start)
