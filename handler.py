@@ -1336,9 +1336,9 @@ def network_error(exc, url):
     return error
 
 
-def loggable(body):
-    """A body as --debug shows it: tokens, secrets and credentials masked (JSON or a form), at
-    most 2,000 characters."""
+def loggable(body, limit=2000):
+    """A body as --debug (and --record, whole: limit None) shows it: tokens, secrets and
+    credentials masked (JSON or a form), at most 2,000 characters."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         text = json.dumps(mask_secrets(loads(text)), ensure_ascii=False)
@@ -1347,7 +1347,7 @@ def loggable(body):
             from urllib.parse import parse_qsl
             text = "&".join(f"{k}={'[redacted]' if is_secret_key(k) else v}"
                             for k, v in parse_qsl(text))
-    return text[:2000]
+    return text[:limit]
 
 
 def parse_size(text):
@@ -1455,13 +1455,33 @@ class Transport:
     _opener = None
 
     def __init__(self, timeout=DEFAULT_TIMEOUT, log=None, retries=2, max_response=MAX_BODY,
-                 ca_file=None, cert=None, key=None, insecure=False, warn=None):
+                 ca_file=None, cert=None, key=None, insecure=False, warn=None, record=None):
         self.timeout, self.log, self.retries, self.max_response = (timeout, log, retries,
                                                                    max_response)
         self.ca_file, self.cert, self.key, self.insecure = ca_file, cert, key, insecure
         self.warn = warn or (lambda message: None)
         self.secrets = set()   # header names whose values must never be logged
         self._warned = set()
+        self.record = record   # --record FILE: created (or checked) now, before any request
+        record and self._record()
+
+    def _shown(self, headers):
+        """Headers as --debug and --record show them: credentials redacted."""
+        return {k: "[redacted]" if is_secret_header(k, self.secrets) else v
+                for k, v in headers.items()}
+
+    def _record(self, rec=None, start=0):
+        """Append an exchange to the --record file, as one JSON line, with the time it took, in
+        one write (O_APPEND: the lines of runs at once never interleave); a new file is born
+        0600, and a symbolic link there is refused. No rec: only make sure it can be written."""
+        if rec:
+            rec["elapsed"] = round(time.monotonic() - start, 3)
+        try:
+            with open(self.record, "ab", 0, opener=open_own) as file:   # unbuffered: one write
+                file.write(rec and json.dumps(rec, ensure_ascii=False).encode() + b"\n" or b"")
+        except OSError as exc:
+            raise usage_error(f"cannot write the recording {self.record}: {exc.strerror}") \
+                from None
 
     def _warn_once(self, message):
         if message not in self._warned:
@@ -1557,36 +1577,53 @@ class Transport:
                             "network path can read them; use https")
         if self.log:
             self.log(f"> {method} {url}")
-            for k, v in headers.items():
-                self.log(f">   {k}: {'[redacted]' if is_secret_header(k, self.secrets) else v}")
+            for k, v in self._shown(headers).items():
+                self.log(f">   {k}: {v}")
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = Request(url, body, headers, method=method)
+        sent = self.record and {"method": method, "url": url, "request": {
+            "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
         def produce(put):
+            # --record: this attempt's exchange, one JSON line (what came, if it failed)
+            start, rec = time.monotonic(), sent and {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **sent}
             try:
-                resp = self.opener().open(request, timeout=self.timeout + 5)
-            except HTTPError as exc:   # urllib's refusals to follow a redirect: a
-                exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
-                raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
-                                   "Handler follows at most 5 redirects; check --url") \
-                    if "infinite loop" in exc.msg else bad_response(
-                        f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) URL: "
-                        "not followed") from None
-            except ConnectionError as exc:   # reset or closed before the answer's status line:
-                raise URLError(exc) from None   # wrapped as if before the request
-            with resp:
-                stream = idempotent is None and resp.status == 200 and \
-                    resp.headers.get_content_type() == "text/event-stream"
-                if self.log:
-                    self.log(f"< HTTP {resp.status} {resp.reason} "
-                             f"({resp.headers.get('Content-Type', '')})")
-                for item in read_sse(decoded(resp, resp.readline)) if stream else [
-                        Response(resp, read_body(resp, url, self.max_response))]:
+                try:
+                    resp = self.opener().open(request, timeout=self.timeout + 5)
+                except HTTPError as exc:   # urllib's refusals to follow a redirect: a
+                    exc.close()   # loop or more than 5 (its inf_msg), or one to another scheme
+                    raise bad_response(f"{url} redirected more than 5 times (or in a loop)",
+                                       "Handler follows at most 5 redirects; check --url") \
+                        if "infinite loop" in exc.msg else bad_response(
+                            f"{url} redirected to {str(exc.url)[:200]}, which is not an http(s) "
+                            "URL: not followed") from None
+                except ConnectionError as exc:   # reset or closed before the status line:
+                    raise URLError(exc) from None   # wrapped as if before the request
+                with resp:
+                    stream = idempotent is None and resp.status == 200 and \
+                        resp.headers.get_content_type() == "text/event-stream"
                     if self.log:
-                        self.log(f"<   event: {loggable(item[1])}" if stream else
-                                 f"<   {loggable(item.body)}")
-                    put(item)
+                        self.log(f"< HTTP {resp.status} {resp.reason} "
+                                 f"({resp.headers.get('Content-Type', '')})")
+                    answer = rec and rec.setdefault("response", {
+                        "status": resp.status, "headers": self._shown(resp.headers)})
+                    for item in read_sse(decoded(resp, resp.readline)) if stream else [
+                            Response(resp, read_body(resp, url, self.max_response))]:
+                        if self.log:
+                            self.log(f"<   event: {loggable(item[1])}" if stream else
+                                     f"<   {loggable(item.body)}")
+                        if rec and stream:   # each event with its arrival (s after the request)
+                            answer.setdefault("events", []).append({
+                                "at": round(time.monotonic() - start, 3), "event": item[0],
+                                "data": loggable(item[1], None)})
+                        elif rec:   # written before the answer is: the process may then end
+                            answer["body"] = loggable(item.body, None)
+                            rec = self._record(rec, start)   # None: written
+                        put(item)
+            finally:
+                rec and self._record(rec, start)
 
         yield from self._run(produce, url, idempotent)
 
@@ -4195,7 +4232,8 @@ def make_transport(args, out, session=None):
     return Transport(args.timeout, out.debug if args.debug else None,
                      2 if retries is None else retries,
                      MAX_BODY if size is None else parse_size(size),
-                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn)
+                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn,
+                     _setting(args, "record", "HANDLER_RECORD"))
 
 
 def transport_order(args):
@@ -4676,7 +4714,9 @@ _GLOBALS = (
     "--insecure  do not verify TLS certificates (dangerous; $HANDLER_INSECURE=1)",
     ("--retries=N  retries of reads on connection errors, 429 and 502-504 (default 2)",
      {"type": _number(int, 0, MAX_RETRIES)}),
-    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)")
+    "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
+    "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
+    "($HANDLER_RECORD)")
 _URL_OPTION = "--url=URL  the agent's base URL (default: $HANDLER_URL)"
 _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",

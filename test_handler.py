@@ -8145,6 +8145,144 @@ class _TlsAgents:
         return self._serve(server).replace("http://", "https://"), server
 
 
+# ============================================================================ issue 13: recordings
+
+class RecordTests(HandlerTestCase):
+    """--record FILE ($HANDLER_RECORD): one JSON line per HTTP exchange, credentials redacted."""
+    VERSIONS = ("1.0",)
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.tmp, "exchanges.jsonl")
+
+    def recorded(self):
+        with open(self.path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f]
+
+    def test_each_exchange_is_one_json_line_with_events_and_times(self):
+        url, agent = self.agent()
+        r = self.assertOk(self.run_cli("--record", self.path, "message", "send", "--url", url, "hi"))
+        self.assertTrue(r.out.startswith("Echo: hi\n"), r)
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+        card, send = self.recorded()
+        self.assertEqual((card["method"], card["url"], card["response"]["status"]),
+                         ("GET", url + "/.well-known/agent-card.json", 200))
+        self.assertIsNone(card["request"]["body"])
+        self.assertEqual(json.loads(card["response"]["body"])["name"], "Handler Echo Agent")
+        self.assertRegex(card["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")
+        self.assertEqual((send["method"], send["url"]), ("POST", url + "/"))
+        self.assertEqual(send["request"]["headers"]["Content-Type"], "application/json")
+        self.assertEqual(json.loads(send["request"]["body"])["params"]["message"]["parts"], [{"text": "hi"}])
+        self.assertEqual(send["response"]["headers"]["Content-Type"], "application/json")
+        self.assertEqual(json.loads(send["response"]["body"])["result"]["task"]["artifacts"][0]["parts"],
+                         [{"text": "Echo: "}, {"text": "hi"}])
+        self.assertGreaterEqual(send["elapsed"], 0)
+        self.assertNotIn("events", send["response"])
+        os.environ["HANDLER_RECORD"] = self.path                      # appended to, from the environment
+        self.assertOk(self.run_cli("message", "stream", "--url", url, "again"))
+        stream = self.recorded()[-1]
+        self.assertEqual(stream["request"]["headers"]["Accept"], "text/event-stream")
+        self.assertEqual(stream["response"]["headers"]["Content-Type"], "text/event-stream")
+        events = stream["response"]["events"]
+        self.assertGreater(len(events), 1)
+        self.assertNotIn("body", stream["response"])
+        self.assertEqual(sorted(e["at"] for e in events), [e["at"] for e in events])
+        self.assertLessEqual(events[-1]["at"], stream["elapsed"])
+        self.assertIn('"again"', events[-2]["data"])
+        self.assertIn("TASK_STATE_COMPLETED", events[-1]["data"])
+        self.assertEqual(json.loads(events[0]["data"])["jsonrpc"], "2.0")
+
+    def test_an_exchange_without_an_answer_is_recorded_without_a_response(self):
+        r = self.run_cli("--record", self.path, "--retries", "0", "card", "get", "--url",
+                         "http://127.0.0.1:%d" % closed_port())
+        self.assertError(r, 3, "connection refused")
+        [line] = self.recorded()
+        self.assertEqual(line["method"], "GET")
+        self.assertNotIn("response", line)
+
+    def test_runs_at_once_in_subprocesses_never_interleave_their_lines(self):
+        url, agent = self.agent()
+        os.environ["HANDLER_RECORD"] = self.path
+        procs = [self.popen([*PYTHON, HANDLER_PATH, "message", "send", "--no-session", "--url", url, "x" * 70000],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+        for proc in procs:
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 0, err)
+        lines = self.recorded()                                      # each line whole JSON
+        self.assertEqual([e["method"] for e in lines].count("POST"), 4)
+        self.assertEqual(os.stat(self.path).st_mode & 0o777, 0o600)
+        r = self.assertOk(self.run_proc("--record", self.path, "card", "get", "--url", url))
+        self.assertEqual(self.recorded()[-1]["method"], "GET")
+
+    def test_a_planted_symlink_or_an_unwritable_path_is_refused_before_any_request(self):
+        url, agent = self.agent()
+        target = os.path.join(self.tmp, "target")
+        os.symlink(target, self.path)
+        self.assertError(self.run_cli("--record", self.path, "message", "send", "--url", url, "hi"), 1,
+                         "symbolic link")
+        self.assertFalse(os.path.exists(target))
+        r = self.run_proc("--record", os.path.join(self.tmp, "no", "such.jsonl"), "card", "get", "--url", url)
+        self.assertError(r, 2, "cannot write the recording", "No such file")
+        self.assertEqual(agent.received, [])
+
+    def test_no_secret_of_any_auth_kind_reaches_the_file(self):
+        # an authorization server, and _OAuth's helpers (defined further down) for agents behind it
+        self.oauth = OAuthServer()
+        self._serve(self.oauth)
+        self.token_url = self.oauth.url + "/token"
+        resource, set_client, stored, edit_stored = (
+            getattr(_OAuth, name).__get__(self) for name in ("resource", "set_client", "stored", "edit_stored"))
+        url, agent = self.agent()
+        rec = ("--record", self.path)
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", url, "--bearer-token", SECRET, "hi"))
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", url, "--api-key", SECRET, "--api-key-header",
+                                   "X-Plain", "hi"))
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", SECRET, "--header-name", "X-Custom-Key"))
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", url, "ask"))    # a task for the configs
+        hook = "http://127.0.0.1:%d/hook" % closed_port()
+        self.assertOk(self.run_cli(*rec, "task", "notification", "set", "--url", url, "--webhook-url", hook,
+                                   "--token", PUSH_TOKEN, "--auth-scheme", "Bearer", "--auth-credentials",
+                                   PUSH_CREDS, "--config-id", "rec"))
+        self.assertOk(self.run_cli(*rec, "task", "notification", "get", "--url", url, "--config-id", "rec"))
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", url, "--new", "--push-url", hook,
+                                   "--push-token", PUSH_TOKEN, "hi"))
+        os.environ["HANDLER_BEARER_TOKEN"] = SECRET
+        self.assertOk(self.run_proc(*rec, "message", "stream", "--url", url, "--no-session", "--data",
+                                    json.dumps({"token": SECRET}), "hi"))    # in the request, and in events
+        del os.environ["HANDLER_BEARER_TOKEN"]
+        # OAuth2 client credentials: a token fetched, a 401, a renewal
+        oauth_url, _ = resource()
+        set_client(oauth_url)
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", oauth_url, "hi"))
+        edit_stored(oauth_url, value="at-stale-" + uuid.uuid4().hex)
+        self.assertOk(self.run_cli(*rec, "message", "stream", "--url", oauth_url, "hi"))
+        basic = self.oauth.token_requests()[0].headers["Authorization"].split()[1]
+        # the device flow, then its refresh token on a 401
+        device_url, _ = resource()
+        self.oauth.device, self.oauth.interval = ["authorization_pending", "token"], 0.05
+        self.assertOk(self.run_cli(*rec, "auth", "login", "--url", device_url, "--client-id", CLIENT_ID))
+        refresh = stored(device_url)["oauth"]["refresh_token"]
+        self.oauth.valid.clear()
+        self.assertOk(self.run_cli(*rec, "message", "send", "--url", device_url, "hi"))
+        lines = self.recorded()
+        with open(self.path, encoding="utf-8") as f:
+            text = f.read()
+        for secret in [SECRET, PUSH_TOKEN, PUSH_CREDS, CLIENT_SECRET, quote(CLIENT_SECRET, safe=""), basic,
+                       DEVICE_CODE, refresh] + self.oauth.issued + sorted(self.oauth.refresh_tokens):
+            self.assertFalse(secret[4:] in text, "%s in the recording" % secret)
+        # what was recorded: every kind's exchanges, with their credentials redacted
+        urls = [(e["method"], e["url"]) for e in lines]
+        for exchange in (("POST", self.token_url), ("POST", self.oauth.url + "/device"), ("POST", device_url + "/"),
+                         ("POST", oauth_url + "/"), ("POST", url + "/")):
+            self.assertIn(exchange, urls)
+        headers = [e["request"]["headers"] for e in lines]
+        self.assertIn("[redacted]", [h.get("X-Custom-Key") for h in headers])
+        self.assertIn("[redacted]", [h.get("X-Plain") for h in headers])
+        self.assertIn("device_code=[redacted]", text)
+        self.assertGreaterEqual(len(self.oauth.issued), 3)
+        self.assertIn(401, [e["response"]["status"] for e in lines if "response" in e])
+
+
 # ============================================================================ issue 12: the card cache
 
 class CardCacheTests(HandlerTestCase):
