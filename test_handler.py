@@ -3849,7 +3849,8 @@ class GlobalOptionsOnceTests(HandlerTestCase):
                 self.assertNotIn("--timeout", out.partition("\n\n")[0])   # nor in the usage
                 self.assertIn(" ".join(out.split()).partition("global options (")[2], (
                     "--output, --timeout, --debug, --quiet, --transport, --ca-file, --cert, --key, "
-                    "--insecure, --retries, --max-response) go before or after the command: see "
+                    "--insecure, --retries, --max-response, --record) go before or after the "
+                    "command: see "
                     "handler.py --help"))
 
     def test_they_are_still_accepted_after_the_command(self):
