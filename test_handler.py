@@ -8382,7 +8382,7 @@ class ArgparseWordsTests(HandlerTestCase):
                              "unrecognized arguments: --nope")
 
 
-class SessionPruneTests(HandlerTestCase):
+class SessionPruneTests(_NoWorkLost, HandlerTestCase):
     """session prune --older-than DAYS, and the last use that session list shows."""
     NOW = 1796176800                      # 2026-12-02T02:00:00Z
     OLD, NEW = "2026-10-01T00:00:00Z", "2026-11-30T00:00:00Z"
@@ -8393,6 +8393,7 @@ class SessionPruneTests(HandlerTestCase):
         os.makedirs(self.home, 0o700, exist_ok=True)
         with open(self.sessions_path, "w", encoding="utf-8") as f:
             json.dump(entries, f)
+        os.chmod(self.sessions_path, 0o600)
 
     def populate(self):
         self.write({
@@ -8404,7 +8405,8 @@ class SessionPruneTests(HandlerTestCase):
             "http://new.example": {"context_id": "c-new", "updated_at": self.NEW},
             "http://undated.example": {"context_id": "c-u"},
             "http://other-form.example": {"context_id": "c-o", "updated_at": "2020-01-01T00:00:00.5+00:00"},
-            "http://keys-only.example": {"credentials": self.CREDS, "updated_at": self.OLD}})
+            "http://keys-only.example": {"credentials": self.CREDS, "updated_at": self.OLD},
+            "http://empty.example": {}})
 
     def prune(self, *argv):
         with mock.patch("time.time", return_value=self.NOW):
@@ -8425,8 +8427,9 @@ class SessionPruneTests(HandlerTestCase):
         self.assertEqual(r.out, "Pruned sessions not used since %s: http://old.example (context, task), "
                                 "http://talk.example (context, task)\n" % self.BEFORE)
         saved = self.saved()
-        self.assertEqual(sorted(saved), ["http://keys-only.example", "http://new.example", "http://old.example",
-                                         "http://other-form.example", "http://undated.example"])
+        self.assertEqual(sorted(saved), ["http://empty.example", "http://keys-only.example", "http://new.example",
+                                         "http://old.example", "http://other-form.example",
+                                         "http://undated.example"])
         self.assertEqual(saved["http://old.example"]["credentials"], self.CREDS)   # both spellings: one
         self.assertEqual((saved["http://old.example"]["context_id"], saved["http://old.example"]["task_id"]),
                          (None, None))
@@ -8443,8 +8446,8 @@ class SessionPruneTests(HandlerTestCase):
         self.assertEqual(json.loads(r.out), {"before": self.BEFORE, "removed": {
             "http://old.example": ["context", "task", "credentials"], "http://talk.example": ["context", "task"],
             "http://keys-only.example": ["credentials"]}})
-        self.assertEqual(sorted(self.saved()),
-                         ["http://new.example", "http://other-form.example", "http://undated.example"])
+        self.assertEqual(sorted(self.saved()), ["http://empty.example", "http://new.example",
+                                                "http://other-form.example", "http://undated.example"])
         self.assertNotIn(SECRET, r.out + r.err)
         r = self.assertOk(self.prune("-o", "json", "--older-than", "0.5"))
         self.assertEqual(json.loads(r.out), {"before": "2026-12-01T14:00:00Z",
@@ -8457,7 +8460,15 @@ class SessionPruneTests(HandlerTestCase):
                            (("--older-than", "nan"), "nan is not between"),
                            (("--older-than", "1e9"), "is not between")):
             self.assertError(self.prune(*argv), 2, said)
-        self.assertEqual(len(self.saved()), 7)          # nothing touched
+        self.assertEqual(len(self.saved()), 8)          # nothing touched
+
+    def test_prune_waits_for_the_lock_like_every_write(self):
+        self.populate()
+        before = self.saved()
+        self.hold_lock()
+        self.short_lock_wait()
+        self.assertError(self.prune("--older-than", "30"), 1, "sessions file is locked by another")
+        self.assertEqual(self.saved(), before)
 
     def test_prune_in_a_subprocess(self):
         self.write({"http://a.example": {"context_id": "c-a", "updated_at": "2001-01-01T00:00:00Z"},
