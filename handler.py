@@ -4771,7 +4771,7 @@ COMMANDS = {
         "prune": (cmd_session_prune, "forget sessions not used for DAYS (credentials stay)", (
             ("--older-than=DAYS  not used for this many days (0 to 36500)",
              {"type": _number(float, 0, 36500), "required": True}),
-            "--all-data  their credentials and client certificates too"))}),
+            "--all-data  the whole entry: its credentials and client certificate too"))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
             _URL_OPTION, "--bearer-token=T  a bearer token ('-': stdin)",
