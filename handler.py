@@ -877,6 +877,18 @@ CLEARED = {"context": ("context_id",), "task": ("task_id", "task_state"),
            "credentials": ("credentials",), "client certificate": ("client_cert",)}
 
 
+STAMP = "%Y-%m-%dT%H:%M:%SZ"   # updated_at, in UTC
+
+
+def _seconds(stamp):
+    """The time of an updated_at written as STAMP; inf for anything else (it cannot be dated)."""
+    import calendar
+    try:
+        return calendar.timegm(time.strptime(stamp, STAMP))
+    except (TypeError, ValueError):
+        return float("inf")
+
+
 def _opt(data, key, kind=str):
     """data[key] when it is a kind, else None."""
     value = data.get(key)
@@ -893,9 +905,10 @@ class AgentSession(_Record):
     """What Handler remembers about one agent URL: its conversation (context_id, task_id and
     task_state, the saved task's last known state, e.g. "input-required"), its credentials,
     client_cert, {"cert": path, "key": path} for mutual TLS (paths, never keys), and card, the
-    agent's card as Handler uses it (see A2AClient.fetch_card)."""
+    agent's card as Handler uses it (see A2AClient.fetch_card), and updated_at, when it was last
+    saved (STAMP, UTC)."""
     FIELDS = ("agent_url", "context_id", "task_id", "credentials", "task_state", "client_cert",
-              "card")
+              "card", "updated_at")
 
     def update(self, *values, **named):
         """Change only the values that are provided: the FIELDS after agent_url, in their order
@@ -907,7 +920,7 @@ class AgentSession(_Record):
     def summary(self):
         """The session as shown to users and scripts: never the secret."""
         return {**{k: vars(self)[k] for k in self.FIELDS[:3]}, "task_state": self.task_state,
-                "has_credentials": self.credentials is not None}
+                "has_credentials": self.credentials is not None, "updated_at": self.updated_at}
 
     @classmethod
     def from_entry(cls, url, entry):
@@ -915,7 +928,8 @@ class AgentSession(_Record):
                    AuthCredentials.from_dict(entry.get("credentials")), _opt(entry, "task_state"),
                    _typed(entry.get("client_cert"), ("cert", str)),
                    _typed(entry.get("card"), ("card", dict), ("url", str), ("until", (int, float)),
-                          ("etag", (str, type(None))), ("asked", str)))
+                          ("etag", (str, type(None))), ("asked", str)),
+                   _opt(entry, "updated_at"))
 
     def write_entry(self, entry):
         """Write this session's fields into its raw file entry, keeping keys Handler does not
@@ -923,7 +937,7 @@ class AgentSession(_Record):
         entry.update(context_id=self.context_id, task_id=self.task_id,
                      credentials=self.credentials.to_dict() if self.credentials else None,
                      task_state=self.task_state or None,
-                     updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                     updated_at=time.strftime(STAMP, time.gmtime()))
         for name in ("client_cert", "card"):   # written once there is one ({} removes a card)
             if getattr(self, name) or name in entry:
                 entry[name] = getattr(self, name) or None
@@ -1205,18 +1219,22 @@ class SessionStore:
         key = normalise_url(agent_url)
         return self.forget(key, ("credentials", "client certificate")).get(key, [])
 
-    def clear(self, agent_url=None, keep_credentials=False):
+    def clear(self, agent_url=None, keep_credentials=False, before=None):
         """Forget the session of one URL, or of all with None: context, task and credentials, as
-        the seed does (keep_credentials: not the credentials). Returns {URL: what was removed}."""
-        return self.forget(agent_url, ("context", "task") if keep_credentials else CLEARED)
+        the seed does (keep_credentials: not the credentials); given before (epoch seconds), only
+        the sessions last saved before then (`session prune`). Returns {URL: what was removed}."""
+        return self.forget(agent_url, ("context", "task") if keep_credentials else CLEARED, before)
 
-    def forget(self, agent_url, what):
+    def forget(self, agent_url, what, before=None):
         """Remove what (names of CLEARED) from one URL's session, under every raw key the file has
-        for it, or from every session when agent_url is None. An entry left with nothing of
-        CLEARED is removed. Returns {URL: the names of what was there and is now gone}."""
+        for it, or from every session when agent_url is None (with before: of those saved before
+        then). An entry left with nothing of CLEARED is removed. Returns {URL: the names of what
+        was there and is now gone}."""
         removed = {}
 
         def change(key, entry):
+            if before is not None and not _seconds(entry.get("updated_at")) < before:
+                return True   # used since, or not dated: kept (as git gc keeps what it cannot date)
             if "context" in what:   # the cached card goes with the conversation, unnamed
                 entry.pop("card", None)
             for name in what:
@@ -2611,8 +2629,8 @@ class Output:
     def sessions(self, sessions):
         self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
                    f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions",
-                   *[line for session in sessions
-                     for line in self._session_lines(session, "\n", "  ")])
+                   *[line for s in sessions for line in (
+                       *self._session_lines(s, "\n", "  "), ("  Last used", s.updated_at))])
 
     def session(self, session):
         self._text(session.summary(), *self._session_lines(session, "Session for ", "", "none"))
@@ -4552,13 +4570,27 @@ def cmd_session_show(args, out):
     out.session(open_store(out).get(url))
 
 
+def _said(removed):
+    """{URL: what was removed} as people read it: "http://a (context, task), http://b (...)"."""
+    return ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
+
+
 def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(args.agent_url)
     removed = open_store(out).clear(url, args.keep_credentials)
-    said = ", ".join(f"{key} ({', '.join(what)})" for key, what in removed.items())
-    text = ("Cleared session for " if url else "Cleared all sessions: ") + said if removed else \
-        (f"No session stored for {url}" if url else "No sessions stored") + "; nothing cleared"
+    text = ("Cleared session for " if url else "Cleared all sessions: ") + _said(removed) \
+        if removed else (f"No session stored for {url}" if url else "No sessions stored") \
+        + "; nothing cleared"
     out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
+
+
+def cmd_session_prune(args, out):
+    before = int(time.time() - args.older_than * 86400)
+    removed = open_store(out).clear(None, not args.all_data, before)
+    since = time.strftime(STAMP, time.gmtime(before))
+    out.done(f"Pruned sessions not used since {since}: {_said(removed)}" if removed else
+             f"No sessions unused since {since}; nothing pruned", {"before": since,
+                                                                  "removed": removed})
 
 
 def cmd_auth_set(args, out):
@@ -4785,7 +4817,11 @@ COMMANDS = {
                  (("agent_url=URL", {"nargs": "?"}), _URL_OPTION)),
         "clear": (cmd_session_clear, "forget sessions: context, task and credentials", (
             ("agent_url=URL", {"nargs": "?"}), "--all  every session",
-            "--keep-credentials  keep the credentials and client certificate"))}),
+            "--keep-credentials  keep the credentials and client certificate")),
+        "prune": (cmd_session_prune, "forget sessions not used for DAYS (credentials stay)", (
+            ("--older-than=DAYS  not used for this many days (0 to 36500)",
+             {"type": _number(float, 0, 36500), "required": True}),
+            "--all-data  the whole entry: its credentials and client certificate too"))}),
     "auth": ("stored credentials", {
         "set": (cmd_auth_set, "store credentials for an agent ('-' reads them from stdin)", (
             _URL_OPTION, "--bearer-token=T  a bearer token ('-': stdin)",

@@ -1624,7 +1624,7 @@ class _MessageSend:
                          % (url, ctx, task_id))
         r = self.assertOk(self.run_cli("session", "list"))
         self.assertEqual(r.out, "Saved Sessions (1)\n\n%s\n  Context ID: %s\n  Task ID: %s (completed)\n"
-                         % (url, ctx, task_id))
+                         "  Last used: %s\n" % (url, ctx, task_id, self.saved()[url]["updated_at"]))
 
     def test_ask_then_answer_the_same_task(self):
         url, agent = self.agent()
@@ -2400,8 +2400,10 @@ class SessionCommandTests(HandlerTestCase):
     def test_list_text(self):
         self.populate()
         r = self.assertOk(self.run_cli("session", "list"))
+        a, b = (self.saved()[url]["updated_at"] for url in ("http://127.0.0.1:5000", "http://b.example"))
         self.assertEqual(r.out, "Saved Sessions (2)\n\nhttp://127.0.0.1:5000\n  Context ID: ctx-1\n"
-                                "  Task ID: task-9 (completed)\n\nhttp://b.example\n  Credentials: bearer\n")
+                                "  Task ID: task-9 (completed)\n  Last used: %s\n\nhttp://b.example\n"
+                                "  Credentials: bearer\n  Last used: %s\n" % (a, b))
         self.assertNotIn(SECRET, r.out + r.err)
 
     def test_list_json(self):
@@ -2428,7 +2430,8 @@ class SessionCommandTests(HandlerTestCase):
         r = self.assertOk(self.run_cli("-o", "json", "session", "show"))
         self.assertEqual(json.loads(r.out), {"agent_url": "http://127.0.0.1:5000", "context_id": "ctx-1",
                                              "task_id": "task-9", "task_state": "completed",
-                                             "has_credentials": False})
+                                             "has_credentials": False,
+                                             "updated_at": self.saved()["http://127.0.0.1:5000"]["updated_at"]})
         r = self.assertOk(self.run_cli("session", "show", "--url", "http://b.example", "-o", "json"))
         self.assertIs(json.loads(r.out)["has_credentials"], True)
         self.assertNotIn(SECRET, r.out + r.err)
@@ -8742,6 +8745,106 @@ class ArgparseWordsTests(HandlerTestCase):
                              "unrecognized arguments: 3")
             self.assertError(self.run_cli("session", "show", "--nope"), 2,
                              "unrecognized arguments: --nope")
+
+
+class SessionPruneTests(_NoWorkLost, HandlerTestCase):
+    """session prune --older-than DAYS, and the last use that session list shows."""
+    NOW = 1796176800                      # 2026-12-02T02:00:00Z
+    OLD, NEW = "2026-10-01T00:00:00Z", "2026-11-30T00:00:00Z"
+    BEFORE = "2026-11-02T02:00:00Z"       # NOW - 30 days
+    CREDS = {"auth_type": "bearer", "value": SECRET}
+
+    def write(self, entries):
+        os.makedirs(self.home, 0o700, exist_ok=True)
+        with open(self.sessions_path, "w", encoding="utf-8") as f:
+            json.dump(entries, f)
+        os.chmod(self.sessions_path, 0o600)
+
+    def populate(self):
+        self.write({
+            "http://old.example": {"context_id": "c-old", "credentials": self.CREDS, "updated_at": self.OLD},
+            "http://OLD.example:80/": {"task_id": "t-x", "updated_at": "2026-09-01T00:00:00Z"},  # one URL
+            "http://talk.example": {"context_id": "c-talk", "task_id": "t-talk", "task_state": "completed",
+                                    "card": {"card": {}, "url": "u", "until": 1, "etag": None, "asked": "a"},
+                                    "extra": 1, "updated_at": self.OLD},
+            "http://new.example": {"context_id": "c-new", "updated_at": self.NEW},
+            "http://undated.example": {"context_id": "c-u"},
+            "http://other-form.example": {"context_id": "c-o", "updated_at": "2020-01-01T00:00:00.5+00:00"},
+            "http://keys-only.example": {"credentials": self.CREDS, "updated_at": self.OLD},
+            "http://empty.example": {}})
+
+    def prune(self, *argv):
+        with mock.patch("time.time", return_value=self.NOW):
+            return self.run_cli("session", "prune", *argv)
+
+    def test_list_shows_when_each_session_was_last_used(self):
+        self.write({"http://a.example": {"context_id": "c-a", "updated_at": self.NEW},
+                    "http://b.example": {"context_id": "c-b"}})
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertEqual(r.out, "Saved Sessions (2)\n\nhttp://a.example\n  Context ID: c-a\n"
+                                "  Last used: 2026-11-30T00:00:00Z\n\nhttp://b.example\n  Context ID: c-b\n")
+        doc = json.loads(self.assertOk(self.run_cli("-o", "json", "session", "list")).out)
+        self.assertEqual([s["updated_at"] for s in doc["sessions"]], [self.NEW, None])
+
+    def test_prune_keeps_credentials_and_what_is_recent_or_undated(self):
+        self.populate()
+        r = self.assertOk(self.prune("--older-than", "30"))
+        self.assertEqual(r.out, "Pruned sessions not used since %s: http://old.example (context, task), "
+                                "http://talk.example (context, task)\n" % self.BEFORE)
+        saved = self.saved()
+        self.assertEqual(sorted(saved), ["http://empty.example", "http://keys-only.example", "http://new.example",
+                                         "http://old.example", "http://other-form.example",
+                                         "http://undated.example"])
+        self.assertEqual(saved["http://old.example"]["credentials"], self.CREDS)   # both spellings: one
+        self.assertEqual((saved["http://old.example"]["context_id"], saved["http://old.example"]["task_id"]),
+                         (None, None))
+        self.assertEqual(saved["http://new.example"]["context_id"], "c-new")
+        self.assertEqual(saved["http://undated.example"], {"context_id": "c-u"})
+        self.assertEqual(saved["http://other-form.example"]["context_id"], "c-o")
+        self.assertNotIn(SECRET, r.out + r.err)
+        r = self.assertOk(self.prune("--older-than", "30"))
+        self.assertEqual(r.out, "No sessions unused since %s; nothing pruned\n" % self.BEFORE)
+
+    def test_all_data_removes_the_whole_entry_in_json(self):
+        self.populate()
+        r = self.assertOk(self.prune("--older-than", "30", "--all-data", "-o", "json"))
+        self.assertEqual(json.loads(r.out), {"before": self.BEFORE, "removed": {
+            "http://old.example": ["context", "task", "credentials"], "http://talk.example": ["context", "task"],
+            "http://keys-only.example": ["credentials"]}})
+        self.assertEqual(sorted(self.saved()), ["http://empty.example", "http://new.example",
+                                                "http://other-form.example", "http://undated.example"])
+        self.assertNotIn(SECRET, r.out + r.err)
+        r = self.assertOk(self.prune("-o", "json", "--older-than", "0.5"))
+        self.assertEqual(json.loads(r.out), {"before": "2026-12-01T14:00:00Z",
+                                             "removed": {"http://new.example": ["context"]}})
+
+    def test_days_are_validated(self):
+        self.populate()
+        for argv, said in (((), "required: --older-than"), (("--older-than", "soon"), "not a number: 'soon'"),
+                           (("--older-than", "-1"), "-1 is not between 0 and 36500"),
+                           (("--older-than", "nan"), "nan is not between"),
+                           (("--older-than", "1e9"), "is not between")):
+            self.assertError(self.prune(*argv), 2, said)
+        self.assertEqual(len(self.saved()), 8)          # nothing touched
+
+    def test_prune_waits_for_the_lock_like_every_write(self):
+        self.populate()
+        before = self.saved()
+        self.hold_lock()
+        self.short_lock_wait()
+        self.assertError(self.prune("--older-than", "30"), 1, "sessions file is locked by another")
+        self.assertEqual(self.saved(), before)
+
+    def test_prune_in_a_subprocess(self):
+        self.write({"http://a.example": {"context_id": "c-a", "updated_at": "2001-01-01T00:00:00Z"},
+                    "http://b.example": {"context_id": "c-b", "updated_at": time.strftime(
+                        "%Y-%m-%dT%H:%M:%SZ", time.gmtime())}})
+        r = self.assertOk(self.run_proc("session", "prune", "--older-than", "7"))
+        self.assertRegex(r.out, r"^Pruned sessions not used since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: "
+                                r"http://a.example \(context\)\n$")
+        self.assertEqual(list(self.saved()), ["http://b.example"])
+        self.assertEqual(os.stat(self.sessions_path).st_mode & 0o777, 0o600)
+        self.assertError(self.run_proc("session", "prune", "--older-than", "x"), 2, "--older-than")
 
 
 class ProxyTests(_TlsAgents, HandlerTestCase):
