@@ -4887,6 +4887,8 @@ EXAMPLES = {
                      "-o json session show --url http://agent:8000"),
     "session clear": ("session clear http://agent:8000",
                       "session clear --all --keep-credentials   # forget every conversation"),
+    "session prune": ("session prune --older-than 90   # conversations unused for 90 days",
+                      "session prune --older-than 30 --all-data -o json"),
     "auth set": (
         "auth set --url http://agent:8000 --bearer-token - < token.txt",
         "auth set --url http://agent:8000 --api-key - --header-name X-Api-Key",
