@@ -53,7 +53,7 @@ SCRATCH = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
 # What handler.py and this file import, for Pythons without sys.stdlib_module_names (3.9, PyPy 3.9).
 STDLIB_FALLBACK = {
     "__future__", "_thread", "argparse", "ast", "base64", "contextlib", "copy", "dataclasses",
-    "datetime", "email", "errno", "hashlib", "itertools",
+    "calendar", "datetime", "difflib", "email", "errno", "hashlib", "itertools", "shlex",
     "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline",
     "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal", "socket",
     "socketserver", "ssl", "stat", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
