@@ -4951,7 +4951,7 @@ COMMANDS = {
             (cmd_mcp, ())),
     "completion": ("print a shell completion script for bash, zsh or fish", (cmd_completion, (
         ("shell", {"choices": ("bash", "zsh", "fish"), "nargs": "?"}),
-        "--urls  ==SUPPRESS=="))),   # (argparse.SUPPRESS: not in --help) what --url completes
+        "--urls  print the saved agents' URLs, one a line: what the scripts complete --url with"))),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
             ("--host", {"default": "127.0.0.1"}),
