@@ -4712,7 +4712,7 @@ def cmd_mcp(args, out):
 
 # The completion scripts: one function each that finds the command typed so far, then offers what
 # follows it from @DATA@, lines "KEY WORD...", generated from the parser (see completion_lines).
-# --url is the one word completed by asking Handler: `completion --urls`, the saved agent URLs.
+# --url is the one word completed by asking Handler: `completion SHELL --urls`, the saved URLs.
 COMPLETION = {
     "bash": r"""_handler() {
     local data='
@@ -4728,7 +4728,7 @@ $at$word: "* ]]; then at=$at$word:
     done
     ((i > COMP_CWORD)) && key=${COMP_WORDS[COMP_CWORD-1]} || key=$at
     [[ ${COMP_LINE:0:COMP_POINT} =~ (^| )--url(=| +)([^ ]*)$ ]] && key=--url cur=${BASH_REMATCH[3]}
-    if [[ $key == --url ]]; then list=$("${COMP_WORDS[0]}" completion --urls 2>/dev/null)
+    if [[ $key == --url ]]; then list=$("${COMP_WORDS[0]}" completion bash --urls 2>/dev/null)
     else list=${data#*"
 $key "}; list=" ${list%%"
 "*}"
@@ -4754,7 +4754,7 @@ $at$words[i]: "* ]]; then at=$at$words[i]:
         fi
     done
     ((i > CURRENT)) && key=$words[CURRENT-1] || key=$at
-    if [[ $key == --url ]]; then list=$($words[1] completion --urls 2>/dev/null)
+    if [[ $key == --url ]]; then list=$($words[1] completion zsh --urls 2>/dev/null)
     else list=${data#*"
 $key "}; list=" ${list%%"
 "*}"
@@ -4783,7 +4783,7 @@ if [[ $funcstack[1] == _handler ]]; then _handler "$@"; else compdef _handler @P
     test $i -gt $n; and set key $args[-1]
     set -l list
     if test "$key" = --url
-        set list ($args[1] completion --urls 2>/dev/null)
+        set list ($args[1] completion fish --urls 2>/dev/null)
     else
         set list (string split ' ' -- (string replace -- "$key " '' \
             (string match -- "$key *" $data)))
@@ -4950,8 +4950,8 @@ COMMANDS = {
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
             (cmd_mcp, ())),
     "completion": ("print a shell completion script for bash, zsh or fish", (cmd_completion, (
-        ("shell", {"choices": ("bash", "zsh", "fish"), "nargs": "?"}),
-        "--urls  print the saved agents' URLs, one a line: what the scripts complete --url with"))),
+        ("shell", {"choices": ("bash", "zsh", "fish")}),
+        "--urls  instead, the saved agent URLs the script completes --url with, one a line"))),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
             ("--host", {"default": "127.0.0.1"}),
@@ -5049,8 +5049,6 @@ CONFLICTS = (
     ("task notification",
      lambda a: a.op == "set" and bool(a.auth_scheme) != bool(a.auth_credentials),
      "--auth-scheme and --auth-credentials go together"),
-    ("completion", lambda a: not (a.shell or a.urls),
-     "completion needs a shell: bash, zsh or fish"),
     ("session clear", lambda a: bool(a.agent_url) == bool(a.all),
      "session clear needs an agent URL or --all (not both)"),
     ("auth set", lambda a: a.key and not a.cert, "--key needs --cert"),

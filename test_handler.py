@@ -3925,7 +3925,7 @@ class DidYouMeanTests(HandlerTestCase):
 
 class CompletionTests(HandlerTestCase):
     """`completion bash|zsh|fish` prints a script generated from the parser; --url completes the
-    saved agents' URLs, which `completion --urls` prints (from the sessions file, no network)."""
+    saved agents' URLs, which `completion SHELL --urls` prints (the sessions file's, no network)."""
     URLS = ("http://127.0.0.1:8000", "https://agent.example.com:8443/a2a")
 
     @staticmethod
@@ -3968,7 +3968,7 @@ class CompletionTests(HandlerTestCase):
             with self.subTest(shell=shell):
                 script = self.script(shell)
                 self.assertLessEqual(words, set(re.findall(r"[^\s'()]+", script)))
-                self.assertIn("completion --urls", script)
+                self.assertIn(f"completion {shell} --urls", script)
                 self.assertEqual(script.count("handler.py"), 2 if shell == "zsh" else 1)
 
     def test_the_script_is_made_from_the_parser_not_kept_by_hand(self):
@@ -4001,15 +4001,14 @@ class CompletionTests(HandlerTestCase):
                          list(self.URLS))
 
     def test_urls_are_the_saved_sessions_one_a_line(self):
-        self.assertEqual(self.assertOk(self.run_cli("completion", "--urls")).out, "")
+        self.assertEqual(self.assertOk(self.run_cli("completion", "zsh", "--urls")).out, "")
         self.assertFalse(os.path.exists(self.home))   # nothing written
         self.save_sessions()
-        r = self.assertOk(self.run_proc("completion", "--urls"))
+        r = self.assertOk(self.run_proc("completion", "--urls", "fish"))
         self.assertEqual((r.out, r.err), ("".join(u + "\n" for u in self.URLS), ""))
 
     def test_a_shell_is_needed_and_only_these_three(self):
-        self.assertError(self.run_cli("completion"), 2,
-                         "completion needs a shell: bash, zsh or fish")
+        self.assertError(self.run_cli("completion"), 2, "the following arguments are required: shell")
         self.assertError(self.run_proc("completion", "ksh"), 2, "invalid choice: 'ksh'")
 
     def test_zsh_and_fish_scripts_parse_where_those_shells_are_installed(self):
