@@ -4008,7 +4008,8 @@ class CompletionTests(HandlerTestCase):
         self.assertEqual((r.out, r.err), ("".join(u + "\n" for u in self.URLS), ""))
 
     def test_a_shell_is_needed_and_only_these_three(self):
-        self.assertError(self.run_cli("completion"), 2, "the following arguments are required: shell")
+        self.assertError(self.run_cli("completion"), 2,
+                         "the following arguments are required: shell")
         self.assertError(self.run_proc("completion", "ksh"), 2, "invalid choice: 'ksh'")
 
     def test_zsh_and_fish_scripts_parse_where_those_shells_are_installed(self):
