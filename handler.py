@@ -4710,6 +4710,114 @@ def cmd_mcp(args, out):
         sys.stdin.buffer, sys.stdout)
 
 
+# The completion scripts: one function each that finds the command typed so far, then offers what
+# follows it from @DATA@, lines "KEY WORD...", generated from the parser (see completion_lines).
+# --url is the one word completed by asking Handler: `completion SHELL --urls`, the saved URLs.
+COMPLETION = {
+    "bash": r"""_handler() {
+    local data='
+@DATA@
+' at=: key list word i=1 cur=${COMP_WORDS[COMP_CWORD]} all
+    for ((; i < COMP_CWORD; i++)); do   # a flag's value is skipped
+        word=${COMP_WORDS[i]}
+        if [[ $word == -* && $data == *"
+$word "* ]]; then ((i++))
+        elif [[ $data == *"
+$at$word: "* ]]; then at=$at$word:
+        fi
+    done
+    ((i > COMP_CWORD)) && key=${COMP_WORDS[COMP_CWORD-1]} || key=$at
+    [[ ${COMP_LINE:0:COMP_POINT} =~ (^| )--url(=| +)([^ ]*)$ ]] && key=--url cur=${BASH_REMATCH[3]}
+    if [[ $key == --url ]]; then list=$("${COMP_WORDS[0]}" completion bash --urls 2>/dev/null)
+    else list=${data#*"
+$key "}; list=" ${list%%"
+"*}"
+    fi
+    [[ $cur == -* ]] || list=${list%% -*}   # flags once a dash is typed
+    read -d '' -ra all <<< "$list"
+    COMPREPLY=()
+    for word in "${all[@]}"; do   # less what bash keeps before a colon (it breaks words there)
+        [[ $word == "$cur"* ]] && COMPREPLY+=("${word#"${cur%"${cur##*:}"}"}")
+    done
+}
+complete -o default -F _handler @PROG@""",
+    "zsh": r"""#compdef @PROG@
+_handler() {
+    local data='
+@DATA@
+' at=: key list i cur=$words[CURRENT]
+    for ((i = 2; i < CURRENT; i++)); do   # a flag's value is skipped
+        if [[ $words[i] == -* && $data == *"
+$words[i] "* ]]; then ((i++))
+        elif [[ $data == *"
+$at$words[i]: "* ]]; then at=$at$words[i]:
+        fi
+    done
+    ((i > CURRENT)) && key=$words[CURRENT-1] || key=$at
+    if [[ $key == --url ]]; then list=$($words[1] completion zsh --urls 2>/dev/null)
+    else list=${data#*"
+$key "}; list=" ${list%%"
+"*}"
+    fi
+    [[ $cur == -* ]] || list=${list%% -*}   # flags once a dash is typed
+    local -a all=(${=list})
+    (($#all)) && compadd -a all || _files
+}
+if [[ $funcstack[1] == _handler ]]; then _handler "$@"; else compdef _handler @PROG@; fi""",
+    "fish": r"""function __handler_complete
+    set -l data (string split \n -- '@DATA@')
+    set -l args (commandline -opc)
+    set -l cur (commandline -ct)
+    set -l at :
+    set -l i 2
+    set -l n (math (count $args) + 1)
+    while test $i -lt $n   # a flag's value is skipped
+        if string match -q -- '-*' $args[$i]; and string match -q -- "$args[$i] *" $data
+            set i (math $i + 1)
+        else if string match -q -- "$at$args[$i]: *" $data
+            set at "$at$args[$i]:"
+        end
+        set i (math $i + 1)
+    end
+    set -l key $at
+    test $i -gt $n; and set key $args[-1]
+    set -l list
+    if test "$key" = --url
+        set list ($args[1] completion fish --urls 2>/dev/null)
+    else
+        set list (string split ' ' -- (string replace -- "$key " '' \
+            (string match -- "$key *" $data)))
+    end
+    set -l keep '^[^-].*'   # flags once a dash is typed
+    string match -q -- '-*' "$cur"; and set keep '.+'
+    set list (string match -r -- $keep '' $list)   # ('': none is no stdin)
+    if set -q list[1]; printf '%s\n' $list; else; __fish_complete_path "$cur"; end
+end
+complete -c @PROG@ -f -a '(__handler_complete)'"""}
+
+
+def completion_lines(parser, at=":"):
+    """What each command may be followed by: "PATH WORD..." (":message:send:", its commands and
+    choices, then its flags), and "FLAG CHOICE..." for every flag that takes a value."""
+    words, lines = [], []
+    for action in parser._actions:
+        flags, choices = action.option_strings, action.choices or ()
+        words += flags or choices
+        lines += [f"{flag} {' '.join(choices)}" for flag in flags if action.nargs != 0]
+        for name, command in choices.items() if isinstance(choices, dict) else ():
+            lines += completion_lines(command, f"{at}{name}:")
+    return [f"{at} {' '.join(sorted(words, key=lambda w: w[:1] == '-'))}", *lines]
+
+
+def cmd_completion(args, out):
+    if args.urls:   # what --url completes (one a line): the saved agents' URLs
+        for session in open_store(out).list_all():
+            out.line(session.agent_url)
+    else:
+        data = "\n".join(dict.fromkeys(completion_lines(build_parser())))
+        out.line(COMPLETION[args.shell].replace("@DATA@", data).replace("@PROG@", PROG))
+
+
 def _number(kind, low, high=None):
     """An argparse type: a number of `kind` from low to high (given the variable it comes from,
     a usage error about that instead)."""
@@ -4841,6 +4949,9 @@ COMMANDS = {
              (cmd_chat, _AGENT + ("--new  start a new conversation",))),
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
             (cmd_mcp, ())),
+    "completion": ("print a shell completion script for bash, zsh or fish", (cmd_completion, (
+        ("shell", {"choices": ("bash", "zsh", "fish")}),
+        "--urls  instead, the saved agent URLs the script completes --url with, one a line"))),
     "server": ("local servers for testing", {
         "agent": (cmd_server_agent, "run the built-in echo agent (A2A 1.0 and 0.3)", (
             ("--host", {"default": "127.0.0.1"}),
@@ -4903,6 +5014,9 @@ EXAMPLES = {
              "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
     "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",
             "--timeout 600 --debug mcp   # its log on stderr"),
+    "completion": ("completion bash > ~/.local/share/bash-completion/completions/handler.py",
+                   "completion zsh > ~/.zfunc/_handler   # ~/.zfunc in fpath, before compinit",
+                   "completion fish > ~/.config/fish/completions/handler.py.fish"),
     "server agent": ("server agent &   # an echo agent on 127.0.0.1:8000",
                      "server agent --port 8001 --protocol 0.3",
                      "server agent --bearer-token - < token.txt"),

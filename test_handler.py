@@ -3923,6 +3923,106 @@ class DidYouMeanTests(HandlerTestCase):
                          "card --help\n"))
 
 
+class CompletionTests(HandlerTestCase):
+    """`completion bash|zsh|fish` prints a script generated from the parser; --url completes the
+    saved agents' URLs, which `completion SHELL --urls` prints (the sessions file's, no network)."""
+    URLS = ("http://127.0.0.1:8000", "https://agent.example.com:8443/a2a")
+
+    @staticmethod
+    def parser_words(parser):
+        """Every command, flag and choice of the parser and its subparsers."""
+        words = set()
+        for action in parser._actions:
+            words.update(action.option_strings, action.choices or ())
+            for sub in (action.choices.values() if isinstance(action.choices, dict) else ()):
+                words |= CompletionTests.parser_words(sub)
+        return words
+
+    def script(self, shell):
+        return self.assertOk(self.run_cli("completion", shell)).out
+
+    def save_sessions(self):
+        store = handler.SessionStore().load()
+        for url in self.URLS:
+            store.update(url, context_id="ctx")
+
+    def bash(self, *words, line=None):
+        """What the bash script completes the last of words with (line: as typed, for colons)."""
+        import shlex
+        set_line = line and f"COMP_LINE={shlex.quote(line)}; COMP_POINT=${{#COMP_LINE}}; " or ""
+        script = (f"handler.py() {{ {shlex.join(PYTHON)} {shlex.quote(HANDLER_PATH)} \"$@\"; }}\n"
+                  f"source <(handler.py completion bash)\n"
+                  f"COMP_WORDS=(handler.py {' '.join(map(shlex.quote, words))}); "
+                  f"COMP_CWORD={len(words)}; {set_line}_handler; "
+                  "printf '%s\\n' \"${COMPREPLY[@]}\"")
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30,
+                           env=dict(os.environ), cwd=HERE)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        return p.stdout.split()
+
+    def test_every_command_flag_and_choice_of_the_parser_is_in_each_script(self):
+        words = self.parser_words(handler.build_parser())
+        self.assertLess({"message", "send", "notification", "--url", "-o", "reply", "--urls",
+                         "http+json", "0.3", "fish"}, words)
+        for shell in ("bash", "zsh", "fish"):
+            with self.subTest(shell=shell):
+                script = self.script(shell)
+                self.assertLessEqual(words, set(re.findall(r"[^\s'()]+", script)))
+                self.assertIn(f"completion {shell} --urls", script)
+                self.assertEqual(script.count("handler.py"), 2 if shell == "zsh" else 1)
+
+    def test_the_script_is_made_from_the_parser_not_kept_by_hand(self):
+        extra = ("a made-up command", (None, ("--made-up-flag", ("--made-up-choice",
+                                                                  {"choices": ("zz-1", "zz-2")}))))
+        with mock.patch.dict(handler.COMMANDS, {"made-up": extra}):
+            for shell in ("bash", "zsh", "fish"):
+                self.assertRegex(self.script(shell), r"(?m)^:made-up: .*--made-up-flag")
+                self.assertRegex(self.script(shell), r"(?m)^--made-up-choice zz-1 zz-2\b")
+
+    def test_bash_completes_commands_actions_flags_choices_and_saved_urls(self):
+        self.save_sessions()
+        for words, expected in (
+                (["mes"], ["message"]), (["message", ""], ["send", "stream"]),
+                (["task", "re"], ["resubscribe"]), (["message", "send", "--st"], ["--stream"]),
+                (["-o", ""], ["text", "json", "reply"]), (["message", "send", "-o", "j"], ["json"]),
+                (["--timeout", "5", "se"], ["session", "server"]),   # a flag's value skipped
+                (["task", "notification", "d"], ["delete"]), (["completion", ""],
+                                                              ["bash", "zsh", "fish"]),
+                (["message", "send", "--url", ""], list(self.URLS)),
+                (["card", "get", "--url", "https"], list(self.URLS[1:])),
+                (["--timeout", ""], []), (["message", "send", ""], [])):   # then files
+            with self.subTest(words=words):
+                self.assertEqual(self.bash(*words), expected)
+        # bash breaks words at colons: what follows the last one of the URL typed so far
+        line = "handler.py chat --url http://127"
+        self.assertEqual(self.bash("chat", "--url", "http", ":", "//127", line=line),
+                         ["//127.0.0.1:8000"])
+        self.assertEqual(self.bash("chat", "--url", "", line="handler.py chat --url="),
+                         list(self.URLS))
+
+    def test_urls_are_the_saved_sessions_one_a_line(self):
+        self.assertEqual(self.assertOk(self.run_cli("completion", "zsh", "--urls")).out, "")
+        self.assertFalse(os.path.exists(self.home))   # nothing written
+        self.save_sessions()
+        r = self.assertOk(self.run_proc("completion", "--urls", "fish"))
+        self.assertEqual((r.out, r.err), ("".join(u + "\n" for u in self.URLS), ""))
+
+    def test_a_shell_is_needed_and_only_these_three(self):
+        self.assertError(self.run_cli("completion"), 2,
+                         "the following arguments are required: shell")
+        self.assertError(self.run_proc("completion", "ksh"), 2, "invalid choice: 'ksh'")
+
+    def test_zsh_and_fish_scripts_parse_where_those_shells_are_installed(self):
+        for shell, register in (("zsh", "compdef _handler handler.py; fi"),
+                                ("fish", "complete -c handler.py -f -a '(__handler_complete)'")):
+            script = self.script(shell)
+            self.assertTrue(script.rstrip().endswith(register), script[-200:])
+            if shutil.which(shell):
+                p = subprocess.run([shell, "-n"], input=script, capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual((p.returncode, p.stderr), (0, ""), shell)
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
