@@ -745,8 +745,20 @@ def _is_http_url(text):
 
 # ============================================================================ session store
 
+SOURCES = {}   # setting -> where the code that picked it last found its value (config show)
+
+
+def _pick(name, *choices):
+    """The value of the first (source, value) of choices given (not None, nor a flag's False),
+    else of the last (the default); its source is kept in SOURCES[name]."""
+    SOURCES[name], value = next((c for c in choices if c[1] is not None and c[1] is not False),
+                                choices[-1])
+    return value
+
+
 def handler_home():
-    return os.environ.get("HANDLER_HOME") or os.path.join(os.path.expanduser("~"), ".handler")
+    return _pick("handler_home", ("environment HANDLER_HOME", os.environ.get("HANDLER_HOME") or None),
+                 ("default", os.path.join(os.path.expanduser("~"), ".handler")))
 
 
 def make_dirs(path, mode=0o700):
@@ -4067,14 +4079,13 @@ def _prompt_reader(home):
 
 
 
-def require_url(args):
-    url = args.url or os.environ.get("HANDLER_URL")
-    if not url:
+def require_url(args, optional=False):
+    url = _setting(args, "url", "HANDLER_URL")
+    if not (url or optional):
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
                           "--url http://127.0.0.1:8000")
-    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
-    return url.strip()
+    return url and normalise_url(url) and url.strip()   # fails early on a URL that is not one
 
 
 def read_secret(value, what):
@@ -4213,52 +4224,53 @@ def parse_headers(values):
 
 def pick_credentials(args, session):
     """Credentials for one call: a flag, else the environment, else what is stored."""
-    env = os.environ
-    if getattr(args, "bearer_token", None):   # args is None for the MCP server
-        return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
-    if getattr(args, "api_key", None):
-        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
-                               args.api_key_header)
-    if env.get("HANDLER_BEARER_TOKEN"):
-        return AuthCredentials("bearer", env["HANDLER_BEARER_TOKEN"])
-    if env.get("HANDLER_API_KEY"):
-        return AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))
-    return session.credentials if session else None
+    args, env = args or _Options(), os.environ   # args is None for the MCP server
+    token, key = args.bearer_token, args.api_key
+    return _pick("credentials", *[(source, value and AuthCredentials(kind, value, header) or None)
+                                  for source, kind, value, header in (
+        ("flag --bearer-token", "bearer", token and read_secret(token, "--bearer-token"), None),
+        ("flag --api-key", "api_key", key and read_secret(key, "--api-key"), args.api_key_header),
+        ("environment HANDLER_BEARER_TOKEN", "bearer", env.get("HANDLER_BEARER_TOKEN"), None),
+        ("environment HANDLER_API_KEY", "api_key", env.get("HANDLER_API_KEY"),
+         env.get("HANDLER_API_KEY_HEADER")))],
+        ("stored for this agent", session and session.credentials), ("default", None))
 
 
-def _setting(args, name, env):
-    """A connection option: the flag, else its HANDLER_* variable."""
-    value = args.get(name)
-    return os.environ.get(env) or None if value is None else value
+def _setting(args, name, env=None, stored=None, default=None):
+    """A setting: the flag, else its HANDLER_* variable, else what is stored for the agent, else
+    the default (where it came from: SOURCES[name])."""
+    return _pick(name, ("flag --" + name.replace("_", "-"), args.get(name)),
+                 (f"environment {env}", env and os.environ.get(env) or None),
+                 ("stored for this agent", stored), ("default", default))
 
 
 def make_transport(args, out, session=None):
     """The transport that the global connection options (or their HANDLER_* variables, or
     the client certificate stored for the agent) describe."""
-    retries = _setting(args, "retries", "HANDLER_RETRIES")
+    retries = _setting(args, "retries", "HANDLER_RETRIES", default=2)
     if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
         retries = _number(int, 0, MAX_RETRIES)(retries, "HANDLER_RETRIES")
-    size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
+    size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE", default=MAX_BODY)
     stored = session and session.client_cert or {}
-    cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
-    key = _setting(args, "key", "HANDLER_KEY") or \
-        (stored.get("key") if cert == stored.get("cert") else None)
+    cert = _setting(args, "cert", "HANDLER_CERT", stored.get("cert"))
+    key = _setting(args, "key", "HANDLER_KEY",
+                   stored.get("key") if cert == stored.get("cert") else None)
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = args.insecure or \
-        os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if args.debug else None,
-                     2 if retries is None else retries,
-                     MAX_BODY if size is None else parse_size(size),
-                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn,
+    insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
+    return Transport(args.timeout, out.debug if args.debug else None, retries,
+                     size if size == MAX_BODY else parse_size(size),
+                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
+                     str(insecure).lower() in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
 
 
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
     order to prefer them; None to follow the agent's order."""
-    names = args.transport or \
-        [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
+    names = _setting(args, "transport", "HANDLER_TRANSPORT") or []
+    if isinstance(names, str):
+        names = [n.strip().lower() for n in names.split(",") if n.strip()]
     for name in names:
         if name not in ("jsonrpc", "http+json"):
             raise usage_error(f"unknown transport {name!r}", "use jsonrpc or http+json")
@@ -4735,7 +4747,7 @@ _GLOBALS = (
      "reply: only the agent's reply on stdout (ids and state on stderr)",
      {"choices": ("text", "json", "reply"), "default": "text"}),
     ("--timeout=SECONDS  give up after this long without an answer (default 120; for streams, "
-     "the longest silence)", {"type": _number(float, 0.001, 10 ** 7), "default": DEFAULT_TIMEOUT}),
+     "the longest silence)", {"type": _number(float, 0.001, 10 ** 7)}),
     "--debug  log every request and response on stderr (credentials redacted)",
     "-q --quiet  no notes or progress on stderr",
     ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
@@ -5130,6 +5142,7 @@ def _run(argv):
             return EXIT_OK
         args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None
         out = Output(args.output, args.quiet)
+        args["timeout"] = _setting(args, "timeout", default=DEFAULT_TIMEOUT)
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK
