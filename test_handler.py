@@ -8888,6 +8888,14 @@ class ConfigShowTests(HandlerTestCase):
         os.environ["HANDLER_URL"] = self.URL
         self.assertEqual(self.show()["url"], (self.URL, "environment"))
 
+    def test_a_stored_client_certificate_and_its_key(self):
+        handler.SessionStore().load().update(self.URL, client_cert={"cert": "/c/me.pem", "key": "/c/me.key"})
+        shown = self.show("--url", self.URL)
+        self.assertEqual((shown["cert"], shown["key"]), (("/c/me.pem", "stored"), ("/c/me.key", "stored")))
+        os.environ["HANDLER_CERT"] = "/c/other.pem"   # the stored key belongs to the stored cert only
+        shown = self.show("--url", self.URL)
+        self.assertEqual((shown["cert"], shown["key"]), (("/c/other.pem", "environment"), (None, "default")))
+
     def test_text_says_each_value_and_source(self):
         os.environ["HANDLER_RETRIES"] = "3"
         for r in (self.run_cli("config", "show", "--url", self.URL, "--timeout", "9"),
