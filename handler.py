@@ -749,14 +749,16 @@ SOURCES = {}   # setting -> where the code that picked it last found its value (
 
 
 def _pick(name, *choices):
-    """The value of the first (source, value) of choices that is given (not None, "" nor a flag's
-    False; 0 is), else of the last (the default); its source is kept in SOURCES[name]."""
-    SOURCES[name], value = next((c for c in choices if c[1] or type(c[1]) is int), choices[-1])
+    """The value of the first (source, value) of choices that is given (not None, nor a flag's
+    False), else of the last (the default); its source is kept in SOURCES[name]."""
+    SOURCES[name], value = next((c for c in choices if c[1] is not None and c[1] is not False),
+                                choices[-1])
     return value
 
 
 def handler_home():
-    return _pick("handler_home", ("environment HANDLER_HOME", os.environ.get("HANDLER_HOME")),
+    return _pick("handler_home",
+                 ("environment HANDLER_HOME", os.environ.get("HANDLER_HOME") or None),
                  ("default", os.path.join(os.path.expanduser("~"), ".handler")))
 
 
@@ -4252,9 +4254,10 @@ def pick_credentials(args, session):
     token, key = args.bearer_token, env.get("HANDLER_BEARER_TOKEN")
     return _pick("credentials", ("flag", token and AuthCredentials(
         "bearer", read_secret(token, "--bearer-token")) or args.api_key and AuthCredentials(
-        "api_key", read_secret(args.api_key, "--api-key"), args.api_key_header)),
+        "api_key", read_secret(args.api_key, "--api-key"), args.api_key_header) or None),
         ("environment", key and AuthCredentials("bearer", key) or env.get("HANDLER_API_KEY") and
-         AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))),
+         AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))
+         or None),
         ("stored for this agent", session and session.credentials), ("default", None))
 
 
@@ -4262,7 +4265,7 @@ def _setting(args, name, env=None, stored=None, default=None):
     """A setting: the flag, else its HANDLER_* variable, else what is stored for the agent, else
     the default (where it came from: SOURCES[name])."""
     return _pick(name, ("flag", args.get(name)),
-                 (f"environment {env}", env and os.environ.get(env)),
+                 (f"environment {env}", env and os.environ.get(env) or None),
                  ("stored for this agent", stored), ("default", default))
 
 
@@ -4271,7 +4274,6 @@ def make_transport(args, out, session=None):
     the client certificate stored for the agent) describe."""
     retries = _number(int, 0, MAX_RETRIES)(   # HANDLER_RETRIES: the rule of --retries
         _setting(args, "retries", "HANDLER_RETRIES", default=2), "HANDLER_RETRIES")
-    size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE", default=MAX_BODY)
     stored = session and session.client_cert or {}
     cert = _setting(args, "cert", "HANDLER_CERT", stored.get("cert"))
     key = _setting(args, "key", "HANDLER_KEY",
@@ -4280,7 +4282,8 @@ def make_transport(args, out, session=None):
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
     return Transport(args.timeout, out.debug if args.debug else None, retries,
-                     parse_size(size),
+                     parse_size(_setting(args, "max_response", "HANDLER_MAX_RESPONSE",
+                                         default=MAX_BODY)),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
                      str(insecure).lower() in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
