@@ -745,8 +745,21 @@ def _is_http_url(text):
 
 # ============================================================================ session store
 
+SOURCES = {}   # setting -> where the code that picked it last found its value (config show)
+
+
+def _pick(name, *choices):
+    """The value of the first (source, value) of choices that is given (not None, nor a flag's
+    False), else of the last (the default); its source is kept in SOURCES[name]."""
+    SOURCES[name], value = next((c for c in choices if c[1] is not None and c[1] is not False),
+                                choices[-1])
+    return value
+
+
 def handler_home():
-    return os.environ.get("HANDLER_HOME") or os.path.join(os.path.expanduser("~"), ".handler")
+    return _pick("handler_home",
+                 ("environment HANDLER_HOME", os.environ.get("HANDLER_HOME") or None),
+                 ("default", os.path.join(os.path.expanduser("~"), ".handler")))
 
 
 def make_dirs(path, mode=0o700):
@@ -1535,6 +1548,17 @@ class Transport:
             # and all, for http:// too (https_open sets it up at the first https request)
             self._opener = ur.build_opener(Handler(context=False))
         return self._opener
+
+    def proxy(self, url):
+        """(the proxy that urllib's opener takes for url, its password masked, or None; where it
+        came from): getproxies(), unless proxy_bypass() (NO_PROXY), as its ProxyHandler does."""
+        import re
+        import urllib.request as ur
+        request = ur.Request(url)
+        proxy = ur.getproxies().get(request.type)
+        return (proxy and not ur.proxy_bypass(request.host) and re.sub(
+            r"^((?:[^:/]*://)?[^:/@]*):.*@", r"\1:***@", proxy) or None,
+                "environment" if proxy else "default")
 
     def tls(self):
         from ssl import CERT_NONE, create_default_context
@@ -2411,6 +2435,26 @@ def _is_tty(stream):
         return False
 
 
+def masked(creds):
+    """creds as auth show and config show show them: the kind, the secret masked (None: none)."""
+    return creds and _Options(auth_type=creds.auth_type, header_name=creds.header_name,
+                              value=mask_secret(creds.value) if creds.value else None, **{
+                                  k: creds.oauth.get(k) for k in ("token_url", "client_id",
+                                                                  "scopes", "expires_at")
+                                  if creds.oauth})
+
+
+def masked_text(row):
+    """What masked() gives, in words ("" for a row without credentials)."""
+    return {"bearer": "bearer token {value}",
+            "api_key": "API key in header {header_name} {value}",
+            "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}.get(
+        row.auth_type, "").format_map(_Options(
+            row, value=row.value or "not fetched yet", header_name=row.header_name or "X-API-Key",
+            end=row.expires_at and time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
+                                                 time.gmtime(row.expires_at)) or ""))
+
+
 class Output:
     """Every line Handler prints. Results go to stdout as text, one JSON document, or JSON Lines
     (streams), or (-o reply) only what the agent said; warnings, notes, progress and errors go to
@@ -2649,28 +2693,22 @@ class Output:
         tokens come from and when the current one expires."""
         rows, lines = [], []
         for session in sessions:
-            creds, cert = session.credentials, session.client_cert
-            row = _Options(agent_url=session.agent_url)
-            if creds:
-                row.update(auth_type=creds.auth_type, header_name=creds.header_name,
-                           value=mask_secret(creds.value) if creds.value else None, **{
-                               k: creds.oauth.get(k) for k in ("token_url", "client_id", "scopes",
-                                                               "expires_at") if creds.oauth})
+            cert = session.client_cert
+            row = _Options(agent_url=session.agent_url, **masked(session.credentials) or {})
             if cert:
                 row["client_cert"] = cert
             rows.append(row)
-            said = [{"bearer": "bearer token {value}",
-                     "api_key": "API key in header {header_name} {value}",
-                     "oauth2": "OAuth2 (client {client_id} at {token_url}), token {value}{end}"}
-                    .get(row.auth_type, "").format_map(_Options(
-                        row, value=row.value or "not fetched yet",
-                        header_name=row.header_name or "X-API-Key", end=row.expires_at and
-                        time.strftime(" (expires %Y-%m-%d %H:%M:%S UTC)",
-                                      time.gmtime(row.expires_at)) or "")),
-                    cert and f"client certificate {cert['cert']}"
+            said = [masked_text(row), cert and f"client certificate {cert['cert']}"
                     + (f" with key {cert['key']}" if cert.get("key") else "")]
             lines.append((prefix or session.agent_url + ": ") + "; ".join(filter(None, said)))
         self._text({"count": len(rows), "credentials": rows}, *lines or ["No stored credentials"])
+
+    def settings(self, settings):
+        """config show: {setting: (value, where it came from)}, credentials as masked() gives."""
+        self._text({k: {"value": v, "source": source.split()[0]}
+                    for k, (v, source) in settings.items()}, *[
+            f"{k:<13} {masked_text(v) if isinstance(v, dict) else 'none' if v is None else v}"
+            f"  ({source})" for k, (v, source) in settings.items()])
 
     def tasks(self, result, more="--page-token {}, or --all"):
         """A ListTasks result: one line per task (id, state, context, last update); `more` says
@@ -4067,14 +4105,13 @@ def _prompt_reader(home):
 
 
 
-def require_url(args):
-    url = args.url or os.environ.get("HANDLER_URL")
-    if not url:
+def require_url(args, optional=False):
+    url = _setting(args, "url", "HANDLER_URL")
+    if not (url or optional):
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
                           "--url http://127.0.0.1:8000")
-    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
-    return url.strip()
+    return url and normalise_url(url) and url.strip()   # fails early on a URL that is not one
 
 
 def read_secret(value, what):
@@ -4213,52 +4250,51 @@ def parse_headers(values):
 
 def pick_credentials(args, session):
     """Credentials for one call: a flag, else the environment, else what is stored."""
-    env = os.environ
-    if getattr(args, "bearer_token", None):   # args is None for the MCP server
-        return AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
-    if getattr(args, "api_key", None):
-        return AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
-                               args.api_key_header)
-    if env.get("HANDLER_BEARER_TOKEN"):
-        return AuthCredentials("bearer", env["HANDLER_BEARER_TOKEN"])
-    if env.get("HANDLER_API_KEY"):
-        return AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))
-    return session.credentials if session else None
+    args, env = args or _Options(), os.environ   # args is None for the MCP server
+    token, key = args.bearer_token, env.get("HANDLER_BEARER_TOKEN")
+    return _pick("credentials", ("flag", token and AuthCredentials(
+        "bearer", read_secret(token, "--bearer-token")) or args.api_key and AuthCredentials(
+        "api_key", read_secret(args.api_key, "--api-key"), args.api_key_header) or None),
+        ("environment", key and AuthCredentials("bearer", key) or env.get("HANDLER_API_KEY") and
+         AuthCredentials("api_key", env["HANDLER_API_KEY"], env.get("HANDLER_API_KEY_HEADER"))
+         or None),
+        ("stored for this agent", session and session.credentials), ("default", None))
 
 
-def _setting(args, name, env):
-    """A connection option: the flag, else its HANDLER_* variable."""
-    value = args.get(name)
-    return os.environ.get(env) or None if value is None else value
+def _setting(args, name, env=None, stored=None, default=None):
+    """A setting: the flag, else its HANDLER_* variable, else what is stored for the agent, else
+    the default (where it came from: SOURCES[name])."""
+    return _pick(name, ("flag", args.get(name)),
+                 (f"environment {env}", env and os.environ.get(env) or None),
+                 ("stored for this agent", stored), ("default", default))
 
 
 def make_transport(args, out, session=None):
     """The transport that the global connection options (or their HANDLER_* variables, or
     the client certificate stored for the agent) describe."""
-    retries = _setting(args, "retries", "HANDLER_RETRIES")
-    if isinstance(retries, str):   # HANDLER_RETRIES: the rule of --retries
-        retries = _number(int, 0, MAX_RETRIES)(retries, "HANDLER_RETRIES")
-    size = _setting(args, "max_response", "HANDLER_MAX_RESPONSE")
+    retries = _number(int, 0, MAX_RETRIES)(   # HANDLER_RETRIES: the rule of --retries
+        _setting(args, "retries", "HANDLER_RETRIES", default=2), "HANDLER_RETRIES")
     stored = session and session.client_cert or {}
-    cert = _setting(args, "cert", "HANDLER_CERT") or stored.get("cert")
-    key = _setting(args, "key", "HANDLER_KEY") or \
-        (stored.get("key") if cert == stored.get("cert") else None)
+    cert = _setting(args, "cert", "HANDLER_CERT", stored.get("cert"))
+    key = _setting(args, "key", "HANDLER_KEY",
+                   cert == stored.get("cert") and stored.get("key"))
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = args.insecure or \
-        os.environ.get("HANDLER_INSECURE", "").lower() in ("1", "true", "yes")
-    return Transport(args.timeout, out.debug if args.debug else None,
-                     2 if retries is None else retries,
-                     MAX_BODY if size is None else parse_size(size),
-                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key, insecure, out.warn,
+    insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
+    return Transport(args.timeout, out.debug if args.debug else None, retries,
+                     parse_size(_setting(args, "max_response", "HANDLER_MAX_RESPONSE",
+                                         default=MAX_BODY)),
+                     _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
+                     str(insecure).lower() in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
 
 
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
     order to prefer them; None to follow the agent's order."""
-    names = args.transport or \
-        [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
+    names = _setting(args, "transport", "HANDLER_TRANSPORT") or []
+    if isinstance(names, str):
+        names = [n.strip().lower() for n in names.split(",") if n.strip()]
     for name in names:
         if name not in ("jsonrpc", "http+json"):
             raise usage_error(f"unknown transport {name!r}", "use jsonrpc or http+json")
@@ -4651,6 +4687,18 @@ def cmd_auth_show(args, out):
     out.credentials([s for s in sessions if s.credentials or s.client_cert])
 
 
+def cmd_config_show(args, out):
+    """Every setting as a call to --url would have it, and where it came from: each picked by
+    the code that picks it for that call (which keeps its source in SOURCES); nothing is sent."""
+    url = require_url(args, optional=True)
+    session = url and open_store(out).get(url)
+    transport = make_transport(args, out, session)
+    values = {**vars(transport), "url": url, "transport": transport_order(args), "credentials":
+              masked(pick_credentials(args, session)), "handler_home": handler_home()}
+    out.settings({**{k: (values[k], SOURCES[k]) for k in sorted(SOURCES)},
+                  "proxy": transport.proxy(url or "http://")})   # no --url: for http:// URLs
+
+
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args))
     removed = open_store(out).clear_credentials(url)
@@ -4843,7 +4891,7 @@ _GLOBALS = (
      "reply: only the agent's reply on stdout (ids and state on stderr)",
      {"choices": ("text", "json", "reply"), "default": "text"}),
     ("--timeout=SECONDS  give up after this long without an answer (default 120; for streams, "
-     "the longest silence)", {"type": _number(float, 0.001, 10 ** 7), "default": DEFAULT_TIMEOUT}),
+     "the longest silence)", {"type": _number(float, 0.001, 10 ** 7)}),
     "--debug  log every request and response on stderr (credentials redacted)",
     "-q --quiet  no notes or progress on stderr",
     ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
@@ -4945,6 +4993,9 @@ COMMANDS = {
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
+    "config": ("the settings Handler uses", {
+        "show": (cmd_config_show, "show every setting and where it came from (secrets masked)",
+                 _AGENT[:4])}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
              (cmd_chat, _AGENT + ("--new  start a new conversation",))),
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
@@ -5010,6 +5061,8 @@ EXAMPLES = {
     "auth show": ("auth show --url http://agent:8000", "-o json auth show --url http://agent:8000"),
     "auth clear": ("auth clear --url http://agent:8000",
                    "auth clear --url https://agent.example.com"),
+    "config show": ("config show --url http://agent:8000",
+                    "--timeout 30 -o json config show   # no --url: $HANDLER_URL, if set"),
     "chat": ("chat --url http://127.0.0.1:8000",
              "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
     "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",
@@ -5244,6 +5297,7 @@ def _run(argv):
             return EXIT_OK
         args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None
         out = Output(args.output, args.quiet)
+        args["timeout"] = _setting(args, "timeout", default=DEFAULT_TIMEOUT)
         check_options(args)
         check_secrets(args, out)
         return args.func(args, out) or EXIT_OK

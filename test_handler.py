@@ -8947,6 +8947,123 @@ class SessionPruneTests(_NoWorkLost, HandlerTestCase):
         self.assertError(self.run_proc("session", "prune", "--older-than", "x"), 2, "--older-than")
 
 
+class ConfigShowTests(HandlerTestCase):
+    """config show: every setting a call to --url would use, and where it came from (flag,
+    environment, stored for the agent, default), picked by the code a real call picks it with;
+    secrets masked, nothing sent."""
+    URL = "http://127.0.0.1:9"   # nothing listens there: config show sends nothing
+
+    def show(self, *argv, proc=False, stdin=""):
+        r = self.assertOk((self.run_proc if proc else self.run_cli)("-o", "json", "config", "show", *argv,
+                                                                    stdin=stdin))
+        return {k: (v["value"], v["source"]) for k, v in json.loads(r.out).items()}
+
+    def test_each_setting_with_its_source(self):
+        self.assertOk(self.run_cli("auth", "set", "--url", self.URL, "--bearer-token", "-",
+                                   stdin="stored-token-0123456789\n"))
+        os.environ.update(HANDLER_RETRIES="4", HANDLER_TRANSPORT="http+json", HANDLER_MAX_RESPONSE="1M",
+                          HANDLER_CERT="/certs/me.pem")
+        shown = self.show("--url", self.URL, "--timeout", "7", "--ca-file", "/certs/ca.pem")
+        self.assertEqual(shown, {
+            "url": (self.URL, "flag"), "timeout": (7.0, "flag"), "retries": (4, "environment"),
+            "transport": (["HTTP+JSON"], "environment"), "ca_file": ("/certs/ca.pem", "flag"),
+            "cert": ("/certs/me.pem", "environment"), "key": (None, "default"),
+            "insecure": (False, "default"), "max_response": (1 << 20, "environment"),
+            "record": (None, "default"), "handler_home": (self.home, "environment"),
+            "credentials": ({"auth_type": "bearer", "header_name": None, "value": "stor\u2026"}, "stored"),
+            "proxy": (None, "default")})
+        os.environ["HANDLER_API_KEY"] = "env-key-0123456789"
+        self.assertEqual(self.show("--url", self.URL)["credentials"],
+                         ({"auth_type": "api_key", "header_name": None, "value": "env-\u2026"}, "environment"))
+        shown = self.show("--url", self.URL, "--api-key", "-", "--api-key-header", "X-K", "--retries", "0",
+                          "--transport", "jsonrpc", "--insecure", proc=True,
+                          stdin="piped-key-0123456789\n")
+        self.assertEqual([shown[k] for k in ("credentials", "retries", "transport", "insecure", "timeout")],
+                         [({"auth_type": "api_key", "header_name": "X-K", "value": "pipe\u2026"}, "flag"),
+                          (0, "flag"), (["JSONRPC"], "flag"), (True, "flag"), (120.0, "default")])
+        for name in ("HANDLER_CERT", "HANDLER_API_KEY"):
+            os.environ.pop(name)
+        shown = self.show()   # no agent: nothing stored applies
+        self.assertEqual((shown["url"], shown["credentials"]), ((None, "default"), (None, "default")))
+        os.environ["HANDLER_URL"] = self.URL
+        self.assertEqual(self.show()["url"], (self.URL, "environment"))
+
+    def test_a_stored_client_certificate_and_its_key(self):
+        handler.SessionStore().load().update(self.URL, client_cert={"cert": "/c/me.pem", "key": "/c/me.key"})
+        shown = self.show("--url", self.URL)
+        self.assertEqual((shown["cert"], shown["key"]), (("/c/me.pem", "stored"), ("/c/me.key", "stored")))
+        os.environ["HANDLER_CERT"] = "/c/other.pem"   # the stored key belongs to the stored cert only
+        shown = self.show("--url", self.URL)
+        self.assertEqual((shown["cert"], shown["key"]), (("/c/other.pem", "environment"), (None, "default")))
+
+    def test_text_says_each_value_and_source(self):
+        os.environ["HANDLER_RETRIES"] = "3"
+        for r in (self.run_cli("config", "show", "--url", self.URL, "--timeout", "9"),
+                  self.run_proc("config", "show", "--url", self.URL, "--timeout", "9")):
+            lines = self.assertOk(r).out.splitlines()
+            self.assertIn("retries       3  (environment HANDLER_RETRIES)", lines)
+            self.assertIn("timeout       9.0  (flag)", lines)
+            self.assertIn("credentials   none  (default)", lines)
+            self.assertIn(f"url           {self.URL}  (flag)", lines)
+            self.assertEqual(len(lines), 13, lines)
+
+    def test_secrets_are_never_shown(self):
+        secrets = ["bearer-SECRET-0123456789", "apikey-SECRET-0123456789", "client-SECRET-0123456789",
+                   "proxy-SECRET-pw"]
+        self.assertOk(self.run_cli("auth", "set", "--url", self.URL, "--oauth2-token-url", "https://idp/token",
+                                   "--client-id", "cid", "--client-secret", "-", stdin=secrets[2] + "\n"))
+        os.environ.update(HTTP_PROXY=f"http://user:{secrets[3]}@127.0.0.1:3128", NO_PROXY="", no_proxy="",
+                          http_proxy=f"http://user:{secrets[3]}@127.0.0.1:3128")
+        runs = [(self.run_proc if proc else self.run_cli)(*fmt, "config", "show", "--url", self.URL, *more,
+                                                          stdin=stdin)
+                for fmt in ([], ["-o", "json"]) for proc in (False, True) for more, stdin in (
+                    ([], ""), (["--bearer-token", "-"], secrets[0]), (["--api-key", secrets[1]], ""))]
+        for r in runs:
+            self.assertOk(r)
+            for secret in secrets:
+                self.assertNotIn(secret, r.out + r.err)
+        self.assertIn("proxy         http://user:***@127.0.0.1:3128  (environment)", runs[0].out)
+        self.assertIn("OAuth2 (client cid at https://idp/token), token not fetched yet  (stored", runs[0].out)
+        self.assertEqual(json.loads(runs[6].out)["credentials"],
+                         {"value": {"auth_type": "oauth2", "header_name": None, "value": None,
+                                    "token_url": "https://idp/token", "client_id": "cid", "scopes": [],
+                                    "expires_at": None}, "source": "stored"})
+        os.environ.update(NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")   # bypassed, as a real call does
+        self.assertEqual(self.show("--url", self.URL)["proxy"], (None, "environment"))
+
+    def test_it_agrees_with_what_a_real_send_uses(self):
+        url, agent = self.agent()
+        made = []
+
+        class Spy(handler.Transport):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                made.append(self)
+        os.environ.update(HANDLER_BEARER_TOKEN="env-token-0123456789", HANDLER_TRANSPORT="http+json",
+                          HANDLER_RETRIES="1", HANDLER_MAX_RESPONSE="2M")
+        argv = ("--timeout", "33", "--record", os.path.join(self.tmp, "rec.jsonl"))
+        shown = self.show(*argv, "--url", url)
+        with mock.patch.object(handler, "Transport", Spy):
+            self.assertOk(self.run_cli(*argv, "message", "send", "--url", url, "hi"))
+        self.assertEqual({k: shown[k][0] for k in ("timeout", "retries", "max_response", "record", "insecure")},
+                         {k: getattr(made[0], k) for k in ("timeout", "retries", "max_response", "record",
+                                                           "insecure")})
+        self.assertEqual([r.headers.get("Authorization") for r in agent.received][-1],
+                         "Bearer env-token-0123456789")
+        self.assertEqual(shown["credentials"][1], "environment")
+        self.assertTrue(any(":send" in r.path for r in agent.received), agent.received)   # HTTP+JSON
+        self.assertEqual(shown["transport"], (["HTTP+JSON"], "environment"))
+        self.assertEqual(agent.received[0].method, "GET")
+
+    def test_bad_settings_fail_as_a_real_call_does(self):
+        os.environ["HANDLER_RETRIES"] = "99"
+        for argv in (["config", "show"], ["message", "send", "--url", self.URL, "hi"]):
+            self.assertError(self.run_cli(*argv), 2, "HANDLER_RETRIES")
+        os.environ.pop("HANDLER_RETRIES")
+        self.assertError(self.run_proc("config", "show", "--url", "not a url"), 2)
+        self.assertError(self.run_cli("config", "show", "--key", "k.pem"), 2, "--key needs --cert")
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
