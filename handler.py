@@ -2675,7 +2675,7 @@ class Output:
                    f"Saved Sessions ({len(rows)})" if rows else "No saved sessions",
                    *[line for s, row in zip(sessions, rows) for line in (
                        *self._session_lines(s, "\n", "  "),
-                       ("  Named", ", ".join(row.get("names", ())) or None),
+                       ("  Named", ", ".join("@" + n for n in row.get("names", ())) or None),
                        ("  Last used", s.updated_at))])
 
     def session(self, session):
