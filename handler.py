@@ -1273,9 +1273,9 @@ class AgentStore(SessionStore):
         known = self.load().agents
         if name not in known:
             close = closest(name, known)
-            raise usage_error(f"no agent named @{name}; " + (
-                f"did you mean @{close}?" if close else f"known: {', '.join(sorted(known))}"
-                if known else "none is stored"), f"add it: {PROG} agent add {name} URL")
+            raise usage_error(f"no agent named @{name}; " + (f"did you mean @{close}?" if close else
+                              f"known: {', '.join(sorted(known)) or 'none'}"),
+                              f"add it: {PROG} agent add {name} URL")
         return known[name]
 
 
@@ -4122,12 +4122,13 @@ def _prompt_reader(home):
 def require_url(args, out, needed=True):
     """The agent URL every command, chat and the MCP tools use: the agent_url argument, else --url,
     else $HANDLER_URL (None if not needed and none is given). @NAME is the URL of the agent stored
-    as NAME; its transport and headers go into args, where --transport and -H win."""
+    as NAME; its transport and headers go into args (--transport, $HANDLER_TRANSPORT and -H
+    win)."""
     url = (args.agent_url or args.url or os.environ.get("HANDLER_URL") or "").strip()
     if url[:1] == "@":
         agent = AgentStore(warn=out.warn).find(url[1:])
         url = agent["url"]
-        args.update(url=url, transport=args.transport or agent["transport"],
+        args.update(url=url, agent_transport=agent["transport"],
                     header=agent["headers"] + (args.header or []))
     if not (url or needed):
         return None
@@ -4318,9 +4319,9 @@ def make_transport(args, out, session=None):
 
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
-    order to prefer them; None to follow the agent's order."""
-    names = args.transport or \
-        [n.strip().lower() for n in os.environ.get("HANDLER_TRANSPORT", "").split(",") if n.strip()]
+    order to prefer them (else those stored for @NAME); None to follow the agent's order."""
+    names = args.transport or [n.strip().lower() for n in os.environ.get(
+        "HANDLER_TRANSPORT", "").split(",") if n.strip()] or args.agent_transport or []
     for name in names:
         if name not in ("jsonrpc", "http+json"):
             raise usage_error(f"unknown transport {name!r}", "use jsonrpc or http+json")
@@ -4750,7 +4751,7 @@ def cmd_agent(args, out):
                 raise usage_error(f"an agent named @{new} is stored already ({there.get('url')})",
                                   f"pick another name, or first: {PROG} agent remove {new}")
             return there.update(entry) or there
-    store._transaction(change, [k for k in (new, old) if k])
+    store._transaction(change, list(filter(None, (new, old))))
     doc = {"stored": new, "removed": old, "url": entry["url"]}
     out.done({"add": "Stored @{stored}: {url}", "rename": "Renamed @{removed} to @{stored} ({url})"
               "; its session stays", "remove": "Removed @{removed} ({url}); its session stays"}[
@@ -4758,16 +4759,16 @@ def cmd_agent(args, out):
 
 
 def cmd_agent_list(args, out):
-    """agent list, and agent show NAME: a line each, as agent add takes it, header values masked."""
+    """agent list, and agent show NAME: a line each, header values masked."""
     store = AgentStore(warn=out.warn)
     name = args.name and agent_name(args.name)
     agents = {name: store.find(name)} if name else store.load().agents
     rows = [{"name": n, **agents[n], "headers": [f"{k}: {mask_secret(v)}" for k, v in
                                                  parse_headers(agents[n]["headers"]).items()]}
             for n in sorted(agents)]
-    out.done("\n".join(" ".join([f"@{r['name']}", r["url"], *("--transport " + t for t in r[
-        "transport"]), *(f"-H '{h}'" for h in r["headers"])]) for r in rows) or "No agents stored",
-        rows[0] if name else {"count": len(rows), "agents": rows})
+    out.done("\n".join("  ".join(["@" + r["name"], r["url"], *r["transport"], *r["headers"]])
+                       for r in rows) or "No agents stored",
+             rows[0] if name else {"count": len(rows), "agents": rows})
 
 
 def listen(args, out, banner, make, token, *more):

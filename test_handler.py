@@ -743,9 +743,9 @@ class NamedAgentTests(HandlerTestCase):
                 "ops": {"url": "http://agent.example", "transport": ["http+json"],
                         "headers": [f"X-API-Key: {self.KEY}"]},
                 "dev": {"url": "http://127.0.0.1:8001", "transport": [], "headers": []}})
-        line = "@ops http://agent.example --transport http+json -H 'X-API-Key: agen\u2026'"
+        line = "@ops  http://agent.example  http+json  X-API-Key: agen\u2026"
         r = self.assertOk(self.run_cli("agent", "list"))
-        self.assertEqual(r.out, f"@dev http://127.0.0.1:8001\n{line}\n")
+        self.assertEqual(r.out, f"@dev  http://127.0.0.1:8001\n{line}\n")
         self.assertEqual(self.assertOk(self.run_cli("agent", "show", "ops")).out, line + "\n")
         doc = json.loads(self.assertOk(self.run_cli("-o", "json", "agent", "list")).out)
         ops = {"name": "ops", "url": "http://agent.example", "transport": ["http+json"],
@@ -780,7 +780,7 @@ class NamedAgentTests(HandlerTestCase):
 
     def test_unknown_names_get_the_closest_or_the_known_ones_exit_2(self):
         line = self.assertError(self.run_cli("message", "send", "--url", "@ops", "hi"), 2,
-                                "no agent named @ops; none is stored")
+                                "no agent named @ops; known: none")
         self.assertIn("handler.py agent add ops URL", line)
         self.add("ops", "http://a")
         self.add("staging", "http://b")
@@ -810,11 +810,19 @@ class NamedAgentTests(HandlerTestCase):
         post = self.posts(agent)[-1]
         self.assertEqual((post.json["method"], post.headers["X-Team"], post.headers["X-API-Key"]),
                          ("SendMessage", "blue", self.KEY))
+        os.environ["HANDLER_TRANSPORT"] = "jsonrpc"   # as a flag: it wins over the stored one
+        self.assertOk(self.run_cli("message", "send", "--url", "@ops", "third"))
+        self.assertEqual(self.posts(agent)[-1].json["method"], "SendMessage")
+        del os.environ["HANDLER_TRANSPORT"]
         os.environ["HANDLER_URL"] = "@ops"
+        self.assertOk(self.run_cli("auth", "set", "--bearer-token", "-", stdin="tok-123456789\n"))
+        self.assertEqual(self.saved()[url]["credentials"]["value"], "tok-123456789")
         r = self.assertOk(self.run_cli("--debug", "task", "get"))
+        got = agent.received[-1]
+        self.assertEqual((got.method, got.path, got.headers["X-API-Key"]),
+                         ("GET", "/rest/tasks/" + self.ids(r)[0], self.KEY))
         self.assertIn("State: completed", r.out)
         self.assertNotIn(self.KEY, r.out + r.err)
-        self.assertEqual(self.posts(agent)[-1].headers["X-API-Key"], self.KEY)
         # the session is the URL's: the same with --url URL as with @ops
         self.assertEqual(self.saved()[url]["context_id"],
                          self.assertOk(self.run_cli("-o", "json", "session", "show", url)) and
@@ -865,7 +873,7 @@ class NamedAgentTests(HandlerTestCase):
         with open(os.path.join(self.home, "sessions.json"), "w") as f:
             f.write("[]")   # the sessions file is its own
         self.assertEqual(self.assertOk(self.run_cli("agent", "show", "dev")).out,
-                         "@dev http://b\n")
+                         "@dev  http://b\n")
 
     def test_mcp_tools_take_at_names(self):
         url, agent = self.agent()
