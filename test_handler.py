@@ -821,13 +821,16 @@ class NamedAgentTests(HandlerTestCase):
         got = agent.received[-1]
         self.assertEqual((got.method, got.path, got.headers["X-API-Key"]),
                          ("GET", "/rest/tasks/" + self.ids(r)[0], self.KEY))
+        self.assertEqual(got.headers["Authorization"], "Bearer tok-123456789")
         self.assertIn("State: completed", r.out)
+        self.assertIn("X-API-Key: [redacted]", r.err)
         self.assertNotIn(self.KEY, r.out + r.err)
+        self.assertNotIn("tok-123456789", r.out + r.err)
         # the session is the URL's: the same with --url URL as with @ops
-        self.assertEqual(self.saved()[url]["context_id"],
-                         self.assertOk(self.run_cli("-o", "json", "session", "show", url)) and
-                         json.loads(self.run_cli("-o", "json", "session", "show", "@ops").out)[
-                             "context_id"])
+        by_url, by_name = (json.loads(self.assertOk(self.run_cli(
+            "-o", "json", "session", "show", u)).out) for u in (url, "@ops"))
+        self.assertEqual(by_url, by_name)
+        self.assertEqual(by_name["context_id"], self.saved()[url]["context_id"])
 
     def test_session_list_names_agents_and_rename_keeps_the_conversation(self):
         url, agent = self.agent()
