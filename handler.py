@@ -4953,8 +4953,8 @@ COMMANDS = {
         "add": (cmd_agent, "store an agent's URL, --transport and headers as NAME", (
             "name=NAME  letters, digits, '.', '_' and '-' (64 at most)",
             "url=URL  the agent's base URL",
-            ("-H --header='Name: Value'  a header sent to it (repeatable; a value '-' is read "
-             "from stdin)", {"action": "append"}))),
+            ("-H --header='Name: Value'  a header to send it (repeatable; for credentials "
+             "prefer auth set --url @NAME)", {"action": "append"}))),
         "list": (cmd_agent_list, "list the named agents", ()),
         "show": (cmd_agent_list, "show a named agent (header values masked)", ("name=NAME",)),
         "rename": (cmd_agent, "rename an agent (its session stays)",
@@ -5024,7 +5024,7 @@ EXAMPLES = {
                    "auth clear --url https://agent.example.com"),
     "agent add": ("agent add ops http://agent:8000",
                   "agent add prod https://agent.example.com --transport http+json "
-                  "-H 'X-API-Key: -' < key.txt"),
+                  "-H 'X-Team: ops'"),
     "agent list": ("agent list", "-o json agent list"),
     "agent show": ("agent show ops", "-o json agent show prod"),
     "agent rename": ("agent rename ops staging", "agent rename prod prod-eu   # the session stays"),
