@@ -963,7 +963,6 @@ class SessionStore:
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
         self.path = os.path.join(self.home, self.NAME + ".json")
-        self.what = self.NAME + " file"   # as messages name it
         self.sessions, self.cards = {}, {}   # cards: of new agents, saved with their sessions
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
 
@@ -994,7 +993,7 @@ class SessionStore:
             problem = f"cannot be read ({exc.strerror})"
         else:
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
-                raise HandlerError(f"{self.what} {path} is " + (
+                raise HandlerError(f"{self.NAME} file {path} is " + (
                     f"larger than {self.MAX_FILE >> 20} MiB" if data else {
                         stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device")
                     + ", not a regular file"),
@@ -1022,8 +1021,8 @@ class SessionStore:
             owner = os.geteuid()
         if os.lstat(self.path).st_uid == owner == os.geteuid():
             return real
-        raise HandlerError(f"{self.what} {self.path} is a symbolic link to {real}, and the link "
-                           "or its file belongs to another user",
+        raise HandlerError(f"{self.NAME} file {self.path} is a symbolic link to {real}, and the "
+                           "link or its file belongs to another user",
                            hint=f"remove the link: rm {self.path}")
 
     def _move_aside(self, path, problem):
@@ -1039,10 +1038,10 @@ class SessionStore:
             os.rename(path, kept)
         except OSError as exc:
             os.unlink(kept)
-            raise HandlerError(f"{self.what} {path} {problem} and could not be moved aside "
+            raise HandlerError(f"{self.NAME} file {path} {problem} and could not be moved aside "
                                f"({exc.strerror})",
                                hint="move it away yourself, or set HANDLER_HOME") from None
-        self.warn(f"{self.what} {path} {problem}; kept it as {kept}; starting fresh")
+        self.warn(f"{self.NAME} file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
         """Refuse a HANDLER_HOME that is not a directory, belongs to another user or can be written
@@ -1111,7 +1110,7 @@ class SessionStore:
             except (ValueError, OSError, OverflowError):
                 pid = 0
             raise HandlerError(
-                f"{self.what} is locked by another "
+                f"{self.NAME} file is locked by another "
                 + (f"handler process (pid {pid})" if pid > 0 else "process")
                 + f" for more than {self.LOCK_WAIT:g} s ({path})",
                 hint="wait for it to finish, or end it; the lock goes with its process "
@@ -1148,7 +1147,7 @@ class SessionStore:
                           "EROFS": ("the file system is read-only", "set HANDLER_HOME to a "
                                     "directory on a writable file system")}.get(
                 name, (exc.strerror or str(exc), "check HANDLER_HOME"))
-            raise HandlerError(f"cannot write {self.what} {self.path}: {cause} ({name})",
+            raise HandlerError(f"cannot write {self.NAME} file {self.path}: {cause} ({name})",
                                hint=fix) from None
         if raw is not None:
             self._remember(raw)
