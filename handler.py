@@ -958,11 +958,14 @@ class AgentSession(_Record):
 
 
 class SessionStore:
-    """Sessions for every agent URL, in HANDLER_HOME/sessions.json.
+    """Sessions for every agent URL, in HANDLER_HOME/sessions.json (NAME.json: AgentStore's file
+    is kept by the same code).
 
     Safe for many processes at once: every write takes an exclusive lock, re-reads the file,
     applies only its own change, and replaces the file atomically (temp file, fsync, rename).
     A corrupt file is moved aside, never overwritten."""
+    NAME = "sessions"
+    OWN_FILE = 0   # 1: warn of loose modes of the file only (AgentStore: this store warns of home)
 
     LOCK_WAIT = 10.0
     MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
@@ -972,7 +975,7 @@ class SessionStore:
 
     def __init__(self, home=None, warn=None):
         self.home = home or handler_home()
-        self.path = os.path.join(self.home, "sessions.json")
+        self.path = os.path.join(self.home, self.NAME + ".json")
         self.sessions, self.cards = {}, {}   # cards: of new agents, saved with their sessions
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
 
@@ -1003,7 +1006,7 @@ class SessionStore:
             problem = f"cannot be read ({exc.strerror})"
         else:
             if mode != stat.S_IFREG or len(data) > self.MAX_FILE:
-                raise HandlerError(f"sessions file {path} is " + (
+                raise HandlerError(f"{self.NAME} file {path} is " + (
                     f"larger than {self.MAX_FILE >> 20} MiB" if data else {
                         stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO"}.get(mode, "a device")
                     + ", not a regular file"),
@@ -1020,7 +1023,7 @@ class SessionStore:
             return {}
 
     def _file(self):
-        """The file to read and replace: sessions.json, or the file it links to when the link and
+        """The file to read and replace: NAME.json, or the file it links to when the link and
         that file are this user's own (a dotfiles checkout). Anyone else's link is refused."""
         if not os.path.islink(self.path):
             return self.path
@@ -1031,8 +1034,8 @@ class SessionStore:
             owner = os.geteuid()
         if os.lstat(self.path).st_uid == owner == os.geteuid():
             return real
-        raise HandlerError(f"sessions file {self.path} is a symbolic link to {real}, and the link "
-                           "or its file belongs to another user",
+        raise HandlerError(f"{self.NAME} file {self.path} is a symbolic link to {real}, and the "
+                           "link or its file belongs to another user",
                            hint=f"remove the link: rm {self.path}")
 
     def _move_aside(self, path, problem):
@@ -1048,10 +1051,10 @@ class SessionStore:
             os.rename(path, kept)
         except OSError as exc:
             os.unlink(kept)
-            raise HandlerError(f"sessions file {path} {problem} and could not be moved aside "
+            raise HandlerError(f"{self.NAME} file {path} {problem} and could not be moved aside "
                                f"({exc.strerror})",
                                hint="move it away yourself, or set HANDLER_HOME") from None
-        self.warn(f"sessions file {path} {problem}; kept it as {kept}; starting fresh")
+        self.warn(f"{self.NAME} file {path} {problem}; kept it as {kept}; starting fresh")
 
     def _check_modes(self):
         """Refuse a HANDLER_HOME that is not a directory, belongs to another user or can be written
@@ -1076,7 +1079,7 @@ class SessionStore:
                 f"fix it with: chmod 700 {home}" if "mode" in problem else
                 "set HANDLER_HOME to a directory of your own (Handler makes a missing one)"))
         self._checked_modes = True
-        for path, mode in ((home, 0o700), (self.path, 0o600)):
+        for path, mode in ((home, 0o700), (self.path, 0o600))[self.OWN_FILE:]:
             try:
                 st = os.stat(path)
             except OSError:
@@ -1088,6 +1091,7 @@ class SessionStore:
     def _remember(self, raw):
         self.sessions = {url: AgentSession.from_entry(url, merge_entries(raw, url, keys))
                          for url, keys in url_groups(raw).items()}
+    groups = staticmethod(url_groups)
 
     # -- writing
     def _locked(self):
@@ -1119,7 +1123,7 @@ class SessionStore:
             except (ValueError, OSError, OverflowError):
                 pid = 0
             raise HandlerError(
-                "sessions file is locked by another "
+                f"{self.NAME} file is locked by another "
                 + (f"handler process (pid {pid})" if pid > 0 else "process")
                 + f" for more than {self.LOCK_WAIT:g} s ({path})",
                 hint="wait for it to finish, or end it; the lock goes with its process "
@@ -1136,13 +1140,13 @@ class SessionStore:
         (None: every URL in the file), write the file back atomically, unlock; an entry that change
         returns false for is removed. With no change, only check that a write would work (before
         a message is sent): take the lock, and write and remove a temp file a little larger than
-        the sessions file."""
+        the sessions file. groups(raw): the raw keys of each entry's key in the file."""
         import errno
         try:
             with self._locked():
                 raw = change and self._read(quarantine=True)
                 if change:
-                    groups = url_groups(raw)
+                    groups = self.groups(raw)
                     for key in groups if urls is None else urls:
                         if not change(key, merge_entries(raw, key, groups.get(key, []))):
                             del raw[key]
@@ -1156,7 +1160,7 @@ class SessionStore:
                           "EROFS": ("the file system is read-only", "set HANDLER_HOME to a "
                                     "directory on a writable file system")}.get(
                 name, (exc.strerror or str(exc), "check HANDLER_HOME"))
-            raise HandlerError(f"cannot write sessions file {self.path}: {cause} ({name})",
+            raise HandlerError(f"cannot write {self.NAME} file {self.path}: {cause} ({name})",
                                hint=fix) from None
         if raw is not None:
             self._remember(raw)
@@ -1167,7 +1171,7 @@ class SessionStore:
         path = self._file()
         folder = os.path.dirname(path)
         self._remove_stale(folder)
-        tmp = os.path.join(folder, f".sessions.{os.urandom(6).hex()}.tmp")
+        tmp = os.path.join(folder, f".{self.NAME}.{os.urandom(6).hex()}.tmp")
         fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
         try:
             with open(fd, "wb") as f:
@@ -1192,11 +1196,11 @@ class SessionStore:
 
     def _remove_stale(self, folder):
         """Remove the temp files (credentials inside) of writers killed more than a minute ago:
-        only this user's regular files named .sessions.*.tmp."""
+        only this user's regular files named .NAME.*.tmp."""
         for entry in os.scandir(folder):
             try:
                 st = entry.stat(follow_symlinks=False)
-                if (entry.name.startswith(".sessions.") and entry.name.endswith(".tmp")
+                if (entry.name.startswith(f".{self.NAME}.") and entry.name.endswith(".tmp")
                         and entry.is_file(follow_symlinks=False) and st.st_uid == os.geteuid()
                         and time.time() - st.st_mtime > self.STALE_TEMP):
                     os.unlink(entry)
@@ -1259,6 +1263,39 @@ class SessionStore:
         self._transaction(change, [normalise_url(agent_url)] if agent_url else None)
         return removed
 
+
+
+class AgentStore(SessionStore):
+    """Named agents, in HANDLER_HOME/agents.json, kept by the sessions file's code (locks, atomic
+    writes, 0600, corruption): {name: {"url": the normalised URL, "transport": [bindings],
+    "headers": ["Name: Value", as -H takes them]}}. Header values may be secrets: never shown."""
+    NAME, OWN_FILE = "agents", 1
+
+    @staticmethod
+    def groups(raw):
+        return {k: [k] for k in raw if isinstance(raw[k], dict)}
+
+    def _remember(self, raw):   # an entry that is not in the shape above is left out
+        self.agents = {k: v for k, v in raw.items()
+                       if _typed(v, ("url", str), ("transport", list), ("headers", list))}
+
+    def find(self, name):
+        """The agent stored as name; an unknown name is a usage error naming the closest one, or
+        else all of them."""
+        known = self.load().agents
+        if name not in known:
+            close = closest(name, known)
+            raise usage_error(f"no agent named @{name}; " + (f"did you mean @{close}?" if close else
+                              f"known: {', '.join(sorted(known)) or 'none'}"),
+                              f"add it: {PROG} agent add {name} URL")
+        return known[name]
+
+
+def closest(word, words):
+    """The one of words nearest to word, as git suggests for a mistyped command; None if none is
+    near."""
+    import difflib
+    return next(iter(difflib.get_close_matches(word, words, 1)), None)
 
 
 class _Fd(int):
@@ -2670,11 +2707,19 @@ class Output:
                        + (f": {skill['description']}" if skill.get("description") else "")
                        for skill in skills])
 
-    def sessions(self, sessions):
-        self._text({"count": len(sessions), "sessions": [s.summary() for s in sessions]},
-                   f"Saved Sessions ({len(sessions)})" if sessions else "No saved sessions",
-                   *[line for s in sessions for line in (
-                       *self._session_lines(s, "\n", "  "), ("  Last used", s.updated_at))])
+    def sessions(self, sessions, agents={}):
+        """The sessions, each with the names of the agents stored for its URL, if any."""
+        rows = [s.summary() for s in sessions]
+        for row in rows:
+            names = [n for n in agents if agents[n]["url"] == row["agent_url"]]
+            if names:
+                row["names"] = names
+        self._text({"count": len(rows), "sessions": rows},
+                   f"Saved Sessions ({len(rows)})" if rows else "No saved sessions",
+                   *[line for s, row in zip(sessions, rows) for line in (
+                       *self._session_lines(s, "\n", "  "),
+                       ("  Named", ", ".join("@" + n for n in row.get("names", ())) or None),
+                       ("  Last used", s.updated_at))])
 
     def session(self, session):
         self._text(session.summary(), *self._session_lines(session, "Session for ", "", "none"))
@@ -3650,7 +3695,8 @@ _STR = {"type": "string"}
 # The tools' arguments, by name: an inputSchema names them (the required ones, | the others).
 MCP_ARGUMENTS = {
     "agent_url": {"type": "string",
-                  "description": "the agent's base URL, e.g. http://127.0.0.1:8000"},
+                  "description": "the agent's base URL, e.g. http://127.0.0.1:8000, or @NAME "
+                                 "(an agent named with handler.py agent add)"},
     "message": _STR, "context_id": _STR, "webhook_url": _STR, "config_id": _STR, "page_token": _STR,
     "task_id": {"type": "string",
                 "description": "the task id (default: the task saved in the agent's session)"},
@@ -3826,12 +3872,15 @@ class McpServer:
     # (op) and the arguments; each returns (text, structured content)
     def _agent(self, agent_url, use_session=True):
         """(the conversation with an agent, its session), the session file read afresh."""
+        args = _Options(url=agent_url)
+        agent_url = require_url(args, self)
         store = use_session and open_store(self)
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and (   # a renewed OAuth2 token
             lambda renewed: store.set_credentials(agent_url, renewed))
-        return Conversation(A2AClient(agent_url, self.transport(), None, creds, self.warn, save),
+        return Conversation(A2AClient(agent_url, self.transport(), parse_headers(args.header),
+                                      creds, self.warn, save, transport_order(args)),
                             store or None, agent_url, self.timeout), session
 
     @staticmethod
@@ -3903,18 +3952,20 @@ class McpServer:
 
     def tool_sessions(self, op):
         """list_sessions."""
-        return self._shown(Output.sessions, open_store(self).list_all())
+        return self._shown(Output.sessions, open_store(self).list_all(),
+                           AgentStore(warn=self.warn).load().agents)
 
     def tool_info(self, op, agent_url):
         """get_session_info."""
-        return self._shown(Output.session, open_store(self).get(agent_url))
+        return self._shown(Output.session, open_store(self).get(
+            require_url(_Options(url=agent_url), self)))
 
     def tool_data(self, op, agent_url=None, all=False):
         """clear_session_data."""
         if bool(agent_url) == bool(all):
             raise usage_error("clear_session_data needs agent_url or all=true (not both)")
-        open_store(self).clear(None if all else agent_url, keep_credentials=True)
-        cleared = "all" if all else normalise_url(agent_url)
+        cleared = "all" if all else normalise_url(require_url(_Options(url=agent_url), self))
+        open_store(self).clear(None if all else cleared, keep_credentials=True)
         return ("Cleared all sessions" if all else f"Cleared session for {cleared}"), \
             {"cleared": cleared}
 
@@ -4105,13 +4156,27 @@ def _prompt_reader(home):
 
 
 
-def require_url(args, optional=False):
-    url = _setting(args, "url", "HANDLER_URL")
-    if not (url or optional):
+def require_url(args, out, needed=True):
+    """The agent URL every command, chat and the MCP tools use: the agent_url argument, else --url,
+    else $HANDLER_URL (None if not needed and none is given). @NAME is the URL of the agent stored
+    as NAME; its transport and headers go into args (--transport, $HANDLER_TRANSPORT and -H
+    win)."""
+    url = _pick("url", ("flag", args.agent_url or args.url or None),
+                ("environment HANDLER_URL", os.environ.get("HANDLER_URL") or None),
+                ("default", "")).strip()
+    if url[:1] == "@":
+        agent = AgentStore(warn=out.warn).find(url[1:])
+        url = agent["url"]
+        args.update(url=url, agent_transport=agent["transport"],
+                    header=agent["headers"] + (args.header or []))
+    if not (url or needed):
+        return None
+    if not url:
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
                           "--url http://127.0.0.1:8000")
-    return url and normalise_url(url) and url.strip()   # fails early on a URL that is not one
+    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
+    return url
 
 
 def read_secret(value, what):
@@ -4291,8 +4356,8 @@ def make_transport(args, out, session=None):
 
 def transport_order(args):
     """--transport (repeatable) or HANDLER_TRANSPORT=jsonrpc,http+json: bindings in the
-    order to prefer them; None to follow the agent's order."""
-    names = _setting(args, "transport", "HANDLER_TRANSPORT") or []
+    order to prefer them (else those stored for @NAME); None to follow the agent's order."""
+    names = _setting(args, "transport", "HANDLER_TRANSPORT", args.agent_transport or None) or []
     if isinstance(names, str):
         names = [n.strip().lower() for n in names.split(",") if n.strip()]
     for name in names:
@@ -4304,7 +4369,7 @@ def transport_order(args):
 def make_client(args, out, store=None, cached=True):
     """The client for --url, with the credentials and (when cached) the card kept in its session
     in store; renewed OAuth2 tokens and fetched cards are saved there."""
-    url = require_url(args)
+    url = require_url(args, out)
     session = store and store.get(url)
     creds = pick_credentials(args, session)
 
@@ -4369,7 +4434,7 @@ def finish(conv, task, out, args):
 
 
 def cmd_message_send(args, out):
-    url = require_url(args)
+    url = require_url(args, out)
     parts = read_message_parts(args)
     push = args.push_url and webhook_config(args.push_url, args.push_token)
     store = None if args.no_session else open_store(out)
@@ -4529,7 +4594,7 @@ def cmd_card_validate(args, out):
 def task_target(args, out):
     """(conversation, task id) of a task command: the id given, else the one saved in the
     session for --url."""
-    url = require_url(args)
+    url = require_url(args, out)
     store = open_store(out)
     task_id = target_task(store.get(url), args.task_id)
     return Conversation(make_client(args, out, store), store, url, args.timeout), task_id
@@ -4595,11 +4660,11 @@ def cmd_task_notification(args, out):
 
 
 def cmd_session_list(args, out):
-    out.sessions(open_store(out).list_all())
+    out.sessions(open_store(out).list_all(), AgentStore(warn=out.warn).load().agents)
 
 
 def cmd_session_show(args, out):
-    url = args.agent_url or args.url or os.environ.get("HANDLER_URL")
+    url = require_url(args, out, False)
     if not url:
         raise usage_error("session show needs an agent URL",
                           f"for example: {PROG} session show http://127.0.0.1:8000")
@@ -4612,7 +4677,7 @@ def _said(removed):
 
 
 def cmd_session_clear(args, out):
-    url = None if args.all else normalise_url(args.agent_url)
+    url = None if args.all else normalise_url(require_url(args, out))
     removed = open_store(out).clear(url, args.keep_credentials)
     text = ("Cleared session for " if url else "Cleared all sessions: ") + _said(removed) \
         if removed else (f"No session stored for {url}" if url else "No sessions stored") \
@@ -4630,7 +4695,7 @@ def cmd_session_prune(args, out):
 
 
 def cmd_auth_set(args, out):
-    url = normalise_url(require_url(args))
+    url = normalise_url(require_url(args, out))
     header, token_url = args.header_name, args.oauth2_token_url
     creds = cert = shown = None
     said = []
@@ -4662,7 +4727,7 @@ def cmd_auth_set(args, out):
 
 
 def cmd_auth_login(args, out):
-    url = require_url(args)
+    url = require_url(args, out)
     store = open_store(out)
     client = make_client(args, out, store)
     flow = device_flow(client.fetch_card())
@@ -4682,7 +4747,7 @@ def cmd_auth_login(args, out):
 
 def cmd_auth_show(args, out):
     store = open_store(out)
-    url = args.url or os.environ.get("HANDLER_URL")
+    url = require_url(args, out, False)
     sessions = [store.get(url)] if url else store.list_all()
     out.credentials([s for s in sessions if s.credentials or s.client_cert])
 
@@ -4690,7 +4755,7 @@ def cmd_auth_show(args, out):
 def cmd_config_show(args, out):
     """Every setting as a call to --url would have it, and where it came from: each picked by
     the code that picks it for that call (which keeps its source in SOURCES); nothing is sent."""
-    url = require_url(args, optional=True)
+    url = require_url(args, out, False)
     session = url and open_store(out).get(url)
     transport = make_transport(args, out, session)
     values = {**vars(transport), "url": url, "transport": transport_order(args), "credentials":
@@ -4700,11 +4765,60 @@ def cmd_config_show(args, out):
 
 
 def cmd_auth_clear(args, out):
-    url = normalise_url(require_url(args))
+    url = normalise_url(require_url(args, out))
     removed = open_store(out).clear_credentials(url)
     text = f"Cleared {' and '.join(removed)} for {url}" if removed else \
         f"No credentials stored for {url}; nothing cleared"
     out.done(text, {"cleared": url, "removed": removed})
+
+
+def agent_name(text):
+    """A name of agent add and the others: letters, digits, '.', '_' and '-', the first a letter
+    or a digit, 64 at most (so that no name is a URL or a path); an '@' before it is dropped."""
+    import re
+    name = text.lstrip("@")
+    if re.fullmatch(r"[A-Za-z0-9][\w.-]{0,63}", name, re.ASCII):
+        return name
+    raise usage_error(f"invalid agent name {text!r}: use letters, digits, '.', '_' and '-' "
+                      "(64 at most, the first a letter or digit)", "for example: ops, prod-eu")
+
+
+def cmd_agent(args, out):
+    """agent add, rename and remove, as one change of agents.json under its lock: the old name's
+    entry (none for add) is removed, and the new name (none for remove) gets it."""
+    store, action = AgentStore(warn=out.warn), args.action
+    old = agent_name(args.name) if action != "add" else None
+    new = agent_name(args.new_name or args.name) if action != "remove" else None
+    entry = store.find(old) if old else {"url": normalise_url(args.url),   # unknown old: exit 2
+                                         "transport": args.transport or [],
+                                         "headers": args.header or []}
+    parse_headers(args.header)   # each 'Name: Value'
+
+
+    def change(key, there):
+        if key == new:
+            if there:
+                raise usage_error(f"an agent named @{new} is stored already ({there.get('url')})",
+                                  f"pick another name, or first: {PROG} agent remove {new}")
+            return there.update(entry) or there
+    store._transaction(change, list(filter(None, (new, old))))
+    doc = {"stored": new, "removed": old, "url": entry["url"]}
+    out.done({"add": "Stored @{stored}: {url}", "rename": "Renamed @{removed} to @{stored} ({url})"
+              "; its session stays", "remove": "Removed @{removed} ({url}); its session stays"}[
+                  action].format(**doc), doc)
+
+
+def cmd_agent_list(args, out):
+    """agent list, and agent show NAME: a line each, header values masked."""
+    store = AgentStore(warn=out.warn)
+    name = args.name and agent_name(args.name)
+    agents = {name: store.find(name)} if name else store.load().agents
+    rows = [{"name": n, **agents[n], "headers": [f"{k}: {mask_secret(v)}" for k, v in
+                                                 parse_headers(agents[n]["headers"]).items()]}
+            for n in sorted(agents)]
+    out.done("\n".join("  ".join(["@" + r["name"], r["url"], *r["transport"], *r["headers"]])
+                       for r in rows) or "No agents stored",
+             rows[0] if name else {"count": len(rows), "agents": rows})
 
 
 def listen(args, out, banner, make, token, *more):
@@ -4735,7 +4849,7 @@ def cmd_server_push(args, out):
 
 
 def cmd_chat(args, out):
-    url = require_url(args)
+    url = require_url(args, out)
     store = open_store(out)
     interactive = _is_tty(sys.stdin)
     client = make_client(args, out, store, cached=False)   # the whole card
@@ -4858,7 +4972,9 @@ def completion_lines(parser, at=":"):
 
 
 def cmd_completion(args, out):
-    if args.urls:   # what --url completes (one a line): the saved agents' URLs
+    if args.urls:   # what --url completes (one a line): the named agents, the saved agents' URLs
+        for name in sorted(AgentStore(warn=out.warn).load().agents):
+            out.line("@" + name)
         for session in open_store(out).list_all():
             out.line(session.agent_url)
     else:
@@ -4905,7 +5021,7 @@ _GLOBALS = (
     "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
     "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
     "($HANDLER_RECORD)")
-_URL_OPTION = "--url=URL  the agent's base URL (default: $HANDLER_URL)"
+_URL_OPTION = "--url=URL  the agent's base URL, or @NAME (see agent add; default: $HANDLER_URL)"
 _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
     "--api-key=K  an API key for this call only",
@@ -4993,6 +5109,17 @@ COMMANDS = {
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
+    "agent": ("named agents: @NAME wherever an agent URL goes", {
+        "add": (cmd_agent, "store an agent's URL, --transport and headers as NAME", (
+            "name=NAME  letters, digits, '.', '_' and '-' (64 at most)",
+            "url=URL  the agent's base URL",
+            ("-H --header='Name: Value'  a header to send it (repeatable; for credentials "
+             "prefer auth set --url @NAME)", {"action": "append"}))),
+        "list": (cmd_agent_list, "list the named agents", ()),
+        "show": (cmd_agent_list, "show a named agent (header values masked)", ("name=NAME",)),
+        "rename": (cmd_agent, "rename an agent (its session stays)",
+                   ("name=OLD", "new_name=NEW")),
+        "remove": (cmd_agent, "forget a named agent (its session stays)", ("name=NAME",))}),
     "config": ("the settings Handler uses", {
         "show": (cmd_config_show, "show every setting and where it came from (secrets masked)",
                  _AGENT[:4])}),
@@ -5063,7 +5190,14 @@ EXAMPLES = {
                    "auth clear --url https://agent.example.com"),
     "config show": ("config show --url http://agent:8000",
                     "--timeout 30 -o json config show   # no --url: $HANDLER_URL, if set"),
-    "chat": ("chat --url http://127.0.0.1:8000",
+    "agent add": ("agent add ops http://agent:8000",
+                  "agent add prod https://agent.example.com --transport http+json "
+                  "-H 'X-Team: ops'"),
+    "agent list": ("agent list", "-o json agent list"),
+    "agent show": ("agent show ops", "-o json agent show prod"),
+    "agent rename": ("agent rename ops staging", "agent rename prod prod-eu   # the session stays"),
+    "agent remove": ("agent remove ops", "agent remove staging   # see session clear"),
+    "chat": ("chat --url http://127.0.0.1:8000", "chat --url @ops   # an agent named by agent add",
              "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
     "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",
             "--timeout 600 --debug mcp   # its log on stderr"),
@@ -5205,11 +5339,10 @@ def build_parser(argv=None):
 
         def _check_value(self, action, value):   # a mistyped choice: the closest, as git says
             if action.choices and value not in action.choices:
-                import difflib
-                close = difflib.get_close_matches(value, action.choices, 1)
+                close = closest(value, action.choices)
                 if close:
                     raise argparse.ArgumentError(
-                        action, f"invalid choice: {value!r} (did you mean {close[0]!r}?)")
+                        action, f"invalid choice: {value!r} (did you mean {close!r}?)")
             super()._check_value(action, value)
 
     def options(parser, specs, hide=False):

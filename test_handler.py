@@ -721,6 +721,208 @@ class ReplyOutputTests(HandlerTestCase):
                 self.assertEqual((r.out, r.err), (text.out, text.err))
 
 
+class NamedAgentTests(HandlerTestCase):
+    """agent add/list/show/rename/remove, and @NAME wherever an agent URL goes: --url,
+    HANDLER_URL, chat and the MCP tools' agent_url; its stored transport and headers apply."""
+    KEY = "agent-key-0123456789-secret"
+
+    def add(self, name, url, *more):
+        return self.assertOk(self.run_cli("agent", "add", name, url, *more))
+
+    def agents_path(self):
+        return os.path.join(self.home, "agents.json")
+
+    def test_add_list_show_store_0600_and_never_show_a_header_value(self):
+        r = self.add("ops", "http://Agent.example:80/", "-H", f"X-API-Key: {self.KEY}",
+                     "--transport", "http+json")
+        self.assertEqual(r.out, "Stored @ops: http://agent.example\n")
+        self.add("@dev", "http://127.0.0.1:8001")   # the '@' is dropped
+        self.assertEqual(os.stat(self.agents_path()).st_mode & 0o777, 0o600)
+        with open(self.agents_path()) as f:
+            self.assertEqual(json.load(f), {
+                "ops": {"url": "http://agent.example", "transport": ["http+json"],
+                        "headers": [f"X-API-Key: {self.KEY}"]},
+                "dev": {"url": "http://127.0.0.1:8001", "transport": [], "headers": []}})
+        line = "@ops  http://agent.example  http+json  X-API-Key: agen\u2026"
+        r = self.assertOk(self.run_cli("agent", "list"))
+        self.assertEqual(r.out, f"@dev  http://127.0.0.1:8001\n{line}\n")
+        self.assertEqual(self.assertOk(self.run_cli("agent", "show", "ops")).out, line + "\n")
+        doc = json.loads(self.assertOk(self.run_cli("-o", "json", "agent", "list")).out)
+        ops = {"name": "ops", "url": "http://agent.example", "transport": ["http+json"],
+               "headers": ["X-API-Key: agen\u2026"]}
+        self.assertEqual(doc, {"count": 2, "agents": [
+            {"name": "dev", "url": "http://127.0.0.1:8001", "transport": [], "headers": []}, ops]})
+        r = self.assertOk(self.run_cli("agent", "show", "@ops", "-o", "json"))
+        self.assertEqual(json.loads(r.out), ops)
+        for argv in (("agent", "list"), ("agent", "show", "ops"), ("-o", "json", "agent", "list")):
+            self.assertNotIn(self.KEY[4:], self.run_cli(*argv).out)
+        self.assertNotIn(self.KEY, r.out + r.err)
+
+    def test_name_rules_and_taken_names(self):
+        for bad in ("http://agent:8000", "agent:8000", "a/b", "a b", "-x", ".x", "x" * 65, "",
+                    "\u00e9t\u00e9"):
+            with self.subTest(name=bad):
+                self.assertError(self.run_cli("agent", "add", "--", bad, "http://a"), 2,
+                                 "invalid agent name", "letters, digits")
+        self.add("prod-eu.v2_a", "http://a")
+        self.add("x" * 64, "http://b")
+        self.assertError(self.run_cli("agent", "add", "prod-eu.v2_a", "http://c"), 2,
+                         "an agent named @prod-eu.v2_a is stored already (http://a)")
+        self.assertError(self.run_cli("agent", "rename", "prod-eu.v2_a", "x" * 64), 2,
+                         "is stored already (http://b)")
+        self.assertError(self.run_cli("agent", "rename", "prod-eu.v2_a", "prod-eu.v2_a"), 2,
+                         "is stored already")
+        self.assertError(self.run_cli("agent", "add", "ok", "ftp://a"), 2, "invalid agent URL")
+        self.assertError(self.run_cli("agent", "add", "ok", "http://a", "-H", "bad"), 2,
+                         "invalid header")
+        with open(self.agents_path()) as f:
+            self.assertEqual(sorted(json.load(f)), ["prod-eu.v2_a", "x" * 64])
+
+    def test_unknown_names_get_the_closest_or_the_known_ones_exit_2(self):
+        line = self.assertError(self.run_cli("message", "send", "--url", "@ops", "hi"), 2,
+                                "no agent named @ops; known: none")
+        self.assertIn("handler.py agent add ops URL", line)
+        self.add("ops", "http://a")
+        self.add("staging", "http://b")
+        for argv in (("message", "send", "--url", "@opz", "hi"), ("agent", "show", "opz"),
+                     ("agent", "remove", "@opz"), ("agent", "rename", "opz", "new"),
+                     ("task", "get", "--url", "@opz"), ("session", "show", "@opz")):
+            with self.subTest(argv=argv):
+                self.assertError(self.run_cli(*argv), 2, "no agent named @opz; did you mean @ops?")
+        self.assertError(self.run_cli("card", "get", "--url", "@zzz"), 2,
+                         "no agent named @zzz; known: ops, staging")
+        os.environ["HANDLER_URL"] = "@stagng"
+        self.assertError(self.run_cli("task", "get"), 2, "did you mean @staging?")
+        err = self.assertJsonError(self.run_cli("-o", "json", "chat"), "A2ACLI_ERR_USAGE", 2)
+        self.assertIn("no agent named @stagng; did you mean @staging?", err["message"])
+
+    def test_at_name_sends_to_the_url_with_its_transport_and_headers_flags_win(self):
+        url, agent = self.agent(("1.0",))
+        self.add("ops", url, "-H", f"X-API-Key: {self.KEY}", "-H", "X-Team: red",
+                 "--transport", "http+json")
+        r = self.assertOk(self.run_cli("message", "send", "--url", "@ops", "hello"))
+        self.assertIn("Echo: hello", r.out)
+        post = self.posts(agent)[-1]
+        self.assertEqual((post.path, post.headers["X-API-Key"], post.headers["X-Team"]),
+                         ("/rest/message:send", self.KEY, "red"))   # the stored binding
+        self.assertOk(self.run_cli("--transport", "jsonrpc", "message", "send", "--url", "@ops",
+                                   "-H", "X-Team: blue", "again"))
+        post = self.posts(agent)[-1]
+        self.assertEqual((post.json["method"], post.headers["X-Team"], post.headers["X-API-Key"]),
+                         ("SendMessage", "blue", self.KEY))
+        os.environ["HANDLER_TRANSPORT"] = "jsonrpc"   # as a flag: it wins over the stored one
+        self.assertOk(self.run_cli("message", "send", "--url", "@ops", "third"))
+        self.assertEqual(self.posts(agent)[-1].json["method"], "SendMessage")
+        del os.environ["HANDLER_TRANSPORT"]
+        os.environ["HANDLER_URL"] = "@ops"
+        self.assertOk(self.run_cli("auth", "set", "--bearer-token", "-", stdin="tok-123456789\n"))
+        self.assertEqual(self.saved()[url]["credentials"]["value"], "tok-123456789")
+        r = self.assertOk(self.run_cli("--debug", "task", "get"))
+        got = agent.received[-1]
+        self.assertEqual((got.method, got.path, got.headers["X-API-Key"]),
+                         ("GET", "/rest/tasks/" + self.ids(r)[0], self.KEY))
+        self.assertEqual(got.headers["Authorization"], "Bearer tok-123456789")
+        self.assertIn("State: completed", r.out)
+        self.assertIn("X-API-Key: [redacted]", r.err)
+        self.assertNotIn(self.KEY, r.out + r.err)
+        self.assertNotIn("tok-123456789", r.out + r.err)
+        # the session is the URL's: the same with --url URL as with @ops
+        by_url, by_name = (json.loads(self.assertOk(self.run_cli(
+            "-o", "json", "session", "show", u)).out) for u in (url, "@ops"))
+        self.assertEqual(by_url, by_name)
+        self.assertEqual(by_name["context_id"], self.saved()[url]["context_id"])
+
+    def test_session_list_names_agents_and_rename_keeps_the_conversation(self):
+        url, agent = self.agent()
+        self.add("ops", url)
+        self.add("also", url + "/")
+        first = self.ids(self.assertOk(self.run_cli("message", "send", "--url", "@ops", "one")))
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertIn(f"\n{url}\n  Context ID: {first[1]}\n", r.out)
+        self.assertIn("  Named: @ops, @also\n  Last used: ", r.out)
+        doc = json.loads(self.assertOk(self.run_cli("-o", "json", "session", "list")).out)
+        self.assertEqual(doc["sessions"][0]["names"], ["ops", "also"])
+        self.assertEqual(self.assertOk(self.run_cli("agent", "rename", "ops", "prod")).out,
+                         f"Renamed @ops to @prod ({url}); its session stays\n")
+        self.assertOk(self.run_cli("agent", "remove", "also"))
+        again = self.ids(self.assertOk(self.run_cli("message", "send", "--url", "@prod", "two")))
+        self.assertEqual(again[1], first[1])   # the same conversation
+        self.assertEqual(self.posts(agent)[-1].json["params"]["message"]["contextId"], first[1])
+        doc = json.loads(self.assertOk(self.run_cli("-o", "json", "session", "list")).out)
+        self.assertEqual(doc["sessions"][0]["names"], ["prod"])
+        r = self.assertOk(self.run_cli("-o", "json", "agent", "remove", "prod"))
+        self.assertEqual(json.loads(r.out), {"stored": None, "removed": "prod", "url": url})
+        r = self.assertOk(self.run_cli("session", "list"))
+        self.assertNotIn("Named", r.out)
+        self.assertIn(first[1], r.out)   # the session stays
+        self.assertEqual(self.assertOk(self.run_cli("agent", "list")).out, "No agents stored\n")
+
+    def test_agents_file_corrupt_or_linked_as_the_sessions_file(self):
+        os.makedirs(self.home, 0o700)
+        with open(os.open(self.agents_path(), os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("{not json")
+        r = self.run_cli("agent", "list")
+        self.assertEqual((r.code, r.out), (0, "No agents stored\n"))
+        self.assertRegex(r.err, r"^warning: agents file \S+agents.json is not valid JSON; kept it "
+                                r"as \S+agents.json.corrupt-\d{8}T\d{6}; starting fresh\n$")
+        self.add("ops", "http://a")
+        other = os.path.join(self.tmp, "elsewhere.json")
+        os.replace(self.agents_path(), other)
+        os.symlink(other, self.agents_path())   # one's own link: followed, as sessions.json's
+        self.add("dev", "http://b")
+        with open(other) as f:
+            self.assertEqual(sorted(json.load(f)), ["dev", "ops"])
+        self.assertTrue(os.path.islink(self.agents_path()))
+        with open(os.path.join(self.home, "sessions.json"), "w") as f:
+            f.write("[]")   # the sessions file is its own
+        self.assertEqual(self.assertOk(self.run_cli("agent", "show", "dev")).out,
+                         "@dev  http://b\n")
+
+    def test_mcp_tools_take_at_names(self):
+        url, agent = self.agent()
+        self.add("ops", url, "-H", f"X-API-Key: {self.KEY}")
+        proc = McpProc(self)
+        proc.initialize(MCP_NEWEST)
+        text, result = proc.ok("send_message", agent_url="@ops", message="hi")
+        self.assertIn("Echo: hi", text)
+        self.assertEqual(self.posts(agent)[-1].headers["X-API-Key"], self.KEY)
+        text, info = proc.ok("get_session_info", agent_url="@ops")
+        self.assertEqual(info["agent_url"], url)
+        self.assertTrue(info["context_id"])
+        _, listed = proc.ok("list_sessions")
+        self.assertEqual(listed["sessions"][0]["names"], ["ops"])
+        text, _ = proc.fails("get_task", agent_url="@opz")
+        self.assertIn("no agent named @opz; did you mean @ops?", text)
+        self.assertEqual(proc.ok("clear_session_data", agent_url="@ops")[1], {"cleared": url})
+        proc.close()
+
+    def test_as_a_subprocess_and_in_chat(self):
+        url, agent = self.agent()
+        r = self.run_proc("agent", "add", "ops", url)
+        self.assertEqual((r.code, r.out, r.err), (0, f"Stored @ops: {url}\n", ""))
+        r = self.run_proc("message", "send", "--url", "@ops", "hello")
+        self.assertEqual((r.code, r.err), (0, ""), r)
+        self.assertIn("Echo: hello", r.out)
+        os.environ["HANDLER_URL"] = "@ops"
+        r = self.run_proc("chat", stdin="again\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("Echo: again", r.out)
+        r = self.run_proc("agent", "show", "opx")
+        self.assertEqual((r.code, r.out, r.err), (2, "", "Error: no agent named @opx; did you mean "
+                         "@ops?; add it: handler.py agent add opx URL\n"))
+
+
+class CompletionNamesTests(HandlerTestCase):
+    def test_url_completes_the_named_agents_then_the_saved_urls(self):
+        url, _ = self.agent()
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertOk(self.run_cli("agent", "add", "ops", "http://127.0.0.1:9/"))
+        self.assertOk(self.run_cli("agent", "add", "dev", url))
+        r = self.assertOk(self.run_proc("completion", "bash", "--urls"))
+        self.assertEqual(r.out.splitlines(), ["@dev", "@ops", url])
+        self.assertEqual(CompletionTests.bash(self, "card", "get", "--url", "@o"), ["@ops"])
+
+
 class FileTests(unittest.TestCase):
     def imported_modules(self, path):
         with open(path, encoding="utf-8") as f:
