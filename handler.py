@@ -4401,7 +4401,8 @@ def report_outcome(out, task, url=None):
         out.warn(f"the task ended {state}")
     elif state in INTERRUPTED_STATES:
         out.note(f"the task is {state}: the agent waits for you; answer with {PROG} message "
-                 f'send --url {url} "..." (the task continues)' if url else
+                 f"send --url {url} --context-id {task.get('contextId')} --task-id "
+                 f'{task.get("id")} "..."' if url else
                  f"the agent waits for your answer ({state}); your next line answers it")
 
 

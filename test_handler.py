@@ -4225,6 +4225,20 @@ class CompletionTests(HandlerTestCase):
                 self.assertEqual((p.returncode, p.stderr), (0, ""), shell)
 
 
+class ResumeHintTests(HandlerTestCase):
+    def test_the_hint_to_answer_a_question_works_without_a_session_too(self):
+        # the note names the task: under --no-session nothing was saved to continue from
+        url, _ = self.agent()
+        r = self.assertOk(self.run_proc("message", "send", "--no-session", "--url", url, "ask me"))
+        task_id, context_id, state = self.ids(r)
+        self.assertEqual(state, "input-required")
+        hint = r.err.partition("answer with ")[2].split()
+        self.assertEqual(hint[:9], ["handler.py", "message", "send", "--url", url, "--context-id",
+                                    context_id, "--task-id", task_id])
+        r = self.assertOk(self.run_proc(*hint[1:9], "--no-session", "yes"))
+        self.assertEqual(self.ids(r), (task_id, context_id, "completed"))
+
+
 class ClearUsageErrorTests(HandlerTestCase):
     """Ranges named instead of internal errors; messages that say what is wrong."""
 
