@@ -4873,16 +4873,16 @@ def _check_card(conv, memo):
 
 
 def _check_stream(conv, memo):
-    task, ends = None, []
+    """The Task first, then its events, the last of them (only) terminal or interrupted."""
+    task = None
     for event in conv.client.stream_message(_check_message()):
         if "message" in event:
             return "a message"
-        task = apply_event(expect(task or "task" in event, "the first event is not the Task")
-                           and task, event)
-        ends.append(settled(task))
-    return expect(ends.index(True) == len(ends) - 1 if True in ends else 0,
-                  "it did not end at its first terminal or interrupted state") and \
-        f"{len(ends)} events, the last {task_state(task)}"
+        expect("task" in event if task is None else not settled(task),
+               "out of order: the Task comes first, and nothing after its end")
+        task = apply_event(task, event)
+    return expect(settled(task), "the stream ended at " + task_state(task)) and \
+        "it ended " + task_state(task)
 
 
 def _check_list(conv, memo):
