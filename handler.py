@@ -4837,11 +4837,12 @@ def _check_message():
     return compose_message([{"text": "hello from handler.py agent check"}], None)
 
 
-def _refused(code, client, op, params):
-    """PASS when the operation fails with the error code wanted (A2A's, or Handler's)."""
+def _refused(code, client, op="get", task_id=None):
+    """PASS when the operation on the task (by default GetTask of an unknown id) fails with the
+    error code wanted (A2A's, or Handler's)."""
     wanted = f"{client.endpoint}: wanted {code}, got"
     try:
-        client.call(op, params)
+        client.call(op, {"id": task_id or new_id()})
     except HandlerError as exc:
         return expect(exc.code in code.split(" or "), f"{wanted} {exc.message}") and exc.code
     raise HandlerError(wanted + " an answer")
@@ -4853,14 +4854,18 @@ def _valid(version, problems):
     return f"a valid A2A {version} card"
 
 
-def _finished(conv, memo):
-    """The task of a blocking send (one a check), as the agent returned it."""
-    if "task" not in memo:
-        memo["task"] = conv.client.send_message(_check_message())["task"]
-    return memo["task"]
+def _sent(conv):
+    """The task of a blocking send, as the agent returned it."""
+    return conv.client.send_message(_check_message())["task"]
 
 
-def _check_card(conv, memo):
+def _check_send(conv):
+    task = _sent(conv)
+    return expect(settled(task), "a blocking send answered early") and \
+        "the task ended " + task_state(task)
+
+
+def _check_card(conv):
     """The card at the well-known path, valid, and each interface it declares (that Handler
     speaks) answering a GetTask of an unknown id with TaskNotFoundError."""
     client = conv.client
@@ -4868,11 +4873,11 @@ def _check_card(conv, memo):
     expect(resp.url.endswith(CARD_PATHS[0]), "no card at " + CARD_PATHS[0])
     for client.endpoint, client.binding, client.version, client.tenant in dict.fromkeys(
             pick_interface(client.card, resp.url, every=True)):   # the client uses each in turn
-        _refused("TaskNotFoundError", client, "get", {"id": new_id()})
+        _refused("TaskNotFoundError", client)
     return _valid(*validate_card_bytes(resp.body)) + "; each interface answers"
 
 
-def _check_stream(conv, memo):
+def _check_stream(conv):
     """The Task first, then its events, the last of them (only) terminal or interrupted."""
     task = None
     for event in conv.client.stream_message(_check_message()):
@@ -4885,20 +4890,20 @@ def _check_stream(conv, memo):
         "it ended " + task_state(task)
 
 
-def _check_list(conv, memo):
+def _check_list(conv):
     """pageSize 1 of two tasks or more: one task, and a nextPageToken to another."""
     client = conv.client
     for _ in "12":
         client.send_message(_check_message())
     first = client.list_tasks(pageSize=1)
-    expect(len(first["tasks"]) == 1, "pageSize 1 gave %d tasks" % len(first["tasks"]))
-    return expect(client.list_tasks(pageSize=1, pageToken=expect(first.get("nextPageToken"),
-                                                                 "no nextPageToken"))["tasks"]
-                  != first["tasks"], "the next page repeats the first") and "pages of one task"
+    token = expect(len(first["tasks"]) == 1 and first.get("nextPageToken"),
+                   "pageSize 1 did not give one task and a nextPageToken")
+    return expect(client.list_tasks(pageSize=1, pageToken=token)["tasks"] != first["tasks"],
+                  "the next page repeats the first") and "pages of one task"
 
 
-def _check_push(conv, memo):
-    task_id, push = conv.wait(_finished(conv, memo))["id"], conv.client.push_config
+def _check_push(conv):
+    task_id, push = conv.wait(_sent(conv))["id"], conv.client.push_config
     made = push("push_set", task_id, url="http://127.0.0.1:9/handler-check")["id"]
     push("push_get", task_id, id=made)
     expect(made in [c["id"] for c in push("push_list", task_id)], "the config set is not listed")
@@ -4906,14 +4911,14 @@ def _check_push(conv, memo):
     return "set, get, list and delete"
 
 
-def _check_version(conv, memo):
+def _check_version(conv):
     """A 1.x method without A2A-Version: a 0.3 request (3.6.2), which an interface of 1.x only
     refuses with VersionNotSupportedError; where 0.3 is served too, 0.3 has no such method."""
     client = conv.client
     client.sent_version = {}
     return _refused("VersionNotSupportedError" + " or MethodNotFoundError" * (
         (client.endpoint, "0.3") in [e[::2] for e in pick_interface(client.card, "", every=True)]),
-        client, "get", {"id": new_id()})
+        client)
 
 
 def _needs(op):
@@ -4932,30 +4937,29 @@ CHECKS = (
     ("card", ("8.2 Discovery Mechanisms, 8.3 Protocol Declaration",
               "5.3 Recommended Location, 5.5 AgentCard"), None, _check_card),
     ("send", ("3.1.1 Send Message, 3.2.2 SendMessageConfiguration", "7.1 message/send"), None,
-     lambda conv, memo: expect(settled(_finished(conv, memo)), "a blocking send answered early")
-     and "the task ended " + task_state(memo["task"])),
+     _check_send),
     ("async", ("3.2.2 returnImmediately, 3.1.3 Get Task", "7.1 message/send, 7.3 tasks/get"),
-     None, lambda conv, memo: "GetTask: " + task_state(conv.wait(conv.client.get_task(
+     None, lambda conv: "GetTask: " + task_state(conv.wait(conv.client.get_task(
          conv.send(_check_message(), True)["task"]["id"])))),
     ("stream", ("3.1.2 Send Streaming Message", "7.2 message/stream"), _needs("resubscribe"),
      _check_stream),
     ("unknown-task", ("3.1.3 Get Task", "7.3 tasks/get"), None,
-     lambda conv, memo: _refused("TaskNotFoundError", conv.client, "get", {"id": new_id()})),
+     lambda conv: _refused("TaskNotFoundError", conv.client)),
     ("cancel-finished", ("3.1.5 Cancel Task", "7.4 tasks/cancel"), None,
-     lambda conv, memo: _refused("TaskNotCancelableError", conv.client, "cancel",
-                                 {"id": conv.wait(_finished(conv, memo))["id"]})),
+     lambda conv: _refused("TaskNotCancelableError", conv.client, "cancel",
+                           conv.wait(_sent(conv))["id"])),
     ("list", ("3.1.4 List Tasks",), _needs("list"), _check_list),
     ("push-config", ("3.1.7-3.1.10 Push Notification Config", "7.5-7.8 pushNotificationConfig"),
      _needs("push_set"), _check_push),
     ("extended-card", ("3.1.11 Get Extended Agent Card", "7.10 getAuthenticatedExtendedCard"),
      _needs("extended_card"),
-     lambda conv, memo: _valid(*validate_card(conv.client.extended_card()))),
+     lambda conv: _valid(*validate_card(conv.client.extended_card()))),
     ("auth", ("7.4 Server Authentication Responsibilities", "4.4 Server Responsibilities for "
               "Authentication"),
      lambda client: not (client.card.get("securityRequirements") or client.card.get("security"))
      and "the card declares no security requirements",
-     lambda conv, memo: _refused("A2ACLI_ERR_CREDENTIALS_MISSING", conv.client._reset(False)
-                                 or conv.client, "get", {"id": new_id()})),   # no credentials
+     lambda conv: _refused("A2ACLI_ERR_CREDENTIALS_MISSING",
+                           conv.client._reset(False) or conv.client)),   # no credentials
     ("version", ("3.6.2 Versioning: Server Responsibilities",),
      lambda client: not client.v1 and "the agent speaks A2A 0.3, which has no A2A-Version",
      _check_version))
@@ -4965,7 +4969,7 @@ def cmd_agent_check(args, out):
     """agent check: the probes of CHECKS (or those --probe names) against --url, each with a
     client of its own and no session: a line each (PASS, FAIL or SKIP, why, the rule), then a
     summary; exit 1 when one failed. An answer a probe cannot read fails it."""
-    rows, memo = [], {}
+    rows = []
     for name, rules, need, probe in CHECKS:
         if name in (args.probe or [name]):
             row = {"name": name, "status": "FAIL", "reason": "", "rule": rules[0]}
@@ -4974,7 +4978,7 @@ def cmd_agent_check(args, out):
                 row["rule"] = rules[-(not client.v1)]
                 skip = need and need(client)
                 row.update(status="SKIP" if skip else "PASS", reason=skip or probe(
-                    Conversation(client, None, client.url, args.timeout), memo))
+                    Conversation(client, None, client.url, args.timeout)))
             except Exception as exc:
                 row["reason"] = getattr(exc, "message", f"a bad answer ({exc!r})")
             rows.append(row)

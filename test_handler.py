@@ -4332,7 +4332,7 @@ class AgentCheckScriptedTests(HandlerTestCase):
                  "out of order: the Task comes first, and nothing after its end"),
                 ("list", [done, done, Reply(rpc({"tasks": [wtask(v, "completed"),
                                                            wtask(v, "completed", tid="t-2")]}))],
-                 "pageSize 1 gave 2 tasks"),
+                 "pageSize 1 did not give one task and a nextPageToken"),
                 ("version", [Reply(rpc_error(-32001, "no such task"))],
                  "wanted VersionNotSupportedError, got TaskNotFoundError")):
             with self.subTest(probe=probe, fragment=fragment):
