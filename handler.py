@@ -1800,7 +1800,7 @@ def card_lifetime(headers):
         else CARD_FRESH
 
 
-def pick_interface(card, card_url, order=None):
+def pick_interface(card, card_url, order=None, every=False):
     """Choose the interface to use: (url, binding, protocol version, tenant, why). A 1.x
     interface when the card offers one, else a 0.3 one; among them the first, in the card's
     order or in `order` (the user's --transport bindings), whose binding Handler speaks. A card
@@ -1819,6 +1819,8 @@ def pick_interface(card, card_url, order=None):
     # 1.x first, then in the card's order (sorted is stable) or in the user's
     found = sorted((e for e in entries if e[1] in wanted and e[2] in ("1.0", "0.3")),
                    key=lambda e: (e[2] != "1.0", wanted.index(e[1]) if order else 0))
+    if every:   # (agent check) all of them
+        return found
     if found:
         url, binding, version, tenant = found[0]
         return urljoin(card_url, url), binding, version, tenant, (
@@ -1968,6 +1970,7 @@ class A2AClient:
     # _renewed: in this call
     twice = _renewed = _fetched = False
     _next_id = 0
+    sent_version = {"A2A-Version": "1.0"}   # on each 1.x request (agent check sends none)
 
     def __init__(self, url, transport, headers=None, credentials=None, warn=None,
                  on_credentials=None, bindings=None, cache=None, on_card=None):
@@ -2212,7 +2215,7 @@ class A2AClient:
         v1m, v03m, verbs, path, path03 = OPS[op][:5]
         v1, files_url = self.v1, self._rpc_for_files(op, params)
         tenant = v1 and self.tenant   # (0.3 has none)
-        headers = {**self.headers, "A2A-Version": "1.0"} if v1 else self.headers
+        headers = {**self.headers, **self.sent_version} if v1 else self.headers
         if self.binding == "JSONRPC" or files_url:
             self._next_id += 1
             rid, method = self._next_id, v1m if v1 else v03m
@@ -4822,6 +4825,182 @@ def cmd_agent_list(args, out):
              rows[0] if name else {"count": len(rows), "agents": rows})
 
 
+# agent check: a smoke conformance pass. A probe returns why it passed, or raises (it failed); it
+# is skipped when the card does not declare what it needs.
+
+def expect(ok, message):
+    if not ok:
+        raise HandlerError(message)
+    return ok
+
+
+def _check_message():
+    return compose_message([{"text": "hello from handler.py agent check"}], None)
+
+
+def _refused(code, client, op="get", task_id=None):
+    """PASS when the operation on the task (by default GetTask of an unknown id) fails with the
+    error code wanted (A2A's, or Handler's)."""
+    wanted = f"{client.endpoint}: wanted {code}, got"
+    try:
+        client.call(op, {"id": task_id or new_id()})
+    except HandlerError as exc:
+        return expect(exc.code in code.split(" or "), f"{wanted} {exc.message}") and exc.code
+    raise HandlerError(wanted + " an answer")
+
+
+def _valid(version, problems):
+    expect(not problems, f"not a valid A2A {version} card: " + "; ".join(
+        map(": ".join, problems[:3])))
+    return f"a valid A2A {version} card"
+
+
+def _sent(conv):
+    """The task of a blocking send, as the agent returned it."""
+    return conv.client.send_message(_check_message())["task"]
+
+
+def _check_send(conv):
+    task = _sent(conv)
+    return expect(settled(task), "a blocking send answered early") and \
+        "the task ended " + task_state(task)
+
+
+def _check_card(conv):
+    """The card at the well-known path, valid, and each interface it declares (that Handler
+    speaks) answering a GetTask of an unknown id with TaskNotFoundError."""
+    client = conv.client
+    resp = client.card_response()
+    expect(resp.url.endswith(CARD_PATHS[0]), "no card at " + CARD_PATHS[0])
+    for client.endpoint, client.binding, client.version, client.tenant in dict.fromkeys(
+            pick_interface(client.card, resp.url, every=True)):   # the client uses each in turn
+        _refused("TaskNotFoundError", client)
+    return _valid(*validate_card_bytes(resp.body)) + "; each interface answers"
+
+
+def _check_stream(conv):
+    """The Task first, then its events, the last of them (only) terminal or interrupted."""
+    task = None
+    for event in conv.client.stream_message(_check_message()):
+        if "message" in event:
+            return "a message"
+        expect("task" in event if task is None else not settled(task),
+               "out of order: the Task comes first, and nothing after its end")
+        task = apply_event(task, event)
+    return expect(settled(task), "the stream ended at " + task_state(task)) and \
+        "it ended " + task_state(task)
+
+
+def _check_list(conv):
+    """pageSize 1 of two tasks or more: one task, and a nextPageToken to another."""
+    client = conv.client
+    for _ in "12":
+        client.send_message(_check_message())
+    first = client.list_tasks(pageSize=1)
+    token = expect(len(first["tasks"]) == 1 and first.get("nextPageToken"),
+                   "pageSize 1 did not give one task and a nextPageToken")
+    return expect(client.list_tasks(pageSize=1, pageToken=token)["tasks"] != first["tasks"],
+                  "the next page repeats the first") and "pages of one task"
+
+
+def _check_push(conv):
+    task_id, push = conv.wait(_sent(conv))["id"], conv.client.push_config
+    made = push("push_set", task_id, url="http://127.0.0.1:9/handler-check")["id"]
+    push("push_get", task_id, id=made)
+    expect(made in [c["id"] for c in push("push_list", task_id)], "the config set is not listed")
+    push("push_delete", task_id, id=made)
+    return "set, get, list and delete"
+
+
+def _check_version(conv):
+    """A 1.x method without A2A-Version: a 0.3 request (3.6.2), which an interface of 1.x only
+    refuses with VersionNotSupportedError; where 0.3 is served too, 0.3 has no such method."""
+    client = conv.client
+    client.sent_version = {}
+    return _refused("VersionNotSupportedError" + " or MethodNotFoundError" * (
+        (client.endpoint, "0.3") in [e[::2] for e in pick_interface(client.card, "", every=True)]),
+        client)
+
+
+def _needs(op):
+    """A probe's need of op: why the card says it will fail, or None."""
+    def lacks(client):
+        try:
+            client.require(op)
+        except HandlerError as exc:
+            return exc.message
+    return lacks
+
+
+# The probes: name, the rule it checks (sections of the A2A 1.x spec, then 0.3's), what it needs
+# (None: nothing, else why it cannot run, or None), the probe
+CHECKS = (
+    ("card", ("8.2 Discovery Mechanisms, 8.3 Protocol Declaration",
+              "5.3 Recommended Location, 5.5 AgentCard"), None, _check_card),
+    ("send", ("3.1.1 Send Message, 3.2.2 SendMessageConfiguration", "7.1 message/send"), None,
+     _check_send),
+    ("async", ("3.2.2 returnImmediately, 3.1.3 Get Task", "7.1 message/send, 7.3 tasks/get"),
+     None, lambda conv: "GetTask: " + task_state(conv.wait(conv.client.get_task(
+         conv.send(_check_message(), True)["task"]["id"])))),
+    ("stream", ("3.1.2 Send Streaming Message", "7.2 message/stream"), _needs("resubscribe"),
+     _check_stream),
+    ("unknown-task", ("3.1.3 Get Task", "7.3 tasks/get"), None,
+     lambda conv: _refused("TaskNotFoundError", conv.client)),
+    ("cancel-finished", ("3.1.5 Cancel Task", "7.4 tasks/cancel"), None,
+     lambda conv: _refused("TaskNotCancelableError", conv.client, "cancel",
+                           conv.wait(_sent(conv))["id"])),
+    ("list", ("3.1.4 List Tasks",), _needs("list"), _check_list),
+    ("push-config", ("3.1.7-3.1.10 Push Notification Config", "7.5-7.8 pushNotificationConfig"),
+     _needs("push_set"), _check_push),
+    ("extended-card", ("3.1.11 Get Extended Agent Card", "7.10 getAuthenticatedExtendedCard"),
+     _needs("extended_card"),
+     lambda conv: _valid(*validate_card(conv.client.extended_card()))),
+    ("auth", ("7.4 Server Authentication Responsibilities", "4.4 Server Responsibilities for "
+              "Authentication"),
+     lambda client: not (client.card.get("securityRequirements") or client.card.get("security"))
+     and "the card declares no security requirements",
+     lambda conv: _refused("A2ACLI_ERR_CREDENTIALS_MISSING",
+                           conv.client._reset(False) or conv.client)),   # no credentials
+    ("version", ("3.6.2 Versioning: Server Responsibilities",),
+     lambda client: not client.v1 and "the agent speaks A2A 0.3, which has no A2A-Version",
+     _check_version))
+
+
+def cmd_agent_check(args, out):
+    """agent check: the probes of CHECKS (or those --probe names) against --url, each with a
+    client of its own and no session: a line each (PASS, FAIL or SKIP, why, the rule), then a
+    summary; exit 1 when one failed. An answer a probe cannot read fails it."""
+    rows = []
+    for name, rules, need, probe in CHECKS:
+        if name in (args.probe or [name]):
+            row = {"name": name, "status": "FAIL", "reason": "", "rule": rules[0]}
+            try:
+                client = make_client(args, out).connect()
+                row["rule"] = rules[-(not client.v1)]
+                skip = need and need(client)
+                row.update(status="SKIP" if skip else "PASS", reason=skip or probe(
+                    Conversation(client, None, client.url, args.timeout)))
+            except Exception as exc:
+                row["reason"] = getattr(exc, "message", f"a bad answer ({exc!r})")
+            rows.append(row)
+    statuses = [r["status"] for r in rows]
+    counts = {k: statuses.count(k) for k in ("PASS", "FAIL", "SKIP")}
+    if args.junit:   # a testcase a probe, failed or skipped with why
+        import xml.etree.ElementTree as ET
+        suite = ET.Element("testsuite", name="handler agent check", tests=str(len(rows)),
+                           failures=str(counts["FAIL"]), skipped=str(counts["SKIP"]))
+        for row in rows:
+            case = ET.SubElement(suite, "testcase", classname="agent check", name=row["name"])
+            if row["status"] != "PASS":
+                ET.SubElement(case, {"FAIL": "failure"}.get(row["status"], "skipped"),
+                              message="{reason} ({rule})".format_map(row))
+        ET.ElementTree(suite).write(args.junit, "utf-8", True)
+    out.done("\n".join([*map("{status} {name}: {reason} ({rule})".format_map, rows),
+                        "{PASS} passed, {FAIL} failed, {SKIP} skipped".format_map(counts)]),
+             {"url": require_url(args, out), "probes": rows, "summary": counts})
+    return EXIT_FAILURE if counts["FAIL"] else EXIT_OK
+
+
 def listen(args, out, banner, make, token, *more):
     """Serve what make() starts on --host and --port, after the banner (its {url} filled in)."""
     try:
@@ -5120,7 +5299,12 @@ COMMANDS = {
         "show": (cmd_agent_list, "show a named agent (header values masked)", ("name=NAME",)),
         "rename": (cmd_agent, "rename an agent (its session stays)",
                    ("name=OLD", "new_name=NEW")),
-        "remove": (cmd_agent, "forget a named agent (its session stays)", ("name=NAME",))}),
+        "remove": (cmd_agent, "forget a named agent (its session stays)", ("name=NAME",)),
+        "check": (cmd_agent_check, "check an agent against the A2A spec: a smoke conformance "
+                  "pass, a probe a rule", _AGENT + (
+                      ("--probe=NAME  run only this probe (repeatable)",
+                       {"action": "append", "choices": [c[0] for c in CHECKS]}),
+                      "--junit=FILE  also write the results as JUnit XML, for CI")),}),
     "config": ("the settings Handler uses", {
         "show": (cmd_config_show, "show every setting and where it came from (secrets masked)",
                  _AGENT[:4])}),
@@ -5198,6 +5382,9 @@ EXAMPLES = {
     "agent show": ("agent show ops", "-o json agent show prod"),
     "agent rename": ("agent rename ops staging", "agent rename prod prod-eu   # the session stays"),
     "agent remove": ("agent remove ops", "agent remove staging   # see session clear"),
+    "agent check": ("agent check --url http://127.0.0.1:8000",
+                    "agent check --url @ops --probe stream --probe cancel-finished",
+                    "-o json agent check --url http://agent:8000 --junit check.xml"),
     "chat": ("chat --url http://127.0.0.1:8000", "chat --url @ops   # an agent named by agent add",
              "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
     "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",

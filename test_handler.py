@@ -4237,6 +4237,126 @@ class ResumeHintTests(HandlerTestCase):
                                     context_id, "--task-id", task_id])
         r = self.assertOk(self.run_proc(*hint[1:9], "--no-session", "yes"))
         self.assertEqual(self.ids(r), (task_id, context_id, "completed"))
+def check_rows(r):
+    """agent check's text output: {probe: (status, reason)}, and its summary line."""
+    *lines, summary = r.out.splitlines()
+    rows = {}
+    for line in lines:
+        m = re.match(r"(PASS|FAIL|SKIP) ([\w-]+): (.*) \([^()]*\)$", line)
+        rows[m.group(2)] = (m.group(1), m.group(3))
+    return rows, summary
+
+
+class AgentCheckBuiltinTests(HandlerTestCase):
+    """agent check against the built-in agent: each probe passes, or is skipped for its reason."""
+    SKIPS = {"extended-card": "the agent offers no extended card",
+             "auth": "the card declares no security requirements"}
+
+    def test_each_probe_passes_or_skips_with_its_reason_in_both_versions(self):
+        for versions, skips in ((("1.0",), {}), (("0.3",), {
+                "list": "the agent speaks A2A 0.3, which has no ListTasks",
+                "version": "the agent speaks A2A 0.3, which has no A2A-Version"})):
+            with self.subTest(versions=versions):
+                url, _ = self.agent(versions)
+                r = self.assertOk(self.run_cli("agent", "check", "--url", url))
+                rows, summary = check_rows(r)
+                self.assertEqual([n for n, *_ in handler.CHECKS], list(rows))
+                wanted = {**self.SKIPS, **skips}
+                for name, (status, reason) in rows.items():
+                    self.assertEqual((status, reason if name in wanted else ""),
+                                     ("SKIP", wanted[name]) if name in wanted else ("PASS", ""),
+                                     r.out)
+                self.assertEqual(summary, f"{11 - len(wanted)} passed, 0 failed, "
+                                          f"{len(wanted)} skipped")
+        self.assertFalse(os.path.exists(self.sessions_path))   # no session read or saved
+
+    def test_a_secured_agent_passes_auth_and_extended_card_and_the_rules_name_sections(self):
+        url, _ = self.agent(("1.0",), token="tok-1")
+        os.environ["HANDLER_BEARER_TOKEN"] = "tok-1"
+        r = self.assertOk(self.run_cli("agent", "check", "--url", url))
+        self.assertEqual(r.out.splitlines()[-1], "11 passed, 0 failed, 0 skipped")
+        self.assertIn("PASS auth: A2ACLI_ERR_CREDENTIALS_MISSING (7.4 Server Authentication "
+                      "Responsibilities)\n", r.out)
+        self.assertIn("PASS version: VersionNotSupportedError (3.6.2 ", r.out)
+        url03, _ = self.agent(("0.3",), token="tok-1")
+        r = self.assertOk(self.run_cli("agent", "check", "--url", url03, "--probe", "cancel-finished"))
+        self.assertEqual(r.out, "PASS cancel-finished: TaskNotCancelableError (7.4 tasks/cancel)\n"
+                                "1 passed, 0 failed, 0 skipped\n")
+
+    def test_json_document_and_junit_xml_with_the_counts(self):
+        import xml.etree.ElementTree as ET
+        url, _ = self.agent(("1.0",))
+        junit = os.path.join(self.tmp, "check.xml")
+        r = self.assertOk(self.run_cli("-o", "json", "agent", "check", "--url", url, "--junit", junit))
+        doc = json.loads(r.out)
+        self.assertEqual(doc["summary"], {"PASS": 9, "FAIL": 0, "SKIP": 2})
+        self.assertEqual(doc["url"], url)
+        self.assertEqual(set(doc["probes"][0]), {"name", "status", "reason", "rule"})
+        suite = ET.parse(junit).getroot()
+        self.assertEqual((suite.tag, suite.get("tests"), suite.get("failures"), suite.get("skipped")),
+                         ("testsuite", "11", "0", "2"))
+        cases = suite.findall("testcase")
+        self.assertEqual([c.get("name") for c in cases], [n for n, *_ in handler.CHECKS])
+        self.assertEqual(len(suite.findall("testcase/skipped")), 2)
+        self.assertIn("the agent offers no extended card (3.1.11",
+                      suite.find("testcase[@name='extended-card']/skipped").get("message"))
+
+    def test_probe_selects_in_a_subprocess_and_an_unknown_probe_is_a_usage_error(self):
+        url, _ = self.agent(("1.0",))
+        r = self.assertOk(self.run_proc("agent", "check", "--url", url, "--probe", "stream",
+                                        "--probe", "unknown-task"))
+        self.assertEqual(list(check_rows(r)[0]), ["stream", "unknown-task"])
+        self.assertEqual(r.out.splitlines()[-1], "2 passed, 0 failed, 0 skipped")
+        self.assertEqual(r.err, "")
+        self.assertError(self.run_cli("agent", "check", "--url", url, "--probe", "streams"), 2,
+                         "invalid choice: 'streams' (did you mean 'stream'?)")
+
+
+class AgentCheckScriptedTests(HandlerTestCase):
+    """A fake agent that breaks one rule: its probe fails, and the check exits 1."""
+    V = "1.0"
+
+    def check(self, probe, posts, card=None):
+        url, server = self.scripted()
+        server.posts = posts
+        if card:
+            server.card, server.gets = None, {card: Reply(json.dumps(wcard("1.0", url + "/")).encode())}
+        r = self.run_cli("agent", "check", "--url", url, "--probe", probe)
+        self.assertEqual(r.code, 1, r)
+        rows, summary = check_rows(r)
+        self.assertEqual((list(rows), rows[probe][0], summary), ([probe], "FAIL",
+                                                                 "0 passed, 1 failed, 0 skipped"))
+        return rows[probe][1], server
+
+    def test_each_broken_rule_fails_its_probe(self):
+        v, done = "1.0", Reply(rpc(wsend("1.0", wtask("1.0", "completed"))))
+        for probe, posts, fragment in (
+                ("unknown-task", [Reply(rpc(wtask(v, "completed")))],
+                 "wanted TaskNotFoundError, got an answer"),
+                ("cancel-finished", [done, Reply(rpc(wtask(v, "canceled")))],
+                 "wanted TaskNotCancelableError, got an answer"),
+                ("send", [Reply(rpc(wsend(v, wtask(v, "working"))))],
+                 "a blocking send answered early"),
+                ("stream", [sse_reply(sse(wevents(v, final=None)))],
+                 "the stream ended at working"),
+                ("stream", [sse_reply(sse(wevents(v)[1:]))], "out of order: the Task comes first"),
+                ("stream", [sse_reply(sse(wevents(v) + [wstatus(v, "working")]))],
+                 "out of order: the Task comes first, and nothing after its end"),
+                ("list", [done, done, Reply(rpc({"tasks": [wtask(v, "completed"),
+                                                           wtask(v, "completed", tid="t-2")]}))],
+                 "pageSize 1 did not give one task and a nextPageToken"),
+                ("version", [Reply(rpc_error(-32001, "no such task"))],
+                 "wanted VersionNotSupportedError, got TaskNotFoundError")):
+            with self.subTest(probe=probe, fragment=fragment):
+                self.assertIn(fragment, self.check(probe, posts)[0])
+
+    def test_the_version_probe_sends_no_header_and_the_card_probe_wants_the_well_known_path(self):
+        reason, server = self.check("version", [Reply(rpc_error(-32601, "no GetTask"))])
+        self.assertIn("got MethodNotFoundError", reason)   # 1.0 only here: not accepted
+        self.assertEqual(server.post_bodies()[-1]["method"], "GetTask")
+        self.assertIsNone(server.requests[-1].headers.get("A2A-Version"))
+        reason, _ = self.check("card", [], card="/.well-known/agent.json")
+        self.assertEqual(reason, "no card at /.well-known/agent-card.json")
 
 
 class ClearUsageErrorTests(HandlerTestCase):

@@ -232,7 +232,6 @@ function buildApp(baseUrl) {
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],
     skills,
-    documentationUrl: '',
     signatures: [],
   });
   const agentCard = card('SDK Echo Agent', [echo]);
