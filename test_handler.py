@@ -57,7 +57,7 @@ STDLIB_FALLBACK = {
     "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline",
     "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal", "socket",
     "socketserver", "ssl", "stat", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
-    "traceback", "tracemalloc", "unittest", "urllib", "uuid",
+    "traceback", "tracemalloc", "unittest", "urllib", "uuid", "xml",
 }
 
 
