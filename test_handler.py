@@ -417,6 +417,13 @@ class HandlerTestCase(unittest.TestCase):
         self.assertClean(result)
         return result
 
+    def fresh_python(self, body, *args):
+        """body run in a new python -S with handler (and sys, contextlib, io) imported, so that
+        what it loads is a command's own; args are its sys.argv[2:]."""
+        script = "import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+        return subprocess.run([*PYTHON, "-c", script + body, HERE, *args], capture_output=True,
+                              text=True, timeout=30, env=dict(os.environ))
+
     def run_proc(self, *argv, stdin="", timeout=30):
         """handler.py as a real subprocess."""
         p = subprocess.run([*PYTHON, HANDLER_PATH] + [str(a) for a in argv], input=stdin,
@@ -3968,7 +3975,7 @@ class StartupImportTests(HandlerTestCase):
     (nor for session list while there is no sessions file), and --version alone no argparse."""
 
     def test_light_commands_import_only_what_they_use(self):
-        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+        p = self.fresh_python(
                   "for argv in (['--version'], ['-q', '--version'], ['--help'], ['session', 'list']):\n"
                   "    out = io.StringIO()\n"
                   "    with contextlib.redirect_stdout(out):\n"
@@ -3978,8 +3985,6 @@ class StartupImportTests(HandlerTestCase):
                   "print('json' in sys.modules, sorted(m for m in ('urllib.request', 'http.client', "
                   "'ssl', 'socket', 'gettext', 'locale') if m in sys.modules))\n"
                   "handler.main(['-o', 'json', 'session', 'list'])")
-        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True,
-                           timeout=30, env=dict(os.environ))
         line = repr(f"handler {handler.VERSION} (A2A 1.0 and 0.3)\n")
         self.assertEqual((p.returncode, p.stdout, p.stderr),
                          (0, f"{line} False\n{line} True\nFalse []\n"
@@ -4106,15 +4111,13 @@ class DidYouMeanTests(HandlerTestCase):
         self.assertNotIn("did you mean", line)
 
     def test_difflib_is_imported_only_for_a_typo(self):
-        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+        p = self.fresh_python(
                   "for argv in (['--help'], ['message', 'send', '--help'], ['help', 'task'], "
                   "['mesage']):\n"
                   "    with contextlib.redirect_stdout(io.StringIO()), "
                   "contextlib.redirect_stderr(io.StringIO()):\n"
                   "        print(handler.main(argv), file=sys.__stdout__)\n"
                   "    print('difflib' in sys.modules)")
-        p = subprocess.run([*PYTHON, "-c", script, HERE], capture_output=True, text=True,
-                           timeout=30, env=dict(os.environ))
         self.assertEqual((p.stdout.split(), p.stderr), (
             ["0", "False", "0", "False", "0", "False", "2", "True"], ""))
 
@@ -9151,15 +9154,14 @@ class NoSslForHttpTests(_TlsAgents, HandlerTestCase):
     def test_an_http_send_imports_no_ssl_and_https_still_works(self):
         url, _ = self.agent()
         tls_url, _ = self.tls_agent()
-        script = ("import sys, contextlib, io; sys.path.insert(0, sys.argv[1]); import handler\n"
+        p = self.fresh_python(
                   "for argv in (['message', 'send', '--url', sys.argv[2], 'hi'],\n"
                   "             ['--ca-file', sys.argv[4], 'message', 'send', '--url', sys.argv[3],\n"
                   "              'hi']):\n"
                   "    with contextlib.redirect_stdout(io.StringIO()):\n"
                   "        code = handler.main(argv)\n"
-                  "    print(code, sorted({'_ssl', '_hashlib'} & set(sys.modules)))")
-        p = subprocess.run([*PYTHON, "-c", script, HERE, url, tls_url, self.pem["ca.pem"]],
-                           capture_output=True, text=True, timeout=30, env=dict(os.environ))
+                  "    print(code, sorted({'_ssl', '_hashlib'} & set(sys.modules)))",
+                  url, tls_url, self.pem["ca.pem"])
         self.assertEqual((p.stdout, p.stderr), ("0 []\n0 ['_ssl']\n", ""))
 
     def test_no_tls_context_whatever_the_python_version(self):
