@@ -4227,6 +4227,55 @@ class CompletionTests(HandlerTestCase):
                                    timeout=30)
                 self.assertEqual((p.returncode, p.stderr), (0, ""), shell)
 
+    def need(self, name):
+        """Skip without the shell name, but under .ci/run (HANDLER_CI), which installs it: fail."""
+        if not shutil.which(name):
+            if os.environ.get("HANDLER_CI"):
+                self.fail(f"{name} is not installed, and .ci/run needs this test to run")
+            self.skipTest(f"{name} is not installed")
+
+    def shell(self, name, script):
+        """Run script in the shell name (installed by .ci/run: required there), with handler.py
+        a function that runs this handler.py, and the sessions saved; its stdout's words."""
+        import shlex
+        self.save_sessions()
+        define = {"zsh": "handler.py() {{ {} \"$@\"; }}\n",
+                  "fish": "function handler.py; {} $argv; end\n"}[name]
+        p = subprocess.run([name, "-f" if name == "zsh" else "--no-config", "-c",
+                            define.format(shlex.join([*PYTHON, HANDLER_PATH])) + script],
+                           capture_output=True, text=True, timeout=30, cwd=HERE)
+        self.assertEqual((p.returncode, p.stderr), (0, ""))
+        return p.stdout.split()
+
+    def test_zsh_completes_commands_actions_flags_choices_and_saved_urls(self):
+        import shlex   # compadd is zsh's, which filters by what is typed: here it prints its words
+        self.need("zsh")
+        for words, expected in (
+                (["mes"], handler.COMMANDS), (["message", ""], ["send", "stream"]),
+                (["-o", ""], ["text", "json", "reply"]),
+                (["--timeout", "5", "task", ""], handler.COMMANDS["task"][1]),
+                (["chat", "--url", "h"], self.URLS), (["--timeout", ""], ["FILES"])):
+            with self.subTest(words=words):
+                self.assertEqual(self.shell("zsh", "compdef() {}; source <(handler.py completion "
+                                            "zsh)\ncompadd() { print -r -- ${(@P)2}; }; "
+                                            "_files() { print FILES; }; words=(handler.py "
+                                            f"{' '.join(map(shlex.quote, words))}); "
+                                            f"CURRENT={len(words) + 1}; _handler"),
+                                 list(expected))
+
+    def test_fish_completes_commands_actions_flags_choices_and_saved_urls(self):
+        self.need("fish")
+        for line, expected in (("mes", ["message"]), ("task re", ["resubscribe"]),
+                               ("message send --st", ["--stream"]),
+                               ("-o ", ["json", "reply", "text"]),
+                               ("--timeout 5 se", ["server", "session"]),
+                               ("card get --url https", list(self.URLS[1:])),
+                               ("chat --url ", list(self.URLS))):
+            with self.subTest(line=line):
+                self.assertEqual(self.shell("fish", "source (handler.py completion fish | psub)"
+                                            f"\ncomplete -C 'handler.py {line}'"),
+                                 expected)
+
 
 class ResumeHintTests(HandlerTestCase):
     def test_the_hint_to_answer_a_question_works_without_a_session_too(self):
