@@ -1340,8 +1340,9 @@ def body_snippet(body, content_type=""):
 
 def is_secret_header(name, secrets=()):
     """Headers whose values --debug never shows: credentials under any of their usual names, and
-    the names in `secrets`."""
-    return name in secrets or any(word in name.lower() for word in SECRET_WORDS)
+    the names in `secrets` (in any case: urllib capitalizes them)."""
+    name = name.lower()
+    return any(word in name for word in SECRET_WORDS) or name in map(str.lower, secrets)
 
 
 def proxy_auth_error(url):
@@ -1571,8 +1572,8 @@ class Transport:
                         return   # the 3xx is then the answer, and says what happened
                     new = super().redirect_request(req, fp, code, msg, headers, newurl)
                     if _origin(newurl) != _origin(req.full_url):   # (new: a Request, for a GET)
-                        for name in [k for k in new.headers if is_secret_header(k)]:
-                            del new.headers[name]
+                        for k in [k for k in new.headers if is_secret_header(k, self.secrets)]:
+                            del new.headers[k]
                     return new
 
                 def https_open(handler, req):   # TLS set up at the first https request only

@@ -10845,10 +10845,11 @@ class _Redirects(_FaultAgents):
         self.assertIsNone(forwarded.get("Authorization"))
         self.assertIsNone(forwarded.get("Cookie"))
         self.assertEqual(forwarded.get("X-Trace"), "kept")
-        r = self.assertOk(self.cli(srv, *CARD, "--api-key", SECRET, "--api-key-header", "X-Agent-Key"))
-        self.assertEqual(srv.requests[-1].headers.get("X-Agent-Key"), SECRET)
-        self.assertIsNone(other.requests[-1].headers.get("X-Agent-Key"))
-        self.assertNotIn(SECRET, r.out + r.err)
+        for name in ("X-Agent-Key", "X-Partner"):   # the API key under any name, usual or not
+            r = self.assertOk(self.cli(srv, *CARD, "--api-key", SECRET, "--api-key-header", name))
+            self.assertEqual(srv.requests[-1].headers.get(name), SECRET)
+            self.assertIsNone(other.requests[-1].headers.get(name))
+            self.assertNotIn(SECRET, r.out + r.err)
 
     def test_a_redirect_on_the_same_origin_keeps_them(self):
         url, srv = self.serve_fault()
