@@ -5562,7 +5562,7 @@ def build_parser(argv=None):
                            "authentication, 5 timeout, 130 interrupted. Sessions live in "
                            "$HANDLER_HOME (~/.handler).")
     options(parser.add_argument_group("global options (before or after the command)"), _GLOBALS)
-    parser.add_argument("--version", action="version", version=VERSION_LINE)
+    parser.add_argument("-v", "--version", action="version", version=VERSION_LINE)
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
@@ -5613,7 +5613,7 @@ def _run(argv):
     out = Output(_output_format(argv))
     args = _Options()
     try:
-        if argv == ["--version"]:   # the commonest probe answers before argparse (and re) load
+        if argv in (["--version"], ["-v"]):   # the commonest probe: answered before argparse loads
             sys.stdout.write(VERSION_LINE + "\n")
             return EXIT_OK
         args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None

@@ -9402,6 +9402,19 @@ class ConfigShowTests(HandlerTestCase):
         self.assertError(self.run_cli("config", "show", "--key", "k.pem"), 2, "--key needs --cert")
 
 
+class ShortVersionFlagTests(HandlerTestCase):
+    """A2ACLI_CLI_001: -v is --version."""
+
+    def test_dash_v_prints_the_version(self):
+        for r in (self.run_cli("-v"), self.run_proc("-v")):
+            self.assertEqual(self.assertOk(r).out, handler.VERSION_LINE + "\n")
+            self.assertEqual(r.err, "")
+        self.assertIn("-v, --version", self.assertOk(self.run_cli("--help")).out)
+
+
+# @@COMPLY_TESTS@@
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
