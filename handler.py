@@ -69,6 +69,11 @@ A2A_ERRORS = {
     -32006: "InvalidAgentResponseError", -32007: "ExtendedAgentCardNotConfiguredError",
     -32008: "ExtensionSupportRequiredError", -32009: "VersionNotSupportedError",
 }
+# What to do about an A2A error: the start of its hint (a2a_error), which ends with --debug
+A2A_HINTS = {
+    -32001: f"check the task id ({PROG} task list shows the agent's tasks); ",
+    -32002: "the task has already ended; ", -32009: "the agent does not speak this A2A version; ",
+    -32602: "check the ids and the parts of the message; "}
 # Every A2A operation, for the client (which builds its requests from it) and the built-in agent
 # (which matches requests against it): the 1.x and 0.3 JSON-RPC methods, the HTTP+JSON verbs (the
 # client uses the first) and path templates of 1.x and 0.3 (None: 0.3 has no such operation),
@@ -140,10 +145,10 @@ def a2a_error(error, method=""):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
     code = error.get("code") if isinstance(error.get("code"), int) else None
     name = A2A_ERRORS.get(code, "A2AError")
-    hint = "the agent does not speak this A2A version" if code == -32009 else \
-        f"the agent does not implement {method}" if code == -32601 and method else None
+    hint = f"the agent does not implement {method}; " if code == -32601 and method else \
+        A2A_HINTS.get(code, "")
     return HandlerError(f"{name}: {str(error.get('message') or 'no message').strip()}",
-                        EXIT_FAILURE, name, hint, code)
+                        EXIT_FAILURE, name, hint + "rerun with --debug to see what was sent", code)
 
 
 # ============================================================================ protocol model

@@ -9412,6 +9412,33 @@ class ShortVersionFlagTests(HandlerTestCase):
         self.assertIn("-v, --version", self.assertOk(self.run_cli("--help")).out)
 
 
+class ProtocolErrorHintTests(HandlerTestCase):
+    """A2ACLI_OUT_004 and A2ACLI_INTERACT_002: every A2A error carries a hint, in text and in the
+    JSON envelope; a rejected --task-id points at --debug."""
+    VERSIONS = ("1.0",)
+
+    def test_a_rejected_task_id_points_at_debug(self):
+        url, agent = self.agent()
+        argv = ("message", "send", "--url", url, "--task-id", "no-such-task", "hi")
+        line = self.assertError(self.run_cli(*argv), 1, "TaskNotFoundError", "no-such-task")
+        self.assertIn("; check the task id (handler.py task list", line)
+        self.assertTrue(line.endswith("; rerun with --debug to see what was sent"), line)
+        error = self.assertJsonError(self.run_cli("-o", "json", *argv), "TaskNotFoundError", 1)
+        self.assertEqual("Error: %s; %s" % (error["message"], error["hint"]), line)
+        self.assertEqual(len(self.posts(agent)), 2)   # one request each, no retry
+
+    def test_every_a2a_error_has_a_hint(self):
+        url, srv = self.scripted()
+        for code, name in ((-32002, "TaskNotCancelableError"), (-32004, "UnsupportedOperationError"),
+                           (-32602, "InvalidParamsError"), (-32603, "InternalError"),
+                           (-32077, "A2AError")):
+            with self.subTest(name=name):
+                srv.posts.append(Reply(rpc_error(code, "no")))
+                r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+                error = self.assertJsonError(r, name, 1)
+                self.assertTrue(error["hint"].endswith("rerun with --debug to see what was sent"), r)
+
+
 # @@COMPLY_TESTS@@
 
 
@@ -11304,7 +11331,8 @@ class RestBindingTests(HandlerTestCase):
         out = {s[0]: s[2] for s in over_rest}
         err = {s[0]: s[3] for s in over_rest}
         self.assertIn("Echo: hello\n", out["send"])
-        self.assertEqual(err["get an unknown task"], "Error: TaskNotFoundError: task no-such-task not found\n")
+        self.assertEqual(err["get an unknown task"].split("; ")[0], "Error: TaskNotFoundError: task no-such-task not found")
+        self.assertIn("; rerun with --debug", err["get an unknown task"])   # its hint (A2ACLI_OUT_004)
         self.assertTrue(err["cancel a finished task"].startswith("Error: TaskNotCancelableError: "))
         self.assertEqual(json.loads(out["get an unknown task, json"])["error"]["a2aCode"], -32001)
         self.assertEqual(json.loads(out["cancel again, json"])["status"]["state"], "TASK_STATE_CANCELED")
@@ -11654,7 +11682,7 @@ class RestBindingTests(HandlerTestCase):
             Reply(rest_error_body(404, "NOT_FOUND", "TASK_NOT_FOUND", "no task t-9"), 404)]   # before the stream
         r = self.run_cli("message", "stream", "--url", url, "hi")
         self.assertEqual(r.code, 1, r)
-        self.assertEqual(r.err.splitlines()[-1], "Error: InternalError: it broke")
+        self.assertEqual(r.err.splitlines()[-1].split("; ")[0], "Error: InternalError: it broke")   # and a hint
         self.assertError(self.run_cli("message", "stream", "--url", url, "--task-id", "t-9", "hi"), 1,
                          "TaskNotFoundError: no task t-9")
 
