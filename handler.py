@@ -4407,8 +4407,10 @@ def report_outcome(out, task, url=None):
     state = task_state(task)
     if state in ("failed", "rejected", "canceled"):
         out.warn(f"the task ended {state}")
-    elif state in INTERRUPTED_STATES:
-        out.note(f"the task is {state}: the agent waits for you; answer with {PROG} message "
+    elif state in INTERRUPTED_STATES:   # auth-required: credentials first, then go on
+        how = "you; answer with" if state[0] == "i" else "credentials: store them with " \
+            f"{PROG} auth set --url {url} (or give --bearer-token or --api-key), then go on with"
+        out.note(f"the task is {state}: the agent waits for {how} {PROG} message "
                  f"send --url {url} --context-id {task.get('contextId')} --task-id "
                  f'{task.get("id")} "..."' if url else
                  f"the agent waits for your answer ({state}); your next line answers it")

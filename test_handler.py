@@ -9439,6 +9439,39 @@ class ProtocolErrorHintTests(HandlerTestCase):
                 self.assertTrue(error["hint"].endswith("rerun with --debug to see what was sent"), r)
 
 
+class AuthRequiredNoteTests(HandlerTestCase):
+    """A2ACLI_AUTH_011: a task in auth-required: the note says to give credentials, then to go
+    on with the task, and that works."""
+    VERSIONS = ("1.0",)
+
+    def test_the_note_asks_for_credentials_and_going_on_works(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "auth-required")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "do it"))
+        self.assertEqual(self.ids(r), ("t-1", "c-1", "auth-required"))
+        self.assertNotIn("answer with", r.err)
+        self.assertIn("the agent waits for credentials: store them with handler.py auth set --url %s "
+                      "(or give --bearer-token or --api-key), then go on with " % url, r.err)
+        then = r.err.partition("then go on with ")[2].split()
+        self.assertEqual(then[:9], ["handler.py", "message", "send", "--url", url, "--context-id", "c-1",
+                                    "--task-id", "t-1"])
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "-",
+                                   stdin="tok-0123456789abcdef\n"))
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "done")))))
+        r = self.assertOk(self.run_cli(*then[1:9], "signed in"))
+        self.assertEqual(self.ids(r), ("t-1", "c-1", "completed"))
+        last = [q for q in srv.requests if q.method == "POST"][-1]
+        self.assertEqual(last.headers["Authorization"], "Bearer tok-0123456789abcdef")
+        self.assertEqual(last.json["params"]["message"]["taskId"], "t-1")
+
+    def test_a_question_is_still_answered(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "input-required")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
+        self.assertIn("the agent waits for you; answer with handler.py message send --url " + url, r.err)
+        self.assertNotIn("auth set", r.err)
+
+
 # @@COMPLY_TESTS@@
 
 
