@@ -2120,17 +2120,30 @@ class _StreamScripted:
         self.assertEqual(self.saved()[url]["context_id"], "c-7")
 
     def test_stream_cut_midway(self):
+        # A2ACLI_TASK_POLL_004: a stream lost before the task settles is followed by polling the
+        # task (GetTask) until it settles (this test asserted "stream ended", exit 1, before)
+        clock = self.fake_clock()
         url, srv = self.scripted()
-        srv.posts.append(sse_reply(sse(wevents(self.V)[:2])))          # closed while working
-        r = self.run_cli("message", "stream", "--url", url, "hi")
-        self.assertError(r, 1, "stream ended", "t-1", "working")
+        get = "GetTask" if self.V == "1.0" else "tasks/get"
+        srv.posts += [sse_reply(sse(wevents(self.V)[:2])),          # closed while working
+                      Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, self.EXPECTED)
+        self.assertEqual([b["method"] for b in srv.post_bodies()][1:], [get, get])
+        self.assertEqual(len(clock.slept), 2)
         entry = self.saved()[url]
-        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "working"))
+        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "completed"))
         srv.posts.append(sse_reply(lambda req: [sse(wevents(self.V))(req)[0],
                                                 b'data: {"jsonrpc": "2.0", "id": 1, "res']))   # mid-event
         self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
-        srv.posts.append(sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True))         # chunked, cut
-        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
+        srv.posts += [sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True),          # chunked, cut
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out.replace("\n", ""), self.EXPECTED.replace("\n", ""))   # "hi" from the task
+        srv.posts += [sse_reply(sse(wevents(self.V)[:2]))] + [Reply(rpc(wtask(self.V, "working")))] * 20
+        r = self.run_cli("--timeout", "2", "message", "stream", "--url", url, "hi")   # polled within --timeout
+        self.assertError(r, 5, "task t-1 is still working after 2 s", "task get t-1 --url %s --wait" % url)
+        self.assertLessEqual(sum(clock.slept[3:]), 2)
 
     def test_stream_cut_midway_json_lines(self):
         url, srv = self.scripted()
