@@ -3000,8 +3000,8 @@ class Conversation:
         if task and not settled(task):
             try:
                 latest = self.wait(task) if poll else self.client.get_task(task["id"])
-            except HandlerError:
-                if poll:
+            except HandlerError as exc:   # a failed poll: check_finished says "stream ended"
+                if exc.exit_code == EXIT_TIMEOUT:
                     raise
                 latest = task
             if settled(latest):
