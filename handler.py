@@ -4180,6 +4180,10 @@ def require_url(args, out, needed=True):
         url = agent["url"]
         args.update(url=url, agent_transport=agent["transport"],
                     header=agent["headers"] + (args.header or []))
+    import re   # host:port[/path] means http:// on loopback, else https:// (as curl users expect)
+    bare = re.fullmatch(r"(\[::1]|localhost|127\.[\d.]+|([\w.-]+|\[[\w:]+])):\d+(/\S*)?", url)
+    if bare:
+        url = ("https://" if bare[2] else "http://") + url
     if not (url or needed):
         return None
     if not url:
@@ -4575,6 +4579,18 @@ def save_artifacts(task, args, out):
 
 
 def cmd_card_get(args, out):
+    path = (args.url or "").removeprefix("file://")
+    if os.path.isfile(path):   # a card saved in a file: read, no network
+        with open(path, "rb") as f:
+            card = f.read()
+        try:
+            card = loads(card.decode("utf-8"))
+        except JSON_ERRORS:
+            pass
+        if not isinstance(card, dict):
+            raise HandlerError(f"agent card at {path} is not a JSON object", EXIT_FAILURE,
+                               "A2ACLI_ERR_CARD_INVALID")
+        return out.card(card, A2AClient)   # its class attributes: no interface chosen
     client = make_client(args, out, open_store(out))
     card = client.fetch_card()
     try:
@@ -5212,7 +5228,8 @@ _GLOBALS = (
     "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
     "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
     "($HANDLER_RECORD)")
-_URL_OPTION = "--url=URL  the agent's base URL, or @NAME (see agent add; default: $HANDLER_URL)"
+_URL_OPTION = ("--url=URL  the agent's base URL (host:port: http:// on loopback, else https://), "
+               "or @NAME (see agent add; default: $HANDLER_URL)")
 _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
     "--api-key=K  an API key for this call only",

@@ -9485,6 +9485,49 @@ class AuthRequiredNoteTests(HandlerTestCase):
         self.assertNotIn("auth set", r.err)
 
 
+class CardFromHostOrFileTests(HandlerTestCase):
+    """A2ACLI_CARD_GET_001: a bare host:port is http:// on loopback, https:// elsewhere; card get
+    reads a card from a file:// URL or a local path, without the network."""
+    VERSIONS = ("1.0",)
+
+    def test_a_bare_host_and_port(self):
+        url, agent = self.agent()
+        bare = url[len("http://"):]
+        r = self.assertOk(self.run_cli("message", "send", "--url", bare, "hi"))
+        self.assertIn("Echo: hi", r.out)
+        self.assertEqual(list(self.saved()), [url])
+        self.assertIn("Name: Handler Echo Agent", self.assertOk(self.run_proc("card", "get", "--url", bare)).out)
+        for given, expected in (("localhost:9999/path", "http://localhost:9999/path"),
+                                ("[::1]:8000", "http://[::1]:8000"), ("127.0.0.9:80", "http://127.0.0.9:80"),
+                                ("agent.example:8443/a2a", "https://agent.example:8443/a2a"),
+                                ("localhost.example:80", "https://localhost.example:80"),
+                                ("127.0.0.1.example:80", "https://127.0.0.1.example:80"),
+                                ("http://h:1", "http://h:1")):
+            with self.subTest(given=given):
+                self.assertEqual(handler.require_url(handler._Options(url=given), None), expected)
+        shown = " ".join(self.assertOk(self.run_cli("card", "get", "--help")).out.split())
+        self.assertIn("host:port: http:// on loopback, else https://", shown)
+
+    def test_a_card_in_a_file(self):
+        card = wcard(self.V, "http://127.0.0.1:1/")
+        path = os.path.join(self.tmp, "card.json")
+        with open(path, "w") as f:
+            json.dump(card, f)
+        for given in (path, "file://" + path):
+            with self.subTest(given=given):
+                r = self.assertOk(self.run_cli("card", "get", "--url", given))
+                self.assertIn("Name: Scripted Agent\n", r.out)
+                self.assertEqual(r.err, "")
+                r = self.assertOk(self.run_proc("-o", "json", "card", "get", "--url", given))
+                self.assertEqual(json.loads(r.out), card)
+        with open(path, "w") as f:
+            f.write("[1, 2]")
+        error = self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--url", path),
+                                     "A2ACLI_ERR_CARD_INVALID", 1)
+        self.assertEqual(error["message"], "agent card at %s is not a JSON object" % path)
+        self.assertFalse(os.path.exists(self.home))   # no session store either
+
+
 # @@COMPLY_TESTS@@
 
 
