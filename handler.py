@@ -2978,11 +2978,11 @@ class Conversation:
                 self.remember(task)
         return task
 
-    def stream(self, events, show, poll=True):
+    def stream(self, events, show):
         """Pass a stream's events to show() as they come, saving the ids and states; (the task,
         the reply message). When the stream ended before the task did (it was lost, or the
-        agent dropped the last event), GetTask tells the task's state: polled until it settles
-        within the timeout (A2ACLI_TASK_POLL_004), or (not poll) asked once."""
+        agent dropped the last event), GetTask polls the task until it settles, within the
+        timeout (A2ACLI_TASK_POLL_004)."""
         task = reply = None
         try:
             for event in events:
@@ -2999,15 +2999,11 @@ class Conversation:
             raise bad_response("the agent's stream ended without a task or a message")
         if task and not settled(task):
             try:
-                latest = self.wait(task) if poll else self.client.get_task(task["id"])
+                task = self.wait(task)
+                show({"task": task})
             except HandlerError as exc:   # a failed poll: check_finished says "stream ended"
                 if exc.exit_code == EXIT_TIMEOUT:
                     raise
-                latest = task
-            if settled(latest):
-                show({"task": latest})
-                self.remember(latest)
-                task = latest
         return task, reply
 
     def cancel(self, task_id):
@@ -4434,8 +4430,8 @@ def deliver(conv, out, message, stream, push=None, async_=False, show=None, ids=
     return stream_reply(conv, conv.client.stream_message(message, push), out, show, ids)
 
 
-def stream_reply(conv, events, out, show=None, ids=True, poll=True):
-    task, reply = conv.stream(events, show or out.event, poll)
+def stream_reply(conv, events, out, show=None, ids=True):
+    task, reply = conv.stream(events, show or out.event)
     out.stream_end(task, reply, ids=ids)
     return {"task": task} if task else {"message": reply}
 
@@ -4584,7 +4580,7 @@ def cmd_card_get(args, out):
         with open(path, "rb") as f:
             card = f.read()
         try:
-            card = loads(card.decode("utf-8"))
+            card = loads(card)
         except JSON_ERRORS:
             pass
         if not isinstance(card, dict):
@@ -4676,8 +4672,7 @@ def cmd_task_cancel(args, out):
 
 def cmd_task_resubscribe(args, out):
     conv, task_id = task_target(args, out)
-    finish(conv, stream_reply(conv, conv.client.resubscribe(task_id), out, poll=False).get("task"),
-           out, args)
+    finish(conv, stream_reply(conv, conv.client.resubscribe(task_id), out).get("task"), out, args)
 
 
 def cmd_task_notification(args, out):
