@@ -780,9 +780,10 @@ def make_dirs(path, mode=0o700):
         pass
 
 
-def open_own(path, flags, mode=0o600):
+def open_own(path, flags=os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=0o600):
     """os.open that never follows a symbolic link at path (someone may have planted it: a link is
-    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode."""
+    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode; by
+    default it is a new file (O_EXCL: a name taken, even by a link, is FileExistsError)."""
     import errno
     try:
         return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
@@ -1048,7 +1049,7 @@ class SessionStore:
         for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed
             kept = f"{path}.corrupt-{stamp}" + (f"-{n}" if n else "")
             try:
-                os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                os.close(open_own(kept))
                 break
             except FileExistsError:
                 pass
@@ -1177,7 +1178,7 @@ class SessionStore:
         folder = os.path.dirname(path)
         self._remove_stale(folder)
         tmp = os.path.join(folder, f".{self.NAME}.{os.urandom(6).hex()}.tmp")
-        fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
+        fd = open_own(tmp)   # 0600 from birth
         try:
             with open(fd, "wb") as f:
                 if raw is None:   # the probe: written, then removed
@@ -4528,7 +4529,6 @@ def save_artifacts(task, args, out):
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
     # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
     # name); with --force as a temp file, renamed over its name at the end
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
@@ -4543,7 +4543,7 @@ def save_artifacts(task, args, out):
                 paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
             for path in paths:
                 try:
-                    fd = os.open(path, flags, 0o666)
+                    fd = open_own(path, mode=0o666)
                     break
                 except FileExistsError:
                     pass
