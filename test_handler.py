@@ -2126,7 +2126,8 @@ class _StreamScripted:
         url, srv = self.scripted()
         get = "GetTask" if self.V == "1.0" else "tasks/get"
         srv.posts += [sse_reply(sse(wevents(self.V)[:2])),          # closed while working
-                      Reply(rpc(wtask(self.V, "working"))), Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+                      Reply(rpc(wtask(self.V, "working"))),
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
         r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
         self.assertEqual(r.out, self.EXPECTED)
         self.assertEqual([b["method"] for b in srv.post_bodies()][1:], [get, get])
@@ -2136,13 +2137,15 @@ class _StreamScripted:
         srv.posts.append(sse_reply(lambda req: [sse(wevents(self.V))(req)[0],
                                                 b'data: {"jsonrpc": "2.0", "id": 1, "res']))   # mid-event
         self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
-        srv.posts += [sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True),          # chunked, cut
+        srv.posts += [sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True),   # chunked, cut
                       Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
         r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
-        self.assertEqual(r.out.replace("\n", ""), self.EXPECTED.replace("\n", ""))   # "hi" from the task
-        srv.posts += [sse_reply(sse(wevents(self.V)[:2]))] + [Reply(rpc(wtask(self.V, "working")))] * 20
-        r = self.run_cli("--timeout", "2", "message", "stream", "--url", url, "hi")   # polled within --timeout
-        self.assertError(r, 5, "task t-1 is still working after 2 s", "task get t-1 --url %s --wait" % url)
+        self.assertEqual(r.out.replace("\n", ""), self.EXPECTED.replace("\n", ""))   # "hi": task
+        srv.posts += [sse_reply(sse(wevents(self.V)[:2]))] + [
+            Reply(rpc(wtask(self.V, "working")))] * 20
+        r = self.run_cli("--timeout", "2", "message", "stream", "--url", url, "hi")   # within it
+        self.assertError(r, 5, "task t-1 is still working after 2 s",
+                         "task get t-1 --url %s --wait" % url)
         self.assertLessEqual(sum(clock.slept[3:]), 2)
 
     def test_stream_cut_midway_json_lines(self):
@@ -9442,14 +9445,16 @@ class ProtocolErrorHintTests(HandlerTestCase):
 
     def test_every_a2a_error_has_a_hint(self):
         url, srv = self.scripted()
-        for code, name in ((-32002, "TaskNotCancelableError"), (-32004, "UnsupportedOperationError"),
+        for code, name in ((-32002, "TaskNotCancelableError"),
+                           (-32004, "UnsupportedOperationError"),
                            (-32602, "InvalidParamsError"), (-32603, "InternalError"),
                            (-32077, "A2AError")):
             with self.subTest(name=name):
                 srv.posts.append(Reply(rpc_error(code, "no")))
                 r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
                 error = self.assertJsonError(r, name, 1)
-                self.assertTrue(error["hint"].endswith("rerun with --debug to see what was sent"), r)
+                self.assertTrue(error["hint"].endswith("; rerun with --debug to see what was sent")
+                                or error["hint"] == "rerun with --debug to see what was sent", r)
 
 
 class AuthRequiredNoteTests(HandlerTestCase):
@@ -9463,11 +9468,11 @@ class AuthRequiredNoteTests(HandlerTestCase):
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "do it"))
         self.assertEqual(self.ids(r), ("t-1", "c-1", "auth-required"))
         self.assertNotIn("answer with", r.err)
-        self.assertIn("the agent waits for credentials: store them with handler.py auth set --url %s "
-                      "(or give --bearer-token or --api-key), then go on with " % url, r.err)
+        self.assertIn("the agent waits for credentials: store them with handler.py auth set --url "
+                      "%s (or give --bearer-token or --api-key), then go on with " % url, r.err)
         then = r.err.partition("then go on with ")[2].split()
-        self.assertEqual(then[:9], ["handler.py", "message", "send", "--url", url, "--context-id", "c-1",
-                                    "--task-id", "t-1"])
+        self.assertEqual(then[:9], ["handler.py", "message", "send", "--url", url, "--context-id",
+                                    "c-1", "--task-id", "t-1"])
         self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "-",
                                    stdin="tok-0123456789abcdef\n"))
         srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "done")))))
@@ -9481,7 +9486,8 @@ class AuthRequiredNoteTests(HandlerTestCase):
         url, srv = self.scripted()
         srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "input-required")))))
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
-        self.assertIn("the agent waits for you; answer with handler.py message send --url " + url, r.err)
+        self.assertIn("the agent waits for you; answer with handler.py message send --url " + url,
+                      r.err)
         self.assertNotIn("auth set", r.err)
 
 
@@ -9496,9 +9502,11 @@ class CardFromHostOrFileTests(HandlerTestCase):
         r = self.assertOk(self.run_cli("message", "send", "--url", bare, "hi"))
         self.assertIn("Echo: hi", r.out)
         self.assertEqual(list(self.saved()), [url])
-        self.assertIn("Name: Handler Echo Agent", self.assertOk(self.run_proc("card", "get", "--url", bare)).out)
+        r = self.assertOk(self.run_proc("card", "get", "--url", bare))
+        self.assertIn("Name: Handler Echo Agent", r.out)
         for given, expected in (("localhost:9999/path", "http://localhost:9999/path"),
-                                ("[::1]:8000", "http://[::1]:8000"), ("127.0.0.9:80", "http://127.0.0.9:80"),
+                                ("[::1]:8000", "http://[::1]:8000"),
+                                ("127.0.0.9:80", "http://127.0.0.9:80"),
                                 ("agent.example:8443/a2a", "https://agent.example:8443/a2a"),
                                 ("localhost.example:80", "https://localhost.example:80"),
                                 ("127.0.0.1.example:80", "https://127.0.0.1.example:80"),
@@ -9526,9 +9534,6 @@ class CardFromHostOrFileTests(HandlerTestCase):
                                      "A2ACLI_ERR_CARD_INVALID", 1)
         self.assertEqual(error["message"], "agent card at %s is not a JSON object" % path)
         self.assertFalse(os.path.exists(self.home))   # no session store either
-
-
-# @@COMPLY_TESTS@@
 
 
 class ProxyTests(_TlsAgents, HandlerTestCase):
@@ -11420,8 +11425,9 @@ class RestBindingTests(HandlerTestCase):
         out = {s[0]: s[2] for s in over_rest}
         err = {s[0]: s[3] for s in over_rest}
         self.assertIn("Echo: hello\n", out["send"])
-        self.assertEqual(err["get an unknown task"].split("; ")[0], "Error: TaskNotFoundError: task no-such-task not found")
-        self.assertIn("; rerun with --debug", err["get an unknown task"])   # its hint (A2ACLI_OUT_004)
+        self.assertEqual(err["get an unknown task"].split("; ")[0],
+                         "Error: TaskNotFoundError: task no-such-task not found")
+        self.assertIn("; rerun with --debug", err["get an unknown task"])   # its hint (OUT_004)
         self.assertTrue(err["cancel a finished task"].startswith("Error: TaskNotCancelableError: "))
         self.assertEqual(json.loads(out["get an unknown task, json"])["error"]["a2aCode"], -32001)
         self.assertEqual(json.loads(out["cancel again, json"])["status"]["state"], "TASK_STATE_CANCELED")
@@ -11771,7 +11777,8 @@ class RestBindingTests(HandlerTestCase):
             Reply(rest_error_body(404, "NOT_FOUND", "TASK_NOT_FOUND", "no task t-9"), 404)]   # before the stream
         r = self.run_cli("message", "stream", "--url", url, "hi")
         self.assertEqual(r.code, 1, r)
-        self.assertEqual(r.err.splitlines()[-1].split("; ")[0], "Error: InternalError: it broke")   # and a hint
+        self.assertEqual(r.err.splitlines()[-1].split("; ")[0],
+                         "Error: InternalError: it broke")   # and its hint
         self.assertError(self.run_cli("message", "stream", "--url", url, "--task-id", "t-9", "hi"), 1,
                          "TaskNotFoundError: no task t-9")
 
