@@ -69,6 +69,11 @@ A2A_ERRORS = {
     -32006: "InvalidAgentResponseError", -32007: "ExtendedAgentCardNotConfiguredError",
     -32008: "ExtensionSupportRequiredError", -32009: "VersionNotSupportedError",
 }
+# What to do about an A2A error: the start of its hint (a2a_error), which ends with --debug
+A2A_HINTS = {
+    -32001: f"check the task id ({PROG} task list shows the agent's tasks); ",
+    -32002: "the task has already ended; ", -32009: "the agent does not speak this A2A version; ",
+    -32602: "check the ids and the parts of the message; "}
 # Every A2A operation, for the client (which builds its requests from it) and the built-in agent
 # (which matches requests against it): the 1.x and 0.3 JSON-RPC methods, the HTTP+JSON verbs (the
 # client uses the first) and path templates of 1.x and 0.3 (None: 0.3 has no such operation),
@@ -140,10 +145,10 @@ def a2a_error(error, method=""):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
     code = error.get("code") if isinstance(error.get("code"), int) else None
     name = A2A_ERRORS.get(code, "A2AError")
-    hint = "the agent does not speak this A2A version" if code == -32009 else \
-        f"the agent does not implement {method}" if code == -32601 and method else None
+    hint = f"the agent does not implement {method}; " if code == -32601 and method else \
+        A2A_HINTS.get(code, "")
     return HandlerError(f"{name}: {str(error.get('message') or 'no message').strip()}",
-                        EXIT_FAILURE, name, hint, code)
+                        EXIT_FAILURE, name, hint + "rerun with --debug to see what was sent", code)
 
 
 # ============================================================================ protocol model
@@ -775,9 +780,10 @@ def make_dirs(path, mode=0o700):
         pass
 
 
-def open_own(path, flags, mode=0o600):
+def open_own(path, flags=os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode=0o600):
     """os.open that never follows a symbolic link at path (someone may have planted it: a link is
-    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode."""
+    refused with a line) and never waits on a FIFO. With O_CREAT the file is born with mode; by
+    default it is a new file (O_EXCL: a name taken, even by a link, is FileExistsError)."""
     import errno
     try:
         return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
@@ -1043,7 +1049,7 @@ class SessionStore:
         for n in range(1000):   # the name is claimed with O_EXCL: nothing there is followed
             kept = f"{path}.corrupt-{stamp}" + (f"-{n}" if n else "")
             try:
-                os.close(open_own(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+                os.close(open_own(kept))
                 break
             except FileExistsError:
                 pass
@@ -1172,7 +1178,7 @@ class SessionStore:
         folder = os.path.dirname(path)
         self._remove_stale(folder)
         tmp = os.path.join(folder, f".{self.NAME}.{os.urandom(6).hex()}.tmp")
-        fd = open_own(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)   # 0600 from birth
+        fd = open_own(tmp)   # 0600 from birth
         try:
             with open(fd, "wb") as f:
                 if raw is None:   # the probe: written, then removed
@@ -2976,8 +2982,9 @@ class Conversation:
 
     def stream(self, events, show):
         """Pass a stream's events to show() as they come, saving the ids and states; (the task,
-        the reply message). When the stream ended before the task did (some agents drop the
-        last event), the task as GetTask tells it now."""
+        the reply message). When the stream ended before the task did (it was lost, or the
+        agent dropped the last event), GetTask polls the task until it settles, within the
+        timeout (A2ACLI_TASK_POLL_004)."""
         task = reply = None
         try:
             for event in events:
@@ -2994,13 +3001,11 @@ class Conversation:
             raise bad_response("the agent's stream ended without a task or a message")
         if task and not settled(task):
             try:
-                latest = self.client.get_task(task["id"])
-            except HandlerError:
-                latest = task
-            if settled(latest):
-                show({"task": latest})
-                self.remember(latest)
-                task = latest
+                task = self.wait(task)
+                show({"task": task})
+            except HandlerError as exc:   # a failed poll: check_finished says "stream ended"
+                if exc.exit_code == EXIT_TIMEOUT:
+                    raise
         return task, reply
 
     def cancel(self, task_id):
@@ -4173,6 +4178,10 @@ def require_url(args, out, needed=True):
         url = agent["url"]
         args.update(url=url, agent_transport=agent["transport"],
                     header=agent["headers"] + (args.header or []))
+    import re   # host:port[/path] means http:// on loopback, else https:// (as curl users expect)
+    bare = re.fullmatch(r"(\[::1]|localhost|127\.[\d.]+|([\w.-]+|\[[\w:]+])):\d+(/\S*)?", url)
+    if bare:
+        url = ("https://" if bare[2] else "http://") + url
     if not (url or needed):
         return None
     if not url:
@@ -4403,8 +4412,10 @@ def report_outcome(out, task, url=None):
     state = task_state(task)
     if state in ("failed", "rejected", "canceled"):
         out.warn(f"the task ended {state}")
-    elif state in INTERRUPTED_STATES:
-        out.note(f"the task is {state}: the agent waits for you; answer with {PROG} message "
+    elif state in INTERRUPTED_STATES:   # auth-required: credentials first, then go on
+        how = "you; answer with" if state[0] == "i" else "credentials: store them with " \
+            f"{PROG} auth set --url {url} (or give --bearer-token or --api-key), then go on with"
+        out.note(f"the task is {state}: the agent waits for {how} {PROG} message "
                  f"send --url {url} --context-id {task.get('contextId')} --task-id "
                  f'{task.get("id")} "..."' if url else
                  f"the agent waits for your answer ({state}); your next line answers it")
@@ -4519,7 +4530,6 @@ def save_artifacts(task, args, out):
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
     # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
     # name); with --force as a temp file, renamed over its name at the end
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     claimed, saved = [], []   # the files this run made; with --force, where each part ends up
     try:
         os.makedirs(directory, exist_ok=True)
@@ -4534,7 +4544,7 @@ def save_artifacts(task, args, out):
                 paths = name_variants(directory, f".handler-{os.getpid()}.tmp")
             for path in paths:
                 try:
-                    fd = os.open(path, flags, 0o666)
+                    fd = open_own(path, mode=0o666)
                     break
                 except FileExistsError:
                     pass
@@ -4566,6 +4576,18 @@ def save_artifacts(task, args, out):
 
 
 def cmd_card_get(args, out):
+    path = (args.url or "").removeprefix("file://")
+    if os.path.isfile(path):   # a card saved in a file: read, no network
+        with open(path, "rb") as f:
+            card = f.read()
+        try:
+            card = loads(card)
+        except JSON_ERRORS:
+            pass
+        if not isinstance(card, dict):
+            raise HandlerError(f"agent card at {path} is not a JSON object", EXIT_FAILURE,
+                               "A2ACLI_ERR_CARD_INVALID")
+        return out.card(card, A2AClient)   # its class attributes: no interface chosen
     client = make_client(args, out, open_store(out))
     card = client.fetch_card()
     try:
@@ -5202,7 +5224,8 @@ _GLOBALS = (
     "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
     "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
     "($HANDLER_RECORD)")
-_URL_OPTION = "--url=URL  the agent's base URL, or @NAME (see agent add; default: $HANDLER_URL)"
+_URL_OPTION = ("--url=URL  the agent's base URL (host:port: http:// on loopback, else https://), "
+               "or @NAME (see agent add; default: $HANDLER_URL)")
 _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
     "--api-key=K  an API key for this call only",
@@ -5563,7 +5586,7 @@ def build_parser(argv=None):
                            "authentication, 5 timeout, 130 interrupted. Sessions live in "
                            "$HANDLER_HOME (~/.handler).")
     options(parser.add_argument_group("global options (before or after the command)"), _GLOBALS)
-    parser.add_argument("--version", action="version", version=VERSION_LINE)
+    parser.add_argument("-v", "--version", action="version", version=VERSION_LINE)
     groups = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = argv is not None and _chosen_command(argv)
     for group, (group_help, actions) in COMMANDS.items():
@@ -5614,7 +5637,7 @@ def _run(argv):
     out = Output(_output_format(argv))
     args = _Options()
     try:
-        if argv == ["--version"]:   # the commonest probe answers before argparse (and re) load
+        if argv in (["--version"], ["-v"]):   # the commonest probe: answered before argparse loads
             sys.stdout.write(VERSION_LINE + "\n")
             return EXIT_OK
         args = _Options(vars(build_parser(argv).parse_args(argv)))   # an option not given: None

@@ -2120,17 +2120,33 @@ class _StreamScripted:
         self.assertEqual(self.saved()[url]["context_id"], "c-7")
 
     def test_stream_cut_midway(self):
+        # A2ACLI_TASK_POLL_004: a stream lost before the task settles is followed by polling the
+        # task (GetTask) until it settles (this test asserted "stream ended", exit 1, before)
+        clock = self.fake_clock()
         url, srv = self.scripted()
-        srv.posts.append(sse_reply(sse(wevents(self.V)[:2])))          # closed while working
-        r = self.run_cli("message", "stream", "--url", url, "hi")
-        self.assertError(r, 1, "stream ended", "t-1", "working")
+        get = "GetTask" if self.V == "1.0" else "tasks/get"
+        srv.posts += [sse_reply(sse(wevents(self.V)[:2])),          # closed while working
+                      Reply(rpc(wtask(self.V, "working"))),
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out, self.EXPECTED)
+        self.assertEqual([b["method"] for b in srv.post_bodies()][1:], [get, get])
+        self.assertEqual(len(clock.slept), 2)
         entry = self.saved()[url]
-        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "working"))
+        self.assertEqual((entry["task_id"], entry["task_state"]), ("t-1", "completed"))
         srv.posts.append(sse_reply(lambda req: [sse(wevents(self.V))(req)[0],
                                                 b'data: {"jsonrpc": "2.0", "id": 1, "res']))   # mid-event
         self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
-        srv.posts.append(sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True))         # chunked, cut
-        self.assertError(self.run_cli("message", "stream", "--url", url, "hi"), 1)
+        srv.posts += [sse_reply(sse(wevents(self.V)[:3]), chunked=True, cut=True),   # chunked, cut
+                      Reply(rpc(wtask(self.V, "completed", "Echo: hi")))]
+        r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
+        self.assertEqual(r.out.replace("\n", ""), self.EXPECTED.replace("\n", ""))   # "hi": task
+        srv.posts += [sse_reply(sse(wevents(self.V)[:2]))] + [
+            Reply(rpc(wtask(self.V, "working")))] * 20
+        r = self.run_cli("--timeout", "2", "message", "stream", "--url", url, "hi")   # within it
+        self.assertError(r, 5, "task t-1 is still working after 2 s",
+                         "task get t-1 --url %s --wait" % url)
+        self.assertLessEqual(sum(clock.slept[3:]), 2)
 
     def test_stream_cut_midway_json_lines(self):
         url, srv = self.scripted()
@@ -9451,6 +9467,124 @@ class ConfigShowTests(HandlerTestCase):
         self.assertError(self.run_cli("config", "show", "--key", "k.pem"), 2, "--key needs --cert")
 
 
+class ShortVersionFlagTests(HandlerTestCase):
+    """A2ACLI_CLI_001: -v is --version."""
+
+    def test_dash_v_prints_the_version(self):
+        for r in (self.run_cli("-v"), self.run_proc("-v")):
+            self.assertEqual(self.assertOk(r).out, handler.VERSION_LINE + "\n")
+            self.assertEqual(r.err, "")
+        self.assertIn("-v, --version", self.assertOk(self.run_cli("--help")).out)
+
+
+class ProtocolErrorHintTests(HandlerTestCase):
+    """A2ACLI_OUT_004 and A2ACLI_INTERACT_002: every A2A error carries a hint, in text and in the
+    JSON envelope; a rejected --task-id points at --debug."""
+    VERSIONS = ("1.0",)
+
+    def test_a_rejected_task_id_points_at_debug(self):
+        url, agent = self.agent()
+        argv = ("message", "send", "--url", url, "--task-id", "no-such-task", "hi")
+        line = self.assertError(self.run_cli(*argv), 1, "TaskNotFoundError", "no-such-task")
+        self.assertIn("; check the task id (handler.py task list", line)
+        self.assertTrue(line.endswith("; rerun with --debug to see what was sent"), line)
+        error = self.assertJsonError(self.run_cli("-o", "json", *argv), "TaskNotFoundError", 1)
+        self.assertEqual("Error: %s; %s" % (error["message"], error["hint"]), line)
+        self.assertEqual(len(self.posts(agent)), 2)   # one request each, no retry
+
+    def test_every_a2a_error_has_a_hint(self):
+        url, srv = self.scripted()
+        for code, name in ((-32002, "TaskNotCancelableError"),
+                           (-32004, "UnsupportedOperationError"),
+                           (-32602, "InvalidParamsError"), (-32603, "InternalError"),
+                           (-32077, "A2AError")):
+            with self.subTest(name=name):
+                srv.posts.append(Reply(rpc_error(code, "no")))
+                r = self.run_cli("-o", "json", "message", "send", "--url", url, "hi")
+                error = self.assertJsonError(r, name, 1)
+                self.assertTrue(error["hint"].endswith("; rerun with --debug to see what was sent")
+                                or error["hint"] == "rerun with --debug to see what was sent", r)
+
+
+class AuthRequiredNoteTests(HandlerTestCase):
+    """A2ACLI_AUTH_011: a task in auth-required: the note says to give credentials, then to go
+    on with the task, and that works."""
+    VERSIONS = ("1.0",)
+
+    def test_the_note_asks_for_credentials_and_going_on_works(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "auth-required")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "do it"))
+        self.assertEqual(self.ids(r), ("t-1", "c-1", "auth-required"))
+        self.assertNotIn("answer with", r.err)
+        self.assertIn("the agent waits for credentials: store them with handler.py auth set --url "
+                      "%s (or give --bearer-token or --api-key), then go on with " % url, r.err)
+        then = r.err.partition("then go on with ")[2].split()
+        self.assertEqual(then[:9], ["handler.py", "message", "send", "--url", url, "--context-id",
+                                    "c-1", "--task-id", "t-1"])
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", "-",
+                                   stdin="tok-0123456789abcdef\n"))
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "done")))))
+        r = self.assertOk(self.run_cli(*then[1:9], "signed in"))
+        self.assertEqual(self.ids(r), ("t-1", "c-1", "completed"))
+        last = [q for q in srv.requests if q.method == "POST"][-1]
+        self.assertEqual(last.headers["Authorization"], "Bearer tok-0123456789abcdef")
+        self.assertEqual(last.json["params"]["message"]["taskId"], "t-1")
+
+    def test_a_question_is_still_answered(self):
+        url, srv = self.scripted()
+        srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "input-required")))))
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "ask"))
+        self.assertIn("the agent waits for you; answer with handler.py message send --url " + url,
+                      r.err)
+        self.assertNotIn("auth set", r.err)
+
+
+class CardFromHostOrFileTests(HandlerTestCase):
+    """A2ACLI_CARD_GET_001: a bare host:port is http:// on loopback, https:// elsewhere; card get
+    reads a card from a file:// URL or a local path, without the network."""
+    VERSIONS = ("1.0",)
+
+    def test_a_bare_host_and_port(self):
+        url, agent = self.agent()
+        bare = url[len("http://"):]
+        r = self.assertOk(self.run_cli("message", "send", "--url", bare, "hi"))
+        self.assertIn("Echo: hi", r.out)
+        self.assertEqual(list(self.saved()), [url])
+        r = self.assertOk(self.run_proc("card", "get", "--url", bare))
+        self.assertIn("Name: Handler Echo Agent", r.out)
+        for given, expected in (("localhost:9999/path", "http://localhost:9999/path"),
+                                ("[::1]:8000", "http://[::1]:8000"),
+                                ("127.0.0.9:80", "http://127.0.0.9:80"),
+                                ("agent.example:8443/a2a", "https://agent.example:8443/a2a"),
+                                ("localhost.example:80", "https://localhost.example:80"),
+                                ("127.0.0.1.example:80", "https://127.0.0.1.example:80"),
+                                ("http://h:1", "http://h:1")):
+            with self.subTest(given=given):
+                self.assertEqual(handler.require_url(handler._Options(url=given), None), expected)
+        shown = " ".join(self.assertOk(self.run_cli("card", "get", "--help")).out.split())
+        self.assertIn("host:port: http:// on loopback, else https://", shown)
+
+    def test_a_card_in_a_file(self):
+        card = wcard(self.V, "http://127.0.0.1:1/")
+        path = os.path.join(self.tmp, "card.json")
+        with open(path, "w") as f:
+            json.dump(card, f)
+        for given in (path, "file://" + path):
+            with self.subTest(given=given):
+                r = self.assertOk(self.run_cli("card", "get", "--url", given))
+                self.assertIn("Name: Scripted Agent\n", r.out)
+                self.assertEqual(r.err, "")
+                r = self.assertOk(self.run_proc("-o", "json", "card", "get", "--url", given))
+                self.assertEqual(json.loads(r.out), card)
+        with open(path, "w") as f:
+            f.write("[1, 2]")
+        error = self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--url", path),
+                                     "A2ACLI_ERR_CARD_INVALID", 1)
+        self.assertEqual(error["message"], "agent card at %s is not a JSON object" % path)
+        self.assertFalse(os.path.exists(self.home))   # no session store either
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
@@ -11341,7 +11475,9 @@ class RestBindingTests(HandlerTestCase):
         out = {s[0]: s[2] for s in over_rest}
         err = {s[0]: s[3] for s in over_rest}
         self.assertIn("Echo: hello\n", out["send"])
-        self.assertEqual(err["get an unknown task"], "Error: TaskNotFoundError: task no-such-task not found\n")
+        self.assertEqual(err["get an unknown task"].split("; ")[0],
+                         "Error: TaskNotFoundError: task no-such-task not found")
+        self.assertIn("; rerun with --debug", err["get an unknown task"])   # its hint (OUT_004)
         self.assertTrue(err["cancel a finished task"].startswith("Error: TaskNotCancelableError: "))
         self.assertEqual(json.loads(out["get an unknown task, json"])["error"]["a2aCode"], -32001)
         self.assertEqual(json.loads(out["cancel again, json"])["status"]["state"], "TASK_STATE_CANCELED")
@@ -11691,7 +11827,8 @@ class RestBindingTests(HandlerTestCase):
             Reply(rest_error_body(404, "NOT_FOUND", "TASK_NOT_FOUND", "no task t-9"), 404)]   # before the stream
         r = self.run_cli("message", "stream", "--url", url, "hi")
         self.assertEqual(r.code, 1, r)
-        self.assertEqual(r.err.splitlines()[-1], "Error: InternalError: it broke")
+        self.assertEqual(r.err.splitlines()[-1].split("; ")[0],
+                         "Error: InternalError: it broke")   # and its hint
         self.assertError(self.run_cli("message", "stream", "--url", url, "--task-id", "t-9", "hi"), 1,
                          "TaskNotFoundError: no task t-9")
 
