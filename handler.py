@@ -2041,17 +2041,24 @@ class A2AClient:
         """The HTTP response that holds the card (any body), after the well-known fallbacks. It asks
         with A2A-Version: 1.0 (spec 3.6.1: on every request; 0.3 servers ignore it), which a server
         speaking both may answer with its 1.x card; the user's -H A2A-Version wins, as in curl.
-        With headers (If-None-Match), a 304 is an answer too. One retry with a new OAuth2 token
-        on 401."""
+        With headers (If-None-Match), a 304 is an answer too. It goes without credentials (the
+        public card is public, A2ACLI_AUTH_008); an agent that refuses it that way (401 or 403)
+        is asked again with them: some serve their card only to clients that authenticate. Then,
+        one retry with a new OAuth2 token on 401."""
         from urllib.parse import urlsplit, urlunsplit
         parts = urlsplit(self.url)   # a query stays last: /a?k=1 -> /a/.well-known/...?k=1
         urls = [self.url] if parts.path.endswith(".json") else [urlunsplit(
             parts._replace(path=parts.path.rstrip("/") + path, fragment="")) for path in CARD_PATHS]
         for card_url in urls:
             resp = None
-            while resp is None or self._may_renew(resp):
-                resp = self.transport.request(card_url, None, {
-                    "A2A-Version": "1.0", **self.headers, **headers, **self._auth_headers()})
+            for auth in (False, True):
+                while resp is None or auth and self._may_renew(resp):
+                    resp = self.transport.request(card_url, None, {
+                        "A2A-Version": "1.0", **self.headers, **headers,
+                        **(auth and self._auth_headers() or {})})
+                if auth or resp.status not in (401, 403) or not self._auth:
+                    break
+                resp = None
             if resp.status == 404 and card_url != urls[-1]:
                 continue
             if resp.status != 304 or not headers:

@@ -2824,7 +2824,7 @@ class _AuthOnTheWire:
         self.assertTrue(lines[0].startswith("warning:"))
         self.assertIn("not sent", lines[0])
         self.assertIn(other_url, lines[0])
-        self.assertEqual(srv.requests[0].headers.get("Authorization"), "Bearer " + SECRET)   # its own origin: yes
+        self.assertIsNone(srv.requests[0].headers.get("Authorization"))   # the public card: none
         os.environ["HANDLER_API_KEY"] = SECRET
         r = self.assertOk(self.run_cli("message", "stream", "--url", url, "hi"))
         self.assertIsNone(self.post_headers(other).get("X-API-Key"))
@@ -2843,7 +2843,7 @@ class _AuthOnTheWire:
         other.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
         r = self.assertOk(self.run_cli("message", "send", "--url", url, "-H", "X-Trace: kept", "hi"))
         self.assertEqual(r.out, "Echo: hi\nTask ID: t-1\nContext ID: c-1\nState: completed\n")
-        self.assertEqual(srv.requests[0].headers.get("Authorization"), "Bearer " + SECRET)
+        self.assertIsNone(srv.requests[0].headers.get("Authorization"))   # the public card: none
         self.assertEqual([q.method for q in other.requests], ["GET", "POST"])
         for req in other.requests:
             self.assertIsNone(req.headers.get("Authorization"), req.path)
@@ -2868,7 +2868,6 @@ class _AuthOnTheWire:
         run("-o", "json", "session", "show", url)
         debug = [run("--debug", "message", "send", "--url", url, "hi"),
                  run("--debug", "message", "stream", "--url", url, "hi"),
-                 run("--debug", "card", "get", "--url", url),
                  run("--debug", "message", "send", "--url", url, "--bearer-token", SECRET, "hi"),
                  run("--debug", "message", "send", "--url", url, "--api-key", SECRET, "--api-key-header", "X-Plain",
                      "hi"),
@@ -2882,6 +2881,9 @@ class _AuthOnTheWire:
             self.assertIn("[redacted]", r.err)
             self.assertIn("debug:", r.err)
         self.assertIn("X-Custom-Key: [redacted]", debug[0].err)
+        card = run("--debug", "card", "get", "--url", url)   # the public card: no credentials
+        self.assertNotIn("X-Custom-Key", card.err)
+        self.assertIn("> GET", card.err)
         self.assertEqual(self.posts(agent)[0].headers["X-Custom-Key"], SECRET)   # it was sent, just not shown
         r = self.run_proc("--debug", "message", "send", "--url", url, "hi")
         self.assertOk(r)
@@ -9585,6 +9587,56 @@ class CardFromHostOrFileTests(HandlerTestCase):
         self.assertFalse(os.path.exists(self.home))   # no session store either
 
 
+class CardWithoutCredentialsTests(HandlerTestCase):
+    """A2ACLI_AUTH_008: the public card is asked for without credentials; an agent that refuses
+    it so (401 or 403) is asked once more with them."""
+    V = "1.0"
+
+    def setUp(self):
+        super().setUp()
+        self.url, self.srv = self.scripted()
+        self.assertOk(self.run_cli("auth", "set", "--url", self.url, "--bearer-token", SECRET))
+
+    def gets(self):
+        return [q.headers.get("Authorization") for q in self.srv.requests if q.method == "GET"]
+
+    def test_the_card_goes_without_them_and_the_agent_gets_them(self):
+        self.srv.posts.append(Reply(rpc(wsend(self.V, wtask(self.V, "completed", "Echo: hi")))))
+        r = self.assertOk(self.run_cli("--debug", "message", "send", "--url", self.url, "hi"))
+        self.assertEqual(self.gets(), [None])
+        self.assertEqual(self.posts_auth(), ["Bearer " + SECRET])
+        card_request = r.err.partition("< HTTP")[0]
+        self.assertIn("> GET " + self.url + "/.well-known/agent-card.json", card_request)
+        self.assertNotIn("Authorization", card_request)
+        os.environ["HANDLER_API_KEY"] = SECRET   # an API key neither
+        self.addCleanup(os.environ.pop, "HANDLER_API_KEY")
+        self.assertOk(self.run_cli("card", "get", "--url", self.url))
+        self.assertNotIn("X-API-Key", self.srv.requests[-1].headers)
+
+    def posts_auth(self):
+        return [q.headers.get("Authorization") for q in self.srv.requests if q.method == "POST"]
+
+    def test_a_card_refused_without_them_is_asked_for_once_with_them(self):
+        for status in (401, 403):
+            with self.subTest(status=status):
+                del self.srv.requests[:]
+                self.srv.gets[CARD_PATH] = [Reply(b"", status), Reply(json.dumps(wcard(
+                    self.V, self.url + "/")).encode())]
+                r = self.assertOk(self.run_cli("card", "get", "--url", self.url))
+                self.assertIn("Scripted", r.out)
+                self.assertEqual(self.gets(), [None, "Bearer " + SECRET])
+        self.srv.gets[CARD_PATH] = [Reply(b"", 401)] * 3   # refused with them too: one more, no
+        del self.srv.requests[:]
+        self.assertError(self.run_cli("card", "get", "--url", self.url), 4, "401")
+        self.assertEqual(self.gets(), [None, "Bearer " + SECRET])
+
+    def test_without_credentials_a_refused_card_is_not_asked_for_again(self):
+        self.assertOk(self.run_cli("auth", "clear", "--url", self.url))
+        self.srv.gets[CARD_PATH] = [Reply(b"", 401)] * 2
+        self.assertError(self.run_cli("card", "get", "--url", self.url), 4, "401")
+        self.assertEqual(self.gets(), [None])
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
@@ -10968,7 +11020,8 @@ class _Redirects(_FaultAgents):
     def test_a_redirect_to_another_origin_drops_the_credentials(self):
         other_url, other = self.serve_fault()
         url, srv = self.serve_fault()
-        srv.gets[CARD_PATH] = Reply(b"", 302, headers=[("Location", other_url + "/elsewhere/card.json")])
+        moved = Reply(b"", 302, headers=[("Location", other_url + "/elsewhere/card.json")])
+        srv.gets[CARD_PATH] = [Reply(b"", 401), moved]   # asked again with the credentials: moved
         other.gets["/elsewhere/card.json"] = Reply(card_body(self.V))
         self.assertOk(self.run_cli("auth", "set", "--url", url, "--bearer-token", SECRET))
         headers = ("-H", "Cookie: session=" + SECRET, "-H", "X-Trace: kept")
@@ -10980,6 +11033,7 @@ class _Redirects(_FaultAgents):
         self.assertIsNone(forwarded.get("Cookie"))
         self.assertEqual(forwarded.get("X-Trace"), "kept")
         for name in ("X-Agent-Key", "X-Partner"):   # the API key under any name, usual or not
+            srv.gets[CARD_PATH] = [Reply(b"", 403), moved]
             r = self.assertOk(self.cli(srv, *CARD, "--api-key", SECRET, "--api-key-header", name))
             self.assertEqual(srv.requests[-1].headers.get(name), SECRET)
             self.assertIsNone(other.requests[-1].headers.get(name))
@@ -10990,7 +11044,8 @@ class _Redirects(_FaultAgents):
         srv.gets["/v2/card.json"] = Reply(card_body(self.V))
         for status in (301, 302, 303, 307):
             with self.subTest(status=status):
-                srv.gets[CARD_PATH] = Reply(b"", status, headers=[("Location", "/v2/card.json")])
+                srv.gets[CARD_PATH] = [Reply(b"", 401), Reply(b"", status, headers=[
+                    ("Location", "/v2/card.json")])]   # the credentials, once asked for
                 self.assertOk(self.cli(srv, *CARD, "--bearer-token", SECRET, "-H", "Cookie: c=1", "-H",
                                        "X-API-Key: k1"))
                 moved = srv.requests[-1]
