@@ -1999,7 +1999,8 @@ class A2AClient:
         the card sends requests) without the secret ones."""
         self._same_origin = same
         self._auth = self.credentials.headers() if self.credentials and same else {}
-        self.headers = {k: v for k, v in self.given.items() if same or not is_secret_header(k)}
+        self.headers = {k: v for k, v in self.given.items()
+                        if same or not is_secret_header(k, self.transport.secrets)}
 
     def _log(self, line):
         if self.transport.log:
@@ -4184,7 +4185,8 @@ def require_url(args, out, needed=True):
         agent = AgentStore(warn=out.warn).find(url[1:])
         url = agent["url"]
         args.update(url=url, agent_transport=agent["transport"],
-                    header=agent["headers"] + (args.header or []))
+                    header=agent["headers"] + (args.header or []),   # stored: never logged
+                    agent_headers=[h.partition(":")[0].strip() for h in agent["headers"]])
     import re   # host:port[/path] means http:// on loopback, else https:// (as curl users expect)
     bare = re.fullmatch(r"(\[::1]|localhost|127\.[\d.]+|([\w.-]+|\[[\w:]+])):\d+(/\S*)?", url)
     if bare:
@@ -4366,12 +4368,14 @@ def make_transport(args, out, session=None):
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
     insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
-    return Transport(args.timeout, out.debug if args.debug else None, retries,
+    transport = Transport(args.timeout, out.debug if args.debug else None, retries,
                      parse_size(_setting(args, "max_response", "HANDLER_MAX_RESPONSE",
                                          default=MAX_BODY)),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
                      str(insecure).lower() in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
+    transport.secrets.update(args.agent_headers or ())
+    return transport
 
 
 def transport_order(args):

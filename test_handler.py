@@ -839,6 +839,29 @@ class NamedAgentTests(HandlerTestCase):
         self.assertEqual(by_url, by_name)
         self.assertEqual(by_name["context_id"], self.saved()[url]["context_id"])
 
+    def test_a_stored_header_value_is_never_logged_whatever_its_name(self):
+        url, _ = self.agent()
+        self.add("ops", url, "-H", f"X-Tenant: {self.KEY}")
+        record = os.path.join(self.home, "record.jsonl")
+        r = self.assertOk(self.run_cli("--debug", "--record", record, "message", "send", "--url",
+                                       "@ops", "-H", "X-Trace: shown", "hi"))
+        self.assertIn("X-Tenant: [redacted]", r.err)
+        self.assertIn("X-Trace: shown", r.err)   # the command line's own -H: shown
+        with open(record) as f:
+            logged = f.read()
+        self.assertIn("X-Tenant", logged)
+        self.assertNotIn(self.KEY, r.out + r.err + logged)
+
+    def test_a_stored_header_stays_on_the_agents_origin(self):
+        other_url, other = self.agent()
+        url, srv = self.scripted()
+        srv.endpoint = other_url + "/"   # the card sends requests to another origin
+        self.add("ops", url, "-H", f"X-Tenant: {self.KEY}")
+        r = self.assertOk(self.run_cli("message", "send", "--url", "@ops", "hi"))
+        self.assertIn("not sent", r.err)
+        self.assertEqual(srv.requests[0].headers.get("X-Tenant"), self.KEY)   # the card's origin
+        self.assertIsNone(self.posts(other)[-1].headers.get("X-Tenant"))
+
     def test_session_list_names_agents_and_rename_keeps_the_conversation(self):
         url, agent = self.agent()
         self.add("ops", url)
