@@ -875,10 +875,16 @@ class AuthCredentials(_Record):
     # token not fetched yet); header_name: API keys only, X-API-Key when None
     FIELDS = ("auth_type", "value", "header_name", "oauth")
 
-    def headers(self):
-        if self.auth_type == "api_key":
-            return {self.header_name or "X-API-Key": self.value}
-        return {"Authorization": f"Bearer {self.value}"} if self.value else {}
+    def headers(self, where=None, name=None):
+        """(headers, query parameters) that carry it. An API key goes where the card's apiKey
+        scheme puts it (where: header, query or cookie; its name), unless a header name was
+        given (--api-key-header, $HANDLER_API_KEY_HEADER, auth set --header-name)."""
+        value, given = self.value, self.header_name
+        if self.auth_type != "api_key":
+            return {"Authorization": f"Bearer {value}"} if value else {}, {}
+        name, where = given or name or "X-API-Key", not given and where
+        return ({}, {name: value}) if where == "query" else (
+            {"Cookie": f"{name}={value}"} if where == "cookie" else {name: value}, {})
 
     def to_dict(self):
         return {k: v for k, v in vars(self).items() if v or k != "oauth"}
@@ -1545,6 +1551,13 @@ class Transport:
         return {k: "[redacted]" if is_secret_header(k, self.secrets) else v
                 for k, v in headers.items()}
 
+    def _hide(self, url):
+        """url with the values of its query parameters named in secrets (an API key the card
+        puts in the query) redacted, as logs, recordings and errors show it."""
+        import re
+        return re.sub(r"([?&]([^=&#]*)=)[^&#]*",
+                      lambda m: m[1] + "[redacted]" if m[2] in self.secrets else m[0], url)
+
     def _record(self, rec=None, start=0):
         """Append an exchange to the --record file, as one JSON line, with the time it took, in
         one write (O_APPEND: the lines of runs at once never interleave); a new file is born
@@ -1649,6 +1662,7 @@ class Transport:
             sys.modules.setdefault(name, _Lazy(name))   # agent without digest auth never uses
         from urllib.error import HTTPError, URLError
         from urllib.request import Request
+        real, url = url, self._hide(url)
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
                    "Accept-Encoding": "gzip, deflate", **headers}
         if body is not None:
@@ -1657,8 +1671,8 @@ class Transport:
         if https and self.insecure:   # once a call, and never for http://
             self._warn_once("TLS verification is OFF (--insecure): anyone on the network path "
                             "can read and change this traffic")
-        elif not https and any(is_secret_header(k, self.secrets) for k in headers) \
-                and not _is_loopback(url):
+        elif not https and (real != url or any(is_secret_header(k, self.secrets)
+                                               for k in headers)) and not _is_loopback(url):
             self._warn_once(f"credentials go to {_origin(url)} over plain http: anyone on the "
                             "network path can read them; use https")
         if self.log:
@@ -1667,7 +1681,7 @@ class Transport:
                 self.log(f">   {k}: {v}")
             if body is not None:
                 self.log(f">   {loggable(body)}")
-        request = Request(url, body, headers, method=method)
+        request = Request(real, body, headers, method=method)
         sent = self.record and {"method": method, "url": url, "request": {
             "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
@@ -1688,6 +1702,7 @@ class Transport:
                 except ConnectionError as exc:   # reset or closed before the status line:
                     raise URLError(exc) from None   # wrapped as if before the request
                 with resp:
+                    resp.url = self._hide(resp.url)   # (Response.url is shown in errors)
                     stream = idempotent is None and resp.status == 200 and \
                         resp.headers.get_content_type() == "text/event-stream"
                     if self.log:
@@ -1805,6 +1820,16 @@ def card_lifetime(headers):
     age = re.search(r"max-age\s*=\s*\"?(\d{1,9})", value)
     return None if "no-store" in value else 0 if "no-cache" in value else int(age[1]) if age \
         else CARD_FRESH
+
+
+def schemes_for(card, kind):
+    """The security schemes of a card (either version's shape) that take a credential of this
+    kind: "api_key", else a bearer token (an OAuth2 or OpenID Connect one too), as [(name, its
+    fields)], an apiKey scheme's unwrapped (1.x: apiKeySecurityScheme)."""
+    words = ("apikey",) if kind == "api_key" else ("bearer", "oauth2", "openidconnect")
+    return [(name, s.get("apiKeySecurityScheme", s))
+            for name, s in _get(card or {}, "securitySchemes").items()
+            if isinstance(s, dict) and any(w in json.dumps(s).lower() for w in words)]
 
 
 def pick_interface(card, card_url, order=None, every=False):
@@ -1992,13 +2017,16 @@ class A2AClient:
         self.warn, self.on_credentials, self.on_card = (
             f or (lambda value: None) for f in (warn, on_credentials, on_card))
         self._reset()
-        transport.secrets.update(self._auth)
 
     def _reset(self, same=True):
         """The headers and credentials to send: as given, or to another origin than --url's (where
-        the card sends requests) without the secret ones."""
-        self._same_origin = same
-        self._auth = self.credentials.headers() if self.credentials and same else {}
+        the card sends requests) without the secret ones; an API key where the card's first apiKey
+        scheme puts it (A2ACLI_AUTH_001), in a header until the card is known."""
+        self._same_origin, creds = same, same and self.credentials
+        fields = next((f for _, f in schemes_for(self.card, "api_key")), {})
+        self._auth, self._query = creds.headers(fields.get("location") or fields.get("in"),
+                                                fields.get("name")) if creds else ({}, {})
+        self.transport.secrets.update(self._auth, self._query)
         self.headers = {k: v for k, v in self.given.items()
                         if same or not is_secret_header(k, self.transport.secrets)}
 
@@ -2027,7 +2055,7 @@ class A2AClient:
     def renew_token(self):
         oauth = fetch_oauth_token(self.transport, self.credentials.oauth or {})
         creds = self.credentials = AuthCredentials("oauth2", oauth.pop("access_token"), None, oauth)
-        self._auth, self._renewed, self._fetched = creds.headers(), True, True
+        self._auth, self._renewed, self._fetched = creds.headers()[0], True, True
         self.on_credentials(creds)
 
     def _may_renew(self, resp):
@@ -2178,7 +2206,7 @@ class A2AClient:
             except JSON_ERRORS:
                 pass
         if code in (401, 403):
-            rejected = self._auth or any(is_secret_header(k) for k in self.headers)
+            rejected = self._auth or self._query or any(is_secret_header(k) for k in self.headers)
             error = HandlerError(f"{at}: {status}: the agent " + (
                 "rejected the credentials" if rejected else "requires authentication"), EXIT_AUTH,
                 "A2ACLI_ERR_AUTH_FAILED" if rejected else "A2ACLI_ERR_CREDENTIALS_MISSING",
@@ -2296,6 +2324,9 @@ class A2AClient:
         self._renewed = False   # one new token per call, however long the client lives (chat)
         self.connect()
         url, verb, body, headers, what, decode = self._encode(op, params)
+        if self._query:   # an API key in the query: to the interface only
+            from urllib.parse import urlencode
+            url += "&?"["?" not in url] + urlencode(self._query)
         auth = self._auth_headers()
         while True:
             sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}

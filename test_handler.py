@@ -1209,9 +1209,9 @@ class SessionModelTests(HandlerTestCase):
         self.assertEqual((s.agent_url, s.context_id, s.task_id), ("http://a", "c3", "t2"))
 
     def test_credentials_headers(self):
-        self.assertEqual(handler.AuthCredentials("bearer", "v").headers(), {"Authorization": "Bearer v"})
-        self.assertEqual(handler.AuthCredentials("api_key", "v").headers(), {"X-API-Key": "v"})
-        self.assertEqual(handler.AuthCredentials("api_key", "v", "X-Mine").headers(), {"X-Mine": "v"})
+        self.assertEqual(handler.AuthCredentials("bearer", "v").headers(), ({"Authorization": "Bearer v"}, {}))
+        self.assertEqual(handler.AuthCredentials("api_key", "v").headers(), ({"X-API-Key": "v"}, {}))
+        self.assertEqual(handler.AuthCredentials("api_key", "v", "X-Mine").headers(), ({"X-Mine": "v"}, {}))
 
     def test_store_api(self):
         store = handler.SessionStore().load()
@@ -1266,7 +1266,7 @@ class SessionModelTests(HandlerTestCase):
                 "auth_type": "api_key", "value": "k", "header_name": None}}}, f)
         os.chmod(self.sessions_path, 0o600)
         s = handler.SessionStore().load().get("http://localhost:8000/")
-        self.assertEqual((s.context_id, s.task_id, s.credentials.auth_type, s.credentials.headers()),
+        self.assertEqual((s.context_id, s.task_id, s.credentials.auth_type, s.credentials.headers()[0]),
                          ("ctx-1", "task-9", "api_key", {"X-API-Key": "k"}))
 
     def test_unknown_keys_and_entries_survive_a_write(self):
@@ -9658,6 +9658,89 @@ class CardWithoutCredentialsTests(HandlerTestCase):
         self.srv.gets[CARD_PATH] = [Reply(b"", 401)] * 2
         self.assertError(self.run_cli("card", "get", "--url", self.url), 4, "401")
         self.assertEqual(self.gets(), [None])
+
+
+class ApiKeySchemeTests(HandlerTestCase):
+    """A2ACLI_AUTH_001: an API key goes where the card's apiKey scheme says (header, query or
+    cookie, by its name), unless a header name was given; a query key is redacted in --debug,
+    --record and errors, and never goes to another origin."""
+
+    def card(self, scheme, v="1.0", endpoint=None):
+        url, srv = self.scripted(v)
+        card = wcard(v, endpoint or url + "/")
+        card["securitySchemes"] = {"key": {"apiKeySecurityScheme": scheme} if v == "1.0" else
+                                   {"type": "apiKey", **scheme}}
+        srv.card = card
+        srv.posts.extend(Reply(rpc(wsend(v, wtask(v, "completed", "ok")))) for _ in range(3))
+        return url, srv
+
+    def test_header_and_cookie_in_either_versions_shape(self):
+        for v, scheme, header, value in (
+                ("1.0", {"location": "header", "name": "X-Mine"}, "X-Mine", SECRET),
+                ("0.3", {"in": "header", "name": "X-Mine"}, "X-Mine", SECRET),
+                ("1.0", {"location": "cookie", "name": "sid"}, "Cookie", "sid=" + SECRET),
+                ("0.3", {"in": "cookie", "name": "sid"}, "Cookie", "sid=" + SECRET)):
+            with self.subTest(v=v, scheme=scheme):
+                url, srv = self.card(scheme, v)
+                r = self.assertOk(self.run_cli("--debug", "message", "send", "--url", url,
+                                               "--api-key", "-", "hi", stdin=SECRET + "\n"))
+                get, post = srv.requests
+                self.assertEqual(post.headers.get(header), value)
+                self.assertNotIn("X-API-Key", post.headers)
+                self.assertNotIn(header, get.headers)   # the public card: none (AUTH_008)
+                self.assertNotIn(SECRET, r.err)
+
+    def test_query_redacted_and_only_to_the_interface(self):
+        url, srv = self.card({"in": "query", "name": "api_key"}, "0.3")
+        record = os.path.join(self.tmp, "rec.jsonl")
+        os.environ["HANDLER_API_KEY"] = SECRET
+        r = self.assertOk(self.run_cli("--debug", "--record", record, "message", "send",
+                                       "--url", url, "hi"))
+        get, post = srv.requests
+        self.assertEqual(post.path, "/?api_key=" + quote(SECRET))
+        self.assertEqual(get.path, CARD_PATH)
+        self.assertFalse({"X-API-Key", "Cookie"} & set(post.headers))
+        self.assertIn("> POST " + url + "/?api_key=[redacted]\n", r.err)
+        with open(record, encoding="utf-8") as f:
+            self.assertNotIn(SECRET, f.read())
+        self.assertNotIn(SECRET, r.err + r.out)
+        srv.posts[:] = [Reply(b"boom", 500, "text/plain")]   # an error names the URL: redacted
+        r = self.run_cli("message", "send", "--url", url, "hi")
+        self.assertError(r, 1, "api_key=[redacted]")
+        self.assertNotIn(SECRET, r.err)
+
+    def test_a_given_header_name_wins(self):
+        url, srv = self.card({"location": "query", "name": "api_key"})
+        self.assertOk(self.run_cli("message", "send", "--url", url, "--api-key", "-",
+                                   "--api-key-header", "X-Given", "hi", stdin=SECRET + "\n"))
+        self.assertEqual((srv.requests[-1].path, srv.requests[-1].headers.get("X-Given")),
+                         ("/", SECRET))
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", "-", "--header-name",
+                                   "X-Stored", stdin=SECRET + "\n"))
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(srv.requests[-1].headers.get("X-Stored"), SECRET)
+        self.assertOk(self.run_cli("auth", "set", "--url", url, "--api-key", "-",
+                                   stdin=SECRET + "\n"))   # no name given: the card's place
+        self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertEqual(srv.requests[-1].path, "/?api_key=" + SECRET)
+
+    def test_never_to_another_origin(self):
+        url, srv = self.card({"location": "query", "name": "api_key"})
+        srv.card["supportedInterfaces"][0]["url"] = url.replace("127.0.0.1", "localhost") + "/"
+        os.environ["HANDLER_API_KEY"] = SECRET
+        r = self.assertOk(self.run_cli("message", "send", "--url", url, "hi"))
+        self.assertIn("your credentials are not sent there", r.err)
+        post = srv.requests[-1]
+        self.assertEqual((post.method, post.path), ("POST", "/"))
+        self.assertNotIn(SECRET, str(post.headers))
+
+    def test_subprocess_query_key(self):
+        url, srv = self.card({"location": "query", "name": "api_key"})
+        os.environ["HANDLER_API_KEY"] = SECRET
+        r = self.assertOk(self.run_proc("--debug", "message", "send", "--url", url, "hi"))
+        self.assertEqual(srv.requests[-1].path, "/?api_key=" + SECRET)
+        self.assertIn("api_key=[redacted]", r.err)
+        self.assertNotIn(SECRET, r.err + r.out)
 
 
 class ProxyTests(_TlsAgents, HandlerTestCase):
