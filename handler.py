@@ -2444,7 +2444,18 @@ class A2AClient:
         return None if op == "push_delete" else normalise_push_config(result)
 
     def extended_card(self):
-        card = self.require("extended_card").call("extended_card", {})
+        """GetExtendedAgentCard. A credential goes only through a scheme that the public card
+        declares (A2ACLI_CARD_GET_003): one of another kind is refused, unsent. A card that
+        declares no scheme gets what was given (lenient: many agents declare none)."""
+        self.require("extended_card")
+        kind, schemes = self._same_origin and self.credentials, _get(self.card, "securitySchemes")
+        if kind and schemes and not schemes_for(self.card, kind.auth_type):
+            kind = kind.auth_type
+            raise HandlerError(f"the agent card declares no security scheme for your "
+                               f"{'API key' if kind == 'api_key' else kind + ' token'}, so it "
+                               f"was not sent (the card declares: {', '.join(schemes)})",
+                               EXIT_AUTH, "A2ACLI_ERR_CREDENTIALS_MISSING")
+        card = self.call("extended_card", {})
         if not isinstance(card, dict):
             raise bad_response("the agent's extended card is not a JSON object")
         return card

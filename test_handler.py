@@ -9743,6 +9743,66 @@ class ApiKeySchemeTests(HandlerTestCase):
         self.assertNotIn(SECRET, r.err + r.out)
 
 
+class ExtendedCardSchemeTests(HandlerTestCase):
+    """A2ACLI_CARD_GET_003: card get --extended sends a credential only through a scheme that the
+    public card declares; else one line, exit 4, nothing sent. A card declaring none: lenient."""
+    TOKEN = "agent-token-0123456789"
+
+    def scripted_extended(self, schemes=None):
+        url, srv = self.scripted("1.0")
+        srv.card = wcard("1.0", url + "/")
+        srv.card["capabilities"]["extendedAgentCard"] = True
+        if schemes:
+            srv.card["securitySchemes"] = schemes
+        srv.posts.append(Reply(rpc(dict(srv.card, name="Extended"))))
+        return url, srv
+
+    def test_a_credential_of_another_kind_is_refused_unsent(self):
+        url, agent = self.agent(("1.0",), token=self.TOKEN)   # declares a bearer scheme
+        line = self.assertError(self.run_cli("card", "get", "--extended", "--url", url,
+                                             "--api-key", "-", stdin=SECRET + "\n"), 4,
+                                "no security scheme for your API key", "declares: bearer")
+        self.assertNotIn(SECRET, line)
+        self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--extended", "--url", url,
+                                          "--api-key", "-", stdin=SECRET + "\n"),
+                             "A2ACLI_ERR_CREDENTIALS_MISSING", 4)
+        self.assertEqual(self.posts(agent), [])
+        self.assertOk(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token",
+                                   self.TOKEN))   # the kind it declares
+        url, srv = self.scripted_extended({"k": {"type": "apiKey", "in": "header", "name": "X-K"}})
+        self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token",
+                                      "-", stdin=self.TOKEN + "\n"), 4, "your bearer token",
+                         "declares: k")
+        self.assertEqual([q.method for q in srv.requests], ["GET"])
+        r = self.assertOk(self.run_cli("card", "get", "--extended", "--url", url, "--api-key", "-",
+                                       stdin=SECRET + "\n"))
+        self.assertIn("Extended", r.out)
+        self.assertEqual(srv.requests[-1].headers.get("X-K"), SECRET)
+
+    def test_oauth_and_openid_schemes_take_a_bearer_token(self):
+        for scheme in ({"oauth2SecurityScheme": {"flows": {}}}, {"type": "openIdConnect"},
+                       {"httpAuthSecurityScheme": {"scheme": "Bearer"}}):
+            with self.subTest(scheme=scheme):
+                url, srv = self.scripted_extended({"s": scheme})
+                self.assertOk(self.run_cli("card", "get", "--extended", "--url", url,
+                                           "--bearer-token", self.TOKEN))
+                self.assertEqual(srv.requests[-1].headers["Authorization"], "Bearer " + self.TOKEN)
+
+    def test_a_card_declaring_no_scheme_gets_what_was_given(self):
+        url, srv = self.scripted_extended()
+        r = self.assertOk(self.run_cli("card", "get", "--extended", "--url", url, "--api-key", "-",
+                                       stdin=SECRET + "\n"))
+        self.assertIn("Extended", r.out)
+        self.assertEqual(srv.requests[-1].headers.get("X-API-Key"), SECRET)
+
+    def test_subprocess_refusal(self):
+        url, agent = self.agent(("1.0",), token=self.TOKEN)
+        os.environ["HANDLER_API_KEY"] = SECRET
+        self.assertError(self.run_proc("card", "get", "--extended", "--url", url), 4,
+                         "no security scheme for your API key")
+        self.assertEqual(self.posts(agent), [])
+
+
 class ProxyTests(_TlsAgents, HandlerTestCase):
     """HTTP_PROXY / HTTPS_PROXY / NO_PROXY, as curl reads them."""
 
