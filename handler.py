@@ -875,14 +875,15 @@ class AuthCredentials(_Record):
     # token not fetched yet); header_name: API keys only, X-API-Key when None
     FIELDS = ("auth_type", "value", "header_name", "oauth")
 
-    def headers(self, where=None, name=None):
+    def headers(self, scheme={}):
         """(headers, query parameters) that carry it. An API key goes where the card's apiKey
-        scheme puts it (where: header, query or cookie; its name), unless a header name was
-        given (--api-key-header, $HANDLER_API_KEY_HEADER, auth set --header-name)."""
+        scheme (its fields, either version's) puts it: header, query or cookie, by its name;
+        unless a header name was given (--api-key-header, $HANDLER_API_KEY_HEADER, auth set)."""
         value, given = self.value, self.header_name
         if self.auth_type != "api_key":
             return {"Authorization": f"Bearer {value}"} if value else {}, {}
-        name, where = given or name or "X-API-Key", not given and where
+        where = not given and (scheme.get("location") or scheme.get("in"))
+        name = given or scheme.get("name") or "X-API-Key"
         return ({}, {name: value}) if where == "query" else (
             {"Cookie": f"{name}={value}"} if where == "cookie" else {name: value}, {})
 
@@ -1826,10 +1827,11 @@ def schemes_for(card, kind):
     """The security schemes of a card (either version's shape) that take a credential of this
     kind: "api_key", else a bearer token (an OAuth2 or OpenID Connect one too), as [(name, its
     fields)], an apiKey scheme's unwrapped (1.x: apiKeySecurityScheme)."""
-    words = ("apikey",) if kind == "api_key" else ("bearer", "oauth2", "openidconnect")
+    import re
+    words = "apikey" if kind == "api_key" else "bearer|oauth2|openidconnect"
     return [(name, s.get("apiKeySecurityScheme", s))
             for name, s in _get(card or {}, "securitySchemes").items()
-            if isinstance(s, dict) and any(w in json.dumps(s).lower() for w in words)]
+            if isinstance(s, dict) and re.search(words, json.dumps(s).lower())]
 
 
 def pick_interface(card, card_url, order=None, every=False, only=None):
@@ -1859,13 +1861,11 @@ def pick_interface(card, card_url, order=None, every=False, only=None):
         return urljoin(card_url, url), binding, version, tenant, (
             f"the first A2A {version} interface Handler speaks, in "
             + ("your --transport order" if order else "the card's order")
-            + (f"; --a2a-version {only}" if only else "" if version == "1.0" else
-               "; the card offers no 1.x one"))
-    versions = sorted({e[2] for e in entries if e[1] in wanted})
+            + ("" if version == "1.0" or only else "; the card offers no 1.x one"))
+    versions = sorted({e[2] for e in entries if e[1] in wanted})   # (of bindings it speaks)
     if only and versions:
-        raise HandlerError(f"the agent card offers no A2A {only} interface that Handler speaks "
-                           f"(it offers A2A {', '.join(versions)})", EXIT_FAILURE,
-                           "A2ACLI_ERR_CARD_INVALID", "leave out --a2a-version")
+        raise HandlerError(f"the agent card offers no A2A {only} interface (it offers A2A "
+                           f"{', '.join(versions)})", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID")
     offered = sorted({e[1] or "?" for e in entries})
     if offered == ["GRPC"]:
         raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard "
@@ -2032,9 +2032,8 @@ class A2AClient:
         the card sends requests) without the secret ones; an API key where the card's first apiKey
         scheme puts it (A2ACLI_AUTH_001), in a header until the card is known."""
         self._same_origin, creds = same, same and self.credentials
-        fields = next((f for _, f in schemes_for(self.card, "api_key")), {})
-        self._auth, self._query = creds.headers(fields.get("location") or fields.get("in"),
-                                                fields.get("name")) if creds else ({}, {})
+        self._auth, self._query = creds.headers(next((
+            f for _, f in schemes_for(self.card, "api_key")), {})) if creds else ({}, {})
         self.transport.secrets.update(self._auth, self._query)
         self.headers = {k: v for k, v in self.given.items()
                         if same or not is_secret_header(k, self.transport.secrets)}
@@ -2457,13 +2456,12 @@ class A2AClient:
         declares (A2ACLI_CARD_GET_003): one of another kind is refused, unsent. A card that
         declares no scheme gets what was given (lenient: many agents declare none)."""
         self.require("extended_card")
-        kind, schemes = self._same_origin and self.credentials, _get(self.card, "securitySchemes")
-        if kind and schemes and not schemes_for(self.card, kind.auth_type):
-            kind = kind.auth_type
+        creds, schemes = self._same_origin and self.credentials, _get(self.card, "securitySchemes")
+        if creds and schemes and not schemes_for(self.card, creds.auth_type):
             raise HandlerError(f"the agent card declares no security scheme for your "
-                               f"{'API key' if kind == 'api_key' else kind + ' token'}, so it "
-                               f"was not sent (the card declares: {', '.join(schemes)})",
-                               EXIT_AUTH, "A2ACLI_ERR_CREDENTIALS_MISSING")
+                               f"{creds.auth_type.replace('_', ' ')} credential, so it was not "
+                               f"sent (the card declares: {', '.join(schemes)})", EXIT_AUTH,
+                               "A2ACLI_ERR_CREDENTIALS_MISSING")
         card = self.call("extended_card", {})
         if not isinstance(card, dict):
             raise bad_response("the agent's extended card is not a JSON object")

@@ -9763,7 +9763,7 @@ class ExtendedCardSchemeTests(HandlerTestCase):
         url, agent = self.agent(("1.0",), token=self.TOKEN)   # declares a bearer scheme
         line = self.assertError(self.run_cli("card", "get", "--extended", "--url", url,
                                              "--api-key", "-", stdin=SECRET + "\n"), 4,
-                                "no security scheme for your API key", "declares: bearer")
+                                "no security scheme for your api key credential", "declares: bearer")
         self.assertNotIn(SECRET, line)
         self.assertJsonError(self.run_cli("-o", "json", "card", "get", "--extended", "--url", url,
                                           "--api-key", "-", stdin=SECRET + "\n"),
@@ -9773,7 +9773,7 @@ class ExtendedCardSchemeTests(HandlerTestCase):
                                    self.TOKEN))   # the kind it declares
         url, srv = self.scripted_extended({"k": {"type": "apiKey", "in": "header", "name": "X-K"}})
         self.assertError(self.run_cli("card", "get", "--extended", "--url", url, "--bearer-token",
-                                      "-", stdin=self.TOKEN + "\n"), 4, "your bearer token",
+                                      "-", stdin=self.TOKEN + "\n"), 4, "your bearer credential",
                          "declares: k")
         self.assertEqual([q.method for q in srv.requests], ["GET"])
         r = self.assertOk(self.run_cli("card", "get", "--extended", "--url", url, "--api-key", "-",
@@ -9801,7 +9801,7 @@ class ExtendedCardSchemeTests(HandlerTestCase):
         url, agent = self.agent(("1.0",), token=self.TOKEN)
         os.environ["HANDLER_API_KEY"] = SECRET
         self.assertError(self.run_proc("card", "get", "--extended", "--url", url), 4,
-                         "no security scheme for your API key")
+                         "no security scheme for your api key credential")
         self.assertEqual(self.posts(agent), [])
 
 
