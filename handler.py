@@ -1834,12 +1834,11 @@ def schemes_for(card, kind):
             if isinstance(s, dict) and re.search(words, json.dumps(s).lower())]
 
 
-def pick_interface(card, card_url, order=None, every=False, only=None):
+def pick_interface(card, card_url, order=None, every=False):
     """Choose the interface to use: (url, binding, protocol version, tenant, why). A 1.x
-    interface when the card offers one, else a 0.3 one (only: of that version, --a2a-version);
-    among them the first, in the card's order or in `order` (the user's --transport bindings),
-    whose binding Handler speaks. A card with both halves (0.3 fields beside
-    supportedInterfaces) offers the interfaces of both."""
+    interface when the card offers one, else a 0.3 one; among them the first, in the card's
+    order or in `order` (the user's --transport bindings), whose binding Handler speaks. A card
+    with both halves (0.3 fields beside supportedInterfaces) offers the interfaces of both."""
     from urllib.parse import urljoin
     # (interface, its binding's key, its version): the 1.x half, then the 0.3 one
     entries = [(e, "protocolBinding", str(e.get("protocolVersion") or "1"))
@@ -1852,7 +1851,7 @@ def pick_interface(card, card_url, order=None, every=False, only=None):
                for e, key, v in entries if isinstance(e, dict) and isinstance(e.get("url"), str)]
     wanted = order or list(BINDING_NAMES)
     # 1.x first, then in the card's order (sorted is stable) or in the user's
-    found = sorted((e for e in entries if e[1] in wanted and e[2] in (only or "1.0 0.3").split()),
+    found = sorted((e for e in entries if e[1] in wanted and e[2] in ("1.0", "0.3")),
                    key=lambda e: (e[2] != "1.0", wanted.index(e[1]) if order else 0))
     if every:   # (agent check) all of them
         return found
@@ -1861,11 +1860,7 @@ def pick_interface(card, card_url, order=None, every=False, only=None):
         return urljoin(card_url, url), binding, version, tenant, (
             f"the first A2A {version} interface Handler speaks, in "
             + ("your --transport order" if order else "the card's order")
-            + ("" if version == "1.0" or only else "; the card offers no 1.x one"))
-    versions = sorted({e[2] for e in entries if e[1] in wanted})   # (of bindings it speaks)
-    if only and versions:
-        raise HandlerError(f"the agent card offers no A2A {only} interface (it offers A2A "
-                           f"{', '.join(versions)})", EXIT_FAILURE, "A2ACLI_ERR_CARD_INVALID")
+            + ("" if version == "1.0" else "; the card offers no 1.x one"))
     offered = sorted({e[1] or "?" for e in entries})
     if offered == ["GRPC"]:
         raise HandlerError("the agent offers only gRPC, which needs HTTP/2: the Python standard "
@@ -2012,16 +2007,14 @@ class A2AClient:
     sent_version = {"A2A-Version": "1.0"}   # on each 1.x request (agent check sends none)
 
     def __init__(self, url, transport, headers=None, credentials=None, warn=None,
-                 on_credentials=None, bindings=None, cache=None, on_card=None, version=None):
+                 on_credentials=None, bindings=None, cache=None, on_card=None):
         self.url = url.strip()
         self.bindings = bindings   # the user's order of bindings (--transport), or None
         self.origin = origin_of(self.url)
         self.transport, self.credentials, self.cache = transport, credentials, cache
         self.given = dict(headers or {})
         # the A2A-Version the card is asked for: part of its cache key (it may change the card)
-        self.asked = next((v for k, v in self.given.items() if k.lower() == "a2a-version"),
-                          version or "1.0")
-        self.wanted = version   # --a2a-version: the only version to speak
+        self.asked = next((v for k, v in self.given.items() if k.lower() == "a2a-version"), "1.0")
         # on_credentials saves renewed tokens, on_card the card's cache entry
         self.warn, self.on_credentials, self.on_card = (
             f or (lambda value: None) for f in (warn, on_credentials, on_card))
@@ -2091,7 +2084,7 @@ class A2AClient:
             for auth in (False, True):
                 while resp is None or auth and self._may_renew(resp):
                     resp = self.transport.request(card_url, None, {
-                        "A2A-Version": self.asked, **self.headers, **headers,
+                        "A2A-Version": "1.0", **self.headers, **headers,
                         **(auth and self._auth_headers() or {})})
                 if auth or resp.status not in (401, 403) or not self._auth:
                     break
@@ -2142,7 +2135,7 @@ class A2AClient:
         elif self.card is None:
             self.fetch_card(cache)
         self.endpoint, self.binding, self.version, self.tenant, why = \
-            pick_interface(self.card, self.card_url, self.bindings, only=self.wanted)
+            pick_interface(self.card, self.card_url, self.bindings)
         rest03 = self.binding == "HTTP+JSON" and not self.v1
         # 0.3 servers disagree on inline bytes over HTTP+JSON: a2a-python 0.3 (whose card lists no
         # supportedInterfaces) base64-encodes them twice, a2a-js (a 1.x SDK, whose card does) once
@@ -3946,8 +3939,7 @@ class McpServer:
         save = store and creds is session.credentials and (   # a renewed OAuth2 token
             lambda renewed: store.set_credentials(agent_url, renewed))
         return Conversation(A2AClient(agent_url, self.transport(), parse_headers(args.header),
-                                      creds, self.warn, save, transport_order(args),
-                                      version=a2a_version(args)),
+                                      creds, self.warn, save, transport_order(args)),
                             store or None, agent_url, self.timeout), session
 
     @staticmethod
@@ -4406,15 +4398,6 @@ def _setting(args, name, env=None, stored=None, default=None):
                  ("stored for this agent", stored), ("default", default))
 
 
-def a2a_version(args):
-    """--a2a-version or $HANDLER_A2A_VERSION: the only A2A version to speak (None: the card's
-    best)."""
-    version = _setting(args, "a2a_version", "HANDLER_A2A_VERSION")
-    if version not in (None, "1.0", "0.3"):
-        raise usage_error(f"HANDLER_A2A_VERSION: {version!r} is neither 1.0 nor 0.3")
-    return version
-
-
 def make_transport(args, out, session=None):
     """The transport that the global connection options (or their HANDLER_* variables, or
     the client certificate stored for the agent) describe."""
@@ -4469,7 +4452,7 @@ def make_client(args, out, store=None, cached=True):
                 pass
     return A2AClient(url, make_transport(args, out, session), parse_headers(args.header), creds,
                      out.warn, save, transport_order(args), cached and session and session.card,
-                     keep, a2a_version(args))
+                     keep)
 
 
 def open_store(out):
@@ -4855,8 +4838,7 @@ def cmd_config_show(args, out):
     url = require_url(args, out, False)
     session = url and open_store(out).get(url)
     transport = make_transport(args, out, session)
-    values = {**vars(transport), "url": url, "transport": transport_order(args),
-              "a2a_version": a2a_version(args), "credentials":
+    values = {**vars(transport), "url": url, "transport": transport_order(args), "credentials":
               masked(pick_credentials(args, session)), "handler_home": handler_home()}
     out.settings({**{k: (values[k], SOURCES[k]) for k in sorted(SOURCES)},
                   "proxy": transport.proxy(url or "http://")})   # no --url: for http:// URLs
@@ -5294,9 +5276,7 @@ _GLOBALS = (
      {"type": _number(int, 0, MAX_RETRIES)}),
     "--max-response=BYTES  the largest answer to accept, e.g. 64M (default; $HANDLER_MAX_RESPONSE)",
     "--record=FILE  append each HTTP exchange to FILE, one JSON line each, credentials redacted "
-    "($HANDLER_RECORD)",
-    ("--a2a-version=VERSION  the A2A version to speak, 1.0 or 0.3 (default: 1.0 when the card "
-     "offers it, else 0.3; $HANDLER_A2A_VERSION)", {"choices": ("1.0", "0.3")}))
+    "($HANDLER_RECORD)")
 _URL_OPTION = ("--url=URL  the agent's base URL (host:port: http:// on loopback, else https://), "
                "or @NAME (see agent add; default: $HANDLER_URL)")
 _AGENT = (

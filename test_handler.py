@@ -401,7 +401,7 @@ class HandlerTestCase(unittest.TestCase):
         self.sessions_path = os.path.join(self.home, "sessions.json")
         # PYTHONUNBUFFERED would hide missing flushes and broken-pipe handling in subprocesses
         for name in ("HANDLER_URL", "HANDLER_BEARER_TOKEN", "HANDLER_API_KEY", "HANDLER_API_KEY_HEADER",
-                     "HANDLER_A2A_VERSION", "PYTHONUNBUFFERED"):
+                     "PYTHONUNBUFFERED"):
             os.environ.pop(name, None)
         os.environ.update(HANDLER_HOME=self.home, NO_PROXY="*", no_proxy="*", NO_COLOR="1",
                           HOME=os.path.join(self.tmp, "user-home"), PYTHONDONTWRITEBYTECODE="1")
@@ -4100,8 +4100,7 @@ class GlobalOptionsOnceTests(HandlerTestCase):
                 self.assertNotIn("--timeout", out.partition("\n\n")[0])   # nor in the usage
                 self.assertIn(" ".join(out.split()).partition("global options (")[2], (
                     "--output, --timeout, --debug, --quiet, --transport, --ca-file, --cert, --key, "
-                    "--insecure, --retries, --max-response, --record, --a2a-version) go before or "
-                    "after the "
+                    "--insecure, --retries, --max-response, --record) go before or after the "
                     "command: see "
                     "handler.py --help"))
 
@@ -9399,7 +9398,6 @@ class ConfigShowTests(HandlerTestCase):
             "cert": ("/certs/me.pem", "environment"), "key": (None, "default"),
             "insecure": (False, "default"), "max_response": (1 << 20, "environment"),
             "record": (None, "default"), "handler_home": (self.home, "environment"),
-            "a2a_version": (None, "default"),
             "credentials": ({"auth_type": "bearer", "header_name": None, "value": "stor\u2026"}, "stored"),
             "proxy": (None, "default")})
         os.environ["HANDLER_API_KEY"] = "env-key-0123456789"
@@ -9435,7 +9433,7 @@ class ConfigShowTests(HandlerTestCase):
             self.assertIn("timeout       9.0  (flag)", lines)
             self.assertIn("credentials   none  (default)", lines)
             self.assertIn(f"url           {self.URL}  (flag)", lines)
-            self.assertEqual(len(lines), 14, lines)   # a2a_version too
+            self.assertEqual(len(lines), 13, lines)
 
     def test_secrets_are_never_shown(self):
         secrets = ["bearer-SECRET-0123456789", "apikey-SECRET-0123456789", "client-SECRET-0123456789",
@@ -9803,60 +9801,6 @@ class ExtendedCardSchemeTests(HandlerTestCase):
         self.assertError(self.run_proc("card", "get", "--extended", "--url", url), 4,
                          "no security scheme for your api key credential")
         self.assertEqual(self.posts(agent), [])
-
-
-class A2AVersionOptionTests(HandlerTestCase):
-    """A2ACLI_DEFAULT_001 (protocol version): --a2a-version / $HANDLER_A2A_VERSION picks the card's
-    interface of that version, and the card is asked for with it; a card without one: one line."""
-
-    def test_the_version_asked_for_is_spoken(self):
-        url, agent = self.agent(("1.0", "0.3"))
-        for argv, env, method, header in (
-                ([], None, "SendMessage", "1.0"), (["--a2a-version", "0.3"], None, "message/send",
-                                                   None),
-                ([], "0.3", "message/send", None), (["--a2a-version", "1.0"], "0.3", "SendMessage",
-                                                    "1.0")):
-            with self.subTest(argv=argv, env=env):
-                if env:
-                    os.environ["HANDLER_A2A_VERSION"] = env
-                del agent.received[:]
-                self.assertOk(self.run_cli(*argv, "message", "send", "--no-session", "--url", url,
-                                           "hi"))
-                get, post = agent.received
-                self.assertEqual((post.json["method"], post.headers.get("A2A-Version")),
-                                 (method, header))
-                self.assertEqual(get.headers["A2A-Version"], header or "0.3")
-                os.environ.pop("HANDLER_A2A_VERSION", None)
-
-    def test_a_card_without_that_version_is_one_line(self):
-        for offered, asked in (("1.0", "0.3"), ("0.3", "1.0")):
-            with self.subTest(asked=asked):
-                url, agent = self.agent((offered,))
-                r = self.run_cli("--a2a-version", asked, "message", "send", "--url", url, "hi")
-                self.assertError(r, 1, f"no A2A {asked} interface", f"it offers A2A {offered}")
-                self.assertEqual(self.posts(agent), [])
-        os.environ["HANDLER_A2A_VERSION"] = "2.0"
-        self.assertError(self.run_cli("message", "send", "--url", url, "hi"), 2,
-                         "HANDLER_A2A_VERSION", "1.0 nor 0.3")
-        self.assertEqual(self.run_cli("--a2a-version", "2.0", "card", "get", "--url", url).code, 2)
-
-    def test_config_show_names_its_source(self):
-        show = lambda *argv: json.loads(self.assertOk(self.run_cli(
-            "-o", "json", *argv, "config", "show")).out)["a2a_version"]
-        self.assertEqual(show(), {"value": None, "source": "default"})
-        self.assertEqual(show("--a2a-version", "0.3"), {"value": "0.3", "source": "flag"})
-        os.environ["HANDLER_A2A_VERSION"] = "1.0"
-        self.assertEqual(show(), {"value": "1.0", "source": "environment"})
-
-    def test_subprocess(self):
-        url, agent = self.agent(("1.0",))
-        self.assertError(self.run_proc("--a2a-version", "0.3", "task", "get", "t-1", "--url", url),
-                         1, "no A2A 0.3 interface", "it offers A2A 1.0")
-        url, agent = self.agent(("1.0", "0.3"))
-        r = self.assertOk(self.run_proc("message", "send", "--url", url, "--a2a-version", "0.3",
-                                        "hi"))
-        self.assertEqual(self.ids(r)[2], "completed")
-        self.assertEqual(self.posts(agent)[0].json["method"], "message/send")
 
 
 class ProxyTests(_TlsAgents, HandlerTestCase):
