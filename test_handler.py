@@ -9079,6 +9079,129 @@ class TuiFallbackTests(HandlerTestCase):
         self.assertError(r, 3, "127.0.0.1:%d" % port)
 
 
+class TuiTmuxTests(HandlerTestCase):
+    """handler.py tui in a real terminal: tmux (80x24) runs it against the built-in agent (in this
+    process, so that a test holds its slow tasks at the gate); send-keys types, capture-pane reads
+    the screen. Skipped without tmux, unless HANDLER_TEST_TMUX=required (CI) makes that a failure."""
+    VERSIONS = ("1.0",)
+
+    def setUp(self):
+        super().setUp()
+        if not shutil.which("tmux"):
+            if os.environ.get("HANDLER_TEST_TMUX") == "required":
+                self.fail("tmux is not installed, and HANDLER_TEST_TMUX=required")
+            self.skipTest("tmux is not installed (.ci/run installs it)")
+        os.environ.pop("TMUX", None)
+        self.socket = "handler-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
+        self.addCleanup(self.tmux, "kill-server")
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              timeout=10).stdout
+
+    def start(self, *argv):
+        """tui in a new 80x24 tmux session, in a shell that keeps `stty -a` before and after."""
+        import shlex
+        self.url, self.server = self.agent()
+        here = lambda name: shlex.quote(os.path.join(self.tmp, name))
+        command = " ".join(map(shlex.quote, [*PYTHON, HANDLER_PATH, "tui", "--url", self.url,
+                                              *argv]))
+        self.tmux("-f", os.devnull, "new-session", "-d", "-x", "80", "-y", "24", "-s", "tui",
+                  "stty -a > %s; %s 2> %s; echo \"left $?\"; stty -a > %s; sleep 60"
+                  % (here("before"), command, here("stderr"), here("after")))
+        return self.wait_for("Handler Echo Agent at")
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "tui")
+
+    def wait_for(self, *texts, timeout=10):
+        """The screen once it shows every text (within timeout seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(text in screen for text in texts):
+                return screen
+            if time.monotonic() > deadline:
+                self.fail("no %r on the screen within %s s; it shows:\n%s" % (texts, timeout,
+                                                                            screen))
+            time.sleep(0.05)
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "tui", *keys)
+
+    def left(self):
+        """After the TUI ended: its exit code; the terminal as it was before (stty -a)."""
+        self.wait_for("left 0")
+        deadline = time.monotonic() + 5
+        while not os.path.exists(os.path.join(self.tmp, "after")):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.1)
+        with open(os.path.join(self.tmp, "before")) as f, \
+                open(os.path.join(self.tmp, "after")) as g, \
+                open(os.path.join(self.tmp, "stderr")) as e:
+            size = r"rows \d+; columns \d+"   # (a test may have resized the window)
+            before, after = (re.sub(size, "", file.read()) for file in (f, g))
+            self.assertIn("icanon", before)
+            self.assertEqual(before, after)
+            self.assertEqual(e.read(), "")
+
+    def test_card_reply_question_tasks_and_q_restores_the_terminal(self):
+        screen = self.start()
+        self.assertEqual(screen.splitlines()[1].split(), "1 Chat 2 Card 3 Tasks 4 Artifacts "
+                         "5 Auth 6 Push 7 Logs".split())
+        self.keys("2")
+        self.wait_for("Name: Handler Echo Agent", "Streaming: yes",
+                      "PASS: %s (A2A 1.x): valid card" % self.url)
+        self.keys("1", "hello tmux", "Enter")
+        self.wait_for("you> hello tmux", "Echo: hello tmux", "task completed")
+        first = self.saved()[self.url]["task_id"]
+        self.keys("ask me", "Enter")
+        self.wait_for("What should I echo?", "your next line answers", "task input-required")
+        asked = self.saved()[self.url]["task_id"]
+        self.keys("purple", "Enter")
+        self.wait_for("you> purple", "Echo: purple")
+        self.assertEqual(self.saved()[self.url]["task_id"], asked)
+        self.assertEqual(self.saved()[self.url]["task_state"], "completed")
+        self.keys("3")
+        lines = self.wait_for(asked[:30], first[:30]).splitlines()
+        self.assertTrue(lines[2].startswith(asked + "  completed"), lines)
+        self.assertTrue(lines[4].startswith(first + "  completed"), lines)
+        self.keys("q")
+        self.left()
+
+    def test_streamed_reply_push_resize_and_ctrl_c_cancels_then_leaves(self):
+        self.start()
+        gate = self.gate(self.server)
+        self.keys("slow alpha beta gamma", "Enter")
+        self.assertTrue(gate.held(1))
+        gate.step(2)   # "Echo: " and "slow ": the reply shows as it streams
+        self.assertTrue(gate.held(1))
+        self.wait_for("Echo: slow")
+        self.assertNotIn("alpha", self.screen().partition("you>")[2].partition("\n")[2])
+        task_id = self.saved()[self.url]["task_id"]
+        self.keys("6", "p")
+        self.wait_for("webhook receiver port")
+        self.keys("Enter")
+        self.wait_for("Webhook URL: http://127.0.0.1:", "Task ID: " + task_id)
+        gate.step(1)
+        self.wait_for("task %s artifact echo: alpha" % task_id)
+        self.tmux("resize-window", "-t", "tui", "-x", "100", "-y", "30")
+        screen = self.wait_for(" " * 24 + " 1 Chat ")   # the agents in a column of their own
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 30)
+        self.assertTrue(lines[1].startswith("*%s " % self.url), lines)
+        self.assertTrue(lines[2].startswith("  working "), lines)
+        self.keys("1")
+        self.wait_for("Echo: slow alpha")
+        self.keys("C-c")
+        self.wait_for("canceled task %s (canceled)" % task_id, "task canceled")
+        self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
+                         "TASK_STATE_CANCELED")
+        self.keys("C-c")   # at rest: leave
+        self.left()
+
+
 class CardCacheTests(HandlerTestCase):
     """One round trip per message to an agent in the session: its card is kept with the session
     while its Cache-Control allows (5 minutes when it says nothing), revalidated with its ETag,
