@@ -4291,6 +4291,8 @@ class Tui:
         url = require_url(args, logs)
         client = make_client(args, logs, self.store, cached=False).connect()
         chat = Chat(client, self.store, url, _pane(), args.timeout, new)
+        out = chat.out   # its errors on the status line too
+        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))
         context = chat.session().context_id
         chat.out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
             f"continuing the conversation {context}" if context and not new else
@@ -4457,8 +4459,8 @@ class Tui:
         if self.lines:
             self.text += "\n"
         elif text.strip():
-            self.text = ""
             self.show("Chat")
+            self.text = text * self.busy   # (kept when it cannot be sent yet)
             self.job(self._turn, text)
         elif self.tab == "Tasks":
             self.job(self._tasks, self.conv().client.get_task(self.task_id()))
@@ -4547,7 +4549,9 @@ def tui_draw(screen, tui, curses):
         x += len(tab) + 4
     tui.height = height = max(1, h - top - 2)
     width = max(1, w - left)
-    lines = [(n, line[i:i + width]) for n, line in enumerate(tui.lines_of(tui.tab))
+    source = tui.lines_of(tui.tab)   # (only the last lines that can show are wrapped)
+    start = max(0, len(source) - height - tui.scroll)
+    lines = [(n, line[i:i + width]) for n, line in enumerate(source[start:], start)
              for i in range(0, max(len(line), 1), width)]
     tui.scroll = min(tui.scroll, max(0, len(lines) - height))
     for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
@@ -5500,6 +5504,7 @@ def cmd_tui(args, out):
         if target:   # a failure here is one line from main(), before the screen is taken
             tui.open(target, args.new)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))   # finally runs
+        os.environ.setdefault("ESCDELAY", "25")   # Esc at once (curses waits 1 s by default)
         curses.wrapper(tui_loop, tui)
     finally:
         tui.close()

@@ -9013,6 +9013,25 @@ class _TuiState:
             for put in screen.puts:
                 self.assertFalse(re.search(r"[\x00-\x1f\x7f-\x9f]", put[2]), put)
 
+    def test_r_follows_the_task_into_the_chat_pane(self):
+        url, self.server = self.agent()
+        gate = self.gate(self.server)
+        self.assertOk(self.run_cli("message", "send", "--async", "--url", url, "slow a b"))
+        tui = self.tui(url=url)
+        tui.key("2")
+        tui.key("r")
+        self.assertEqual(tui.tab, "Chat")
+        self.assertTrue(gate.held(1))
+        method, deadline = "SubscribeToTask" if self.V == "1.0" else "tasks/resubscribe", \
+            time.monotonic() + 10
+        while method not in [r.json["method"] for r in self.posts(self.server)]:
+            self.assertLess(time.monotonic(), deadline, tui.status)
+            time.sleep(0.01)
+        gate.open()
+        self.settle(tui)
+        self.assertIn("Echo: slow a b", self.pane(tui, "Chat"), tui.status)
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
     def test_keys_compose_scroll_help_and_tabs(self):
         tui = self.tui()
         tui.key("\x05")   # compose: Enter adds a line, Ctrl-E sends
@@ -9099,16 +9118,18 @@ class TuiTmuxTests(HandlerTestCase):
         return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
                               timeout=10).stdout
 
-    def start(self, *argv):
-        """tui in a new 80x24 tmux session, in a shell that keeps `stty -a` before and after."""
+    def start(self, *env):
+        """tui in a new 80x24 tmux session (env: `env` arguments for it), in a shell that keeps
+        `stty -a` before and after, and its pid."""
         import shlex
         self.url, self.server = self.agent()
         here = lambda name: shlex.quote(os.path.join(self.tmp, name))
-        command = " ".join(map(shlex.quote, [*PYTHON, HANDLER_PATH, "tui", "--url", self.url,
-                                              *argv]))
+        command = " ".join(map(shlex.quote, ["env", *env, *PYTHON, HANDLER_PATH, "tui", "--url",
+                                              self.url]))
         self.tmux("-f", os.devnull, "new-session", "-d", "-x", "80", "-y", "24", "-s", "tui",
-                  "stty -a > %s; %s 2> %s; echo \"left $?\"; stty -a > %s; sleep 60"
-                  % (here("before"), command, here("stderr"), here("after")))
+                  "stty -a > %s; sh -c 'echo $$ > %s; exec %s' 2> %s; echo \"left $?\"; "
+                  "stty -a > %s; sleep 60" % (here("before"), here("pid"), command.replace(
+                      "'", "'\\''"), here("stderr"), here("after")))
         return self.wait_for("Handler Echo Agent at")
 
     def screen(self):
@@ -9129,9 +9150,9 @@ class TuiTmuxTests(HandlerTestCase):
     def keys(self, *keys):
         self.tmux("send-keys", "-t", "tui", *keys)
 
-    def left(self):
+    def left(self, code=0):
         """After the TUI ended: its exit code; the terminal as it was before (stty -a)."""
-        self.wait_for("left 0")
+        self.wait_for("left %d" % code)
         deadline = time.monotonic() + 5
         while not os.path.exists(os.path.join(self.tmp, "after")):
             self.assertLess(time.monotonic(), deadline)
@@ -9199,6 +9220,36 @@ class TuiTmuxTests(HandlerTestCase):
         self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
                          "TASK_STATE_CANCELED")
         self.keys("C-c")   # at rest: leave
+        self.left()
+
+
+    def test_sigterm_and_a_lost_agent_leave_the_terminal_as_it_was(self):
+        self.start()
+        stop_serving(self.server)   # the agent goes away
+        self.server.server_close()
+        self.keys("anyone there?", "Enter")
+        screen = self.wait_for("Error: cannot connect", "| Error: cannot connect")
+        self.assertNotIn("Traceback", screen)
+        with open(os.path.join(self.tmp, "pid")) as f:
+            os.kill(int(f.read()), signal.SIGTERM)
+        self.left(128 + signal.SIGTERM)
+
+    def test_colour_only_without_no_color_and_usable_on_a_vt100(self):
+        self.start("-u", "NO_COLOR", "TERM=screen")
+        self.keys("hello", "Enter")
+        self.wait_for("Echo: hello")
+        coloured = self.tmux("capture-pane", "-p", "-e", "-t", "tui")
+        self.assertRegex(coloured, r"\x1b\[[0-9;]*36m you> hello|\x1b\[36myou> hello")
+        self.keys("q")
+        self.left()
+        self.tmux("kill-server")
+        self.start("-u", "NO_COLOR", "TERM=vt100")
+        self.keys("hello", "Enter")
+        self.wait_for("you> hello", "Echo: hello")
+        plain = self.tmux("capture-pane", "-p", "-e", "-t", "tui")
+        self.assertNotRegex(plain, r"\x1b\[[0-9;]*3[0-7]m")   # bold and reverse only
+        self.assertIn("\x1b[1m", plain)
+        self.keys("q")
         self.left()
 
 
