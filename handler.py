@@ -4168,7 +4168,7 @@ def _prompt_reader(home):
 # own, so that they do not wait for the reply.
 
 TUI_TABS = ("Chat", "Card", "Tasks", "Artifacts", "Auth", "Push", "Logs")
-TUI_HELP = """Keys (letters act on an empty input line; in Chat only q, ? and 1-7 do)
+TUI_HELP = """Keys (letters act on an empty input line; in Chat with an agent only q, ? and 1-7)
 Enter        send the message; Tasks: show the task picked; else open the agent picked
 Ctrl-E       compose several lines: Enter adds a line, Ctrl-E again sends them
 Ctrl-C       cancel the running reply's task on the agent; at rest, leave
@@ -4215,6 +4215,8 @@ class Tui:
         import threading
         self.args, self.panes = args, {name: _pane() for name in TUI_TABS + ("?",)}
         self.panes["?"].line(TUI_HELP)
+        self.panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists "
+                                "the keys")
         logs = self.panes["Logs"]
         self.store = open_store(logs)
         self.named = {"@" + n: a["url"] for n, a in AgentStore(warn=logs.warn).load()
@@ -4388,7 +4390,8 @@ class Tui:
         to leave."""
         try:
             name = TUI_KEYS.get(k)
-            if not (name or self.text or self.prompt) and (self.tab != "Chat" or k in "q?1234567"):
+            if not (name or self.text or self.prompt) and (
+                    self.tab != "Chat" or not self.chat or k in "q?1234567"):
                 if k in "1234567":
                     return self.show(TUI_TABS[int(k) - 1])
                 name = TUI_COMMANDS.get(k)
@@ -4485,8 +4488,9 @@ class Tui:
         self.ask("agent URL or @NAME: ", lambda target: self.job(self.open, target.strip()))
 
     def new(self):
+        chat = self.conv()
         self.show("Chat")
-        self.conv().command("/new")
+        chat.command("/new")
 
     def cancel(self):
         self.job(self.conv().stop, self.task_id(), aside=True)
@@ -4549,10 +4553,11 @@ def tui_draw(screen, tui, curses):
         x += len(tab) + 4
     tui.height = height = max(1, h - top - 2)
     width = max(1, w - left)
+    import textwrap
     source = tui.lines_of(tui.tab)   # (only the last lines that can show are wrapped)
     start = max(0, len(source) - height - tui.scroll)
-    lines = [(n, line[i:i + width]) for n, line in enumerate(source[start:], start)
-             for i in range(0, max(len(line), 1), width)]
+    lines = [(n, part) for n, line in enumerate(source[start:], start)
+             for part in textwrap.wrap(line, width) or [""]]
     tui.scroll = min(tui.scroll, max(0, len(lines) - height))
     for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
