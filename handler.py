@@ -4582,12 +4582,16 @@ def tui_draw(screen, tui, curses):
 
 
 def tui_loop(screen, tui):
-    """curses.wrapper's function: keys read with a 0.1 s timeout and the screen redrawn between
-    them (on resize too); Ctrl-C is key 3 whether it comes as one (raw) or as SIGINT."""
+    """Keys read with a 0.1 s timeout and the screen redrawn between them (on resize too); Ctrl-C
+    is key 3 whether it comes as one (raw) or as SIGINT. Colours only when the terminal has them
+    and NO_COLOR is unset (else bold and reverse: usable on a vt100)."""
     import curses
+    curses.noecho()
     curses.raw()
+    screen.keypad(True)
     tui.colour = curses.has_colors() and "NO_COLOR" not in os.environ
     if tui.colour:
+        curses.start_color()
         curses.use_default_colors()
         for pair, colour in enumerate(("CYAN", "RED", "YELLOW", "GREEN"), 1):
             curses.init_pair(pair, getattr(curses, "COLOR_" + colour), -1)
@@ -5510,7 +5514,15 @@ def cmd_tui(args, out):
             tui.open(target, args.new)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))   # finally runs
         os.environ.setdefault("ESCDELAY", "25")   # Esc at once (curses waits 1 s by default)
-        curses.wrapper(tui_loop, tui)
+        try:
+            screen = curses.initscr()
+        except curses.error as exc:   # (TERM names no terminal curses knows)
+            raise HandlerError(f"curses cannot drive this terminal: {exc}",
+                               hint="set TERM, e.g. TERM=xterm, or use chat") from None
+        try:
+            tui_loop(screen, tui)
+        finally:   # the terminal as it was, whatever happened (SIGTERM too)
+            curses.endwin()
     finally:
         tui.close()
 

@@ -9001,7 +9001,15 @@ class _TuiState:
         self.assertEqual(self.saved()[self.url]["task_state"], "completed")
 
     def test_agent_controlled_text_is_sanitised_before_it_is_drawn(self):
-        tui = self.tui()
+        url, self.server = self.agent()
+        agent = self.server.agent
+        agent.card = lambda base, secured=False, card=agent.card: {   # its name on the status line
+            **card(base, secured), "name": "Evil\x1b]0;owned\x07"}
+        tui = self.tui(url=url)
+        tui.key("2")
+        self.settle(tui)
+        self.assertIn("Name: Evil^[]0;owned^G", self.pane(tui, "Card"))
+        tui.key("1")
         tui.job(tui._turn, "evil \x1b]0;owned\x07\x1b[2J\x9b31m")
         self.settle(tui)
         chat = self.pane(tui, "Chat")
@@ -9010,6 +9018,7 @@ class _TuiState:
             screen = FakeScreen(30, 120 if wide else 80)
             handler.tui_draw(screen, tui, FAKE_CURSES)
             self.assertIn("^[[2J", screen.text)
+            self.assertIn("Evil^[]0;owned^G (A2A %s)" % self.V, screen.text)
             for put in screen.puts:
                 self.assertFalse(re.search(r"[\x00-\x1f\x7f-\x9f]", put[2]), put)
 
@@ -9176,6 +9185,8 @@ class TuiTmuxTests(HandlerTestCase):
                       "PASS: %s (A2A 1.x): valid card" % self.url)
         self.keys("1", "hello tmux", "Enter")
         self.wait_for("you> hello tmux", "Echo: hello tmux", "task completed")
+        self.assertNotRegex(self.tmux("capture-pane", "-p", "-e", "-t", "tui"),   # NO_COLOR=1
+                            r"\x1b\[[0-9;]*3[0-7]m")
         first = self.saved()[self.url]["task_id"]
         self.keys("ask me", "Enter")
         self.wait_for("What should I echo?", "your next line answers", "task input-required")
