@@ -4301,7 +4301,7 @@ class Tui:
             "a new conversation"))
         if context and not new:
             chat.command("/history")
-        self.chat, self.panes["Chat"], self.tasks = chat, chat.out, {}
+        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, chat.out, {}, target
         self.added += [target] * (target not in self.added)
         self._card()
 
@@ -4345,7 +4345,8 @@ class Tui:
         for artifact in task.get("artifacts") or []:
             pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]")
             pane.line(parts_text(artifact.get("parts")))
-        pane._lines(*[] if task.get("artifacts") else [f"Task {task['id']} has no artifacts"])
+        if not task.get("artifacts"):
+            pane.line(f"Task {task['id']} has no artifacts")
         save_artifacts(task, _Options(save_artifacts=directory), pane)
         self.panes["Artifacts"] = pane
 
@@ -4362,7 +4363,7 @@ class Tui:
             self.store.set_credentials(chat.url, AuthCredentials(kind, value.strip()))
         else:
             self.store.clear_credentials(chat.url)
-        self.open(self.added[-1] if chat.url not in self.added else chat.url)
+        self.open(chat.target)
         self._auth()
 
     def _receive(self, port):

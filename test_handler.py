@@ -8874,6 +8874,9 @@ class _TuiState:
         tui = self.tui()
         self.held_reply(tui, "slow one two three")
         self.assertTrue(tui.busy)
+        screen = FakeScreen()
+        handler.tui_draw(screen, tui, FAKE_CURSES)   # the spinner, on the status line
+        self.assertIn(screen.puts[-2][2][:3], (" | ", " / ", " - "))
         self.assertFalse(tui.key("\x03"))   # the reply runs: no leaving
         self.settle(tui)
         task_id = self.saved()[self.url]["task_id"]
