@@ -9124,11 +9124,14 @@ class TuiTmuxTests(HandlerTestCase):
             self.skipTest("tmux is not installed (.ci/run installs it)")
         os.environ.pop("TMUX", None)
         self.socket = "handler-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
-        self.addCleanup(self.tmux, "kill-server")
+        self.addCleanup(subprocess.run, ["tmux", "-L", self.socket, "kill-server"],
+                        capture_output=True, timeout=10)
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
-                              timeout=10).stdout
+        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+                              timeout=10)
+        self.assertEqual(done.returncode, 0, (args, done.stderr))
+        return done.stdout
 
     def start(self, *env):
         """tui in a new 80x24 tmux session (env: `env` arguments for it), in a shell that keeps
@@ -9142,6 +9145,7 @@ class TuiTmuxTests(HandlerTestCase):
                   "stty -a > %s; sh -c 'echo $$ > %s; exec %s' 2> %s; echo \"left $?\"; "
                   "stty -a > %s; sleep 60" % (here("before"), here("pid"), command.replace(
                       "'", "'\\''"), here("stderr"), here("after")))
+        self.tmux("set-option", "-g", "window-size", "manual")   # its size: ours to set
         return self.wait_for("Handler Echo Agent at")
 
     def screen(self):
@@ -9221,8 +9225,12 @@ class TuiTmuxTests(HandlerTestCase):
         self.wait_for("Webhook URL: http://127.0.0.1:", "Task ID: " + task_id)
         gate.step(1)
         self.wait_for("task %s artifact echo: alpha" % task_id)
-        self.tmux("resize-window", "-t", "tui", "-x", "100", "-y", "30")
-        screen = self.wait_for(" " * 24 + " 1 Chat ")   # the agents in a column of their own
+        for attempt in range(5):   # (tmux once left a detached window at its size: again)
+            self.tmux("resize-window", "-t", "tui", "-x", "100", "-y", "30")
+            with contextlib.suppress(AssertionError):
+                screen = self.wait_for(" " * 24 + " 1 Chat ", timeout=2)   # the agents' column
+                break
+        screen = self.wait_for(" " * 24 + " 1 Chat ", timeout=0)
         lines = screen.splitlines()
         self.assertEqual(len(lines), 30)
         self.assertTrue(lines[1].startswith("*%s " % self.url), lines)
