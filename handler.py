@@ -4599,6 +4599,10 @@ def tui_loop(screen, tui):
     screen.timeout(100)
     while not tui.done:
         try:
+            # the size, each time: curses missed a resize now and then under load (no KEY_RESIZE)
+            size = os.get_terminal_size(sys.__stdout__.fileno())
+            if (size.lines, size.columns) != screen.getmaxyx():
+                curses.resizeterm(size.lines, size.columns)
             tui_draw(screen, tui, curses)
             k = screen.get_wch()
             tui.key(curses.keyname(k).decode() if isinstance(k, int) else k)
