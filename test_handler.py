@@ -9123,9 +9123,6 @@ class TuiTmuxTests(HandlerTestCase):
                 self.fail("tmux is not installed, and HANDLER_TEST_TMUX=required")
             self.skipTest("tmux is not installed (.ci/run installs it)")
         os.environ.pop("TMUX", None)
-        self.socket = "handler-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
-        self.addCleanup(subprocess.run, ["tmux", "-L", self.socket, "kill-server"],
-                        capture_output=True, timeout=10)
 
     def tmux(self, *args):
         done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
@@ -9137,8 +9134,14 @@ class TuiTmuxTests(HandlerTestCase):
         """tui in a new 80x24 tmux session (env: `env` arguments for it), in a shell that keeps
         `stty -a` before and after, and its pid."""
         import shlex
+        self.socket = "handler-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])   # a server
+        self.addCleanup(subprocess.run, ["tmux", "-L", self.socket, "kill-server"],   # each
+                        capture_output=True, timeout=10)
         self.url, self.server = self.agent()
         here = lambda name: shlex.quote(os.path.join(self.tmp, name))
+        for name in ("before", "after", "pid", "stderr"):   # (those of a session before)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.tmp, name))
         command = " ".join(map(shlex.quote, ["env", *env, *PYTHON, HANDLER_PATH, "tui", "--url",
                                               self.url]))
         self.tmux("-f", os.devnull, "new-session", "-d", "-x", "80", "-y", "24", "-s", "tui",
@@ -9177,8 +9180,9 @@ class TuiTmuxTests(HandlerTestCase):
         with open(os.path.join(self.tmp, "before")) as f, \
                 open(os.path.join(self.tmp, "after")) as g, \
                 open(os.path.join(self.tmp, "stderr")) as e:
-            size = r"rows \d+; columns \d+"   # (a test may have resized the window)
-            before, after = (re.sub(size, "", file.read()) for file in (f, g))
+            size = r"rows \d+; columns \d+"   # (a test may have resized the window, and stty
+            before, after = (" ".join(re.sub(size, "", file.read()).split())   # wraps to it)
+                             for file in (f, g))
             self.assertIn("icanon", before)
             self.assertEqual(before, after)
             self.assertEqual(e.read(), "")
@@ -9260,7 +9264,6 @@ class TuiTmuxTests(HandlerTestCase):
         self.assertRegex(coloured, r"\x1b\[[0-9;]*36m you> hello|\x1b\[36myou> hello")
         self.keys("q")
         self.left()
-        self.tmux("kill-server")
         self.start("-u", "NO_COLOR", "TERM=vt100")
         self.keys("hello", "Enter")
         self.wait_for("you> hello", "Echo: hello")
