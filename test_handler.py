@@ -9203,7 +9203,7 @@ class TuiTmuxTests(HandlerTestCase):
         self.wait_for("What should I echo?", "your next line answers", "task input-required")
         asked = self.saved()[self.url]["task_id"]
         self.keys("purple", "Enter")
-        self.wait_for("you> purple", "Echo: purple")
+        self.wait_for("you> purple", "Echo: purple", "task completed")
         self.assertEqual(self.saved()[self.url]["task_id"], asked)
         self.assertEqual(self.saved()[self.url]["task_state"], "completed")
         self.keys("3")
@@ -9241,7 +9241,8 @@ class TuiTmuxTests(HandlerTestCase):
         self.wait_for("canceled task %s (canceled)" % task_id, "task canceled")
         self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
                          "TASK_STATE_CANCELED")
-        self.keys("C-c")   # at rest: leave
+        self.wait_for("\n   Handler Echo Agent (A2A")   # at rest: no spinner; Ctrl-C leaves
+        self.keys("C-c")
         self.left()
 
 
