@@ -4210,7 +4210,7 @@ class Tui:
     with its URL); every pane is an Output writing into a buffer; the Logs pane also gets the
     warnings and every request and response, as --debug shows them."""
 
-    def __init__(self, args, out):
+    def __init__(self, args):
         import queue
         import threading
         self.args, self.panes = args, {name: _pane() for name in TUI_TABS + ("?",)}
@@ -4225,6 +4225,7 @@ class Tui:
         self.threads = []   # those of the jobs aside
         self.tab, self.text, self.status = "Chat", "", ""
         self.scroll = self.pick = self.task_pick = 0
+        self.height = 20   # the pane's, as last drawn (a page)
         self.chat = self.prompt = self.receiver = None
         self.busy = self.lines = self.done = self.colour = False
         self.jobs = queue.Queue()
@@ -4257,7 +4258,8 @@ class Tui:
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
         if aside:
             import threading
-            self.threads.append(threading.Thread(target=self._run, args=(work, args), daemon=True))
+            self.threads = [t for t in self.threads if t.is_alive()] + [threading.Thread(
+                target=self._run, args=(work, args), daemon=True)]
             return self.threads[-1].start()
         if self.busy:
             self.status = "busy: wait for the agent, or Ctrl-C"
@@ -4288,8 +4290,7 @@ class Tui:
     def open(self, target, new=False):
         """Connect to an agent (a URL or @NAME) and continue its saved conversation, as message
         send does (new: start a new one); the conversation so far from the agent."""
-        args, logs = _Options(self.args, url=target, agent_url=None, debug=True), \
-            self.panes["Logs"]
+        args, logs = _Options(self.args, url=target, debug=True), self.panes["Logs"]
         url = require_url(args, logs)
         client = make_client(args, logs, self.store, cached=False).connect()
         chat = Chat(client, self.store, url, _pane(), args.timeout, new)
@@ -5512,7 +5513,7 @@ def cmd_tui(args, out):
         out.warn("tui needs a terminal (and curses): running chat instead")
         return cmd_chat(args, out)
     import signal
-    tui = Tui(args, out)
+    tui = Tui(args)
     target = args.url or os.environ.get("HANDLER_URL") or next(iter(tui.agent_rows()), [None])[0]
     try:
         if target:   # a failure here is one line from main(), before the screen is taken

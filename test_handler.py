@@ -8771,7 +8771,7 @@ class _TuiState:
         argv = ["tui", "--url", url, *argv]
         args = handler._Options(vars(handler.build_parser(argv).parse_args(argv)))
         args["timeout"] = 30.0
-        tui = handler.Tui(args, handler.Output())
+        tui = handler.Tui(args)
         self.addCleanup(tui.close)
         tui.open(url, args.new)
         self.url = url
