@@ -9125,7 +9125,7 @@ class TuiTmuxTests(HandlerTestCase):
         os.environ.pop("TMUX", None)
 
     def tmux(self, *args):
-        done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True,
+        done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
                               timeout=10)
         self.assertEqual(done.returncode, 0, (args, done.stderr))
         return done.stdout
@@ -9134,9 +9134,9 @@ class TuiTmuxTests(HandlerTestCase):
         """tui in a new 80x24 tmux session (env: `env` arguments for it), in a shell that keeps
         `stty -a` before and after, and its pid."""
         import shlex
-        self.socket = "handler-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])   # a server
-        self.addCleanup(subprocess.run, ["tmux", "-L", self.socket, "kill-server"],   # each
-                        capture_output=True, timeout=10)
+        self.socket = os.path.join(self.tmp, "tmux-" + uuid.uuid4().hex[:8])   # a server each,
+        self.addCleanup(subprocess.run, ["tmux", "-S", self.socket, "kill-server"],   # its socket
+                        capture_output=True, timeout=10)                            # in self.tmp
         self.url, self.server = self.agent()
         here = lambda name: shlex.quote(os.path.join(self.tmp, name))
         for name in ("before", "after", "pid", "stderr"):   # (those of a session before)
