@@ -4112,20 +4112,25 @@ class Chat(Conversation):
             self.saved()
         except KeyboardInterrupt:   # a reply is running: cancel its task, back to the prompt
             out.stream_end(None, ids=False)
-            task_id = self.task and self.task.get("id")
-            if not task_id:
-                return out.note("interrupted")
-            try:
-                task, warning = self.cancel(task_id)
-            except HandlerError as exc:
-                warning = f"could not cancel task {task_id}: {exc.message}"
-            (out.warn if warning else out.note)(
-                warning or f"canceled task {task_id} ({task_state(task)})")
+            self.stop(self.task and self.task.get("id"))
         except HandlerError as exc:
             out.error(exc)
             self.failed = self.failed or exc.exit_code
         finally:
             self.store.unsaved = None   # slash commands save (and fail) as they go
+
+    def stop(self, task_id):
+        """Cancel a reply's task (Ctrl-C), saying how it went."""
+        out = self.out
+        out._newline()   # (a reply may be under way, in the TUI)
+        if not task_id:
+            return out.note("interrupted")
+        try:
+            task, warning = self.cancel(task_id)
+        except HandlerError as exc:
+            warning = f"could not cancel task {task_id}: {exc.message}"
+        (out.warn if warning else out.note)(
+            warning or f"canceled task {task_id} ({task_state(task)})")
 
     # -- slash commands
     def command(self, line):
@@ -4209,6 +4214,459 @@ def _prompt_reader(home):
         except OSError:
             pass
     return lambda: input("you> "), save
+
+
+# ============================================================================ tui
+# `handler.py tui`: the whole picture of an agent on one screen, with curses. Tui is the state
+# (the agents, each pane as the text an Output wrote, the input line, what each key does), built
+# on chat and the service layer, and testable without a terminal; tui_draw() draws it. Network
+# work runs on one worker thread; a cancel or a push registration during a reply on one of its
+# own, so that they do not wait for the reply.
+
+TUI_TABS = ("Chat", "Card", "Tasks", "Artifacts", "Auth", "Push", "Logs")
+TUI_HELP = """Keys (letters act on an empty input line; in Chat with an agent only q, ? and 1-7)
+Enter        send the message; Tasks: show the task picked; else open the agent picked
+Ctrl-E       compose several lines: Enter adds a line, Ctrl-E again sends them
+Ctrl-C       cancel the running reply's task on the agent; at rest, leave
+q            leave
+Tab, 1-7     the next tab (Shift-Tab: the one before), or tab N
+Up, Down     pick an agent (Tasks: a task)
+PgUp, PgDn   scroll
+Esc          clear the input line (or the question asked)
+?            this list
+a            add an agent: its URL or @NAME
+n            start a new conversation with this agent
+c            cancel the task (Tasks: the one picked)
+r            follow the task (resubscribe), into Chat
+s            save the task's artifacts into a directory, as --save-artifacts does
+b, k, x      set a bearer token, set an API key (never shown), clear them (the Auth tab)
+p            start a webhook receiver on 127.0.0.1 and register it for the task (Push)
+Slash commands work in Chat as in chat (/help lists them)."""
+
+# keys that act whatever is typed, and on an empty input line the commands: key -> Tui method
+TUI_KEYS = {"\t": "next_tab", "KEY_BTAB": "prev_tab", "KEY_PPAGE": "page_up",
+            "KEY_NPAGE": "page_down", "KEY_UP": "up", "KEY_DOWN": "down", "\x03": "interrupt",
+            "\x05": "compose", "\n": "enter", "\r": "enter", "KEY_ENTER": "enter",
+            "\x7f": "erase", "\x08": "erase", "KEY_BACKSPACE": "erase", "\x1b": "escape"}
+TUI_COMMANDS = {"q": "leave", "?": "keys", "a": "add", "n": "new", "c": "cancel", "r": "follow",
+                "s": "save", "b": "bearer", "k": "api_key", "x": "clear_auth", "p": "push"}
+# how lines that start so are drawn: curses colour pair (and bold when there are no colours)
+TUI_MARKS = {"you> ": 1, "Error:": 2, "warning:": 3, "note:": 4}
+
+
+def _pane():
+    """An Output that writes into a text buffer: a pane's content (sanitised as it is written)."""
+    import io
+    buf = io.StringIO()
+    return Output(stdout=buf, stderr=buf)
+
+
+class Tui:
+    """What the TUI shows and what its keys do. args are tui's options (for each agent opened,
+    with its URL); every pane is an Output writing into a buffer; the Logs pane also gets the
+    warnings and every request and response, as --debug shows them."""
+
+    def __init__(self, args):
+        import queue
+        import threading
+        self.args, self.panes = args, {name: _pane() for name in TUI_TABS + ("?",)}
+        self.panes["?"].line(TUI_HELP)
+        self.panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists "
+                                "the keys")
+        logs = self.panes["Logs"]
+        self.store = open_store(logs)
+        self.named = {"@" + n: a["url"] for n, a in AgentStore(warn=logs.warn).load()
+                      .agents.items()}
+        self.added, self.tasks, self.listed = [], {}, []   # (tasks: this session's, listed)
+        self.threads = []   # those of the jobs aside
+        self.tab, self.text, self.status = "Chat", "", ""
+        self.scroll = self.pick = self.task_pick = 0
+        self.height = 20   # the pane's, as last drawn (a page)
+        self.chat = self.prompt = self.receiver = None
+        self.busy = self.lines = self.done = self.colour = False
+        self.jobs = queue.Queue()
+        threading.Thread(target=self._work, daemon=True).start()
+
+    # -- state
+    def agent_rows(self):
+        """(@NAME or URL, its URL) of each agent on offer: those added, the named, the saved."""
+        rows = {**{t: self.named.get(t, t) for t in self.added}, **self.named}
+        known = {normalise_url(u) for u in rows.values()}
+        rows.update((s.agent_url, s.agent_url) for s in self.store.list_all()
+                    if s.agent_url not in known)
+        return list(rows.items())
+
+    def lines_of(self, tab):
+        return self.panes[tab].out.getvalue().rstrip("\n").split("\n")
+
+    def conv(self):
+        if not self.chat:
+            raise usage_error("no agent yet: press a to add one (its URL or @NAME)")
+        return self.chat
+
+    def task_id(self):
+        """The task a key is for: the one picked on Tasks, else the session's."""
+        if self.tab == "Tasks" and self.listed:
+            return self.listed[min(self.task_pick, len(self.listed) - 1)]["id"]
+        return target_task(self.conv().session(), None, "one")
+
+    def job(self, work, *args, aside=False):
+        """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
+        if aside:
+            import threading
+            self.threads = [t for t in self.threads if t.is_alive()] + [threading.Thread(
+                target=self._run, args=(work, args), daemon=True)]
+            return self.threads[-1].start()
+        if self.busy:
+            self.status = "busy: wait for the agent, or Ctrl-C"
+            return
+        self.busy = True
+        self.jobs.put((work, args))
+
+    def _work(self):
+        while True:
+            work, args = self.jobs.get()
+            self._run(work, args)
+            self.busy = False
+            self.jobs.task_done()
+
+    def _run(self, work, args):
+        try:
+            self.status = ""
+            work(*args)
+        except Exception as exc:   # on the status line, never a traceback over the screen
+            self.fail(exc)
+
+    def fail(self, exc):
+        self.status = "Error: " + (exc.message + (f"; {exc.hint}" if exc.hint else "")
+                                   if isinstance(exc, HandlerError) else
+                                   f"{type(exc).__name__}: {exc}")
+
+    # -- what the worker does
+    def open(self, target, new=False):
+        """Connect to an agent (a URL or @NAME) and continue its saved conversation, as message
+        send does (new: start a new one); the conversation so far from the agent."""
+        args, logs = _Options(self.args, url=target, debug=True), self.panes["Logs"]
+        url = require_url(args, logs)
+        client = make_client(args, logs, self.store, cached=False).connect()
+        chat = Chat(client, self.store, url, _pane(), args.timeout, new)
+        out = chat.out   # its errors on the status line too
+        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))
+        context = chat.session().context_id
+        chat.out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
+            f"continuing the conversation {context}" if context and not new else
+            "a new conversation"))
+        if context and not new:
+            chat.command("/history")
+        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, chat.out, {}, target
+        self.added += [target] * (target not in self.added)
+        self._card()
+
+    def _turn(self, text):
+        chat = self.conv()
+        chat.out.line("you> " + text)
+        if text[:1] == "/":
+            self.done = chat.command(text) == "quit"
+        else:
+            chat.turn(text)
+        if chat.task:
+            self.tasks[chat.task["id"]] = chat.task
+
+    def _card(self):
+        client, pane = self.conv().client, _pane()
+        pane.card(client.card, client)
+        pane.line()
+        pane.validation(client.url, *validate_card(client.card))
+        self.panes["Card"] = pane
+
+    def _tasks(self, shown=None):
+        """ListTasks (agents without it: this session's tasks), and the task shown, if any."""
+        chat, pane = self.conv(), _pane()
+        try:
+            result = chat.client.list_tasks()
+        except HandlerError:
+            result = {"tasks": [*self.tasks.values()][::-1]}
+        self.listed = result["tasks"]
+        pane.tasks(result, PROG + " task list --page-token {}")
+        if shown:
+            chat.remember_task(shown)
+            pane.line()
+            show_task(pane, shown)
+        self.panes["Tasks"] = pane
+
+    def _artifacts(self, directory=None):
+        """The task's artifacts: text in full, a file or data part on a line of its own; saved
+        into directory as --save-artifacts does, if given."""
+        chat, pane = self.conv(), _pane()
+        task = chat.client.get_task(self.task_id())
+        for artifact in task.get("artifacts") or []:
+            pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]")
+            pane.line(parts_text(artifact.get("parts")))
+        if not task.get("artifacts"):
+            pane.line(f"Task {task['id']} has no artifacts")
+        save_artifacts(task, _Options(save_artifacts=directory), pane)
+        self.panes["Artifacts"] = pane
+
+    def _auth(self):
+        session, pane = self.conv().session(), _pane()
+        pane.credentials([session] if session.credentials or session.client_cert else [])
+        pane.line("b: set a bearer token, k: an API key (header X-API-Key), x: clear them")
+        self.panes["Auth"] = pane
+
+    def _credentials(self, kind, value=""):
+        """Store credentials of kind for the agent (none: clear them), then connect again."""
+        chat = self.conv()
+        if kind:
+            self.store.set_credentials(chat.url, AuthCredentials(kind, value.strip()))
+        else:
+            self.store.clear_credentials(chat.url)
+        self.open(chat.target)
+        self._auth()
+
+    def _receive(self, port):
+        """Start the webhook receiver (once), and register it for the task."""
+        pane = self.panes["Push"]
+        if not self.receiver:
+            import threading
+            self.receiver = make_push_server("127.0.0.1", _number(int, 0, 65535)(
+                port.strip() or "0", "the port"), None, pane.notification, pane.warn)
+            threading.Thread(target=self.receiver.serve_forever, args=(0.2,), daemon=True).start()
+            pane.line("Receiving push notifications on http://127.0.0.1:%d/"
+                      % self.receiver.server_address[1])
+        show, *shown = push_operation(self.conv().client, "set", self.task_id(), config={
+            "url": "http://127.0.0.1:%d/" % self.receiver.server_address[1]})
+        show(pane, *shown)
+
+    def close(self):
+        if self.receiver:
+            self.receiver.shutdown()
+            self.receiver.server_close()
+
+    # -- keys
+    def key(self, k):
+        """Do what key k does (a character, or a curses key name such as KEY_PPAGE); whether
+        to leave."""
+        try:
+            name = TUI_KEYS.get(k)
+            if not (name or self.text or self.prompt) and (
+                    self.tab != "Chat" or not self.chat or k in "q?1234567"):
+                if k in "1234567":
+                    return self.show(TUI_TABS[int(k) - 1])
+                name = TUI_COMMANDS.get(k)
+            if name:
+                getattr(self, name)()
+            elif len(k) == 1 and k.isprintable():
+                self.text += k
+        except Exception as exc:
+            self.fail(exc)
+        return self.done
+
+    def ask(self, label, then, secret=False):
+        """Ask for a line on the input line (a secret is not shown), for then(answer)."""
+        self.prompt, self.text = (label, secret, then), ""
+
+    def show(self, tab):
+        """Switch to a tab, its content fetched afresh (Card, Tasks, Artifacts, Auth)."""
+        self.tab, self.scroll = tab, 0
+        refresh = getattr(self, "_" + tab.lower(), None)
+        if refresh and self.chat:
+            self.job(refresh, aside=True)
+
+    def next_tab(self, step=1):
+        self.show(TUI_TABS[(TUI_TABS.index(self.tab) + step if self.tab in TUI_TABS else 0)
+                           % len(TUI_TABS)])
+
+    def prev_tab(self):
+        self.next_tab(-1)
+
+    def page_up(self, step=1):
+        self.scroll = max(0, self.scroll + step * max(1, self.height - 1))
+
+    def page_down(self):
+        self.page_up(-1)
+
+    def up(self, step=-1):
+        if self.tab == "Tasks":
+            self.task_pick = max(0, min(self.task_pick + step, len(self.listed) - 1))
+        else:
+            self.pick = max(0, min(self.pick + step, len(self.agent_rows()) - 1))
+
+    def down(self):
+        self.up(1)
+
+    def interrupt(self):
+        """Ctrl-C: cancel the running reply's task on the agent (as chat does); at rest, leave."""
+        task = self.chat and self.chat.task
+        if not self.busy:
+            self.done = True
+        elif task and not settled(task):
+            self.job(self.chat.stop, task["id"], aside=True)
+            self.status = f"canceling task {task['id']}"
+        else:
+            self.status = "no task to cancel yet"
+
+    def compose(self):
+        """Ctrl-E: compose several lines; again: send them."""
+        if self.lines and self.text.strip():
+            self.lines = False
+            return self.enter()
+        self.lines = not self.lines
+
+    def enter(self):
+        rows, prompt, text = self.agent_rows(), self.prompt, self.text
+        if prompt:
+            self.prompt, self.text = None, ""
+            return prompt[2](text)
+        if self.lines:
+            self.text += "\n"
+        elif text.strip():
+            self.show("Chat")
+            self.text = text * self.busy   # (kept when it cannot be sent yet)
+            self.job(self._turn, text)
+        elif self.tab == "Tasks":
+            self.job(self._tasks, self.conv().client.get_task(self.task_id()))
+        elif rows and not (self.chat and normalise_url(rows[self.pick][1]) == normalise_url(
+                self.chat.url)):
+            self.show("Chat")
+            self.job(self.open, rows[self.pick][0])
+
+    def erase(self):
+        self.text = self.text[:-1]
+
+    def escape(self):
+        self.text, self.prompt, self.lines = "", None, False
+
+    def leave(self):
+        self.done = True
+
+    def keys(self):
+        self.show("?")
+
+    def add(self):
+        self.ask("agent URL or @NAME: ", lambda target: self.job(self.open, target.strip()))
+
+    def new(self):
+        chat = self.conv()
+        self.show("Chat")
+        chat.command("/new")
+
+    def cancel(self):
+        self.job(self.conv().stop, self.task_id(), aside=True)
+
+    def follow(self):
+        chat, task_id = self.conv(), self.task_id()
+        self.show("Chat")
+        self.job(lambda: stream_reply(chat, chat.client.resubscribe(task_id), chat.out,
+                                      ids=False))
+
+    def save(self):
+        self.ask("save the artifacts into directory: ", lambda d: self.job(self._artifacts, d))
+
+    def bearer(self):
+        self.ask("bearer token (not shown): ", lambda v: self.job(self._credentials, "bearer", v),
+                 True)
+
+    def api_key(self):
+        self.ask("API key (not shown): ", lambda v: self.job(self._credentials, "api_key", v),
+                 True)
+
+    def clear_auth(self):
+        self.job(self._credentials, None)
+
+    def push(self):
+        self.conv()
+        self.show("Push")
+        self.ask("webhook receiver port (empty: any free one): ",
+                 lambda port: self.job(self._receive, port, aside=True))
+
+
+def tui_draw(screen, tui, curses):
+    """Draw the Tui: the agents (a column from 100 columns on, else a bar on top), the tabs, the
+    pane, the status line and the input line. Every text is sanitised as it is put."""
+    h, w = screen.getmaxyx()
+    screen.erase()
+    left, bold = 24 * (w >= 100), curses.A_BOLD
+
+    def put(y, x, text, attr=0):
+        try:
+            screen.addnstr(y, x, visible(text.replace("\t", " ").replace("\n", " ")),
+                           max(0, w - x), attr)
+        except curses.error:   # beyond the screen, or its last cell
+            pass
+    x = y = 0
+    current = tui.chat and normalise_url(tui.chat.url)
+    for i, (target, url) in enumerate(tui.agent_rows()):   # each with its task's last state
+        label = f"{'*' if normalise_url(url) == current else ' '}{target} "
+        state = f"{tui.store.get(url).task_state or '-'} "
+        if left:   # (its state on a line of its own)
+            put(y + 2, 2, state[:left - 3])
+            y, label, state = y + 2, label[:left - 1], ""
+        put(y - bool(left), x, label, curses.A_REVERSE * (i == tui.pick))
+        put(y, x + len(label), state)
+        x += len(label + state) * (not left)
+    top = 2 - bool(left)
+    x = left
+    for i, tab in enumerate(TUI_TABS, 1):
+        put(top - 1, x, f" {i} {tab} ", curses.A_REVERSE * (tab == tui.tab))
+        x += len(tab) + 4
+    tui.height = height = max(1, h - top - 2)
+    width = max(1, w - left)
+    import textwrap
+    source = tui.lines_of(tui.tab)   # (only the last lines that can show are wrapped)
+    start = max(0, len(source) - height - tui.scroll)
+    lines = [(n, part) for n, line in enumerate(source[start:], start)
+             for part in textwrap.wrap(line, width) or [""]]
+    tui.scroll = min(tui.scroll, max(0, len(lines) - height))
+    for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
+        mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
+        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else bold) * bool(mark)
+            | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
+                                  n < len(tui.listed)))
+    chat = tui.chat
+    state = chat and tui.store.get(chat.url).task_state
+    put(h - 2, 0, (f" {'|/-'[int(time.monotonic() * 8) % 3] if tui.busy else ' '} " + (
+        f"{chat.client.card.get('name', 'Agent')} (A2A {chat.client.version})"
+        + (f", task {state}" if state else "") if chat else "no agent") + " | "
+        + (tui.status or ("compose: Enter adds a line, Ctrl-E sends" if tui.lines else
+                          "? keys, q leaves"))).ljust(w), curses.A_REVERSE)
+    label, secret, _ = tui.prompt or ("> ", False, None)
+    typed = "" if secret else tui.text.split("\n")[-1]
+    put(h - 1, 0, label + typed[-(w - len(label) - 1):])
+    try:
+        screen.move(h - 1, min(w - 1, len(label) + len(typed)))
+    except curses.error:
+        pass
+    screen.refresh()
+
+
+def tui_loop(screen, tui):
+    """Keys read with a 0.1 s timeout and the screen redrawn between them (on resize too); Ctrl-C
+    is key 3 whether it comes as one (raw) or as SIGINT. Colours only when the terminal has them
+    and NO_COLOR is unset (else bold and reverse: usable on a vt100)."""
+    import curses
+    curses.noecho()
+    curses.raw()
+    screen.keypad(True)
+    tui.colour = curses.has_colors() and "NO_COLOR" not in os.environ
+    if tui.colour:
+        curses.start_color()
+        curses.use_default_colors()
+        for pair, colour in enumerate(("CYAN", "RED", "YELLOW", "GREEN"), 1):
+            curses.init_pair(pair, getattr(curses, "COLOR_" + colour), -1)
+    screen.timeout(100)
+    while not tui.done:
+        try:
+            # the size, each time: curses missed a resize now and then under load (no KEY_RESIZE)
+            size = os.get_terminal_size(sys.__stdout__.fileno())
+            if (size.lines, size.columns) != screen.getmaxyx():
+                curses.resizeterm(size.lines, size.columns)
+            tui_draw(screen, tui, curses)
+            k = screen.get_wch()
+            tui.key(curses.keyname(k).decode() if isinstance(k, int) else k)
+        except KeyboardInterrupt:
+            tui.key("\x03")
+        except curses.error:   # no key within the timeout
+            pass
 
 
 # ============================================================================ command line
@@ -5122,6 +5580,35 @@ def cmd_chat(args, out):
         save()
 
 
+def cmd_tui(args, out):
+    try:
+        import curses
+    except ImportError:   # a Python built without it, Windows
+        curses = None
+    if not (curses and _is_tty(sys.stdin) and _is_tty(sys.stdout)):
+        out.warn("tui needs a terminal (and curses): running chat instead")
+        return cmd_chat(args, out)
+    import signal
+    tui = Tui(args)
+    target = args.url or os.environ.get("HANDLER_URL") or next(iter(tui.agent_rows()), [None])[0]
+    try:
+        if target:   # a failure here is one line from main(), before the screen is taken
+            tui.open(target, args.new)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))   # finally runs
+        os.environ.setdefault("ESCDELAY", "25")   # Esc at once (curses waits 1 s by default)
+        try:
+            screen = curses.initscr()
+        except curses.error as exc:   # (TERM names no terminal curses knows)
+            raise HandlerError(f"curses cannot drive this terminal: {exc}",
+                               hint="set TERM, e.g. TERM=xterm, or use chat") from None
+        try:
+            tui_loop(screen, tui)
+        finally:   # the terminal as it was, whatever happened (SIGTERM too)
+            curses.endwin()
+    finally:
+        tui.close()
+
+
 def cmd_mcp(args, out):
     log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
     return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
@@ -5387,6 +5874,9 @@ COMMANDS = {
                  _AGENT[:4])}),
     "chat": ("talk to an agent in the terminal (one message a line when stdin is not a terminal)",
              (cmd_chat, _AGENT + ("--new  start a new conversation",))),
+    "tui": ("a full-screen terminal UI: agents, conversation, card, tasks, artifacts, auth, "
+            "push, logs (chat when there is no terminal)",
+            (cmd_tui, _AGENT + ("--new  start a new conversation",))),
     "mcp": ("run an MCP server on stdin/stdout, so AI assistants can use A2A agents",
             (cmd_mcp, ())),
     "completion": ("print a shell completion script for bash, zsh or fish", (cmd_completion, (
@@ -5464,6 +5954,8 @@ EXAMPLES = {
                     "-o json agent check --url http://agent:8000 --junit check.xml"),
     "chat": ("chat --url http://127.0.0.1:8000", "chat --url @ops   # an agent named by agent add",
              "chat --url http://agent:8000 --new < questions.txt   # one message a line"),
+    "tui": ("tui   # the saved sessions and named agents; a adds one",
+            "tui --url http://127.0.0.1:8000", "tui --url @ops --new"),
     "mcp": ("mcp   # an MCP client runs this: command handler.py, args [mcp]",
             "--timeout 600 --debug mcp   # its log on stderr"),
     "completion": ("completion bash > ~/.local/share/bash-completion/completions/handler.py",

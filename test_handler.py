@@ -57,7 +57,7 @@ STDLIB_FALLBACK = {
     "fcntl", "gzip", "hmac", "http", "io", "json", "mimetypes", "os", "pty", "random", "readline",
     "types", "zlib", "queue", "re", "select", "selectors", "shutil", "signal", "socket",
     "socketserver", "ssl", "stat", "struct", "subprocess", "sys", "tempfile", "textwrap", "threading", "time",
-    "traceback", "tracemalloc", "unittest", "urllib", "uuid", "xml",
+    "traceback", "tracemalloc", "curses", "unittest", "urllib", "uuid", "xml",
 }
 
 
@@ -8817,6 +8817,555 @@ class RecordTests(HandlerTestCase):
 
 
 # ============================================================================ issue 12: the card cache
+
+# ============================================================================ the TUI
+
+class FakeScreen:
+    """What tui_draw draws on, without a terminal: each text put, with its place and attribute."""
+
+    def __init__(self, h=24, w=80):
+        self.size, self.puts = (h, w), []
+
+    def getmaxyx(self):
+        return self.size
+
+    def addnstr(self, y, x, text, n, attr=0):
+        self.puts.append((y, x, text[:n], attr))
+
+    def erase(self):
+        self.puts = []
+
+    def move(self, y, x):
+        self.cursor = (y, x)
+
+    def refresh(self):
+        pass
+
+    @property
+    def text(self):
+        return "\n".join(t for _, _, t, _ in self.puts)
+
+
+FAKE_CURSES = types.SimpleNamespace(A_BOLD=1, A_REVERSE=2, error=Exception,
+                                    color_pair=lambda n: n << 8)
+
+
+class _TuiState:
+    """The TUI's state, what is on each pane and what each key does, driven without a terminal
+    against the built-in agent."""
+
+    def tui(self, *argv, url=None):
+        """A Tui for tui --url URL (the built-in agent's unless given), its agent open."""
+        if url is None:
+            url, self.server = self.agent()
+        argv = ["tui", "--url", url, *argv]
+        args = handler._Options(vars(handler.build_parser(argv).parse_args(argv)))
+        args["timeout"] = 30.0
+        tui = handler.Tui(args)
+        self.addCleanup(tui.close)
+        tui.open(url, args.new)
+        self.url = url
+        return tui
+
+    def settle(self, tui, timeout=10):
+        """Wait until the jobs the keys started have ended."""
+        deadline = time.monotonic() + timeout
+        while tui.busy or not tui.jobs.empty() or any(t.is_alive() for t in tui.threads):
+            self.assertLess(time.monotonic(), deadline, "the TUI's jobs did not end")
+            time.sleep(0.01)
+
+    def type(self, tui, text, enter=True):
+        for k in text + "\n" * enter:
+            tui.key(k)
+        self.settle(tui)
+
+    def pane(self, tui, tab):
+        return "\n".join(tui.lines_of(tab))
+
+    def wait_pane(self, tui, tab, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while text not in self.pane(tui, tab):
+            self.assertLess(time.monotonic(), deadline, self.pane(tui, tab))
+            time.sleep(0.02)
+
+    def held_reply(self, tui, text):
+        """Send text (a slow one) and wait until its task is known and its first chunk held."""
+        gate = self.gate(self.server)
+        for k in text + "\n":
+            tui.key(k)
+        self.assertTrue(gate.held(1))
+        deadline = time.monotonic() + 10
+        while not tui.chat.task:
+            self.assertLess(time.monotonic(), deadline, "no task")
+            time.sleep(0.01)
+        return gate
+
+    def test_a_message_and_its_reply_in_the_chat_pane(self):
+        tui = self.tui()
+        self.assertIn("Handler Echo Agent at %s: a new conversation" % self.url,
+                      self.pane(tui, "Chat"))
+        self.type(tui, "hello tui")
+        chat = self.pane(tui, "Chat")
+        self.assertIn("you> hello tui\nEcho: hello tui", chat)
+        self.assertEqual(tui.status, "")
+        self.assertEqual(tui.text, "")
+        sent = [r.json for r in self.posts(self.server) if "message" in r.json["params"]]
+        self.assertWire(self.posts(self.server)[-1], "SendStreamingMessage", "message/stream")
+        self.assertEqual(len(sent), 1)
+
+    def test_input_required_is_marked_and_the_next_line_answers_it(self):
+        tui = self.tui()
+        self.type(tui, "ask me")
+        self.assertIn("What should I echo?\nnote: the agent waits for your answer "
+                      "(input-required); your next line answers it", self.pane(tui, "Chat"))
+        asked = self.saved()[self.url]["task_id"]
+        self.assertEqual(self.saved()[self.url]["task_state"], "input-required")
+        self.type(tui, "blue")
+        self.assertIn("you> blue\nEcho: blue", self.pane(tui, "Chat"))
+        self.assertEqual(self.saved()[self.url]["task_id"], asked)
+        self.assertEqual(self.saved()[self.url]["task_state"], "completed")
+        self.assertEqual(self.posts(self.server)[-1].json["params"]["message"]["taskId"], asked)
+
+    def test_card_pane_shows_the_card_and_what_card_validate_says(self):
+        tui = self.tui()
+        tui.key("2")
+        self.settle(tui)
+        card = self.pane(tui, "Card")
+        for line in ("Name: Handler Echo Agent", "Streaming: yes", "Push notifications: yes",
+                     "Skills (1):\n  - Echo: Repeats what you say.",
+                     "Interface: JSON-RPC, A2A %s, %s/" % (self.V, self.url),
+                     "PASS: %s (A2A %s): valid card" % (self.url, "1.x" if self.V == "1.0"
+                                                        else "0.3")):
+            self.assertIn(line, card)
+        self.assertEqual(tui.tab, "Card")
+
+    def test_tasks_pane_lists_shows_and_cancels(self):
+        tui = self.tui()
+        self.type(tui, "one")
+        first = self.saved()[self.url]["task_id"]
+        self.type(tui, "two")
+        second = self.saved()[self.url]["task_id"]
+        tui.key("3")
+        self.settle(tui)
+        lines = tui.lines_of("Tasks")
+        self.assertTrue(lines[0].startswith(second + "  completed"), lines)
+        self.assertTrue(lines[1].startswith(first + "  completed"), lines)
+        methods = [r.json["method"] for r in self.posts(self.server)]
+        self.assertEqual("ListTasks" in methods, self.V == "1.0")   # 0.3: this session's tasks
+        tui.key("KEY_DOWN")
+        tui.key("\n")
+        self.settle(tui)
+        self.assertIn("\n\nEcho: one\nTask ID: %s\n" % first, self.pane(tui, "Tasks"))
+        tui.key("c")   # the task picked: it has ended
+        self.settle(tui)
+        self.assertIn("warning: could not cancel task %s" % first, self.pane(tui, "Chat"))
+
+    def test_ctrl_c_during_a_reply_cancels_its_task_and_at_rest_leaves(self):
+        tui = self.tui()
+        self.held_reply(tui, "slow one two three")
+        self.assertTrue(tui.busy)
+        screen = FakeScreen()
+        handler.tui_draw(screen, tui, FAKE_CURSES)   # the spinner, on the status line
+        self.assertIn(screen.puts[-2][2][:3], (" | ", " / ", " - "))
+        self.assertFalse(tui.key("\x03"))   # the reply runs: no leaving
+        self.settle(tui)
+        task_id = self.saved()[self.url]["task_id"]
+        chat = self.pane(tui, "Chat")
+        self.assertIn("note: canceled task %s (canceled)" % task_id, chat)
+        self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
+                         "TASK_STATE_CANCELED")
+        self.assertEqual(self.saved()[self.url]["task_state"], "canceled")
+        self.assertTrue(tui.key("\x03"))   # at rest: leave
+
+    def test_artifacts_pane_and_s_saves_them_as_save_artifacts_does(self):
+        tui = self.tui()
+        self.type(tui, "keep this")
+        tui.key("4")
+        self.settle(tui)
+        self.assertEqual(self.pane(tui, "Artifacts"), "[echo]\nEcho: keep this")
+        folder = os.path.join(self.tmp, "out")
+        tui.key("s")
+        self.assertTrue(tui.prompt[0].startswith("save the artifacts"))
+        self.type(tui, folder)
+        with open(os.path.join(folder, "echo.txt")) as f:
+            self.assertEqual(f.read(), "Echo: keep this")
+        self.assertIn("note: saved %s" % os.path.join(folder, "echo.txt"),
+                      self.pane(tui, "Artifacts"))
+        self.type(tui, "s" + folder)   # a second time: a free name, as --save-artifacts takes
+        self.assertTrue(os.path.exists(os.path.join(folder, "echo-1.txt")))
+
+    def test_auth_pane_masks_and_the_secret_is_never_drawn(self):
+        tui = self.tui()
+        tui.key("5")
+        self.settle(tui)
+        self.assertIn("b: set a bearer token", self.pane(tui, "Auth"))
+        tui.key("b")
+        for k in SECRET:
+            tui.key(k)
+        screen = FakeScreen()
+        handler.tui_draw(screen, tui, FAKE_CURSES)
+        self.assertIn("bearer token (not shown): ", screen.text)
+        self.assertNotIn(SECRET[:4], screen.text)
+        tui.key("\n")
+        self.settle(tui)
+        self.assertEqual(self.saved()[self.url]["credentials"]["value"], SECRET)
+        auth = self.pane(tui, "Auth")
+        self.assertIn("%s: bearer token %s" % (self.url, handler.mask_secret(SECRET)), auth)
+        self.assertNotIn(SECRET, auth)
+        tui.key("1")
+        self.type(tui, "again")   # the new client sends it
+        self.assertEqual(self.posts(self.server)[-1].headers["Authorization"],
+                         "Bearer " + SECRET)
+        tui.key("5")
+        tui.key("x")
+        self.settle(tui)
+        self.assertIn("No stored credentials", self.pane(tui, "Auth"))
+        self.assertIsNone(self.saved()[self.url]["credentials"])
+        for tab in handler.TUI_TABS:
+            self.assertNotIn(SECRET, self.pane(tui, tab), tab)
+
+    def test_logs_pane_holds_every_exchange_with_credentials_redacted(self):
+        tui = self.tui("--bearer-token", SECRET)
+        self.type(tui, "logged")
+        logs = self.pane(tui, "Logs")
+        self.assertIn("debug: ", logs)
+        self.assertIn("/.well-known/agent-card.json", logs)
+        self.assertIn("[redacted]", logs)
+        self.assertIn("logged", logs)
+        self.assertEqual(self.posts(self.server)[-1].headers["Authorization"], "Bearer " + SECRET)
+        self.assertNotIn(SECRET, "".join(self.pane(tui, tab) for tab in handler.TUI_TABS))
+
+    def test_push_receiver_registered_for_the_task_shows_its_notifications(self):
+        tui = self.tui()
+        gate = self.held_reply(tui, "slow red green")
+        tui.key("6")
+        tui.key("p")
+        tui.key("\n")   # any free port
+        self.wait_pane(tui, "Push", "Webhook URL: http://127.0.0.1:")
+        task_id = self.saved()[self.url]["task_id"]
+        self.assertIn("Task ID: %s" % task_id, self.pane(tui, "Push"))
+        gate.open()
+        self.wait_pane(tui, "Push", "task %s completed" % task_id)
+        self.assertIn("artifact echo: green" if self.V == "1.0" else   # 0.3: the whole task
+                      "completed: Echo: slow red green", self.pane(tui, "Push"))
+        self.settle(tui)
+
+    def test_session_saved_after_each_turn_n_starts_a_new_one_and_a_restart_continues(self):
+        tui = self.tui()
+        self.type(tui, "first")
+        context = self.saved()[self.url]["context_id"]
+        self.assertTrue(context)
+        tui.key("2")
+        tui.key("n")
+        self.assertIn("The next message starts a new conversation.", self.pane(tui, "Chat"))
+        self.assertEqual(tui.tab, "Chat")
+        self.type(tui, "second")
+        fresh = self.saved()[self.url]["context_id"]
+        self.assertNotEqual(fresh, context)
+        again = self.tui(url=self.url)   # selecting the agent again continues the conversation
+        chat = self.pane(again, "Chat")
+        self.assertIn("continuing the conversation %s" % fresh, chat)
+        self.assertIn("agent> Echo: second", chat)   # the history, from the agent
+        self.assertNotIn("first", chat)
+        self.type(again, "third")
+        self.assertEqual(self.saved()[self.url]["context_id"], fresh)
+
+    def test_agents_added_picked_and_drawn_with_their_states(self):
+        tui = self.tui()
+        self.type(tui, "ask me")
+        other, _ = self.agent()
+        tui.key("2")
+        tui.key("a")
+        self.type(tui, other)
+        self.assertEqual(tui.chat.url, other)
+        self.assertEqual([u for u, _ in tui.agent_rows()], [self.url, other])
+        screen = FakeScreen()
+        handler.tui_draw(screen, tui, FAKE_CURSES)
+        self.assertEqual(screen.puts[:4], [(0, 0, " %s " % self.url, 2), (0, len(self.url) + 2,
+                                           "input-required ", 0),
+                                           (0, len(self.url) + 17, "*%s " % other, 0),
+                                           (0, 2 * len(self.url) + 19, "- ", 0)])
+        tui.key("KEY_UP")   # the first one again: its conversation goes on
+        tui.key("\n")
+        self.settle(tui)
+        self.assertEqual(tui.chat.url, self.url)
+        self.type(tui, "red")
+        self.assertIn("Echo: red", self.pane(tui, "Chat"))
+        self.assertEqual(self.saved()[self.url]["task_state"], "completed")
+
+    def test_agent_controlled_text_is_sanitised_before_it_is_drawn(self):
+        url, self.server = self.agent()
+        agent = self.server.agent
+        agent.card = lambda base, secured=False, card=agent.card: {   # its name on the status line
+            **card(base, secured), "name": "Evil\x1b]0;owned\x07"}
+        tui = self.tui(url=url)
+        tui.key("2")
+        self.settle(tui)
+        self.assertIn("Name: Evil^[]0;owned^G", self.pane(tui, "Card"))
+        tui.key("1")
+        tui.job(tui._turn, "evil \x1b]0;owned\x07\x1b[2J\x9b31m")
+        self.settle(tui)
+        chat = self.pane(tui, "Chat")
+        self.assertIn("Echo: evil ^[]0;owned^G^[[2JM-^[31m", chat)
+        for wide in (False, True):
+            screen = FakeScreen(30, 120 if wide else 80)
+            handler.tui_draw(screen, tui, FAKE_CURSES)
+            self.assertIn("^[[2J", screen.text)
+            self.assertIn("Evil^[]0;owned^G (A2A %s)" % self.V, screen.text)
+            for put in screen.puts:
+                self.assertFalse(re.search(r"[\x00-\x1f\x7f-\x9f]", put[2]), put)
+
+    def test_r_follows_the_task_into_the_chat_pane(self):
+        url, self.server = self.agent()
+        gate = self.gate(self.server)
+        self.assertOk(self.run_cli("message", "send", "--async", "--url", url, "slow a b"))
+        tui = self.tui(url=url)
+        tui.key("2")
+        tui.key("r")
+        self.assertEqual(tui.tab, "Chat")
+        self.assertTrue(gate.held(1))
+        method, deadline = "SubscribeToTask" if self.V == "1.0" else "tasks/resubscribe", \
+            time.monotonic() + 10
+        while method not in [r.json["method"] for r in self.posts(self.server)]:
+            self.assertLess(time.monotonic(), deadline, tui.status)
+            time.sleep(0.01)
+        gate.open()
+        self.settle(tui)
+        self.assertIn("Echo: slow a b", self.pane(tui, "Chat"), tui.status)
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+    def test_keys_compose_scroll_help_and_tabs(self):
+        tui = self.tui()
+        tui.key("\x05")   # compose: Enter adds a line, Ctrl-E sends
+        for k in "line one\nline two":
+            tui.key(k)
+        self.assertEqual(tui.text, "line one\nline two")
+        tui.key("\x05")
+        self.settle(tui)
+        self.assertIn("you> line one\nline two\nEcho: line one\nline two", self.pane(tui, "Chat"))
+        self.assertFalse(tui.lines)
+        tui.key("?")
+        self.assertEqual(tui.tab, "?")
+        self.assertIn("PgUp, PgDn", self.pane(tui, "?"))
+        screen = FakeScreen(10, 80)
+        handler.tui_draw(screen, tui, FAKE_CURSES)   # 6 lines of the pane: the last ones
+        self.assertIn("Slash commands work", screen.text)
+        tui.key("KEY_PPAGE")
+        handler.tui_draw(screen, tui, FAKE_CURSES)
+        self.assertNotIn("Slash commands work", screen.text)
+        self.assertEqual(tui.scroll, 5)
+        tui.key("KEY_NPAGE")
+        self.assertEqual(tui.scroll, 0)
+        tui.key("\t")
+        self.assertEqual(tui.tab, "Chat")
+        tui.key("KEY_BTAB")
+        self.assertEqual(tui.tab, "Logs")
+        tui.key("1")
+        tui.key("x")
+        self.assertFalse(tui.key("q") or tui.done)   # q is text in the middle of a line
+        self.assertEqual(tui.text, "xq")
+        tui.key("\x1b")
+        self.assertEqual(tui.text, "")
+        self.settle(tui)
+        self.assertTrue(tui.key("q"))
+
+
+versioned(_TuiState, (("1.0",), ("0.3",)))
+
+
+class TuiFallbackTests(HandlerTestCase):
+    def test_without_a_terminal_it_says_so_in_one_line_and_runs_chat(self):
+        url, _ = self.agent()
+        r = self.assertOk(self.run_proc("tui", "--url", url, stdin="hello\n"))
+        self.assertEqual(r.err.splitlines()[0],
+                         "warning: tui needs a terminal (and curses): running chat instead")
+        self.assertIn("Echo: hello", r.out)
+        self.assertEqual(self.saved()[url]["task_state"], "completed")
+
+    def test_without_curses_it_runs_chat(self):
+        url, _ = self.agent()
+        with mock.patch.dict(sys.modules, {"curses": None}), \
+                mock.patch.object(handler, "_is_tty", lambda stream: True), \
+                mock.patch.object(handler, "_prompt_reader",
+                                  lambda home: (iter(["hi", None]).__next__, lambda: None)):
+            r = self.run_cli("tui", "--url", url)
+        self.assertOk(r)
+        self.assertIn("warning: tui needs a terminal (and curses): running chat instead", r.err)
+        self.assertIn("Echo: hi", r.out)
+
+    def test_a_start_up_failure_is_one_line_from_main(self):
+        port = closed_port()
+        with mock.patch.object(handler, "_is_tty", lambda stream: True):
+            r = self.run_cli("tui", "--url", "http://127.0.0.1:%d" % port)
+        self.assertError(r, 3, "127.0.0.1:%d" % port)
+
+
+class TuiTmuxTests(HandlerTestCase):
+    """handler.py tui in a real terminal: tmux (80x24) runs it against the built-in agent (in this
+    process, so that a test holds its slow tasks at the gate); send-keys types, capture-pane reads
+    the screen. Skipped without tmux, unless HANDLER_CI (.ci/run, which installs it) makes that
+    a failure."""
+    VERSIONS = ("1.0",)
+
+    def setUp(self):
+        super().setUp()
+        if not shutil.which("tmux"):
+            if os.environ.get("HANDLER_CI"):
+                self.fail("tmux is not installed, and .ci/run needs this test to run")
+            self.skipTest("tmux is not installed (.ci/run installs it)")
+        os.environ.pop("TMUX", None)
+
+    def tmux(self, *args):
+        done = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
+                              timeout=10)
+        self.assertEqual(done.returncode, 0, (args, done.stderr))
+        return done.stdout
+
+    def start(self, *env):
+        """tui in a new 80x24 tmux session (env: `env` arguments for it), in a shell that keeps
+        `stty -a` before and after, and its pid."""
+        import shlex
+        self.socket = os.path.join(self.tmp, "tmux-" + uuid.uuid4().hex[:8])   # a server each,
+        self.addCleanup(subprocess.run, ["tmux", "-S", self.socket, "kill-server"],   # its socket
+                        capture_output=True, timeout=10)                            # in self.tmp
+        self.url, self.server = self.agent()
+        here = lambda name: shlex.quote(os.path.join(self.tmp, name))
+        for name in ("before", "after", "pid", "stderr"):   # (those of a session before)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.tmp, name))
+        command = " ".join(map(shlex.quote, ["env", *env, *PYTHON, HANDLER_PATH, "tui", "--url",
+                                              self.url]))
+        self.tmux("-f", os.devnull, "new-session", "-d", "-x", "80", "-y", "24", "-s", "tui",
+                  "stty -a > %s; sh -c 'echo $$ > %s; exec %s' 2> %s; echo \"left $?\"; "
+                  "stty -a > %s; sleep 60" % (here("before"), here("pid"), command.replace(
+                      "'", "'\\''"), here("stderr"), here("after")))
+        self.tmux("set-option", "-g", "window-size", "manual")   # its size: ours to set
+        return self.wait_for("Handler Echo Agent at")
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "tui")
+
+    def wait_for(self, *texts, timeout=10):
+        """The screen once it shows every text (within timeout seconds)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if all(text in screen for text in texts):
+                return screen
+            if time.monotonic() > deadline:
+                self.fail("no %r on the screen within %s s; it shows:\n%s" % (texts, timeout,
+                                                                            screen))
+            time.sleep(0.05)
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", "tui", *keys)
+
+    def left(self, code=0):
+        """After the TUI ended: its exit code; the terminal as it was before (stty -a)."""
+        self.wait_for("left %d" % code)
+        deadline = time.monotonic() + 5
+        while not os.path.exists(os.path.join(self.tmp, "after")):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        time.sleep(0.1)
+        with open(os.path.join(self.tmp, "before")) as f, \
+                open(os.path.join(self.tmp, "after")) as g, \
+                open(os.path.join(self.tmp, "stderr")) as e:
+            size = r"rows \d+; columns \d+"   # (a test may have resized the window, and stty
+            before, after = (" ".join(re.sub(size, "", file.read()).split())   # wraps to it)
+                             for file in (f, g))
+            self.assertIn("icanon", before)
+            self.assertEqual(before, after)
+            self.assertEqual(e.read(), "")
+
+    def test_card_reply_question_tasks_and_q_restores_the_terminal(self):
+        screen = self.start()
+        self.assertEqual(screen.splitlines()[1].split(), "1 Chat 2 Card 3 Tasks 4 Artifacts "
+                         "5 Auth 6 Push 7 Logs".split())
+        self.keys("2")
+        self.wait_for("Name: Handler Echo Agent", "Streaming: yes",
+                      "PASS: %s (A2A 1.x): valid card" % self.url)
+        self.keys("1", "hello tmux", "Enter")
+        self.wait_for("you> hello tmux", "Echo: hello tmux", "task completed")
+        self.assertNotRegex(self.tmux("capture-pane", "-p", "-e", "-t", "tui"),   # NO_COLOR=1
+                            r"\x1b\[[0-9;]*3[0-7]m")
+        first = self.saved()[self.url]["task_id"]
+        self.keys("ask me", "Enter")
+        self.wait_for("What should I echo?", "your next line answers", "task input-required")
+        asked = self.saved()[self.url]["task_id"]
+        self.keys("purple", "Enter")
+        self.wait_for("you> purple", "Echo: purple", "task completed")
+        self.assertEqual(self.saved()[self.url]["task_id"], asked)
+        self.assertEqual(self.saved()[self.url]["task_state"], "completed")
+        self.keys("3")
+        lines = self.wait_for(asked[:30], first[:30]).splitlines()
+        self.assertTrue(lines[2].startswith(asked + "  completed"), lines)
+        self.assertTrue(lines[4].startswith(first + "  completed"), lines)
+        self.keys("q")
+        self.left()
+
+    def test_streamed_reply_push_resize_and_ctrl_c_cancels_then_leaves(self):
+        self.start()
+        gate = self.gate(self.server)
+        self.keys("slow alpha beta gamma", "Enter")
+        self.assertTrue(gate.held(1))
+        gate.step(2)   # "Echo: " and "slow ": the reply shows as it streams
+        self.assertTrue(gate.held(1))
+        self.wait_for("Echo: slow")
+        self.assertNotIn("alpha", self.screen().partition("you>")[2].partition("\n")[2])
+        task_id = self.saved()[self.url]["task_id"]
+        self.keys("6", "p")
+        self.wait_for("webhook receiver port")
+        self.keys("Enter")
+        self.wait_for("Webhook URL: http://127.0.0.1:", "Task ID: " + task_id)
+        gate.step(1)
+        self.wait_for("task %s artifact echo: alpha" % task_id)
+        self.tmux("resize-window", "-t", "tui", "-x", "100", "-y", "30")
+        screen = self.wait_for(" " * 24 + " 1 Chat ")   # the agents in a column of their own
+        lines = screen.splitlines()
+        self.assertEqual(len(lines), 30)
+        self.assertTrue(lines[1].startswith("*%s " % self.url), lines)
+        self.assertTrue(lines[2].startswith("  working "), lines)
+        self.keys("1")
+        self.wait_for("Echo: slow alpha")
+        self.keys("C-c")
+        self.wait_for("canceled task %s (canceled)" % task_id, "task canceled")
+        self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
+                         "TASK_STATE_CANCELED")
+        self.wait_for("\n   Handler Echo Agent (A2A")   # at rest: no spinner; Ctrl-C leaves
+        self.keys("C-c")
+        self.left()
+
+
+    def test_sigterm_and_a_lost_agent_leave_the_terminal_as_it_was(self):
+        self.start()
+        stop_serving(self.server)   # the agent goes away
+        self.server.server_close()
+        self.keys("anyone there?", "Enter")
+        screen = self.wait_for("Error: cannot connect", "| Error: cannot connect")
+        self.assertNotIn("Traceback", screen)
+        with open(os.path.join(self.tmp, "pid")) as f:
+            os.kill(int(f.read()), signal.SIGTERM)
+        self.left(128 + signal.SIGTERM)
+
+    def test_colour_only_without_no_color_and_usable_on_a_vt100(self):
+        self.start("-u", "NO_COLOR", "TERM=screen")
+        self.keys("hello", "Enter")
+        self.wait_for("Echo: hello")
+        coloured = self.tmux("capture-pane", "-p", "-e", "-t", "tui")
+        self.assertRegex(coloured, r"\x1b\[[0-9;]*36m you> hello|\x1b\[36myou> hello")
+        self.keys("q")
+        self.left()
+        self.start("-u", "NO_COLOR", "TERM=vt100")
+        self.keys("hello", "Enter")
+        self.wait_for("you> hello", "Echo: hello")
+        plain = self.tmux("capture-pane", "-p", "-e", "-t", "tui")
+        self.assertNotRegex(plain, r"\x1b\[[0-9;]*3[0-7]m")   # bold and reverse only
+        self.assertIn("\x1b[1m", plain)
+        with open(os.path.join(self.tmp, "pid")) as f:   # Ctrl-C as a signal: leave, at rest
+            os.kill(int(f.read()), signal.SIGINT)
+        self.left()
+
 
 class CardCacheTests(HandlerTestCase):
     """One round trip per message to an agent in the session: its card is kept with the session
