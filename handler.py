@@ -1342,7 +1342,7 @@ class Response:
                                ) from None
 
 
-def body_snippet(body, content_type=""):
+def body_snippet(body, content_type):
     """The start of a body on one line, for an error message; of an HTML page, its text."""
     text = body[:4000].decode("utf-8", "replace")
     if content_type == "text/html" or text.lstrip().startswith("<"):
@@ -1476,7 +1476,7 @@ def decoded(resp, read):
         raise bad_response("the agent's compressed answer was cut off before its end")
 
 
-def read_body(resp, url, limit=MAX_BODY):
+def read_body(resp, url, limit):
     """The whole body, never more than `limit` bytes."""
     body = bytearray()
     for piece in decoded(resp, resp.read1):
@@ -1640,17 +1640,15 @@ class Transport:
             raise usage_error(f"cannot {step}: {exc.strerror or exc}") from None
         return context
 
-    def request(self, url, body=None, headers=None, method=None, idempotent=None,
+    def request(self, url, body, headers, method="GET", idempotent=True,
                 content_type="application/json"):
         """Send one request and return the whole Response (any status). A request that changes
-        nothing (GET, unless told otherwise) is retried on connection failures, 429 and
-        502/503/504; any request is retried when the connection failed before it was sent."""
-        method = method or ("POST" if body is not None else "GET")
+        nothing (idempotent) is retried on connection failures, 429 and 502/503/504; any
+        request is retried when the connection failed before it was sent."""
         # the one answer: its worker has ended, the generator needs no closing
-        return next(self._exchange(url, body, headers, method, content_type,
-                                   method == "GET" if idempotent is None else idempotent))
+        return next(self._exchange(url, body, headers, method, content_type, idempotent))
 
-    def stream(self, url, body, headers, method="POST"):
+    def stream(self, url, body, headers, method):
         """Send a request and yield a Response when the answer is not an event stream, else each
         (event type, data) of the stream as it arrives; the timeout is the longest silence.
         Retried only when the connection failed before the request was sent."""
@@ -2328,9 +2326,10 @@ class A2AClient:
         if self._query:   # an API key in the query: to the interface only
             from urllib.parse import urlencode
             url += "&?"["?" not in url] + urlencode(self._query)
-        auth = self._auth_headers()
+        self._auth_headers()   # (self._auth, renewed if need be)
         while True:
-            sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}
+            sent = url, None if body is None else json.dumps(body).encode(), {**headers,
+                                                                             **self._auth}
             items = self.transport.stream(*sent, verb) if stream else \
                 [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
             for item in items:   # the events of a stream, or one Response
@@ -2344,9 +2343,9 @@ class A2AClient:
                 yield normalise_event(decode(payload, item[0]))
             else:
                 return
-            if self._may_renew(item):
-                auth = self._auth
-            elif item.status == 400 and "parent" in (body or ()) \
+            if self._may_renew(item):   # (a new self._auth)
+                continue
+            if item.status == 400 and "parent" in (body or ()) \
                     and b"missing pushNotificationConfig" in item.body:
                 # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the
                 # spec's text and a2a-python: {"parent", "config"}); it names the content missing
@@ -2572,7 +2571,7 @@ class Output:
         self._midline = False
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
 
-    def _json(self, obj, indent=None):
+    def _json(self, obj, indent):
         """obj as JSON that a terminal shows as is: DEL and C1 controls escaped too, and all but
         ASCII when stdout cannot encode a character (or it is a lone surrogate)."""
         import re
@@ -2642,9 +2641,6 @@ class Output:
     def line(self, text="", stream=None):
         self._emit(visible(f"{text}\n"), stream)
 
-    def document(self, obj):
-        self.json_line(obj, 2)
-
     def _lines(self, *lines, stream=None):
         """Each line that is not empty; a (name, value) pair as "name: value" unless the value
         is None."""
@@ -2662,7 +2658,7 @@ class Output:
     def _text(self, obj, *lines):
         """obj as one JSON document, or else the lines (as _lines() shows them)."""
         if self.json:
-            return self.document(obj)
+            return self.json_line(obj, 2)
         self._lines(*lines)
         return True
 
@@ -2767,7 +2763,7 @@ class Output:
                        + (f": {skill['description']}" if skill.get("description") else "")
                        for skill in skills])
 
-    def sessions(self, sessions, agents={}):
+    def sessions(self, sessions, agents):
         """The sessions, each with the names of the agents stored for its URL, if any."""
         rows = [s.summary() for s in sessions]
         for row in rows:
