@@ -1963,8 +1963,8 @@ def device_flow(card):
 def device_login(transport, device_url, token_url, client_id, scopes, tell):
     """The OAuth2 device authorization grant (RFC 8628): ask for a code, tell the user where to
     enter it, and poll as the server allows. Returns the oauth dict of the token."""
-    form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
-    data = form_post(transport, device_url, form, what="device authorization endpoint")
+    data = form_post(transport, device_url, {"client_id": client_id, **(
+        {"scope": " ".join(scopes)} if scopes else {})}, what="device authorization endpoint")
     if not all(map(data.get, ("device_code", "user_code", "verification_uri"))):
         raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
                              "a device_code, user_code and verification_uri")
@@ -2284,9 +2284,8 @@ class A2AClient:
             + template.format(**{k: quote(str(rest.pop(k, "") or ""), safe="")
                                  for k in ("id", "taskId") if f"{{{k}}}" in template})
         verb = verbs.split()[0]
-        query = "" if verb == "POST" else urlencode({
-            k: str(v).lower() if isinstance(v, bool) else v for k, v in rest.items()
-            if v is not None})
+        query = "" if verb == "POST" else urlencode({   # (call() left out the None values)
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in rest.items()})
 
         def decode(payload, kind=None):
             if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
@@ -2330,9 +2329,9 @@ class A2AClient:
         while True:
             sent = url, None if body is None else json.dumps(body).encode(), {**headers,
                                                                              **self._auth}
-            items = self.transport.stream(*sent, verb) if stream else \
-                [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
-            for item in items:   # the events of a stream, or one Response
+            # the events of a stream, or one Response
+            for item in self.transport.stream(*sent, verb) if stream else [
+                    self.transport.request(*sent, verb, idempotent=OPS[op][5])]:
                 if isinstance(item, Response):
                     break
                 try:
@@ -2377,9 +2376,6 @@ class A2AClient:
         return url
 
     # -- what the card offers
-    def capability(self, name):
-        return _get(self.card, "capabilities").get(name) is True
-
     def require(self, op):
         """Refuse, in one clear line, an operation that the card says will fail (OPS names the
         capability each needs)."""
@@ -2388,9 +2384,10 @@ class A2AClient:
         if not (self.v1 or v03m):
             raise HandlerError(f"the agent speaks A2A 0.3, which has no {v1m}", EXIT_FAILURE,
                                "UnsupportedOperationError", "use task get with a task id")
-        if cap and not (self.streaming if cap == "streaming" else self.capability(cap) or
-                        self.card.get("supportsAuthenticatedExtendedCard") is True
-                        and cap == "extendedAgentCard"):   # (how a 0.3 card says it)
+        if cap and not (self.streaming if cap == "streaming" else
+                        _get(self.card, "capabilities").get(cap) is True
+                        or cap == "extendedAgentCard"   # (or as a 0.3 card says it)
+                        and self.card.get("supportsAuthenticatedExtendedCard") is True):
             raise HandlerError(*{
                 "streaming": ("the agent does not stream (its card does not set "
                               "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
@@ -2499,10 +2496,8 @@ def stream_text(parts, text=""):
     """text, then parts as a stream shows them: text parts run on, any other part on a line of
     its own."""
     for part in parts:
-        if "text" in part:
-            text += str(part["text"])
-        else:
-            text += ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
+        text += str(part["text"]) if "text" in part else \
+            ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
     return text
 
 
@@ -2848,15 +2843,15 @@ class Output:
             said = body if kind == "task" and settled(body) else _get(   # what it said
                 body.get("status", {}), "message")
             what = task_state(body) + ": " * bool(reply_text(said))
-        task_id = body.get("taskId") or body.get("id") or "-"
-        self.line(f"{time.strftime('%H:%M:%S')} task {task_id} {what}{reply_text(said)}"
+        self.line(f"{time.strftime('%H:%M:%S')} task "
+                  f"{body.get('taskId') or body.get('id') or '-'} {what}{reply_text(said)}"
                   .replace("\n", " "))
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
         self._text({"source": source, "protocolVersion": version, "valid": not problems,
                     "problems": [{"path": p, "message": m} for p, m in problems]},
-                   *[f"{path}: {message}" for path, message in problems],
+                   *problems,   # (path, message) pairs: "path: message"
                    f"FAIL: {source} (A2A {version}): {len(problems)} problem"
                    f"{'s' * (len(problems) > 1)}" if problems else
                    f"PASS: {source} (A2A {version}): valid card")
