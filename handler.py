@@ -1646,17 +1646,14 @@ class Transport:
         nothing (idempotent) is retried on connection failures, 429 and 502/503/504; any
         request is retried when the connection failed before it was sent."""
         # the one answer: its worker has ended, the generator needs no closing
-        return next(self._exchange(url, body, headers, method, content_type, idempotent))
+        return next(self.stream(url, body, headers, method, content_type, idempotent))
 
-    def stream(self, url, body, headers, method):
-        """Send a request and yield a Response when the answer is not an event stream, else each
-        (event type, data) of the stream as it arrives; the timeout is the longest silence.
-        Retried only when the connection failed before the request was sent."""
-        return self._exchange(url, body, {**headers, "Accept": "text/event-stream"}, method)
-
-    def _exchange(self, url, body, headers, method, content_type="application/json",
-                  idempotent=None):
-        """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
+    def stream(self, url, body, headers, method, content_type="application/json",
+               idempotent=None):
+        """Send a request (Accept: text/event-stream) and yield a Response when the answer is not
+        an event stream, else each (event type, data) of the stream as it arrives; the timeout is
+        the longest silence. Retried only when the connection failed before the request was
+        sent. With idempotent True or False (request): one Response, the event stream unasked."""
         for name in ("ssl", "hashlib"):   # urllib imports them at once: 6 ms that an http://
             sys.modules.setdefault(name, _Lazy(name))   # agent without digest auth never uses
         from urllib.error import HTTPError, URLError
@@ -1664,6 +1661,8 @@ class Transport:
         real, url = url, self._hide(url)
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
                    "Accept-Encoding": "gzip, deflate", **headers}
+        if idempotent is None:
+            headers["Accept"] = "text/event-stream"
         if body is not None:
             headers["Content-Type"] = content_type
         https = url.lower().startswith("https:")
@@ -1681,13 +1680,12 @@ class Transport:
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = Request(real, body, headers, method=method)
-        sent = self.record and {"method": method, "url": url, "request": {
-            "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
         def produce(put):
             # --record: this attempt's exchange, one JSON line (what came, if it failed)
-            start, rec = time.monotonic(), sent and {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **sent}
+            start, rec = time.monotonic(), self.record and {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": method, "url": url,
+                "request": {"headers": self._shown(headers), "body": body and loggable(body, None)}}
             try:
                 try:
                     resp = self.opener().open(request, timeout=self.timeout + 5)
@@ -2485,7 +2483,7 @@ def parts_text(parts):
     pieces, last_text = [], False
     for part in parts or []:
         if "text" in part and last_text:
-            pieces[-1] += str(part["text"])
+            pieces[-1] += part_text(part)
         else:
             pieces.append(part_text(part))
         last_text = "text" in part
@@ -2496,7 +2494,7 @@ def stream_text(parts, text=""):
     """text, then parts as a stream shows them: text parts run on, any other part on a line of
     its own."""
     for part in parts:
-        text += str(part["text"]) if "text" in part else \
+        text += part_text(part) if "text" in part else \
             ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
     return text
 
