@@ -2190,7 +2190,7 @@ class A2AClient:
     def _check_status(self, resp, what, card=False):
         """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
         .status (so that a retry can judge it); nothing for a 2xx answer."""
-        code, head, body = resp.status, resp.headers, resp.body
+        code, body = resp.status, resp.body
         if 200 <= code < 300:
             return
         status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
@@ -2213,12 +2213,12 @@ class A2AClient:
         elif code == 407:
             error = proxy_auth_error(resp.url)
         elif code == 429:   # after the retries a read gets (a send is never retried on 429)
-            wait = (head.get("Retry-After") or "").strip()[:40]
+            wait = (resp.headers.get("Retry-After") or "").strip()[:40]
             error = HandlerError(f"{at}: the agent is rate limiting ({status}" + (
                 f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
                 "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
         elif 300 <= code < 400:   # a redirect Handler did not follow
-            where = (head.get("Location") or "").strip()[:200]
+            where = (resp.headers.get("Location") or "").strip()[:200]
             error = HandlerError(f"{at} was redirected ({status}) " + (
                 f"to {where}" if where else "without a Location") + ", not followed", EXIT_FAILURE,
                 "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
@@ -2705,10 +2705,11 @@ class Output:
             self._newline()
             self._aside(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
             old = ""
-        if new[len(old):]:
+        added = new[len(old):]
+        if added:
             if aid != self._artifact:
                 self._newline()
-            self._write(new[len(old):])
+            self._write(added)
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
