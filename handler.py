@@ -1342,7 +1342,7 @@ class Response:
                                ) from None
 
 
-def body_snippet(body, content_type=""):
+def body_snippet(body, content_type):
     """The start of a body on one line, for an error message; of an HTML page, its text."""
     text = body[:4000].decode("utf-8", "replace")
     if content_type == "text/html" or text.lstrip().startswith("<"):
@@ -1476,7 +1476,7 @@ def decoded(resp, read):
         raise bad_response("the agent's compressed answer was cut off before its end")
 
 
-def read_body(resp, url, limit=MAX_BODY):
+def read_body(resp, url, limit):
     """The whole body, never more than `limit` bytes."""
     body = bytearray()
     for piece in decoded(resp, resp.read1):
@@ -1640,25 +1640,20 @@ class Transport:
             raise usage_error(f"cannot {step}: {exc.strerror or exc}") from None
         return context
 
-    def request(self, url, body=None, headers=None, method=None, idempotent=None,
+    def request(self, url, body, headers, method="GET", idempotent=True,
                 content_type="application/json"):
         """Send one request and return the whole Response (any status). A request that changes
-        nothing (GET, unless told otherwise) is retried on connection failures, 429 and
-        502/503/504; any request is retried when the connection failed before it was sent."""
-        method = method or ("POST" if body is not None else "GET")
+        nothing (idempotent) is retried on connection failures, 429 and 502/503/504; any
+        request is retried when the connection failed before it was sent."""
         # the one answer: its worker has ended, the generator needs no closing
-        return next(self._exchange(url, body, headers, method, content_type,
-                                   method == "GET" if idempotent is None else idempotent))
+        return next(self.stream(url, body, headers, method, content_type, idempotent))
 
-    def stream(self, url, body, headers, method="POST"):
-        """Send a request and yield a Response when the answer is not an event stream, else each
-        (event type, data) of the stream as it arrives; the timeout is the longest silence.
-        Retried only when the connection failed before the request was sent."""
-        return self._exchange(url, body, {**headers, "Accept": "text/event-stream"}, method)
-
-    def _exchange(self, url, body, headers, method, content_type="application/json",
-                  idempotent=None):
-        """Yield the answer (idempotent: True or False), or each event of a stream (None)."""
+    def stream(self, url, body, headers, method, content_type="application/json",
+               idempotent=None):
+        """Send a request (Accept: text/event-stream) and yield a Response when the answer is not
+        an event stream, else each (event type, data) of the stream as it arrives; the timeout is
+        the longest silence. Retried only when the connection failed before the request was
+        sent. With idempotent True or False (request): one Response, the event stream unasked."""
         for name in ("ssl", "hashlib"):   # urllib imports them at once: 6 ms that an http://
             sys.modules.setdefault(name, _Lazy(name))   # agent without digest auth never uses
         from urllib.error import HTTPError, URLError
@@ -1666,6 +1661,8 @@ class Transport:
         real, url = url, self._hide(url)
         headers = {"User-Agent": f"handler/{VERSION}", "Accept": "application/json",
                    "Accept-Encoding": "gzip, deflate", **headers}
+        if idempotent is None:
+            headers["Accept"] = "text/event-stream"
         if body is not None:
             headers["Content-Type"] = content_type
         https = url.lower().startswith("https:")
@@ -1683,13 +1680,12 @@ class Transport:
             if body is not None:
                 self.log(f">   {loggable(body)}")
         request = Request(real, body, headers, method=method)
-        sent = self.record and {"method": method, "url": url, "request": {
-            "headers": self._shown(headers), "body": body and loggable(body, None)}}
 
         def produce(put):
             # --record: this attempt's exchange, one JSON line (what came, if it failed)
-            start, rec = time.monotonic(), sent and {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **sent}
+            start, rec = time.monotonic(), self.record and {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "method": method, "url": url,
+                "request": {"headers": self._shown(headers), "body": body and loggable(body, None)}}
             try:
                 try:
                     resp = self.opener().open(request, timeout=self.timeout + 5)
@@ -1965,8 +1961,8 @@ def device_flow(card):
 def device_login(transport, device_url, token_url, client_id, scopes, tell):
     """The OAuth2 device authorization grant (RFC 8628): ask for a code, tell the user where to
     enter it, and poll as the server allows. Returns the oauth dict of the token."""
-    form = {"client_id": client_id, **({"scope": " ".join(scopes)} if scopes else {})}
-    data = form_post(transport, device_url, form, what="device authorization endpoint")
+    data = form_post(transport, device_url, {"client_id": client_id, **(
+        {"scope": " ".join(scopes)} if scopes else {})}, what="device authorization endpoint")
     if not all(map(data.get, ("device_code", "user_code", "verification_uri"))):
         raise _oauth_failure(device_url, data, "check --client-id", "device authorization endpoint",
                              "a device_code, user_code and verification_uri")
@@ -2194,7 +2190,7 @@ class A2AClient:
     def _check_status(self, resp, what, card=False):
         """Raise the HandlerError that a failed HTTP answer means, with the HTTP status as its
         .status (so that a retry can judge it); nothing for a 2xx answer."""
-        code, head, body = resp.status, resp.headers, resp.body
+        code, body = resp.status, resp.body
         if 200 <= code < 300:
             return
         status, at, rest = f"HTTP {code} {resp.reason or ''}".strip(), f"{what} at {resp.url}", \
@@ -2217,12 +2213,12 @@ class A2AClient:
         elif code == 407:
             error = proxy_auth_error(resp.url)
         elif code == 429:   # after the retries a read gets (a send is never retried on 429)
-            wait = (head.get("Retry-After") or "").strip()[:40]
+            wait = (resp.headers.get("Retry-After") or "").strip()[:40]
             error = HandlerError(f"{at}: the agent is rate limiting ({status}" + (
                 f", Retry-After: {wait}" if wait else "") + ")", EXIT_UNREACHABLE,
                 "A2ACLI_ERR_UNREACHABLE", "wait a while and try again")
         elif 300 <= code < 400:   # a redirect Handler did not follow
-            where = (head.get("Location") or "").strip()[:200]
+            where = (resp.headers.get("Location") or "").strip()[:200]
             error = HandlerError(f"{at} was redirected ({status}) " + (
                 f"to {where}" if where else "without a Location") + ", not followed", EXIT_FAILURE,
                 "A2ACLI_ERR_INTERNAL" if card else "InvalidAgentResponseError",
@@ -2286,9 +2282,8 @@ class A2AClient:
             + template.format(**{k: quote(str(rest.pop(k, "") or ""), safe="")
                                  for k in ("id", "taskId") if f"{{{k}}}" in template})
         verb = verbs.split()[0]
-        query = "" if verb == "POST" else urlencode({
-            k: str(v).lower() if isinstance(v, bool) else v for k, v in rest.items()
-            if v is not None})
+        query = "" if verb == "POST" else urlencode({   # (call() left out the None values)
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in rest.items()})
 
         def decode(payload, kind=None):
             if kind == "error" or isinstance(payload, dict) and isinstance(payload.get("error"),
@@ -2328,12 +2323,13 @@ class A2AClient:
         if self._query:   # an API key in the query: to the interface only
             from urllib.parse import urlencode
             url += "&?"["?" not in url] + urlencode(self._query)
-        auth = self._auth_headers()
+        self._auth_headers()   # (self._auth, renewed if need be)
         while True:
-            sent = url, None if body is None else json.dumps(body).encode(), {**headers, **auth}
-            items = self.transport.stream(*sent, verb) if stream else \
-                [self.transport.request(*sent, verb, idempotent=OPS[op][5])]
-            for item in items:   # the events of a stream, or one Response
+            sent = url, None if body is None else json.dumps(body).encode(), {**headers,
+                                                                             **self._auth}
+            # the events of a stream, or one Response
+            for item in self.transport.stream(*sent, verb) if stream else [
+                    self.transport.request(*sent, verb, idempotent=OPS[op][5])]:
                 if isinstance(item, Response):
                     break
                 try:
@@ -2344,9 +2340,9 @@ class A2AClient:
                 yield normalise_event(decode(payload, item[0]))
             else:
                 return
-            if self._may_renew(item):
-                auth = self._auth
-            elif item.status == 400 and "parent" in (body or ()) \
+            if self._may_renew(item):   # (a new self._auth)
+                continue
+            if item.status == 400 and "parent" in (body or ()) \
                     and b"missing pushNotificationConfig" in item.body:
                 # a2a-js reads the bare config, as the 0.3 proto's `body: "config"` says (the
                 # spec's text and a2a-python: {"parent", "config"}); it names the content missing
@@ -2378,9 +2374,6 @@ class A2AClient:
         return url
 
     # -- what the card offers
-    def capability(self, name):
-        return _get(self.card, "capabilities").get(name) is True
-
     def require(self, op):
         """Refuse, in one clear line, an operation that the card says will fail (OPS names the
         capability each needs)."""
@@ -2389,9 +2382,10 @@ class A2AClient:
         if not (self.v1 or v03m):
             raise HandlerError(f"the agent speaks A2A 0.3, which has no {v1m}", EXIT_FAILURE,
                                "UnsupportedOperationError", "use task get with a task id")
-        if cap and not (self.streaming if cap == "streaming" else self.capability(cap) or
-                        self.card.get("supportsAuthenticatedExtendedCard") is True
-                        and cap == "extendedAgentCard"):   # (how a 0.3 card says it)
+        if cap and not (self.streaming if cap == "streaming" else
+                        _get(self.card, "capabilities").get(cap) is True
+                        or cap == "extendedAgentCard"   # (or as a 0.3 card says it)
+                        and self.card.get("supportsAuthenticatedExtendedCard") is True):
             raise HandlerError(*{
                 "streaming": ("the agent does not stream (its card does not set "
                               "capabilities.streaming)", EXIT_FAILURE, "UnsupportedOperationError",
@@ -2489,7 +2483,7 @@ def parts_text(parts):
     pieces, last_text = [], False
     for part in parts or []:
         if "text" in part and last_text:
-            pieces[-1] += str(part["text"])
+            pieces[-1] += part_text(part)
         else:
             pieces.append(part_text(part))
         last_text = "text" in part
@@ -2500,10 +2494,8 @@ def stream_text(parts, text=""):
     """text, then parts as a stream shows them: text parts run on, any other part on a line of
     its own."""
     for part in parts:
-        if "text" in part:
-            text += str(part["text"])
-        else:
-            text += ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
+        text += part_text(part) if "text" in part else \
+            ("\n" if text[-1:] not in ("", "\n") else "") + part_text(part) + "\n"
     return text
 
 
@@ -2572,7 +2564,7 @@ class Output:
         self._midline = False
         self._texts, self._shown = {}, set()   # what a stream has shown: artifacts, message ids
 
-    def _json(self, obj, indent=None):
+    def _json(self, obj, indent):
         """obj as JSON that a terminal shows as is: DEL and C1 controls escaped too, and all but
         ASCII when stdout cannot encode a character (or it is a lone surrogate)."""
         import re
@@ -2642,9 +2634,6 @@ class Output:
     def line(self, text="", stream=None):
         self._emit(visible(f"{text}\n"), stream)
 
-    def document(self, obj):
-        self.json_line(obj, 2)
-
     def _lines(self, *lines, stream=None):
         """Each line that is not empty; a (name, value) pair as "name: value" unless the value
         is None."""
@@ -2662,7 +2651,7 @@ class Output:
     def _text(self, obj, *lines):
         """obj as one JSON document, or else the lines (as _lines() shows them)."""
         if self.json:
-            return self.document(obj)
+            return self.json_line(obj, 2)
         self._lines(*lines)
         return True
 
@@ -2716,10 +2705,11 @@ class Output:
             self._newline()
             self._aside(f"[artifact {artifact.get('name') or aid} replaced]".replace("\n", "^J"))
             old = ""
-        if new[len(old):]:
+        added = new[len(old):]
+        if added:
             if aid != self._artifact:
                 self._newline()
-            self._write(new[len(old):])
+            self._write(added)
             self._artifact = aid   # its next chunk continues the line
 
     def _message(self, message):
@@ -2767,7 +2757,7 @@ class Output:
                        + (f": {skill['description']}" if skill.get("description") else "")
                        for skill in skills])
 
-    def sessions(self, sessions, agents={}):
+    def sessions(self, sessions, agents):
         """The sessions, each with the names of the agents stored for its URL, if any."""
         rows = [s.summary() for s in sessions]
         for row in rows:
@@ -2852,15 +2842,15 @@ class Output:
             said = body if kind == "task" and settled(body) else _get(   # what it said
                 body.get("status", {}), "message")
             what = task_state(body) + ": " * bool(reply_text(said))
-        task_id = body.get("taskId") or body.get("id") or "-"
-        self.line(f"{time.strftime('%H:%M:%S')} task {task_id} {what}{reply_text(said)}"
+        self.line(f"{time.strftime('%H:%M:%S')} task "
+                  f"{body.get('taskId') or body.get('id') or '-'} {what}{reply_text(said)}"
                   .replace("\n", " "))
 
     def validation(self, source, version, problems):
         """The verdict of card validate: each problem with its JSON path."""
         self._text({"source": source, "protocolVersion": version, "valid": not problems,
                     "problems": [{"path": p, "message": m} for p, m in problems]},
-                   *[f"{path}: {message}" for path, message in problems],
+                   *problems,   # (path, message) pairs: "path: message"
                    f"FAIL: {source} (A2A {version}): {len(problems)} problem"
                    f"{'s' * (len(problems) > 1)}" if problems else
                    f"PASS: {source} (A2A {version}): valid card")
