@@ -3434,7 +3434,7 @@ def _respond(handler, status, body, *headers):
     handler.wfile.write(body or b"")
 
 
-def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
+def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
     """An HTTP server (not yet serving) running the built-in agent on host:port. It matches
     JSON-RPC methods and HTTP+JSON routes ("VERB path") against OPS, the table the client builds
     them from."""
@@ -3506,11 +3506,13 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             try:
                 if rest:
                     line = f"{self.command} {url.path[5:]}"
-                    found = [(method, m) for method, route in routes.items()
-                             if (m := route.fullmatch(line))]
-                    if not found:
+                    for method, route in routes.items():
+                        match = route.fullmatch(line)
+                        if match:
+                            break
+                    else:
                         raise AgentError(-32601, f"no route {line}")
-                    (method, match), params = found[0], self._body()
+                    params = self._body()
                 else:
                     request = self._body()
                     if not isinstance(request, dict) or isinstance(request.get("id"),
@@ -3586,8 +3588,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
 
 # ============================================================================ push receiver
 
-def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None,
-                     timeout=30, max_connections=32, limit=MAX_SSE_LINE):
+def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_connections=32,
+                     limit=MAX_SSE_LINE):
     """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
     notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
     on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
@@ -3604,7 +3606,6 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
-    problem = on_problem or (lambda text: None)
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
@@ -3633,7 +3634,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
                     head("X-A2A-Notification-Token") or "",
                     bearer.strip() if scheme.lower() == "bearer" else "")):
-                problem(f"rejected a notification to {self.path} without the right token")
+                on_problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
                 length = int(head("Content-Length"))
@@ -3652,12 +3653,11 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:   # a HandlerError's message, or bad JSON
-                problem(f"ignored a malformed notification to {self.path}: "
+                on_problem(f"ignored a malformed notification to {self.path}: "
                         f"{getattr(exc, 'message', 'not JSON')}")
                 return self._answer(400, "not an A2A notification\n")
             try:
-                if on_event:
-                    on_event(event)
+                on_event(event)
             except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
                 self._answer(503, "the receiver is stopping\n")
                 return threading.Thread(target=self.server.shutdown, daemon=True).start()
@@ -3716,7 +3716,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
         def handle_error(self, request, client_address):   # a sender that went away is no news
             exc = sys.exc_info()[1]
             if not isinstance(exc, OSError):
-                problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
 
     return PushServer((host, port), PushHandler)
 
@@ -3727,8 +3727,7 @@ def serve(server, out, banner, host, secured):
         if host not in ("127.0.0.1", "localhost", "::1") and not secured:
             out.warn(f"listening on {host}, reachable from other machines, without a token")
         if not out.quiet:   # -q: nothing but warnings and errors
-            out.err.write(banner + "\n")
-            out.err.flush()
+            out._emit(banner + "\n", out.err)
         server.serve_forever(0.2)
     except KeyboardInterrupt:
         pass
@@ -3751,12 +3750,12 @@ MCP_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")   # olde
 MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
 
 _STR = {"type": "string"}
-# The tools' arguments, by name: an inputSchema names them (the required ones, | the others).
+# The tools' arguments, by name (one not here is a plain string): an inputSchema names them (the
+# required ones, | the others).
 MCP_ARGUMENTS = {
     "agent_url": {"type": "string",
                   "description": "the agent's base URL, e.g. http://127.0.0.1:8000, or @NAME "
                                  "(an agent named with handler.py agent add)"},
-    "message": _STR, "context_id": _STR, "webhook_url": _STR, "config_id": _STR, "page_token": _STR,
     "task_id": {"type": "string",
                 "description": "the task id (default: the task saved in the agent's session)"},
     "use_session": {"type": "boolean", "default": True},
@@ -3769,7 +3768,7 @@ MCP_ARGUMENTS = {
 def _schema(names):
     required, _, optional = names.partition("|")
     return {"type": "object", "required": required.split(),
-            "properties": {n: MCP_ARGUMENTS[n] for n in (required + optional).split()}}
+            "properties": {n: MCP_ARGUMENTS.get(n, _STR) for n in (required + optional).split()}}
 
 
 class McpServer:
