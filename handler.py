@@ -3140,14 +3140,15 @@ class EchoAgent:
 
     QUESTION = "What should I echo?"
     LIVE = ("submitted", "working") + INTERRUPTED_STATES   # the states of a task not yet ended
+    _outbox = None   # the queue of webhook POSTs, once there is a webhook
 
     def __init__(self, versions=("1.0", "0.3"), log=None):
         import threading
-        self.versions, self.log = tuple(versions), log   # the versions it speaks and offers
+        self.versions, self.log = versions, log   # the versions it speaks and offers
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
-        self.cond, self._outbox = threading.Condition(), None
+        self.cond = threading.Condition()
         self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
 
     def card(self, base_url, secured=False):
@@ -3234,10 +3235,10 @@ class EchoAgent:
             self.cond.wait_for(lambda: settled(self.tasks[task_id]), timeout)
             return _clone(self.tasks[task_id])
 
-    def follow(self, task, index, timeout=300.0):
+    def follow(self, task, index):
         """Yield {"task": task} (a snapshot), then the task's events from `index` on, until it
-        ends or waits for input."""
-        deadline, batch, events = time.monotonic() + timeout, [{"task": task}], \
+        ends or waits for input (or 300 s have passed)."""
+        deadline, batch, events = time.monotonic() + 300, [{"task": task}], \
             self.events[task["id"]]
         while True:
             for event in batch:
@@ -3284,8 +3285,8 @@ class EchoAgent:
                  f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}"))
         end = int(token) + size
         with self.cond:
-            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,
-                                       key=lambda t: _instant(t["status"]["timestamp"]))
+            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,   # _now()'s
+                                       key=lambda t: t["status"]["timestamp"])   # sort as text
                      if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
                      and _instant(t["status"]["timestamp"]) >= since]
@@ -3911,7 +3912,7 @@ class McpServer:
                 rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # its id, if its start or end shows one:
                 found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
                     re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
-                reply = _rpc_error(found and json.loads(found.group(1).decode("utf-8", "replace")),
+                reply = _rpc_error(found and json.loads(found[1].decode("utf-8", "replace")),
                                    -32600, f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
             elif not line.strip():
                 continue
@@ -3932,14 +3933,14 @@ class McpServer:
         """(the conversation with an agent, its session), the session file read afresh."""
         args = _Options(url=agent_url)
         agent_url = require_url(args, self)
-        store = use_session and open_store(self)
+        store = open_store(self) if use_session else None
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and (   # a renewed OAuth2 token
             lambda renewed: store.set_credentials(agent_url, renewed))
         return Conversation(A2AClient(agent_url, self.transport(), parse_headers(args.header),
                                       creds, self.warn, save, transport_order(args)),
-                            store or None, agent_url, self.timeout), session
+                            store, agent_url, self.timeout), session
 
     @staticmethod
     def _shown(show, *args):
