@@ -3262,7 +3262,7 @@ class EchoAgent:
     def cancel(self, task_id):
         with self.cond:
             self._task(task_id, self.LIVE, " and cannot be canceled", -32002)
-            self._status(task_id, "canceled")
+            self._status(task_id, "TASK_STATE_CANCELED")
         return self.get(task_id)
 
     def list(self, params):
@@ -3365,20 +3365,21 @@ class EchoAgent:
         """The task, if it is in one of `states` (any, without), else AgentError `code`."""
         if not isinstance(task_id, str):
             raise AgentError(-32602, "the task id is missing or not a string")
-        if task_id not in self.tasks:
+        task = self.tasks.get(task_id)
+        if not task:
             raise AgentError(-32001, f"task {task_id} not found")
-        state = task_state(self.tasks[task_id])
+        state = task_state(task)
         if states and state not in states:
             raise AgentError(code, f"task {task_id} is {state}{why}")
-        return self.tasks[task_id]
+        return task
 
     # -- the work
     def _work(self, task_id, parts):
         """Echo the text in chunks, then each file and data part as one more chunk."""
         text = " ".join(str(p["text"]) for p in parts if "text" in p).strip()
-        self._status(task_id, "working")
+        self._status(task_id, "TASK_STATE_WORKING")
         if text.lower().startswith("ask"):
-            return self._status(task_id, "input-required", self.QUESTION)
+            return self._status(task_id, "TASK_STATE_INPUT_REQUIRED", self.QUESTION)
         slow = text.lower().startswith("slow")
         words = [w + " " for w in text.split()] if slow else [text] if text else []
         chunks = [{"text": c} for c in ["Echo: "] + words]
@@ -3394,10 +3395,11 @@ class EchoAgent:
             if not self._emit(task_id, "artifactUpdate", artifact={**artifact, "parts": [chunk]},
                               **more):
                 return
-        self._status(task_id, "completed")
+        self._status(task_id, "TASK_STATE_COMPLETED")
 
     def _status(self, task_id, state, text=None):
-        status = {"state": wire_state(state), "timestamp": _now()}
+        """A status update to `state` (a 1.x name), with the agent's message `text` if any."""
+        status = {"state": state, "timestamp": _now()}
         if text:
             status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT", "taskId": task_id,
                                  "contextId": self.tasks[task_id]["contextId"],
@@ -3993,10 +3995,9 @@ class McpServer:
     def tool_tasks(self, op, agent_url, context_id=None, status=None, page_size=None,
                    page_token=None):
         """list_tasks."""
-        result = self._agent(agent_url)[0].client.list_tasks(
+        return self._shown(Output.tasks, self._agent(agent_url)[0].client.list_tasks(
             contextId=context_id, status=status and wire_state(status), pageSize=page_size,
-            pageToken=page_token)
-        return self._shown(Output.tasks, result, 'call list_tasks again with page_token "{}"')
+            pageToken=page_token), 'call list_tasks again with page_token "{}"')
 
     def tool_notification(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
         """The four *_task_notification tools (op: set, get, list or delete)."""
