@@ -3084,9 +3084,10 @@ class Conversation:
 # ============================================================================ built-in agent
 
 class AgentError(Exception):
-    """A failed operation: its JSON-RPC code, and the (field, why) of each invalid parameter."""
+    """A failed operation: its JSON-RPC code (InvalidParams unless told), and the (field, why) of
+    each invalid parameter."""
 
-    def __init__(self, code, message, violations=()):
+    def __init__(self, message, code=-32602, violations=()):
         self.code, self.message, self.violations = code, message, violations
 
     def details(self):
@@ -3104,7 +3105,7 @@ def invalid(*rules):
     """Of the (field, bad, why) rules, those that are bad, in one InvalidParams; none: nothing."""
     problems = [(f, why) for f, bad, why in rules if bad]
     if problems:
-        raise AgentError(-32602, "; ".join(f"{f} {why}" for f, why in problems), problems)
+        raise AgentError("; ".join(f"{f} {why}" for f, why in problems), violations=problems)
 
 
 def _now():
@@ -3200,7 +3201,7 @@ class EchoAgent:
         try:
             message = normalise_message(message)
         except HandlerError:
-            raise AgentError(-32602, "params.message must be a message object") from None
+            raise AgentError("params.message must be a message object") from None
         parts = [{k: p[k] for k in PART_FIELDS if k in p} for p in message["parts"]]
         invalid(("message.messageId", not message.get("messageId"), "is required"),
                 ("message.role", message["role"] not in ("ROLE_USER", "ROLE_AGENT"),
@@ -3213,7 +3214,7 @@ class EchoAgent:
             if task_id:   # the answer to a question
                 task = self._task(task_id, INTERRUPTED_STATES, "; it takes no more messages")
                 if context not in (None, task["contextId"]):
-                    raise AgentError(-32602, f"task {task_id} belongs to another context")
+                    raise AgentError(f"task {task_id} belongs to another context")
                 task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}
             else:
                 task_id = new_id()
@@ -3309,7 +3310,7 @@ class EchoAgent:
         get = params.get
         task_id, config_id = get("taskId"), get("id")
         if op == "push_set" and not str(get("url")).startswith(("http://", "https://")):
-            raise AgentError(-32602, "a push notification config needs an http(s) url")
+            raise AgentError("a push notification config needs an http(s) url")
         with self.cond:
             self._task(task_id)
             configs = self.webhooks[task_id]
@@ -3326,8 +3327,8 @@ class EchoAgent:
         if op == "push_list":
             return {"configs": found}
         if not found:
-            raise AgentError(-32001, f"task {task_id} has no push notification config "
-                                     f"{config_id or ''}".rstrip())
+            raise AgentError(f"task {task_id} has no push notification config "
+                             f"{config_id or ''}".rstrip(), -32001)
         return found[0]
 
     def _deliver(self, task, event):
@@ -3364,13 +3365,13 @@ class EchoAgent:
     def _task(self, task_id, states=None, why="", code=-32004):
         """The task, if it is in one of `states` (any, without), else AgentError `code`."""
         if not isinstance(task_id, str):
-            raise AgentError(-32602, "the task id is missing or not a string")
+            raise AgentError("the task id is missing or not a string")
         task = self.tasks.get(task_id)
         if not task:
-            raise AgentError(-32001, f"task {task_id} not found")
+            raise AgentError(f"task {task_id} not found", -32001)
         state = task_state(task)
         if states and state not in states:
-            raise AgentError(code, f"task {task_id} is {state}{why}")
+            raise AgentError(f"task {task_id} is {state}{why}", code)
         return task
 
     # -- the work
@@ -3484,11 +3485,11 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
             """The request's JSON body; AgentError when it is too large or not JSON."""
             length = self.headers.get("Content-Length") or "0"
             if not length.isdecimal() or int(length) > MAX_SSE_LINE:
-                raise AgentError(-32600, "the body is too large or has no valid Content-Length")
+                raise AgentError("the body is too large or has no valid Content-Length", -32600)
             try:
                 return loads(self.rfile.read(int(length)) or b"{}")
             except JSON_ERRORS:
-                raise AgentError(-32700, "request body is not valid JSON") from None
+                raise AgentError("request body is not valid JSON", -32700) from None
 
         def _serve(self):
             """One request: JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON
@@ -3514,7 +3515,7 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
                         if match:
                             break
                     else:
-                        raise AgentError(-32601, f"no route {line}")
+                        raise AgentError(f"no route {line}", -32601)
                     params = self._body()
                 else:
                     request = self._body()
@@ -3523,15 +3524,15 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
                         request = {}   # no id to answer with
                     rid, method, params = map(request.get, ("id", "method", "params"))
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
-                        raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
-                                         "method, an id that is a string, a number or null)")
+                        raise AgentError('not a JSON-RPC 2.0 request (jsonrpc "2.0", a method, '
+                                         "an id that is a string, a number or null)", -32600)
                 op, v1 = methods.get(method, (None, False))
                 version = "1.0" if v1 else "0.3"
                 if op is None or version not in agent.versions:
-                    raise AgentError(-32601, f"method {method} not found")
+                    raise AgentError(f"method {method} not found", -32601)
                 if v1 and not (self.headers.get("A2A-Version") or   # or the parameter (3.6.1)
                                query.get("A2A-Version", "")).startswith("1."):
-                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                    raise AgentError(f"{method} needs the header A2A-Version: 1.0", -32009)
                 invalid(("params", not isinstance(params, dict), "must be an object"))
                 if rest:   # the query (its numbers and booleans typed), then the path's fields
                     params.update({k: typed(k, v) for k, v in query.items()},
@@ -3556,8 +3557,8 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
                 invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(target, str)
                          and op in ("push_delete", v1 and "push_get"), "is required"))
                 if op == "extended_card" and not bearer_token:
-                    raise AgentError(-32007, "this agent has no extended card "
-                                             "(start it with --bearer-token)")
+                    raise AgentError("this agent has no extended card (start it with "
+                                     "--bearer-token)", -32007)
                 self._head(200, framed({
                     "send": lambda: {"task": snapshot if config.get("returnImmediately")
                                      else agent.wait(snapshot["id"])},
