@@ -3257,7 +3257,7 @@ class EchoAgent:
         with self.cond:
             task = _clone(self._task(task_id))
         if isinstance(history_length, int) and history_length >= 0:   # the last ones (0: none)
-            del task["history"][:len(task["history"]) - history_length]
+            del task["history"][:-history_length or None]
         return task
 
     def cancel(self, task_id):
@@ -3775,6 +3775,16 @@ def _schema(names):
             "properties": {n: MCP_ARGUMENTS.get(n, _STR) for n in (required + optional).split()}}
 
 
+def rendered(show, *args):
+    """(text, JSON document) of what the command line shows for a result with show (an
+    Output method) in text, and in JSON."""
+    import io
+    text, doc = io.StringIO(), io.StringIO()
+    show(Output("text", stdout=text, stderr=text), *args)
+    show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
+    return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
+
+
 class McpServer:
     """The MCP protocol and the tools: each tool reads the session file afresh and writes
     through the store's locked update, so a long-running server loses no other process's work."""
@@ -3894,7 +3904,7 @@ class McpServer:
                 name.partition("_")[0], **arguments)
         except Exception as exc:   # a bug must not end the server either: a tool error
             error = True   # the line the command line prints, and its JSON envelope
-            text, structured = self._shown(Output.error, exc if isinstance(exc, HandlerError) else
+            text, structured = rendered(Output.error, exc if isinstance(exc, HandlerError) else
                 HandlerError(f"internal error: {type(exc).__name__}: {exc}"))
         self.log(f"{name}: {'error' if error else 'ok'}")
         return {"content": [{"type": "text", "text": text}], "isError": error,
@@ -3945,36 +3955,26 @@ class McpServer:
                                       creds, self.warn, save, transport_order(args)),
                             store, agent_url, self.timeout), session
 
-    @staticmethod
-    def _shown(show, *args):
-        """(text, JSON document) of what the command line shows for a result with show (an
-        Output method) in text, and in JSON."""
-        import io
-        text, doc = io.StringIO(), io.StringIO()
-        show(Output("text", stdout=text, stderr=text), *args)
-        show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
-        return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
-
     def tool_card(self, op, agent_url):
         """validate_agent_card (with no stored credentials) and get_agent_card."""
         client = self._agent(agent_url, op == "get")[0].client
         if op == "validate":
             response = client.card_response()
-            text, report = self._shown(Output.validation, response.url,
-                                       *validate_card_bytes(response.body))
+            text, report = rendered(Output.validation, response.url,
+                                    *validate_card_bytes(response.body))
             return text, {"agent_url": agent_url, **report}
         card = client.fetch_card()
         try:
             client.connect()
         except HandlerError:
             pass
-        return self._shown(Output.card, card, client)
+        return rendered(Output.card, card, client)
 
     def tool_message(self, op, agent_url, message, context_id=None, task_id=None,
                      use_session=True):
         conv, session = self._agent(agent_url, use_session)
         conv.check_saving()
-        text, result = self._shown(Output.reply, conv.send(
+        text, result = rendered(Output.reply, conv.send(
             compose_message([{"text": message}], session, context_id, task_id)))
         try:   # not an isError result: that would invite the assistant to send the message again
             conv.saved()
@@ -3988,15 +3988,15 @@ class McpServer:
         conv, session = self._agent(agent_url)
         task_id = target_task(session, task_id, "task_id")
         if op == "cancel":
-            return self._shown(show_task, conv.cancel(task_id)[0], True)
+            return rendered(show_task, conv.cancel(task_id)[0], True)
         task = conv.client.get_task(task_id, history_length)
         conv.remember_task(task)
-        return self._shown(show_task, task)
+        return rendered(show_task, task)
 
     def tool_tasks(self, op, agent_url, context_id=None, status=None, page_size=None,
                    page_token=None):
         """list_tasks."""
-        return self._shown(Output.tasks, self._agent(agent_url)[0].client.list_tasks(
+        return rendered(Output.tasks, self._agent(agent_url)[0].client.list_tasks(
             contextId=context_id, status=status and wire_state(status), pageSize=page_size,
             pageToken=page_token), 'call list_tasks again with page_token "{}"')
 
@@ -4006,19 +4006,18 @@ class McpServer:
         if config and os.environ.get("HANDLER_PUSH_TOKEN"):
             config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
         conv, session = self._agent(agent_url)
-        return self._shown(*push_operation(conv.client, op, target_task(session, task_id,
-                                                                        "task_id"),
-                                           config_id, config))
+        return rendered(*push_operation(conv.client, op, target_task(session, task_id, "task_id"),
+                                        config_id, config))
     tool_notifications = tool_notification   # list_task_notifications
 
     def tool_sessions(self, op):
         """list_sessions."""
-        return self._shown(Output.sessions, open_store(self).list_all(),
-                           AgentStore(warn=self.warn).load().agents)
+        return rendered(Output.sessions, open_store(self).list_all(),
+                        AgentStore(warn=self.warn).load().agents)
 
     def tool_info(self, op, agent_url):
         """get_session_info."""
-        return self._shown(Output.session, open_store(self).get(
+        return rendered(Output.session, open_store(self).get(
             require_url(_Options(url=agent_url), self)))
 
     def tool_data(self, op, agent_url=None, all=False):
