@@ -3144,13 +3144,13 @@ class EchoAgent:
     _outbox = None   # the queue of webhook POSTs, once there is a webhook
 
     def __init__(self, versions=("1.0", "0.3"), log=None):
-        import threading
+        from threading import Condition, Event
         self.versions, self.log = versions, log   # the versions it speaks and offers
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
-        self.cond = threading.Condition()
-        self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
+        self.cond = Condition()
+        self.gate = Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
 
     def card(self, base_url, secured=False):
         card = {
@@ -3197,7 +3197,7 @@ class EchoAgent:
         """Accept a user message (either version's shape): a new task, or the answer to one
         waiting for input, with an optional push config for it. Returns (snapshot of the task,
         index of its next event) and starts the work on a thread."""
-        import threading
+        from threading import Thread
         try:
             message = normalise_message(message)
         except HandlerError:
@@ -3228,7 +3228,7 @@ class EchoAgent:
                 self.push("push_set", {**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": _clone(task)})
             snapshot = self.subscribe(task_id)
-        threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
+        Thread(target=self._work, args=(task_id, parts), daemon=True).start()
         return snapshot
 
     def wait(self, task_id, timeout=300.0):
@@ -3336,16 +3336,16 @@ class EchoAgent:
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
         for config, version in self.webhooks[task["id"]].values():
             if not self._outbox:
-                import queue
-                import threading
-                self._outbox = queue.Queue()
-                threading.Thread(target=self._post_loop, daemon=True).start()
+                from queue import Queue
+                from threading import Thread
+                self._outbox = Queue()
+                Thread(target=self._post_loop, daemon=True).start()
             self._outbox.put((config, to_v03(_clone(task), "task") if version == "0.3"
                               else event))
 
     def _post_loop(self):
-        import urllib.request
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        from urllib.request import ProxyHandler, Request, build_opener
+        opener = build_opener(ProxyHandler({}))
         while True:
             config, body = self._outbox.get()
             auth = config.get("authentication") or {}
@@ -3356,7 +3356,7 @@ class EchoAgent:
                                             f"{auth['credentials']}"} if auth.get("credentials")
                           else {})}
             try:
-                opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
+                opener.open(Request(config["url"], json.dumps(body).encode(),
                                                    headers), timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
@@ -3425,8 +3425,8 @@ class EchoAgent:
 
 
 def _clone(obj):
-    import copy
-    return copy.deepcopy(obj)
+    from copy import deepcopy
+    return deepcopy(obj)
 
 
 def _respond(handler, status, body, *headers):
@@ -3472,9 +3472,9 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
         def do_GET(self):
             if self.path.split("?")[0] not in CARD_PATHS:
                 return self._serve()
-            import hashlib   # the card, with the caching headers of spec 8.6.1
+            from hashlib import sha256   # the card, with the caching headers of spec 8.6.1
             card = self.server.agent.card(self._base_url(), bool(bearer_token))
-            tag = f'"{hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
+            tag = f'"{sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
             match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
                                                                     ("Cache-Control", "max-age=60"))
             if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
@@ -3602,11 +3602,11 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
     once gets 503 at once; a body over `limit` bytes gets 413 unread, and a body is read in
     chunks, so memory follows what senders really sent; a sender that goes away is dropped
     quietly."""
-    import hmac
-    import socket
+    from hmac import compare_digest
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    import threading
-    slots = threading.Semaphore(max_connections)   # each connection with a thread takes one
+    from socket import SHUT_RDWR, SHUT_WR
+    from threading import Semaphore, Thread
+    slots = Semaphore(max_connections)   # each connection with a thread takes one
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
@@ -3635,7 +3635,7 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
         def do_POST(self):
             head = self.headers.get
             scheme, _, bearer = (head("Authorization") or "").partition(" ")
-            if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
+            if token and not any(compare_digest(g.encode(), token.encode()) for g in (
                     head("X-A2A-Notification-Token") or "",
                     bearer.strip() if scheme.lower() == "bearer" else "")):
                 on_problem(f"rejected a notification to {self.path} without the right token")
@@ -3664,7 +3664,7 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
                 on_event(event)
             except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
                 self._answer(503, "the receiver is stopping\n")
-                return threading.Thread(target=self.server.shutdown, daemon=True).start()
+                return Thread(target=self.server.shutdown, daemon=True).start()
             self._answer(200)
 
     PushHandler.timeout = timeout   # each read; `reading` holds the whole request's deadline
@@ -3678,7 +3678,7 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
                 try:
                     request.setblocking(False)
                     request.send(busy)
-                    request.shutdown(socket.SHUT_WR)
+                    request.shutdown(SHUT_WR)
                 except OSError:
                     pass
                 if len(lingering) < self.request_queue_size:   # read what it sends: it gets the 503
@@ -3697,7 +3697,7 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
             for sock, deadline in reading.copy().items():
                 if deadline < now and reading.pop(sock, None):
                     try:
-                        sock.shutdown(socket.SHUT_RDWR)
+                        sock.shutdown(SHUT_RDWR)
                     except OSError:
                         pass
             for sock, deadline in lingering.copy().items():
@@ -3778,10 +3778,10 @@ def _schema(names):
 def rendered(show, *args):
     """(text, JSON document) of what the command line shows for a result with show (an
     Output method) in text, and in JSON."""
-    import io
-    text, doc = io.StringIO(), io.StringIO()
+    from io import StringIO
+    text, doc = StringIO(), StringIO()
     show(Output("text", stdout=text, stderr=text), *args)
-    show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
+    show(Output("json", stdout=doc, stderr=StringIO()), *args)
     return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
 
 
