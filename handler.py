@@ -3117,9 +3117,9 @@ def _now():
 def _instant(text):
     """An ISO 8601 timestamp (any fraction, 'Z' or an offset) -> seconds since the epoch; None when
     it is not one."""
-    import re
     from datetime import datetime
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
+    from re import fullmatch
+    m = fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
                      str(text))
     try:   # fromisoformat (3.9) takes neither 'Z' nor any fraction
         return datetime.fromisoformat(m[1] + m[3].upper().replace("Z", "+00:00")).timestamp() \
@@ -3227,9 +3227,9 @@ class EchoAgent:
             if push:
                 self.push("push_set", {**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": _clone(task)})
-            snapshot = self.subscribe(task_id)
-        Thread(target=self._work, args=(task_id, parts), daemon=True).start()
-        return snapshot
+            # the work waits for the lock, so the snapshot is of the task before it
+            Thread(target=self._work, args=(task_id, parts), daemon=True).start()
+            return self.subscribe(task_id)
 
     def wait(self, task_id, timeout=300.0):
         with self.cond:
@@ -3866,7 +3866,8 @@ class McpServer:
         name, arguments = str(params.get("name")), params.get("arguments")
         if name not in self.TOOLS:   # a name that is not a string is no tool's either
             return -32602, f"unknown tool: {name}"
-        arguments = {} if arguments is None else arguments
+        if arguments is None:
+            arguments = {}
         if not isinstance(arguments, dict):
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
@@ -3917,14 +3918,14 @@ class McpServer:
             if not line:
                 return EXIT_OK
             if line[MAX_SSE_LINE:] and line[-1:] != b"\n":   # over-long: read on to its end
-                import re
+                from re import match, search
                 tail = more = line
                 while more and more[-1:] != b"\n":
                     more = stdin.readline(65536)
                     tail = tail[-4096:] + more
                 rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # its id, if its start or end shows one:
-                found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
-                    re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
+                found = match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
+                    search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
                 reply = _rpc_error(found and json.loads(found[1].decode("utf-8", "replace")),
                                    -32600, f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
             elif not line.strip():
