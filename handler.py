@@ -3585,7 +3585,6 @@ def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
             return f"{scheme}://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
-    server.daemon_threads = True
     server.agent = agent or EchoAgent(log=log)
     return server
 
@@ -3670,8 +3669,8 @@ def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_co
     PushHandler.timeout = timeout   # each read; `reading` holds the whole request's deadline
 
     class PushServer(ThreadingHTTPServer):
-        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN
-        # retries
+        request_queue_size = 128   # a burst waits in the backlog, not SYN retries (threads are
+        # daemons, as in any ThreadingHTTPServer)
 
         def process_request(self, request, client_address):
             if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread
