@@ -3074,9 +3074,10 @@ class Conversation:
 # ============================================================================ built-in agent
 
 class AgentError(Exception):
-    """A failed operation: its JSON-RPC code, and the (field, why) of each invalid parameter."""
+    """A failed operation: its JSON-RPC code (InvalidParams unless told), and the (field, why) of
+    each invalid parameter."""
 
-    def __init__(self, code, message, violations=()):
+    def __init__(self, message, code=-32602, violations=()):
         self.code, self.message, self.violations = code, message, violations
 
     def details(self):
@@ -3094,7 +3095,7 @@ def invalid(*rules):
     """Of the (field, bad, why) rules, those that are bad, in one InvalidParams; none: nothing."""
     problems = [(f, why) for f, bad, why in rules if bad]
     if problems:
-        raise AgentError(-32602, "; ".join(f"{f} {why}" for f, why in problems), problems)
+        raise AgentError("; ".join(f"{f} {why}" for f, why in problems), violations=problems)
 
 
 def _now():
@@ -3106,9 +3107,9 @@ def _now():
 def _instant(text):
     """An ISO 8601 timestamp (any fraction, 'Z' or an offset) -> seconds since the epoch; None when
     it is not one."""
-    import re
     from datetime import datetime
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
+    from re import fullmatch
+    m = fullmatch(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
                      str(text))
     try:   # fromisoformat (3.9) takes neither 'Z' nor any fraction
         return datetime.fromisoformat(m[1] + m[3].upper().replace("Z", "+00:00")).timestamp() \
@@ -3130,15 +3131,16 @@ class EchoAgent:
 
     QUESTION = "What should I echo?"
     LIVE = ("submitted", "working") + INTERRUPTED_STATES   # the states of a task not yet ended
+    _outbox = None   # the queue of webhook POSTs, once there is a webhook
 
     def __init__(self, versions=("1.0", "0.3"), log=None):
-        import threading
-        self.versions, self.log = tuple(versions), log   # the versions it speaks and offers
+        from threading import Condition, Event
+        self.versions, self.log = versions, log   # the versions it speaks and offers
         self.tasks = {}     # task id -> task, 1.x shape
         self.events = {}    # task id -> every StreamResponse of that task, in order
         self.webhooks = {}  # task id -> {config id: (push config in the 1.x shape, version)}
-        self.cond, self._outbox = threading.Condition(), None
-        self.gate = threading.Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
+        self.cond = Condition()
+        self.gate = Event()   # a slow task's chunks wait gate.wait(0.5); tests hold it
 
     def card(self, base_url, secured=False):
         card = {
@@ -3185,11 +3187,11 @@ class EchoAgent:
         """Accept a user message (either version's shape): a new task, or the answer to one
         waiting for input, with an optional push config for it. Returns (snapshot of the task,
         index of its next event) and starts the work on a thread."""
-        import threading
+        from threading import Thread
         try:
             message = normalise_message(message)
         except HandlerError:
-            raise AgentError(-32602, "params.message must be a message object") from None
+            raise AgentError("params.message must be a message object") from None
         parts = [{k: p[k] for k in PART_FIELDS if k in p} for p in message["parts"]]
         invalid(("message.messageId", not message.get("messageId"), "is required"),
                 ("message.role", message["role"] not in ("ROLE_USER", "ROLE_AGENT"),
@@ -3202,7 +3204,7 @@ class EchoAgent:
             if task_id:   # the answer to a question
                 task = self._task(task_id, INTERRUPTED_STATES, "; it takes no more messages")
                 if context not in (None, task["contextId"]):
-                    raise AgentError(-32602, f"task {task_id} belongs to another context")
+                    raise AgentError(f"task {task_id} belongs to another context")
                 task["status"] = {"state": "TASK_STATE_WORKING", "timestamp": _now()}
             else:
                 task_id = new_id()
@@ -3215,19 +3217,19 @@ class EchoAgent:
             if push:
                 self.push("push_set", {**push, "taskId": task_id}, version)
                 self._deliver(task, {"task": _clone(task)})
-            snapshot = self.subscribe(task_id)
-        threading.Thread(target=self._work, args=(task_id, parts), daemon=True).start()
-        return snapshot
+            # the work waits for the lock, so the snapshot is of the task before it
+            Thread(target=self._work, args=(task_id, parts), daemon=True).start()
+            return self.subscribe(task_id)
 
     def wait(self, task_id, timeout=300.0):
         with self.cond:
             self.cond.wait_for(lambda: settled(self.tasks[task_id]), timeout)
             return _clone(self.tasks[task_id])
 
-    def follow(self, task, index, timeout=300.0):
+    def follow(self, task, index):
         """Yield {"task": task} (a snapshot), then the task's events from `index` on, until it
-        ends or waits for input."""
-        deadline, batch, events = time.monotonic() + timeout, [{"task": task}], \
+        ends or waits for input (or 300 s have passed)."""
+        deadline, batch, events = time.monotonic() + 300, [{"task": task}], \
             self.events[task["id"]]
         while True:
             for event in batch:
@@ -3245,13 +3247,13 @@ class EchoAgent:
         with self.cond:
             task = _clone(self._task(task_id))
         if isinstance(history_length, int) and history_length >= 0:   # the last ones (0: none)
-            del task["history"][:len(task["history"]) - history_length]
+            del task["history"][:-history_length or None]
         return task
 
     def cancel(self, task_id):
         with self.cond:
             self._task(task_id, self.LIVE, " and cannot be canceled", -32002)
-            self._status(task_id, "canceled")
+            self._status(task_id, "TASK_STATE_CANCELED")
         return self.get(task_id)
 
     def list(self, params):
@@ -3274,8 +3276,8 @@ class EchoAgent:
                  f"must be an ISO 8601 timestamp like 2025-10-28T10:30:00.000Z, got {after!r}"))
         end = int(token) + size
         with self.cond:
-            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,
-                                       key=lambda t: _instant(t["status"]["timestamp"]))
+            tasks = [t for t in sorted(reversed(self.tasks.values()), reverse=True,   # _now()'s
+                                       key=lambda t: t["status"]["timestamp"])   # sort as text
                      if get("contextId") in (None, t["contextId"])
                      and (not status or t["status"]["state"] == status)
                      and _instant(t["status"]["timestamp"]) >= since]
@@ -3298,7 +3300,7 @@ class EchoAgent:
         get = params.get
         task_id, config_id = get("taskId"), get("id")
         if op == "push_set" and not str(get("url")).startswith(("http://", "https://")):
-            raise AgentError(-32602, "a push notification config needs an http(s) url")
+            raise AgentError("a push notification config needs an http(s) url")
         with self.cond:
             self._task(task_id)
             configs = self.webhooks[task_id]
@@ -3315,8 +3317,8 @@ class EchoAgent:
         if op == "push_list":
             return {"configs": found}
         if not found:
-            raise AgentError(-32001, f"task {task_id} has no push notification config "
-                                     f"{config_id or ''}".rstrip())
+            raise AgentError(f"task {task_id} has no push notification config "
+                             f"{config_id or ''}".rstrip(), -32001)
         return found[0]
 
     def _deliver(self, task, event):
@@ -3324,16 +3326,16 @@ class EchoAgent:
         whole 0.3 Task for configs made over 0.3 (as the official SDK does)."""
         for config, version in self.webhooks[task["id"]].values():
             if not self._outbox:
-                import queue
-                import threading
-                self._outbox = queue.Queue()
-                threading.Thread(target=self._post_loop, daemon=True).start()
+                from queue import Queue
+                from threading import Thread
+                self._outbox = Queue()
+                Thread(target=self._post_loop, daemon=True).start()
             self._outbox.put((config, to_v03(_clone(task), "task") if version == "0.3"
                               else event))
 
     def _post_loop(self):
-        import urllib.request
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        from urllib.request import ProxyHandler, Request, build_opener
+        opener = build_opener(ProxyHandler({}))
         while True:
             config, body = self._outbox.get()
             auth = config.get("authentication") or {}
@@ -3344,7 +3346,7 @@ class EchoAgent:
                                             f"{auth['credentials']}"} if auth.get("credentials")
                           else {})}
             try:
-                opener.open(urllib.request.Request(config["url"], json.dumps(body).encode(),
+                opener.open(Request(config["url"], json.dumps(body).encode(),
                                                    headers), timeout=5).close()
             except Exception as exc:   # a webhook that is down must not stop the agent
                 if self.log:
@@ -3353,21 +3355,22 @@ class EchoAgent:
     def _task(self, task_id, states=None, why="", code=-32004):
         """The task, if it is in one of `states` (any, without), else AgentError `code`."""
         if not isinstance(task_id, str):
-            raise AgentError(-32602, "the task id is missing or not a string")
-        if task_id not in self.tasks:
-            raise AgentError(-32001, f"task {task_id} not found")
-        state = task_state(self.tasks[task_id])
+            raise AgentError("the task id is missing or not a string")
+        task = self.tasks.get(task_id)
+        if not task:
+            raise AgentError(f"task {task_id} not found", -32001)
+        state = task_state(task)
         if states and state not in states:
-            raise AgentError(code, f"task {task_id} is {state}{why}")
-        return self.tasks[task_id]
+            raise AgentError(f"task {task_id} is {state}{why}", code)
+        return task
 
     # -- the work
     def _work(self, task_id, parts):
         """Echo the text in chunks, then each file and data part as one more chunk."""
         text = " ".join(str(p["text"]) for p in parts if "text" in p).strip()
-        self._status(task_id, "working")
+        self._status(task_id, "TASK_STATE_WORKING")
         if text.lower().startswith("ask"):
-            return self._status(task_id, "input-required", self.QUESTION)
+            return self._status(task_id, "TASK_STATE_INPUT_REQUIRED", self.QUESTION)
         slow = text.lower().startswith("slow")
         words = [w + " " for w in text.split()] if slow else [text] if text else []
         chunks = [{"text": c} for c in ["Echo: "] + words]
@@ -3383,10 +3386,11 @@ class EchoAgent:
             if not self._emit(task_id, "artifactUpdate", artifact={**artifact, "parts": [chunk]},
                               **more):
                 return
-        self._status(task_id, "completed")
+        self._status(task_id, "TASK_STATE_COMPLETED")
 
     def _status(self, task_id, state, text=None):
-        status = {"state": wire_state(state), "timestamp": _now()}
+        """A status update to `state` (a 1.x name), with the agent's message `text` if any."""
+        status = {"state": state, "timestamp": _now()}
         if text:
             status["message"] = {"messageId": new_id(), "role": "ROLE_AGENT", "taskId": task_id,
                                  "contextId": self.tasks[task_id]["contextId"],
@@ -3411,8 +3415,8 @@ class EchoAgent:
 
 
 def _clone(obj):
-    import copy
-    return copy.deepcopy(obj)
+    from copy import deepcopy
+    return deepcopy(obj)
 
 
 def _respond(handler, status, body, *headers):
@@ -3424,7 +3428,7 @@ def _respond(handler, status, body, *headers):
     handler.wfile.write(body or b"")
 
 
-def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, agent=None):
+def make_agent_server(host, port, bearer_token=None, log=None, agent=None):
     """An HTTP server (not yet serving) running the built-in agent on host:port. It matches
     JSON-RPC methods and HTTP+JSON routes ("VERB path") against OPS, the table the client builds
     them from."""
@@ -3458,9 +3462,9 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
         def do_GET(self):
             if self.path.split("?")[0] not in CARD_PATHS:
                 return self._serve()
-            import hashlib   # the card, with the caching headers of spec 8.6.1
+            from hashlib import sha256   # the card, with the caching headers of spec 8.6.1
             card = self.server.agent.card(self._base_url(), bool(bearer_token))
-            tag = f'"{hashlib.sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
+            tag = f'"{sha256(json.dumps(card).encode()).hexdigest()[:32]}"'
             match, cache = self.headers.get("If-None-Match", ""), (("ETag", tag),
                                                                     ("Cache-Control", "max-age=60"))
             if tag in match or match.strip() == "*":   # a quoted hash: W/"..." matches too
@@ -3471,11 +3475,11 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             """The request's JSON body; AgentError when it is too large or not JSON."""
             length = self.headers.get("Content-Length") or "0"
             if not length.isdecimal() or int(length) > MAX_SSE_LINE:
-                raise AgentError(-32600, "the body is too large or has no valid Content-Length")
+                raise AgentError("the body is too large or has no valid Content-Length", -32600)
             try:
                 return loads(self.rfile.read(int(length)) or b"{}")
             except JSON_ERRORS:
-                raise AgentError(-32700, "request body is not valid JSON") from None
+                raise AgentError("request body is not valid JSON", -32700) from None
 
         def _serve(self):
             """One request: JSON-RPC (a POST to any path) or, under /rest, the 1.x HTTP+JSON
@@ -3496,11 +3500,13 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             try:
                 if rest:
                     line = f"{self.command} {url.path[5:]}"
-                    found = [(method, m) for method, route in routes.items()
-                             if (m := route.fullmatch(line))]
-                    if not found:
-                        raise AgentError(-32601, f"no route {line}")
-                    (method, match), params = found[0], self._body()
+                    for method, route in routes.items():
+                        match = route.fullmatch(line)
+                        if match:
+                            break
+                    else:
+                        raise AgentError(f"no route {line}", -32601)
+                    params = self._body()
                 else:
                     request = self._body()
                     if not isinstance(request, dict) or isinstance(request.get("id"),
@@ -3508,15 +3514,15 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                         request = {}   # no id to answer with
                     rid, method, params = map(request.get, ("id", "method", "params"))
                     if request.get("jsonrpc") != "2.0" or not isinstance(method, str):
-                        raise AgentError(-32600, 'not a JSON-RPC 2.0 request (jsonrpc "2.0", a '
-                                         "method, an id that is a string, a number or null)")
+                        raise AgentError('not a JSON-RPC 2.0 request (jsonrpc "2.0", a method, '
+                                         "an id that is a string, a number or null)", -32600)
                 op, v1 = methods.get(method, (None, False))
                 version = "1.0" if v1 else "0.3"
                 if op is None or version not in agent.versions:
-                    raise AgentError(-32601, f"method {method} not found")
+                    raise AgentError(f"method {method} not found", -32601)
                 if v1 and not (self.headers.get("A2A-Version") or   # or the parameter (3.6.1)
                                query.get("A2A-Version", "")).startswith("1."):
-                    raise AgentError(-32009, f"{method} needs the header A2A-Version: 1.0")
+                    raise AgentError(f"{method} needs the header A2A-Version: 1.0", -32009)
                 invalid(("params", not isinstance(params, dict), "must be an object"))
                 if rest:   # the query (its numbers and booleans typed), then the path's fields
                     params.update({k: typed(k, v) for k, v in query.items()},
@@ -3541,8 +3547,8 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
                 invalid(("id" if v1 else "pushNotificationConfigId", not isinstance(target, str)
                          and op in ("push_delete", v1 and "push_get"), "is required"))
                 if op == "extended_card" and not bearer_token:
-                    raise AgentError(-32007, "this agent has no extended card "
-                                             "(start it with --bearer-token)")
+                    raise AgentError("this agent has no extended card (start it with "
+                                     "--bearer-token)", -32007)
                 self._head(200, framed({
                     "send": lambda: {"task": snapshot if config.get("returnImmediately")
                                      else agent.wait(snapshot["id"])},
@@ -3569,15 +3575,14 @@ def make_agent_server(host="127.0.0.1", port=8000, bearer_token=None, log=None, 
             return f"{scheme}://{self.headers.get('Host') or f'{host}:{self.server.server_port}'}/"
 
     server = ThreadingHTTPServer((host, port), AgentHandler)
-    server.daemon_threads = True
     server.agent = agent or EchoAgent(log=log)
     return server
 
 
 # ============================================================================ push receiver
 
-def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_problem=None,
-                     timeout=30, max_connections=32, limit=MAX_SSE_LINE):
+def make_push_server(host, port, token, on_event, on_problem, timeout=30, max_connections=32,
+                     limit=MAX_SSE_LINE):
     """A webhook receiver (not yet serving) for push notifications POSTed to any path. Each
     notification, normalised to a 1.x StreamResponse (0.3 agents POST a whole Task), goes to
     on_event; a malformed one gets 400 and goes to on_problem. With a token, a POST must carry
@@ -3586,15 +3591,14 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
     once gets 503 at once; a body over `limit` bytes gets 413 unread, and a body is read in
     chunks, so memory follows what senders really sent; a sender that goes away is dropped
     quietly."""
-    import hmac
-    import socket
+    from hmac import compare_digest
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    import threading
-    slots = threading.Semaphore(max_connections)   # each connection with a thread takes one
+    from socket import SHUT_RDWR, SHUT_WR
+    from threading import Semaphore, Thread
+    slots = Semaphore(max_connections)   # each connection with a thread takes one
     reading, lingering = {}, {}   # {socket: deadline}: being read; over the cap, answered 503
     busy = (b"HTTP/1.0 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\n"
             b"Content-Length: 32\r\n\r\ntoo many connections; try again\n")
-    problem = on_problem or (lambda text: None)
 
     class PushHandler(BaseHTTPRequestHandler):
         server_version = f"handler-push/{VERSION}"
@@ -3620,10 +3624,10 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
         def do_POST(self):
             head = self.headers.get
             scheme, _, bearer = (head("Authorization") or "").partition(" ")
-            if token and not any(hmac.compare_digest(g.encode(), token.encode()) for g in (
+            if token and not any(compare_digest(g.encode(), token.encode()) for g in (
                     head("X-A2A-Notification-Token") or "",
                     bearer.strip() if scheme.lower() == "bearer" else "")):
-                problem(f"rejected a notification to {self.path} without the right token")
+                on_problem(f"rejected a notification to {self.path} without the right token")
                 return self._answer(401, "missing or wrong notification token\n")
             try:
                 length = int(head("Content-Length"))
@@ -3642,29 +3646,28 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             try:
                 event = normalise_event(loads(body))
             except (*JSON_ERRORS, HandlerError) as exc:   # a HandlerError's message, or bad JSON
-                problem(f"ignored a malformed notification to {self.path}: "
+                on_problem(f"ignored a malformed notification to {self.path}: "
                         f"{getattr(exc, 'message', 'not JSON')}")
                 return self._answer(400, "not an A2A notification\n")
             try:
-                if on_event:
-                    on_event(event)
+                on_event(event)
             except BrokenPipeError:   # nobody reads what it prints any more (| head): stop
                 self._answer(503, "the receiver is stopping\n")
-                return threading.Thread(target=self.server.shutdown, daemon=True).start()
+                return Thread(target=self.server.shutdown, daemon=True).start()
             self._answer(200)
 
     PushHandler.timeout = timeout   # each read; `reading` holds the whole request's deadline
 
     class PushServer(ThreadingHTTPServer):
-        daemon_threads, request_queue_size = True, 128   # a burst waits in the backlog, not SYN
-        # retries
+        request_queue_size = 128   # a burst waits in the backlog, not SYN retries (threads are
+        # daemons, as in any ThreadingHTTPServer)
 
         def process_request(self, request, client_address):
             if not slots.acquire(blocking=False):   # over the cap: 503 at once, no thread
                 try:
                     request.setblocking(False)
                     request.send(busy)
-                    request.shutdown(socket.SHUT_WR)
+                    request.shutdown(SHUT_WR)
                 except OSError:
                     pass
                 if len(lingering) < self.request_queue_size:   # read what it sends: it gets the 503
@@ -3683,7 +3686,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
             for sock, deadline in reading.copy().items():
                 if deadline < now and reading.pop(sock, None):
                     try:
-                        sock.shutdown(socket.SHUT_RDWR)
+                        sock.shutdown(SHUT_RDWR)
                     except OSError:
                         pass
             for sock, deadline in lingering.copy().items():
@@ -3706,7 +3709,7 @@ def make_push_server(host="127.0.0.1", port=9000, token=None, on_event=None, on_
         def handle_error(self, request, client_address):   # a sender that went away is no news
             exc = sys.exc_info()[1]
             if not isinstance(exc, OSError):
-                problem(f"dropped a notification from {client_address[0]}: {exc!r}")
+                on_problem(f"dropped a notification from {client_address[0]}: {exc!r}")
 
     return PushServer((host, port), PushHandler)
 
@@ -3717,8 +3720,7 @@ def serve(server, out, banner, host, secured):
         if host not in ("127.0.0.1", "localhost", "::1") and not secured:
             out.warn(f"listening on {host}, reachable from other machines, without a token")
         if not out.quiet:   # -q: nothing but warnings and errors
-            out.err.write(banner + "\n")
-            out.err.flush()
+            out._emit(banner + "\n", out.err)
         server.serve_forever(0.2)
     except KeyboardInterrupt:
         pass
@@ -3741,12 +3743,12 @@ MCP_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")   # olde
 MCP_STRUCTURED = "2025-06-18"   # the first revision with structuredContent
 
 _STR = {"type": "string"}
-# The tools' arguments, by name: an inputSchema names them (the required ones, | the others).
+# The tools' arguments, by name (one not here is a plain string): an inputSchema names them (the
+# required ones, | the others).
 MCP_ARGUMENTS = {
     "agent_url": {"type": "string",
                   "description": "the agent's base URL, e.g. http://127.0.0.1:8000, or @NAME "
                                  "(an agent named with handler.py agent add)"},
-    "message": _STR, "context_id": _STR, "webhook_url": _STR, "config_id": _STR, "page_token": _STR,
     "task_id": {"type": "string",
                 "description": "the task id (default: the task saved in the agent's session)"},
     "use_session": {"type": "boolean", "default": True},
@@ -3759,7 +3761,17 @@ MCP_ARGUMENTS = {
 def _schema(names):
     required, _, optional = names.partition("|")
     return {"type": "object", "required": required.split(),
-            "properties": {n: MCP_ARGUMENTS[n] for n in (required + optional).split()}}
+            "properties": {n: MCP_ARGUMENTS.get(n, _STR) for n in (required + optional).split()}}
+
+
+def rendered(show, *args):
+    """(text, JSON document) of what the command line shows for a result with show (an
+    Output method) in text, and in JSON."""
+    from io import StringIO
+    text, doc = StringIO(), StringIO()
+    show(Output("text", stdout=text, stderr=text), *args)
+    show(Output("json", stdout=doc, stderr=StringIO()), *args)
+    return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
 
 
 class McpServer:
@@ -3843,7 +3855,8 @@ class McpServer:
         name, arguments = str(params.get("name")), params.get("arguments")
         if name not in self.TOOLS:   # a name that is not a string is no tool's either
             return -32602, f"unknown tool: {name}"
-        arguments = {} if arguments is None else arguments
+        if arguments is None:
+            arguments = {}
         if not isinstance(arguments, dict):
             return -32602, "arguments must be an object"
         problem = self.invalid(name, arguments)
@@ -3881,7 +3894,7 @@ class McpServer:
                 name.partition("_")[0], **arguments)
         except Exception as exc:   # a bug must not end the server either: a tool error
             error = True   # the line the command line prints, and its JSON envelope
-            text, structured = self._shown(Output.error, exc if isinstance(exc, HandlerError) else
+            text, structured = rendered(Output.error, exc if isinstance(exc, HandlerError) else
                 HandlerError(f"internal error: {type(exc).__name__}: {exc}"))
         self.log(f"{name}: {'error' if error else 'ok'}")
         return {"content": [{"type": "text", "text": text}], "isError": error,
@@ -3894,15 +3907,15 @@ class McpServer:
             if not line:
                 return EXIT_OK
             if line[MAX_SSE_LINE:] and line[-1:] != b"\n":   # over-long: read on to its end
-                import re
+                from re import match, search
                 tail = more = line
                 while more and more[-1:] != b"\n":
                     more = stdin.readline(65536)
                     tail = tail[-4096:] + more
                 rid = rb'"id"\s*:\s*(-?\d+|"[^"\\]*")'   # its id, if its start or end shows one:
-                found = re.match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
-                    re.search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
-                reply = _rpc_error(found and json.loads(found.group(1).decode("utf-8", "replace")),
+                found = match(rb'\s*\{[^{}\[\]]*?' + rid, line[:4096]) or \
+                    search(rid + rb'[^{}\[\]]*\}\s*$', tail)   # no bracket from it to that end
+                reply = _rpc_error(found and json.loads(found[1].decode("utf-8", "replace")),
                                    -32600, f"a message over {MAX_SSE_LINE >> 20} MiB: not read")
             elif not line.strip():
                 continue
@@ -3923,45 +3936,35 @@ class McpServer:
         """(the conversation with an agent, its session), the session file read afresh."""
         args = _Options(url=agent_url)
         agent_url = require_url(args, self)
-        store = use_session and open_store(self)
+        store = open_store(self) if use_session else None
         session = store.get(agent_url) if store else AgentSession(normalise_url(agent_url))
         creds = pick_credentials(None, session)
         save = store and creds is session.credentials and (   # a renewed OAuth2 token
             lambda renewed: store.set_credentials(agent_url, renewed))
         return Conversation(A2AClient(agent_url, self.transport(), parse_headers(args.header),
                                       creds, self.warn, save, transport_order(args)),
-                            store or None, agent_url, self.timeout), session
-
-    @staticmethod
-    def _shown(show, *args):
-        """(text, JSON document) of what the command line shows for a result with show (an
-        Output method) in text, and in JSON."""
-        import io
-        text, doc = io.StringIO(), io.StringIO()
-        show(Output("text", stdout=text, stderr=text), *args)
-        show(Output("json", stdout=doc, stderr=io.StringIO()), *args)
-        return text.getvalue().rstrip("\n"), json.loads(doc.getvalue())
+                            store, agent_url, self.timeout), session
 
     def tool_card(self, op, agent_url):
         """validate_agent_card (with no stored credentials) and get_agent_card."""
         client = self._agent(agent_url, op == "get")[0].client
         if op == "validate":
             response = client.card_response()
-            text, report = self._shown(Output.validation, response.url,
-                                       *validate_card_bytes(response.body))
+            text, report = rendered(Output.validation, response.url,
+                                    *validate_card_bytes(response.body))
             return text, {"agent_url": agent_url, **report}
         card = client.fetch_card()
         try:
             client.connect()
         except HandlerError:
             pass
-        return self._shown(Output.card, card, client)
+        return rendered(Output.card, card, client)
 
     def tool_message(self, op, agent_url, message, context_id=None, task_id=None,
                      use_session=True):
         conv, session = self._agent(agent_url, use_session)
         conv.check_saving()
-        text, result = self._shown(Output.reply, conv.send(
+        text, result = rendered(Output.reply, conv.send(
             compose_message([{"text": message}], session, context_id, task_id)))
         try:   # not an isError result: that would invite the assistant to send the message again
             conv.saved()
@@ -3975,18 +3978,17 @@ class McpServer:
         conv, session = self._agent(agent_url)
         task_id = target_task(session, task_id, "task_id")
         if op == "cancel":
-            return self._shown(show_task, conv.cancel(task_id)[0], True)
+            return rendered(show_task, conv.cancel(task_id)[0], True)
         task = conv.client.get_task(task_id, history_length)
         conv.remember_task(task)
-        return self._shown(show_task, task)
+        return rendered(show_task, task)
 
     def tool_tasks(self, op, agent_url, context_id=None, status=None, page_size=None,
                    page_token=None):
         """list_tasks."""
-        result = self._agent(agent_url)[0].client.list_tasks(
+        return rendered(Output.tasks, self._agent(agent_url)[0].client.list_tasks(
             contextId=context_id, status=status and wire_state(status), pageSize=page_size,
-            pageToken=page_token)
-        return self._shown(Output.tasks, result, 'call list_tasks again with page_token "{}"')
+            pageToken=page_token), 'call list_tasks again with page_token "{}"')
 
     def tool_notification(self, op, agent_url, task_id=None, config_id=None, webhook_url=None):
         """The four *_task_notification tools (op: set, get, list or delete)."""
@@ -3994,19 +3996,18 @@ class McpServer:
         if config and os.environ.get("HANDLER_PUSH_TOKEN"):
             config["token"] = os.environ["HANDLER_PUSH_TOKEN"]
         conv, session = self._agent(agent_url)
-        return self._shown(*push_operation(conv.client, op, target_task(session, task_id,
-                                                                        "task_id"),
-                                           config_id, config))
+        return rendered(*push_operation(conv.client, op, target_task(session, task_id, "task_id"),
+                                        config_id, config))
     tool_notifications = tool_notification   # list_task_notifications
 
     def tool_sessions(self, op):
         """list_sessions."""
-        return self._shown(Output.sessions, open_store(self).list_all(),
-                           AgentStore(warn=self.warn).load().agents)
+        return rendered(Output.sessions, open_store(self).list_all(),
+                        AgentStore(warn=self.warn).load().agents)
 
     def tool_info(self, op, agent_url):
         """get_session_info."""
-        return self._shown(Output.session, open_store(self).get(
+        return rendered(Output.session, open_store(self).get(
             require_url(_Options(url=agent_url), self)))
 
     def tool_data(self, op, agent_url=None, all=False):
