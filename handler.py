@@ -123,8 +123,8 @@ class HandlerError(Exception):
     def __init__(self, message, exit_code=EXIT_FAILURE, code="A2ACLI_ERR_INTERNAL", hint=None,
                  a2a_code=None):
         super().__init__(message)
-        self.message, self.exit_code, self.code, self.hint, self.a2a_code = (
-            message, exit_code, code, hint, a2a_code)
+        vars(self).update(message=message, exit_code=exit_code, code=code, hint=hint,
+                          a2a_code=a2a_code)
 
     def envelope(self):
         return {"error": {"code": self.code, "message": self.message, "hint": self.hint,
@@ -143,7 +143,7 @@ def a2a_error(error, method=""):
     """Turn a JSON-RPC error object into a HandlerError named for its A2A error."""
     if not isinstance(error, dict):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
-    code = error.get("code") if isinstance(error.get("code"), int) else None
+    code = _opt(error, "code", int)
     name = A2A_ERRORS.get(code, "A2AError")
     hint = f"the agent does not implement {method}; " if code == -32601 and method else \
         A2A_HINTS.get(code, "")
@@ -193,9 +193,8 @@ def normalise(obj, kind):
     if kind == "part":
         if not isinstance(obj, dict):
             return {"text": str(obj)}
-        file = obj.get("file")                          # 0.3 file part: its fields renamed, flat
-        return {**_copy(obj, ("kind", "file")), **(_file(file, 1, 0) if isinstance(file, dict)
-                                                   else {})}
+        # 0.3 file part: its fields renamed, flat
+        return {**_copy(obj, ("kind", "file")), **_file(_get(obj, "file"), 1, 0)}
     what = ("an " if kind[0] == "a" else "a ") + kind
     if kind == "task" and not (isinstance(obj, dict) and obj.get("id")
                                and isinstance(obj.get("status"), dict)):
@@ -279,7 +278,7 @@ def to_v03(obj, kind):
     if kind == "status":
         out["state"] = short_state(obj.get("state"))
     if kind == "statusUpdate":
-        out["final"] = out["status"]["state"] in TERMINAL_STATES + INTERRUPTED_STATES
+        out["final"] = settled(obj)
     return out
 
 
