@@ -502,14 +502,13 @@ def apply_event(task, event):
         task["status"] = body["status"]
     elif "artifact" in body:
         new, artifacts = body["artifact"], task.setdefault("artifacts", [])
-        i = next((i for i, a in enumerate(artifacts)
-                  if a.get("artifactId") == new.get("artifactId")), None)
-        if i is None:
+        old = next((a for a in artifacts if a.get("artifactId") == new.get("artifactId")), None)
+        if old is None:
             artifacts.append(new)
         elif body.get("append"):
-            artifacts[i]["parts"] = artifacts[i].get("parts", []) + new.get("parts", [])
+            old["parts"] = old.get("parts", []) + new.get("parts", [])
         else:
-            artifacts[i] = new
+            artifacts[artifacts.index(old)] = new
     return task
 
 
@@ -624,8 +623,7 @@ def card_protocol_version(card):
 
 def _get(obj, key, kind=dict):
     """obj[key] when it is a `kind` (dict or list), else an empty one."""
-    value = obj.get(key)
-    return value if isinstance(value, kind) else kind()
+    return _opt(obj, key, kind) or kind()
 
 
 def validate_card(card):
@@ -695,8 +693,9 @@ def _check(value, kind, path, problems, strict):
                              f'{path}, got {{"{key}": {{"$case": "{case}", ...}}}}'))
         else:
             others = ", ".join(str(k) for k in value if k not in kind)
-            got = ", ".join(present) or "none" + (f" (it has: {others})" if others else "")
-            problems.append((path, f"expected exactly one of {', '.join(kind)}, got {got}"))
+            problems.append((path, f"expected exactly one of {', '.join(kind)}, got "
+                             + (", ".join(present) or "none" + (f" (it has: {others})" if others
+                                                                else ""))))
     elif isinstance(kind, _ByType):   # (the fields of no type when the type is wrong)
         _check(value, {"!type": "|".join(kind), "description": "str",
                        **kind.get(str(value.get("type")), {})}, path, problems, strict)
@@ -922,8 +921,8 @@ def _opt(data, key, kind=str):
 
 def _typed(value, *checks):
     """value when it is a dict whose keys have the types given as (key, type), else None."""
-    ok = isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in checks)
-    return value if ok else None
+    return value if isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in checks) \
+        else None
 
 
 class AgentSession(_Record):
