@@ -195,7 +195,7 @@ def normalise(obj, kind):
             return {"text": str(obj)}
         # 0.3 file part: its fields renamed, flat
         return {**_copy(obj, ("kind", "file")), **_file(_get(obj, "file"), 1, 0)}
-    what = ("an " if kind[0] == "a" else "a ") + kind
+    what = ("an " if kind.startswith("a") else "a ") + kind
     if kind == "task" and not (isinstance(obj, dict) and obj.get("id")
                                and isinstance(obj.get("status"), dict)):
         raise bad_response("agent sent a task without an id, or without a status object")
@@ -295,8 +295,8 @@ def normalise_push_config(config):
         raise bad_response("agent sent a push notification config that is not a JSON object")
     inner = _get(config, "pushNotificationConfig")   # 0.3: {taskId, pushNotificationConfig}
     out = {**_copy(config, ("pushNotificationConfig",)), **_copy(inner, ("authentication",))}
-    if isinstance(inner.get("authentication"), dict):
-        auth = inner["authentication"]
+    auth = _opt(inner, "authentication", dict)
+    if auth is not None:
         out["authentication"] = {"scheme": (auth.get("schemes") or [""])[0],
                                  **_copy(auth, ("schemes",))}
     return out
@@ -323,7 +323,7 @@ def params_to_v03(op, params):
         return {**params, "message": to_v03(params["message"], "message"), "configuration": config}
     if op == "push_set":
         return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
-    if op[:4] == "push":
+    if op.startswith("push"):
         return {"id": params["taskId"], **({"pushNotificationConfigId": params["id"]}
                                            if "id" in params else {})}
     return dict(params)
@@ -340,7 +340,7 @@ def params_from_v03(op, params):
                 {"pushNotificationConfig": push})}}
     if op == "push_set":
         return normalise_push_config(params)
-    if op[:4] == "push":
+    if op.startswith("push"):
         return {"taskId": params.get("id"), "id": params.get("pushNotificationConfigId")}
     return params
 
@@ -349,7 +349,7 @@ def result_to_v03(op, result):
     """A 1.x result of an operation -> its 0.3 JSON-RPC result."""
     if op == "push_list":
         return [result_to_v03("push_get", c) for c in result["configs"]]
-    if op[:4] == "push":
+    if op.startswith("push"):
         return result and params_to_v03("push_set", result) or None   # a config as set
     return to_v03(result, "task") if op in ("get", "cancel") else \
         to_v03_event(result) if op == "send" else result
@@ -802,15 +802,15 @@ def normalise_url(url):
         port = parts.port
     except ValueError as exc:
         raise usage_error(f"invalid agent URL {text!r}: {exc}") from None
-    scheme, host = parts.scheme, parts.hostname   # both lower-case already
-    if scheme not in ("http", "https") or not host:
+    host = parts.hostname   # lower-case already, as the scheme
+    if parts.scheme not in ("http", "https") or not host:
         raise usage_error(f"invalid agent URL {text!r}: expected http://host[:port][/path]",
                           "for example --url http://127.0.0.1:8000")
     if ":" in host:
         host = f"[{host}]"
-    if port and port != {"http": 80, "https": 443}[scheme]:
+    if port and port != {"http": 80, "https": 443}[parts.scheme]:
         host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path.rstrip("/"), parts.query, ""))
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), parts.query, ""))
 
 
 def url_groups(raw):
@@ -858,8 +858,7 @@ class _Record:
     FIELDS = ()
 
     def __init__(self, *values, **named):
-        fields = self.FIELDS
-        vars(self).update({**dict.fromkeys(fields), **dict(zip(fields, values)), **named})
+        vars(self).update({**dict.fromkeys(self.FIELDS), **dict(zip(self.FIELDS, values)), **named})
 
     def __eq__(self, other):
         return type(other) is type(self) and vars(other) == vars(self)
@@ -921,8 +920,8 @@ def _opt(data, key, kind=str):
 
 def _typed(value, *checks):
     """value when it is a dict whose keys have the types given as (key, type), else None."""
-    return value if isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in checks) \
-        else None
+    return value if isinstance(value, dict) and all(
+        isinstance(value.get(k), t) for k, t in checks) else None
 
 
 class AgentSession(_Record):
