@@ -312,14 +312,15 @@ def to_v03_push_config(config):
     return out
 
 
-def params_to_v03(op, params):
-    """The 1.x params of an operation -> its 0.3 JSON-RPC params (params_from_v03 undoes it)."""
+def params_to_v03(op, params, push_key="pushNotificationConfig"):
+    """The 1.x params of an operation -> its 0.3 JSON-RPC params (params_from_v03 undoes it);
+    push_key names a send's push config (pushNotification in 0.3 HTTP+JSON: to_proto03)."""
     if op in ("send", "stream"):
         config = dict(params.get("configuration") or {})
         config["blocking"] = not config.pop("returnImmediately", False)
         push = config.pop("taskPushNotificationConfig", None)
         if push:
-            config["pushNotificationConfig"] = to_v03_push_config(push)
+            config[push_key] = to_v03_push_config(push)
         return {**params, "message": to_v03(params["message"], "message"), "configuration": config}
     if op == "push_set":
         return {"taskId": params["taskId"], "pushNotificationConfig": to_v03_push_config(params)}
@@ -437,10 +438,7 @@ def to_proto03(op, params, twice=False):
             "pushNotificationConfig": to_v03_push_config(config)},
             **({"configId": params["id"]} if params.get("id") else {})}
     import base64
-    body, content = params_to_v03(op, params), []
-    if "pushNotificationConfig" in body["configuration"]:
-        body["configuration"]["pushNotification"] = body["configuration"].pop(
-            "pushNotificationConfig")
+    body, content = params_to_v03(op, params, "pushNotification"), []
     for part in params["message"].get("parts") or []:
         file = _file(part, 0, 2)
         if twice and "raw" in part:
@@ -568,12 +566,12 @@ _CARD = {
     "signatures": [{"!protected": "str", "!signature": "str", "header": {}}],
     "preferredTransport": "str", "additionalInterfaces": [{"!url": "url", "!transport": "str"}],
     "supportsAuthenticatedExtendedCard": "bool"}
-_HALF_03 = {"!protocolVersion": "str", "!url": "url"}
+_HALF_03 = {"!protocolVersion": "str", "!url": "url"}   # also the 0.3 half of a 1.x card
 _CARD_TABLES = {
     "1.x": {"!supportedInterfaces": [{"!url": "url", "!protocolBinding": "str",
                                       "!protocolVersion": "str",
                                       "tenant": "str"}], **_CARD},
-    "0.3": {**_HALF_03, **_CARD}, "0.3 half": _HALF_03,   # the half of a 1.x card that has either
+    "0.3": {**_HALF_03, **_CARD},
     "unknown": _CARD}
 _FLOWS_03 = {
     "authorizationCode": {"!authorizationUrl": "url", "!tokenUrl": "url", "refreshUrl": "url",
@@ -646,7 +644,7 @@ def validate_card(card):
     both = version == "1.x" and card_protocol_version(_copy(card, ("supportedInterfaces",))) != \
         "unknown"
     if both:
-        _check(card, _CARD_TABLES["0.3 half"], "$", problems, False)
+        _check(card, _HALF_03, "$", problems, False)
     schemes = {} if card.get("securitySchemes") is None else card["securitySchemes"]
     known = isinstance(schemes, dict)   # else reported: what requirements name cannot be checked
     defined = known and ", ".join(map(str, schemes)) or "none"
@@ -2939,8 +2937,8 @@ class Conversation:
     Sending, waiting, streaming and canceling save the ids and states the agent returns."""
 
     def __init__(self, client, store, url, timeout=DEFAULT_TIMEOUT, new=False):
-        self.client, self.store, self.url, self.timeout, self.new = client, store, url, timeout, new
-        self.task = None   # the task of the reply under way, as far as it is known
+        # task: the task of the reply under way, as far as it is known
+        vars(self).update(client=client, store=store, url=url, timeout=timeout, new=new, task=None)
 
     def check_saving(self):
         """Before a message is sent: refuse it unless its session can be saved (so that a rerun

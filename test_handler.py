@@ -12128,6 +12128,26 @@ class ExchangeTests(HandlerTestCase):
                          {"fileWithBytes": "aGk=", "name": "a.txt", "mimeType": "text/plain"})
 
 
+class Proto03SendPushTests(unittest.TestCase):
+    """A send's push config: pushNotificationConfig over 0.3 JSON-RPC, pushNotification in the 0.3
+    HTTP+JSON body (proto JSON), converted alike."""
+
+    def test_a_sends_push_config_is_named_for_its_binding(self):
+        message = {"messageId": "m-1", "role": "ROLE_USER", "parts": [{"text": "hi"}]}
+        params = {"message": message, "configuration": {"taskPushNotificationConfig": {
+            "url": "http://127.0.0.1:1/hook", "token": "t",
+            "authentication": {"scheme": "Bearer", "credentials": "c"}}}}
+        want = {"url": "http://127.0.0.1:1/hook", "token": "t",
+                "authentication": {"schemes": ["Bearer"], "credentials": "c"}}
+        self.assertEqual(handler.params_to_v03("send", params)["configuration"],
+                         {"blocking": True, "pushNotificationConfig": want})
+        for twice in (False, True):
+            body = handler.to_proto03("send", params, twice)
+            self.assertEqual(body["configuration"], {"blocking": True, "pushNotification": want})
+            self.assertEqual(list(body), ["message", "configuration"])
+        self.assertEqual(handler.to_proto03("send", {"message": message})["configuration"],
+                         {"blocking": True})
+
 class RestBindingTests(HandlerTestCase):
     VERSIONS = ("1.0", "0.3")
 
