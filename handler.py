@@ -52,13 +52,13 @@ VERSION = "0.1.0"
 VERSION_LINE = f"handler {VERSION} (A2A 1.0 and 0.3)"
 PROG = os.path.basename(sys.argv[0] or "")
 PROG = PROG if PROG.startswith("handler") else "handler.py"   # how hints name the program
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_AUTH, EXIT_TIMEOUT = range(6)   # 0 to 5
 EXIT_INTERRUPTED = 130
 DEFAULT_TIMEOUT = 120.0
 TERMINAL_STATES = ("completed", "canceled", "failed", "rejected")
 INTERRUPTED_STATES = ("input-required", "auth-required")
-MAX_BODY = 64 * 1024 * 1024        # the largest response body read into memory
-MAX_SSE_LINE = 16 * 1024 * 1024    # the longest SSE line
+MAX_BODY = 64 << 20   # 64 MiB: the largest response body read into memory
+MAX_SSE_LINE = 16 << 20   # 16 MiB: the longest SSE line
 CARD_PATHS = ("/.well-known/agent-card.json", "/.well-known/agent.json")
 SECRET_WORDS = ("auth", "token", "key", "secret", "cookie", "session", "signature", "password")
 A2A_ERRORS = {
@@ -145,10 +145,10 @@ def a2a_error(error, method=""):
         return bad_response(f"agent sent a malformed JSON-RPC error: {str(error)[:200]}")
     code = _opt(error, "code", int)
     name = A2A_ERRORS.get(code, "A2AError")
-    hint = f"the agent does not implement {method}; " if code == -32601 and method else \
-        A2A_HINTS.get(code, "")
     return HandlerError(f"{name}: {str(error.get('message') or 'no message').strip()}",
-                        EXIT_FAILURE, name, hint + "rerun with --debug to see what was sent", code)
+                        EXIT_FAILURE, name, (f"the agent does not implement {method}; " if
+                                             code == -32601 and method else A2A_HINTS.get(code, ""))
+                        + "rerun with --debug to see what was sent", code)
 
 
 # ============================================================================ protocol model
@@ -656,9 +656,10 @@ def validate_card(card):
     # in a card of both halves, each form is its half's
     for name, scheme in schemes.items() if known else ():
         in03 = isinstance(scheme, dict) and "type" in scheme   # the 0.3 form, maybe beside 1.x
-        in1x = not in03 or any(k in scheme for k in _SCHEME_1X)   # one of neither form: held to 1.x
         where = _at("$.securitySchemes", name)
-        if version != "0.3" and (not both or in1x or (name, "1.x") in named):
+        # in 1.x form (one of neither form is held to 1.x), or named by a 1.x requirement
+        if version != "0.3" and (not both or not in03 or any(k in scheme for k in _SCHEME_1X)
+                                 or (name, "1.x") in named):
             _check(scheme, _SCHEME_1X, where, problems, True)
         if version == "0.3" or in03 or both and (name, "0.3") in named:
             _check(scheme, _SCHEME_03, where, problems, False)
@@ -815,8 +816,8 @@ def url_groups(raw):
     """{agent URL: its raw keys in the file}. Other writers leave keys
     unnormalised ('https://api.example.com/', 'http://Host:80'), so one URL can have several."""
     groups = {}
-    for k, value in raw.items():
-        if isinstance(value, dict):
+    for k in raw:
+        if isinstance(raw[k], dict):
             try:
                 groups.setdefault(normalise_url(k), []).append(k)
             except HandlerError:   # not an agent URL: kept as it is
@@ -830,9 +831,8 @@ def merge_entries(raw, key, keys):
     credentials survive from whichever entry has them."""
     entry = {}
     for k in sorted(keys, key=lambda k: (str(raw[k].get("updated_at") or ""), k == key, k)):
-        kept = {n: entry[n] for n in ("credentials", "client_cert")
-                if entry.get(n) is not None and raw[k].get(n) is None}
-        entry.update(raw[k], **kept)
+        entry.update(raw[k], **{n: entry[n] for n in ("credentials", "client_cert")   # (kept)
+                                if entry.get(n) is not None and raw[k].get(n) is None})
         if k != key:
             del raw[k]
     raw[key] = entry
@@ -976,7 +976,7 @@ class SessionStore:
     OWN_FILE = 0   # 1: warn of loose modes of the file only (AgentStore: this store warns of home)
 
     LOCK_WAIT = 10.0
-    MAX_FILE = 16 * 1024 * 1024   # a sessions file larger than this is refused, never read whole
+    MAX_FILE = 16 << 20   # 16 MiB: a sessions file larger than this is refused, never read whole
     STALE_TEMP = 60.0             # seconds after which a killed writer's temp file is removed
     unsaved = None   # see remember(): False while a conversation defers its save failure
     _checked_modes = False   # HANDLER_HOME was found safe (it is checked once)
