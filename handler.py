@@ -685,7 +685,7 @@ def _check(value, kind, path, problems, strict):
         wrapped = [(k, v["$case"]) for k, v in value.items()   # (when no field of kind is set)
                    if isinstance(v, dict) and v.get("$case") in kind]
         if len(present) == 1:
-            _check(value, {present[0]: kind[present[0]]}, path, problems, strict)
+            _check(value, {k: kind[k] for k in present}, path, problems, strict)
         elif wrapped and not present:   # ts-proto's in-memory form of a oneof, not its JSON
             key, case = wrapped[0]
             problems.append((_at(path, key), f'not an A2A field: expected {{"{case}": {{...}}}} in '
@@ -1258,7 +1258,7 @@ class SessionStore:
         removed = {}
 
         def change(key, entry):
-            if before is not None and not _seconds(entry.get("updated_at")) < before:
+            if before is not None and _seconds(entry.get("updated_at")) >= before:
                 return True   # used since, or not dated: kept (as git gc keeps what it cannot date)
             if "context" in what:   # the cached card goes with the conversation, unnamed
                 entry.pop("card", None)
@@ -2893,10 +2893,11 @@ def compose_message(parts, session, context_id=None, task_id=None, new=False):
 
 def target_task(session, task_id, what="one"):
     """The task a task operation is for: the id given, else the one saved in the session."""
-    if not (task_id or session.task_id):
+    task_id = task_id or session.task_id
+    if not task_id:
         raise usage_error(f"no task id: give {what}, or send a message to {session.agent_url} "
                           "first")
-    return task_id or session.task_id
+    return task_id
 
 
 def check_finished(task):
