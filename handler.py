@@ -421,7 +421,7 @@ def rest_error(status, payload, what=""):
     message = error.get("message") or error.get("detail") or f"HTTP {status}"
     if code is None:
         return bad_response(f"{what} failed: HTTP {status}: {message}")
-    return a2a_error({"code": code, "message": str(message)}, what)
+    return a2a_error({"code": code, "message": message}, what)
 
 
 def to_proto03(op, params, twice=False):
@@ -1132,8 +1132,8 @@ class SessionStore:
                 pid = 0
             raise HandlerError(
                 f"{self.NAME} file is locked by another "
-                + (f"handler process (pid {pid})" if pid > 0 else "process")
-                + f" for more than {self.LOCK_WAIT:g} s ({path})",
+                f"{f'handler process (pid {pid})' if pid > 0 else 'process'} for more than "
+                f"{self.LOCK_WAIT:g} s ({path})",
                 hint="wait for it to finish, or end it; the lock goes with its process "
                      "(do not remove the lock file)")
 
@@ -2944,7 +2944,7 @@ class Conversation:
     def check_saving(self):
         """Before a message is sent: refuse it unless its session can be saved (so that a rerun
         is safe), and from here on let remember() keep a failed save for saved()."""
-        if self.store is not None:
+        if self.store:
             try:
                 self.store._transaction()   # the lock, and a write beside the file
             except HandlerError as exc:   # (the store's failures all exit 1)
@@ -2967,7 +2967,7 @@ class Conversation:
         kept in store.unsaved (no more saves are tried) and raised once the reply is shown.
         From a reply on, a new conversation (new=True) is the current one."""
         store = self.store
-        if store is not None and not store.unsaved:
+        if store and not store.unsaved:
             task = "status" in obj   # or a message: no task waits for an answer
             try:
                 store.update(self.url, obj.get("contextId"), obj.get("id" if task else "taskId"),
