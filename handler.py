@@ -761,7 +761,7 @@ def _pick(name, *choices):
 def handler_home():
     return _pick("handler_home",
                  ("environment HANDLER_HOME", os.environ.get("HANDLER_HOME") or None),
-                 ("default", os.path.join(os.path.expanduser("~"), ".handler")))
+                 ("default", os.path.expanduser("~/.handler")))
 
 
 def make_dirs(path, mode=0o700):
