@@ -316,7 +316,7 @@ def params_to_v03(op, params, push_key="pushNotificationConfig"):
     """The 1.x params of an operation -> its 0.3 JSON-RPC params (params_from_v03 undoes it);
     push_key names a send's push config (pushNotification in 0.3 HTTP+JSON: to_proto03)."""
     if op in ("send", "stream"):
-        config = dict(params.get("configuration") or {})
+        config = {**(params.get("configuration") or {})}
         config["blocking"] = not config.pop("returnImmediately", False)
         push = config.pop("taskPushNotificationConfig", None)
         if push:
@@ -327,13 +327,13 @@ def params_to_v03(op, params, push_key="pushNotificationConfig"):
     if op.startswith("push"):
         return {"id": params["taskId"], **({"pushNotificationConfigId": params["id"]}
                                            if "id" in params else {})}
-    return dict(params)
+    return {**params}
 
 
 def params_from_v03(op, params):
     """The 0.3 JSON-RPC params of an operation -> its 1.x params (the message left as it is)."""
     if op in ("send", "stream"):
-        config = dict(params.get("configuration") or {})
+        config = {**(params.get("configuration") or {})}
         push = config.pop("pushNotificationConfig", None)
         return {**params, "configuration": {
             **config, "returnImmediately": config.get("blocking") is False,
@@ -405,7 +405,7 @@ REST_STATUS_ERRORS = {404: -32001, 409: -32002, 422: -32602, 501: -32004, 415: -
 def _reason(name):
     """TaskNotFoundError -> TASK_NOT_FOUND, the reason 1.x REST errors carry."""
     import re
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name[:-5]).upper()
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Error")).upper()
 
 
 def rest_error(status, payload, what=""):
@@ -940,7 +940,7 @@ class AgentSession(_Record):
 
     def summary(self):
         """The session as shown to users and scripts: never the secret."""
-        return {**{k: vars(self)[k] for k in self.FIELDS[:3]}, "task_state": self.task_state,
+        return {**{k: vars(self)[k] for k in ("agent_url", "context_id", "task_id", "task_state")},
                 "has_credentials": self.credentials is not None, "updated_at": self.updated_at}
 
     @classmethod
