@@ -604,7 +604,7 @@ _SCHEME_03 = _ByType(
 def validate_card_bytes(body):
     """validate_card() of a card as it was read: one that is not JSON is one problem."""
     try:
-        card = loads(body.decode("utf-8"))
+        card = loads(body.decode())
     except JSON_ERRORS as exc:
         return "unknown", [("$", f"the card is not JSON: {exc}")]
     return validate_card(card)
