@@ -4157,9 +4157,7 @@ class Chat(Conversation):
             if name == "/task":
                 return out.task_ids(task)
             if name == "/save":
-                import types
-                return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest,
-                                                                  force=False), out)
+                return save_artifacts(task, _Options(save_artifacts=rest), out)
             tasks = [task]
             if client.v1 and session.context_id:   # the conversation's tasks, oldest first
                 tasks = client.list_tasks(contextId=session.context_id,
@@ -4452,9 +4450,9 @@ class Tui:
             self.fail(exc)
         return self.done
 
-    def ask(self, label, then, secret=False):
-        """Ask for a line on the input line (a secret is not shown), for then(answer)."""
-        self.prompt, self.text = (label, secret, then), ""
+    def ask(self, label, *job, secret=False, aside=False):
+        """Ask for a line on the input line (a secret is not shown), then job(*job, answer)."""
+        self.prompt, self.text = (label, secret, job, aside), ""
 
     def show(self, tab):
         """Switch to a tab, its content fetched afresh (Card, Tasks, Artifacts, Auth)."""
@@ -4507,7 +4505,7 @@ class Tui:
         rows, prompt, text = self.agent_rows(), self.prompt, self.text
         if prompt:
             self.prompt, self.text = None, ""
-            return prompt[2](text)
+            return self.job(*prompt[2], text, aside=prompt[3])
         if self.lines:
             self.text += "\n"
         elif text.strip():
@@ -4534,7 +4532,7 @@ class Tui:
         self.show("?")
 
     def add(self):
-        self.ask("agent URL or @NAME: ", lambda target: self.job(self.open, target.strip()))
+        self.ask("agent URL or @NAME: ", lambda target: self.open(target.strip()))
 
     def new(self):
         chat = self.conv()
@@ -4551,15 +4549,13 @@ class Tui:
                                       ids=False))
 
     def save(self):
-        self.ask("save the artifacts into directory: ", lambda d: self.job(self._artifacts, d))
+        self.ask("save the artifacts into directory: ", self._artifacts)
 
     def bearer(self):
-        self.ask("bearer token (not shown): ", lambda v: self.job(self._credentials, "bearer", v),
-                 True)
+        self.ask("bearer token (not shown): ", self._credentials, "bearer", secret=True)
 
     def api_key(self):
-        self.ask("API key (not shown): ", lambda v: self.job(self._credentials, "api_key", v),
-                 True)
+        self.ask("API key (not shown): ", self._credentials, "api_key", secret=True)
 
     def clear_auth(self):
         self.job(self._credentials, None)
@@ -4567,8 +4563,7 @@ class Tui:
     def push(self):
         self.conv()
         self.show("Push")
-        self.ask("webhook receiver port (empty: any free one): ",
-                 lambda port: self.job(self._receive, port, aside=True))
+        self.ask("webhook receiver port (empty: any free one): ", self._receive, aside=True)
 
 
 def tui_draw(screen, tui, curses):
@@ -4576,7 +4571,7 @@ def tui_draw(screen, tui, curses):
     pane, the status line and the input line. Every text is sanitised as it is put."""
     h, w = screen.getmaxyx()
     screen.erase()
-    left, bold = 24 * (w >= 100), curses.A_BOLD
+    left = 24 * (w >= 100)
 
     def put(y, x, text, attr=0):
         try:
@@ -4610,17 +4605,17 @@ def tui_draw(screen, tui, curses):
     tui.scroll = min(tui.scroll, max(0, len(lines) - height))
     for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
-        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else bold) * bool(mark)
+        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else curses.A_BOLD) * bool(mark)
             | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
                                   n < len(tui.listed)))
     chat = tui.chat
     state = chat and tui.store.get(chat.url).task_state
-    put(h - 2, 0, (f" {'|/-'[int(time.monotonic() * 8) % 3] if tui.busy else ' '} " + (
+    put(h - 2, 0, (f" {'|/-'[int(monotonic() * 8) % 3] if tui.busy else ' '} " + (
         f"{chat.client.card.get('name', 'Agent')} (A2A {chat.client.version})"
         + (f", task {state}" if state else "") if chat else "no agent") + " | "
         + (tui.status or ("compose: Enter adds a line, Ctrl-E sends" if tui.lines else
                           "? keys, q leaves"))).ljust(w), curses.A_REVERSE)
-    label, secret, _ = tui.prompt or ("> ", False, None)
+    label, secret, *_ = tui.prompt or ("> ", False)
     typed = "" if secret else tui.text.split("\n")[-1]
     put(h - 1, 0, label + typed[-(w - len(label) - 1):])
     try:
