@@ -4349,7 +4349,7 @@ class Tui:
             chat.command("/history")
         self.chat, self.panes["Chat"], self.tasks, chat.target = chat, chat.out, {}, target
         self.added += [target] * (target not in self.added)
-        self._card()
+        self._fill("Card")
 
     def _turn(self, text):
         chat = self.conv()
@@ -4361,16 +4361,21 @@ class Tui:
         if chat.task:
             self.tasks[chat.task["id"]] = chat.task
 
-    def _card(self):
-        client, pane = self.conv().client, _pane()
+    def _fill(self, tab, *args):
+        """A pane made afresh by _tab(pane, *args): Card, Tasks, Artifacts or Auth."""
+        pane = _pane()
+        getattr(self, "_" + tab.lower())(pane, *args)
+        self.panes[tab] = pane
+
+    def _card(self, pane):
+        client = self.conv().client
         pane.card(client.card, client)
         pane.line()
         pane.validation(client.url, *validate_card(client.card))
-        self.panes["Card"] = pane
 
-    def _tasks(self, shown=None):
+    def _tasks(self, pane, shown=None):
         """ListTasks (agents without it: this session's tasks), and the task shown, if any."""
-        chat, pane = self.conv(), _pane()
+        chat = self.conv()
         try:
             result = chat.client.list_tasks()
         except HandlerError:
@@ -4381,26 +4386,22 @@ class Tui:
             chat.remember_task(shown)
             pane.line()
             show_task(pane, shown)
-        self.panes["Tasks"] = pane
 
-    def _artifacts(self, directory=None):
+    def _artifacts(self, pane, directory=None):
         """The task's artifacts: text in full, a file or data part on a line of its own; saved
         into directory as --save-artifacts does, if given."""
-        chat, pane = self.conv(), _pane()
-        task = chat.client.get_task(self.task_id())
+        task = self.conv().client.get_task(self.task_id())
         for artifact in task.get("artifacts") or []:
             pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]")
             pane.line(parts_text(artifact.get("parts")))
         if not task.get("artifacts"):
             pane.line(f"Task {task['id']} has no artifacts")
         save_artifacts(task, _Options(save_artifacts=directory), pane)
-        self.panes["Artifacts"] = pane
 
-    def _auth(self):
-        session, pane = self.conv().session(), _pane()
+    def _auth(self, pane):
+        session = self.conv().session()
         pane.credentials([session] if session.credentials or session.client_cert else [])
         pane.line("b: set a bearer token, k: an API key (header X-API-Key), x: clear them")
-        self.panes["Auth"] = pane
 
     def _credentials(self, kind, value=""):
         """Store credentials of kind for the agent (none: clear them), then connect again."""
@@ -4410,7 +4411,7 @@ class Tui:
         else:
             self.store.clear_credentials(chat.url)
         self.open(chat.target)
-        self._auth()
+        self._fill("Auth")
 
     def _receive(self, port):
         """Start the webhook receiver (once), and register it for the task."""
@@ -4457,9 +4458,8 @@ class Tui:
     def show(self, tab):
         """Switch to a tab, its content fetched afresh (Card, Tasks, Artifacts, Auth)."""
         self.tab, self.scroll = tab, 0
-        refresh = getattr(self, "_" + tab.lower(), None)
-        if refresh and self.chat:
-            self.job(refresh, aside=True)
+        if self.chat and hasattr(self, "_" + tab.lower()):
+            self.job(self._fill, tab, aside=True)
 
     def next_tab(self, step=1):
         self.show(TUI_TABS[(TUI_TABS.index(self.tab) + step if self.tab in TUI_TABS else 0)
@@ -4513,7 +4513,7 @@ class Tui:
             self.text = text * self.busy   # (kept when it cannot be sent yet)
             self.job(self._turn, text)
         elif self.tab == "Tasks":
-            self.job(self._tasks, self.conv().client.get_task(self.task_id()))
+            self.job(self._fill, "Tasks", self.conv().client.get_task(self.task_id()))
         elif rows and not (self.chat and normalise_url(rows[self.pick][1]) == normalise_url(
                 self.chat.url)):
             self.show("Chat")
@@ -4549,7 +4549,7 @@ class Tui:
                                       ids=False))
 
     def save(self):
-        self.ask("save the artifacts into directory: ", self._artifacts)
+        self.ask("save the artifacts into directory: ", self._fill, "Artifacts")
 
     def bearer(self):
         self.ask("bearer token (not shown): ", self._credentials, "bearer", secret=True)
