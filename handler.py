@@ -4254,6 +4254,12 @@ class Tui:
     """What the TUI shows and what its keys do. args are tui's options (for each agent opened,
     with its URL); every pane is an Output writing into a buffer; the Logs pane also gets the
     warnings and every request and response, as --debug shows them."""
+    tab, text, status = "Chat", "", ""   # (the state that starts so)
+    scroll = pick = task_pick = 0
+    height = 20   # the pane's, as last drawn (a page)
+    chat = prompt = receiver = None
+    busy = lines = done = colour = False
+    listed = threads = ()   # the tasks listed, the threads of the jobs aside (replaced, not changed)
 
     def __init__(self, args):
         import queue
@@ -4266,13 +4272,7 @@ class Tui:
         self.store = open_store(logs)
         self.named = {"@" + n: a["url"] for n, a in AgentStore(warn=logs.warn).load()
                       .agents.items()}
-        self.added, self.tasks, self.listed = [], {}, []   # (tasks: this session's, listed)
-        self.threads = []   # those of the jobs aside
-        self.tab, self.text, self.status = "Chat", "", ""
-        self.scroll = self.pick = self.task_pick = 0
-        self.height = 20   # the pane's, as last drawn (a page)
-        self.chat = self.prompt = self.receiver = None
-        self.busy = self.lines = self.done = self.colour = False
+        self.added = []   # (open() sets tasks: the agent's of this session, by id)
         self.jobs = queue.Queue()
         threading.Thread(target=self._work, daemon=True).start()
 
@@ -4584,12 +4584,15 @@ def tui_draw(screen, tui, curses):
     for i, (target, url) in enumerate(tui.agent_rows()):   # each with its task's last state
         label = f"{'*' if normalise_url(url) == current else ' '}{target} "
         state = f"{tui.store.get(url).task_state or '-'} "
+        attr = curses.A_REVERSE * (i == tui.pick)
         if left:   # (its state on a line of its own)
-            put(y + 2, 2, state[:left - 3])
-            y, label, state = y + 2, label[:left - 1], ""
-        put(y - bool(left), x, label, curses.A_REVERSE * (i == tui.pick))
-        put(y, x + len(label), state)
-        x += len(label + state) * (not left)
+            y += 2
+            put(y - 1, 0, label[:left - 1], attr)
+            put(y, 2, state[:left - 3])
+        else:
+            put(0, x, label, attr)
+            put(0, x + len(label), state)
+            x += len(label + state)
     top = 2 - bool(left)
     x = left
     for i, tab in enumerate(TUI_TABS, 1):
