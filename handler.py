@@ -4259,7 +4259,7 @@ class Tui:
     height = 20   # the pane's, as last drawn (a page)
     chat = prompt = receiver = None
     busy = lines = done = colour = False
-    listed = threads = ()   # the tasks listed, the threads of the jobs aside (replaced, not changed)
+    listed = threads = ()   # the tasks listed, the threads of jobs aside (replaced, not changed)
 
     def __init__(self, args):
         import queue
@@ -4608,8 +4608,8 @@ def tui_draw(screen, tui, curses):
     tui.scroll = min(tui.scroll, max(0, len(lines) - height))
     for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
-        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else curses.A_BOLD) * bool(mark)
-            | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
+        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else curses.A_BOLD)
+            * bool(mark) | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
                                   n < len(tui.listed)))
     chat = tui.chat
     state = chat and tui.store.get(chat.url).task_state
