@@ -4264,11 +4264,11 @@ class Tui:
     def __init__(self, args):
         import queue
         import threading
-        self.args, self.panes = args, {name: _pane() for name in TUI_TABS + ("?",)}
-        self.panes["?"].line(TUI_HELP)
-        self.panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists "
-                                "the keys")
-        logs = self.panes["Logs"]
+        self.args = args
+        panes = self.panes = {name: _pane() for name in TUI_TABS + ("?",)}
+        panes["?"].line(TUI_HELP)
+        panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists the keys")
+        logs = panes["Logs"]
         self.store = open_store(logs)
         self.named = {"@" + n: a["url"] for n, a in AgentStore(warn=logs.warn).load()
                       .agents.items()}
@@ -4303,9 +4303,9 @@ class Tui:
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
         if aside:
             import threading
-            self.threads = [t for t in self.threads if t.is_alive()] + [threading.Thread(
-                target=self._run, args=(work, args), daemon=True)]
-            return self.threads[-1].start()
+            thread = threading.Thread(target=self._run, args=(work, args), daemon=True)
+            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+            return thread.start()
         if self.busy:
             self.status = "busy: wait for the agent, or Ctrl-C"
             return
@@ -4337,17 +4337,15 @@ class Tui:
         send does (new: start a new one); the conversation so far from the agent."""
         args, logs = _Options(self.args, url=target, debug=True), self.panes["Logs"]
         url = require_url(args, logs)
-        client = make_client(args, logs, self.store, cached=False).connect()
-        chat = Chat(client, self.store, url, _pane(), args.timeout, new)
-        out = chat.out   # its errors on the status line too
-        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))
-        context = chat.session().context_id
-        chat.out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
-            f"continuing the conversation {context}" if context and not new else
-            "a new conversation"))
-        if context and not new:
+        client, out = make_client(args, logs, self.store, cached=False).connect(), _pane()
+        chat = Chat(client, self.store, url, out, args.timeout, new)
+        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))   # on the status line too
+        context = not new and chat.session().context_id
+        out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
+            f"continuing the conversation {context}" if context else "a new conversation"))
+        if context:
             chat.command("/history")
-        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, chat.out, {}, target
+        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, out, {}, target
         self.added += [target] * (target not in self.added)
         self._fill("Card")
 
@@ -4599,18 +4597,17 @@ def tui_draw(screen, tui, curses):
         put(top - 1, x, f" {i} {tab} ", curses.A_REVERSE * (tab == tui.tab))
         x += len(tab) + 4
     tui.height = height = max(1, h - top - 2)
-    width = max(1, w - left)
     import textwrap
     source = tui.lines_of(tui.tab)   # (only the last lines that can show are wrapped)
     start = max(0, len(source) - height - tui.scroll)
     lines = [(n, part) for n, line in enumerate(source[start:], start)
-             for part in textwrap.wrap(line, width) or [""]]
+             for part in textwrap.wrap(line, max(1, w - left)) or [""]]
     tui.scroll = min(tui.scroll, max(0, len(lines) - height))
     for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
-        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else curses.A_BOLD)
-            * bool(mark) | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
-                                  n < len(tui.listed)))
+        put(top + y, left, line, (mark and (curses.color_pair(mark) if tui.colour else
+                                            curses.A_BOLD)) | curses.A_REVERSE * (
+            tui.tab == "Tasks" and n == tui.task_pick and n < len(tui.listed)))
     chat = tui.chat
     state = chat and tui.store.get(chat.url).task_state
     put(h - 2, 0, (f" {'|/-'[int(monotonic() * 8) % 3] if tui.busy else ' '} " + (
