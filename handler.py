@@ -4313,11 +4313,9 @@ class Tui:
         self.jobs.put((work, args))
 
     def _work(self):
-        while True:
-            work, args = self.jobs.get()
-            self._run(work, args)
+        while True:   # (nothing joins the queue)
+            self._run(*self.jobs.get())
             self.busy = False
-            self.jobs.task_done()
 
     def _run(self, work, args):
         try:
@@ -4352,10 +4350,8 @@ class Tui:
     def _turn(self, text):
         chat = self.conv()
         chat.out.line("you> " + text)
-        if text[:1] == "/":
-            self.done = chat.command(text) == "quit"
-        else:
-            chat.turn(text)
+        if (chat.command if text[:1] == "/" else chat.turn)(text) == "quit":
+            self.done = True
         if chat.task:
             self.tasks[chat.task["id"]] = chat.task
 
@@ -4637,8 +4633,9 @@ def tui_loop(screen, tui):
     if tui.colour:
         curses.start_color()
         curses.use_default_colors()
-        for pair, colour in enumerate(("CYAN", "RED", "YELLOW", "GREEN"), 1):
-            curses.init_pair(pair, getattr(curses, "COLOR_" + colour), -1)
+        for pair, colour in enumerate((curses.COLOR_CYAN, curses.COLOR_RED, curses.COLOR_YELLOW,
+                                       curses.COLOR_GREEN), 1):
+            curses.init_pair(pair, colour, -1)
     screen.timeout(100)
     while not tui.done:
         try:
