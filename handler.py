@@ -4092,8 +4092,7 @@ class Chat(Conversation):
             elif streamed:
                 pass
             elif terminal:   # the text the agent said, if any
-                out._text(None, reply_text(task) if task else
-                          parts_text(result["message"]["parts"]))
+                out._lines(reply_text(task) if task else parts_text(result["message"]["parts"]))
             else:
                 out.reply(result)
             if task:
@@ -4297,7 +4296,7 @@ class Tui:
         """The task a key is for: the one picked on Tasks, else the session's."""
         if self.tab == "Tasks" and self.listed:
             return self.listed[min(self.task_pick, len(self.listed) - 1)]["id"]
-        return target_task(self.conv().session(), None, "one")
+        return target_task(self.conv().session(), None)
 
     def job(self, work, *args, aside=False):
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
@@ -4386,8 +4385,8 @@ class Tui:
         into directory as --save-artifacts does, if given."""
         task = self.conv().client.get_task(self.task_id())
         for artifact in task.get("artifacts") or []:
-            pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]")
-            pane.line(parts_text(artifact.get("parts")))
+            pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]\n"
+                      f"{parts_text(artifact.get('parts'))}")
         if not task.get("artifacts"):
             pane.line(f"Task {task['id']} has no artifacts")
         save_artifacts(task, _Options(save_artifacts=directory), pane)
@@ -4574,7 +4573,8 @@ def tui_draw(screen, tui, curses):
         except curses.error:   # beyond the screen, or its last cell
             pass
     x = y = 0
-    current = tui.chat and normalise_url(tui.chat.url)
+    chat = tui.chat
+    current = chat and normalise_url(chat.url)
     for i, (target, url) in enumerate(tui.agent_rows()):   # each with its task's last state
         label = f"{'*' if normalise_url(url) == current else ' '}{target} "
         state = f"{tui.store.get(url).task_state or '-'} "
@@ -4598,13 +4598,13 @@ def tui_draw(screen, tui, curses):
     start = max(0, len(source) - height - tui.scroll)
     lines = [(n, part) for n, line in enumerate(source[start:], start)
              for part in textwrap.wrap(line, max(1, w - left)) or [""]]
-    tui.scroll = min(tui.scroll, max(0, len(lines) - height))
-    for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
+    over = max(0, len(lines) - height)   # the lines above the pane at the end
+    tui.scroll = min(tui.scroll, over)
+    for y, (n, line) in enumerate(lines[over - tui.scroll:][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
         put(top + y, left, line, (mark and (curses.color_pair(mark) if tui.colour else
                                             curses.A_BOLD)) | curses.A_REVERSE * (
             tui.tab == "Tasks" and n == tui.task_pick and n < len(tui.listed)))
-    chat = tui.chat
     state = chat and tui.store.get(chat.url).task_state
     put(h - 2, 0, (f" {'|/-'[int(monotonic() * 8) % 3] if tui.busy else ' '} " + (
         f"{chat.client.card.get('name', 'Agent')} (A2A {chat.client.version})"
