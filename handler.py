@@ -4633,9 +4633,8 @@ def tui_loop(screen, tui):
     if tui.colour:
         curses.start_color()
         curses.use_default_colors()
-        for pair, colour in enumerate((curses.COLOR_CYAN, curses.COLOR_RED, curses.COLOR_YELLOW,
-                                       curses.COLOR_GREEN), 1):
-            curses.init_pair(pair, colour, -1)
+        for pair, colour in enumerate(("CYAN", "RED", "YELLOW", "GREEN"), 1):
+            curses.init_pair(pair, getattr(curses, "COLOR_" + colour), -1)
     screen.timeout(100)
     while not tui.done:
         try:
