@@ -4639,7 +4639,7 @@ def tui_loop(screen, tui):
     while not tui.done:
         try:
             # the size, each time: curses missed a resize now and then under load (no KEY_RESIZE)
-            size = os.get_terminal_size(sys.__stdout__.fileno())
+            size = os.get_terminal_size()   # (of stdout, fd 1)
             if (size.lines, size.columns) != screen.getmaxyx():
                 curses.resizeterm(size.lines, size.columns)
             tui_draw(screen, tui, curses)
