@@ -4242,6 +4242,14 @@ TUI_COMMANDS = {"q": "leave", "?": "keys", "a": "add", "n": "new", "c": "cancel"
 TUI_MARKS = {"you> ": 1, "Error:": 2, "warning:": 3, "note:": 4}
 
 
+def _daemon(target, *args):
+    """target(*args) on a daemon thread of its own, started."""
+    import threading
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
 def _pane():
     """An Output that writes into a text buffer: a pane's content (sanitised as it is written)."""
     import io
@@ -4262,7 +4270,6 @@ class Tui:
 
     def __init__(self, args):
         import queue
-        import threading
         self.args = args
         panes = self.panes = {name: _pane() for name in TUI_TABS + ("?",)}
         panes["?"].line(TUI_HELP)
@@ -4273,7 +4280,7 @@ class Tui:
                       .agents.items()}
         self.added = []   # (open() sets tasks: the agent's of this session, by id)
         self.jobs = queue.Queue()
-        threading.Thread(target=self._work, daemon=True).start()
+        _daemon(self._work)
 
     # -- state
     def agent_rows(self):
@@ -4301,10 +4308,9 @@ class Tui:
     def job(self, work, *args, aside=False):
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
         if aside:
-            import threading
-            thread = threading.Thread(target=self._run, args=(work, args), daemon=True)
-            self.threads = [t for t in self.threads if t.is_alive()] + [thread]
-            return thread.start()
+            self.threads = [t for t in self.threads if t.is_alive()] + [
+                _daemon(self._run, work, args)]
+            return
         if self.busy:
             self.status = "busy: wait for the agent, or Ctrl-C"
             return
@@ -4410,10 +4416,9 @@ class Tui:
         """Start the webhook receiver (once), and register it for the task."""
         pane = self.panes["Push"]
         if not self.receiver:
-            import threading
             self.receiver = make_push_server("127.0.0.1", _number(int, 0, 65535)(
                 port.strip() or "0", "the port"), None, pane.notification, pane.warn)
-            threading.Thread(target=self.receiver.serve_forever, args=(0.2,), daemon=True).start()
+            _daemon(self.receiver.serve_forever, 0.2)
             pane.line("Receiving push notifications on http://127.0.0.1:%d/"
                       % self.receiver.server_address[1])
         show, *shown = push_operation(self.conv().client, "set", self.task_id(), config={
@@ -4434,7 +4439,7 @@ class Tui:
             if not (name or self.text or self.prompt) and (
                     self.tab != "Chat" or not self.chat or k in "q?1234567"):
                 if k in "1234567":
-                    return self.show(TUI_TABS[int(k) - 1])
+                    return self.show(TUI_TABS["1234567".index(k)])
                 name = TUI_COMMANDS.get(k)
             if name:
                 getattr(self, name)()
