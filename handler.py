@@ -4573,9 +4573,8 @@ def tui_draw(screen, tui, curses):
 
     def put(y, x, text, attr=0):
         try:
-            screen.addnstr(y, x, visible(text.replace("\t", " ").replace("\n", " ")),
-                           max(0, w - x), attr)
-        except curses.error:   # beyond the screen, or its last cell
+            screen.addnstr(y, x, visible(text.replace("\t", " ").replace("\n", " ")), w - x, attr)
+        except curses.error:   # beyond the screen (x >= w too), or its last cell
             pass
     x = y = 0
     chat = tui.chat
