@@ -4088,8 +4088,7 @@ class Chat(Conversation):
             elif streamed:
                 pass
             elif terminal:   # the text the agent said, if any
-                out._text(None, reply_text(task) if task else
-                          parts_text(result["message"]["parts"]))
+                out._lines(reply_text(task) if task else parts_text(result["message"]["parts"]))
             else:
                 out.reply(result)
             if task:
@@ -4153,9 +4152,7 @@ class Chat(Conversation):
             if name == "/task":
                 return out.task_ids(task)
             if name == "/save":
-                import types
-                return save_artifacts(task, types.SimpleNamespace(save_artifacts=rest,
-                                                                  force=False), out)
+                return save_artifacts(task, _Options(save_artifacts=rest), out)
             tasks = [task]
             if client.v1 and session.context_id:   # the conversation's tasks, oldest first
                 tasks = client.list_tasks(contextId=session.context_id,
@@ -4241,6 +4238,14 @@ TUI_COMMANDS = {"q": "leave", "?": "keys", "a": "add", "n": "new", "c": "cancel"
 TUI_MARKS = {"you> ": 1, "Error:": 2, "warning:": 3, "note:": 4}
 
 
+def _daemon(target, *args):
+    """target(*args) on a daemon thread of its own, started."""
+    import threading
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
 def _pane():
     """An Output that writes into a text buffer: a pane's content (sanitised as it is written)."""
     import io
@@ -4252,27 +4257,26 @@ class Tui:
     """What the TUI shows and what its keys do. args are tui's options (for each agent opened,
     with its URL); every pane is an Output writing into a buffer; the Logs pane also gets the
     warnings and every request and response, as --debug shows them."""
+    tab, text, status = "Chat", "", ""   # (the state that starts so)
+    scroll = pick = task_pick = 0
+    height = 20   # the pane's, as last drawn (a page)
+    chat = prompt = receiver = None
+    busy = lines = done = colour = False
+    listed = threads = ()   # the tasks listed, the threads of jobs aside (replaced, not changed)
 
     def __init__(self, args):
         import queue
-        import threading
-        self.args, self.panes = args, {name: _pane() for name in TUI_TABS + ("?",)}
-        self.panes["?"].line(TUI_HELP)
-        self.panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists "
-                                "the keys")
-        logs = self.panes["Logs"]
+        self.args = args
+        panes = self.panes = {name: _pane() for name in TUI_TABS + ("?",)}
+        panes["?"].line(TUI_HELP)
+        panes["Chat"].line("No agent yet: press a to add one (its URL or @NAME); ? lists the keys")
+        logs = panes["Logs"]
         self.store = open_store(logs)
         self.named = {"@" + n: a["url"] for n, a in AgentStore(warn=logs.warn).load()
                       .agents.items()}
-        self.added, self.tasks, self.listed = [], {}, []   # (tasks: this session's, listed)
-        self.threads = []   # those of the jobs aside
-        self.tab, self.text, self.status = "Chat", "", ""
-        self.scroll = self.pick = self.task_pick = 0
-        self.height = 20   # the pane's, as last drawn (a page)
-        self.chat = self.prompt = self.receiver = None
-        self.busy = self.lines = self.done = self.colour = False
+        self.added = []   # (open() sets tasks: the agent's of this session, by id)
         self.jobs = queue.Queue()
-        threading.Thread(target=self._work, daemon=True).start()
+        _daemon(self._work)
 
     # -- state
     def agent_rows(self):
@@ -4295,15 +4299,14 @@ class Tui:
         """The task a key is for: the one picked on Tasks, else the session's."""
         if self.tab == "Tasks" and self.listed:
             return self.listed[min(self.task_pick, len(self.listed) - 1)]["id"]
-        return target_task(self.conv().session(), None, "one")
+        return target_task(self.conv().session(), None)
 
     def job(self, work, *args, aside=False):
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""
         if aside:
-            import threading
-            self.threads = [t for t in self.threads if t.is_alive()] + [threading.Thread(
-                target=self._run, args=(work, args), daemon=True)]
-            return self.threads[-1].start()
+            self.threads = [t for t in self.threads if t.is_alive()] + [
+                _daemon(self._run, work, args)]
+            return
         if self.busy:
             self.status = "busy: wait for the agent, or Ctrl-C"
             return
@@ -4311,11 +4314,9 @@ class Tui:
         self.jobs.put((work, args))
 
     def _work(self):
-        while True:
-            work, args = self.jobs.get()
-            self._run(work, args)
+        while True:   # (nothing joins the queue)
+            self._run(*self.jobs.get())
             self.busy = False
-            self.jobs.task_done()
 
     def _run(self, work, args):
         try:
@@ -4335,40 +4336,41 @@ class Tui:
         send does (new: start a new one); the conversation so far from the agent."""
         args, logs = _Options(self.args, url=target, debug=True), self.panes["Logs"]
         url = require_url(args, logs)
-        client = make_client(args, logs, self.store, cached=False).connect()
-        chat = Chat(client, self.store, url, _pane(), args.timeout, new)
-        out = chat.out   # its errors on the status line too
-        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))
-        context = chat.session().context_id
-        chat.out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
-            f"continuing the conversation {context}" if context and not new else
-            "a new conversation"))
-        if context and not new:
+        client, out = make_client(args, logs, self.store, cached=False).connect(), _pane()
+        chat = Chat(client, self.store, url, out, args.timeout, new)
+        out.error = lambda exc: (self.fail(exc), Output.error(out, exc))   # on the status line too
+        context = not new and chat.session().context_id
+        out.line(f"{client.card.get('name', 'Agent')} at {url}: " + (
+            f"continuing the conversation {context}" if context else "a new conversation"))
+        if context:
             chat.command("/history")
-        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, chat.out, {}, target
+        self.chat, self.panes["Chat"], self.tasks, chat.target = chat, out, {}, target
         self.added += [target] * (target not in self.added)
-        self._card()
+        self._fill("Card")
 
     def _turn(self, text):
         chat = self.conv()
         chat.out.line("you> " + text)
-        if text[:1] == "/":
-            self.done = chat.command(text) == "quit"
-        else:
-            chat.turn(text)
+        if (chat.command if text[:1] == "/" else chat.turn)(text) == "quit":
+            self.done = True
         if chat.task:
             self.tasks[chat.task["id"]] = chat.task
 
-    def _card(self):
-        client, pane = self.conv().client, _pane()
+    def _fill(self, tab, *args):
+        """A pane made afresh by _tab(pane, *args): Card, Tasks, Artifacts or Auth."""
+        pane = _pane()
+        getattr(self, "_" + tab.lower())(pane, *args)
+        self.panes[tab] = pane
+
+    def _card(self, pane):
+        client = self.conv().client
         pane.card(client.card, client)
         pane.line()
         pane.validation(client.url, *validate_card(client.card))
-        self.panes["Card"] = pane
 
-    def _tasks(self, shown=None):
+    def _tasks(self, pane, shown=None):
         """ListTasks (agents without it: this session's tasks), and the task shown, if any."""
-        chat, pane = self.conv(), _pane()
+        chat = self.conv()
         try:
             result = chat.client.list_tasks()
         except HandlerError:
@@ -4379,26 +4381,22 @@ class Tui:
             chat.remember_task(shown)
             pane.line()
             show_task(pane, shown)
-        self.panes["Tasks"] = pane
 
-    def _artifacts(self, directory=None):
+    def _artifacts(self, pane, directory=None):
         """The task's artifacts: text in full, a file or data part on a line of its own; saved
         into directory as --save-artifacts does, if given."""
-        chat, pane = self.conv(), _pane()
-        task = chat.client.get_task(self.task_id())
+        task = self.conv().client.get_task(self.task_id())
         for artifact in task.get("artifacts") or []:
-            pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]")
-            pane.line(parts_text(artifact.get("parts")))
+            pane.line(f"[{artifact.get('name') or artifact.get('artifactId')}]\n"
+                      f"{parts_text(artifact.get('parts'))}")
         if not task.get("artifacts"):
             pane.line(f"Task {task['id']} has no artifacts")
         save_artifacts(task, _Options(save_artifacts=directory), pane)
-        self.panes["Artifacts"] = pane
 
-    def _auth(self):
-        session, pane = self.conv().session(), _pane()
+    def _auth(self, pane):
+        session = self.conv().session()
         pane.credentials([session] if session.credentials or session.client_cert else [])
         pane.line("b: set a bearer token, k: an API key (header X-API-Key), x: clear them")
-        self.panes["Auth"] = pane
 
     def _credentials(self, kind, value=""):
         """Store credentials of kind for the agent (none: clear them), then connect again."""
@@ -4408,16 +4406,15 @@ class Tui:
         else:
             self.store.clear_credentials(chat.url)
         self.open(chat.target)
-        self._auth()
+        self._fill("Auth")
 
     def _receive(self, port):
         """Start the webhook receiver (once), and register it for the task."""
         pane = self.panes["Push"]
         if not self.receiver:
-            import threading
             self.receiver = make_push_server("127.0.0.1", _number(int, 0, 65535)(
                 port.strip() or "0", "the port"), None, pane.notification, pane.warn)
-            threading.Thread(target=self.receiver.serve_forever, args=(0.2,), daemon=True).start()
+            _daemon(self.receiver.serve_forever, 0.2)
             pane.line("Receiving push notifications on http://127.0.0.1:%d/"
                       % self.receiver.server_address[1])
         show, *shown = push_operation(self.conv().client, "set", self.task_id(), config={
@@ -4438,7 +4435,7 @@ class Tui:
             if not (name or self.text or self.prompt) and (
                     self.tab != "Chat" or not self.chat or k in "q?1234567"):
                 if k in "1234567":
-                    return self.show(TUI_TABS[int(k) - 1])
+                    return self.show(TUI_TABS["1234567".index(k)])
                 name = TUI_COMMANDS.get(k)
             if name:
                 getattr(self, name)()
@@ -4448,16 +4445,15 @@ class Tui:
             self.fail(exc)
         return self.done
 
-    def ask(self, label, then, secret=False):
-        """Ask for a line on the input line (a secret is not shown), for then(answer)."""
-        self.prompt, self.text = (label, secret, then), ""
+    def ask(self, label, *job, secret=False, aside=False):
+        """Ask for a line on the input line (a secret is not shown), then job(*job, answer)."""
+        self.prompt, self.text = (label, secret, job, aside), ""
 
     def show(self, tab):
         """Switch to a tab, its content fetched afresh (Card, Tasks, Artifacts, Auth)."""
         self.tab, self.scroll = tab, 0
-        refresh = getattr(self, "_" + tab.lower(), None)
-        if refresh and self.chat:
-            self.job(refresh, aside=True)
+        if self.chat and hasattr(self, "_" + tab.lower()):
+            self.job(self._fill, tab, aside=True)
 
     def next_tab(self, step=1):
         self.show(TUI_TABS[(TUI_TABS.index(self.tab) + step if self.tab in TUI_TABS else 0)
@@ -4503,7 +4499,7 @@ class Tui:
         rows, prompt, text = self.agent_rows(), self.prompt, self.text
         if prompt:
             self.prompt, self.text = None, ""
-            return prompt[2](text)
+            return self.job(*prompt[2], text, aside=prompt[3])
         if self.lines:
             self.text += "\n"
         elif text.strip():
@@ -4511,7 +4507,7 @@ class Tui:
             self.text = text * self.busy   # (kept when it cannot be sent yet)
             self.job(self._turn, text)
         elif self.tab == "Tasks":
-            self.job(self._tasks, self.conv().client.get_task(self.task_id()))
+            self.job(self._fill, "Tasks", self.conv().client.get_task(self.task_id()))
         elif rows and not (self.chat and normalise_url(rows[self.pick][1]) == normalise_url(
                 self.chat.url)):
             self.show("Chat")
@@ -4530,7 +4526,7 @@ class Tui:
         self.show("?")
 
     def add(self):
-        self.ask("agent URL or @NAME: ", lambda target: self.job(self.open, target.strip()))
+        self.ask("agent URL or @NAME: ", lambda target: self.open(target.strip()))
 
     def new(self):
         chat = self.conv()
@@ -4547,15 +4543,13 @@ class Tui:
                                       ids=False))
 
     def save(self):
-        self.ask("save the artifacts into directory: ", lambda d: self.job(self._artifacts, d))
+        self.ask("save the artifacts into directory: ", self._fill, "Artifacts")
 
     def bearer(self):
-        self.ask("bearer token (not shown): ", lambda v: self.job(self._credentials, "bearer", v),
-                 True)
+        self.ask("bearer token (not shown): ", self._credentials, "bearer", secret=True)
 
     def api_key(self):
-        self.ask("API key (not shown): ", lambda v: self.job(self._credentials, "api_key", v),
-                 True)
+        self.ask("API key (not shown): ", self._credentials, "api_key", secret=True)
 
     def clear_auth(self):
         self.job(self._credentials, None)
@@ -4563,8 +4557,7 @@ class Tui:
     def push(self):
         self.conv()
         self.show("Push")
-        self.ask("webhook receiver port (empty: any free one): ",
-                 lambda port: self.job(self._receive, port, aside=True))
+        self.ask("webhook receiver port (empty: any free one): ", self._receive, aside=True)
 
 
 def tui_draw(screen, tui, curses):
@@ -4572,51 +4565,53 @@ def tui_draw(screen, tui, curses):
     pane, the status line and the input line. Every text is sanitised as it is put."""
     h, w = screen.getmaxyx()
     screen.erase()
-    left, bold = 24 * (w >= 100), curses.A_BOLD
+    left = 24 * (w >= 100)
 
     def put(y, x, text, attr=0):
         try:
-            screen.addnstr(y, x, visible(text.replace("\t", " ").replace("\n", " ")),
-                           max(0, w - x), attr)
-        except curses.error:   # beyond the screen, or its last cell
+            screen.addnstr(y, x, visible(text.replace("\t", " ").replace("\n", " ")), w - x, attr)
+        except curses.error:   # beyond the screen (x >= w too), or its last cell
             pass
     x = y = 0
-    current = tui.chat and normalise_url(tui.chat.url)
+    chat = tui.chat
+    current = chat and normalise_url(chat.url)
     for i, (target, url) in enumerate(tui.agent_rows()):   # each with its task's last state
         label = f"{'*' if normalise_url(url) == current else ' '}{target} "
         state = f"{tui.store.get(url).task_state or '-'} "
+        attr = curses.A_REVERSE * (i == tui.pick)
         if left:   # (its state on a line of its own)
-            put(y + 2, 2, state[:left - 3])
-            y, label, state = y + 2, label[:left - 1], ""
-        put(y - bool(left), x, label, curses.A_REVERSE * (i == tui.pick))
-        put(y, x + len(label), state)
-        x += len(label + state) * (not left)
+            y += 2
+            put(y - 1, 0, label[:left - 1], attr)
+            put(y, 2, state[:left - 3])
+        else:
+            put(0, x, label, attr)
+            put(0, x + len(label), state)
+            x += len(label + state)
     top = 2 - bool(left)
     x = left
     for i, tab in enumerate(TUI_TABS, 1):
         put(top - 1, x, f" {i} {tab} ", curses.A_REVERSE * (tab == tui.tab))
         x += len(tab) + 4
     tui.height = height = max(1, h - top - 2)
-    width = max(1, w - left)
     import textwrap
     source = tui.lines_of(tui.tab)   # (only the last lines that can show are wrapped)
     start = max(0, len(source) - height - tui.scroll)
     lines = [(n, part) for n, line in enumerate(source[start:], start)
-             for part in textwrap.wrap(line, width) or [""]]
-    tui.scroll = min(tui.scroll, max(0, len(lines) - height))
-    for y, (n, line) in enumerate(lines[max(0, len(lines) - height - tui.scroll):][:height]):
+             for part in textwrap.wrap(line, max(1, w - left)) or [""]]
+    over = max(0, len(lines) - height)   # the lines above the pane at the end
+    tui.scroll = min(tui.scroll, over)
+    for y, (n, line) in enumerate(lines[over - tui.scroll:][:height]):
         mark = next((v for k, v in TUI_MARKS.items() if line.startswith(k)), 0)
-        put(top + y, left, line, (curses.color_pair(mark) if tui.colour else bold) * bool(mark)
-            | curses.A_REVERSE * (tui.tab == "Tasks" and n == tui.task_pick and
-                                  n < len(tui.listed)))
-    chat = tui.chat
+        put(top + y, left, line, (mark and (curses.color_pair(mark) if tui.colour else
+                                            curses.A_BOLD)) | curses.A_REVERSE * (
+            tui.tab == "Tasks" and n == tui.task_pick and n < len(tui.listed)))
     state = chat and tui.store.get(chat.url).task_state
-    put(h - 2, 0, (f" {'|/-'[int(time.monotonic() * 8) % 3] if tui.busy else ' '} " + (
+    put(h - 2, 0, (f" {'|/-'[int(monotonic() * 8) % 3] if tui.busy else ' '} " + (
         f"{chat.client.card.get('name', 'Agent')} (A2A {chat.client.version})"
         + (f", task {state}" if state else "") if chat else "no agent") + " | "
         + (tui.status or ("compose: Enter adds a line, Ctrl-E sends" if tui.lines else
                           "? keys, q leaves"))).ljust(w), curses.A_REVERSE)
-    label, secret, _ = tui.prompt or ("> ", False, None)
+    label, secret, *_ = tui.prompt or ("> ", False)
     typed = "" if secret else tui.text.split("\n")[-1]
     put(h - 1, 0, label + typed[-(w - len(label) - 1):])
     try:
@@ -4644,7 +4639,7 @@ def tui_loop(screen, tui):
     while not tui.done:
         try:
             # the size, each time: curses missed a resize now and then under load (no KEY_RESIZE)
-            size = os.get_terminal_size(sys.__stdout__.fileno())
+            size = os.get_terminal_size()   # (of stdout, fd 1)
             if (size.lines, size.columns) != screen.getmaxyx():
                 curses.resizeterm(size.lines, size.columns)
             tui_draw(screen, tui, curses)
