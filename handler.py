@@ -4296,10 +4296,12 @@ class Tui:
         return self.chat
 
     def task_id(self):
-        """The task a key is for: the one picked on Tasks, else the session's."""
+        """The task a key is for: the one picked on Tasks, else the reply's (known before its
+        session is saved), else the session's."""
         if self.tab == "Tasks" and self.listed:
             return self.listed[min(self.task_pick, len(self.listed) - 1)]["id"]
-        return target_task(self.conv().session(), None)
+        chat = self.conv()
+        return target_task(chat.session(), chat.task and chat.task.get("id"))
 
     def job(self, work, *args, aside=False):
         """work(*args) on the worker thread, one job at a time (aside: on a thread of its own)."""

@@ -8889,13 +8889,14 @@ class _TuiState:
             time.sleep(0.02)
 
     def held_reply(self, tui, text):
-        """Send text (a slow one) and wait until its task is known and its first chunk held."""
+        """Send text (a slow one) and wait until its task is known (and saved in the session,
+        which the keys for the task read) and its first chunk held."""
         gate = self.gate(self.server)
         for k in text + "\n":
             tui.key(k)
         self.assertTrue(gate.held(1))
         deadline = time.monotonic() + 10
-        while not tui.chat.task:
+        while not (tui.chat.task and tui.chat.session().task_id == tui.chat.task["id"]):
             self.assertLess(time.monotonic(), deadline, "no task")
             time.sleep(0.01)
         return gate
@@ -8959,6 +8960,26 @@ class _TuiState:
         tui.key("c")   # the task picked: it has ended
         self.settle(tui)
         self.assertIn("warning: could not cancel task %s" % first, self.pane(tui, "Chat"))
+
+    def test_the_keys_for_the_task_act_on_the_reply_before_its_session_is_saved(self):
+        tui = self.tui()
+        gate = self.gate(self.server)
+        with mock.patch.object(handler.Conversation, "remember"):   # no save yet, however long
+            for k in "slow one two\n":
+                tui.key(k)
+            self.assertTrue(gate.held(1))
+            deadline = time.monotonic() + 10
+            while not tui.chat.task:
+                self.assertLess(time.monotonic(), deadline, "no task")
+                time.sleep(0.01)
+            self.assertIsNone(tui.chat.session().task_id)
+            tui.key("5")   # (letters act outside Chat)
+            tui.key("c")
+            self.settle(tui)
+        task_id = tui.chat.task["id"]
+        self.assertEqual(self.server.agent.tasks[task_id]["status"]["state"],
+                         "TASK_STATE_CANCELED")
+        self.assertIn("canceled task %s" % task_id, self.pane(tui, "Chat"))
 
     def test_ctrl_c_during_a_reply_cancels_its_task_and_at_rest_leaves(self):
         tui = self.tui()
