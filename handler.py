@@ -4682,14 +4682,13 @@ def require_url(args, out, needed=True):
     bare = re.fullmatch(r"(\[::1]|localhost|127\.[\d.]+|([\w.-]+|\[[\w:]+])):\d+(/\S*)?", url)
     if bare:
         url = ("https://" if bare[2] else "http://") + url
-    if not (url or needed):
-        return None
-    if not url:
+    if url:
+        normalise_url(url)   # fails early, with a clear line, on a URL that is not one
+        return url
+    if needed:   # else None
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
                           "--url http://127.0.0.1:8000")
-    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
-    return url
 
 
 def read_secret(value, what):
@@ -4772,7 +4771,7 @@ def _media_type(name, given):
     return given or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def file_part(path, media_type=None):
+def file_part(path, media_type):
     import base64
     try:
         size = os.path.getsize(path)
@@ -4789,7 +4788,7 @@ def file_part(path, media_type=None):
             "mediaType": _media_type(name, media_type)}
 
 
-def url_part(url, media_type=None):
+def url_part(url, media_type):
     from urllib.parse import urlsplit
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
@@ -4799,7 +4798,7 @@ def url_part(url, media_type=None):
     return {**part, "filename": name} if name else part
 
 
-def data_part(value, media_type=None):
+def data_part(value, media_type):
     """--data JSON, @path (a file) or - (stdin)."""
     try:
         if value == "-":
@@ -5225,29 +5224,29 @@ def cmd_session_prune(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args, out))
-    header, token_url = args.header_name, args.oauth2_token_url
     creds = cert = shown = None
     said = []
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
         kind = "bearer token"
     elif args.api_key is not None:
-        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), header)
-        kind = f"API key (header {header or 'X-API-Key'})"
-    elif token_url:
-        check_token_url(token_url)
+        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
+                                args.header_name)
+        kind = f"API key (header {args.header_name or 'X-API-Key'})"
+    elif args.oauth2_token_url:
+        check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
-            "token_url": token_url, "client_id": args.client_id,
+            "token_url": args.oauth2_token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"),
             "scopes": args.scope or []})
-        kind = f"OAuth2 client {args.client_id} at {token_url}"
+        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if creds:
         shown = creds.value and mask_secret(creds.value) or None
         said = [f"{kind} for {url}" + (f": {shown}" if shown else "")]
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert),
                 "key": os.path.abspath(args.key) if args.key else None}
-        Transport(cert=cert["cert"], key=cert["key"]).tls()
+        Transport(**cert).tls()
         said.append(f"client certificate {cert['cert']} for {url}")
     open_store(out).update(url, credentials=creds, client_cert=cert)
     out.done("Stored " + "; ".join(said), {
@@ -5495,7 +5494,7 @@ def cmd_agent_check(args, out):
     """agent check: the probes of CHECKS (or those --probe names) against --url, each with a
     client of its own and no session: a line each (PASS, FAIL or SKIP, why, the rule), then a
     summary; exit 1 when one failed. An answer a probe cannot read fails it."""
-    rows = []
+    rows, counts = [], dict.fromkeys(("PASS", "FAIL", "SKIP"), 0)
     for name, rules, need, probe in CHECKS:
         if name in (args.probe or [name]):
             row = {"name": name, "status": "FAIL", "reason": "", "rule": rules[0]}
@@ -5508,8 +5507,7 @@ def cmd_agent_check(args, out):
             except Exception as exc:
                 row["reason"] = getattr(exc, "message", f"a bad answer ({exc!r})")
             rows.append(row)
-    statuses = [r["status"] for r in rows]
-    counts = {k: statuses.count(k) for k in ("PASS", "FAIL", "SKIP")}
+            counts[row["status"]] += 1
     if args.junit:   # a testcase a probe, failed or skipped with why
         import xml.etree.ElementTree as ET
         suite = ET.Element("testsuite", name="handler agent check", tests=str(len(rows)),
@@ -5557,8 +5555,8 @@ def cmd_chat(args, out):
     url = require_url(args, out)
     store = open_store(out)
     interactive = _is_tty(sys.stdin)
-    client = make_client(args, out, store, cached=False)   # the whole card
-    chat = Chat(client.connect(), store, url, out, args.timeout, args.new, interactive)
+    chat = Chat(make_client(args, out, store, cached=False).connect(),   # the whole card
+                store, url, out, args.timeout, args.new, interactive)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
         return chat.run(lambda: sys.stdin.readline() or None)
