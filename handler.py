@@ -4857,12 +4857,12 @@ def make_transport(args, out, session=None):
                    cert == stored.get("cert") and stored.get("key"))
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
     transport = Transport(args.timeout, out.debug if args.debug else None, retries,
                      parse_size(_setting(args, "max_response", "HANDLER_MAX_RESPONSE",
                                          default=MAX_BODY)),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
-                     str(insecure).lower() in ("1", "true", "yes"), out.warn,
+                     str(_setting(args, "insecure", "HANDLER_INSECURE", default=False)).lower()
+                     in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
     transport.secrets.update(args.agent_headers or ())
     return transport
@@ -5207,10 +5207,10 @@ def _said(removed):
 def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(require_url(args, out))
     removed = open_store(out).clear(url, args.keep_credentials)
-    text = ("Cleared session for " if url else "Cleared all sessions: ") + _said(removed) \
-        if removed else (f"No session stored for {url}" if url else "No sessions stored") \
-        + "; nothing cleared"
-    out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
+    out.done(("Cleared session for " if url else "Cleared all sessions: ") + _said(removed)
+             if removed else (f"No session stored for {url}" if url else "No sessions stored")
+             + "; nothing cleared",
+             {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
 def cmd_session_prune(args, out):
@@ -5295,9 +5295,9 @@ def cmd_config_show(args, out):
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args, out))
     removed = open_store(out).clear_credentials(url)
-    text = f"Cleared {' and '.join(removed)} for {url}" if removed else \
-        f"No credentials stored for {url}; nothing cleared"
-    out.done(text, {"cleared": url, "removed": removed})
+    out.done(f"Cleared {' and '.join(removed)} for {url}" if removed else
+             f"No credentials stored for {url}; nothing cleared",
+             {"cleared": url, "removed": removed})
 
 
 def agent_name(text):
@@ -5532,17 +5532,18 @@ def listen(args, out, banner, make, token, *more):
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
     host, port = server.server_address[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    return serve(server, out, banner.format(url=url), args.host, token)
+    return serve(server, out, banner.format(url=f"http://{f'[{host}]' if ':' in host else host}"
+                                                f":{port}"), args.host, token)
 
 
 def cmd_server_agent(args, out):
-    token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
     return listen(args, out, f"Handler echo agent on {{url}} (A2A {' and '.join(versions)}, "
                   f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {{url}} "hello"',
-                  make_agent_server, token, log, EchoAgent(versions, log=log))
+                  make_agent_server,
+                  args.bearer_token and read_secret(args.bearer_token, "--bearer-token"), log,
+                  EchoAgent(versions, log=log))
 
 
 def cmd_server_push(args, out):
@@ -5599,9 +5600,9 @@ def cmd_tui(args, out):
 
 
 def cmd_mcp(args, out):
-    log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
-    return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
-        sys.stdin.buffer, sys.stdout)
+    return McpServer(args.timeout, args.debug and (lambda line: out._stderr("mcp:", "2", line)),
+                     out.warn, lambda: make_transport(args, out)).serve(sys.stdin.buffer,
+                                                                         sys.stdout)
 
 
 # The completion scripts: one function each that finds the command typed so far, then offers what
@@ -5710,8 +5711,8 @@ def cmd_completion(args, out):
         for session in open_store(out).list_all():
             out.line(session.agent_url)
     else:
-        data = "\n".join(dict.fromkeys(completion_lines(build_parser())))
-        out.line(COMPLETION[args.shell].replace("@DATA@", data).replace("@PROG@", PROG))
+        out.line(COMPLETION[args.shell].replace("@DATA@", "\n".join(dict.fromkeys(
+            completion_lines(build_parser())))).replace("@PROG@", PROG))
 
 
 def _number(kind, low, high=None):
@@ -5733,7 +5734,8 @@ def _number(kind, low, high=None):
 
 # The options of every command, as data, each as its --help line says it: "FLAGS=METAVAR  help"
 # (two spaces before the help), alone or in a tuple with its argparse keywords. Without =METAVAR,
-# argparse's own metavar, or with no keywords either, a flag (store_true).
+# argparse's own metavar, or with no keywords either, a flag (store_true); "repeatable" in its
+# help: action append, unless the keywords say otherwise.
 _GLOBALS = (
     ("-o --output  text for people (default), json for scripts (JSON Lines when streaming), "
      "reply: only the agent's reply on stdout (ids and state on stderr)",
@@ -5743,7 +5745,7 @@ _GLOBALS = (
     "--debug  log every request and response on stderr (credentials redacted)",
     "-q --quiet  no notes or progress on stderr",
     ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
-     "order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+     "order; $HANDLER_TRANSPORT)", {"choices": ("jsonrpc", "http+json")}),
     "--ca-file=PATH  trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)",
     "--cert=PATH  a client certificate for mutual TLS ($HANDLER_CERT)",
     "--key=PATH  its private key, readable by you only ($HANDLER_KEY)",
@@ -5759,7 +5761,7 @@ _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
     "--api-key=K  an API key for this call only",
     "--api-key-header=NAME  the API key's header (default X-API-Key)",
-    ("-H --header='Name: Value'  an extra HTTP header (repeatable)", {"action": "append"}))
+    "-H --header='Name: Value'  an extra HTTP header (repeatable)")
 _TASK = _AGENT + (("task_id=ID  the task (default: the session's)", {"nargs": "?"}),)
 _SAVE = ("--save-artifacts=DIR  write the task's artifacts into DIR",
          "--force  with --save-artifacts: overwrite files")
@@ -5835,10 +5837,10 @@ COMMANDS = {
             "--oauth2-token-url=URL  OAuth2 client credentials: the token endpoint",
             "--client-id=ID  OAuth2: the client id",
             "--client-secret=S  OAuth2: the client secret ('-': stdin)",
-            ("--scope=S  OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+            "--scope=S  OAuth2: a scope to ask for (repeatable)")),
         "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
             _URL_OPTION, "--client-id=ID  the OAuth2 client id (remembered)",
-            ("--scope=S  a scope to ask for (repeatable)", {"action": "append"}))),
+            "--scope=S  a scope to ask for (repeatable)")),
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
@@ -5846,8 +5848,8 @@ COMMANDS = {
         "add": (cmd_agent, "store an agent's URL, --transport and headers as NAME", (
             "name=NAME  letters, digits, '.', '_' and '-' (64 at most)",
             "url=URL  the agent's base URL",
-            ("-H --header='Name: Value'  a header to send it (repeatable; for credentials "
-             "prefer auth set --url @NAME)", {"action": "append"}))),
+            "-H --header='Name: Value'  a header to send it (repeatable; for credentials "
+            "prefer auth set --url @NAME)")),
         "list": (cmd_agent_list, "list the named agents", ()),
         "show": (cmd_agent_list, "show a named agent (header values masked)", ("name=NAME",)),
         "rename": (cmd_agent, "rename an agent (its session stays)",
@@ -5856,7 +5858,7 @@ COMMANDS = {
         "check": (cmd_agent_check, "check an agent against the A2A spec: a smoke conformance "
                   "pass, a probe a rule", _AGENT + (
                       ("--probe=NAME  run only this probe (repeatable)",
-                       {"action": "append", "choices": [c[0] for c in CHECKS]}),
+                       {"choices": [c[0] for c in CHECKS]}),
                       "--junit=FILE  also write the results as JUnit XML, for CI")),}),
     "config": ("the settings Handler uses", {
         "show": (cmd_config_show, "show every setting and where it came from (secrets masked)",
@@ -6011,6 +6013,8 @@ def _option(spec):
     head, _, help_text = line.partition("  ")
     flags, _, metavar = head.partition("=")
     kw = dict(*more, help=help_text)
+    if "repeatable" in help_text:
+        kw.setdefault("action", "append")
     if metavar:
         kw["metavar"] = metavar
     elif not more:
@@ -6138,8 +6142,8 @@ def build_parser(argv=None):
 
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
-    given = {*argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))}
-    return "json" if given & {"-o=json", "-ojson", "--output=json"} else "text"
+    return "json" if {"-o=json", "-ojson", "--output=json"} & {
+        *argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))} else "text"
 
 
 def main(argv=None):
