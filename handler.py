@@ -5025,8 +5025,8 @@ def save_artifacts(task, args, out):
                 except ValueError:
                     raise bad_response(f"artifact {base} holds a file that is not valid "
                                        "base64") from None
-                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
-                plan.append((safe_name(part.get("filename"), stem + ext), data))
+                plan.append((safe_name(part.get("filename"), stem + (
+                    mimetypes.guess_extension(part.get("mediaType") or "") or ".bin")), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
     # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
@@ -5107,10 +5107,10 @@ def cmd_card_validate(args, out):
     if args.file:   # else --url or $HANDLER_URL (check_options saw one)
         source = args.file
         try:
-            with open(args.file, "rb") as f:
+            with open(source, "rb") as f:
                 body = f.read()
         except OSError as exc:
-            raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
+            raise usage_error(f"cannot read --file {source}: {exc.strerror or exc}") from None
     else:
         response = make_client(args, out, open_store(out), cached=False).card_response()
         source, body = response.url, response.body
