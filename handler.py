@@ -4675,14 +4675,13 @@ def require_url(args, out, needed=True):
     bare = re.fullmatch(r"(\[::1]|localhost|127\.[\d.]+|([\w.-]+|\[[\w:]+])):\d+(/\S*)?", url)
     if bare:
         url = ("https://" if bare[2] else "http://") + url
-    if not (url or needed):
-        return None
-    if not url:
+    if url:
+        normalise_url(url)   # fails early, with a clear line, on a URL that is not one
+        return url
+    if needed:   # else None
         raise usage_error("no agent URL: give --url or set HANDLER_URL",
                           f"for example: {PROG} {args.command} {args.action} "
                           "--url http://127.0.0.1:8000")
-    normalise_url(url)   # fails early, with a clear line, on a URL that is not one
-    return url
 
 
 def read_secret(value, what):
@@ -4765,7 +4764,7 @@ def _media_type(name, given):
     return given or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def file_part(path, media_type=None):
+def file_part(path, media_type):
     import base64
     try:
         size = os.path.getsize(path)
@@ -4782,7 +4781,7 @@ def file_part(path, media_type=None):
             "mediaType": _media_type(name, media_type)}
 
 
-def url_part(url, media_type=None):
+def url_part(url, media_type):
     from urllib.parse import urlsplit
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https", "ftp", "data", "s3", "gs"):
@@ -4792,7 +4791,7 @@ def url_part(url, media_type=None):
     return {**part, "filename": name} if name else part
 
 
-def data_part(value, media_type=None):
+def data_part(value, media_type):
     """--data JSON, @path (a file) or - (stdin)."""
     try:
         if value == "-":
@@ -4851,12 +4850,12 @@ def make_transport(args, out, session=None):
                    cert == stored.get("cert") and stored.get("key"))
     if key and not cert:
         raise usage_error("--key needs --cert (the client certificate it belongs to)")
-    insecure = _setting(args, "insecure", "HANDLER_INSECURE", default=False)
     transport = Transport(args.timeout, out.debug if args.debug else None, retries,
                      parse_size(_setting(args, "max_response", "HANDLER_MAX_RESPONSE",
                                          default=MAX_BODY)),
                      _setting(args, "ca_file", "HANDLER_CA_FILE"), cert, key,
-                     str(insecure).lower() in ("1", "true", "yes"), out.warn,
+                     str(_setting(args, "insecure", "HANDLER_INSECURE", default=False)).lower()
+                     in ("1", "true", "yes"), out.warn,
                      _setting(args, "record", "HANDLER_RECORD"))
     transport.secrets.update(args.agent_headers or ())
     return transport
@@ -5019,8 +5018,8 @@ def save_artifacts(task, args, out):
                 except ValueError:
                     raise bad_response(f"artifact {base} holds a file that is not valid "
                                        "base64") from None
-                ext = mimetypes.guess_extension(part.get("mediaType") or "") or ".bin"
-                plan.append((safe_name(part.get("filename"), stem + ext), data))
+                plan.append((safe_name(part.get("filename"), stem + (
+                    mimetypes.guess_extension(part.get("mediaType") or "") or ".bin")), data))
             elif "url" in part:
                 out.note(f"artifact {base}: not downloaded: {part['url']}")
     # each file is created (O_EXCL, never through a symbolic link, so two runs never take one
@@ -5101,10 +5100,10 @@ def cmd_card_validate(args, out):
     if args.file:   # else --url or $HANDLER_URL (check_options saw one)
         source = args.file
         try:
-            with open(args.file, "rb") as f:
+            with open(source, "rb") as f:
                 body = f.read()
         except OSError as exc:
-            raise usage_error(f"cannot read --file {args.file}: {exc.strerror or exc}") from None
+            raise usage_error(f"cannot read --file {source}: {exc.strerror or exc}") from None
     else:
         response = make_client(args, out, open_store(out), cached=False).card_response()
         source, body = response.url, response.body
@@ -5201,10 +5200,10 @@ def _said(removed):
 def cmd_session_clear(args, out):
     url = None if args.all else normalise_url(require_url(args, out))
     removed = open_store(out).clear(url, args.keep_credentials)
-    text = ("Cleared session for " if url else "Cleared all sessions: ") + _said(removed) \
-        if removed else (f"No session stored for {url}" if url else "No sessions stored") \
-        + "; nothing cleared"
-    out.done(text, {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
+    out.done(("Cleared session for " if url else "Cleared all sessions: ") + _said(removed)
+             if removed else (f"No session stored for {url}" if url else "No sessions stored")
+             + "; nothing cleared",
+             {"cleared": url or "all", "removed": removed.get(url, []) if url else removed})
 
 
 def cmd_session_prune(args, out):
@@ -5218,29 +5217,29 @@ def cmd_session_prune(args, out):
 
 def cmd_auth_set(args, out):
     url = normalise_url(require_url(args, out))
-    header, token_url = args.header_name, args.oauth2_token_url
     creds = cert = shown = None
     said = []
     if args.bearer_token is not None:
         creds = AuthCredentials("bearer", read_secret(args.bearer_token, "--bearer-token"))
         kind = "bearer token"
     elif args.api_key is not None:
-        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"), header)
-        kind = f"API key (header {header or 'X-API-Key'})"
-    elif token_url:
-        check_token_url(token_url)
+        creds = AuthCredentials("api_key", read_secret(args.api_key, "--api-key"),
+                                args.header_name)
+        kind = f"API key (header {args.header_name or 'X-API-Key'})"
+    elif args.oauth2_token_url:
+        check_token_url(args.oauth2_token_url)
         creds = AuthCredentials("oauth2", "", None, {
-            "token_url": token_url, "client_id": args.client_id,
+            "token_url": args.oauth2_token_url, "client_id": args.client_id,
             "client_secret": read_secret(args.client_secret, "--client-secret"),
             "scopes": args.scope or []})
-        kind = f"OAuth2 client {args.client_id} at {token_url}"
+        kind = f"OAuth2 client {args.client_id} at {args.oauth2_token_url}"
     if creds:
         shown = creds.value and mask_secret(creds.value) or None
         said = [f"{kind} for {url}" + (f": {shown}" if shown else "")]
     if args.cert:   # paths only; the key must be private, as ssh wants
         cert = {"cert": os.path.abspath(args.cert),
                 "key": os.path.abspath(args.key) if args.key else None}
-        Transport(cert=cert["cert"], key=cert["key"]).tls()
+        Transport(**cert).tls()
         said.append(f"client certificate {cert['cert']} for {url}")
     open_store(out).update(url, credentials=creds, client_cert=cert)
     out.done("Stored " + "; ".join(said), {
@@ -5289,9 +5288,9 @@ def cmd_config_show(args, out):
 def cmd_auth_clear(args, out):
     url = normalise_url(require_url(args, out))
     removed = open_store(out).clear_credentials(url)
-    text = f"Cleared {' and '.join(removed)} for {url}" if removed else \
-        f"No credentials stored for {url}; nothing cleared"
-    out.done(text, {"cleared": url, "removed": removed})
+    out.done(f"Cleared {' and '.join(removed)} for {url}" if removed else
+             f"No credentials stored for {url}; nothing cleared",
+             {"cleared": url, "removed": removed})
 
 
 def agent_name(text):
@@ -5488,7 +5487,7 @@ def cmd_agent_check(args, out):
     """agent check: the probes of CHECKS (or those --probe names) against --url, each with a
     client of its own and no session: a line each (PASS, FAIL or SKIP, why, the rule), then a
     summary; exit 1 when one failed. An answer a probe cannot read fails it."""
-    rows = []
+    rows, counts = [], dict.fromkeys(("PASS", "FAIL", "SKIP"), 0)
     for name, rules, need, probe in CHECKS:
         if name in (args.probe or [name]):
             row = {"name": name, "status": "FAIL", "reason": "", "rule": rules[0]}
@@ -5501,8 +5500,7 @@ def cmd_agent_check(args, out):
             except Exception as exc:
                 row["reason"] = getattr(exc, "message", f"a bad answer ({exc!r})")
             rows.append(row)
-    statuses = [r["status"] for r in rows]
-    counts = {k: statuses.count(k) for k in ("PASS", "FAIL", "SKIP")}
+            counts[row["status"]] += 1
     if args.junit:   # a testcase a probe, failed or skipped with why
         import xml.etree.ElementTree as ET
         suite = ET.Element("testsuite", name="handler agent check", tests=str(len(rows)),
@@ -5527,17 +5525,18 @@ def listen(args, out, banner, make, token, *more):
         raise HandlerError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                            hint="pick another --port, or stop what uses it") from None
     host, port = server.server_address[:2]
-    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    return serve(server, out, banner.format(url=url), args.host, token)
+    return serve(server, out, banner.format(url=f"http://{f'[{host}]' if ':' in host else host}"
+                                                f":{port}"), args.host, token)
 
 
 def cmd_server_agent(args, out):
-    token = args.bearer_token and read_secret(args.bearer_token, "--bearer-token")
     versions = ("1.0", "0.3") if args.protocol == "both" else (args.protocol,)
     log = None if args.quiet else (lambda line: out._stderr(time.strftime("%H:%M:%S"), "2", line))
     return listen(args, out, f"Handler echo agent on {{url}} (A2A {' and '.join(versions)}, "
                   f'JSON-RPC); Ctrl-C stops it\nTry: {PROG} message send --url {{url}} "hello"',
-                  make_agent_server, token, log, EchoAgent(versions, log=log))
+                  make_agent_server,
+                  args.bearer_token and read_secret(args.bearer_token, "--bearer-token"), log,
+                  EchoAgent(versions, log=log))
 
 
 def cmd_server_push(args, out):
@@ -5550,8 +5549,8 @@ def cmd_chat(args, out):
     url = require_url(args, out)
     store = open_store(out)
     interactive = _is_tty(sys.stdin)
-    client = make_client(args, out, store, cached=False)   # the whole card
-    chat = Chat(client.connect(), store, url, out, args.timeout, args.new, interactive)
+    chat = Chat(make_client(args, out, store, cached=False).connect(),   # the whole card
+                store, url, out, args.timeout, args.new, interactive)
     if not interactive:
         out.fancy = False   # no spinner or colour when a script drives it
         return chat.run(lambda: sys.stdin.readline() or None)
@@ -5594,9 +5593,9 @@ def cmd_tui(args, out):
 
 
 def cmd_mcp(args, out):
-    log = args.debug and (lambda line: out._stderr("mcp:", "2", line))
-    return McpServer(args.timeout, log, out.warn, lambda: make_transport(args, out)).serve(
-        sys.stdin.buffer, sys.stdout)
+    return McpServer(args.timeout, args.debug and (lambda line: out._stderr("mcp:", "2", line)),
+                     out.warn, lambda: make_transport(args, out)).serve(sys.stdin.buffer,
+                                                                         sys.stdout)
 
 
 # The completion scripts: one function each that finds the command typed so far, then offers what
@@ -5705,8 +5704,8 @@ def cmd_completion(args, out):
         for session in open_store(out).list_all():
             out.line(session.agent_url)
     else:
-        data = "\n".join(dict.fromkeys(completion_lines(build_parser())))
-        out.line(COMPLETION[args.shell].replace("@DATA@", data).replace("@PROG@", PROG))
+        out.line(COMPLETION[args.shell].replace("@DATA@", "\n".join(dict.fromkeys(
+            completion_lines(build_parser())))).replace("@PROG@", PROG))
 
 
 def _number(kind, low, high=None):
@@ -5728,7 +5727,8 @@ def _number(kind, low, high=None):
 
 # The options of every command, as data, each as its --help line says it: "FLAGS=METAVAR  help"
 # (two spaces before the help), alone or in a tuple with its argparse keywords. Without =METAVAR,
-# argparse's own metavar, or with no keywords either, a flag (store_true).
+# argparse's own metavar, or with no keywords either, a flag (store_true); "repeatable" in its
+# help: action append, unless the keywords say otherwise.
 _GLOBALS = (
     ("-o --output  text for people (default), json for scripts (JSON Lines when streaming), "
      "reply: only the agent's reply on stdout (ids and state on stderr)",
@@ -5738,7 +5738,7 @@ _GLOBALS = (
     "--debug  log every request and response on stderr (credentials redacted)",
     "-q --quiet  no notes or progress on stderr",
     ("--transport  the binding to use, in order of preference (repeatable; default: the agent's "
-     "order; $HANDLER_TRANSPORT)", {"action": "append", "choices": ("jsonrpc", "http+json")}),
+     "order; $HANDLER_TRANSPORT)", {"choices": ("jsonrpc", "http+json")}),
     "--ca-file=PATH  trust the CA certificates in this file ($HANDLER_CA_FILE; also SSL_CERT_FILE)",
     "--cert=PATH  a client certificate for mutual TLS ($HANDLER_CERT)",
     "--key=PATH  its private key, readable by you only ($HANDLER_KEY)",
@@ -5754,7 +5754,7 @@ _AGENT = (
     _URL_OPTION, "--bearer-token=T  a bearer token for this call only",
     "--api-key=K  an API key for this call only",
     "--api-key-header=NAME  the API key's header (default X-API-Key)",
-    ("-H --header='Name: Value'  an extra HTTP header (repeatable)", {"action": "append"}))
+    "-H --header='Name: Value'  an extra HTTP header (repeatable)")
 _TASK = _AGENT + (("task_id=ID  the task (default: the session's)", {"nargs": "?"}),)
 _SAVE = ("--save-artifacts=DIR  write the task's artifacts into DIR",
          "--force  with --save-artifacts: overwrite files")
@@ -5830,10 +5830,10 @@ COMMANDS = {
             "--oauth2-token-url=URL  OAuth2 client credentials: the token endpoint",
             "--client-id=ID  OAuth2: the client id",
             "--client-secret=S  OAuth2: the client secret ('-': stdin)",
-            ("--scope=S  OAuth2: a scope to ask for (repeatable)", {"action": "append"}))),
+            "--scope=S  OAuth2: a scope to ask for (repeatable)")),
         "login": (cmd_auth_login, "sign in with the OAuth2 device flow the agent's card declares", (
             _URL_OPTION, "--client-id=ID  the OAuth2 client id (remembered)",
-            ("--scope=S  a scope to ask for (repeatable)", {"action": "append"}))),
+            "--scope=S  a scope to ask for (repeatable)")),
         "show": (cmd_auth_show, "show stored credentials, masked", (_URL_OPTION,)),
         "clear": (cmd_auth_clear, "remove an agent's credentials (the session stays)",
                   (_URL_OPTION,))}),
@@ -5841,8 +5841,8 @@ COMMANDS = {
         "add": (cmd_agent, "store an agent's URL, --transport and headers as NAME", (
             "name=NAME  letters, digits, '.', '_' and '-' (64 at most)",
             "url=URL  the agent's base URL",
-            ("-H --header='Name: Value'  a header to send it (repeatable; for credentials "
-             "prefer auth set --url @NAME)", {"action": "append"}))),
+            "-H --header='Name: Value'  a header to send it (repeatable; for credentials "
+            "prefer auth set --url @NAME)")),
         "list": (cmd_agent_list, "list the named agents", ()),
         "show": (cmd_agent_list, "show a named agent (header values masked)", ("name=NAME",)),
         "rename": (cmd_agent, "rename an agent (its session stays)",
@@ -5851,7 +5851,7 @@ COMMANDS = {
         "check": (cmd_agent_check, "check an agent against the A2A spec: a smoke conformance "
                   "pass, a probe a rule", _AGENT + (
                       ("--probe=NAME  run only this probe (repeatable)",
-                       {"action": "append", "choices": [c[0] for c in CHECKS]}),
+                       {"choices": [c[0] for c in CHECKS]}),
                       "--junit=FILE  also write the results as JUnit XML, for CI")),}),
     "config": ("the settings Handler uses", {
         "show": (cmd_config_show, "show every setting and where it came from (secrets masked)",
@@ -6006,6 +6006,8 @@ def _option(spec):
     head, _, help_text = line.partition("  ")
     flags, _, metavar = head.partition("=")
     kw = dict(*more, help=help_text)
+    if "repeatable" in help_text:
+        kw.setdefault("action", "append")
     if metavar:
         kw["metavar"] = metavar
     elif not more:
@@ -6133,8 +6135,8 @@ def build_parser(argv=None):
 
 def _output_format(argv):
     """-o json as given, for errors found before the arguments are parsed."""
-    given = {*argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))}
-    return "json" if given & {"-o=json", "-ojson", "--output=json"} else "text"
+    return "json" if {"-o=json", "-ojson", "--output=json"} & {
+        *argv, *(f"{flag}={value}" for flag, value in zip(argv, argv[1:]))} else "text"
 
 
 def main(argv=None):
