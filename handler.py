@@ -4263,6 +4263,7 @@ class Tui:
     chat = prompt = receiver = None
     busy = lines = done = colour = False
     listed = threads = ()   # the tasks listed, the threads of jobs aside (replaced, not changed)
+    split = (None, ())   # ((the pane's buffer, its length), its lines) as last split
 
     def __init__(self, args):
         import queue
@@ -4288,7 +4289,12 @@ class Tui:
         return list(rows.items())
 
     def lines_of(self, tab):
-        return self.panes[tab].out.getvalue().rstrip("\n").split("\n")
+        """A pane's lines, split again only when the pane has changed (it is drawn ten times a
+        second, and Logs grows with every exchange)."""
+        buf = self.panes[tab].out
+        if self.split[0] != (buf, buf.tell()):
+            self.split = (buf, buf.tell()), buf.getvalue().rstrip("\n").split("\n")
+        return self.split[1]
 
     def conv(self):
         if not self.chat:

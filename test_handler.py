@@ -8961,6 +8961,14 @@ class _TuiState:
         self.settle(tui)
         self.assertIn("warning: could not cancel task %s" % first, self.pane(tui, "Chat"))
 
+    def test_a_pane_is_split_again_only_when_it_has_changed(self):
+        tui = self.tui()
+        logs = tui.lines_of("Logs")
+        self.assertIs(tui.lines_of("Logs"), logs)   # drawn again: the same lines, not re-split
+        tui.panes["Logs"].line("one more line")
+        self.assertEqual(tui.lines_of("Logs")[-1], "one more line")
+        self.assertIsNot(tui.lines_of("Chat"), tui.lines_of("Logs"))
+
     def test_the_keys_for_the_task_act_on_the_reply_before_its_session_is_saved(self):
         tui = self.tui()
         gate = self.gate(self.server)
